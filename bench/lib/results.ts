@@ -1,0 +1,54 @@
+/** The figures one `npm run bench` produces; written to bench/results/latest.json and rendered into docs. */
+import type { SystemId } from '../systems/types.js'
+import type { Machine } from './context.js'
+
+export interface PickupResult {
+  /** Per repetition: the median and the 99th percentile, in ms. */
+  medians: number[]
+  p99s: number[]
+  /** All samples, pooled over the repetitions, in ms. */
+  samples: number
+  pooledMedian: number
+  pooledP99: number
+}
+
+export interface GrowthResult {
+  finishedRows: number
+  /** Per repetition: median and p99 of one claim call, in ms. */
+  medians: number[]
+  p99s: number[]
+  /** Seconds it took to insert the finished rows (bulk SQL, not Docket's API). */
+  fillSeconds: number
+}
+
+export interface Results {
+  startedAt: string
+  command: string
+  runtimeSeconds: number
+  machine: Machine
+  versions: Record<string, string>
+  settings: Record<string, number | string>
+  notes: string[]
+  systems: SystemId[]
+  /** Jobs per second of one bulk add of `settings.jobs` jobs; every run's add is a sample. */
+  bulkAdd: Partial<Record<SystemId, number[]>>
+  /** Jobs per second, enqueue excluded, worker start included; one sample per repetition. */
+  throughput: Partial<Record<SystemId, { one: number[]; two: number[] }>>
+  /** Systems with a processing run cut short at the cap (rate over the jobs finished by then). */
+  capped: Partial<Record<SystemId, boolean>>
+  /** Peak RSS of one worker process, MB, over the one-process runs. */
+  memoryMb: Partial<Record<SystemId, number[]>>
+  /** Peak RSS of a worker process that loads nothing (Node + tsx), MB. */
+  baselineMb: number | null
+  pickup: Partial<Record<SystemId, PickupResult>>
+  limits: {
+    /** pgbench, one single-row UPDATE per transaction: commits per second. */
+    pg1: number[]
+    pg8: number[]
+    /** better-sqlite3, WAL, synchronous NORMAL, one single-row UPDATE per transaction. */
+    sqlite: number[]
+  }
+  growth: Partial<Record<'sqlite' | 'postgres', GrowthResult[]>>
+  /** Seconds each part took. */
+  timings: Record<string, number>
+}

@@ -1,0 +1,168 @@
+/**
+ * What the CLI needs from Docket, two ways: straight on a database (--db)
+ * or through a server's HTTP API (--url and --key). Both return the API's
+ * JSON shapes, so every command prints the same thing either way.
+ */
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { DocketError, type ErrorCode } from '../core/errors.js'
+import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
+import type { Docket } from '../docket.js'
+import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
+
+type Json = Record<string, unknown>
+export interface FileArg {
+  path: string
+  mediaType: string
+}
+
+export interface Client {
+  listQueues(): Promise<Json[]>
+  createQueue(input: QueueCreateInput): Promise<Json>
+  updateQueue(name: string, patch: QueueUpdateInput): Promise<Json>
+  setQueueStatus(name: string, action: 'pause' | 'resume'): Promise<Json>
+  addJob(input: JobInput, files: FileArg[]): Promise<Json>
+  getJob(id: string): Promise<Json>
+  listJobs(filter: ListJobsInput): Promise<{ jobs: Json[]; nextCursor: string | null }>
+  jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove'): Promise<Json>
+  getBatch(id: string): Promise<Json>
+  batchAction(id: string, action: 'cancel' | 'retry'): Promise<Json>
+  listWorkers(): Promise<Json[]>
+  stats(queue?: string): Promise<Json>
+  close(): Promise<void>
+}
+
+const j = (value: unknown) => value as Json
+
+export class DirectClient implements Client {
+  constructor(private readonly docket: Docket) {}
+  async listQueues() {
+    const counts = await this.docket.countJobs()
+    return (await this.docket.listQueues()).map((q) => j(queueJson(q, counts[q.name])))
+  }
+  createQueue = async (input: QueueCreateInput) => j(queueJson(await this.docket.createQueue(input)))
+  updateQueue = async (name: string, patch: QueueUpdateInput) =>
+    j(queueJson(await this.docket.updateQueue(name, patch)))
+  setQueueStatus = async (name: string, action: 'pause' | 'resume') =>
+    j(
+      queueJson(
+        action === 'pause' ? await this.docket.pauseQueue(name) : await this.docket.resumeQueue(name),
+      ),
+    )
+  async addJob(input: JobInput, files: FileArg[]) {
+    if (files.length === 0) return j(jobJson(await this.docket.add(input)))
+    const loaded = await Promise.all(
+      files.map(async (f) => ({
+        name: basename(f.path),
+        mediaType: f.mediaType,
+        data: await readFile(f.path),
+      })),
+    )
+    const { job, artifacts } = await this.docket.addWithFiles(input, loaded)
+    return { ...j(jobJson(job)), artifacts: artifacts.map(artifactJson) }
+  }
+  getJob = async (id: string) => j(jobDetailJson(await this.docket.getJob(id)))
+  async listJobs(filter: ListJobsInput) {
+    const page = await this.docket.listJobs(filter)
+    return { jobs: page.jobs.map((x) => j(jobJson(x))), nextCursor: page.nextCursor }
+  }
+  async jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') {
+    if (action === 'remove') {
+      await this.docket.removeJob(id)
+      return { ok: true }
+    }
+    if (action === 'promote') {
+      await this.docket.promote(id)
+      return j(jobJson(await this.docket.getJob(id)))
+    }
+    return j(jobJson(action === 'cancel' ? await this.docket.cancelJob(id) : await this.docket.retryJob(id)))
+  }
+  getBatch = async (id: string) => j(batchJson(await this.docket.getBatch(id)))
+  async batchAction(id: string, action: 'cancel' | 'retry') {
+    const changed = action === 'cancel' ? await this.docket.cancelBatch(id) : await this.docket.retryBatch(id)
+    return { batch: batchJson(await this.docket.getBatch(id)), changed }
+  }
+  listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w)))
+  stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
+  close = () => this.docket.close()
+}
+
+/** A server that does not answer: the CLI exits 3 for it, not 1. */
+export class ConnectionError extends Error {}
+
+export class HttpClient implements Client {
+  readonly #base: string
+  constructor(
+    url: string,
+    private readonly key: string | undefined,
+  ) {
+    this.#base = `${url.replace(/\/+$/, '')}/api/v1`
+  }
+
+  async #call(method: string, path: string, body?: unknown): Promise<Json> {
+    const headers: Record<string, string> = {}
+    if (this.key) headers.authorization = `Bearer ${this.key}`
+    let payload: BodyInit | undefined
+    if (body instanceof FormData) payload = body
+    else if (body !== undefined) {
+      headers['content-type'] = 'application/json'
+      payload = JSON.stringify(body)
+    }
+    let response: Response
+    try {
+      response = await fetch(`${this.#base}${path}`, { method, headers, body: payload })
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause
+      const why =
+        cause?.code ??
+        cause?.errors?.[0]?.code ??
+        (cause as Error | undefined)?.message ??
+        (error as Error).message
+      throw new ConnectionError(`cannot reach the Docket server at ${this.#base} (${why})`)
+    }
+    const text = await response.text()
+    const data = text ? (JSON.parse(text) as Json) : {}
+    if (!response.ok) {
+      const e = (data.error ?? {}) as { code?: ErrorCode; message?: string; details?: Json }
+      throw new DocketError(e.code ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, e.details ?? {})
+    }
+    return data
+  }
+
+  listQueues = async () => (await this.#call('GET', '/queues')).queues as Json[]
+  createQueue = (input: QueueCreateInput) => this.#call('POST', '/queues', input)
+  updateQueue = (name: string, patch: QueueUpdateInput) =>
+    this.#call('PATCH', `/queues/${encodeURIComponent(name)}`, patch)
+  setQueueStatus = (name: string, action: 'pause' | 'resume') =>
+    this.#call('POST', `/queues/${encodeURIComponent(name)}/${action}`)
+  async addJob(input: JobInput, files: FileArg[]) {
+    if (files.length === 0) return this.#call('POST', '/jobs', input)
+    const form = new FormData()
+    form.set('job', JSON.stringify(input))
+    for (const f of files)
+      form.append('file', new Blob([await readFile(f.path)], { type: f.mediaType }), basename(f.path))
+    const { job, artifacts } = (await this.#call('POST', '/jobs/upload', form)) as {
+      job: Json
+      artifacts: Json[]
+    }
+    return { ...job, artifacts }
+  }
+  getJob = (id: string) => this.#call('GET', `/jobs/${encodeURIComponent(id)}`)
+  async listJobs(filter: ListJobsInput) {
+    const query = new URLSearchParams()
+    for (const [k, v] of Object.entries(filter))
+      if (v !== undefined) query.set(k, Array.isArray(v) ? v.join(',') : String(v))
+    return (await this.#call('GET', `/jobs?${query}`)) as { jobs: Json[]; nextCursor: string | null }
+  }
+  jobAction = (id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') =>
+    action === 'remove'
+      ? this.#call('DELETE', `/jobs/${encodeURIComponent(id)}`)
+      : this.#call('POST', `/jobs/${encodeURIComponent(id)}/${action}`)
+  getBatch = (id: string) => this.#call('GET', `/batches/${encodeURIComponent(id)}`)
+  batchAction = (id: string, action: 'cancel' | 'retry') =>
+    this.#call('POST', `/batches/${encodeURIComponent(id)}/${action}`)
+  listWorkers = async () => (await this.#call('GET', '/workers')).workers as Json[]
+  stats = (queue?: string) =>
+    this.#call('GET', queue ? `/queues/${encodeURIComponent(queue)}/stats` : '/stats')
+  close = async () => {}
+}

@@ -1,0 +1,189 @@
+/** docket serve, worker, migrate, cleanup, keys: the commands that need the database itself. */
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { type Command, InvalidArgumentError, Option } from 'commander'
+import { Docket } from '../../docket.js'
+import { createKey } from '../../server/auth.js'
+import type { Role } from '../../storage/store.js'
+import { type Handler, Worker } from '../../worker/worker.js'
+import { resolveSettings, UsageError } from '../config.js'
+import { int, list } from '../options.js'
+import { parseDuration, print, printTable } from '../output.js'
+import { serve } from '../serve.js'
+
+const dbOption = () =>
+  new Option(
+    '--db <url>',
+    'database: a SQLite file or postgres://… (env DOCKET_DATABASE_URL; default ./data/docket.db)',
+  )
+const configOption = () => new Option('--config <file>', 'config file with db (default ./docket.config.json)')
+
+/** Opens the database named by --db, the environment or the config file; these commands cannot work through a server. */
+async function openDb(o: { db?: string; config?: string }): Promise<Docket> {
+  const s = resolveSettings({ db: o.db, config: o.config })
+  if (s.target === 'url' && !o.db)
+    throw new UsageError('this command works on the database itself: give --db (a server URL is not enough)')
+  return Docket.open(s.db)
+}
+
+async function withDb(o: { db?: string; config?: string }, fn: (d: Docket) => Promise<void>): Promise<void> {
+  const docket = await openDb(o)
+  try {
+    await fn(docket)
+  } finally {
+    await docket.close()
+  }
+}
+
+const port = (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port number, 0-65535')
+  return n
+}
+
+export function registerAdminCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the HTTP API, the dashboard and /docs on a database; runs migrations first')
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('DOCKET_HOST'))
+    .addOption(
+      new Option('--port <port>', 'port to listen on').default(8080).argParser(port).env('DOCKET_PORT'),
+    )
+    .addOption(dbOption())
+    .addOption(configOption())
+    .option('--no-auth', 'no API keys: every caller is an admin (loopback addresses only)')
+    .option(
+      '--worker <module>',
+      'also run a worker in this process, with the queues and handlers the module exports',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .default('info')
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+    )
+    .action(async (o) => {
+      const s = resolveSettings({ db: o.db, config: o.config })
+      await serve({
+        host: o.host,
+        port: o.port,
+        db: s.db,
+        auth: o.auth,
+        worker: o.worker,
+        logLevel: o.logLevel,
+      })
+    })
+
+  program
+    .command('worker')
+    .description('Run a worker: handlers from a module exporting `handlers` (by job type), on the database')
+    .requiredOption('--module <path>', 'module exporting handlers (and optionally queues)')
+    .option('--queues <list>', 'queues to serve, comma-separated (default: the module’s queues)', list)
+    .option('--concurrency <n>', 'jobs at once', int('--concurrency'), 5)
+    .option('--kind <kind>', 'kind of machine, such as cpu or gpu', 'cpu')
+    .option('--capabilities <list>', 'capabilities, comma-separated (e.g. gpu)', list)
+    .addOption(dbOption())
+    .addOption(configOption())
+    .action(async (o) => {
+      const docket = await openDb(o)
+      const mod = (await import(pathToFileURL(resolve(o.module)).href)) as {
+        handlers?: Record<string, Handler>
+        queues?: (string | { name: string })[]
+      }
+      if (!mod.handlers) throw new UsageError(`${o.module} exports no \`handlers\``)
+      const queues: string[] = o.queues ?? (mod.queues ?? []).map((q) => (typeof q === 'string' ? q : q.name))
+      if (queues.length === 0) throw new UsageError('name the queues to serve with --queues')
+      const worker = await new Worker(docket, {
+        queues,
+        handlers: mod.handlers,
+        concurrency: o.concurrency,
+        kind: o.kind,
+        capabilities: o.capabilities ?? [],
+        handleSignals: true,
+      }).start()
+      console.log(
+        `worker ${worker.id} serving ${queues.join(', ')} (concurrency ${o.concurrency}); SIGTERM or Ctrl-C stops it gracefully`,
+      )
+      const stop = async () => {
+        await worker.close()
+        await docket.close()
+        process.exit(0)
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    })
+
+  program
+    .command('migrate')
+    .description('Create or upgrade the database schema, then exit')
+    .addOption(dbOption())
+    .addOption(configOption())
+    .action(async (o) => withDb(o, async (d) => console.log(`migrated (${d.driver})`)))
+
+  program
+    .command('cleanup')
+    .description('Delete finished jobs older than --older-than, or than each queue’s retention')
+    .option('--older-than <duration>', 'e.g. 7d, 12h')
+    .option('--queue <name>', 'only this queue')
+    .addOption(dbOption())
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (o) =>
+      withDb(o, async (d) => {
+        const deleted = await d.cleanup({
+          olderThanMs: o.olderThan ? parseDuration(o.olderThan) : undefined,
+          queue: o.queue,
+        })
+        print(o.json, { deleted }, () => console.log(`deleted ${deleted} finished jobs`))
+      }),
+    )
+
+  const keys = program.command('keys').description('Manage API keys')
+  keys
+    .command('create <name>')
+    .description('Create an API key for a principal; prints the key once')
+    .addOption(
+      new Option('--role <role>', 'what the key may do').choices(['admin', 'user', 'worker']).default('user'),
+    )
+    .addOption(dbOption())
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (name: string, o) =>
+      withDb(o, async (d) => {
+        const { key, info } = await createKey(d, name, o.role as Role)
+        print(o.json, { key, ...info }, () =>
+          console.log(`${key}\n(${info.role} key for ${info.name}; shown only this once)`),
+        )
+      }),
+    )
+  keys
+    .command('list')
+    .description('List API keys (never the keys themselves)')
+    .addOption(dbOption())
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (o) =>
+      withDb(o, async (d) => {
+        const list = await d.store.listApiKeys()
+        print(o.json, list, () =>
+          printTable(
+            list.map((k) => ({ ...k, revoked: k.revokedAt ? 'yes' : '' })),
+            ['id', 'prefix', 'role', 'name', 'revoked'],
+          ),
+        )
+      }),
+    )
+  keys
+    .command('revoke <id>')
+    .description('Revoke an API key by its id')
+    .addOption(dbOption())
+    .addOption(configOption())
+    .action(async (id: string, o) =>
+      withDb(o, async (d) => {
+        if (!(await d.store.revokeApiKey(id))) {
+          console.error(`docket: no live key with id ${id}`)
+          process.exitCode = 1
+        } else console.log(`revoked ${id}`)
+      }),
+    )
+}

@@ -1,0 +1,35 @@
+import { type Command, Option } from 'commander'
+import type { ConnectionFlags } from './config.js'
+
+export interface CommonFlags extends ConnectionFlags {
+  json?: boolean
+}
+
+/** --db | --url/--key | --config, and --json: on every command that reads or changes Docket. */
+export function withConnection(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--db <url>',
+        'database: a SQLite file or postgres://… (env DOCKET_DATABASE_URL; default ./data/docket.db)',
+      ),
+    )
+    .addOption(new Option('--url <url>', 'a Docket server instead of a database (env DOCKET_URL)'))
+    .addOption(new Option('--key <key>', 'API key for --url (env DOCKET_KEY)'))
+    .addOption(new Option('--config <file>', 'config file with db, url, key (default ./docket.config.json)'))
+    .option('--json', 'print JSON for scripts')
+}
+
+export const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+export function int(name: string) {
+  return (value: string) => {
+    const n = Number(value)
+    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, not '${value}'`)
+    return n
+  }
+}

@@ -1,0 +1,84 @@
+/** `docket serve`: the HTTP API on a database, with maintenance and, optionally, an in-process worker. */
+import { hostname } from 'node:os'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Docket } from '../docket.js'
+import { buildApp } from '../server/app.js'
+import { createKey } from '../server/auth.js'
+import { Maintenance } from '../worker/maintenance.js'
+import { type Handler, Worker } from '../worker/worker.js'
+
+export interface ServeOptions {
+  host: string
+  port: number
+  db: string | undefined
+  auth: boolean
+  worker?: string
+  logLevel: string
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/** A worker module exports `queues` (names, created if missing) and `handlers` (by job type). */
+interface WorkerModule {
+  queues: (string | { name: string; [option: string]: unknown })[]
+  handlers: Record<string, Handler>
+  concurrency?: number
+  /** Called once the worker runs, to add example jobs. */
+  seed?: (docket: Docket) => Promise<void>
+}
+
+export async function serve(o: ServeOptions): Promise<void> {
+  if (!o.auth && !LOOPBACK.has(o.host)) {
+    throw new Error(`--no-auth is only allowed on a loopback address, not ${o.host}`)
+  }
+  const docket = await Docket.open(o.db)
+  const app = await buildApp({ docket, auth: o.auth ? 'keys' : 'none', logger: { level: o.logLevel } })
+  const maintenance = new Maintenance(docket, {
+    holder: `serve:${hostname()}:${process.pid}`,
+    onError: (e) => app.log.error(e),
+  })
+  maintenance.start()
+
+  let worker: Worker | null = null
+  if (o.worker) {
+    const mod = (await import(pathToFileURL(resolve(o.worker)).href)) as WorkerModule
+    const names: string[] = []
+    for (const q of mod.queues) {
+      const spec = typeof q === 'string' ? { name: q } : q
+      await docket.getQueue(spec.name).catch(() => docket.createQueue(spec as never))
+      names.push(spec.name)
+    }
+    worker = await new Worker(docket, {
+      queues: names,
+      handlers: mod.handlers,
+      concurrency: mod.concurrency ?? 2,
+      onError: (e) => app.log.error(e),
+    }).start()
+    await mod.seed?.(docket)
+  }
+
+  await app.listen({ host: o.host, port: o.port })
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`
+  console.log(
+    `Docket is serving ${url} (API ${url}/api/v1, docs ${url}/docs) on ${docket.driver}${worker ? ` with worker ${worker.id}` : ''}`,
+  )
+  if (!o.auth) {
+    console.warn('WARNING: authentication is OFF (--no-auth): anyone who can reach this address is an admin.')
+  } else if ((await docket.store.listApiKeys()).length === 0) {
+    const { key } = await createKey(docket, 'admin', 'admin')
+    console.log(
+      `First start: created an admin API key. It is shown only this once, so keep it now:\n\n  ${key}\n`,
+    )
+  }
+
+  const stop = async () => {
+    await app.close()
+    await worker?.close()
+    await maintenance.stop()
+    await docket.close()
+    process.exit(0)
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}

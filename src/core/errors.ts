@@ -1,0 +1,75 @@
+/**
+ * Every error Docket raises on purpose is a DocketError with a stable `code`.
+ * Codes map one-to-one onto HTTP statuses so the server never has to guess,
+ * and `details` carries what the caller needs to fix the call (field paths,
+ * the current state, the id that was not found).
+ */
+
+export const ERROR_CODES = {
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_STATE: 409,
+  LEASE_LOST: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  CLOSED: 503,
+  INTERNAL: 500,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `jobs.3.priority`. Empty for the whole value. */
+  path: string
+  message: string
+}
+
+export interface ErrorDetails {
+  issues?: FieldIssue[]
+  [key: string]: unknown
+}
+
+export class DocketError extends Error {
+  override readonly name = 'DocketError'
+  readonly code: ErrorCode
+  readonly details: ErrorDetails
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message)
+    this.code = code
+    this.details = details
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code]
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+export function isDocketError(error: unknown, code?: ErrorCode): error is DocketError {
+  return error instanceof DocketError && (code === undefined || error.code === code)
+}
+
+export const invalidArgument = (message: string, issues: FieldIssue[] = []): DocketError =>
+  new DocketError('INVALID_ARGUMENT', message, issues.length > 0 ? { issues } : {})
+
+export const notFound = (what: string, id: string): DocketError =>
+  new DocketError('NOT_FOUND', `${what} '${id}' does not exist`, { resource: what, id })
+
+export const conflict = (message: string, details: ErrorDetails = {}): DocketError =>
+  new DocketError('CONFLICT', message, details)
+
+export const leaseLost = (jobId: string): DocketError =>
+  new DocketError(
+    'LEASE_LOST',
+    `the lease on job '${jobId}' is no longer held by this worker (it expired, was revoked, or the job moved on)`,
+    { jobId },
+  )

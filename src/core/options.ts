@@ -1,0 +1,188 @@
+/**
+ * The shapes callers may pass, validated at the edge of the library (and,
+ * later, of the HTTP API). Every schema is strict: an unknown option is an
+ * error, not silently ignored. `parse` turns zod's issues into one
+ * INVALID_ARGUMENT DocketError whose message names each field.
+ */
+import { z } from 'zod'
+import { type FieldIssue, invalidArgument } from './errors.js'
+import { JOB_STATUSES } from './types.js'
+
+export const PRIORITIES = { low: 25, normal: 50, high: 75, urgent: 100 } as const
+export type PriorityName = keyof typeof PRIORITIES
+export const MIN_PRIORITY = 0
+export const MAX_PRIORITY = 100
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const isJobId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value)
+
+export const queueName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
+    'expected 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)',
+  )
+export const jobId = z
+  .string()
+  .regex(UUID, 'expected a job id (a UUID)')
+  .transform((id) => id.toLowerCase())
+const label = z.string().min(1).max(200)
+const positiveInt = z.number().int().min(1)
+const durationMs = z
+  .number()
+  .int()
+  .min(0)
+  .max(10 * 365 * 24 * 3600 * 1000)
+
+export const priority = z.union([
+  z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY),
+  z.enum(Object.keys(PRIORITIES) as [PriorityName, ...PriorityName[]]),
+])
+
+export const backoffInput = z.strictObject({
+  type: z.enum(['fixed', 'exponential']).optional(),
+  delayMs: durationMs.optional(),
+  maxDelayMs: durationMs.optional(),
+  jitter: z.number().min(0).max(1).optional(),
+})
+
+const queueFields = {
+  description: z.string().max(2000).nullable().optional(),
+  mode: z.enum(['automatic', 'manual']).optional(),
+  status: z.enum(['active', 'paused']).optional(),
+  concurrency: positiveInt.max(100_000).nullable().optional(),
+  ordering: z.enum(['priority', 'fifo']).optional(),
+  maxAttempts: positiveInt.max(1000).optional(),
+  backoff: backoffInput.optional(),
+  timeoutMs: positiveInt.nullable().optional(),
+  retentionMs: durationMs.nullable().optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
+}
+
+export const queueCreateInput = z.strictObject({ name: queueName, ...queueFields })
+export const queueUpdateInput = z.strictObject(queueFields)
+export type QueueCreateInput = z.infer<typeof queueCreateInput>
+export type QueueUpdateInput = z.infer<typeof queueUpdateInput>
+
+/** The latest date JavaScript (and so Docket) can represent. */
+const MAX_DATE_MS = 8_640_000_000_000_000
+const dateLike = z
+  .union([z.date(), z.string().datetime({ offset: true }), z.number().int().min(0).max(MAX_DATE_MS)])
+  .refine((v) => !Number.isNaN(new Date(v).getTime()), 'expected a valid date')
+
+export const jobInput = z
+  .strictObject({
+    id: jobId.optional(),
+    queue: queueName,
+    type: label,
+    payload: z.unknown().optional(),
+    priority: priority.optional(),
+    runAt: dateLike.optional(),
+    delayMs: durationMs.optional(),
+    maxAttempts: positiveInt.max(1000).optional(),
+    backoff: backoffInput.optional(),
+    timeoutMs: positiveInt.nullable().optional(),
+    owner: label.nullable().optional(),
+    capabilities: z.array(label).max(50).optional(),
+    dedupeKey: z.string().min(1).max(500).nullable().optional(),
+    dependsOn: z.array(jobId).max(1000).optional(),
+    estimatedDurationMs: durationMs.nullable().optional(),
+  })
+  .refine((job) => !(job.runAt !== undefined && job.delayMs !== undefined), {
+    message: 'give runAt or delayMs, not both',
+    path: ['delayMs'],
+  })
+export type JobInput = z.input<typeof jobInput>
+
+export const SORT_KEYS = ['createdAt', 'priority', 'runAt'] as const
+export type SortKey = (typeof SORT_KEYS)[number]
+const statusEnum = z.enum(JOB_STATUSES)
+
+export const listJobsInput = z.strictObject({
+  queue: queueName.optional(),
+  status: z.union([statusEnum, z.array(statusEnum).min(1)]).optional(),
+  type: label.optional(),
+  owner: label.optional(),
+  batchId: z.string().min(1).max(200).optional(),
+  limit: positiveInt.max(1000).optional(),
+  cursor: z.string().min(1).max(1000).optional(),
+  sort: z.enum(SORT_KEYS).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+})
+export type ListJobsInput = z.infer<typeof listJobsInput>
+
+export const claimInput = z.strictObject({
+  workerId: label,
+  queues: z.array(queueName).min(1).max(100),
+  capabilities: z.array(label).max(50).optional(),
+  limit: positiveInt.max(1000).optional(),
+  leaseMs: z
+    .number()
+    .int()
+    .min(50)
+    .max(24 * 3600 * 1000)
+    .optional(),
+})
+export type ClaimInput = z.infer<typeof claimInput>
+
+export const progressInput = z.strictObject({
+  percent: z.number().min(0).max(100).optional(),
+  step: z.string().max(200).nullable().optional(),
+  message: z.string().max(2000).nullable().optional(),
+})
+export type ProgressInput = z.infer<typeof progressInput>
+
+export const cleanupInput = z.strictObject({
+  olderThanMs: durationMs.optional(),
+  queue: queueName.optional(),
+  batchSize: positiveInt.max(100_000).optional(),
+})
+export type CleanupInput = z.infer<typeof cleanupInput>
+
+/** Validates `value` against `schema`, or throws INVALID_ARGUMENT listing every problem by field path. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  throw invalidArgument(
+    `invalid ${what}: ${describeIssues(toFieldIssues(result.error))}`,
+    toFieldIssues(result.error),
+  )
+}
+
+export function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }))
+}
+
+export function describeIssues(issues: FieldIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')
+}
+
+export function priorityValue(value: number | PriorityName | undefined): number {
+  if (value === undefined) return PRIORITIES.normal
+  return typeof value === 'number' ? value : PRIORITIES[value]
+}
+
+export const failOptions = z.strictObject({ retryable: z.boolean().optional() })
+export const deleteQueueOptions = z.strictObject({ force: z.boolean().optional() })
+export const stepDetails = z.strictObject({
+  durationMs: z.number().int().min(0).optional(),
+  message: z.string().max(2000).optional(),
+})
+export const eventsQuery = z.strictObject({
+  afterId: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(10_000).optional(),
+})
+export const docketOptions = z.strictObject({
+  artifactsDir: z.string().min(1).optional(),
+  maxArtifactBytes: z.number().int().min(1).optional(),
+  maxPayloadBytes: z.number().int().min(1).optional(),
+  defaultLeaseMs: z.number().int().min(50).optional(),
+})
+
+export const batchOptions = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  owner: z.string().min(1).max(200).optional(),
+})

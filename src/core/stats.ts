@@ -1,0 +1,82 @@
+/**
+ * Statistics from finished jobs: throughput, failure rate, wait and run time
+ * percentiles, and per-bucket time series for charts. Pure functions over
+ * rows the store returns; no I/O.
+ */
+
+export interface FinishedJobRow {
+  status: 'completed' | 'failed' | 'cancelled'
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number
+  durationMs: number | null
+}
+
+export interface Percentiles {
+  p50: number | null
+  p90: number | null
+  p99: number | null
+}
+
+export interface SeriesPoint {
+  /** Start of the bucket, epoch ms. */
+  t: number
+  completed: number
+  failed: number
+}
+
+export interface WindowStats {
+  windowMs: number
+  completed: number
+  failed: number
+  cancelled: number
+  /** Completed jobs per minute over the window. */
+  throughputPerMinute: number
+  /** failed / (completed + failed); null when nothing finished. */
+  failureRate: number | null
+  waitMs: Percentiles
+  runMs: Percentiles
+  series: SeriesPoint[]
+}
+
+export function percentiles(values: number[]): Percentiles {
+  if (values.length === 0) return { p50: null, p90: null, p99: null }
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99) }
+}
+
+export function windowStats(
+  rows: FinishedJobRow[],
+  now: number,
+  windowMs: number,
+  bucketMs: number,
+): WindowStats {
+  const since = now - windowMs
+  const inWindow = rows.filter((r) => r.finishedAt >= since && r.finishedAt <= now)
+  const count = (s: FinishedJobRow['status']) => inWindow.filter((r) => r.status === s).length
+  const completed = count('completed')
+  const failed = count('failed')
+  const start = Math.floor(since / bucketMs) * bucketMs
+  const series: SeriesPoint[] = []
+  for (let t = start; t <= now; t += bucketMs) series.push({ t, completed: 0, failed: 0 })
+  for (const r of inWindow) {
+    const point = series[Math.floor((r.finishedAt - start) / bucketMs)]
+    if (point && r.status !== 'cancelled') point[r.status]++
+  }
+  const ran = inWindow.filter((r) => r.status !== 'cancelled')
+  return {
+    windowMs,
+    completed,
+    failed,
+    cancelled: count('cancelled'),
+    throughputPerMinute: Math.round((completed / (windowMs / 60_000)) * 100) / 100,
+    failureRate:
+      completed + failed === 0 ? null : Math.round((failed / (completed + failed)) * 10_000) / 10_000,
+    waitMs: percentiles(
+      ran.filter((r) => r.startedAt !== null).map((r) => Math.max(0, r.startedAt! - r.createdAt)),
+    ),
+    runMs: percentiles(ran.filter((r) => r.durationMs !== null).map((r) => r.durationMs!)),
+    series,
+  }
+}

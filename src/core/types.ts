@@ -1,0 +1,154 @@
+/** The domain model: what a queue, a job and a job event are, independent of storage. */
+
+export const JOB_STATUSES = [
+  'waiting',
+  'scheduled',
+  'blocked',
+  'held',
+  'active',
+  'completed',
+  'failed',
+  'cancelled',
+] as const
+export type JobStatus = (typeof JOB_STATUSES)[number]
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
+/** Jobs in these states still have work ahead of them; a dedupe key is unique among them. */
+export const LIVE_STATUSES: readonly JobStatus[] = ['waiting', 'scheduled', 'blocked', 'held', 'active']
+
+export type QueueMode = 'automatic' | 'manual'
+export type QueueStatus = 'active' | 'paused'
+export type QueueOrdering = 'priority' | 'fifo'
+
+export interface BackoffPolicy {
+  type: 'fixed' | 'exponential'
+  /** Base delay in milliseconds. */
+  delayMs: number
+  /** Upper bound for exponential growth, in milliseconds. */
+  maxDelayMs: number
+  /** Fraction (0..1) of each delay that is randomised, so retries of many jobs spread out. */
+  jitter: number
+}
+
+export interface QueueDefaults {
+  maxAttempts: number
+  backoff: BackoffPolicy
+  /** How long a handler may run before the attempt is failed; null for no limit. */
+  timeoutMs: number | null
+}
+
+export interface Queue {
+  name: string
+  description: string | null
+  mode: QueueMode
+  status: QueueStatus
+  /** Most jobs of this queue active at once across all workers; null for no limit. */
+  concurrency: number | null
+  ordering: QueueOrdering
+  defaults: QueueDefaults
+  /** Finished jobs older than this are deleted by cleanup; null keeps them. */
+  retentionMs: number | null
+  settings: Record<string, unknown>
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface JobProgress {
+  percent: number
+  step: string | null
+  message: string | null
+}
+
+export interface JobLease {
+  workerId: string
+  token: string
+  lockedAt: Date
+  expiresAt: Date
+}
+
+export interface JobError {
+  message: string
+  name: string | null
+  stack: string | null
+  attempt: number
+  at: Date
+  /** False when the handler said not to retry, or the failure is not the handler's (a failed dependency). */
+  retryable: boolean
+}
+
+export interface Job<Payload = unknown, Result = unknown> {
+  id: string
+  queue: string
+  type: string
+  payload: Payload
+  status: JobStatus
+  /** Higher runs first. See PRIORITIES for the named levels. */
+  priority: number
+  runAt: Date
+  /** Attempts started so far (the current one included while active). */
+  attempts: number
+  maxAttempts: number
+  backoff: BackoffPolicy
+  timeoutMs: number | null
+  progress: JobProgress
+  lease: JobLease | null
+  lastError: JobError | null
+  errorCount: number
+  result: Result | null
+  owner: string | null
+  batchId: string | null
+  capabilities: string[]
+  dedupeKey: string | null
+  /** Dependencies not yet completed; the job is `blocked` while this is above zero. */
+  pendingDependencies: number
+  createdAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+  estimatedDurationMs: number | null
+  durationMs: number | null
+}
+
+export type JobEventKind =
+  | 'added'
+  | 'state'
+  | 'progress'
+  | 'step.started'
+  | 'step.completed'
+  | 'step.failed'
+  | 'log'
+
+export interface JobEvent {
+  id: number
+  jobId: string
+  kind: JobEventKind
+  /** For `added` and `state` events, the status the job moved to. */
+  status: JobStatus | null
+  step: string | null
+  percent: number | null
+  message: string | null
+  data: unknown
+  at: Date
+}
+
+export interface JobDependencies {
+  /** Jobs this job waits for. */
+  upstream: { id: string; status: JobStatus }[]
+  /** Jobs waiting for this job. */
+  downstream: { id: string; status: JobStatus }[]
+}
+
+export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payload, Result> {
+  events: JobEvent[]
+  dependencies: JobDependencies
+}
+
+/** A job handed to a worker: the job as it is now active, with the lease that fences every later write. */
+export interface ClaimedJob<Payload = unknown> extends Job<Payload> {
+  lease: JobLease
+}
+
+export type StatusCounts = Record<JobStatus, number>
+
+export function emptyCounts(): StatusCounts {
+  return Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts
+}

@@ -1,0 +1,615 @@
+/**
+ * Docket: the library's front door. It validates every argument (core/options),
+ * resolves defaults (core/resolve) and hands complete records to the Store.
+ * Nothing here writes SQL, and nothing is written when an argument is bad.
+ */
+
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import type { Readable } from 'node:stream'
+import { v7 as uuidv7 } from 'uuid'
+import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage } from './artifacts/storage.js'
+import { decodeCursor, encodeCursor } from './core/cursor.js'
+import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
+import {
+  batchOptions,
+  type ClaimInput,
+  type CleanupInput,
+  claimInput,
+  cleanupInput,
+  deleteQueueOptions,
+  docketOptions,
+  eventsQuery,
+  failOptions,
+  type JobInput,
+  jobInput,
+  type ListJobsInput,
+  listJobsInput,
+  type PriorityName,
+  type ProgressInput,
+  parse,
+  priority as priorityInput,
+  priorityValue,
+  progressInput,
+  type QueueCreateInput,
+  type QueueUpdateInput,
+  queueCreateInput,
+  queueUpdateInput,
+  stepDetails,
+} from './core/options.js'
+import {
+  applyQueueUpdate,
+  assertJsonValue,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  resolveJob,
+  resolveQueue,
+} from './core/resolve.js'
+import { windowStats } from './core/stats.js'
+import {
+  type ClaimedJob,
+  emptyCounts,
+  JOB_STATUSES,
+  type Job,
+  type JobDetail,
+  type JobEvent,
+  type JobStatus,
+  type Queue,
+  type StatusCounts,
+} from './core/types.js'
+import {
+  checkId,
+  checkJobId,
+  checkQueueName,
+  leaseRef,
+  normaliseError,
+  throwUnlessOk,
+} from './docket/arguments.js'
+import {
+  DEFAULT_LEASE_MS,
+  type DocketOptions,
+  type DocketStats,
+  type FailureInput,
+  type FileInput,
+  type JobOptions,
+  type JobPage,
+  type Leased,
+  UnrecoverableError,
+} from './docket/types.js'
+import { type DocketEvent, type SubscribeOptions, type Subscription, subscribe } from './events/feed.js'
+import { openStore, parseDatabaseUrl } from './storage/open.js'
+import type {
+  Artifact,
+  ArtifactRecord,
+  BatchRecord,
+  BatchSummary,
+  LeaseOutcome,
+  Store,
+} from './storage/store.js'
+
+export type {
+  DocketOptions,
+  DocketStats,
+  FailureInput,
+  FileInput,
+  JobOptions,
+  JobPage,
+  Leased,
+} from './docket/types.js'
+export { DEFAULT_LEASE_MS, UnrecoverableError } from './docket/types.js'
+
+export class Docket {
+  readonly #store: Store
+  readonly #maxPayloadBytes: number
+  readonly #defaultLeaseMs: number
+  readonly #maxArtifactBytes: number
+  /** Where artifact bytes are kept. */
+  readonly artifacts: LocalArtifactStorage
+  #closed = false
+
+  private constructor(store: Store, options: DocketOptions, artifactsDir: string) {
+    this.#store = store
+    this.artifacts = new LocalArtifactStorage(artifactsDir)
+    this.#maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+    this.#defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS
+  }
+
+  /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
+  static async open(url?: string, options: DocketOptions = {}): Promise<Docket> {
+    const valid = parse(docketOptions, options, 'Docket options')
+    if (url !== undefined && typeof url !== 'string') {
+      throw invalidArgument('the database URL must be a string', [
+        { path: 'url', message: 'expected a string' },
+      ])
+    }
+    const target = parseDatabaseUrl(url)
+    const artifactsDir =
+      valid.artifactsDir ??
+      (target.driver === 'sqlite' && target.path !== ':memory:'
+        ? join(dirname(target.path), 'artifacts')
+        : target.driver === 'sqlite'
+          ? join(tmpdir(), `docket-artifacts-${process.pid}`)
+          : resolve('data', 'artifacts'))
+    return new Docket(await openStore(url), valid, artifactsDir)
+  }
+
+  get driver(): 'sqlite' | 'postgres' {
+    return this.#store.driver
+  }
+
+  /** The underlying store, for the worker runtime and the server. */
+  get store(): Store {
+    this.#assertOpen()
+    return this.#store
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#store.close()
+  }
+
+  async ping(): Promise<void> {
+    await this.store.ping()
+  }
+
+  // Queues
+
+  async createQueue(input: QueueCreateInput): Promise<Queue> {
+    return this.store.createQueue(resolveQueue(parse(queueCreateInput, input, 'queue')))
+  }
+
+  async updateQueue(name: string, patch: QueueUpdateInput): Promise<Queue> {
+    const valid = parse(queueUpdateInput, patch, 'queue update')
+    return this.store.updateQueue(checkQueueName(name), (current) => applyQueueUpdate(current, valid))
+  }
+
+  async getQueue(name: string): Promise<Queue> {
+    const queue = await this.store.getQueue(checkQueueName(name))
+    if (!queue) throw notFound('queue', name)
+    return queue
+  }
+
+  async listQueues(): Promise<Queue[]> {
+    return this.store.listQueues()
+  }
+
+  async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<void> {
+    const o = parse(deleteQueueOptions, options, 'delete options')
+    await this.store.deleteQueue(checkQueueName(name), o.force === true)
+  }
+
+  async pauseQueue(name: string): Promise<Queue> {
+    return this.updateQueue(name, { status: 'paused' })
+  }
+
+  async resumeQueue(name: string): Promise<Queue> {
+    const queue = await this.updateQueue(name, { status: 'active' })
+    await this.#wake([queue.name])
+    return queue
+  }
+
+  // Adding jobs
+
+  /** Adds one job: `add({ queue, type, payload, ...options })` or `add(queue, type, payload, options)`. */
+  async add(input: JobInput): Promise<Job>
+  async add(queue: string, type: string, payload?: unknown, options?: JobOptions): Promise<Job>
+  async add(
+    inputOrQueue: JobInput | string,
+    type?: string,
+    payload?: unknown,
+    options: JobOptions = {},
+  ): Promise<Job> {
+    const input =
+      typeof inputOrQueue === 'string' ? { ...options, queue: inputOrQueue, type, payload } : inputOrQueue
+    const [job] = await this.addMany([input as JobInput])
+    return job!
+  }
+
+  /**
+   * Adds jobs in one transaction: all or none. Jobs may depend on jobs added
+   * in the same call (give them ids). A job whose dedupe key matches a live
+   * job of its queue returns that job instead of a new one.
+   */
+  async addMany(inputs: JobInput[]): Promise<Job[]> {
+    return (await this.addManyWithOutcome(inputs)).jobs
+  }
+
+  async addManyWithOutcome(
+    inputs: JobInput[],
+    batch: BatchRecord | null = null,
+    artifacts: ArtifactRecord[] = [],
+  ) {
+    const batchId = batch?.id ?? null
+    if (!Array.isArray(inputs))
+      throw invalidArgument('jobs must be an array', [{ path: '', message: 'expected an array' }])
+    if (inputs.length === 0) return { jobs: [], deduplicated: [] }
+    if (inputs.length > 50_000) {
+      throw invalidArgument(`at most 50000 jobs per call, got ${inputs.length}`, [
+        { path: '', message: 'too many jobs' },
+      ])
+    }
+    const valid = inputs.map((input, i) => {
+      const job = parse(jobInput, input, inputs.length > 1 ? `job ${i}` : 'job')
+      assertJsonValue(
+        job.payload === undefined ? null : job.payload,
+        inputs.length > 1 ? `jobs.${i}.payload` : 'payload',
+        this.#maxPayloadBytes,
+      )
+      return job
+    })
+    const result = await this.store.addJobs(
+      valid.map((j) => j.queue),
+      (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
+      { batch: batch ?? undefined, artifacts },
+    )
+    await this.#wake(result.jobs.filter((j) => j.status === 'waiting').map((j) => j.queue))
+    return result
+  }
+
+  /** Wakes idle workers of these queues in every process; a failure here only delays pickup until the next poll. */
+  async #wake(queues: string[]): Promise<void> {
+    if (queues.length === 0) return
+    await this.#store.notifyReady([...new Set(queues)]).catch(() => {})
+  }
+
+  // Batches
+
+  /**
+   * Adds jobs as one batch, in one transaction. The batch's owner is the
+   * owner of every job that does not name one.
+   */
+  async addBatch(
+    inputs: JobInput[],
+    options: { name?: string; owner?: string } = {},
+  ): Promise<{ batch: BatchSummary; jobs: Job[] }> {
+    const o = parse(batchOptions, options, 'batch options')
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw invalidArgument('a batch needs at least one job', [
+        { path: 'jobs', message: 'expected a non-empty array' },
+      ])
+    }
+    const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
+    const withOwner = o.owner === undefined ? inputs : inputs.map((j) => ({ owner: o.owner, ...j }))
+    const { jobs } = await this.addManyWithOutcome(withOwner, record)
+    return { batch: await this.getBatch(record.id), jobs }
+  }
+
+  /** A batch with its counts by status and overall progress. */
+  async getBatch(id: string): Promise<BatchSummary> {
+    const batch = await this.store.getBatch(checkId(id, 'batch'))
+    if (!batch) throw notFound('batch', id)
+    return batch
+  }
+
+  /** Cancels every job of the batch that has not finished. Returns how many were cancelled. */
+  async cancelBatch(id: string): Promise<number> {
+    await this.getBatch(id)
+    return this.#forEachInBatch(id, ['waiting', 'scheduled', 'blocked', 'held', 'active'], (jobId) =>
+      this.store.cancelJob(jobId),
+    )
+  }
+
+  /** Retries every failed job of the batch. Returns how many were retried. */
+  async retryBatch(id: string): Promise<number> {
+    await this.getBatch(id)
+    return this.#forEachInBatch(id, ['failed'], (jobId) => this.retryJob(jobId))
+  }
+
+  /** Applies `action` to the batch's jobs in `statuses`; jobs that moved on meanwhile are skipped. */
+  async #forEachInBatch(
+    batchId: string,
+    statuses: JobStatus[],
+    action: (id: string) => Promise<unknown>,
+  ): Promise<number> {
+    let done = 0
+    let cursor: string | undefined
+    do {
+      const page = await this.listJobs({ batchId, status: statuses, limit: 500, cursor, order: 'asc' })
+      for (const job of page.jobs) {
+        try {
+          await action(job.id)
+          done++
+        } catch (error) {
+          if (!isDocketError(error, 'INVALID_STATE') && !isDocketError(error, 'CONFLICT')) throw error
+        }
+      }
+      cursor = page.nextCursor ?? undefined
+    } while (cursor)
+    return done
+  }
+
+  // Statistics
+
+  /** Counts by state, and for the last hour and day: throughput, failure rate, wait and run time percentiles, series. */
+  async stats(queue?: string): Promise<DocketStats> {
+    if (queue !== undefined) await this.getQueue(queue)
+    const now = Date.now()
+    const day = 24 * 3600_000
+    const [counts, rows] = await Promise.all([
+      this.countJobs(queue),
+      this.store.finishedJobs(queue ?? null, now - day, 50_000),
+    ])
+    const totals = emptyCounts()
+    for (const c of Object.values(counts)) for (const s of JOB_STATUSES) totals[s] += c[s]
+    return {
+      queue: queue ?? null,
+      counts: totals,
+      lastHour: windowStats(rows, now, 3600_000, 60_000),
+      lastDay: windowStats(rows, now, day, 15 * 60_000),
+    }
+  }
+
+  // Events
+
+  /** Calls `listener` for every event (optionally of one queue or job), in commit order, from any process. */
+  async subscribe(
+    listener: (event: DocketEvent) => void,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (options.queue !== undefined) checkQueueName(options.queue)
+    if (options.jobId !== undefined) checkJobId(options.jobId)
+    return subscribe(this.store, listener, options)
+  }
+
+  // Reading jobs
+
+  /** A job with its event history, its dependencies and its artifacts. NOT_FOUND if there is none. */
+  async getJob(id: string): Promise<JobDetail & { artifacts: Artifact[] }> {
+    const job = await this.store.getJob(checkJobId(id))
+    if (!job) throw notFound('job', id)
+    const [events, dependencies, artifacts] = await Promise.all([
+      this.store.getJobEvents(job.id),
+      this.store.getJobDependencies(job.id),
+      this.store.listArtifacts(job.id),
+    ])
+    return { ...job, events, dependencies, artifacts }
+  }
+
+  // Artifacts
+
+  /** Adds a job with input files: the files are stored first, then the job and their records in one transaction. */
+  async addWithFiles(input: JobInput, files: FileInput[]): Promise<{ job: Job; artifacts: Artifact[] }> {
+    const id = (parse(jobInput, input, 'job').id as string | undefined) ?? uuidv7()
+    const stored: ArtifactRecord[] = []
+    try {
+      for (const file of files)
+        stored.push(await this.artifacts.store(id, 'input', file, this.#maxArtifactBytes))
+      const { jobs } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      return { job: jobs[0]!, artifacts: await this.store.listArtifacts(jobs[0]!.id) }
+    } catch (error) {
+      await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
+      throw error
+    }
+  }
+
+  /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
+  async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
+    const ref = leaseRef(job)
+    if ((await this.store.lostLeases([ref])).length > 0) {
+      throwUnlessOk({
+        id: ref.id,
+        ok: false,
+        code: (await this.store.getJob(ref.id)) ? 'LEASE_LOST' : 'NOT_FOUND',
+      })
+    }
+    const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
+    try {
+      return await this.store.addArtifact(record)
+    } catch (error) {
+      await this.artifacts.remove(record.storageKey)
+      throw error
+    }
+  }
+
+  async listArtifacts(jobId: string): Promise<Artifact[]> {
+    return this.store.listArtifacts(checkJobId(jobId))
+  }
+
+  /** An artifact's record and a stream of its bytes. */
+  async openArtifact(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
+    const artifact = await this.store.getArtifact(checkId(id, 'artifact'))
+    if (!artifact) throw notFound('artifact', id)
+    return { artifact, stream: this.artifacts.open(artifact.storageKey) }
+  }
+
+  async getJobEvents(id: string, options: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
+    const o = parse(eventsQuery, options, 'events query')
+    return this.store.getJobEvents(checkJobId(id), o.afterId ?? 0, o.limit ?? 1000)
+  }
+
+  async listJobs(filter: ListJobsInput = {}): Promise<JobPage> {
+    const f = parse(listJobsInput, filter, 'job filter')
+    const sort = f.sort ?? 'createdAt'
+    const order = f.order ?? 'desc'
+    const limit = f.limit ?? 50
+    const after = f.cursor ? decodeCursor(f.cursor, sort, order) : null
+    const statuses: JobStatus[] | undefined = f.status === undefined ? undefined : [f.status].flat()
+    const jobs = await this.store.listJobs({ ...f, statuses, sort, order, limit, after })
+    const last = jobs.length === limit ? jobs[jobs.length - 1] : undefined
+    const nextCursor = last
+      ? encodeCursor({
+          sort,
+          order,
+          id: last.id,
+          value: sort === 'priority' ? last.priority : last[sort].getTime(),
+        })
+      : null
+    return { jobs, nextCursor }
+  }
+
+  /** Counts of jobs by status, per queue (every queue, or the one named). */
+  async countJobs(queue?: string): Promise<Record<string, StatusCounts>> {
+    if (queue !== undefined) await this.getQueue(queue)
+    return Object.fromEntries(await this.store.countJobs(queue ?? null))
+  }
+
+  // The worker protocol
+
+  /** Leases up to `limit` ready jobs to a worker, in each queue's order, within each queue's concurrency limit. */
+  async claim(input: ClaimInput): Promise<ClaimedJob[]> {
+    const c = parse(claimInput, input, 'claim')
+    return this.store.claimJobs({
+      workerId: c.workerId,
+      queues: [...new Set(c.queues)],
+      capabilities: c.capabilities ?? [],
+      limit: c.limit ?? 1,
+      leaseMs: c.leaseMs ?? this.#defaultLeaseMs,
+    })
+  }
+
+  /** Extends leases; each outcome says whether the lease is still held. */
+  async heartbeat(jobs: Leased | Leased[], leaseMs = this.#defaultLeaseMs): Promise<LeaseOutcome[]> {
+    const refs = [jobs].flat().map(leaseRef)
+    if (!Number.isInteger(leaseMs) || leaseMs < 50) {
+      throw invalidArgument('leaseMs must be an integer of at least 50', [
+        { path: 'leaseMs', message: 'expected >= 50' },
+      ])
+    }
+    return this.store.extendLeases(refs, leaseMs)
+  }
+
+  async progress(job: Leased, input: ProgressInput): Promise<void> {
+    await this.store.reportProgress({ ...leaseRef(job), ...parse(progressInput, input, 'progress') })
+  }
+
+  async log(job: Leased, message: string, data?: unknown): Promise<void> {
+    if (typeof message !== 'string')
+      throw invalidArgument('message must be a string', [{ path: 'message', message: 'expected a string' }])
+    if (data !== undefined) assertJsonValue(data, 'data', this.#maxPayloadBytes)
+    await this.store.appendEvent({ ...leaseRef(job), kind: 'log', message, data: data ?? null })
+  }
+
+  /** Records a step boundary: `started`, `completed` (with its duration) or `failed`. */
+  async step(
+    job: Leased,
+    step: string,
+    phase: 'started' | 'completed' | 'failed',
+    details: { durationMs?: number; message?: string } = {},
+  ) {
+    if (typeof step !== 'string' || step.length === 0 || step.length > 200) {
+      throw invalidArgument('step must be a name of 1-200 characters', [
+        { path: 'step', message: 'expected 1-200 characters' },
+      ])
+    }
+    if (!['started', 'completed', 'failed'].includes(phase)) {
+      throw invalidArgument('phase must be started, completed or failed', [
+        { path: 'phase', message: 'expected started | completed | failed' },
+      ])
+    }
+    details = parse(stepDetails, details, 'step details')
+    await this.store.appendEvent({
+      ...leaseRef(job),
+      kind: `step.${phase}`,
+      step,
+      message: details.message ?? null,
+      data: details.durationMs === undefined ? null : { durationMs: details.durationMs },
+    })
+  }
+
+  /** Completes a leased job with a JSON result. LEASE_LOST if the lease is no longer held. */
+  async complete(job: Leased, result?: unknown): Promise<void> {
+    const [outcome] = await this.completeMany([{ job, result }])
+    throwUnlessOk(outcome!)
+  }
+
+  /** Completes many leased jobs in one transaction; each outcome says whether its lease still held. */
+  async completeMany(items: { job: Leased; result?: unknown }[]): Promise<LeaseOutcome[]> {
+    const params = items.map((item, i) => ({
+      ...leaseRef(item.job),
+      result: item.result === undefined ? null : item.result,
+      _check: assertJsonValue(
+        item.result === undefined ? null : item.result,
+        items.length > 1 ? `results.${i}` : 'result',
+        this.#maxPayloadBytes,
+      ),
+    }))
+    return this.store.completeJobs(params.map(({ _check, ...p }) => p))
+  }
+
+  /**
+   * Fails the current attempt. The job is retried after its backoff while it
+   * has attempts left, unless `retryable` is false or the error is an
+   * UnrecoverableError. Returns the job as it is after the failure.
+   */
+  async fail(
+    job: Leased,
+    error: Error | FailureInput | string,
+    options: { retryable?: boolean } = {},
+  ): Promise<Job> {
+    const o = parse(failOptions, options, 'fail options')
+    const e = normaliseError(error)
+    const retryable = o.retryable ?? !(error instanceof UnrecoverableError)
+    return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
+  }
+
+  /** Hands leased jobs back without counting the attempt, for a worker shutting down. */
+  async release(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
+    const outcomes = await this.store.releaseJobs([jobs].flat().map(leaseRef))
+    if (outcomes.some((o) => o.ok)) await this.#wake(['*'])
+    return outcomes
+  }
+
+  // Operator actions
+
+  async cancelJob(id: string): Promise<Job> {
+    return this.store.cancelJob(checkJobId(id))
+  }
+
+  async retryJob(id: string): Promise<Job> {
+    const job = await this.store.retryJob(checkJobId(id))
+    if (job.status === 'waiting') await this.#wake([job.queue])
+    return job
+  }
+
+  async setPriority(id: string, priority: number | PriorityName): Promise<Job> {
+    const value = parse(priorityInput, priority, 'priority')
+    return this.store.setPriority(checkJobId(id), priorityValue(value))
+  }
+
+  /** Promotes held (manual-mode) or scheduled jobs to waiting: by ids, or every held job of a queue. */
+  async promote(target: string | string[] | { queue: string }): Promise<number> {
+    if (typeof target === 'object' && !Array.isArray(target)) {
+      const queue = checkQueueName(target.queue)
+      const n = await this.store.promoteJobs({ queue })
+      if (n > 0) await this.#wake([queue])
+      return n
+    }
+    const ids = [target].flat()
+    if (ids.length === 0) return 0
+    const n = await this.store.promoteJobs({ ids: [...new Set(ids.map(checkJobId))] })
+    if (n > 0) await this.#wake(['*'])
+    return n
+  }
+
+  async removeJob(id: string): Promise<void> {
+    await this.store.removeJob(checkJobId(id))
+  }
+
+  // Maintenance
+
+  async recoverExpiredLeases(): Promise<number> {
+    const n = await this.store.recoverExpiredLeases()
+    if (n > 0) await this.#wake(['*'])
+    return n
+  }
+
+  /** Registered workers with their kind, capabilities, load and last heartbeat. */
+  async listWorkers() {
+    return this.store.listWorkers()
+  }
+
+  /** Deletes finished jobs older than `olderThanMs`, or, without it, older than each queue's retention. */
+  async cleanup(input: CleanupInput = {}): Promise<number> {
+    const c = parse(cleanupInput, input, 'cleanup')
+    return this.store.cleanup({
+      olderThanMs: c.olderThanMs ?? null,
+      queue: c.queue ?? null,
+      batchSize: c.batchSize ?? 1000,
+    })
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DocketError('CLOSED', 'this Docket has been closed')
+  }
+}

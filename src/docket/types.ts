@@ -1,0 +1,55 @@
+/** The types of the library's public API, beside the Docket class itself. */
+import type { Readable } from 'node:stream'
+import type { JobInput } from '../core/options.js'
+import type { WindowStats } from '../core/stats.js'
+import type { ClaimedJob, Job, StatusCounts } from '../core/types.js'
+import type { LeaseRef } from '../storage/store.js'
+
+export interface FileInput {
+  /** The original file name; kept as metadata only. */
+  name: string
+  mediaType: string
+  data: Buffer | string | Readable
+}
+
+export interface DocketOptions {
+  /** Where artifact files are kept. Default: `artifacts/` beside a SQLite file, else ./data/artifacts. */
+  artifactsDir?: string
+  /** Largest artifact, in bytes. Default 25 MiB. */
+  maxArtifactBytes?: number
+  /** Largest payload or result, in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number
+  /** Lease given to claimed jobs when the claim does not say. Default 30 s. */
+  defaultLeaseMs?: number
+}
+
+export type JobOptions = Omit<JobInput, 'queue' | 'type' | 'payload'>
+
+export interface JobPage {
+  jobs: Job[]
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null
+}
+
+/** A handle on a leased job: a claimed job itself, or its id and lease token. */
+export type Leased = LeaseRef | ClaimedJob
+
+export interface FailureInput {
+  message: string
+  name?: string
+  stack?: string
+}
+
+/** Throw this (or pass `retryable: false` to fail) to fail a job for good, without further attempts. */
+export class UnrecoverableError extends Error {
+  override readonly name = 'UnrecoverableError'
+}
+
+export const DEFAULT_LEASE_MS = 30_000
+
+export interface DocketStats {
+  queue: string | null
+  counts: StatusCounts
+  lastHour: WindowStats
+  lastDay: WindowStats
+}

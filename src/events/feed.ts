@@ -1,0 +1,127 @@
+/**
+ * The typed stream of what happens, readable from any process: it tails the
+ * event log in commit order (see the drivers' readEvents), so every
+ * subscriber sees every event once, in order, and can resume after the last
+ * event id it saw.
+ */
+import type { JobStatus } from '../core/types.js'
+import type { Store, StoredEvent } from '../storage/store.js'
+
+export type DocketEventKind =
+  | 'job.added'
+  | 'job.started'
+  | 'job.progress'
+  | 'job.step.started'
+  | 'job.step.completed'
+  | 'job.step.failed'
+  | 'job.log'
+  | 'job.completed'
+  | 'job.failed'
+  | 'job.retrying'
+  | 'job.cancelled'
+  | 'job.waiting'
+  | 'job.held'
+  | 'job.blocked'
+  | 'job.scheduled'
+  | 'queue.paused'
+  | 'queue.resumed'
+  | 'worker.up'
+  | 'worker.lost'
+  | 'worker.stopped'
+
+export interface DocketEvent {
+  /** Increases with every event; pass the last one seen as `afterId` to resume. */
+  id: number
+  kind: DocketEventKind
+  at: Date
+  jobId: string | null
+  queue: string | null
+  workerId: string | null
+  status: JobStatus | null
+  step: string | null
+  percent: number | null
+  message: string | null
+  data: unknown
+}
+
+const STATE_KINDS: Record<JobStatus, DocketEventKind> = {
+  active: 'job.started',
+  completed: 'job.completed',
+  failed: 'job.failed',
+  scheduled: 'job.retrying',
+  cancelled: 'job.cancelled',
+  waiting: 'job.waiting',
+  held: 'job.held',
+  blocked: 'job.blocked',
+}
+
+export function toDocketEvent(e: StoredEvent): DocketEvent {
+  let kind: DocketEventKind
+  if (e.kind === 'added') kind = 'job.added'
+  else if (e.kind === 'state') kind = STATE_KINDS[e.status ?? 'waiting']
+  else if (e.kind.startsWith('queue.') || e.kind.startsWith('worker.')) kind = e.kind as DocketEventKind
+  else kind = `job.${e.kind}` as DocketEventKind
+  return { ...e, kind }
+}
+
+export interface SubscribeOptions {
+  /** Only events of this queue. */
+  queue?: string
+  /** Only events of this job. */
+  jobId?: string
+  /** Replay events after this id (within retention) before going live; default: only new events. */
+  afterId?: number
+  /** How often the log is read. Default 100 ms. */
+  pollMs?: number
+}
+
+export interface Subscription {
+  close(): Promise<void>
+}
+
+export async function subscribe(
+  store: Store,
+  listener: (event: DocketEvent) => void,
+  options: SubscribeOptions = {},
+): Promise<Subscription> {
+  let cursor =
+    options.afterId === undefined ? await store.eventsTail() : await store.eventCursorAfter(options.afterId)
+  if (options.afterId !== undefined && cursor === null && options.afterId > 0) {
+    // The event was cleaned up: replay from the oldest one kept.
+    cursor = null
+  }
+  const pollMs = options.pollMs ?? 100
+  let closed = false
+  let timer: NodeJS.Timeout | null = null
+  let reading: Promise<void> | null = null
+
+  const matches = (e: StoredEvent) =>
+    (options.queue === undefined || e.queue === options.queue) &&
+    (options.jobId === undefined || e.jobId === options.jobId)
+
+  const read = async () => {
+    for (;;) {
+      const page = await store.readEvents(cursor, 500)
+      cursor = page.cursor
+      for (const e of page.events) if (!closed && matches(e)) listener(toDocketEvent(e))
+      if (page.events.length < 500 || closed) return
+    }
+  }
+  const tick = () => {
+    if (closed) return
+    reading = read()
+      .catch(() => {})
+      .finally(() => {
+        reading = null
+        if (!closed) timer = setTimeout(tick, pollMs)
+      })
+  }
+  tick()
+  return {
+    async close() {
+      closed = true
+      if (timer) clearTimeout(timer)
+      await reading
+    },
+  }
+}

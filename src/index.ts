@@ -1,0 +1,34 @@
+/** Docket's public library API. */
+
+export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
+export type {
+  ClaimInput,
+  JobInput,
+  ListJobsInput,
+  ProgressInput,
+  QueueCreateInput,
+  QueueUpdateInput,
+} from './core/options.js'
+export { PRIORITIES, type PriorityName } from './core/options.js'
+export { type JobAction, TRANSITIONS } from './core/states.js'
+export * from './core/types.js'
+export {
+  Docket,
+  type DocketOptions,
+  type FailureInput,
+  type JobOptions,
+  type JobPage,
+  type Leased,
+  UnrecoverableError,
+} from './docket.js'
+export {
+  type DocketEvent,
+  type DocketEventKind,
+  type SubscribeOptions,
+  type Subscription,
+  toDocketEvent,
+} from './events/feed.js'
+export type { Artifact, BatchSummary, LeaseOutcome, LeaseRef, WorkerInfo } from './storage/store.js'
+export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
+export { Maintenance, type MaintenanceOptions } from './worker/maintenance.js'
+export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'

@@ -1,0 +1,166 @@
+/**
+ * buildApp(): the Docket HTTP API as a Fastify instance, ready for
+ * `inject()` in tests or `listen()` in `docket serve`.
+ */
+
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import multipart from '@fastify/multipart'
+import fastifyStatic from '@fastify/static'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import { DocketError } from '../core/errors.js'
+import type { Docket } from '../docket.js'
+import type { Role } from '../storage/store.js'
+import { ANONYMOUS_ADMIN, authenticate, FailedAuthLimiter, type Principal } from './auth.js'
+import { installErrorHandling } from './errors.js'
+import { artifactRoutes } from './routes/artifacts.js'
+import { batchRoutes } from './routes/batches.js'
+import { eventRoutes } from './routes/events.js'
+import { healthRoutes } from './routes/health.js'
+import { jobRoutes } from './routes/jobs.js'
+import { queueRoutes } from './routes/queues.js'
+import { remoteWorkerRoutes } from './routes/remote.js'
+import { sessionRoutes } from './routes/session.js'
+import { statsRoutes } from './routes/stats.js'
+import { readCookie, SESSION_COOKIE, Sessions } from './session.js'
+
+export interface AppOptions {
+  docket: Docket
+  /** 'keys' (the default) requires an API key on /api/v1; 'none' treats every caller as admin. */
+  auth?: 'keys' | 'none'
+  /** pino logger options, or false. */
+  logger?: boolean | object
+  /** Largest JSON body, in bytes. Default 1 MiB. */
+  bodyLimit?: number
+  /** Largest uploaded file, in bytes. Default 25 MiB. */
+  maxUploadBytes?: number
+  /** Media types accepted for uploads. */
+  mediaTypes?: string[]
+  /** The built dashboard to serve at `/`; default dashboard/dist of this package, when it exists. */
+  dashboardDir?: string
+  /** Origins (besides this server's own) whose pages may open the WebSocket feed. */
+  allowedOrigins?: string[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed on this route; absent means public. */
+    roles?: Role[]
+  }
+}
+
+export type App = FastifyInstance
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  // The dashboard routes in the browser: any other GET for a page gets its index.html.
+  let servePages = false
+  installErrorHandling(app, (request, reply) => {
+    const wantsPage =
+      servePages &&
+      request.method === 'GET' &&
+      !request.url.startsWith('/api/') &&
+      (request.headers.accept ?? '').includes('text/html')
+    return wantsPage ? reply.sendFile('index.html') : null
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Docket API',
+        version: '1',
+        description:
+          'A durable job queue. Errors: { error: { code, message, details } }; see docs/errors.md.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(multipart, {
+    limits: {
+      fileSize: options.maxUploadBytes ?? 25 * 1024 * 1024,
+      files: 20,
+      fields: 20,
+      fieldSize: 1024 * 1024,
+    },
+    throwFileSizeLimit: true,
+  })
+
+  const limiter = new FailedAuthLimiter()
+  const sessions = new Sessions()
+  app.decorateRequest('principal', null as unknown as Principal)
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const roles = request.routeOptions.config?.roles
+    if (!roles) return
+    if (options.auth === 'none') {
+      request.principal = ANONYMOUS_ADMIN
+      return
+    }
+    limiter.check(request.ip)
+    try {
+      const header = request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined)
+      const cookieKey = header ? undefined : readCookie(request.headers.cookie, SESSION_COOKIE)
+      request.principal = await authenticate(options.docket, cookieKey ? `Bearer ${cookieKey}` : header)
+      // A cookie is sent by the browser on its own; a change made with it must prove it came from our page.
+      if (cookieKey && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+        sessions.checkCsrf(cookieKey, request.headers['x-csrf-token'] as string | undefined)
+      }
+    } catch (error) {
+      limiter.fail(request.ip)
+      throw error
+    }
+    if (!roles.includes(request.principal.role)) {
+      throw new DocketError(
+        'FORBIDDEN',
+        `a ${request.principal.role} key may not ${request.method} ${request.routeOptions.url}`,
+        {
+          role: request.principal.role,
+          allowed: roles,
+        },
+      )
+    }
+  })
+
+  const deps = { docket: options.docket }
+  await app.register(sessionRoutes({ ...deps, sessions, limiter, auth: options.auth ?? 'keys' }), {
+    prefix: '/api/v1',
+  })
+  await app.register(statsRoutes({ ...deps, onEveryResponse: (hook) => app.addHook('onResponse', hook) }))
+  await app.register(healthRoutes(deps))
+  await app.register(queueRoutes(deps), { prefix: '/api/v1' })
+  await app.register(jobRoutes(deps), { prefix: '/api/v1' })
+  await app.register(batchRoutes(deps), { prefix: '/api/v1' })
+  await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
+  await app.register(artifactRoutes({ ...deps, mediaTypes: options.mediaTypes }), { prefix: '/api/v1' })
+  await app.register(eventRoutes({ ...deps, allowedOrigins: options.allowedOrigins }), { prefix: '/api/v1' })
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  const dashboard = options.dashboardDir ?? fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
+  if (existsSync(join(dashboard, 'index.html'))) {
+    await app.register(fastifyStatic, { root: dashboard, prefix: '/', wildcard: false, index: 'index.html' })
+    servePages = true
+  }
+  return app
+}

@@ -1,0 +1,75 @@
+/**
+ * One error shape for every response: { error: { code, message, details } }.
+ * A DocketError keeps its code and status; Fastify's own errors (validation,
+ * body too large, bad content type, unknown route) are mapped onto the same
+ * codes; anything else is a 500 whose details never reach the client.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DocketError, type ErrorCode, type FieldIssue } from '../core/errors.js'
+
+export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+  return { error: { code, message, details } }
+}
+
+interface ValidationIssue {
+  instancePath?: string
+  message?: string
+  params?: { issue?: { path?: (string | number)[]; message?: string } }
+}
+
+function validationIssues(error: FastifyError): FieldIssue[] {
+  const where = (error as { validationContext?: string }).validationContext ?? 'body'
+  return ((error.validation ?? []) as ValidationIssue[]).map((v) => {
+    const path =
+      v.params?.issue?.path?.map(String).join('.') ??
+      (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.')
+    return {
+      path: path ? `${where}.${path}` : where,
+      message: v.params?.issue?.message ?? v.message ?? 'invalid',
+    }
+  })
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_ARGUMENT',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_ARGUMENT',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_ARGUMENT',
+  FST_REQ_FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_FILES_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+}
+
+export function installErrorHandling(
+  app: FastifyInstance,
+  pageFallback: (request: FastifyRequest, reply: FastifyReply) => unknown = () => null,
+): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof DocketError) {
+      return reply.status(error.httpStatus).send(errorBody(error.code, error.message, error.details))
+    }
+    if (error.validation) {
+      const issues = validationIssues(error)
+      const message = `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
+      return reply.status(400).send(errorBody('INVALID_ARGUMENT', message, { issues }))
+    }
+    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+    if (mapped) {
+      const status = mapped === 'PAYLOAD_TOO_LARGE' ? 413 : mapped === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400
+      return reply.status(status).send(errorBody(mapped, error.message))
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send(errorBody('INVALID_ARGUMENT', error.message))
+    }
+    request.log.error({ err: error }, 'unhandled error')
+    return reply.status(500).send(errorBody('INTERNAL', 'an internal error occurred; it has been logged'))
+  })
+  app.setNotFoundHandler(
+    (request, reply) =>
+      pageFallback(request, reply) ??
+      reply
+        .status(404)
+        .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  )
+}

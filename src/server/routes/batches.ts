@@ -1,0 +1,90 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { jobInput } from '../../core/options.js'
+import type { Docket } from '../../docket.js'
+import { batchJson, batchView, jobJson, jobView } from '../views.js'
+import { ownerFor, READERS, visibleBatch } from './access.js'
+import { errorResponses, idParams } from './common.js'
+
+export const batchRoutes =
+  ({ docket }: { docket: Docket }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+    const tags = ['batches']
+    const config = { roles: [...READERS] }
+
+    app.post(
+      '/batches',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Create a batch of jobs in one transaction',
+          body: z.strictObject({
+            name: z.string().min(1).max(200).optional(),
+            owner: z.string().min(1).max(200).optional(),
+            jobs: z.array(jobInput).min(1).max(1000),
+          }),
+          response: {
+            201: z.object({ batch: batchView, jobs: z.array(jobView) }),
+            ...errorResponses(400, 403, 404, 409, 413),
+          },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerFor(request.principal, request.body.owner) ?? undefined
+        const jobs = request.body.jobs.map((j) => ({
+          ...j,
+          owner: ownerFor(request.principal, j.owner ?? owner),
+        }))
+        const result = await docket.addBatch(jobs, { name: request.body.name, owner })
+        return reply
+          .status(201)
+          .send({ batch: batchJson(result.batch), jobs: result.jobs.map((j) => jobJson(j)) })
+      },
+    )
+
+    app.get(
+      '/batches/:id',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'A batch: counts by state and overall progress',
+          params: idParams,
+          response: { 200: batchView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => batchJson(await visibleBatch(docket, request.principal, request.params.id)),
+    )
+
+    for (const action of ['cancel', 'retry'] as const) {
+      app.post(
+        `/batches/:id/${action}`,
+        {
+          config,
+          schema: {
+            tags,
+            summary:
+              action === 'cancel'
+                ? 'Cancel every unfinished job of a batch'
+                : 'Retry every failed job of a batch',
+            params: idParams,
+            response: {
+              200: z.object({ batch: batchView, changed: z.number().int() }),
+              ...errorResponses(400, 403, 404),
+            },
+          },
+        },
+        async (request) => {
+          await visibleBatch(docket, request.principal, request.params.id)
+          const changed =
+            action === 'cancel'
+              ? await docket.cancelBatch(request.params.id)
+              : await docket.retryBatch(request.params.id)
+          return { batch: batchJson(await docket.getBatch(request.params.id)), changed }
+        },
+      )
+    }
+  }

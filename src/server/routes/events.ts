@@ -1,0 +1,156 @@
+/**
+ * The live feed, as Server-Sent Events (and, on the same path, a WebSocket).
+ * Each event carries its id; a client that reconnects with Last-Event-ID
+ * (or ?after=) gets what it missed, within the event log's retention.
+ * A user receives only events about their own jobs.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { DocketError, invalidArgument, isDocketError } from '../../core/errors.js'
+import type { Docket } from '../../docket.js'
+import type { DocketEvent } from '../../events/feed.js'
+import type { Principal } from '../auth.js'
+import { eventJson } from '../views.js'
+import { READERS } from './access.js'
+import { errorResponses } from './common.js'
+
+const feedQuery = z.strictObject({
+  queue: z.string().optional(),
+  jobId: z.string().optional(),
+  after: z.coerce.number().int().min(0).optional().describe('replay events after this id'),
+})
+
+/** Decides, with a small cache of job owners, whether a principal may see an event. */
+export function eventFilter(docket: Docket, principal: Principal) {
+  const owners = new Map<string, string | null>()
+  return async (event: DocketEvent): Promise<boolean> => {
+    if (principal.role === 'admin') return true
+    if (principal.role !== 'user' || event.jobId === null) return false
+    if (!owners.has(event.jobId)) {
+      const job = await docket.store.getJob(event.jobId)
+      if (owners.size > 10_000) owners.clear()
+      owners.set(event.jobId, job?.owner ?? null)
+    }
+    return owners.get(event.jobId) === principal.name
+  }
+}
+
+export function parseAfter(
+  query: number | undefined,
+  header: string | string[] | undefined,
+): number | undefined {
+  if (query !== undefined) return query
+  const value = Array.isArray(header) ? header[0] : header
+  if (value === undefined || value === '') return undefined
+  if (!/^\d+$/.test(value))
+    throw invalidArgument('Last-Event-ID must be an event id', [
+      { path: 'Last-Event-ID', message: 'expected a number' },
+    ])
+  return Number(value)
+}
+
+/** A browser's WebSocket carries its page's Origin; only pages served from this host may open the feed. */
+export function assertSameOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: string[],
+): void {
+  if (origin === undefined) return // not a browser
+  let originHost: string
+  try {
+    originHost = new URL(origin).host
+  } catch {
+    throw new DocketError('FORBIDDEN', `bad Origin ${JSON.stringify(origin)}`)
+  }
+  if (originHost === host || allowed.includes(origin)) return
+  throw new DocketError('FORBIDDEN', `WebSocket connections from origin ${origin} are not allowed`, {
+    origin,
+  })
+}
+
+export const eventRoutes =
+  ({ docket, allowedOrigins = [] }: { docket: Docket; allowedOrigins?: string[] }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+
+    /** Checks the request's filters; throws a DocketError before anything is sent. */
+    const prepare = async (request: FastifyRequest) => {
+      const q = request.query as z.infer<typeof feedQuery>
+      if (q.jobId !== undefined) await docket.getJobEvents(q.jobId, { limit: 1 }) // validates the id
+      return { ...q, afterId: parseAfter(q.after, request.headers['last-event-id']) }
+    }
+
+    /** Subscribes for one client; `send` gets each event the principal may see, in order. */
+    const open = (
+      request: FastifyRequest,
+      f: Awaited<ReturnType<typeof prepare>>,
+      send: (e: DocketEvent) => void,
+    ) => {
+      const allowed = eventFilter(docket, request.principal)
+      let chain = Promise.resolve()
+      return docket.subscribe(
+        (event) => {
+          chain = chain.then(async () => {
+            if (await allowed(event)) send(event)
+          })
+        },
+        { queue: f.queue, jobId: f.jobId, afterId: f.afterId },
+      )
+    }
+
+    app.route({
+      method: 'GET',
+      url: '/events',
+      config: { roles: [...READERS] },
+      schema: {
+        tags: ['events'],
+        summary:
+          'Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade',
+        querystring: feedQuery,
+        response: errorResponses(400, 403),
+      },
+      preHandler: async (request) => {
+        if (request.headers.upgrade?.toLowerCase() === 'websocket') {
+          assertSameOrigin(request.headers.origin, request.headers.host, allowedOrigins)
+        }
+      },
+      handler: async (request, reply) => {
+        const filters = await prepare(request)
+        const res = reply.raw
+        reply.hijack()
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        })
+        res.write(': connected\n\n')
+        const subscription = await open(request, filters, (event) => {
+          res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`)
+        })
+        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+        request.raw.on('close', () => {
+          clearInterval(keepAlive)
+          void subscription.close()
+        })
+      },
+      wsHandler: async (socket, request) => {
+        let subscription: Awaited<ReturnType<typeof open>> | null = null
+        socket.on('close', () => void subscription?.close())
+        try {
+          const filters = await prepare(request)
+          subscription = await open(request, filters, (event) =>
+            socket.send(JSON.stringify(eventJson(event))),
+          )
+          if (socket.readyState !== socket.OPEN) await subscription.close()
+        } catch (error) {
+          const body = isDocketError(error)
+            ? error.toJSON()
+            : { code: 'INTERNAL', message: 'could not subscribe' }
+          socket.send(JSON.stringify({ error: body }))
+          socket.close(1008, body.code)
+        }
+      },
+    })
+  }

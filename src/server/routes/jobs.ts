@@ -1,0 +1,173 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { jobInput, priority, SORT_KEYS } from '../../core/options.js'
+import { JOB_STATUSES } from '../../core/types.js'
+import type { Docket } from '../../docket.js'
+import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobView } from '../views.js'
+import { ownerFor, READERS, visibleJob } from './access.js'
+import { errorResponses, idParams, ok } from './common.js'
+
+const listQuery = z.strictObject({
+  queue: z.string().optional(),
+  status: z
+    .string()
+    .regex(
+      new RegExp(`^(${JOB_STATUSES.join('|')})(,(${JOB_STATUSES.join('|')}))*$`),
+      `expected one or more of ${JOB_STATUSES.join(', ')}, comma-separated`,
+    )
+    .optional(),
+  type: z.string().optional(),
+  owner: z.string().optional(),
+  batchId: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().optional(),
+  sort: z.enum(SORT_KEYS).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+})
+
+export const jobRoutes =
+  ({ docket }: { docket: Docket }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+    const tags = ['jobs']
+    const config = { roles: [...READERS] }
+
+    app.post(
+      '/jobs',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Create a job',
+          body: jobInput,
+          response: { 201: jobView, ...errorResponses(400, 403, 404, 409, 413) },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerFor(request.principal, request.body.owner)
+        return reply.status(201).send(jobJson(await docket.add({ ...request.body, owner })))
+      },
+    )
+
+    app.post(
+      '/jobs/bulk',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Create many jobs in one transaction (all or none)',
+          body: z.strictObject({ jobs: z.array(jobInput).min(1).max(1000) }),
+          response: { 201: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403, 404, 409, 413) },
+        },
+      },
+      async (request, reply) => {
+        const inputs = request.body.jobs.map((j) => ({ ...j, owner: ownerFor(request.principal, j.owner) }))
+        return reply.status(201).send({ jobs: (await docket.addMany(inputs)).map((j) => jobJson(j)) })
+      },
+    )
+
+    app.get(
+      '/jobs',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'List jobs: filters, keyset pagination (pass nextCursor back as cursor), sort on indexed columns',
+          querystring: listQuery,
+          response: { 200: jobPageView, ...errorResponses(400, 403) },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        const owner = request.principal.role === 'admin' ? q.owner : request.principal.name
+        if (request.principal.role !== 'admin' && q.owner !== undefined && q.owner !== owner) {
+          return { jobs: [], nextCursor: null }
+        }
+        const page = await docket.listJobs({
+          ...q,
+          owner,
+          status: q.status?.split(',') as (typeof JOB_STATUSES)[number][] | undefined,
+        })
+        return { jobs: page.jobs.map((j) => jobJson(j)), nextCursor: page.nextCursor }
+      },
+    )
+
+    app.get(
+      '/jobs/:id',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Get a job with its events, dependencies and artifacts',
+          params: idParams,
+          response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => jobDetailJson(await visibleJob(docket, request.principal, request.params.id)),
+    )
+
+    const actions = {
+      cancel: (id: string) => docket.cancelJob(id),
+      retry: (id: string) => docket.retryJob(id),
+      promote: async (id: string) => {
+        await docket.promote(id)
+        return (await docket.getJob(id)) as Awaited<ReturnType<Docket['cancelJob']>>
+      },
+    }
+    for (const [action, run] of Object.entries(actions)) {
+      app.post(
+        `/jobs/:id/${action}`,
+        {
+          config,
+          schema: {
+            tags,
+            summary: `${action[0]!.toUpperCase()}${action.slice(1)} a job`,
+            params: idParams,
+            response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
+          },
+        },
+        async (request) => {
+          await visibleJob(docket, request.principal, request.params.id)
+          return jobJson(await run(request.params.id))
+        },
+      )
+    }
+
+    app.patch(
+      '/jobs/:id',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Change a job’s priority',
+          params: idParams,
+          body: z.strictObject({ priority }),
+          response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await visibleJob(docket, request.principal, request.params.id)
+        return jobJson(await docket.setPriority(request.params.id, request.body.priority))
+      },
+    )
+
+    app.delete(
+      '/jobs/:id',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Delete a job (not while active: cancel it first)',
+          params: idParams,
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await visibleJob(docket, request.principal, request.params.id)
+        await docket.removeJob(request.params.id)
+        return { ok: true as const }
+      },
+    )
+  }

@@ -1,0 +1,130 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { queueCreateInput, queueUpdateInput } from '../../core/options.js'
+import type { Docket } from '../../docket.js'
+import { queueJson, queueView } from '../views.js'
+import { ADMINS, READERS } from './access.js'
+import { errorResponses, nameParams, ok } from './common.js'
+
+export const queueRoutes =
+  ({ docket }: { docket: Docket }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+    const tags = ['queues']
+
+    app.get(
+      '/queues',
+      {
+        config: { roles: [...READERS] },
+        schema: {
+          tags,
+          summary: 'List queues with counts by state',
+          response: { 200: z.object({ queues: z.array(queueView) }), ...errorResponses(403) },
+        },
+      },
+      async () => {
+        const [queues, counts] = await Promise.all([docket.listQueues(), docket.countJobs()])
+        return { queues: queues.map((q) => queueJson(q, counts[q.name])) }
+      },
+    )
+
+    app.post(
+      '/queues',
+      {
+        config: { roles: [...ADMINS] },
+        schema: {
+          tags,
+          summary: 'Create a queue',
+          body: queueCreateInput,
+          response: { 201: queueView, ...errorResponses(400, 403, 409) },
+        },
+      },
+      async (request, reply) => reply.status(201).send(queueJson(await docket.createQueue(request.body))),
+    )
+
+    app.get(
+      '/queues/:name',
+      {
+        config: { roles: [...READERS] },
+        schema: {
+          tags,
+          summary: 'Get a queue with counts by state',
+          params: nameParams,
+          response: { 200: queueView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => {
+        const queue = await docket.getQueue(request.params.name)
+        return queueJson(queue, (await docket.countJobs(queue.name))[queue.name])
+      },
+    )
+
+    app.patch(
+      '/queues/:name',
+      {
+        config: { roles: [...ADMINS] },
+        schema: {
+          tags,
+          summary: 'Update a queue (mode, concurrency limit, ordering, retry defaults, retention)',
+          params: nameParams,
+          body: queueUpdateInput,
+          response: { 200: queueView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => queueJson(await docket.updateQueue(request.params.name, request.body)),
+    )
+
+    for (const action of ['pause', 'resume'] as const) {
+      app.post(
+        `/queues/:name/${action}`,
+        {
+          config: { roles: [...ADMINS] },
+          schema: {
+            tags,
+            summary: `${action === 'pause' ? 'Pause' : 'Resume'} a queue`,
+            params: nameParams,
+            response: { 200: queueView, ...errorResponses(400, 403, 404) },
+          },
+        },
+        async (request) =>
+          queueJson(
+            action === 'pause'
+              ? await docket.pauseQueue(request.params.name)
+              : await docket.resumeQueue(request.params.name),
+          ),
+      )
+    }
+
+    app.post(
+      '/queues/:name/promote',
+      {
+        config: { roles: [...ADMINS] },
+        schema: {
+          tags,
+          summary: 'Promote every held job of a manual-mode queue',
+          params: nameParams,
+          response: { 200: z.object({ promoted: z.number().int() }), ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => ({ promoted: await docket.promote({ queue: request.params.name }) }),
+    )
+
+    app.delete(
+      '/queues/:name',
+      {
+        config: { roles: [...ADMINS] },
+        schema: {
+          tags,
+          summary: 'Delete a queue; refused while it has live jobs unless force=true',
+          params: nameParams,
+          querystring: z.strictObject({ force: z.enum(['true', 'false']).optional() }),
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await docket.deleteQueue(request.params.name, { force: request.query.force === 'true' })
+        return { ok: true as const }
+      },
+    )
+  }

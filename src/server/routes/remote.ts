@@ -1,0 +1,307 @@
+/**
+ * Remote workers over HTTP, in any language: register, claim (long-poll),
+ * heartbeat, report progress and steps, complete, fail. The same leases and
+ * fencing as library workers: every report names the lease token, and a lost
+ * lease is a 409 LEASE_LOST. See docs/remote-workers.md.
+ */
+import { hostname } from 'node:os'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { leaseLost, notFound } from '../../core/errors.js'
+import { progressInput, queueName } from '../../core/options.js'
+import type { Docket } from '../../docket.js'
+import { jobJson, jobView, workerJson, workerView } from '../views.js'
+import { ADMINS, WORKERS } from './access.js'
+import { errorResponses, idParams, ok } from './common.js'
+
+const label = z.string().min(1).max(200)
+const token = z.string().min(1).max(100)
+const registerBody = z.strictObject({
+  id: label.optional(),
+  host: label.optional(),
+  kind: label.optional(),
+  capabilities: z.array(label).max(50).optional(),
+  queues: z.array(queueName).min(1).max(100),
+  concurrency: z.number().int().min(1).max(10_000).optional(),
+})
+const claimBody = z.strictObject({
+  queues: z.array(queueName).min(1).max(100),
+  capabilities: z.array(label).max(50).optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+  leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+  waitMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(30_000)
+    .optional()
+    .describe('long-poll: wait up to this long for a job'),
+})
+
+export const remoteWorkerRoutes =
+  ({ docket }: { docket: Docket }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+    const tags = ['workers']
+    const config = { roles: [...WORKERS] }
+
+    app.get(
+      '/workers',
+      {
+        config: { roles: [...ADMINS] },
+        schema: {
+          tags,
+          summary: 'List workers with kind, capabilities, load and heartbeat age',
+          response: { 200: z.object({ workers: z.array(workerView) }), ...errorResponses(403) },
+        },
+      },
+      async () => ({ workers: (await docket.listWorkers()).map(workerJson) }),
+    )
+
+    app.post(
+      '/workers',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Register a remote worker',
+          body: registerBody,
+          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403) },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body
+        const id = b.id ?? `remote:${request.ip}:${Math.random().toString(36).slice(2, 10)}`
+        await docket.store.registerWorker({
+          id,
+          host: b.host ?? request.ip ?? hostname(),
+          pid: 0,
+          kind: b.kind ?? 'cpu',
+          capabilities: b.capabilities ?? [],
+          queues: b.queues,
+          concurrency: b.concurrency ?? 1,
+        })
+        return reply.status(201).send({ id })
+      },
+    )
+
+    app.post(
+      '/workers/:id/heartbeat',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Record a worker heartbeat and its load',
+          params: idParams,
+          body: z.strictObject({ load: z.number().int().min(0).max(100_000) }),
+          response: { 200: ok, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => {
+        if (!(await docket.store.heartbeatWorker(request.params.id, request.body.load)))
+          throw notFound('worker', request.params.id)
+        return { ok: true as const }
+      },
+    )
+
+    app.delete(
+      '/workers/:id',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Deregister a worker',
+          params: idParams,
+          response: { 200: ok, ...errorResponses(400, 403) },
+        },
+      },
+      async (request) => {
+        await docket.store.deregisterWorker(request.params.id)
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/workers/:id/claim',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Claim ready jobs under a lease; with waitMs, waits for one to arrive',
+          params: idParams,
+          body: claimBody,
+          response: { 200: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403) },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body
+        const claim = () =>
+          docket.claim({
+            workerId: request.params.id,
+            queues: b.queues,
+            capabilities: b.capabilities ?? [],
+            limit: b.limit ?? 1,
+            leaseMs: b.leaseMs,
+          })
+        let jobs = await claim()
+        const deadline = Date.now() + (b.waitMs ?? 0)
+        // The request stream ends once its body is read; the response closing early means the client left.
+        let gone = false
+        reply.raw.once('close', () => {
+          gone = !reply.raw.writableFinished
+        })
+        if (jobs.length === 0 && b.waitMs) {
+          let wake: () => void = () => {}
+          const unsubscribe = await docket.store.onReady((queue) => {
+            if (queue === '*' || b.queues.includes(queue)) wake()
+          })
+          try {
+            while (jobs.length === 0 && Date.now() < deadline && !gone) {
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())))
+                wake = () => {
+                  clearTimeout(timer)
+                  resolve()
+                }
+              })
+              jobs = await claim()
+            }
+          } finally {
+            await unsubscribe()
+          }
+          // The client went away while we held its jobs: hand them straight back.
+          if (gone && jobs.length > 0) {
+            await docket.release(jobs)
+            jobs = []
+          }
+        }
+        return { jobs: jobs.map((j) => jobJson(j, true)) }
+      },
+    )
+
+    const leased = { config, params: idParams }
+    app.post(
+      '/jobs/:id/heartbeat',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary: 'Extend a lease',
+          params: idParams,
+          body: z.strictObject({ token, leaseMs: z.number().int().min(1000).max(3_600_000).optional() }),
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const [outcome] = await docket.heartbeat(
+          { id: request.params.id, token: request.body.token },
+          request.body.leaseMs,
+        )
+        if (!outcome!.ok)
+          throw outcome!.code === 'NOT_FOUND'
+            ? notFound('job', request.params.id)
+            : leaseLost(request.params.id)
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/jobs/:id/progress',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary: 'Report progress on a leased job',
+          params: idParams,
+          body: progressInput.extend({ token }),
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const { token: t, ...progress } = request.body
+        await docket.progress({ id: request.params.id, token: t }, progress)
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/jobs/:id/events',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary: 'Record a step boundary or a log line on a leased job',
+          params: idParams,
+          body: z.strictObject({
+            token,
+            kind: z.enum(['step.started', 'step.completed', 'step.failed', 'log']),
+            step: z.string().min(1).max(200).optional(),
+            message: z.string().max(2000).optional(),
+            durationMs: z.number().int().min(0).optional(),
+            data: z.unknown().optional(),
+          }),
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const b = request.body
+        const ref = { id: request.params.id, token: b.token }
+        if (b.kind === 'log') await docket.log(ref, b.message ?? '', b.data)
+        else {
+          await docket.step(ref, b.step ?? '', b.kind.slice(5) as 'started' | 'completed' | 'failed', {
+            durationMs: b.durationMs,
+            message: b.message,
+          })
+        }
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/jobs/:id/complete',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary: 'Complete a leased job with its result',
+          params: idParams,
+          body: z.strictObject({ token, result: z.unknown().optional() }),
+          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        await docket.complete({ id: request.params.id, token: request.body.token }, request.body.result)
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/jobs/:id/fail',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary:
+            'Fail the current attempt of a leased job (retried after its backoff unless retryable is false)',
+          params: idParams,
+          body: z.strictObject({
+            token,
+            error: z.strictObject({
+              message: z.string().max(10_000),
+              name: z.string().max(200).optional(),
+              stack: z.string().max(20_000).optional(),
+            }),
+            retryable: z.boolean().optional(),
+          }),
+          response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const b = request.body
+        return jobJson(
+          await docket.fail({ id: request.params.id, token: b.token }, b.error, { retryable: b.retryable }),
+        )
+      },
+    )
+  }

@@ -1,0 +1,143 @@
+/** Statistics (JSON, for the dashboard) and Prometheus metrics. */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { z } from 'zod'
+import { JOB_STATUSES } from '../../core/types.js'
+import type { Docket } from '../../docket.js'
+import { ADMINS } from './access.js'
+import { errorResponses, nameParams } from './common.js'
+
+const percentilesView = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p99: z.number().nullable(),
+})
+const windowView = z.object({
+  windowMs: z.number(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  throughputPerMinute: z.number(),
+  failureRate: z.number().nullable(),
+  waitMs: percentilesView,
+  runMs: percentilesView,
+  series: z.array(z.object({ t: z.number(), completed: z.number().int(), failed: z.number().int() })),
+})
+export const statsView = z
+  .object({
+    queue: z.string().nullable(),
+    counts: z.record(z.string(), z.number().int()),
+    lastHour: windowView,
+    lastDay: windowView,
+  })
+  .meta({ id: 'Stats' })
+
+export const statsRoutes =
+  ({
+    docket,
+    onEveryResponse,
+  }: {
+    docket: Docket
+    onEveryResponse: (hook: (request: FastifyRequest, reply: FastifyReply) => Promise<void>) => void
+  }): FastifyPluginAsync =>
+  async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>()
+    const config = { roles: [...ADMINS] }
+    const tags = ['stats']
+
+    app.get(
+      '/api/v1/stats',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Statistics across all queues',
+          response: { 200: statsView, ...errorResponses(403) },
+        },
+      },
+      async () => docket.stats(),
+    )
+    app.get(
+      '/api/v1/queues/:name/stats',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Statistics of one queue',
+          params: nameParams,
+          response: { 200: statsView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => docket.stats(request.params.name),
+    )
+
+    const registry = new Registry()
+    const jobs = new Gauge({
+      name: 'docket_jobs',
+      help: 'Jobs by queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    })
+    const workers = new Gauge({
+      name: 'docket_workers',
+      help: 'Registered workers by status',
+      labelNames: ['status'],
+      registers: [registry],
+    })
+    const throughput = new Gauge({
+      name: 'docket_jobs_finished_last_hour',
+      help: 'Jobs finished in the last hour, by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    })
+    const runTime = new Gauge({
+      name: 'docket_job_run_seconds',
+      help: 'Run time of jobs finished in the last hour, by quantile',
+      labelNames: ['quantile'],
+      registers: [registry],
+    })
+    const http = new Counter({
+      name: 'docket_http_requests_total',
+      help: 'HTTP requests by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    })
+    const httpTime = new Histogram({
+      name: 'docket_http_request_seconds',
+      help: 'HTTP request durations',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    })
+
+    // Counted for every route of the app, not just this plugin's: the hook goes on the root instance.
+    onEveryResponse(async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unknown'
+      http.inc({ method: request.method, route, status: String(reply.statusCode) })
+      httpTime.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    })
+
+    app.get(
+      '/metrics',
+      { config, schema: { tags, summary: 'Prometheus metrics', hide: false } },
+      async (_request, reply) => {
+        const [counts, list, stats] = await Promise.all([
+          docket.countJobs(),
+          docket.listWorkers(),
+          docket.stats(),
+        ])
+        jobs.reset()
+        for (const [queue, c] of Object.entries(counts))
+          for (const s of JOB_STATUSES) jobs.set({ queue, state: s }, c[s])
+        workers.reset()
+        for (const status of ['up', 'lost', 'stopped'])
+          workers.set({ status }, list.filter((w) => w.status === status).length)
+        throughput.set({ outcome: 'completed' }, stats.lastHour.completed)
+        throughput.set({ outcome: 'failed' }, stats.lastHour.failed)
+        for (const [q, v] of Object.entries(stats.lastHour.runMs))
+          runTime.set({ quantile: q }, v === null ? Number.NaN : v / 1000)
+        return reply.header('content-type', registry.contentType).send(await registry.metrics())
+      },
+    )
+  }

@@ -1,0 +1,222 @@
+/**
+ * What the API returns: the domain objects as JSON (dates as ISO strings),
+ * with a zod schema for each, which both checks the responses and documents
+ * them in the OpenAPI document.
+ */
+import { z } from 'zod'
+import {
+  JOB_STATUSES,
+  type Job,
+  type JobDetail,
+  type JobEvent,
+  type Queue,
+  type StatusCounts,
+} from '../core/types.js'
+import type { DocketEvent } from '../events/feed.js'
+import type { Artifact, BatchSummary, WorkerInfo } from '../storage/store.js'
+
+const iso = z.string().describe('ISO 8601 date-time')
+const status = z.enum(JOB_STATUSES)
+const countsView = z.object(
+  Object.fromEntries(JOB_STATUSES.map((s) => [s, z.number().int()])),
+) as unknown as z.ZodType<StatusCounts>
+const backoffView = z.object({
+  type: z.enum(['fixed', 'exponential']),
+  delayMs: z.number(),
+  maxDelayMs: z.number(),
+  jitter: z.number(),
+})
+
+export const errorView = z
+  .object({
+    error: z.object({
+      code: z.string().describe('stable error code; see docs/errors.md'),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  })
+  .meta({ id: 'Error' })
+
+export const queueView = z
+  .object({
+    name: z.string(),
+    description: z.string().nullable(),
+    mode: z.enum(['automatic', 'manual']),
+    status: z.enum(['active', 'paused']),
+    concurrency: z.number().int().nullable(),
+    ordering: z.enum(['priority', 'fifo']),
+    defaults: z.object({
+      maxAttempts: z.number().int(),
+      backoff: backoffView,
+      timeoutMs: z.number().nullable(),
+    }),
+    retentionMs: z.number().nullable(),
+    settings: z.record(z.string(), z.unknown()),
+    createdAt: iso,
+    updatedAt: iso,
+    counts: countsView.optional(),
+  })
+  .meta({ id: 'Queue' })
+
+export const jobView = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    type: z.string(),
+    payload: z.unknown(),
+    status,
+    priority: z.number().int(),
+    runAt: iso,
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    backoff: backoffView,
+    timeoutMs: z.number().nullable(),
+    progress: z.object({ percent: z.number(), step: z.string().nullable(), message: z.string().nullable() }),
+    lease: z
+      .object({ workerId: z.string(), token: z.string().optional(), lockedAt: iso, expiresAt: iso })
+      .nullable(),
+    lastError: z
+      .object({
+        message: z.string(),
+        name: z.string().nullable(),
+        stack: z.string().nullable(),
+        attempt: z.number().int(),
+        at: iso,
+        retryable: z.boolean(),
+      })
+      .nullable(),
+    errorCount: z.number().int(),
+    result: z.unknown(),
+    owner: z.string().nullable(),
+    batchId: z.string().nullable(),
+    capabilities: z.array(z.string()),
+    dedupeKey: z.string().nullable(),
+    pendingDependencies: z.number().int(),
+    createdAt: iso,
+    startedAt: iso.nullable(),
+    finishedAt: iso.nullable(),
+    estimatedDurationMs: z.number().nullable(),
+    durationMs: z.number().nullable(),
+  })
+  .meta({ id: 'Job' })
+
+export const jobEventView = z
+  .object({
+    id: z.number().int(),
+    jobId: z.string(),
+    kind: z.string(),
+    status: status.nullable(),
+    step: z.string().nullable(),
+    percent: z.number().nullable(),
+    message: z.string().nullable(),
+    data: z.unknown(),
+    at: iso,
+  })
+  .meta({ id: 'JobEvent' })
+
+export const artifactView = z
+  .object({
+    id: z.string(),
+    jobId: z.string(),
+    direction: z.enum(['input', 'output']),
+    name: z.string(),
+    mediaType: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    createdAt: iso,
+  })
+  .meta({ id: 'Artifact' })
+
+/** An artifact as clients see it: where its bytes are stored is the server's business. */
+export const artifactJson = ({ storageKey: _key, ...a }: Artifact) => ({
+  ...a,
+  createdAt: a.createdAt.toISOString(),
+})
+
+const dependencyView = z.object({ id: z.string(), status })
+export const jobDetailView = jobView
+  .extend({
+    events: z.array(jobEventView),
+    dependencies: z.object({ upstream: z.array(dependencyView), downstream: z.array(dependencyView) }),
+    artifacts: z.array(artifactView),
+  })
+  .meta({ id: 'JobDetail' })
+
+export const jobPageView = z
+  .object({ jobs: z.array(jobView), nextCursor: z.string().nullable() })
+  .meta({ id: 'JobPage' })
+
+export const batchView = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    owner: z.string().nullable(),
+    createdAt: iso,
+    total: z.number().int(),
+    counts: countsView,
+    progress: z.number(),
+  })
+  .meta({ id: 'Batch' })
+
+export const workerView = z
+  .object({
+    id: z.string(),
+    host: z.string(),
+    pid: z.number().int(),
+    kind: z.string(),
+    capabilities: z.array(z.string()),
+    queues: z.array(z.string()),
+    concurrency: z.number().int(),
+    load: z.number().int(),
+    status: z.enum(['up', 'lost', 'stopped']),
+    startedAt: iso,
+    heartbeatAt: iso,
+    heartbeatAgeMs: z.number().int(),
+  })
+  .meta({ id: 'Worker' })
+
+export const eventView = z
+  .object({
+    id: z.number().int(),
+    kind: z.string(),
+    at: iso,
+    jobId: z.string().nullable(),
+    queue: z.string().nullable(),
+    workerId: z.string().nullable(),
+    status: status.nullable(),
+    step: z.string().nullable(),
+    percent: z.number().nullable(),
+    message: z.string().nullable(),
+    data: z.unknown(),
+  })
+  .meta({ id: 'Event' })
+
+/** Dates to ISO strings, everything else as is (the domain types are otherwise plain JSON). */
+function plain<T>(value: T): unknown {
+  return JSON.parse(JSON.stringify(value))
+}
+
+/** A job as others see it: the lease token is a secret of the worker that holds it. */
+export function jobJson(job: Job, withToken = false): z.infer<typeof jobView> {
+  const view = plain(job) as z.infer<typeof jobView>
+  if (view.lease && !withToken) delete view.lease.token
+  return view
+}
+
+export const jobDetailJson = (job: JobDetail & { artifacts?: { storageKey?: string }[] }) => {
+  const view = plain({
+    ...job,
+    artifacts: (job.artifacts ?? []).map(({ storageKey: _k, ...a }) => a),
+  }) as z.infer<typeof jobDetailView>
+  if (view.lease) delete view.lease.token
+  return view
+}
+export const queueJson = (q: Queue, counts?: StatusCounts) =>
+  plain(counts ? { ...q, counts } : q) as z.infer<typeof queueView>
+export const batchJson = (b: BatchSummary) => plain(b) as z.infer<typeof batchView>
+export const eventJson = (e: DocketEvent) => plain(e) as z.infer<typeof eventView>
+export const jobEventJson = (e: JobEvent) => plain(e) as z.infer<typeof jobEventView>
+export const workerJson = (w: WorkerInfo) =>
+  plain({ ...w, heartbeatAgeMs: Math.max(0, Date.now() - w.heartbeatAt.getTime()) }) as z.infer<
+    typeof workerView
+  >

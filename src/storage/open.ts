@@ -1,0 +1,38 @@
+import { resolve } from 'node:path'
+import { invalidArgument } from '../core/errors.js'
+import type { Store } from './store.js'
+
+export const DEFAULT_SQLITE_PATH = './data/docket.db'
+
+export type DatabaseTarget = { driver: 'sqlite'; path: string } | { driver: 'postgres'; url: string }
+
+/**
+ * Reads a database URL: nothing, a path, `file:path` or `sqlite:path` mean
+ * SQLite; `postgres://` or `postgresql://` mean PostgreSQL.
+ */
+export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
+  const value = (url ?? '').trim()
+  if (value === '') return { driver: 'sqlite', path: resolve(DEFAULT_SQLITE_PATH) }
+  if (/^postgres(ql)?:\/\//i.test(value)) return { driver: 'postgres', url: value }
+  if (value === ':memory:') return { driver: 'sqlite', path: ':memory:' }
+  const withoutScheme = value.replace(/^(file|sqlite):(\/\/)?/i, '')
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(withoutScheme)) {
+    throw invalidArgument(
+      `unsupported database URL '${value.replace(/\/\/[^@/]*@/, '//***@')}': use a file path, file:path, or postgres://`,
+      [{ path: 'url', message: 'expected a file path, file:path, or postgres://' }],
+    )
+  }
+  if (withoutScheme === '')
+    throw invalidArgument('the database URL names no file', [{ path: 'url', message: 'empty path' }])
+  return { driver: 'sqlite', path: withoutScheme === ':memory:' ? ':memory:' : resolve(withoutScheme) }
+}
+
+export async function openStore(url: string | undefined): Promise<Store> {
+  const target = parseDatabaseUrl(url)
+  if (target.driver === 'sqlite') {
+    const { createSqliteStore } = await import('./sqlite/index.js')
+    return createSqliteStore(target.path)
+  }
+  const { createPostgresStore } = await import('./postgres/index.js')
+  return createPostgresStore(target.url)
+}

@@ -1,0 +1,154 @@
+/** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention, on PostgreSQL. */
+import { deadDependency } from '../../core/dependencies.js'
+import { notFound } from '../../core/errors.js'
+import { assertTransition, retryStatus } from '../../core/states.js'
+import type { Job, JobStatus } from '../../core/types.js'
+import { rowToJob } from '../rows.js'
+import type { CleanupParams } from '../store.js'
+import { decode, type PgContext, type Queryable } from './db.js'
+import { failDependents } from './dependencies.js'
+import { insertStateEvents } from './events.js'
+
+type Row = Record<string, unknown>
+
+async function lockRow(c: Queryable, id: string): Promise<Row> {
+  const [row] = await c.query('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [id])
+  if (!row) throw notFound('job', id)
+  return row
+}
+
+export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
+  return ctx.tx(async (c) => {
+    const row = await lockRow(c, id)
+    assertTransition('cancel', id, row.status as JobStatus)
+    const [updated] = await c.query(
+      `UPDATE jobs SET status = 'cancelled', finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING *`,
+      [id],
+    )
+    await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }])
+    if (row.has_dependents) await failDependents(c, id, 'was cancelled')
+    return rowToJob(updated!, decode)
+  })
+}
+
+export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
+  return ctx.tx(async (c) => {
+    const row = await lockRow(c, id)
+    assertTransition('retry', id, row.status as JobStatus)
+    const upstream = await c.query<{ id: string; status: JobStatus }>(
+      `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
+       WHERE d.job_id = $1 AND j.status <> 'completed' FOR SHARE OF j`,
+      [id],
+    )
+    const dead = upstream.find((u) => u.status === 'failed' || u.status === 'cancelled')
+    if (dead) throw deadDependency(id, dead)
+    const [queue] = await c.query<{ mode: string }>('SELECT mode FROM queues WHERE name = $1', [row.queue])
+    const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(queue?.mode === 'manual')
+    const [updated] = await c.query(
+      `UPDATE jobs SET status = $2, attempts = 0, run_at = now(), pending_deps = $3, finished_at = NULL,
+         result = NULL, duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
+       WHERE id = $1 RETURNING *`,
+      [id, status, upstream.length],
+    )
+    await insertStateEvents(c, [{ id, queue: String(row.queue), status }])
+    return rowToJob(updated!, decode)
+  })
+}
+
+export async function setPriority(ctx: PgContext, id: string, priority: number): Promise<Job> {
+  return ctx.tx(async (c) => {
+    const row = await lockRow(c, id)
+    assertTransition('reprioritise', id, row.status as JobStatus)
+    const [updated] = await c.query('UPDATE jobs SET priority = $2 WHERE id = $1 RETURNING *', [id, priority])
+    return rowToJob(updated!, decode)
+  })
+}
+
+export async function promoteJobs(
+  ctx: PgContext,
+  target: { ids: string[] } | { queue: string },
+): Promise<number> {
+  return ctx.tx(async (c) => {
+    let rows: Row[]
+    if ('ids' in target) {
+      rows = await c.query(
+        'SELECT id, queue, status FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+        [target.ids],
+      )
+      const found = new Map(rows.map((r) => [String(r.id), r]))
+      for (const id of target.ids) {
+        const row = found.get(id)
+        if (!row) throw notFound('job', id)
+        assertTransition('promote', id, row.status as JobStatus)
+      }
+    } else {
+      const [queue] = await c.query('SELECT 1 FROM queues WHERE name = $1', [target.queue])
+      if (!queue) throw notFound('queue', target.queue)
+      rows = await c.query(`SELECT id, queue FROM jobs WHERE queue = $1 AND status = 'held' FOR UPDATE`, [
+        target.queue,
+      ])
+    }
+    if (rows.length === 0) return 0
+    await c.query(
+      `UPDATE jobs SET status = 'waiting', run_at = least(run_at, now()) WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id)],
+    )
+    await insertStateEvents(
+      c,
+      rows.map((r) => ({ id: String(r.id), queue: String(r.queue), status: 'waiting' as const })),
+    )
+    return rows.length
+  })
+}
+
+export async function removeJob(ctx: PgContext, id: string): Promise<void> {
+  await ctx.tx(async (c) => {
+    const row = await lockRow(c, id)
+    assertTransition('remove', id, row.status as JobStatus)
+    if (row.has_dependents) await failDependents(c, id, 'was removed')
+    await deleteJobs(c, [id])
+  })
+}
+
+async function deleteJobs(c: Queryable, ids: string[]): Promise<void> {
+  await c.query('DELETE FROM events WHERE job_id = ANY($1::uuid[])', [ids])
+  await c.query('DELETE FROM job_dependencies WHERE job_id = ANY($1::uuid[])', [ids])
+  await c.query('DELETE FROM jobs WHERE id = ANY($1::uuid[])', [ids])
+}
+
+/** Deletes finished jobs in batches, each its own short transaction. */
+export async function cleanup(ctx: PgContext, p: CleanupParams): Promise<number> {
+  const targets: { queue: string | null; retentionMs: number }[] = []
+  if (p.olderThanMs !== null) {
+    targets.push({ queue: p.queue, retentionMs: p.olderThanMs })
+  } else {
+    const queues = await ctx.query<{ name: string; retention_ms: number }>(
+      'SELECT name, retention_ms FROM queues WHERE retention_ms IS NOT NULL AND ($1::text IS NULL OR name = $1)',
+      [p.queue],
+    )
+    for (const q of queues) targets.push({ queue: q.name, retentionMs: q.retention_ms })
+  }
+  let deleted = 0
+  for (const t of targets) {
+    for (;;) {
+      const n = await ctx.tx(async (c) => {
+        const rows = await c.query<{ id: string }>(
+          `SELECT id FROM jobs WHERE finished_at < now() - $1 * interval '1 millisecond'
+             AND ($2::text IS NULL OR queue = $2) LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          [t.retentionMs, t.queue, p.batchSize],
+        )
+        if (rows.length > 0) {
+          await deleteJobs(
+            c,
+            rows.map((r) => r.id),
+          )
+        }
+        return rows.length
+      })
+      deleted += n
+      if (n < p.batchSize) break
+    }
+  }
+  return deleted
+}

@@ -1,0 +1,127 @@
+/**
+ * Connecting to PostgreSQL for Docket: a pool whose connections all use
+ * Docket's schema as their search_path, bigint parsed as a JavaScript number,
+ * and migrations applied under an advisory lock so that many processes
+ * starting at once apply each migration exactly once.
+ */
+import pg from 'pg'
+import { invalidArgument } from '../../core/errors.js'
+import type { Decode } from '../rows.js'
+import { migrations } from './migrations.js'
+
+export interface PgContext {
+  pool: pg.Pool
+  schema: string
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>
+  /** Runs `fn` in a READ COMMITTED transaction on one connection; rolls back if it throws. */
+  tx<T>(fn: (client: Queryable) => Promise<T>): Promise<T>
+}
+
+export interface Queryable {
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>
+}
+
+export const decode: Decode = {
+  date: (v) => (v instanceof Date ? v : new Date(String(v))),
+  json: (v) => v,
+}
+
+const INT8_OID = 20
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format)
+  },
+}
+
+export const DEFAULT_SCHEMA = 'docket'
+
+/** Splits Docket's own `schema` parameter off a postgres:// URL. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string } {
+  const parsed = new URL(url)
+  const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA
+  parsed.searchParams.delete('schema')
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw invalidArgument(`invalid schema '${schema}': expected a lower-case identifier`, [
+      { path: 'url.schema', message: 'expected [a-z_][a-z0-9_]*' },
+    ])
+  }
+  return { connectionString: parsed.toString(), schema }
+}
+
+export async function openPostgres(url: string, poolSize = 10): Promise<PgContext> {
+  const { connectionString, schema } = parsePostgresUrl(url)
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    options: `-c search_path=${schema}`,
+    types,
+    application_name: 'docket',
+  })
+  // An idle client that loses its connection (a database restart) must not crash the process.
+  pool.on('error', () => {})
+  const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    async query(sql, values) {
+      return (await q.query(sql, values as unknown[])).rows
+    },
+  })
+  const ctx: PgContext = {
+    pool,
+    schema,
+    query: wrap(pool).query,
+    async tx(fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn(wrap(client))
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+  }
+  try {
+    await migrate(ctx)
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw error
+  }
+  return ctx
+}
+
+async function migrate(ctx: PgContext): Promise<void> {
+  const client = await ctx.pool.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ctx.schema}`)
+      await client.query(`CREATE TABLE IF NOT EXISTS docket_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+      const { rows } = await client.query('SELECT version FROM docket_migrations')
+      const applied = new Set(rows.map((r) => Number(r.version)))
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue
+        await client.query('BEGIN')
+        try {
+          await client.query(m.sql)
+          await client.query('INSERT INTO docket_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ])
+          await client.query('COMMIT')
+        } catch (error) {
+          await client.query('ROLLBACK')
+          throw error
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
+    }
+  } finally {
+    client.release()
+  }
+}

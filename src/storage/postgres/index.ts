@@ -1,0 +1,85 @@
+/** The PostgreSQL driver: a pool, with claim and complete as single round trips (see functions.ts). */
+import type { Store } from '../store.js'
+import * as add from './add.js'
+import * as control from './control.js'
+import { openPostgres } from './db.js'
+import * as keys from './keys.js'
+import * as leases from './leases.js'
+import * as queues from './queues.js'
+import * as read from './read.js'
+import * as workers from './workers.js'
+
+export async function createPostgresStore(url: string): Promise<Store> {
+  const ctx = await openPostgres(url)
+  const listener = new workers.ReadyListener(url, workers.readyChannel(ctx.schema))
+  const leadership = new workers.Leadership(ctx, url)
+  let closed = false
+  return {
+    driver: 'postgres',
+    async close() {
+      if (closed) return
+      closed = true
+      await listener.close()
+      await leadership.close()
+      await ctx.pool.end()
+    },
+    async ping() {
+      await ctx.query('SELECT 1')
+    },
+    createQueue: (q) => queues.createQueue(ctx, q),
+    updateQueue: (name, change) => queues.updateQueue(ctx, name, change),
+    getQueue: (name) => queues.getQueue(ctx, name),
+    listQueues: () => queues.listQueues(ctx),
+    deleteQueue: (name, force) => queues.deleteQueue(ctx, name, force),
+
+    addJobs: (names, build, extras) => add.addJobs(ctx, names, build, extras),
+    async addArtifact(a) {
+      await add.insertArtifact(ctx, a)
+      return (await read.getArtifact(ctx, a.id))!
+    },
+    finishedJobs: (queue, since, limit) => read.finishedJobs(ctx, queue, since, limit),
+    listArtifacts: (jobId) => read.listArtifacts(ctx, jobId),
+    getArtifact: (id) => read.getArtifact(ctx, id),
+    getBatch: (id) => read.getBatch(ctx, id),
+    readEvents: (cursor, limit) => read.readEvents(ctx, cursor, limit),
+    eventsTail: () => read.eventsTail(ctx),
+    eventCursorAfter: (id) => read.eventCursorAfter(ctx, id),
+    getJob: (id) => read.getJob(ctx, id),
+    getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
+    getJobDependencies: (id) => read.getJobDependencies(ctx, id),
+    listJobs: (p) => read.listJobs(ctx, p),
+    countJobs: (queue) => read.countJobs(ctx, queue),
+
+    claimJobs: (p) => leases.claimJobs(ctx, p),
+    extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
+    reportProgress: (p) => leases.reportProgress(ctx, p),
+    appendEvent: (p) => leases.appendEvent(ctx, p),
+    completeJobs: (p) => leases.completeJobs(ctx, p),
+    failJob: (p) => leases.failJob(ctx, p),
+    releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
+    lostLeases: (refs) => leases.lostLeases(ctx, refs),
+
+    cancelJob: (id) => control.cancelJob(ctx, id),
+    retryJob: (id) => control.retryJob(ctx, id),
+    setPriority: (id, priority) => control.setPriority(ctx, id, priority),
+    promoteJobs: (target) => control.promoteJobs(ctx, target),
+    removeJob: (id) => control.removeJob(ctx, id),
+
+    recoverExpiredLeases: () => leases.recoverExpiredLeases(ctx),
+    cleanup: (p) => control.cleanup(ctx, p),
+
+    notifyReady: (queues) => workers.notifyReady(ctx, queues),
+    onReady: (l) => listener.add(l),
+    createApiKey: (key) => keys.createApiKey(ctx, key),
+    findApiKey: (hash) => keys.findApiKey(ctx, hash),
+    listApiKeys: () => keys.listApiKeys(ctx),
+    revokeApiKey: (id) => keys.revokeApiKey(ctx, id),
+    registerWorker: (w) => workers.registerWorker(ctx, w),
+    heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
+    deregisterWorker: (id) => workers.deregisterWorker(ctx, id),
+    listWorkers: () => workers.listWorkers(ctx),
+    markLostWorkers: (ms) => workers.markLostWorkers(ctx, ms),
+    acquireLeadership: (name) => leadership.acquire(name),
+    releaseLeadership: (name) => leadership.release(name),
+  }
+}

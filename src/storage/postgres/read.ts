@@ -1,0 +1,148 @@
+import type { FinishedJobRow } from '../../core/stats.js'
+import {
+  emptyCounts,
+  type Job,
+  type JobDependencies,
+  type JobEvent,
+  type StatusCounts,
+} from '../../core/types.js'
+import { buildListJobsQuery } from '../list-query.js'
+import {
+  BATCH_COUNTS_SQL,
+  batchSummary,
+  rowToArtifact,
+  rowToEvent,
+  rowToJob,
+  rowToStoredEvent,
+} from '../rows.js'
+import type { Artifact, BatchSummary, ListJobsParams, StoredEvent } from '../store.js'
+import { decode, type PgContext } from './db.js'
+
+export async function getJob(ctx: PgContext, id: string): Promise<Job | null> {
+  const [row] = await ctx.query('SELECT * FROM jobs WHERE id = $1', [id])
+  return row ? rowToJob(row, decode) : null
+}
+
+export async function getJobEvents(
+  ctx: PgContext,
+  id: string,
+  afterId: number,
+  limit: number,
+): Promise<JobEvent[]> {
+  const rows = await ctx.query('SELECT * FROM events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3', [
+    id,
+    afterId,
+    limit,
+  ])
+  return rows.map((r) => rowToEvent(r, decode))
+}
+
+export async function getJobDependencies(ctx: PgContext, id: string): Promise<JobDependencies> {
+  const upstream = await ctx.query<{ id: string; status: never }>(
+    `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+     LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY d.depends_on`,
+    [id],
+  )
+  const downstream = await ctx.query<{ id: string; status: never }>(
+    `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+     WHERE d.depends_on = $1 ORDER BY d.job_id`,
+    [id],
+  )
+  return { upstream, downstream }
+}
+
+export async function listJobs(ctx: PgContext, p: ListJobsParams): Promise<Job[]> {
+  const q = buildListJobsQuery(
+    p,
+    (i) => `$${i}`,
+    (ms) => new Date(ms),
+  )
+  return (await ctx.query(q.sql, q.values)).map((r) => rowToJob(r, decode))
+}
+
+export async function countJobs(ctx: PgContext, queue: string | null): Promise<Map<string, StatusCounts>> {
+  const counts = new Map<string, StatusCounts>()
+  const names =
+    queue === null ? await ctx.query<{ name: string }>('SELECT name FROM queues') : [{ name: queue }]
+  for (const { name } of names) counts.set(name, emptyCounts())
+  const rows = await ctx.query<{ queue: string; status: keyof StatusCounts; n: number }>(
+    queue === null
+      ? 'SELECT queue, status, count(*)::int AS n FROM jobs GROUP BY queue, status'
+      : 'SELECT queue, status, count(*)::int AS n FROM jobs WHERE queue = $1 GROUP BY queue, status',
+    queue === null ? [] : [queue],
+  )
+  for (const row of rows) {
+    const c = counts.get(row.queue) ?? emptyCounts()
+    c[row.status] = row.n
+    counts.set(row.queue, c)
+  }
+  return counts
+}
+
+export async function getBatch(ctx: PgContext, id: string): Promise<BatchSummary | null> {
+  const [batch] = await ctx.query('SELECT * FROM batches WHERE id = $1', [id])
+  if (!batch) return null
+  const counts = await ctx.query<{ status: string; n: number; progress: number }>(BATCH_COUNTS_SQL, [id])
+  return batchSummary(batch, counts, decode)
+}
+
+/**
+ * Events in commit order: only those of transactions older than every
+ * transaction still running, ordered by (tx, id), so nothing can commit
+ * behind the cursor. The cursor is "tx:id".
+ */
+export async function readEvents(ctx: PgContext, cursor: string | null, limit: number) {
+  const [tx, id] = cursor === null ? ['0', '0'] : cursor.split(':')
+  const rows = await ctx.query(
+    `SELECT * FROM events
+     WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY tx, id LIMIT $3`,
+    [tx, id, limit],
+  )
+  const events = rows.map((r): StoredEvent => rowToStoredEvent(r, decode))
+  const last = rows[rows.length - 1]
+  return { events, cursor: last ? `${last.tx}:${last.id}` : cursor }
+}
+
+export async function eventsTail(ctx: PgContext): Promise<string | null> {
+  const [row] = await ctx.query(
+    `SELECT tx, id FROM events WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx DESC, id DESC LIMIT 1`,
+  )
+  return row ? `${row.tx}:${row.id}` : null
+}
+
+export async function eventCursorAfter(ctx: PgContext, id: number): Promise<string | null> {
+  const [row] = await ctx.query('SELECT tx, id FROM events WHERE id = $1', [id])
+  return row ? `${row.tx}:${row.id}` : null
+}
+
+export async function listArtifacts(ctx: PgContext, jobId: string): Promise<Artifact[]> {
+  return (await ctx.query('SELECT * FROM artifacts WHERE job_id = $1 ORDER BY created_at, id', [jobId])).map(
+    (r) => rowToArtifact(r, decode),
+  )
+}
+
+export async function getArtifact(ctx: PgContext, id: string): Promise<Artifact | null> {
+  const [row] = await ctx.query('SELECT * FROM artifacts WHERE id = $1', [id])
+  return row ? rowToArtifact(row, decode) : null
+}
+
+export async function finishedJobs(
+  ctx: PgContext,
+  queue: string | null,
+  sinceMs: number,
+  limit: number,
+): Promise<FinishedJobRow[]> {
+  const rows = await ctx.query(
+    `SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+     WHERE finished_at >= $1 AND ($2::text IS NULL OR queue = $2) ORDER BY finished_at DESC LIMIT $3`,
+    [new Date(sinceMs), queue, limit],
+  )
+  return rows.map((r) => ({
+    status: r.status as FinishedJobRow['status'],
+    createdAt: (r.created_at as Date).getTime(),
+    startedAt: r.started_at == null ? null : (r.started_at as Date).getTime(),
+    finishedAt: (r.finished_at as Date).getTime(),
+    durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+  }))
+}

@@ -1,0 +1,197 @@
+/**
+ * Row -> domain mapping shared by both drivers. Column names are the same in
+ * both schemas; only the encodings differ (SQLite keeps times as epoch ms and
+ * JSON as text, PostgreSQL as timestamptz and jsonb), which `Decode` hides.
+ */
+import type { QueueRecord } from '../core/resolve.js'
+import {
+  type BackoffPolicy,
+  emptyCounts,
+  type Job,
+  type JobError,
+  type JobEvent,
+  type JobStatus,
+  type Queue,
+} from '../core/types.js'
+import type { ApiKeyInfo, Artifact, BatchSummary, Role, StoredEvent } from './store.js'
+
+export interface Decode {
+  date(value: unknown): Date
+  json(value: unknown): unknown
+}
+
+type Row = Record<string, unknown>
+
+const dateOrNull = (d: Decode, v: unknown): Date | null => (v === null || v === undefined ? null : d.date(v))
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+export function rowToJob(row: Row, d: Decode): Job {
+  const status = row.status as JobStatus
+  const active = status === 'active' && row.lease_token != null
+  return {
+    id: String(row.id),
+    queue: String(row.queue),
+    type: String(row.type),
+    payload: d.json(row.payload),
+    status,
+    priority: Number(row.priority),
+    runAt: d.date(row.run_at),
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    backoff: d.json(row.backoff) as BackoffPolicy,
+    timeoutMs: numOrNull(row.timeout_ms),
+    progress: {
+      percent: Number(row.progress_percent),
+      step: strOrNull(row.progress_step),
+      message: strOrNull(row.progress_message),
+    },
+    lease: active
+      ? {
+          workerId: String(row.worker_id),
+          token: String(row.lease_token),
+          lockedAt: d.date(row.locked_at),
+          expiresAt: d.date(row.lease_expires_at),
+        }
+      : null,
+    lastError: decodeError(d.json(row.last_error)),
+    errorCount: Number(row.error_count),
+    result: row.result === null || row.result === undefined ? null : d.json(row.result),
+    owner: strOrNull(row.owner),
+    batchId: strOrNull(row.batch_id),
+    capabilities: row.capabilities == null ? [] : (d.json(row.capabilities) as string[]),
+    dedupeKey: strOrNull(row.dedupe_key),
+    pendingDependencies: Number(row.pending_deps),
+    createdAt: d.date(row.created_at),
+    startedAt: dateOrNull(d, row.started_at),
+    finishedAt: dateOrNull(d, row.finished_at),
+    estimatedDurationMs: numOrNull(row.estimated_duration_ms),
+    durationMs: numOrNull(row.duration_ms),
+  }
+}
+
+function decodeError(value: unknown): JobError | null {
+  if (value === null || value === undefined) return null
+  const e = value as Omit<JobError, 'at'> & { at: string }
+  return { ...e, at: new Date(e.at) }
+}
+
+export function rowToQueue(row: Row, d: Decode): Queue {
+  return {
+    ...rowToQueueRecord(row, d),
+    createdAt: d.date(row.created_at),
+    updatedAt: d.date(row.updated_at),
+  }
+}
+
+export function rowToQueueRecord(row: Row, d: Decode): QueueRecord {
+  return {
+    name: String(row.name),
+    description: strOrNull(row.description),
+    mode: row.mode as Queue['mode'],
+    status: row.status as Queue['status'],
+    concurrency: numOrNull(row.concurrency),
+    ordering: row.ordering as Queue['ordering'],
+    defaults: {
+      maxAttempts: Number(row.max_attempts),
+      backoff: d.json(row.backoff) as BackoffPolicy,
+      timeoutMs: numOrNull(row.timeout_ms),
+    },
+    retentionMs: numOrNull(row.retention_ms),
+    settings: (d.json(row.settings) ?? {}) as Record<string, unknown>,
+  }
+}
+
+export function rowToEvent(row: Row, d: Decode): JobEvent {
+  return {
+    id: Number(row.id),
+    jobId: String(row.job_id),
+    kind: row.kind as JobEvent['kind'],
+    status: (row.status as JobStatus | null) ?? null,
+    step: strOrNull(row.step),
+    percent: numOrNull(row.percent),
+    message: strOrNull(row.message),
+    data: row.data == null ? null : d.json(row.data),
+    at: d.date(row.at),
+  }
+}
+
+export function rowToStoredEvent(row: Row, d: Decode): StoredEvent {
+  return {
+    id: Number(row.id),
+    jobId: strOrNull(row.job_id),
+    queue: strOrNull(row.queue),
+    workerId: strOrNull(row.worker_id),
+    kind: String(row.kind),
+    status: (row.status as JobStatus | null) ?? null,
+    step: strOrNull(row.step),
+    percent: numOrNull(row.percent),
+    message: strOrNull(row.message),
+    data: row.data == null ? null : d.json(row.data),
+    at: d.date(row.at),
+  }
+}
+
+export function batchSummary(
+  batch: Row,
+  counts: { status: string; n: number; progress: number }[],
+  d: Decode,
+): BatchSummary {
+  const c = emptyCounts()
+  let total = 0
+  let progress = 0
+  for (const row of counts) {
+    c[row.status as JobStatus] = Number(row.n)
+    total += Number(row.n)
+    progress += Number(row.progress)
+  }
+  return {
+    id: String(batch.id),
+    name: strOrNull(batch.name),
+    owner: strOrNull(batch.owner),
+    createdAt: d.date(batch.created_at),
+    total,
+    counts: c,
+    progress: total === 0 ? 0 : Math.round((progress / total) * 10) / 10,
+  }
+}
+
+/** Per-status sums for a batch: finished jobs count as 100 percent, others as their progress. */
+export const BATCH_COUNTS_SQL = `SELECT status, count(*) AS n,
+  sum(CASE WHEN status IN ('completed','failed','cancelled') THEN 100 ELSE progress_percent END) AS progress
+  FROM jobs WHERE batch_id = $1 GROUP BY status`
+
+export function rowToArtifact(r: Row, d: Decode): Artifact {
+  return {
+    id: String(r.id),
+    jobId: String(r.job_id),
+    direction: r.direction as Artifact['direction'],
+    name: String(r.name),
+    mediaType: String(r.media_type),
+    size: Number(r.size),
+    sha256: String(r.sha256),
+    storageKey: String(r.storage_key),
+    createdAt: d.date(r.created_at),
+  }
+}
+
+export const API_KEY_SELECT = `SELECT k.id, p.name, p.role, k.prefix, k.created_at, k.revoked_at
+  FROM api_keys k JOIN principals p ON p.id = k.principal_id`
+
+export function rowToApiKey(r: Row, d: Decode): ApiKeyInfo {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    role: r.role as Role,
+    prefix: String(r.prefix),
+    createdAt: d.date(r.created_at),
+    revokedAt: r.revoked_at == null ? null : d.date(r.revoked_at),
+  }
+}
+
+/** The JSON stored in `last_error`. */
+export function encodeError(error: JobError): string {
+  return JSON.stringify({ ...error, at: error.at.toISOString() })
+}
+
+export const SORT_COLUMNS = { createdAt: 'created_at', priority: 'priority', runAt: 'run_at' } as const

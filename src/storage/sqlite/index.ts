@@ -1,0 +1,90 @@
+/** The SQLite driver: better-sqlite3 is synchronous, so every method is one transaction on one connection. */
+import type { Store } from '../store.js'
+import * as add from './add.js'
+import * as control from './control.js'
+import { openSqlite } from './db.js'
+import * as keys from './keys.js'
+import * as leases from './leases.js'
+import * as queues from './queues.js'
+import * as read from './read.js'
+import * as workers from './workers.js'
+
+export function createSqliteStore(path: string): Store {
+  const ctx = openSqlite(path)
+  const signal = workers.readySignal(path)
+  ctx.ready = (queue) => queueMicrotask(() => signal.emit('ready', queue))
+  let closed = false
+  return {
+    driver: 'sqlite',
+    async close() {
+      if (closed) return
+      closed = true
+      ctx.db.close()
+    },
+    async ping() {
+      ctx.db.prepare('SELECT 1').get()
+    },
+    createQueue: async (q) => queues.createQueue(ctx, q),
+    updateQueue: async (name, change) => queues.updateQueue(ctx, name, change),
+    getQueue: async (name) => queues.getQueue(ctx, name),
+    listQueues: async () => queues.listQueues(ctx),
+    deleteQueue: async (name, force) => queues.deleteQueue(ctx, name, force),
+
+    addJobs: async (names, build, extras) => add.addJobs(ctx, names, build, extras),
+    async addArtifact(a) {
+      add.insertArtifact(ctx, a)
+      return read.getArtifact(ctx, a.id)!
+    },
+    finishedJobs: async (queue, since, limit) => read.finishedJobs(ctx, queue, since, limit),
+    listArtifacts: async (jobId) => read.listArtifacts(ctx, jobId),
+    getArtifact: async (id) => read.getArtifact(ctx, id),
+    getBatch: async (id) => read.getBatch(ctx, id),
+    readEvents: async (cursor, limit) => read.readEvents(ctx, cursor, limit),
+    eventsTail: async () => read.eventsTail(ctx),
+    eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
+    getJob: async (id) => read.getJob(ctx, id),
+    getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
+    getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
+    listJobs: async (p) => read.listJobs(ctx, p),
+    countJobs: async (queue) => read.countJobs(ctx, queue),
+
+    claimJobs: async (p) => leases.claimJobs(ctx, p),
+    extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
+    reportProgress: async (p) => leases.reportProgress(ctx, p),
+    appendEvent: async (p) => leases.appendEvent(ctx, p),
+    completeJobs: async (p) => leases.completeJobs(ctx, p),
+    failJob: async (p) => leases.failJob(ctx, p),
+    releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
+    lostLeases: async (refs) => leases.lostLeases(ctx, refs),
+
+    cancelJob: async (id) => control.cancelJob(ctx, id),
+    retryJob: async (id) => control.retryJob(ctx, id),
+    setPriority: async (id, priority) => control.setPriority(ctx, id, priority),
+    promoteJobs: async (target) => control.promoteJobs(ctx, target),
+    removeJob: async (id) => control.removeJob(ctx, id),
+
+    recoverExpiredLeases: async () => leases.recoverExpiredLeases(ctx),
+    cleanup: async (p) => control.cleanup(ctx, p),
+
+    async notifyReady(queues) {
+      for (const queue of new Set(queues)) signal.emit('ready', queue)
+    },
+    async onReady(listener) {
+      signal.on('ready', listener)
+      return async () => {
+        signal.off('ready', listener)
+      }
+    },
+    createApiKey: async (key) => keys.createApiKey(ctx, key),
+    findApiKey: async (hash) => keys.findApiKey(ctx, hash),
+    listApiKeys: async () => keys.listApiKeys(ctx),
+    revokeApiKey: async (id) => keys.revokeApiKey(ctx, id),
+    registerWorker: async (w) => workers.registerWorker(ctx, w),
+    heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
+    deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),
+    listWorkers: async () => workers.listWorkers(ctx),
+    markLostWorkers: async (ms) => workers.markLostWorkers(ctx, ms),
+    acquireLeadership: async (name, holder, ttlMs) => workers.acquireLeadership(ctx, name, holder, ttlMs),
+    releaseLeadership: async (name, holder) => workers.releaseLeadership(ctx, name, holder),
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Everything a worker does under a lease: claim, extend, report, complete,
+ * fail, release; and recovery of leases that ran out. Each write is fenced
+ * by the lease token and the lease's expiry, so a worker that lost its
+ * lease cannot touch the job any more.
+ */
+import { randomUUID } from 'node:crypto'
+import { decideExpiry, decideFailure } from '../../core/backoff.js'
+import { leaseLost, notFound } from '../../core/errors.js'
+import type { ClaimedJob, Job, JobError } from '../../core/types.js'
+import { encodeError, rowToJob } from '../rows.js'
+import type {
+  ClaimParams,
+  CompleteParams,
+  EventParams,
+  FailParams,
+  LeaseOutcome,
+  LeaseRef,
+  ProgressParams,
+} from '../store.js'
+import { decode, type SqliteContext } from './db.js'
+import { onCompleted, onFailedForGood } from './dependencies.js'
+import { insertEvent, insertStateEvent } from './events.js'
+
+type Row = Record<string, unknown>
+
+const READY = `j.status IN ('waiting','scheduled') AND j.run_at <= @now AND j.queue = @queue
+  AND (j.capabilities IS NULL OR NOT EXISTS (
+    SELECT 1 FROM json_each(j.capabilities) c WHERE c.value NOT IN (SELECT value FROM json_each(@caps))))`
+const CLAIM_ORDER = {
+  priority: `SELECT j.id FROM jobs j INDEXED BY jobs_claim_priority WHERE ${READY}
+             ORDER BY j.priority DESC, j.run_at, j.id LIMIT @limit`,
+  fifo: `SELECT j.id FROM jobs j INDEXED BY jobs_claim_fifo WHERE ${READY} ORDER BY j.run_at, j.id LIMIT @limit`,
+}
+
+export function claimJobs(ctx: SqliteContext, p: ClaimParams): ClaimedJob[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const claimed: ClaimedJob[] = []
+    for (const name of p.queues) {
+      const room = p.limit - claimed.length
+      if (room <= 0) break
+      const queue = ctx.stmt('SELECT status, concurrency, ordering FROM queues WHERE name = ?').get(name) as
+        | { status: string; concurrency: number | null; ordering: 'priority' | 'fifo' }
+        | undefined
+      if (queue?.status !== 'active') continue
+      let take = room
+      if (queue.concurrency !== null) {
+        const { n } = ctx
+          .stmt(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND status = 'active'`)
+          .get(name) as {
+          n: number
+        }
+        take = Math.min(take, queue.concurrency - n)
+        if (take <= 0) continue
+      }
+      const ids = ctx
+        .stmt(CLAIM_ORDER[queue.ordering])
+        .all({ now, queue: name, caps: JSON.stringify(p.capabilities), limit: take }) as { id: string }[]
+      for (const { id } of ids) claimed.push(leaseJob(ctx, id, p, now))
+    }
+    return claimed
+  })
+}
+
+function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): ClaimedJob {
+  const row = ctx
+    .stmt(
+      `UPDATE jobs SET status = 'active', attempts = attempts + 1, worker_id = ?, lease_token = ?, locked_at = ?,
+         lease_expires_at = ?, started_at = ?, progress_percent = 0, progress_step = NULL, progress_message = NULL
+       WHERE id = ? RETURNING *`,
+    )
+    .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
+  insertStateEvent(ctx, id, String(row.queue), 'active', now)
+  return rowToJob(row, decode) as ClaimedJob
+}
+
+/** The row, if `ref` still holds a live lease on it; otherwise the typed reason it does not. */
+function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | 'LEASE_LOST' | 'NOT_FOUND' {
+  const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(ref.id) as Row | undefined
+  if (!row) return 'NOT_FOUND'
+  if (row.status !== 'active' || row.lease_token !== ref.token || Number(row.lease_expires_at) <= now) {
+    return 'LEASE_LOST'
+  }
+  return row
+}
+
+function requireLease(ctx: SqliteContext, ref: LeaseRef, now: number): Row {
+  const row = leasedRow(ctx, ref, now)
+  if (row === 'NOT_FOUND') throw notFound('job', ref.id)
+  if (row === 'LEASE_LOST') throw leaseLost(ref.id)
+  return row
+}
+
+export function extendLeases(ctx: SqliteContext, refs: LeaseRef[], leaseMs: number): LeaseOutcome[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    return refs.map((ref): LeaseOutcome => {
+      const row = leasedRow(ctx, ref, now)
+      if (typeof row === 'string') return { id: ref.id, ok: false, code: row }
+      ctx.stmt('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(now + leaseMs, ref.id)
+      return { id: ref.id, ok: true }
+    })
+  })
+}
+
+export function reportProgress(ctx: SqliteContext, p: ProgressParams): void {
+  ctx.tx(() => {
+    const now = ctx.now()
+    const row = requireLease(ctx, p, now)
+    const percent = p.percent ?? Number(row.progress_percent)
+    const step = p.step !== undefined ? p.step : (row.progress_step as string | null)
+    const message = p.message !== undefined ? p.message : (row.progress_message as string | null)
+    ctx
+      .stmt('UPDATE jobs SET progress_percent = ?, progress_step = ?, progress_message = ? WHERE id = ?')
+      .run(percent, step, message, p.id)
+    insertEvent(ctx, {
+      jobId: p.id,
+      queue: String(row.queue),
+      kind: 'progress',
+      step,
+      percent,
+      message,
+      at: now,
+    })
+  })
+}
+
+export function appendEvent(ctx: SqliteContext, p: EventParams): void {
+  ctx.tx(() => {
+    const now = ctx.now()
+    const row = requireLease(ctx, p, now)
+    insertEvent(ctx, { ...p, jobId: p.id, queue: String(row.queue), at: now })
+    if (p.kind === 'step.started' && p.step) {
+      ctx.stmt('UPDATE jobs SET progress_step = ? WHERE id = ?').run(p.step, p.id)
+    }
+  })
+}
+
+export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): LeaseOutcome[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    return params.map((p): LeaseOutcome => {
+      const row = leasedRow(ctx, p, now)
+      if (typeof row === 'string') return { id: p.id, ok: false, code: row }
+      ctx
+        .stmt(
+          `UPDATE jobs SET status = 'completed', result = ?, finished_at = ?, duration_ms = ? - started_at,
+             progress_percent = 100, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
+        )
+        .run(JSON.stringify(p.result ?? null), now, now, p.id)
+      insertStateEvent(ctx, p.id, String(row.queue), 'completed', now)
+      if (row.has_dependents) onCompleted(ctx, p.id, now)
+      return { id: p.id, ok: true }
+    })
+  })
+}
+
+export function failJob(ctx: SqliteContext, p: FailParams): Job {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const row = requireLease(ctx, p, now)
+    const job = rowToJob(row, decode)
+    const decision = decideFailure(job, p.error.retryable, new Date(now))
+    const error: JobError = { ...p.error, attempt: job.attempts, at: new Date(now) }
+    const updated = ctx
+      .stmt(
+        `UPDATE jobs SET status = ?, run_at = coalesce(?, run_at), finished_at = ?, duration_ms = ? - started_at,
+           last_error = ?, error_count = error_count + 1, lease_token = NULL, lease_expires_at = NULL
+         WHERE id = ? RETURNING *`,
+      )
+      .get(
+        decision.status,
+        decision.runAt?.getTime() ?? null,
+        decision.status === 'failed' ? now : null,
+        now,
+        encodeError(error),
+        p.id,
+      ) as Row
+    insertStateEvent(ctx, p.id, job.queue, decision.status, now)
+    if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
+    return rowToJob(updated, decode)
+  })
+}
+
+export function lostLeases(ctx: SqliteContext, refs: LeaseRef[]): string[] {
+  const now = ctx.now()
+  return refs.filter((ref) => typeof leasedRow(ctx, ref, now) === 'string').map((ref) => ref.id)
+}
+
+export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    return refs.map((ref): LeaseOutcome => {
+      const row = leasedRow(ctx, ref, now)
+      if (typeof row === 'string') return { id: ref.id, ok: false, code: row }
+      ctx
+        .stmt(
+          `UPDATE jobs SET status = 'waiting', attempts = attempts - 1, run_at = ?, lease_token = NULL,
+             lease_expires_at = NULL WHERE id = ?`,
+        )
+        .run(now, ref.id)
+      insertStateEvent(ctx, ref.id, String(row.queue), 'waiting', now)
+      return { id: ref.id, ok: true }
+    })
+  })
+}
+
+export function recoverExpiredLeases(ctx: SqliteContext): number {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const rows = ctx
+      .stmt(`SELECT * FROM jobs WHERE status = 'active' AND lease_expires_at <= ? LIMIT 1000`)
+      .all(now) as Row[]
+    for (const row of rows) {
+      const job = rowToJob(row, decode)
+      const status = decideExpiry(job)
+      const error: JobError = {
+        message: `lease expired: worker ${String(row.worker_id)} stopped heartbeating`,
+        name: 'LeaseExpired',
+        stack: null,
+        attempt: job.attempts,
+        at: new Date(now),
+        retryable: true,
+      }
+      ctx
+        .stmt(
+          `UPDATE jobs SET status = ?, run_at = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
+             lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
+        )
+        .run(status, now, status === 'failed' ? now : null, encodeError(error), job.id)
+      insertStateEvent(ctx, job.id, job.queue, status, now)
+      if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
+    }
+    return rows.length
+  })
+}

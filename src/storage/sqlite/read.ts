@@ -1,0 +1,144 @@
+import type { FinishedJobRow } from '../../core/stats.js'
+import {
+  emptyCounts,
+  type Job,
+  type JobDependencies,
+  type JobEvent,
+  type StatusCounts,
+} from '../../core/types.js'
+import { buildListJobsQuery } from '../list-query.js'
+import {
+  BATCH_COUNTS_SQL,
+  batchSummary,
+  rowToArtifact,
+  rowToEvent,
+  rowToJob,
+  rowToStoredEvent,
+} from '../rows.js'
+import type { Artifact, BatchSummary, ListJobsParams, StoredEvent } from '../store.js'
+import { decode, type SqliteContext } from './db.js'
+
+type Row = Record<string, unknown>
+
+export function getJob(ctx: SqliteContext, id: string): Job | null {
+  const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
+  return row ? rowToJob(row, decode) : null
+}
+
+export function getJobEvents(ctx: SqliteContext, id: string, afterId: number, limit: number): JobEvent[] {
+  return (
+    ctx
+      .stmt('SELECT * FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?')
+      .all(id, afterId, limit) as Row[]
+  ).map((r) => rowToEvent(r, decode))
+}
+
+export function getJobDependencies(ctx: SqliteContext, id: string): JobDependencies {
+  const upstream = ctx
+    .stmt(
+      `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+       LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = ? ORDER BY d.depends_on`,
+    )
+    .all(id) as JobDependencies['upstream']
+  const downstream = ctx
+    .stmt(
+      `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+       WHERE d.depends_on = ? ORDER BY d.job_id`,
+    )
+    .all(id) as JobDependencies['downstream']
+  return { upstream, downstream }
+}
+
+export function listJobs(ctx: SqliteContext, p: ListJobsParams): Job[] {
+  const q = buildListJobsQuery(
+    p,
+    () => '?',
+    (ms) => ms,
+  )
+  return (ctx.db.prepare(q.sql).all(...q.values) as Row[]).map((r) => rowToJob(r, decode))
+}
+
+export function countJobs(ctx: SqliteContext, queue: string | null): Map<string, StatusCounts> {
+  const counts = new Map<string, StatusCounts>()
+  const names =
+    queue === null ? (ctx.stmt('SELECT name FROM queues').all() as { name: string }[]) : [{ name: queue }]
+  for (const { name } of names) counts.set(name, emptyCounts())
+  const rows = (
+    queue === null
+      ? ctx.stmt('SELECT queue, status, count(*) AS n FROM jobs GROUP BY queue, status').all()
+      : ctx
+          .stmt('SELECT queue, status, count(*) AS n FROM jobs WHERE queue = ? GROUP BY queue, status')
+          .all(queue)
+  ) as { queue: string; status: keyof StatusCounts; n: number }[]
+  for (const row of rows) {
+    const c = counts.get(row.queue) ?? emptyCounts()
+    c[row.status] = Number(row.n)
+    counts.set(row.queue, c)
+  }
+  return counts
+}
+
+export function getBatch(ctx: SqliteContext, id: string): BatchSummary | null {
+  const batch = ctx.stmt('SELECT * FROM batches WHERE id = ?').get(id) as Row | undefined
+  if (!batch) return null
+  const counts = ctx.stmt(BATCH_COUNTS_SQL.replace('$1', '?')).all(id) as {
+    status: string
+    n: number
+    progress: number
+  }[]
+  return batchSummary(batch, counts, decode)
+}
+
+export function readEvents(ctx: SqliteContext, cursor: string | null, limit: number) {
+  const after = cursor === null ? 0 : Number(cursor)
+  const events = (
+    ctx.stmt('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as Row[]
+  ).map((r): StoredEvent => rowToStoredEvent(r, decode))
+  return { events, cursor: events.length > 0 ? String(events[events.length - 1]!.id) : cursor }
+}
+
+export function eventsTail(ctx: SqliteContext): string | null {
+  const row = ctx.stmt('SELECT max(id) AS id FROM events').get() as { id: number | null }
+  return row.id === null ? null : String(row.id)
+}
+
+export function eventCursorAfter(ctx: SqliteContext, id: number): string | null {
+  return ctx.stmt('SELECT 1 FROM events WHERE id = ?').get(id) ? String(id) : null
+}
+
+export function listArtifacts(ctx: SqliteContext, jobId: string): Artifact[] {
+  return (
+    ctx.stmt('SELECT * FROM artifacts WHERE job_id = ? ORDER BY created_at, id').all(jobId) as Row[]
+  ).map((r) => rowToArtifact(r, decode))
+}
+
+export function getArtifact(ctx: SqliteContext, id: string): Artifact | null {
+  const row = ctx.stmt('SELECT * FROM artifacts WHERE id = ?').get(id) as Row | undefined
+  return row ? rowToArtifact(row, decode) : null
+}
+
+export function finishedJobs(
+  ctx: SqliteContext,
+  queue: string | null,
+  sinceMs: number,
+  limit: number,
+): FinishedJobRow[] {
+  const rows = (
+    queue === null
+      ? ctx
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+                 WHERE finished_at >= ? ORDER BY finished_at DESC LIMIT ?`)
+          .all(sinceMs, limit)
+      : ctx
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+                 WHERE finished_at >= ? AND queue = ? ORDER BY finished_at DESC LIMIT ?`)
+          .all(sinceMs, queue, limit)
+  ) as Row[]
+  return rows.map((r) => ({
+    status: r.status as FinishedJobRow['status'],
+    createdAt: Number(r.created_at),
+    startedAt: r.started_at == null ? null : Number(r.started_at),
+    finishedAt: Number(r.finished_at),
+    durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+  }))
+}

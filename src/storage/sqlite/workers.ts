@@ -1,0 +1,106 @@
+/** The worker registry, maintenance leadership and wake-ups, on SQLite. */
+import { EventEmitter } from 'node:events'
+import type { WorkerInfo, WorkerRecord } from '../store.js'
+import { decode, type SqliteContext } from './db.js'
+
+type Row = Record<string, unknown>
+
+/**
+ * Wake-ups within this process, shared by every Docket open on the same
+ * file; workers in other processes find new jobs by polling.
+ */
+const signals = new Map<string, EventEmitter>()
+
+export function readySignal(path: string): EventEmitter {
+  let emitter = signals.get(path)
+  if (!emitter) {
+    emitter = new EventEmitter()
+    emitter.setMaxListeners(0)
+    signals.set(path, emitter)
+  }
+  return emitter
+}
+
+export function registerWorker(ctx: SqliteContext, w: WorkerRecord): void {
+  const now = ctx.now()
+  ctx
+    .stmt(
+      `INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, load, status, started_at, heartbeat_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'up', ?, ?)
+       ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, kind = excluded.kind,
+         capabilities = excluded.capabilities, queues = excluded.queues, concurrency = excluded.concurrency,
+         status = 'up', heartbeat_at = excluded.heartbeat_at`,
+    )
+    .run(
+      w.id,
+      w.host,
+      w.pid,
+      w.kind,
+      JSON.stringify(w.capabilities),
+      JSON.stringify(w.queues),
+      w.concurrency,
+      now,
+      now,
+    )
+  ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.up', ?)`).run(w.id, now)
+}
+
+export function heartbeatWorker(ctx: SqliteContext, id: string, load: number): boolean {
+  const r = ctx
+    .stmt(`UPDATE workers SET heartbeat_at = ?, load = ? WHERE id = ? AND status = 'up'`)
+    .run(ctx.now(), load, id)
+  return r.changes === 1
+}
+
+export function deregisterWorker(ctx: SqliteContext, id: string): void {
+  ctx
+    .stmt(`UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = ? WHERE id = ?`)
+    .run(ctx.now(), id)
+  ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.stopped', ?)`).run(id, ctx.now())
+}
+
+export function listWorkers(ctx: SqliteContext): WorkerInfo[] {
+  return (ctx.stmt('SELECT * FROM workers ORDER BY started_at DESC').all() as Row[]).map((r) => ({
+    id: String(r.id),
+    host: String(r.host),
+    pid: Number(r.pid),
+    kind: String(r.kind),
+    capabilities: JSON.parse(String(r.capabilities)),
+    queues: JSON.parse(String(r.queues)),
+    concurrency: Number(r.concurrency),
+    load: Number(r.load),
+    status: r.status as WorkerInfo['status'],
+    startedAt: decode.date(r.started_at),
+    heartbeatAt: decode.date(r.heartbeat_at),
+  }))
+}
+
+export function markLostWorkers(ctx: SqliteContext, silentForMs: number): string[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const lost = ctx
+      .stmt(`UPDATE workers SET status = 'lost' WHERE status = 'up' AND heartbeat_at < ? RETURNING id`)
+      .all(now - silentForMs) as { id: string }[]
+    for (const { id } of lost)
+      ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.lost', ?)`).run(id, now)
+    return lost.map((r) => r.id)
+  })
+}
+
+export function acquireLeadership(ctx: SqliteContext, name: string, holder: string, ttlMs: number): boolean {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const r = ctx
+      .stmt(
+        `INSERT INTO leader_leases (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leader_leases.holder = excluded.holder OR leader_leases.expires_at <= ?`,
+      )
+      .run(name, holder, now + ttlMs, now)
+    return r.changes === 1
+  })
+}
+
+export function releaseLeadership(ctx: SqliteContext, name: string, holder: string): void {
+  ctx.stmt('DELETE FROM leader_leases WHERE name = ? AND holder = ?').run(name, holder)
+}

@@ -1,0 +1,267 @@
+/**
+ * The Store is everything Docket asks of a database. Each method is one
+ * atomic statement or transaction; inputs are already validated and resolved
+ * by core/, so a driver only persists. Both drivers pass the same conformance
+ * suite (test/conformance/), which is the real definition of this interface.
+ */
+import type { Cursor } from '../core/cursor.js'
+import type { SortKey } from '../core/options.js'
+import type { NewJob, QueueRecord } from '../core/resolve.js'
+import type { FinishedJobRow } from '../core/stats.js'
+import type {
+  ClaimedJob,
+  Job,
+  JobDependencies,
+  JobError,
+  JobEvent,
+  JobEventKind,
+  JobStatus,
+  Queue,
+  StatusCounts,
+} from '../core/types.js'
+
+export interface JobFilter {
+  queue?: string
+  statuses?: JobStatus[]
+  type?: string
+  owner?: string
+  batchId?: string
+}
+
+export interface ListJobsParams extends JobFilter {
+  limit: number
+  sort: SortKey
+  order: 'asc' | 'desc'
+  after: Cursor | null
+}
+
+export interface ClaimParams {
+  workerId: string
+  queues: string[]
+  capabilities: string[]
+  limit: number
+  leaseMs: number
+}
+
+export interface LeaseRef {
+  id: string
+  token: string
+}
+
+export interface CompleteParams extends LeaseRef {
+  result: unknown
+}
+
+export interface FailParams extends LeaseRef {
+  error: Omit<JobError, 'attempt' | 'at'>
+}
+
+export interface ProgressParams extends LeaseRef {
+  percent?: number
+  step?: string | null
+  message?: string | null
+}
+
+export interface EventParams extends LeaseRef {
+  kind: Exclude<JobEventKind, 'state' | 'added'>
+  step?: string | null
+  percent?: number | null
+  message?: string | null
+  data?: unknown
+}
+
+/** Per-job outcome of a batched lease operation: ok, or the typed error code that refused it. */
+export type LeaseOutcome =
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: 'LEASE_LOST' | 'NOT_FOUND' }
+
+export interface AddJobsResult {
+  jobs: Job[]
+  /** Per input position: true where a live job with the same dedupe key was returned instead of inserting. */
+  deduplicated: boolean[]
+}
+
+export interface CleanupParams {
+  /** Delete finished jobs finished before this; null uses each queue's retention. */
+  olderThanMs: number | null
+  queue: string | null
+  batchSize: number
+}
+
+export interface WorkerRecord {
+  id: string
+  host: string
+  pid: number
+  kind: string
+  capabilities: string[]
+  queues: string[]
+  concurrency: number
+}
+
+export interface WorkerInfo extends WorkerRecord {
+  load: number
+  status: 'up' | 'lost' | 'stopped'
+  startedAt: Date
+  heartbeatAt: Date
+}
+
+export interface BatchRecord {
+  id: string
+  name: string | null
+  owner: string | null
+}
+
+export interface BatchSummary extends BatchRecord {
+  createdAt: Date
+  total: number
+  counts: StatusCounts
+  /** Mean progress of the batch's jobs, finished jobs counting as 100. */
+  progress: number
+}
+
+/** A row of the event log: a job's history, or a queue or worker event. */
+export interface StoredEvent {
+  id: number
+  jobId: string | null
+  queue: string | null
+  workerId: string | null
+  kind: string
+  status: JobStatus | null
+  step: string | null
+  percent: number | null
+  message: string | null
+  data: unknown
+  at: Date
+}
+
+export interface ArtifactRecord {
+  id: string
+  jobId: string
+  direction: 'input' | 'output'
+  /** The original file name, for display and downloads only; never used as a path. */
+  name: string
+  mediaType: string
+  size: number
+  sha256: string
+  storageKey: string
+}
+
+export interface Artifact extends ArtifactRecord {
+  createdAt: Date
+}
+
+export type Role = 'admin' | 'user' | 'worker'
+
+export interface ApiKeyRecord {
+  id: string
+  /** The principal's name: a user's jobs are those whose owner is this name. */
+  name: string
+  role: Role
+  /** The first characters of the key, shown in listings so a key can be recognised. */
+  prefix: string
+  /** sha256 of the whole key, hex. The key itself is never stored. */
+  hash: string
+}
+
+export interface ApiKeyInfo extends Omit<ApiKeyRecord, 'hash'> {
+  createdAt: Date
+  revokedAt: Date | null
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres'
+  close(): Promise<void>
+  /** Whether the database answers; for readiness checks. */
+  ping(): Promise<void>
+
+  createQueue(queue: QueueRecord): Promise<Queue>
+  /** Reads the queue, lets `change` compute the new record, and writes it, in one transaction. */
+  updateQueue(name: string, change: (current: QueueRecord) => QueueRecord): Promise<Queue>
+  getQueue(name: string): Promise<Queue | null>
+  listQueues(): Promise<Queue[]>
+  /** Refuses (CONFLICT) while the queue has live jobs, unless `force`, which deletes them too. */
+  deleteQueue(name: string, force: boolean): Promise<void>
+
+  /**
+   * Inserts jobs in one transaction. `build` is called inside it with each
+   * input's queue, so defaults come from the queue as it is then; unknown
+   * queues and unknown dependencies fail the whole call.
+   */
+  addJobs(
+    queues: string[],
+    build: (queues: Map<string, QueueRecord>) => NewJob[],
+    extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[] },
+  ): Promise<AddJobsResult>
+  /** Records an artifact of a job (its bytes are already stored under `storageKey`). */
+  addArtifact(artifact: ArtifactRecord): Promise<Artifact>
+  listArtifacts(jobId: string): Promise<Artifact[]>
+  getArtifact(id: string): Promise<Artifact | null>
+  getBatch(id: string): Promise<BatchSummary | null>
+  /** Jobs finished since `sinceMs` (newest first, at most `limit`), for statistics. */
+  finishedJobs(queue: string | null, sinceMs: number, limit: number): Promise<FinishedJobRow[]>
+  getJob(id: string): Promise<Job | null>
+  getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
+  getJobDependencies(id: string): Promise<JobDependencies>
+  listJobs(params: ListJobsParams): Promise<Job[]>
+  countJobs(queue: string | null): Promise<Map<string, StatusCounts>>
+
+  claimJobs(params: ClaimParams): Promise<ClaimedJob[]>
+  extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
+  reportProgress(params: ProgressParams): Promise<void>
+  appendEvent(params: EventParams): Promise<void>
+  completeJobs(params: CompleteParams[]): Promise<LeaseOutcome[]>
+  failJob(params: FailParams): Promise<Job>
+  /** Ids among `refs` whose lease is no longer held (cancelled, expired, taken over). Read-only. */
+  lostLeases(refs: LeaseRef[]): Promise<string[]>
+  /** Gives a job back without counting the attempt (graceful shutdown). */
+  releaseJobs(refs: LeaseRef[]): Promise<LeaseOutcome[]>
+
+  cancelJob(id: string): Promise<Job>
+  retryJob(id: string): Promise<Job>
+  setPriority(id: string, priority: number): Promise<Job>
+  /** Promotes the given held or scheduled jobs, or every held job of a queue. Returns how many moved. */
+  promoteJobs(target: { ids: string[] } | { queue: string }): Promise<number>
+  removeJob(id: string): Promise<void>
+
+  /** Active jobs whose lease ran out go back to waiting, or fail when out of attempts. Returns how many. */
+  recoverExpiredLeases(): Promise<number>
+  /** Deletes finished jobs (and their events) in bounded batches. Returns how many. */
+  cleanup(params: CleanupParams): Promise<number>
+
+  /** Wakes workers of these queues, in every process: jobs may have become ready there. */
+  notifyReady(queues: string[]): Promise<void>
+  /** Calls `listener` with a queue name whenever jobs may have become ready in it. Returns an unsubscribe. */
+  onReady(listener: (queue: string) => void): Promise<() => Promise<void>>
+
+  /**
+   * Events after `cursor` (null: from the start) in commit order, and the
+   * cursor to pass next time. Cursors are opaque strings.
+   */
+  readEvents(cursor: string | null, limit: number): Promise<{ events: StoredEvent[]; cursor: string | null }>
+  /** A cursor at the end of the log: reading from it returns only later events. */
+  eventsTail(): Promise<string | null>
+  /** The cursor just after the event with this id, or null if there is no such event. */
+  eventCursorAfter(id: number): Promise<string | null>
+
+  /** Stores a key; its principal is created on first use of the name. CONFLICT if the name has another role. */
+  createApiKey(key: ApiKeyRecord): Promise<ApiKeyInfo>
+  /** The live (not revoked) key with this hash. */
+  findApiKey(hash: string): Promise<ApiKeyInfo | null>
+  listApiKeys(): Promise<ApiKeyInfo[]>
+  /** False if there is no such key. */
+  revokeApiKey(id: string): Promise<boolean>
+
+  registerWorker(worker: WorkerRecord): Promise<void>
+  /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */
+  heartbeatWorker(id: string, load: number): Promise<boolean>
+  deregisterWorker(id: string): Promise<void>
+  listWorkers(): Promise<WorkerInfo[]>
+  /** Marks workers silent for longer than `silentForMs` as lost. Returns their ids. */
+  markLostWorkers(silentForMs: number): Promise<string[]>
+  /**
+   * Takes or renews the named leadership for `holder` for `ttlMs`; true while
+   * `holder` has it. Only one process at a time runs maintenance.
+   */
+  acquireLeadership(name: string, holder: string, ttlMs: number): Promise<boolean>
+  releaseLeadership(name: string, holder: string): Promise<void>
+}

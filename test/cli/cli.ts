@@ -1,0 +1,213 @@
+/**
+ * The real `docket` command, spawned, on a database directly and through a
+ * real server: every command's happy path, and its bad input (a clear
+ * message, the documented exit code, never a stack trace).
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { Docket } from '../../src/index.js'
+import { buildApp } from '../../src/server/app.js'
+import { createKey } from '../../src/server/auth.js'
+import { type Driver, freshTarget, type Target } from '../worker/harness.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const SAMPLES = join(ROOT, 'examples', 'document-pipeline', 'samples')
+
+interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export function docket(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DOCKET_DATABASE_URL: '',
+        DOCKET_URL: '',
+        DOCKET_KEY: '',
+        DOCKET_PIPELINE_PACE_MS: '0',
+        ...options.env,
+      },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    child.stdin.end(options.stdin ?? '')
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const noStack = (r: Result) =>
+  assert.doesNotMatch(r.stderr + r.stdout, /\n\s+at .+:\d+:\d+/, 'a stack trace was printed')
+
+export function cliSuite(driver: Driver): void {
+  describe(`docket CLI [${driver}]`, () => {
+    let target: Target
+    let db: string[]
+    before(async () => {
+      target = await freshTarget(driver)
+      db = ['--db', target.url]
+    })
+    after(async () => target.cleanup())
+
+    it('migrates, creates and lists queues, adds and lists jobs, shows, steers and deletes them', async () => {
+      assert.equal((await docket(['migrate', ...db])).code, 0)
+      const created = await docket(['queues', 'create', 'docs', '--concurrency', '2', '--json', ...db])
+      assert.equal(created.code, 0, created.stderr)
+      assert.equal(JSON.parse(created.stdout).concurrency, 2)
+      assert.match(
+        (await docket(['queues', 'update', 'docs', '--mode', 'manual', ...db])).stdout,
+        /updated queue docs/,
+      )
+      const added = await docket(['add', 'docs', 'analyse', '{"n":1}', '--priority', 'high', '--json', ...db])
+      const job = JSON.parse(added.stdout)
+      assert.equal(job.status, 'held')
+      assert.equal(job.priority, 75)
+      const fromStdin = await docket(['add', 'docs', 'analyse', '--payload-file', '-', ...db], {
+        stdin: '{"n":2}',
+      })
+      assert.equal(fromStdin.code, 0, fromStdin.stderr)
+      const ls = await docket(['jobs', 'ls', '--queue', 'docs', '--status', 'held', '--json', ...db])
+      assert.equal(JSON.parse(ls.stdout).jobs.length, 2)
+      assert.match((await docket(['jobs', 'ls', ...db])).stdout, /ID\s+QUEUE\s+TYPE\s+STATUS/)
+      assert.match((await docket(['jobs', 'promote', job.id, ...db])).stdout, /waiting/)
+      assert.match((await docket(['jobs', 'cancel', job.id, ...db])).stdout, /cancelled/)
+      assert.match((await docket(['jobs', 'retry', job.id, ...db])).stdout, /held/)
+      const show = await docket(['jobs', 'show', job.id, ...db])
+      assert.match(show.stdout, /events:/)
+      assert.match(show.stdout, /added held/)
+      assert.match((await docket(['jobs', 'rm', job.id, ...db])).stdout, /deleted/)
+      assert.match((await docket(['queues', 'pause', 'docs', ...db])).stdout, /docs is paused/)
+      assert.match((await docket(['queues', 'resume', 'docs', ...db])).stdout, /docs is active/)
+      assert.match((await docket(['queues', 'ls', ...db])).stdout, /docs\s+active\s+manual/)
+      assert.equal((await docket(['workers', '--json', ...db])).code, 0)
+      assert.match((await docket(['stats', 'docs', ...db])).stdout, /last hour/)
+      assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
+    })
+
+    it('manages API keys, printing a key only when it is created', async () => {
+      const created = JSON.parse(
+        (await docket(['keys', 'create', 'alice', '--role', 'user', '--json', ...db])).stdout,
+      )
+      assert.match(created.key, /^dk_/)
+      const listed = await docket(['keys', 'list', ...db])
+      assert.match(listed.stdout, /alice/)
+      assert.doesNotMatch(listed.stdout, new RegExp(created.key))
+      assert.match((await docket(['keys', 'revoke', created.id, ...db])).stdout, /revoked/)
+      const again = await docket(['keys', 'revoke', created.id, ...db])
+      assert.equal(again.code, 1)
+    })
+
+    it('refuses bad input with a clear message and the documented exit code', async () => {
+      const cases: [string[], number, RegExp][] = [
+        [['jobs', 'ls', '--bogus', ...db], 2, /unknown option '--bogus'/],
+        [['add', ...db], 2, /missing required argument 'queue'/],
+        [['frobnicate'], 2, /unknown command 'frobnicate'/],
+        [['add', 'docs', 't', '{not json', ...db], 1, /payload is not valid JSON/],
+        [['add', 'nowhere', 't', ...db], 1, /NOT_FOUND: queue 'nowhere' does not exist/],
+        [['add', 'docs', 't', '--priority', 'extreme', ...db], 1, /INVALID_ARGUMENT.*priority/],
+        [['jobs', 'show', 'not-an-id', ...db], 1, /expected a UUID/],
+        [['jobs', 'ls', '--limit', 'x', ...db], 1, /--limit must be an integer/],
+        [['cleanup', '--older-than', 'soon', ...db], 1, /expected a duration/],
+        [['jobs', 'ls', '--url', 'http://127.0.0.1:9', '--key', 'k'], 3, /cannot reach the Docket server/],
+        [['jobs', 'ls', '--config', '/nonexistent.json'], 2, /does not exist/],
+      ]
+      for (const [args, code, message] of cases) {
+        const r = await docket(args)
+        assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}, ${r.stderr}`)
+        assert.match(r.stderr, message, args.join(' '))
+        noStack(r)
+      }
+      const help = await docket(['jobs', 'ls', '--help'])
+      assert.equal(help.code, 0)
+      assert.match(help.stdout, /--status <list>/)
+    })
+
+    it('reads its connection from a config file, below flags and the environment', async () => {
+      const file = join(
+        target.url.startsWith('postgres') ? ROOT : join(target.url, '..'),
+        `.docket-test-${process.pid}.json`,
+      )
+      writeFileSync(file, JSON.stringify({ db: target.url }))
+      try {
+        const r = await docket(['queues', 'ls', '--json', '--config', file])
+        assert.equal(r.code, 0, r.stderr)
+        assert.ok(JSON.parse(r.stdout).some((q: { name: string }) => q.name === 'docs'))
+        const overridden = await docket(['queues', 'ls', '--config', file], {
+          env: { DOCKET_URL: 'http://127.0.0.1:9' },
+        })
+        assert.equal(overridden.code, 3)
+      } finally {
+        const { rmSync } = await import('node:fs')
+        rmSync(file, { force: true })
+      }
+    })
+
+    it('against a server: add --wait follows the document pipeline and prints the extracted fields', async () => {
+      const d = await Docket.open(target.url)
+      const app = await buildApp({ docket: d })
+      const { handlers, queues } = await import('../../examples/document-pipeline/pipeline.js')
+      const { Worker } = await import('../../src/index.js')
+      await d.createQueue(queues[0]!)
+      const worker = await new Worker(d, { queues: ['documents'], handlers, pollMs: 100 }).start()
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+        const { key } = await createKey(d, 'cli', 'admin')
+        const r = await docket([
+          'add',
+          'documents',
+          'process',
+          '--file',
+          join(SAMPLES, 'invoice.pdf'),
+          '--wait',
+          '--url',
+          url,
+          '--key',
+          key,
+        ])
+        assert.equal(r.code, 0, r.stderr)
+        assert.match(r.stderr, /100%/)
+        assert.match(r.stdout, /^completed: /)
+        assert.match(r.stdout, /"type": "invoice"/)
+        assert.match(r.stdout, /INV-2026-0042/)
+        const failing = await docket([
+          'add',
+          'documents',
+          'process',
+          '--wait',
+          '--json',
+          '--url',
+          url,
+          '--key',
+          key,
+        ])
+        assert.equal(failing.code, 1)
+        assert.equal(JSON.parse(failing.stdout).status, 'failed')
+        const remote = await docket(['queues', 'ls', '--url', url, '--key', key])
+        assert.match(remote.stdout, /documents/)
+        const denied = await docket(['queues', 'ls', '--url', url, '--key', 'dk_wrong'])
+        assert.equal(denied.code, 1)
+        assert.match(denied.stderr, /UNAUTHENTICATED/)
+      } finally {
+        await worker.close()
+        await app.close()
+        await d.close()
+      }
+    })
+  })
+}

@@ -1,0 +1,3 @@
+import { cliSuite } from './cli.js'
+
+cliSuite('sqlite')

@@ -1,0 +1,112 @@
+/** Lease expiry, recovery and fencing: a worker that lost its lease cannot touch the job any more. */
+import assert from 'node:assert/strict'
+import { describe } from 'node:test'
+import type { ClaimedJob, Docket } from '../../src/index.js'
+import { type ConformanceContext, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
+
+/** Every write the old holder of a lost lease might try: each must be refused with LEASE_LOST. */
+async function assertFenced(docket: Docket, stale: ClaimedJob): Promise<void> {
+  const before = await docket.getJob(stale.id)
+  await expectError(() => docket.complete(stale, { late: true }), 'LEASE_LOST', [stale.id])
+  await expectError(() => docket.fail(stale, new Error('late')), 'LEASE_LOST')
+  await expectError(() => docket.progress(stale, { percent: 99 }), 'LEASE_LOST')
+  await expectError(() => docket.log(stale, 'late'), 'LEASE_LOST')
+  await expectError(() => docket.step(stale, 'late', 'started'), 'LEASE_LOST')
+  assert.deepEqual(await docket.heartbeat(stale), [{ id: stale.id, ok: false, code: 'LEASE_LOST' }])
+  assert.deepEqual(await docket.release(stale), [{ id: stale.id, ok: false, code: 'LEASE_LOST' }])
+  assert.deepEqual(await docket.completeMany([{ job: stale }]), [
+    { id: stale.id, ok: false, code: 'LEASE_LOST' },
+  ])
+  assert.deepEqual(await docket.getJob(stale.id), before, 'a refused write changed the job')
+}
+
+export function fencingSuite(ctx: ConformanceContext): void {
+  describe('lease expiry and fencing', () => {
+    test("another job's token does not open a job", async () => {
+      const queue = await makeQueue(ctx.docket, 'l-token')
+      await ctx.docket.addMany([
+        { queue, type: 'a' },
+        { queue, type: 'b' },
+      ])
+      const a = await claimOne(ctx.docket, queue)
+      const b = await claimOne(ctx.docket, queue)
+      await expectError(() => ctx.docket.complete({ id: a.id, token: b.lease.token }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.complete({ id: a.id, token: newId() }), 'LEASE_LOST')
+      assert.equal((await ctx.docket.getJob(a.id)).status, 'active')
+    })
+
+    test('an expired lease is recovered to waiting, and the old holder is fenced out', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-expiry', { maxAttempts: 3 })
+      await ctx.docket.add(queue, 't', { n: 1 })
+      const first = await claimOne(ctx.docket, queue, 100)
+      await sleep(250)
+      // Expired but not yet recovered: the holder already may not write.
+      await expectError(() => ctx.docket.complete(first), 'LEASE_LOST')
+      assert.equal((await ctx.docket.getJob(first.id)).status, 'active')
+
+      assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
+      const recovered = await ctx.docket.getJob(first.id)
+      assert.equal(recovered.status, 'waiting')
+      assert.equal(recovered.attempts, 1)
+      assert.equal(recovered.lease, null)
+      assert.equal(recovered.errorCount, 1)
+      assert.ok(recovered.lastError?.message)
+      await assertFenced(ctx.docket, first)
+
+      // A second worker takes it over: the first token stays refused, the second works.
+      const second = await claimOne(ctx.docket, queue, 30_000)
+      assert.equal(second.id, first.id)
+      assert.equal(second.attempts, 2)
+      assert.notEqual(second.lease.token, first.lease.token)
+      await assertFenced(ctx.docket, first)
+      assert.equal((await ctx.docket.getJob(first.id)).lease?.token, second.lease.token)
+      await ctx.docket.progress(second, { percent: 50 })
+      assert.deepEqual(await ctx.docket.heartbeat(second), [{ id: second.id, ok: true }])
+      await ctx.docket.complete(second, { by: 'second' })
+      const done = await ctx.docket.getJob(first.id)
+      assert.equal(done.status, 'completed')
+      assert.deepEqual(done.result, { by: 'second' })
+    })
+
+    test('an expired lease on the last attempt fails the job', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-expiry-last', { maxAttempts: 1 })
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue, 100)
+      await sleep(250)
+      assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
+      const failed = await ctx.docket.getJob(job.id)
+      assert.equal(failed.status, 'failed')
+      assert.equal(failed.errorCount, 1)
+      assert.ok(failed.lastError)
+      assert.ok(failed.finishedAt)
+      await assertFenced(ctx.docket, job)
+    })
+
+    test('a finished job is never flipped back by a late write or a recovery pass', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-final', { maxAttempts: 5 })
+      await ctx.docket.addMany([
+        { queue, type: 'done' },
+        { queue, type: 'failed', priority: 'low' },
+        { queue, type: 'cancelled', priority: 0 },
+      ])
+      const done = await claimOne(ctx.docket, queue, 100)
+      const failed = await claimOne(ctx.docket, queue, 100)
+      const cancelled = await claimOne(ctx.docket, queue, 100)
+      await ctx.docket.complete(done, { first: true })
+      await ctx.docket.fail(failed, 'final', { retryable: false })
+      await ctx.docket.cancelJob(cancelled.id)
+      const snapshot = await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id)))
+      await sleep(250)
+      await ctx.docket.recoverExpiredLeases()
+      for (const job of [done, failed, cancelled]) await assertFenced(ctx.docket, job)
+      assert.deepEqual(
+        await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id))),
+        snapshot,
+      )
+      assert.deepEqual(
+        snapshot.map((j) => j.status),
+        ['completed', 'failed', 'cancelled'],
+      )
+    })
+  })
+}

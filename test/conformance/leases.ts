@@ -1,0 +1,240 @@
+/** Under a lease: heartbeat, progress, log and step events, complete, fail and retry, release. */
+import assert from 'node:assert/strict'
+import { describe } from 'node:test'
+import { UnrecoverableError } from '../../src/index.js'
+import { type ConformanceContext, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
+
+export function leasesSuite(ctx: ConformanceContext): void {
+  describe('leases', () => {
+    test('heartbeat extends the lease', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-heartbeat')
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue, 1_000)
+      const before = Date.now()
+      assert.deepEqual(await ctx.docket.heartbeat(job, 60_000), [{ id: job.id, ok: true }])
+      const lease = (await ctx.docket.getJob(job.id)).lease
+      assert.ok(lease && lease.expiresAt.getTime() >= before + 59_000, 'lease not extended')
+      assert.equal(lease.token, job.lease.token)
+      // By id and token as well as by the claimed job.
+      assert.deepEqual(await ctx.docket.heartbeat([{ id: job.id, token: job.lease.token }], 120_000), [
+        { id: job.id, ok: true },
+      ])
+    })
+
+    test('heartbeats keep a short lease alive past its first expiry', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-keepalive')
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue, 200)
+      for (let i = 0; i < 5; i++) {
+        await sleep(80)
+        assert.deepEqual(await ctx.docket.heartbeat(job, 200), [{ id: job.id, ok: true }])
+      }
+      await ctx.docket.recoverExpiredLeases()
+      assert.equal((await ctx.docket.getJob(job.id)).status, 'active')
+      await ctx.docket.complete(job, 'done')
+      assert.equal((await ctx.docket.getJob(job.id)).status, 'completed')
+    })
+
+    test('progress updates the job and appends a progress event; log and step append theirs', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-progress')
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue)
+      await ctx.docket.progress(job, { percent: 30, step: 'ocr', message: 'reading page 3' })
+      const mid = await ctx.docket.getJob(job.id)
+      assert.deepEqual(mid.progress, { percent: 30, step: 'ocr', message: 'reading page 3' })
+      // Fields left out keep their value.
+      await ctx.docket.progress(job, { percent: 70.5 })
+      assert.deepEqual((await ctx.docket.getJob(job.id)).progress, {
+        percent: 70.5,
+        step: 'ocr',
+        message: 'reading page 3',
+      })
+
+      await ctx.docket.log(job, 'found 3 tables', { tables: 3, names: ['a', 'b', 'ç'] })
+      await ctx.docket.step(job, 'classify', 'started')
+      await ctx.docket.step(job, 'classify', 'completed', { durationMs: 12, message: 'invoice' })
+      await ctx.docket.step(job, 'summary', 'failed', { message: 'model timeout' })
+
+      const events = (await ctx.docket.getJob(job.id)).events.filter(
+        (e) => e.kind !== 'state' && e.kind !== 'added',
+      )
+      assert.equal(events[1]?.kind, 'progress')
+      assert.equal(events[1]?.percent, 70.5)
+      assert.deepEqual(
+        events.filter((_, i) => i !== 1).map((e) => [e.kind, e.step, e.percent, e.message]),
+        [
+          ['progress', 'ocr', 30, 'reading page 3'],
+          ['log', null, null, 'found 3 tables'],
+          ['step.started', 'classify', null, null],
+          ['step.completed', 'classify', null, 'invoice'],
+          ['step.failed', 'summary', null, 'model timeout'],
+        ],
+      )
+      assert.deepEqual(events[2]!.data, { tables: 3, names: ['a', 'b', 'ç'] })
+      assert.deepEqual(events[4]!.data, { durationMs: 12 })
+    })
+
+    test('complete stores the result and finishes the job', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-complete')
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue)
+      const result = {
+        confidence: 0.93,
+        points: [
+          [1, 2],
+          [3, 4],
+        ],
+        label: 'grafik ✓',
+      }
+      await ctx.docket.complete(job, result)
+      const done = await ctx.docket.getJob(job.id)
+      assert.equal(done.status, 'completed')
+      assert.deepEqual(done.result, result)
+      assert.equal(done.lease, null)
+      assert.equal(done.progress.percent, 100)
+      assert.ok(done.finishedAt && done.finishedAt.getTime() >= done.startedAt!.getTime())
+      assert.ok(done.durationMs !== null && done.durationMs >= 0)
+      assert.equal(done.events.at(-1)?.status, 'completed')
+      // Completing twice is refused and changes nothing.
+      await expectError(() => ctx.docket.complete(job, { again: true }), 'LEASE_LOST')
+      assert.deepEqual((await ctx.docket.getJob(job.id)).result, result)
+
+      await ctx.docket.add(queue, 't')
+      const bare = await claimOne(ctx.docket, queue)
+      await ctx.docket.complete(bare)
+      assert.equal((await ctx.docket.getJob(bare.id)).result, null)
+    })
+
+    test('completeMany answers per job', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-complete-many')
+      await ctx.docket.addMany([
+        { queue, type: 'a' },
+        { queue, type: 'b' },
+      ])
+      const a = await claimOne(ctx.docket, queue)
+      const b = await claimOne(ctx.docket, queue)
+      await ctx.docket.cancelJob(b.id)
+      const unknown = newId()
+      const outcomes = await ctx.docket.completeMany([
+        { job: a, result: 1 },
+        { job: b, result: 2 },
+        { job: { id: unknown, token: 'nope' } },
+      ])
+      assert.deepEqual(outcomes, [
+        { id: a.id, ok: true },
+        { id: b.id, ok: false, code: 'LEASE_LOST' },
+        { id: unknown, ok: false, code: 'NOT_FOUND' },
+      ])
+      assert.equal((await ctx.docket.getJob(a.id)).result, 1)
+      assert.equal((await ctx.docket.getJob(b.id)).status, 'cancelled')
+      await expectError(() => ctx.docket.complete({ id: unknown, token: 'nope' }), 'NOT_FOUND')
+    })
+
+    test('fail schedules a retry after the backoff, and fails for good after maxAttempts', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-retry', {
+        maxAttempts: 3,
+        backoff: { type: 'fixed', delayMs: 50 },
+      })
+      const added = await ctx.docket.add(queue, 't')
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const job = await claimOne(ctx.docket, queue)
+        assert.equal(job.id, added.id)
+        assert.equal(job.attempts, attempt)
+        const before = Date.now()
+        const after = await ctx.docket.fail(job, new TypeError(`boom ${attempt}`))
+        assert.equal(after.attempts, attempt)
+        assert.equal(after.errorCount, attempt)
+        assert.equal(after.lastError?.message, `boom ${attempt}`)
+        assert.equal(after.lastError?.name, 'TypeError')
+        assert.equal(after.lastError?.attempt, attempt)
+        assert.equal(after.lastError?.retryable, true)
+        assert.ok(after.lastError?.stack?.includes('boom'))
+        assert.equal(after.lease, null)
+        assert.deepEqual(
+          await ctx.docket.getJob(job.id).then(({ events, dependencies, artifacts, ...j }) => j),
+          after,
+        )
+        if (attempt < 3) {
+          assert.equal(after.status, 'scheduled')
+          assert.ok(after.runAt.getTime() >= before + 50 * 0.8 - 20, 'retry not delayed')
+          assert.ok(after.runAt.getTime() <= Date.now() + 50 + 20, 'retry delayed too long')
+          assert.equal(after.finishedAt, null)
+          await sleep(120)
+        } else {
+          assert.equal(after.status, 'failed')
+          assert.ok(after.finishedAt)
+        }
+      }
+      assert.deepEqual(
+        (await ctx.docket.getJob(added.id)).events.filter((e) => e.kind === 'state').map((e) => e.status),
+        ['active', 'scheduled', 'active', 'scheduled', 'active', 'failed'],
+      )
+      await ctx.docket.add(queue, 'other')
+      const [next] = await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 5 })
+      assert.equal(next?.type, 'other')
+    })
+
+    test('a retry waits out its backoff: fixed, and exponential doubling', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-backoff', { maxAttempts: 5 })
+      const fixed = await ctx.docket.add(queue, 'fixed', null, {
+        backoff: { type: 'fixed', delayMs: 60_000, jitter: 0 },
+      })
+      const job = await claimOne(ctx.docket, queue)
+      assert.equal(job.id, fixed.id)
+      const before = Date.now()
+      const failed = await ctx.docket.fail(job, 'no')
+      assert.equal(failed.status, 'scheduled')
+      assert.ok(Math.abs(failed.runAt.getTime() - (before + 60_000)) < 2_000)
+      assert.deepEqual(await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 5 }), [])
+
+      await ctx.docket.promote(fixed.id)
+      const exp = await ctx.docket.add(queue, 'exp', null, {
+        backoff: { type: 'exponential', delayMs: 10_000, maxDelayMs: 1_000_000, jitter: 0 },
+        priority: 'urgent',
+      })
+      for (const expected of [10_000, 20_000, 40_000]) {
+        const claimed = await claimOne(ctx.docket, queue)
+        assert.equal(claimed.id, exp.id)
+        const t = Date.now()
+        const f = await ctx.docket.fail(claimed, 'again')
+        assert.ok(Math.abs(f.runAt.getTime() - (t + expected)) < 2_000, `expected ~${expected} ms`)
+        assert.equal(await ctx.docket.promote([exp.id]), 1)
+      }
+    })
+
+    test('a failure marked not retryable, or an UnrecoverableError, fails at once', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-unrecoverable', { maxAttempts: 10 })
+      await ctx.docket.add(queue, 'a')
+      const a = await claimOne(ctx.docket, queue)
+      const failedA = await ctx.docket.fail(a, { message: 'bad input' }, { retryable: false })
+      assert.equal(failedA.status, 'failed')
+      assert.equal(failedA.attempts, 1)
+      assert.equal(failedA.lastError?.retryable, false)
+      assert.equal(failedA.lastError?.message, 'bad input')
+
+      await ctx.docket.add(queue, 'b')
+      const b = await claimOne(ctx.docket, queue)
+      const failedB = await ctx.docket.fail(b, new UnrecoverableError('corrupt file'))
+      assert.equal(failedB.status, 'failed')
+      assert.equal(failedB.lastError?.name, 'UnrecoverableError')
+      assert.equal((await ctx.docket.getJob(b.id)).status, 'failed')
+    })
+
+    test('release gives the attempt back and the job to the queue', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-release')
+      await ctx.docket.add(queue, 't')
+      const job = await claimOne(ctx.docket, queue)
+      assert.deepEqual(await ctx.docket.release(job), [{ id: job.id, ok: true }])
+      const released = await ctx.docket.getJob(job.id)
+      assert.equal(released.status, 'waiting')
+      assert.equal(released.attempts, 0)
+      assert.equal(released.lease, null)
+      assert.equal(released.errorCount, 0)
+      await expectError(() => ctx.docket.complete(job), 'LEASE_LOST')
+      const again = await claimOne(ctx.docket, queue)
+      assert.equal(again.id, job.id)
+      assert.equal(again.attempts, 1)
+      assert.notEqual(again.lease.token, job.lease.token)
+    })
+  })
+}

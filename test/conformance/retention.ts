@@ -1,0 +1,105 @@
+/** Retention: cleanup deletes finished jobs (and their events) older than an age or a queue's retention. */
+import assert from 'node:assert/strict'
+import { describe } from 'node:test'
+import type { Docket, Job } from '../../src/index.js'
+import { type ConformanceContext, claim, expectError, makeQueue, sleep, test, total } from './harness.js'
+
+/** Adds `n` jobs and finishes them: completed, failed and cancelled in turn. */
+async function finished(docket: Docket, queue: string, n: number): Promise<Job[]> {
+  const jobs = await docket.addMany(
+    Array.from({ length: n }, (_, i) => ({ queue, type: 'done', payload: { i } })),
+  )
+  const claimed = await claim(docket, queue, { limit: n })
+  assert.equal(claimed.length, n)
+  for (const [i, job] of claimed.entries()) {
+    if (i % 3 === 0) await docket.complete(job, { i })
+    else if (i % 3 === 1) await docket.fail(job, 'no', { retryable: false })
+    else await docket.cancelJob(job.id)
+  }
+  return jobs
+}
+
+async function gone(docket: Docket, jobs: Job[]): Promise<void> {
+  for (const job of jobs) {
+    await expectError(() => docket.getJob(job.id), 'NOT_FOUND')
+    assert.deepEqual(await docket.getJobEvents(job.id), [], `events of ${job.id} were left behind`)
+  }
+}
+
+async function kept(docket: Docket, jobs: Job[]): Promise<void> {
+  for (const job of jobs) {
+    const stored = await docket.getJob(job.id)
+    assert.ok(stored.events.length > 0)
+  }
+}
+
+export function retentionSuite(ctx: ConformanceContext): void {
+  describe('retention', () => {
+    test('cleanup({ olderThanMs }) deletes only finished jobs older than that, with their events', async () => {
+      const queue = await makeQueue(ctx.docket, 'ret-age')
+      const old = await finished(ctx.docket, queue, 6)
+      // As old as those, but live: never cleaned.
+      const live = await ctx.docket.addMany([
+        { queue, type: 'waiting', priority: 0 },
+        { queue, type: 'scheduled', delayMs: 60_000 },
+      ])
+      await sleep(400)
+      const recent = await finished(ctx.docket, queue, 3)
+      assert.equal(await ctx.docket.cleanup({ olderThanMs: 200, queue }), 6)
+      await gone(ctx.docket, old)
+      await kept(ctx.docket, [...recent, ...live])
+      assert.equal(await total(ctx.docket, queue), 5)
+      // Nothing more is old enough.
+      assert.equal(await ctx.docket.cleanup({ olderThanMs: 200, queue }), 0)
+    })
+
+    test('live jobs are never cleaned, however old', async () => {
+      const queue = await makeQueue(ctx.docket, 'ret-live', { retentionMs: 0 })
+      const waiting = await ctx.docket.add(queue, 'waiting')
+      const scheduled = await ctx.docket.add(queue, 'scheduled', null, { delayMs: 60_000 })
+      const blocked = await ctx.docket.add(queue, 'blocked', null, { dependsOn: [scheduled.id] })
+      await ctx.docket.add(queue, 'active', null, { priority: 'urgent' })
+      const [active] = await claim(ctx.docket, queue)
+      assert.ok(active)
+      await sleep(100)
+      assert.equal(await ctx.docket.cleanup({ olderThanMs: 0, queue }), 0)
+      assert.equal(await ctx.docket.cleanup({ queue }), 0)
+      await kept(ctx.docket, [waiting, scheduled, blocked, active])
+    })
+
+    test("a queue's retention applies when olderThanMs is omitted", async () => {
+      const short = await makeQueue(ctx.docket, 'ret-short', { retentionMs: 200 })
+      const forever = await makeQueue(ctx.docket, 'ret-forever')
+      const long = await makeQueue(ctx.docket, 'ret-long', { retentionMs: 3_600_000 })
+      const shortJobs = await finished(ctx.docket, short, 4)
+      const foreverJobs = await finished(ctx.docket, forever, 2)
+      const longJobs = await finished(ctx.docket, long, 2)
+      await sleep(400)
+      const fresh = await finished(ctx.docket, short, 2)
+
+      assert.equal(await ctx.docket.cleanup({ queue: short }), 4)
+      await gone(ctx.docket, shortJobs)
+      await kept(ctx.docket, [...fresh, ...foreverJobs, ...longJobs])
+
+      // Over every queue: each by its own retention; none for a queue without one.
+      await ctx.docket.updateQueue(long, { retentionMs: 100 })
+      assert.ok((await ctx.docket.cleanup()) >= 2)
+      await gone(ctx.docket, longJobs)
+      await kept(ctx.docket, [...fresh, ...foreverJobs])
+    })
+
+    test('cleanup works in batches of batchSize and returns the total', async () => {
+      const queue = await makeQueue(ctx.docket, 'ret-batch')
+      const jobs = await finished(ctx.docket, queue, 25)
+      await sleep(100)
+      assert.equal(await ctx.docket.cleanup({ olderThanMs: 50, queue, batchSize: 10 }), 25)
+      await gone(ctx.docket, jobs)
+      assert.equal(await total(ctx.docket, queue), 0)
+
+      const more = await finished(ctx.docket, queue, 7)
+      await sleep(100)
+      assert.equal(await ctx.docket.cleanup({ olderThanMs: 50, queue, batchSize: 1 }), 7)
+      await gone(ctx.docket, more)
+    })
+  })
+}

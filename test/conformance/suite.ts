@@ -1,0 +1,88 @@
+/**
+ * The driver conformance suite: one set of tests over the public Docket API,
+ * run unchanged against every driver. Each topic lives in its own file; this
+ * file opens the target, hands the topics a context, and says how many tests
+ * ran.
+ */
+import { after, before, describe } from 'node:test'
+import { Docket } from '../../src/index.js'
+import { claimSuite } from './claim.js'
+import { concurrencySuite } from './concurrency.js'
+import { controlSuite } from './control.js'
+import { dedupeSuite } from './dedupe.js'
+import { dependenciesSuite } from './dependencies.js'
+import { fencingSuite } from './fencing.js'
+import { type ConformanceContext, type Driver, testsRan } from './harness.js'
+import { jobsSuite } from './jobs.js'
+import { leasesSuite } from './leases.js'
+import { optionsSuite } from './options.js'
+import { persistenceSuite } from './persistence.js'
+import { queuesSuite } from './queues.js'
+import { readSuite } from './read.js'
+import { retentionSuite } from './retention.js'
+import { validationSuite } from './validation.js'
+
+export function conformanceSuite(
+  driver: Driver,
+  target: () => Promise<{ url: string; cleanup(): Promise<void> }>,
+): void {
+  describe(`conformance [${driver}]`, () => {
+    let url: string | undefined
+    let cleanup: (() => Promise<void>) | undefined
+    let shared: Docket | undefined
+    const opened: Docket[] = []
+    let ranBefore = 0
+
+    const ctx: ConformanceContext = {
+      driver,
+      get url() {
+        if (url === undefined) throw new Error('the conformance target is not open yet')
+        return url
+      },
+      get docket() {
+        if (!shared) throw new Error('the conformance target is not open yet')
+        return shared
+      },
+      async open() {
+        const docket = await Docket.open(ctx.url)
+        opened.push(docket)
+        return docket
+      },
+    }
+
+    before(async () => {
+      ranBefore = testsRan()
+      const t = await target()
+      url = t.url
+      cleanup = () => t.cleanup()
+      shared = await Docket.open(url)
+      if (shared.driver !== driver)
+        throw new Error(`the target URL opened a ${shared.driver} Docket, not ${driver}`)
+    })
+
+    after(async () => {
+      try {
+        await Promise.all(opened.map((d) => d.close()))
+        await shared?.close()
+        await cleanup?.()
+      } finally {
+        console.log(`conformance[${driver}]: ${testsRan() - ranBefore} tests ran`)
+      }
+    })
+
+    queuesSuite(ctx)
+    jobsSuite(ctx)
+    dedupeSuite(ctx)
+    readSuite(ctx)
+    claimSuite(ctx)
+    leasesSuite(ctx)
+    fencingSuite(ctx)
+    dependenciesSuite(ctx)
+    controlSuite(ctx)
+    validationSuite(ctx)
+    optionsSuite(ctx)
+    concurrencySuite(ctx)
+    persistenceSuite(ctx)
+    retentionSuite(ctx)
+  })
+}

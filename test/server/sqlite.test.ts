@@ -1,0 +1,3 @@
+import { serverSuites } from './topics.js'
+
+serverSuites('sqlite')

@@ -1,0 +1,15 @@
+/** Every topic of the HTTP end-to-end tests, each on its own fresh database of the driver. */
+import { accessSuite } from './access.js'
+import { badInputSuite } from './bad-input.js'
+import { feedSuite } from './feed.js'
+import type { Driver } from './harness.js'
+import { jobsSuite } from './jobs.js'
+import { queuesSuite } from './queues.js'
+
+export function serverSuites(driver: Driver): void {
+  queuesSuite(driver)
+  jobsSuite(driver)
+  badInputSuite(driver)
+  accessSuite(driver)
+  feedSuite(driver)
+}

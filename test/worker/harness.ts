@@ -1,0 +1,90 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export type Driver = 'sqlite' | 'postgres'
+
+export interface Target {
+  url: string
+  cleanup(): Promise<void>
+}
+
+/** A fresh, empty database of the given driver. */
+export async function freshTarget(driver: Driver): Promise<Target> {
+  if (driver === 'postgres') {
+    const { freshPostgresSchema } = await import('../support/postgres.js')
+    const pg = await freshPostgresSchema()
+    return { url: pg.url, cleanup: () => pg.drop() }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'docket-worker-test-'))
+  return { url: join(dir, 'docket.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess
+  /** Job ids whose handler started in this process. */
+  started: string[]
+  stop(): Promise<void>
+  kill(): Promise<void>
+}
+
+export interface WorkerProcessConfig {
+  url: string
+  queues: string[]
+  concurrency: number
+  workMs: number
+  id: string
+  leaseMs?: number
+  capabilities?: string[]
+  poisonType?: string
+}
+
+/** Starts test/worker/fixtures/worker-process.ts and waits until its worker runs. */
+export async function spawnWorker(
+  config: WorkerProcessConfig,
+  onStarted?: (jobId: string, workerId: string) => void,
+): Promise<WorkerProcess> {
+  const child = fork(join(import.meta.dirname, 'fixtures', 'worker-process.ts'), [JSON.stringify(config)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const started: string[] = []
+  child.on('message', (m) => {
+    if (typeof m === 'object' && m !== null && 'started' in m) onStarted?.(String(m.started), config.id)
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m) => {
+      if (m === 'ready') resolve()
+      else if (typeof m === 'object' && m !== null && 'started' in m) started.push(String(m.started))
+    })
+    child.once('exit', (code) => reject(new Error(`worker ${config.id} exited early with ${code}`)))
+  })
+  return {
+    child,
+    started,
+    async stop() {
+      child.kill('SIGTERM')
+      await exited
+    },
+    async kill() {
+      child.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,0 +1,5 @@
+import { processSuite } from './processes.js'
+import { runtimeSuite } from './runtime.js'
+
+runtimeSuite('postgres')
+processSuite('postgres')

@@ -197,6 +197,8 @@ export interface Store {
   listArtifacts(jobId: string): Promise<Artifact[]>
   getArtifact(id: string): Promise<Artifact | null>
   getBatch(id: string): Promise<BatchSummary | null>
+  /** Batches newest first (ids are time-ordered): only `owner`'s when given, only those before the id `before`. */
+  listBatches(params: { owner: string | null; before: string | null; limit: number }): Promise<BatchSummary[]>
   /** Jobs finished since `sinceMs` (newest first, at most `limit`), for statistics. */
   finishedJobs(queue: string | null, sinceMs: number, limit: number): Promise<FinishedJobRow[]>
   getJob(id: string): Promise<Job | null>

@@ -39,6 +39,7 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/jobs/{id}/artifacts'],
   ['GET', '/api/v1/artifacts/{id}'],
   ['POST', '/api/v1/batches'],
+  ['GET', '/api/v1/batches'],
   ['GET', '/api/v1/batches/{id}'],
   ['POST', '/api/v1/batches/{id}/cancel'],
   ['POST', '/api/v1/batches/{id}/retry'],

@@ -1,6 +1,7 @@
 /** Every topic of the HTTP end-to-end tests, each on its own fresh database of the driver. */
 import { accessSuite } from './access.js'
 import { badInputSuite } from './bad-input.js'
+import { batchListSuite } from './batch-list.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
@@ -12,4 +13,5 @@ export function serverSuites(driver: Driver): void {
   badInputSuite(driver)
   accessSuite(driver)
   feedSuite(driver)
+  batchListSuite(driver)
 }

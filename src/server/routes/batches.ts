@@ -46,6 +46,41 @@ export const batchRoutes =
     )
 
     app.get(
+      '/batches',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'List batches, newest first (a user sees only their own); pass nextBefore back as before',
+          querystring: z.strictObject({
+            owner: z.string().min(1).max(200).optional(),
+            before: z.string().min(1).max(200).optional().describe('list the batches older than this id'),
+            limit: z.coerce.number().int().min(1).max(100).optional(),
+          }),
+          response: {
+            200: z.object({ batches: z.array(batchView), nextBefore: z.string().nullable() }),
+            ...errorResponses(400, 403),
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        const admin = request.principal.role === 'admin'
+        if (!admin && q.owner !== undefined && q.owner !== request.principal.name) {
+          return { batches: [], nextBefore: null }
+        }
+        const limit = q.limit ?? 50
+        const batches = await docket.store.listBatches({
+          owner: admin ? (q.owner ?? null) : request.principal.name,
+          before: q.before ?? null,
+          limit,
+        })
+        const last = batches.length === limit ? batches[batches.length - 1] : undefined
+        return { batches: batches.map(batchJson), nextBefore: last?.id ?? null }
+      },
+    )
+
+    app.get(
       '/batches/:id',
       {
         config,

@@ -41,6 +41,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     listArtifacts: (jobId) => read.listArtifacts(ctx, jobId),
     getArtifact: (id) => read.getArtifact(ctx, id),
     getBatch: (id) => read.getBatch(ctx, id),
+    listBatches: (params) => read.listBatches(ctx, params),
     readEvents: (cursor, limit) => read.readEvents(ctx, cursor, limit),
     eventsTail: () => read.eventsTail(ctx),
     eventCursorAfter: (id) => read.eventCursorAfter(ctx, id),

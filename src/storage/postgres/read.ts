@@ -86,6 +86,19 @@ export async function getBatch(ctx: PgContext, id: string): Promise<BatchSummary
   return batchSummary(batch, counts, decode)
 }
 
+export async function listBatches(
+  ctx: PgContext,
+  p: { owner: string | null; before: string | null; limit: number },
+): Promise<BatchSummary[]> {
+  const rows = await ctx.query<{ id: string }>(
+    `SELECT id FROM batches WHERE ($1::text IS NULL OR owner = $1) AND ($2::text IS NULL OR id < $2)
+     ORDER BY id DESC LIMIT $3`,
+    [p.owner, p.before, p.limit],
+  )
+  const batches = await Promise.all(rows.map(({ id }) => getBatch(ctx, id)))
+  return batches.flatMap((b) => b ?? [])
+}
+
 /**
  * Events in commit order: only those of transactions older than every
  * transaction still running, ordered by (tx, id), so nothing can commit

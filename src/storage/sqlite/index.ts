@@ -39,6 +39,7 @@ export function createSqliteStore(path: string): Store {
     listArtifacts: async (jobId) => read.listArtifacts(ctx, jobId),
     getArtifact: async (id) => read.getArtifact(ctx, id),
     getBatch: async (id) => read.getBatch(ctx, id),
+    listBatches: async (params) => read.listBatches(ctx, params),
     readEvents: async (cursor, limit) => read.readEvents(ctx, cursor, limit),
     eventsTail: async () => read.eventsTail(ctx),
     eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),

@@ -89,6 +89,17 @@ export function getBatch(ctx: SqliteContext, id: string): BatchSummary | null {
   return batchSummary(batch, counts, decode)
 }
 
+export function listBatches(
+  ctx: SqliteContext,
+  p: { owner: string | null; before: string | null; limit: number },
+): BatchSummary[] {
+  const rows = ctx
+    .stmt(`SELECT id FROM batches WHERE (? IS NULL OR owner = ?) AND (? IS NULL OR id < ?)
+           ORDER BY id DESC LIMIT ?`)
+    .all(p.owner, p.owner, p.before, p.before, p.limit) as { id: string }[]
+  return rows.flatMap(({ id }) => getBatch(ctx, id) ?? [])
+}
+
 export function readEvents(ctx: SqliteContext, cursor: string | null, limit: number) {
   const after = cursor === null ? 0 : Number(cursor)
   const events = (

@@ -45,7 +45,9 @@ export class Maintenance {
   /** One pass, if this process holds leadership. Returns whether it did. */
   async runOnce(): Promise<boolean> {
     const store = this.#docket.store
-    const ttl = Math.max(this.#intervalMs * 5, 5_000)
+    // Where leadership is a lease row (SQLite), a dead leader blocks lease recovery until its row
+    // expires: keep that to three passes, so a crashed worker's jobs are not held much past their lease.
+    const ttl = Math.max(this.#intervalMs * 3, 1_000)
     if (!(await store.acquireLeadership('maintenance', this.#holder, ttl))) return false
     await this.#docket.recoverExpiredLeases()
     await store.markLostWorkers(this.#lostAfterMs)

@@ -1,0 +1,220 @@
+/**
+ * Kill chaos: worker processes SIGKILLed at random while jobs keep coming.
+ * Every job must end completed, exactly once (Docket's event log), every
+ * completion must come from a handler run that finished (the executions
+ * table), and every job a killed worker held must be picked up again within
+ * the lease plus a second.
+ *
+ * Short (npm test): 600 jobs, 3 workers, 10 s. Long (npm run chaos): 5,000
+ * jobs, 4 workers, one killed every 2 s for 60 s.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { Docket } from '../../src/index.js'
+import { type ExecutionRow, openExecutions } from './executions.js'
+import {
+  completionsPerJob,
+  DRIVERS,
+  figure,
+  freshTarget,
+  killAllWorkers,
+  LONG,
+  openSql,
+  percentile,
+  pick,
+  type Sql,
+  sleep,
+  spawnWorker,
+  type Target,
+  until,
+  type WorkerChild,
+} from './support.js'
+
+const P = pick(
+  { jobs: 600, workers: 3, killEveryMs: 2_000, chaosMs: 10_000, concurrency: 6, workMs: [20, 150] as const },
+  {
+    jobs: 5_000,
+    workers: 4,
+    killEveryMs: 2_000,
+    chaosMs: 60_000,
+    concurrency: 8,
+    workMs: [20, 200] as const,
+  },
+)
+const LEASE_MS = 2_000
+/** In npm test the pick-up bound gets a generous margin for a loaded machine; the long run asserts it as is. */
+const REPICKUP_BOUND_MS = LEASE_MS + 1_000 + (LONG ? 0 : 5_000)
+
+/** Per kill, the delay until each job the killed worker was running started again elsewhere. */
+export function repickupDelays(kills: { worker: string; at: number }[], rows: ExecutionRow[]): number[] {
+  const byJob = new Map<string, ExecutionRow[]>()
+  for (const r of rows) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), r])
+  const delays: number[] = []
+  for (const kill of kills) {
+    for (const run of rows) {
+      if (run.worker !== kill.worker || run.startedAt > kill.at) continue
+      const next = (byJob.get(run.jobId) ?? [])
+        .filter((r) => r.worker !== kill.worker && r.startedAt > kill.at)
+        .map((r) => r.startedAt)
+      // No later run: the job completed before the kill.
+      if (next.length > 0) delays.push(Math.min(...next) - kill.at)
+    }
+  }
+  return delays
+}
+
+for (const driver of DRIVERS) {
+  describe(`reliability: kill chaos [${driver}]`, () => {
+    let target: Target | undefined
+    let docket: Docket | undefined
+    let sql: Sql | undefined
+    after(async () => {
+      await killAllWorkers()
+      await sql?.close()
+      await docket?.close()
+      await target?.cleanup()
+    })
+
+    it(`${P.jobs} jobs, ${P.workers} workers, one SIGKILLed every ${P.killEveryMs / 1000} s for ${P.chaosMs / 1000} s: 0 lost, 0 completed twice`, async () => {
+      target = await freshTarget(driver)
+      docket = await Docket.open(target.url)
+      sql = await openSql(target.url)
+      const executions = await openExecutions(target.url)
+      await docket.createQueue({ name: 'chaos', maxAttempts: 100 })
+
+      let spawned = 0
+      const spawn = () =>
+        spawnWorker({
+          url: target!.url,
+          id: `chaos-${++spawned}`,
+          queues: ['chaos'],
+          concurrency: P.concurrency,
+          leaseMs: LEASE_MS,
+          workMs: [...P.workMs],
+        })
+      const live: WorkerChild[] = await Promise.all(Array.from({ length: P.workers }, spawn))
+      const everyWorker = [...live]
+
+      // Jobs keep arriving over most of the chaos window.
+      const ids: string[] = []
+      const t0 = Date.now()
+      const feedMs = P.chaosMs * 0.8
+      const perTick = Math.ceil(P.jobs / Math.ceil(feedMs / 200))
+      const feeding = (async () => {
+        while (ids.length < P.jobs) {
+          const n = Math.min(perTick, P.jobs - ids.length)
+          const jobs = await docket!.addMany(
+            Array.from({ length: n }, (_, i) => ({
+              queue: 'chaos',
+              type: 'work',
+              payload: { n: ids.length + i },
+            })),
+          )
+          ids.push(...jobs.map((j) => j.id))
+          await sleep(200)
+        }
+      })()
+
+      const kills: { worker: string; at: number }[] = []
+      const restarts: Promise<void>[] = []
+      // On SQLite the maintenance leader is a row: count the kills that took the leader down.
+      const leader = async () =>
+        driver === 'sqlite'
+          ? (
+              await sql!.all<{ holder: string }>(
+                `SELECT holder FROM leader_leases WHERE name = 'maintenance'`,
+              )
+            )[0]?.holder
+          : undefined
+      let leaderKills = 0
+      while (Date.now() - t0 < P.chaosMs) {
+        await sleep(P.killEveryMs)
+        if (live.length === 0) continue
+        const [victim] = live.splice(Math.floor(Math.random() * live.length), 1)
+        if ((await leader()) === victim!.id) leaderKills++
+        kills.push({ worker: victim!.id, at: Date.now() })
+        await victim!.kill()
+        restarts.push(
+          spawn().then((w) => {
+            live.push(w)
+            everyWorker.push(w)
+          }),
+        )
+      }
+      await feeding
+      await Promise.all(restarts)
+      const chaosEnded = Date.now()
+      await until(
+        async () => (await docket!.countJobs('chaos')).chaos!.completed === P.jobs,
+        120_000,
+        `all ${P.jobs} jobs completed`,
+      )
+      const drainMs = Date.now() - chaosEnded
+      const stops = await Promise.all(live.map((w) => w.stop()))
+      assert.ok(
+        stops.every((s) => s.code === 0),
+        `workers exited ${stops.map((s) => s.code)}`,
+      )
+
+      // Lost: any job not completed. Doubled: any job Docket completed more than once.
+      const counts = (await docket.countJobs('chaos')).chaos!
+      const completions = await completionsPerJob(sql)
+      const lost = ids.filter((id) => (completions.get(id) ?? 0) === 0).length
+      const doubled = ids.filter((id) => (completions.get(id) ?? 0) > 1).length
+      const rows = await executions.rows()
+      await executions.close()
+      const runsOf = new Map<string, number>()
+      for (const r of rows) runsOf.set(r.jobId, (runsOf.get(r.jobId) ?? 0) + 1)
+      const finishedRuns = new Map(rows.filter((r) => r.endedAt !== null).map((r) => [r.id, r]))
+      let notFromAFinishedRun = 0
+      let cursor: string | undefined
+      do {
+        const page = await docket.listJobs({ queue: 'chaos', limit: 1000, cursor })
+        for (const job of page.jobs) {
+          const run = finishedRuns.get((job.result as { run?: string } | null)?.run ?? '')
+          if (!run || run.jobId !== job.id) notFromAFinishedRun++
+        }
+        cursor = page.nextCursor ?? undefined
+      } while (cursor)
+      const delays = repickupDelays(kills, rows)
+      const maxRepickupMs = Math.max(0, ...delays)
+      const errors = everyWorker.flatMap((w) => w.errors)
+
+      figure('kill-chaos', {
+        driver,
+        jobs: P.jobs,
+        workers: P.workers,
+        kills: kills.length,
+        ...(driver === 'sqlite' ? { leaderKills } : {}),
+        lost,
+        doubled,
+        executions: rows.length,
+        reruns: rows.length - runsOf.size,
+        interrupted: delays.length,
+        maxRepickupMs,
+        p50RepickupMs: percentile(delays, 50),
+        leaseMs: LEASE_MS,
+        chaosS: P.chaosMs / 1000,
+        drainMs,
+        workerErrors: errors.length,
+      })
+      if (errors.length > 0) console.log(`# worker errors (first 5): ${errors.slice(0, 5).join(' | ')}`)
+
+      assert.equal(ids.length, P.jobs)
+      assert.equal(counts.completed, P.jobs, `counts: ${JSON.stringify(counts)}`)
+      assert.equal(lost, 0, 'jobs never completed')
+      assert.equal(doubled, 0, 'jobs completed more than once')
+      assert.equal(notFromAFinishedRun, 0, 'completions whose result came from no finished handler run')
+      assert.ok(
+        ids.every((id) => (runsOf.get(id) ?? 0) >= 1),
+        'a job completed without a handler run',
+      )
+      assert.ok(kills.length >= Math.floor(P.chaosMs / P.killEveryMs) - 1, `only ${kills.length} kills`)
+      assert.ok(delays.length > 0, 'no kill interrupted a running job: the chaos tested nothing')
+      assert.ok(
+        maxRepickupMs <= REPICKUP_BOUND_MS,
+        `an interrupted job waited ${maxRepickupMs} ms to run again (bound ${REPICKUP_BOUND_MS} ms)`,
+      )
+    })
+  })
+}

@@ -1,0 +1,178 @@
+/**
+ * What the reliability suite shares: short or long parameters (DOCKET_CHAOS=long
+ * selects the long ones, see scripts/chaos.mjs), the `# figure` lines every
+ * test prints, a small SQL reader for checking Docket's tables from outside,
+ * and a fleet of worker processes that are always killed at the end.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import type { FixtureConfig } from './fixtures/worker.js'
+
+export { type Driver, freshTarget, sleep, type Target, until } from '../worker/harness.js'
+
+export const LONG = process.env.DOCKET_CHAOS === 'long'
+export const DRIVERS = ['sqlite', 'postgres'] as const
+
+/** The short value in `npm test`, the long one in `npm run chaos`. */
+export const pick = <T>(short: T, long: T): T => (LONG ? long : short)
+
+/**
+ * Prints one parseable line, `# figure <name> key=value ...`, and appends it
+ * as JSON to $DOCKET_FIGURES_FILE when that is set (npm run chaos collects them).
+ */
+export function figure(name: string, values: Record<string, string | number | boolean>): void {
+  const fields = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
+  console.log(`# figure ${name} ${fields.join(' ')}`)
+  const file = process.env.DOCKET_FIGURES_FILE
+  if (file) appendFileSync(file, `${JSON.stringify({ name, long: LONG, ...values, at: new Date() })}\n`)
+}
+
+const round = (v: number) => (Number.isInteger(v) ? v : Math.round(v * 100) / 100)
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Plain SQL on the test database, to check Docket's tables and the executions table from outside. */
+export interface Sql {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
+  close(): Promise<void>
+}
+
+export async function openSql(url: string): Promise<Sql> {
+  if (!url.startsWith('postgres')) {
+    const db = new Database(url.replace(/^file:/, ''))
+    db.pragma('busy_timeout = 10000')
+    return {
+      async all<T>(sql: string, params: unknown[] = []) {
+        return db.prepare(sql).all(...params) as T[]
+      },
+      async close() {
+        db.close()
+      },
+    }
+  }
+  const parsed = new URL(url)
+  const schema = parsed.searchParams.get('schema') ?? 'docket'
+  parsed.searchParams.delete('schema')
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 2,
+    options: `-c search_path=${schema}`,
+  })
+  pool.on('error', () => {})
+  return {
+    async all<T>(sql: string, params: unknown[] = []) {
+      let n = 0
+      return (
+        await pool.query(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as T[]
+    },
+    async close() {
+      await pool.end()
+    },
+  }
+}
+
+/** Per job: how many times Docket recorded it completed (state events), read from its event log. */
+export async function completionsPerJob(sql: Sql): Promise<Map<string, number>> {
+  const rows = await sql.all<{ job_id: string; n: number | string }>(
+    `SELECT job_id, count(*) AS n FROM events WHERE kind = 'state' AND status = 'completed' GROUP BY job_id`,
+  )
+  return new Map(rows.map((r) => [String(r.job_id), Number(r.n)]))
+}
+
+// Worker processes
+
+export interface WorkerChild {
+  id: string
+  proc: ChildProcess
+  /** Resolves with the exit code (null after a signal). */
+  exited: Promise<number | null>
+  /** Errors the worker reported through onError. */
+  errors: string[]
+  kill(): Promise<void>
+  /** SIGTERM, then waits for the exit: the time it took and the exit code. */
+  stop(): Promise<{ ms: number; code: number | null }>
+}
+
+const everyChild = new Set<ChildProcess>()
+// Whatever happens to the test process, no worker outlives it.
+process.once('exit', () => {
+  for (const c of everyChild) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+})
+
+/** Starts test/reliability/fixtures/worker.ts and waits until its worker runs. */
+export async function spawnWorker(config: FixtureConfig): Promise<WorkerChild> {
+  const proc = fork(join(import.meta.dirname, 'fixtures', 'worker.ts'), [JSON.stringify(config)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  everyChild.add(proc)
+  const errors: string[] = []
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      everyChild.delete(proc)
+      resolve(code)
+    }),
+  )
+  proc.on('message', (m) => {
+    if (typeof m === 'object' && m !== null && 'error' in m && errors.length < 1000)
+      errors.push(String(m.error))
+  })
+  await new Promise<void>((resolve, reject) => {
+    proc.on('message', (m) => m === 'ready' && resolve())
+    void exited.then((code) => reject(new Error(`worker ${config.id} exited before it was ready (${code})`)))
+  })
+  return {
+    id: config.id,
+    proc,
+    exited,
+    errors,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+      await exited
+    },
+    async stop() {
+      const t0 = Date.now()
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
+      const code = await exited
+      return { ms: Date.now() - t0, code }
+    },
+  }
+}
+
+/** Every worker child still running: kill them (for after() hooks). */
+export async function killAllWorkers(): Promise<void> {
+  await Promise.all(
+    [...everyChild].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve()
+          c.once('exit', () => resolve())
+          c.kill('SIGKILL')
+        }),
+    ),
+  )
+}
+
+/** Max, and a percentile, of a list of numbers (0 for an empty list). */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}

@@ -1,0 +1,100 @@
+/**
+ * Calls to /api/v1 with the session cookie (the browser sends it; scripts
+ * never see the key) and, for every change, the session's CSRF token.
+ */
+import type { Batch, Job, JobDetail, JobFilter, JobPage, Queue, Session, Stats, Worker } from './types.js'
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+let csrfToken = ''
+let onSignedOut: () => void = () => {}
+
+export function setCsrfToken(token: string): void {
+  csrfToken = token
+}
+
+/** Called when the server says the session is gone (401), so the app can show the sign-in page. */
+export function whenSignedOut(listener: () => void): void {
+  onSignedOut = listener
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  let json: unknown = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    // not JSON: reported below
+  }
+  if (!response.ok) {
+    const error = (json as { error?: { code?: string; message?: string } } | null)?.error
+    if (response.status === 401 && path !== '/session') onSignedOut()
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'HTTP',
+      error?.message ?? `${method} ${path}: ${response.status}`,
+    )
+  }
+  return json as T
+}
+
+/** `?a=1&b=2` from the defined, non-empty values. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+const at = (name: string) => encodeURIComponent(name)
+
+export const api = {
+  session: () => call<Session>('GET', '/session'),
+  signIn: (key: string) => call<Session>('POST', '/session', { key }),
+  signOut: () => call<{ ok: true }>('DELETE', '/session'),
+
+  queues: () => call<{ queues: Queue[] }>('GET', '/queues').then((r) => r.queues),
+  queue: (name: string) => call<Queue>('GET', `/queues/${at(name)}`),
+  updateQueue: (name: string, patch: Partial<Pick<Queue, 'mode' | 'concurrency'>>) =>
+    call<Queue>('PATCH', `/queues/${at(name)}`, patch),
+  pauseQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/pause`),
+  resumeQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/resume`),
+  promoteQueue: (name: string) => call<{ promoted: number }>('POST', `/queues/${at(name)}/promote`),
+  queueStats: (name: string) => call<Stats>('GET', `/queues/${at(name)}/stats`),
+  stats: () => call<Stats>('GET', '/stats'),
+
+  jobs: (filter: JobFilter) => call<JobPage>('GET', `/jobs${query({ ...filter })}`),
+  job: (id: string) => call<JobDetail>('GET', `/jobs/${at(id)}`),
+  jobAction: (id: string, action: 'retry' | 'cancel' | 'promote') =>
+    call<Job>('POST', `/jobs/${at(id)}/${action}`),
+  setPriority: (id: string, priority: number) => call<Job>('PATCH', `/jobs/${at(id)}`, { priority }),
+  deleteJob: (id: string) => call<{ ok: true }>('DELETE', `/jobs/${at(id)}`),
+
+  batches: (before?: string) =>
+    call<{ batches: Batch[]; nextBefore: string | null }>('GET', `/batches${query({ before, limit: 25 })}`),
+  batch: (id: string) => call<Batch>('GET', `/batches/${at(id)}`),
+  batchAction: (id: string, action: 'cancel' | 'retry') =>
+    call<{ batch: Batch; changed: number }>('POST', `/batches/${at(id)}/${action}`),
+
+  workers: () => call<{ workers: Worker[] }>('GET', '/workers').then((r) => r.workers),
+}
+
+export const artifactUrl = (id: string) => `/api/v1/artifacts/${at(id)}`

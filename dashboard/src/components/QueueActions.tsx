@@ -1,0 +1,76 @@
+/** An admin's controls for a queue: pause or resume, automatic or manual mode, the concurrency limit, promote all held. */
+import { useEffect, useState } from 'preact/hooks'
+import { api } from '../api/client.js'
+import type { Queue } from '../api/types.js'
+import { AsyncButton } from './AsyncButton.js'
+import { useNotify } from './Notices.js'
+
+export function QueueActions({ queue, onChange }: { queue: Queue; onChange: () => void }) {
+  const notify = useNotify()
+  const [limit, setLimit] = useState(queue.concurrency === null ? '' : String(queue.concurrency))
+  useEffect(() => setLimit(queue.concurrency === null ? '' : String(queue.concurrency)), [queue.concurrency])
+  const paused = queue.status === 'paused'
+  const manual = queue.mode === 'manual'
+  const held = queue.counts?.held ?? 0
+
+  const saveLimit = async (e: Event) => {
+    e.preventDefault()
+    const value = limit.trim() === '' ? null : Number(limit)
+    try {
+      await api.updateQueue(queue.name, { concurrency: value })
+      notify(
+        value === null ? `${queue.name}: no concurrency limit.` : `${queue.name}: at most ${value} at once.`,
+      )
+      onChange()
+    } catch (error) {
+      notify((error as Error).message, 'error')
+    }
+  }
+
+  return (
+    <div class="queue-actions">
+      <AsyncButton
+        kind={paused ? 'primary' : 'plain'}
+        run={async () => {
+          await (paused ? api.resumeQueue(queue.name) : api.pauseQueue(queue.name))
+          return `${queue.name} ${paused ? 'resumed' : 'paused'}.`
+        }}
+        then={onChange}
+      >
+        {paused ? 'Resume' : 'Pause'}
+      </AsyncButton>
+      <AsyncButton
+        run={async () => {
+          await api.updateQueue(queue.name, { mode: manual ? 'automatic' : 'manual' })
+          return `${queue.name} is now ${manual ? 'automatic' : 'manual'}.`
+        }}
+        then={onChange}
+      >
+        {manual ? 'Switch to automatic' : 'Switch to manual'}
+      </AsyncButton>
+      {manual && held > 0 ? (
+        <AsyncButton
+          run={async () => `${(await api.promoteQueue(queue.name)).promoted} held jobs promoted.`}
+          then={onChange}
+        >
+          Promote all held ({held})
+        </AsyncButton>
+      ) : null}
+      <form class="inline-form" onSubmit={saveLimit}>
+        <label for="concurrency">Concurrency limit</label>
+        <input
+          id="concurrency"
+          type="number"
+          min={1}
+          max={100000}
+          placeholder="none"
+          value={limit}
+          onInput={(e) => setLimit(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn btn-plain">
+          Save
+        </button>
+      </form>
+    </div>
+  )
+}

@@ -1,0 +1,71 @@
+/** One queue: its settings and counts, an admin's controls, and its jobs. */
+import { useRoute } from 'preact-iso'
+import { api } from '../api/client.js'
+import { isStateEvent, useLiveReload } from '../api/live.js'
+import { isAdmin, useSession } from '../api/session.js'
+import { Counts } from '../components/Counts.js'
+import { JobList } from '../components/JobList.js'
+import { Loading, PageHead } from '../components/Layout.js'
+import { QueueActions } from '../components/QueueActions.js'
+import { Badge } from '../components/StateBadge.js'
+import { duration } from '../lib/format.js'
+import { boardHref, href, queueHref } from '../lib/url.js'
+import { useApi } from '../lib/use-api.js'
+
+export function QueuePage() {
+  const { params } = useRoute()
+  const name = params.name ?? ''
+  const { session } = useSession()
+  const queue = useApi(() => api.queue(name), [name])
+  useLiveReload(
+    (e) => e.queue === name && (isStateEvent(e) || e.kind.startsWith('queue.')),
+    queue.reload,
+    1500,
+  )
+  const q = queue.data
+  return (
+    <>
+      <PageHead
+        title={
+          <>
+            <span class="muted">Queue</span> {name}
+          </>
+        }
+        actions={
+          <>
+            <a class="btn btn-plain" href={boardHref(name)}>
+              Board
+            </a>
+            {isAdmin(session) ? (
+              <a class="btn btn-plain" href={href('/stats', { queue: name })}>
+                Statistics
+              </a>
+            ) : null}
+          </>
+        }
+      >
+        {q ? (
+          <span class="badges">
+            {q.status === 'paused' ? <Badge tone="warn">paused</Badge> : <Badge tone="good">active</Badge>}
+            {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : <Badge>automatic</Badge>}
+            <Badge>{q.ordering === 'fifo' ? 'FIFO' : 'by priority'}</Badge>
+            <span class="muted small">
+              concurrency {q.concurrency ?? 'unlimited'} · {q.defaults.maxAttempts} attempts · timeout{' '}
+              {q.defaults.timeoutMs === null ? 'none' : duration(q.defaults.timeoutMs)}
+              {q.description ? ` · ${q.description}` : ''}
+            </span>
+          </span>
+        ) : null}
+      </PageHead>
+      {q ? (
+        <>
+          {q.counts ? <Counts counts={q.counts} queue={name} /> : null}
+          {isAdmin(session) ? <QueueActions queue={q} onChange={queue.reload} /> : null}
+        </>
+      ) : (
+        <Loading error={queue.error} what="the queue" />
+      )}
+      {q || !queue.error ? <JobList path={queueHref(name)} queue={name} /> : null}
+    </>
+  )
+}

@@ -108,6 +108,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     throwFileSizeLimit: true,
   })
+  // The API speaks JSON (and multipart for files); a text/plain body is refused
+  // with 415 rather than handed to a route as a string.
+  app.removeContentTypeParser('text/plain')
 
   const limiter = new FailedAuthLimiter()
   const sessions = new Sessions()

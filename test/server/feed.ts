@@ -89,7 +89,7 @@ export function feedSuite(driver: Driver): void {
         events.filter((e) => e.kind === 'job.progress').map((e) => [e.percent, e.step, e.message]),
         [
           [30, 'ocr', 'reading'],
-          [90, null, null],
+          [90, 'summary', null],
         ],
       )
       assert.deepEqual(

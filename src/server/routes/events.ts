@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DocketError, invalidArgument, isDocketError } from '../../core/errors.js'
+import { jobId, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
@@ -16,8 +17,8 @@ import { READERS } from './access.js'
 import { errorResponses } from './common.js'
 
 const feedQuery = z.strictObject({
-  queue: z.string().optional(),
-  jobId: z.string().optional(),
+  queue: queueName.optional(),
+  jobId: jobId.optional(),
   after: z.coerce.number().int().min(0).optional().describe('replay events after this id'),
 })
 

@@ -108,7 +108,9 @@ export async function appendEvent(ctx: PgContext, p: EventParams): Promise<void>
   const rows = validTokens([p]).length
     ? await ctx.query(
         `WITH held AS (
-           UPDATE jobs SET progress_step = CASE WHEN $3 = 'step.started' AND $4::text IS NOT NULL THEN $4 ELSE progress_step END
+           -- A new step: the message reported during the previous one no longer applies.
+           UPDATE jobs SET progress_step = CASE WHEN $3 = 'step.started' AND $4::text IS NOT NULL THEN $4 ELSE progress_step END,
+             progress_message = CASE WHEN $3 = 'step.started' AND $4::text IS NOT NULL THEN NULL ELSE progress_message END
            WHERE id = $1 AND ${HELD} RETURNING id, queue
          )
          INSERT INTO events (job_id, queue, kind, step, percent, message, data)

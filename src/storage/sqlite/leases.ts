@@ -132,7 +132,8 @@ export function appendEvent(ctx: SqliteContext, p: EventParams): void {
     const row = requireLease(ctx, p, now)
     insertEvent(ctx, { ...p, jobId: p.id, queue: String(row.queue), at: now })
     if (p.kind === 'step.started' && p.step) {
-      ctx.stmt('UPDATE jobs SET progress_step = ? WHERE id = ?').run(p.step, p.id)
+      // A new step: the message reported during the previous one no longer applies.
+      ctx.stmt('UPDATE jobs SET progress_step = ?, progress_message = NULL WHERE id = ?').run(p.step, p.id)
     }
   })
 }

@@ -16,7 +16,13 @@ import { type App, buildApp } from '../../src/server/app.js'
 import { createKey } from '../../src/server/auth.js'
 import { freshTarget, type Target } from '../worker/harness.js'
 
-export const CHROMIUM = process.env.DOCKET_CHROMIUM ?? '/usr/bin/chromium'
+/** Debian's chromium; DOCKET_CHROMIUM, or a `chromium` found on the PATH, when it lives elsewhere. */
+export const CHROMIUM =
+  process.env.DOCKET_CHROMIUM ??
+  (existsSync('/usr/bin/chromium')
+    ? '/usr/bin/chromium'
+    : spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim() ||
+      '/usr/bin/chromium')
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -92,6 +98,7 @@ export interface Env {
 
 /** The job types the test worker runs. */
 function handlers(gates: Gates): Record<string, Handler> {
+  const tried = new Set<string>()
   return {
     /** Three steps, each held at a gate named `${payload.gate}:${step}` until the test opens it. */
     analyse: async (job, ctx) => {
@@ -115,10 +122,13 @@ function handlers(gates: Gates): Record<string, Handler> {
       await ctx.step('send', () => ctx.progress(100, 'sent'))
       return { sent: true }
     },
-    /** Fails on its first attempt, then works: retrying it from the dashboard completes it. */
-    flaky: async (_job, ctx) => {
+    /** Fails the first time it runs, then works: retrying it from the dashboard completes it. */
+    flaky: async (job, ctx) => {
       await ctx.step('fetch', async () => {
-        if (ctx.attempt === 1) throw new Error('upstream answered 503: try again later')
+        if (!tried.has(job.id)) {
+          tried.add(job.id)
+          throw new Error('upstream answered 503: try again later')
+        }
       })
       return { fetched: true }
     },

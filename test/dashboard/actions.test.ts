@@ -1,0 +1,119 @@
+/**
+ * Steering from the dashboard: pause and resume a queue, switch its mode and
+ * change its limit; retry, cancel, promote and re-prioritise jobs from their
+ * page, promote a held job from the board, cancel several at once. Each
+ * action shows its result on the page and is checked in the database.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { Page } from 'playwright-core'
+import { type Env, live, signIn, startEnv, until } from './harness.js'
+
+describe('dashboard: actions', () => {
+  let env: Env
+  let page: Page
+  const later = { delayMs: 3_600_000 }
+
+  before(async () => {
+    env = await startEnv()
+    page = await signIn(env, env.keys.admin)
+  })
+  after(async () => env?.close())
+
+  it('pauses and resumes a queue, switches its mode and sets its concurrency limit', async () => {
+    await page.goto('/queues/documents')
+    await live(page)
+    const head = page.locator('.page-sub')
+    await page.getByRole('button', { name: 'Pause' }).click()
+    await head.locator('.badge', { hasText: 'paused' }).waitFor()
+    await page.getByRole('button', { name: 'Resume' }).waitFor()
+    assert.equal((await env.docket.getQueue('documents')).status, 'paused')
+
+    await page.getByRole('button', { name: 'Resume' }).click()
+    await page.getByRole('button', { name: 'Pause' }).waitFor()
+    await head.locator('.badge', { hasText: 'paused' }).waitFor({ state: 'detached' })
+    assert.equal((await env.docket.getQueue('documents')).status, 'active')
+
+    await page.getByRole('button', { name: 'Switch to manual' }).click()
+    await head.locator('.badge', { hasText: 'manual' }).waitFor()
+    assert.equal((await env.docket.getQueue('documents')).mode, 'manual')
+    await page.getByRole('button', { name: 'Switch to automatic' }).click()
+    await head.locator('.badge', { hasText: 'automatic' }).waitFor()
+    assert.equal((await env.docket.getQueue('documents')).mode, 'automatic')
+
+    await page.getByLabel('Concurrency limit').fill('7')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await head.getByText('concurrency 7').waitFor()
+    assert.equal((await env.docket.getQueue('documents')).concurrency, 7)
+  })
+
+  it('retries a failed job, which then completes', async () => {
+    const job = await env.docket.add({ queue: 'emails', type: 'flaky' })
+    await until(env, job.id, ['failed'])
+    await page.goto(`/jobs/${job.id}`)
+    await page.locator('h1 .badge', { hasText: 'failed' }).waitFor()
+    await live(page)
+    await page.getByRole('button', { name: 'Retry' }).click()
+    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor()
+    await page.locator('.attempts tbody tr').nth(1).waitFor()
+    const done = await env.docket.getJob(job.id)
+    assert.equal(done.status, 'completed')
+    assert.equal(done.errorCount, 1)
+  })
+
+  it('cancels a job, and changes the priority of another', async () => {
+    const job = await env.docket.add({ queue: 'emails', type: 'quick', ...later })
+    await page.goto(`/jobs/${job.id}`)
+    await page.locator('h1 .badge', { hasText: 'scheduled' }).waitFor()
+
+    await page.getByLabel('Priority').selectOption('75')
+    await page.getByRole('button', { name: 'Set priority' }).click()
+    await page.locator('.facts dd', { hasText: 'high (75)' }).waitFor()
+    assert.equal((await env.docket.getJob(job.id)).priority, 75)
+
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    await page.locator('h1 .badge', { hasText: 'cancelled' }).waitFor()
+    await page.getByRole('button', { name: 'Retry' }).waitFor()
+    assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0)
+    assert.equal((await env.docket.getJob(job.id)).status, 'cancelled')
+  })
+
+  it('promotes a scheduled job from its page, and it runs', async () => {
+    const job = await env.docket.add({ queue: 'emails', type: 'quick', ...later })
+    await page.goto(`/jobs/${job.id}`)
+    await page.locator('h1 .badge', { hasText: 'scheduled' }).waitFor()
+    await live(page)
+    await page.getByRole('button', { name: 'Promote' }).click()
+    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor()
+    await page.locator('#result-title ~ .json', { hasText: '"sent": true' }).waitFor()
+  })
+
+  it('promotes a held job from the board', async () => {
+    const job = await env.docket.add({ queue: 'review', type: 'quick', payload: { document: 1 } })
+    await page.goto('/board?queue=review')
+    await page.locator(`.column-held [data-job="${job.id}"]`).waitFor()
+    await live(page)
+    await page.getByRole('button', { name: `Promote job ${job.id}` }).click()
+    await page.locator(`.column-held [data-job="${job.id}"]`).waitFor({ state: 'detached' })
+    await page.locator(`.column-completed [data-job="${job.id}"]`).waitFor()
+    assert.equal((await until(env, job.id, ['completed'])).status, 'completed')
+  })
+
+  it('cancels the selected jobs of a queue in one go', async () => {
+    const jobs = [
+      await env.docket.add({ queue: 'emails', type: 'bulk', ...later }),
+      await env.docket.add({ queue: 'emails', type: 'bulk', ...later }),
+      await env.docket.add({ queue: 'emails', type: 'bulk', ...later }),
+    ]
+    await page.goto('/queues/emails?state=scheduled&type=bulk')
+    for (const j of jobs) await page.locator(`tr[data-job="${j.id}"]`).waitFor()
+    await page.getByLabel(`Select job ${jobs[0]!.id}`).check()
+    await page.getByLabel(`Select job ${jobs[1]!.id}`).check()
+    await page.locator('.bulk', { hasText: '2 selected' }).waitFor()
+    await page.locator('.bulk').getByRole('button', { name: 'Cancel' }).click()
+    await page.getByRole('status').filter({ hasText: '2 jobs cancelled.' }).waitFor()
+    await page.locator(`tr[data-job="${jobs[0]!.id}"]`).waitFor({ state: 'detached' })
+    const statuses = await Promise.all(jobs.map(async (j) => (await env.docket.getJob(j.id)).status))
+    assert.deepEqual(statuses, ['cancelled', 'cancelled', 'scheduled'])
+  })
+})

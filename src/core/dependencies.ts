@@ -9,25 +9,49 @@ import type { JobError, JobStatus } from './types.js'
 export function assertAcyclic(jobs: readonly { id: string; dependsOn: readonly string[] }[]): void {
   const edges = new Map(jobs.map((job) => [job.id, job.dependsOn]))
   const state = new Map<string, 'visiting' | 'done'>()
-  const stack: string[] = []
+  // Depth-first with an explicit stack: a chain of 10,000 jobs must not overflow the call stack.
+  const path: string[] = []
+  const nextEdge: number[] = []
 
-  const visit = (id: string): void => {
-    const seen = state.get(id)
-    if (seen === 'done') return
-    if (seen === 'visiting') {
-      const cycle = [...stack.slice(stack.indexOf(id)), id]
-      throw invalidArgument(`dependency cycle: ${cycle.join(' -> ')}`, [
-        { path: 'dependsOn', message: `jobs ${cycle.join(' -> ')} depend on each other` },
-      ])
-    }
+  const enter = (id: string) => {
     state.set(id, 'visiting')
-    stack.push(id)
-    for (const next of edges.get(id) ?? []) if (edges.has(next)) visit(next)
-    stack.pop()
-    state.set(id, 'done')
+    path.push(id)
+    nextEdge.push(0)
   }
 
-  for (const job of jobs) visit(job.id)
+  for (const root of jobs) {
+    if (state.has(root.id)) continue
+    enter(root.id)
+    while (path.length > 0) {
+      const top = path.length - 1
+      const id = path[top]!
+      const deps = edges.get(id) ?? []
+      const i = nextEdge[top]!
+      if (i === deps.length) {
+        state.set(id, 'done')
+        path.pop()
+        nextEdge.pop()
+        continue
+      }
+      nextEdge[top] = i + 1
+      const next = deps[i]!
+      if (!edges.has(next)) continue
+      const seen = state.get(next)
+      if (seen === 'visiting') throw cycleError([...path.slice(path.indexOf(next)), next])
+      if (seen === undefined) enter(next)
+    }
+  }
+}
+
+function cycleError(cycle: string[]): DocketError {
+  // A cycle of thousands of jobs is named in the details; the message stays readable.
+  const shown =
+    cycle.length <= 12
+      ? cycle.join(' -> ')
+      : `${cycle.slice(0, 10).join(' -> ')} -> … (${cycle.length - 1} jobs)`
+  return invalidArgument(`dependency cycle: ${shown}`, [
+    { path: 'dependsOn', message: `jobs ${cycle.join(' -> ')} depend on each other` },
+  ])
 }
 
 /** The error a blocked job fails with when a job it waits for will never complete. */

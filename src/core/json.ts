@@ -8,10 +8,17 @@ import type { FieldIssue } from './errors.js'
  * caller passed.
  */
 export function findNonJson(value: unknown, path = ''): FieldIssue | null {
-  return walk(value, path, new Set())
+  return walk(value, path, new Set(), 0)
 }
 
-function walk(value: unknown, path: string, seen: Set<object>): FieldIssue | null {
+/**
+ * How deeply payloads, results and other stored JSON may nest. Deeper values
+ * are refused: they would overflow the checker's (and the database's) stack,
+ * and no real job needs them.
+ */
+export const MAX_JSON_DEPTH = 100
+
+function walk(value: unknown, path: string, seen: Set<object>, depth: number): FieldIssue | null {
   if (value === null) return null
   switch (typeof value) {
     case 'string':
@@ -31,12 +38,13 @@ function walk(value: unknown, path: string, seen: Set<object>): FieldIssue | nul
       return { path, message: `a ${typeof value} is not JSON` }
   }
   const obj = value as object
+  if (depth >= MAX_JSON_DEPTH) return { path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` }
   if (seen.has(obj)) return { path, message: 'contains a circular reference' }
   seen.add(obj)
   try {
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
-        const issue = walk(obj[i], join(path, String(i)), seen)
+        const issue = walk(obj[i], join(path, String(i)), seen, depth + 1)
         if (issue) return issue
       }
       return null
@@ -52,7 +60,7 @@ function walk(value: unknown, path: string, seen: Set<object>): FieldIssue | nul
     for (const [key, child] of Object.entries(obj)) {
       if (key.includes('\u0000'))
         return { path: join(path, key), message: 'a key contains a NUL character (\\u0000)' }
-      const issue = walk(child, join(path, key), seen)
+      const issue = walk(child, join(path, key), seen, depth + 1)
       if (issue) return issue
     }
     return null

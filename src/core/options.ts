@@ -150,10 +150,13 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what: stri
 }
 
 export function toFieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }))
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String)
+    // Zod reports unknown keys on the object that holds them; name each key instead.
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field' }))
+    return [{ path: path.join('.'), message: issue.message }]
+  })
 }
 
 export function describeIssues(issues: FieldIssue[]): string {

@@ -29,7 +29,7 @@ export function resolveQueue(input: QueueCreateInput): QueueRecord {
       timeoutMs: input.timeoutMs ?? null,
     },
     retentionMs: input.retentionMs ?? null,
-    settings: input.settings ?? {},
+    settings: jsonSettings(input.settings ?? {}),
   }
 }
 
@@ -47,8 +47,14 @@ export function applyQueueUpdate(queue: QueueRecord, patch: QueueUpdateInput): Q
       timeoutMs: patch.timeoutMs !== undefined ? patch.timeoutMs : queue.defaults.timeoutMs,
     },
     retentionMs: patch.retentionMs !== undefined ? patch.retentionMs : queue.retentionMs,
-    settings: patch.settings ?? queue.settings,
+    settings: patch.settings !== undefined ? jsonSettings(patch.settings) : queue.settings,
   }
+}
+
+/** Settings are stored as JSON: refuse what would come back as something else. */
+function jsonSettings(settings: Record<string, unknown>): Record<string, unknown> {
+  assertJsonValue(settings, 'settings')
+  return settings
 }
 
 export function resolveBackoff(

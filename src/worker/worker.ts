@@ -171,7 +171,7 @@ export class Worker {
         await this.#docket.release(left.map((r) => r.job)).catch((e) => this.#onError(e))
         await Promise.all(left.map((r) => r.done))
       }
-      await this.#flush()
+      await this.#flushed()
     }
     for (const t of this.#timers) clearInterval(t)
     await this.#unsubscribe?.()
@@ -196,7 +196,10 @@ export class Worker {
 
   async #produce(): Promise<void> {
     while (this.#state === 'running') {
-      const free = this.#o.concurrency - this.#running.size
+      // Finished jobs whose completion is not written yet hold their slot only
+      // when they pile up (a slow database); otherwise the next claim overlaps the write.
+      const unwritten = Math.max(0, this.#completions.length - this.#o.concurrency)
+      const free = this.#o.concurrency - this.#running.size - unwritten
       let claimed = 0
       let asked = 0
       if (free > 0) {
@@ -280,7 +283,8 @@ export class Worker {
         Promise.resolve().then(() => handler(job, createContext(this.#docket, job, controller.signal))),
         controller.signal,
       )
-      await this.#complete(job, result)
+      // Not awaited: the slot frees now and the completion is written with the next batch.
+      this.#complete(job, result).catch((e) => this.#onError(e, job))
     } catch (error) {
       await this.#failed(job, controller.signal.aborted ? controller.signal.reason : error)
     } finally {
@@ -321,6 +325,14 @@ export class Worker {
       this.#completions.push({ job, result: result === undefined ? null : result, resolve })
       if (!this.#flushing) this.#flushing = this.#flush()
     })
+  }
+
+  /** Resolves when every completion handed to the completer so far is written. */
+  async #flushed(): Promise<void> {
+    while (this.#flushing || this.#completions.length > 0) {
+      this.#flushing ??= this.#flush()
+      await this.#flushing
+    }
   }
 
   async #flush(): Promise<void> {

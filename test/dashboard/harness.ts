@@ -135,7 +135,8 @@ function handlers(gates: Gates): Record<string, Handler> {
   }
 }
 
-export async function startEnv(): Promise<Env> {
+/** Starts everything; `handlers` adds job types to the worker (the screenshots use the document pipeline). */
+export async function startEnv(options: { handlers?: Record<string, Handler> } = {}): Promise<Env> {
   assertChromium()
   ensureDashboardBuilt()
   const target: Target = await freshTarget('sqlite')
@@ -169,7 +170,7 @@ export async function startEnv(): Promise<Env> {
   const worker = await new Worker(docket, {
     id: 'test-worker',
     queues: ['documents', 'emails', 'review'],
-    handlers: handlers(gates),
+    handlers: { ...handlers(gates), ...options.handlers },
     concurrency: 4,
     capabilities: ['pdf'],
     shutdownGraceMs: 100,

@@ -52,6 +52,49 @@ describe('dashboard: live updates and access', () => {
     await page.close()
   })
 
+  it('stays live over Server-Sent Events when WebSockets are not available', async () => {
+    const page = await signIn(env, env.keys.admin)
+    await page.addInitScript(() => {
+      ;(window as { WebSocket?: unknown }).WebSocket = undefined
+    })
+    await page.goto('/queues/emails')
+    await live(page)
+    assert.equal(await page.evaluate(() => typeof WebSocket), 'undefined')
+    await env.docket.pauseQueue('emails')
+    await page.locator('.page-sub .badge', { hasText: 'paused' }).waitFor()
+    await env.docket.resumeQueue('emails')
+    await page.locator('.page-sub .badge', { hasText: 'paused' }).waitFor({ state: 'detached' })
+    await page.close()
+  })
+
+  it('works from the keyboard: sign in, skip link, navigation, visible focus', async () => {
+    await env.context.clearCookies()
+    const page = await env.context.newPage()
+    await page.goto('/')
+    await page.getByLabel('API key').waitFor()
+    await page.keyboard.press('Tab')
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'api-key')
+    await page.keyboard.type(env.keys.admin)
+    await page.keyboard.press('Enter')
+    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim())
+    await page.keyboard.press('Tab')
+    assert.equal(await focused(), 'Skip to content')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    assert.equal(await focused(), 'Overview')
+    const outline = await page.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    )
+    assert.equal(outline, 'solid', 'the focused link shows a focus ring')
+    await page.keyboard.press('Tab')
+    assert.equal(await focused(), 'Jobs')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/jobs$/)
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor()
+    await page.close()
+  })
+
   it('shows a user only their own jobs and batches, and no admin controls', async () => {
     const mine = await env.docket.add({
       queue: 'emails',

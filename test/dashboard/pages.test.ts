@@ -93,6 +93,32 @@ describe('dashboard: every page shows real data', () => {
     assert.equal(await page.getByLabel('Batch id').inputValue(), batchId)
   })
 
+  it('queue page: pages through the server cursors, forward and back', async () => {
+    await env.docket.createQueue({ name: 'many' })
+    await env.docket.addMany(
+      Array.from({ length: 60 }, (_, i) => ({
+        queue: 'many',
+        type: 'later',
+        payload: { i },
+        delayMs: 3_600_000,
+      })),
+    )
+    await page.goto('/queues/many')
+    const rows = page.locator('tbody tr')
+    await rows.nth(49).waitFor()
+    assert.equal(await rows.count(), 50)
+    const first = await rows.first().getAttribute('data-job')
+    await page.getByRole('button', { name: 'Next →' }).click()
+    await page.waitForURL(/\/queues\/many\?cursor=/)
+    await page.locator(`tr[data-job="${first}"]`).waitFor({ state: 'detached' })
+    assert.equal(await rows.count(), 10)
+    assert.ok(await page.getByRole('button', { name: 'Next →' }).isDisabled())
+    await page.getByRole('button', { name: '← Previous' }).click()
+    await page.waitForURL(/\/queues\/many$/)
+    await page.locator(`tr[data-job="${first}"]`).waitFor()
+    assert.equal(await rows.count(), 50)
+  })
+
   it('job page: state, steps with durations, payload and result, and files to download', async () => {
     await page.goto(`/jobs/${doc.id}`)
     await page.locator('h1 .badge', { hasText: 'completed' }).waitFor()

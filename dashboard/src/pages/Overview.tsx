@@ -23,7 +23,9 @@ export function OverviewPage() {
   return (
     <>
       <PageHead title="Overview">
-        {admin ? 'Every queue, its jobs by state, and the workers.' : `Signed in as ${session.name}.`}
+        {admin
+          ? 'Every queue, its jobs by state, and the workers.'
+          : `Signed in as ${session.name}. The counts include every owner's jobs; the job lists show yours.`}
       </PageHead>
       {admin ? <Throughput /> : null}
       <section aria-labelledby="queues-title">

@@ -341,6 +341,7 @@ export class Worker {
       const batch = this.#completions.splice(0, 500)
       await this.#writeCompletions(batch)
       for (const c of batch) c.resolve()
+      this.#poke() // slots held by unwritten completions are free again
     }
     this.#flushing = null
   }

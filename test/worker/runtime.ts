@@ -74,6 +74,22 @@ export function runtimeSuite(driver: Driver): void {
       await worker.close()
     })
 
+    it('drains a backlog without waiting for a poll: slots freed by written completions claim again at once', async () => {
+      // With a poll interval of a minute, any claim that waited for the poll would stall this test.
+      await docket.createQueue({ name: 'backlog' })
+      const jobs = await docket.addMany(
+        Array.from({ length: 600 }, (_, i) => ({ queue: 'backlog', type: 'noop', payload: { i } })),
+      )
+      let runs = 0
+      await start(['backlog'], () => ++runs, { concurrency: 3, pollMs: 60_000 })
+      await until(
+        async () => (await docket.countJobs('backlog')).backlog!.completed === jobs.length,
+        30_000,
+        'every job to complete',
+      )
+      assert.equal(runs, jobs.length)
+    })
+
     it('retries a throwing handler with backoff, then fails; UnrecoverableError fails at once', async () => {
       await docket.createQueue({ name: 'retry', maxAttempts: 3, backoff: { type: 'fixed', delayMs: 20 } })
       let calls = 0

@@ -23,7 +23,7 @@ import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { Role } from '../storage/store.js'
 import { ANONYMOUS_ADMIN, authenticate, FailedAuthLimiter, type Principal } from './auth.js'
-import { installErrorHandling } from './errors.js'
+import { frameworkErrors, installErrorHandling } from './errors.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
@@ -69,6 +69,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

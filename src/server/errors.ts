@@ -73,3 +73,22 @@ export function installErrorHandling(
         .send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   )
 }
+
+/**
+ * Errors Fastify's router raises before any route or error handler runs (a
+ * path parameter over its length limit, a malformed percent-encoding): the
+ * same error shape, and a 400, instead of Fastify's own body and a 414.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL') {
+    const message =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a path parameter is too long (at most 100 characters)'
+        : 'the URL is malformed (bad percent-encoding)'
+    void reply
+      .status(400)
+      .send(errorBody('INVALID_ARGUMENT', message, { issues: [{ path: 'params', message }] }))
+    return
+  }
+  void reply.status(500).send(errorBody('INTERNAL', 'an internal error occurred; it has been logged'))
+}

@@ -1,0 +1,459 @@
+/**
+ * Property-based fuzzing (fast-check) of every endpoint the OpenAPI document
+ * lists, so a route added later is fuzzed too: path parameters, query
+ * strings and bodies built from each route's own schema, mixed with wrong
+ * types, SQL and path-traversal strings, unknown fields, broken JSON and
+ * wrong content types, as each kind of caller, over real HTTP.
+ *
+ * Every answer must be below 500, in the error shape when it is an error,
+ * with no stack trace and no API key in it; the server must stay up; and
+ * afterwards the database must still be consistent (see invariants.ts).
+ * Short: ~1,000 requests per driver; long: 10,000.
+ */
+import assert from 'node:assert/strict'
+import { Writable } from 'node:stream'
+import { after, before, describe, it } from 'node:test'
+import fc from 'fast-check'
+import type { OpenAPIV3 } from 'openapi-types'
+import { assertErrorShape, type Json } from '../server/harness.js'
+import { checkInvariants } from './invariants.js'
+import { startServer, type TestServer } from './server.js'
+import { DRIVERS, figure, openSql, pick, type Sql } from './support.js'
+
+const RUNS = pick(1_000, 10_000)
+const SEED = Number(process.env.DOCKET_FUZZ_SEED ?? Date.now() % 2 ** 31)
+
+/** Strings that have broken other servers. */
+export const NASTY = [
+  "' OR '1'='1",
+  "'; DROP TABLE jobs; --",
+  '" OR 1=1 --',
+  "1' UNION SELECT key, hash FROM api_keys --",
+  '$1',
+  '%',
+  '_',
+  '\\',
+  '../../../../etc/passwd',
+  '..%2F..%2Fetc%2Fpasswd',
+  '/etc/passwd',
+  'C:\\Windows\\win.ini',
+  '\u0000',
+  '\ud800',
+  '𝕯𝖔𝖈𝖐𝖊𝖙',
+  '<script>alert(1)</script>',
+  '{{7*7}}',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, on purpose
+  '${process.env}',
+  '__proto__',
+  'constructor',
+  'null',
+  'NaN',
+  '-1',
+  '1e309',
+  '9007199254740993',
+  ' ',
+  '',
+  'x'.repeat(5000),
+]
+
+type Op = { method: string; path: string; op: OpenAPIV3.OperationObject }
+interface Pools {
+  ids: string[]
+  names: string[]
+  tokens: string[]
+}
+
+const wild = (pools: Pools): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.constantFrom(...NASTY),
+    fc.string(),
+    fc.string({ unit: 'grapheme', maxLength: 40 }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom(...pools.ids, ...pools.names, ...pools.tokens),
+    fc.jsonValue({ maxDepth: 2 }),
+  )
+
+/** Strings that fit a field, going by its name: queue names, lease tokens, ids. */
+function hinted(key: string, pools: Pools): fc.Arbitrary<string> | null {
+  if (/^(queue|queues|name|dependsOn)$/.test(key)) return fc.constantFrom(...pools.names)
+  if (key === 'token') return fc.constantFrom(...pools.tokens)
+  if (/(^id$|Id$|^ids$)/.test(key)) return fc.constantFrom(...pools.ids)
+  return null
+}
+
+/** Values for a JSON schema: mostly plausible, sometimes anything. `key` is the field's name. */
+function valueFor(schema: Json | undefined, pools: Pools, depth = 0, key = ''): fc.Arbitrary<unknown> {
+  if (!schema || depth > 3) return wild(pools)
+  const variants = (schema.anyOf ?? schema.oneOf) as Json[] | undefined
+  if (variants) return fc.oneof(...variants.map((v) => valueFor(v, pools, depth + 1, key)))
+  let plausible: fc.Arbitrary<unknown>
+  const hint = hinted(key, pools)
+  if (schema.enum) plausible = fc.constantFrom(...(schema.enum as unknown[]))
+  else if (schema.const !== undefined) plausible = fc.constant(schema.const)
+  else if (schema.type === 'string')
+    plausible = fc.oneof(
+      ...(hint ? [{ weight: 6, arbitrary: hint }] : []),
+      { weight: 1, arbitrary: fc.constantFrom(...pools.ids, ...pools.names, ...pools.tokens) },
+      { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 30 }) },
+      { weight: 1, arbitrary: fc.constantFrom(...NASTY) },
+    )
+  else if (schema.type === 'integer' || schema.type === 'number')
+    plausible = fc.oneof(
+      fc.integer({
+        min: Math.max(Number(schema.minimum ?? -1e6), -1e9),
+        max: Math.min(Number(schema.maximum ?? 1e6), 1e9),
+      }),
+      fc.constantFrom(-1, 0, 1, 2 ** 53, 1e300, 0.5),
+    )
+  else if (schema.type === 'boolean') plausible = fc.boolean()
+  else if (schema.type === 'array')
+    plausible = fc.array(valueFor(schema.items, pools, depth + 1, key), { maxLength: 4 })
+  else if (schema.type === 'object' || schema.properties) {
+    const props = Object.entries((schema.properties ?? {}) as Record<string, Json>)
+    const required = ((schema.required ?? []) as string[]).filter((k) => props.some(([p]) => p === k))
+    const field = ([k, s]: [string, Json]) => [k, valueFor(s, pools, depth + 1, k)] as const
+    // Only the required fields (and so, often, a valid body), or any of them.
+    const minimal = fc.record(Object.fromEntries(props.filter(([k]) => required.includes(k)).map(field)))
+    const any = fc.record(Object.fromEntries(props.map(field)), { requiredKeys: required })
+    plausible = fc.oneof(minimal, any).chain((r) =>
+      fc.oneof(
+        { weight: 4, arbitrary: fc.constant(r) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .dictionary(fc.string({ maxLength: 10 }), wild(pools), { maxKeys: 3 })
+            .map((extra) => ({ ...r, ...extra })),
+        },
+      ),
+    )
+  } else plausible = fc.jsonValue({ maxDepth: 2 })
+  return fc.oneof({ weight: 5, arbitrary: plausible }, { weight: 1, arbitrary: wild(pools) })
+}
+
+interface FuzzRequest {
+  /** `METHOD /path/{param}`: the operation, by its key in `operations`. */
+  op: string
+  path: string
+  query: [string, string][]
+  body:
+    | { kind: 'json'; value: unknown }
+    | { kind: 'raw'; value: string; type: string }
+    | { kind: 'form'; fields: [string, string][]; files: [string, string, string][] }
+    | { kind: 'none' }
+  who: 'admin' | 'alice' | 'bob' | 'worker'
+}
+
+/** Percent-encodes a path segment; a lone surrogate goes as the bytes a careless client would send. */
+function encodeSegment(value: string): string {
+  try {
+    return encodeURIComponent(value)
+  } catch {
+    return `${encodeURIComponent(value.replace(/[\ud800-\udfff]/g, ''))}%ED%A0%80`
+  }
+}
+
+function requestFor(op: Op, spec: OpenAPIV3.Document, pools: Pools): fc.Arbitrary<FuzzRequest> {
+  const params = (op.op.parameters ?? []) as OpenAPIV3.ParameterObject[]
+  const segment = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...pools.ids, ...pools.names) },
+    { weight: 1, arbitrary: fc.uuid() },
+    {
+      weight: 2,
+      arbitrary: fc.oneof(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.constantFrom(...NASTY.filter(Boolean)),
+      ),
+    },
+  )
+  const pathArb = fc.tuple(...params.filter((p) => p.in === 'path').map(() => segment)).map((values) => {
+    let i = 0
+    return op.path.replace(/\{[^}]+\}/g, () => encodeSegment(String(values[i++])))
+  })
+  const queryArb = fc
+    .tuple(
+      ...params
+        .filter((p) => p.in === 'query')
+        .map((p) =>
+          fc.option(
+            valueFor(p.schema as Json, pools).map((v) => [p.name, String(v)] as [string, string]),
+            { freq: 2 },
+          ),
+        ),
+      fc.array(
+        fc.tuple(
+          fc.constantFrom('extra', 'status', 'limit', 'sort', '__proto__', 'key'),
+          fc.constantFrom(...NASTY),
+        ),
+        { maxLength: 2 },
+      ),
+    )
+    .map((parts) => {
+      const extras = parts[parts.length - 1] as [string, string][]
+      return [...(parts.slice(0, -1).filter(Boolean) as [string, string][]), ...extras]
+    })
+  const content = (op.op.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content
+  const jsonSchema = content?.['application/json']?.schema as Json | undefined
+  const multipart = (op.op as Json).consumes?.includes('multipart/form-data') as boolean | undefined
+  const resolved = jsonSchema?.$ref
+    ? (spec.components?.schemas?.[String(jsonSchema.$ref).split('/').pop()!] as Json)
+    : jsonSchema
+  const bodyArb: fc.Arbitrary<FuzzRequest['body']> = multipart
+    ? fc.record({
+        kind: fc.constant('form' as const),
+        fields: fc.array(
+          fc.tuple(
+            fc.constantFrom('job', 'token', 'file', 'x'),
+            fc.oneof(
+              fc.constant(JSON.stringify({ queue: 'fz', type: 'upload' })),
+              fc.constantFrom(...pools.tokens),
+              fc.jsonValue().map((v) => JSON.stringify(v)),
+              fc.constantFrom(...NASTY),
+            ),
+          ),
+          { maxLength: 3 },
+        ),
+        files: fc.array(
+          fc.tuple(
+            fc.constantFrom(
+              '../../etc/passwd',
+              'a.txt',
+              '..\\..\\x.pdf',
+              '/abs/path.png',
+              '\u0000.txt',
+              'ok.csv',
+              '',
+            ),
+            fc.constantFrom('text/plain', 'application/pdf', 'application/x-sh', 'image/png', 'text/csv', ''),
+            fc.string({ maxLength: 200 }),
+          ),
+          { maxLength: 3 },
+        ),
+      })
+    : resolved
+      ? fc.oneof(
+          {
+            weight: 8,
+            arbitrary: valueFor(resolved, pools).map((value) => ({ kind: 'json' as const, value })),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              kind: fc.constant('raw' as const),
+              value: fc.oneof(
+                fc.string(),
+                fc.constantFrom('{', '{"a":', '[]', 'null', '"x"', '{"__proto__":{"x":1}}'),
+              ),
+              type: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+            }),
+          },
+        )
+      : fc.oneof(
+          { weight: 6, arbitrary: fc.constant({ kind: 'none' as const }) },
+          {
+            weight: 1,
+            arbitrary: fc.jsonValue({ maxDepth: 1 }).map((value) => ({ kind: 'json' as const, value })),
+          },
+        )
+  return fc.record({
+    op: fc.constant(`${op.method} ${op.path}`),
+    path: pathArb,
+    query: queryArb,
+    body: bodyArb,
+    who: fc.constantFrom(
+      'admin' as const,
+      'admin' as const,
+      'alice' as const,
+      'bob' as const,
+      'worker' as const,
+    ),
+  })
+}
+
+describe('reliability: errors raised before routing', () => {
+  it('answers an over-long path parameter and a malformed URL with 400 in the error shape', async () => {
+    const s = await startServer('sqlite')
+    try {
+      for (const path of [
+        `/api/v1/jobs/${'x'.repeat(101)}`,
+        '/api/v1/jobs/%ED%A0%80',
+        '/api/v1/queues/%E0%A4%A',
+      ]) {
+        const r = await s.client.call('admin', 'GET', path)
+        assert.equal(r.status, 400, `${path}: ${r.text}`)
+        assert.equal(r.body.error.code, 'INVALID_ARGUMENT')
+      }
+    } finally {
+      await s.close()
+    }
+  })
+})
+
+for (const driver of DRIVERS) {
+  describe(`reliability: fuzzing every endpoint [${driver}]`, () => {
+    let log = ''
+    const capture = new Writable({
+      write(chunk, _encoding, done) {
+        if (log.length < 50_000_000) log += chunk.toString()
+        done()
+      },
+    })
+    let s: TestServer
+    let sql: Sql
+    let pools: Pools
+    before(async () => {
+      s = await startServer(driver, { logger: { level: 'trace', stream: capture } })
+      sql = await openSql(s.url)
+    })
+    after(async () => {
+      await sql?.close()
+      await s?.close()
+    })
+
+    it(`${RUNS} random requests: no 5xx, the server stays up, the database stays consistent`, async () => {
+      // Something to point at: jobs of two users, a batch, a leased job, an artifact, a worker.
+      for (const name of ['fz', 'fz-manual'])
+        await s.client.ok(201, 'admin', 'POST', '/api/v1/queues', {
+          name,
+          mode: name === 'fz' ? 'automatic' : 'manual',
+        })
+      const alice = await s.client.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'fz',
+        type: 't',
+        payload: { a: 1 },
+      })
+      const bob = await s.client.ok(201, 'bob', 'POST', '/api/v1/jobs', { queue: 'fz-manual', type: 't' })
+      const batch = (
+        await s.client.ok(201, 'alice', 'POST', '/api/v1/batches', { jobs: [{ queue: 'fz', type: 'b' }] })
+      ).batch
+      await s.client.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'fz-worker', queues: ['fz'] })
+      const leased = (
+        await s.client.ok(200, 'worker', 'POST', '/api/v1/workers/fz-worker/claim', {
+          queues: ['fz'],
+          limit: 1,
+        })
+      ).jobs[0]
+      const { artifacts } = await s.docket.addWithFiles({ queue: 'fz', type: 'file', owner: 'alice' }, [
+        { name: 'in.txt', mediaType: 'text/plain', data: Buffer.from('hello') },
+      ])
+      pools = {
+        ids: [alice.id, bob.id, batch.id, leased.id, artifacts[0]!.id, 'fz-worker'],
+        names: ['fz', 'fz-manual', 'nope'],
+        tokens: [leased.lease.token, '00000000-0000-0000-0000-000000000000'],
+      }
+
+      const spec = s.app.swagger() as OpenAPIV3.Document
+      const ops: Op[] = Object.entries(spec.paths).flatMap(([path, item]) =>
+        Object.entries(item as Record<string, OpenAPIV3.OperationObject>)
+          .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+          .map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+      )
+      assert.ok(ops.length >= 40, `the OpenAPI document lists only ${ops.length} operations`)
+      const requests = fc.oneof(...ops.map((op) => requestFor(op, spec, pools)))
+
+      // Signing in with a wrong key counts against the failed-authentication limit: those go to spare servers.
+      let spare = await s.spare()
+      let spareUses = 0
+      const statuses = new Map<number, number>()
+      const covered = new Set<string>()
+      let sent = 0
+
+      const operations = new Map(ops.map((o) => [`${o.method} ${o.path}`, o]))
+      const send = async (req: FuzzRequest) => {
+        const op = operations.get(req.op)!
+        const signIn = op.path === '/api/v1/session'
+        if (signIn && ++spareUses % 15 === 0) {
+          await spare.close()
+          spare = await s.spare()
+        }
+        const base = signIn ? spare.base : s.base
+        const qs = req.query.length ? `?${new URLSearchParams(req.query).toString()}` : ''
+        const headers: Record<string, string> = { authorization: `Bearer ${s.keys[req.who]}` }
+        let body: BodyInit | undefined
+        if (req.body.kind === 'json') {
+          let value = req.body.value
+          // A long-poll claim may wait up to 30 s; keep it short so the run stays bounded.
+          if (value && typeof value === 'object' && 'waitMs' in value && typeof value.waitMs === 'number')
+            value = { ...value, waitMs: Math.min(Math.abs(value.waitMs), 200) }
+          headers['content-type'] = 'application/json'
+          body = JSON.stringify(value) ?? 'null'
+        } else if (req.body.kind === 'raw') {
+          headers['content-type'] = req.body.type
+          body = req.body.value
+        } else if (req.body.kind === 'form') {
+          const form = new FormData()
+          for (const [k, v] of req.body.fields) form.append(k, v)
+          for (const [name, type, text] of req.body.files)
+            form.append('file', new Blob([text], { type }), name)
+          body = form
+        }
+        const controller = new AbortController()
+        const timer = setTimeout(() => controller.abort(), 15_000)
+        try {
+          const response = await fetch(`${base}${req.path}${qs}`, {
+            method: op.method,
+            headers,
+            body: op.method === 'GET' ? undefined : body,
+            signal: controller.signal,
+          })
+          const streaming = (response.headers.get('content-type') ?? '').includes('event-stream')
+          const text = streaming ? '' : await response.text()
+          if (streaming) controller.abort()
+          sent++
+          covered.add(req.op)
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+          const what = `${op.method} ${req.path.slice(0, 200)}${qs.slice(0, 200)} as ${req.who} → ${response.status}: ${text.slice(0, 300)}`
+          assert.ok(response.status < 500, what)
+          assert.doesNotMatch(text, /\n\s+at \S+ \(.*:\d+:\d+\)/, `${what}: a stack trace`)
+          for (const key of Object.values(s.keys)) assert.ok(!text.includes(key), `${what}: an API key`)
+          if (response.status >= 400 && (response.headers.get('content-type') ?? '').includes('json'))
+            assertErrorShape(JSON.parse(text) as Json, response.status, what)
+        } finally {
+          clearTimeout(timer)
+        }
+      }
+
+      const t0 = Date.now()
+      await fc.assert(fc.asyncProperty(requests, send), { numRuns: RUNS, seed: SEED, verbose: 1 })
+      const seconds = (Date.now() - t0) / 1000
+      await spare.close()
+
+      // Still up, still working end to end.
+      assert.deepEqual(await s.client.ok(200, null, 'GET', '/health'), { status: 'ok' })
+      assert.equal((await s.client.ok(200, null, 'GET', '/ready')).status, 'ready')
+      await s.client.call('admin', 'POST', '/api/v1/queues', { name: 'after-fuzz' })
+      const job = await s.client.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'after-fuzz', type: 't' })
+      const claimed = (
+        await s.client.ok(200, 'worker', 'POST', '/api/v1/workers/after/claim', { queues: ['after-fuzz'] })
+      ).jobs[0]
+      assert.equal(claimed.id, job.id)
+      await s.client.ok(200, 'worker', 'POST', `/api/v1/jobs/${job.id}/complete`, {
+        token: claimed.lease.token,
+      })
+
+      const violations = await checkInvariants(s.docket, sql)
+      const leakedInLog = Object.values(s.keys).filter((key) => log.includes(key)).length
+      const fiveHundreds = [...statuses].filter(([code]) => code >= 500).reduce((n, [, c]) => n + c, 0)
+      figure('fuzz', {
+        driver,
+        requests: sent,
+        operations: covered.size,
+        of: ops.length,
+        seed: SEED,
+        rps: sent / seconds,
+        fiveHundreds,
+        invariantViolations: violations.length,
+        keysInLog: leakedInLog,
+        statuses: [...statuses]
+          .sort((a, b) => a[0] - b[0])
+          .map(([c, n]) => `${c}:${n}`)
+          .join(','),
+      })
+      assert.deepEqual(violations, [])
+      assert.equal(leakedInLog, 0, 'an API key appeared in the server log')
+      assert.ok(covered.size >= ops.length * 0.9, `only ${covered.size} of ${ops.length} operations were hit`)
+    })
+  })
+}

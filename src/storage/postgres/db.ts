@@ -4,6 +4,7 @@
  * and migrations applied under an advisory lock so that many processes
  * starting at once apply each migration exactly once.
  */
+import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
@@ -49,6 +50,28 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   return { connectionString: parsed.toString(), schema }
 }
 
+/**
+ * Names for parameterized statements, so that each connection parses and
+ * plans them once (the hot paths run thousands of times a second). Only
+ * statements with parameters are named: those are single statements by
+ * necessity. Dynamic SQL (list filters) is bounded, and past the cap new texts
+ * simply run unprepared.
+ */
+class StatementNames {
+  readonly #names = new Map<string, string>()
+  constructor(readonly cap = 1_000) {}
+
+  nameFor(sql: string): string | null {
+    let name = this.#names.get(sql)
+    if (name === undefined) {
+      if (this.#names.size >= this.cap) return null
+      name = `docket_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`
+      this.#names.set(sql, name)
+    }
+    return name
+  }
+}
+
 export async function openPostgres(url: string, poolSize = 10): Promise<PgContext> {
   const { connectionString, schema } = parsePostgresUrl(url)
   const pool = new pg.Pool({
@@ -60,9 +83,19 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
   })
   // An idle client that loses its connection (a database restart) must not crash the process.
   pool.on('error', () => {})
+  const statements = new StatementNames()
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query(sql, values) {
-      return (await q.query(sql, values as unknown[])).rows
+      const name = values?.length ? statements.nameFor(sql) : null
+      if (name === null) return (await q.query(sql, values as unknown[])).rows
+      try {
+        return (await q.query({ name, text: sql, values: values as unknown[] })).rows
+      } catch (error) {
+        // Another process migrated the schema under a prepared statement ("cached plan
+        // must not change result type"): run it unprepared rather than fail.
+        if ((error as { code?: string }).code !== '0A000') throw error
+        return (await q.query(sql, values as unknown[])).rows
+      }
     },
   })
   const ctx: PgContext = {

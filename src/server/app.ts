@@ -65,9 +65,25 @@ declare module 'fastify' {
 
 export type App = FastifyInstance
 
+/**
+ * Credentials never reach the log: some plugins log whole request headers at
+ * debug or trace level (@fastify/multipart logs busboy's options, headers
+ * included), so the headers that carry a key or a session are censored
+ * wherever a logged object holds them.
+ */
+const SECRET_HEADERS = ['authorization', 'cookie', '"x-api-key"', '"x-csrf-token"']
+const REDACT = SECRET_HEADERS.flatMap((h) => [`req.headers.${h}`, `headers.${h}`, `*.headers.${h}`])
+
+function withRedaction(logger: boolean | object): boolean | object {
+  if (logger === false) return false
+  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] } }
+  const own = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? [])
+  return { ...base, redact: { paths: [...REDACT, ...own], censor: '[redacted]' } }
+}
+
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: withRedaction(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()

@@ -243,7 +243,6 @@ export class Docket {
       (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
       { batch: batch ?? undefined, artifacts },
     )
-    await this.#wake(result.jobs.filter((j) => j.status === 'waiting').map((j) => j.queue))
     return result
   }
 

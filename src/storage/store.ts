@@ -185,7 +185,8 @@ export interface Store {
   /**
    * Inserts jobs in one transaction. `build` is called inside it with each
    * input's queue, so defaults come from the queue as it is then; unknown
-   * queues and unknown dependencies fail the whole call.
+   * queues and unknown dependencies fail the whole call. Wakes the workers of
+   * queues that got waiting jobs once the transaction commits.
    */
   addJobs(
     queues: string[],

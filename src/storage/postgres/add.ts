@@ -197,8 +197,12 @@ async function insertJobs(c: Queryable, planned: Planned[]): Promise<Job[]> {
        RETURNING *
      ), ev AS (
        INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'added', status FROM ins
+     ), wake AS (
+       -- Wakes idle workers when this transaction commits, without another round trip.
+       SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
+       FROM (SELECT DISTINCT queue FROM ins WHERE status = 'waiting') ready
      )
-     SELECT * FROM ins`,
+     SELECT ins.* FROM ins, wake`,
     [
       col((p) => p.job.id),
       col((p) => p.job.queue),

@@ -30,7 +30,12 @@ export function createSqliteStore(path: string): Store {
     listQueues: async () => queues.listQueues(ctx),
     deleteQueue: async (name, force) => queues.deleteQueue(ctx, name, force),
 
-    addJobs: async (names, build, extras) => add.addJobs(ctx, names, build, extras),
+    async addJobs(names, build, extras) {
+      const result = add.addJobs(ctx, names, build, extras)
+      for (const queue of new Set(result.jobs.filter((j) => j.status === 'waiting').map((j) => j.queue)))
+        signal.emit('ready', queue)
+      return result
+    },
     async addArtifact(a) {
       add.insertArtifact(ctx, a)
       return read.getArtifact(ctx, a.id)!

@@ -142,14 +142,20 @@ export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): Leas
   return ctx.tx(() => {
     const now = ctx.now()
     return params.map((p): LeaseOutcome => {
-      const row = leasedRow(ctx, p, now)
-      if (typeof row === 'string') return { id: p.id, ok: false, code: row }
-      ctx
+      // The fence is in the UPDATE itself: one statement per job on the hot path,
+      // and the reason is looked up only when the lease no longer holds.
+      const row = ctx
         .stmt(
           `UPDATE jobs SET status = 'completed', result = ?, finished_at = ?, duration_ms = ? - started_at,
-             progress_percent = 100, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
+             progress_percent = 100, lease_token = NULL, lease_expires_at = NULL
+           WHERE id = ? AND status = 'active' AND lease_token = ? AND lease_expires_at > ?
+           RETURNING queue, has_dependents`,
         )
-        .run(JSON.stringify(p.result ?? null), now, now, p.id)
+        .get(JSON.stringify(p.result ?? null), now, now, p.id, p.token, now) as Row | undefined
+      if (!row) {
+        const reason = leasedRow(ctx, p, now)
+        return { id: p.id, ok: false, code: typeof reason === 'string' ? reason : 'LEASE_LOST' }
+      }
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now)
       if (row.has_dependents) onCompleted(ctx, p.id, now)
       return { id: p.id, ok: true }

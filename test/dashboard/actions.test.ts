@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
+import { buildApp } from '../../src/server/app.js'
 import { type Env, live, signIn, startEnv, until } from './harness.js'
 
 describe('dashboard: actions', () => {
@@ -115,5 +116,19 @@ describe('dashboard: actions', () => {
     await page.locator(`tr[data-job="${jobs[0]!.id}"]`).waitFor({ state: 'detached' })
     const statuses = await Promise.all(jobs.map(async (j) => (await env.docket.getJob(j.id)).status))
     assert.deepEqual(statuses, ['cancelled', 'cancelled', 'scheduled'])
+  })
+
+  it('still acts after the server restarts (a new CSRF secret), and the feed reconnects', async () => {
+    await page.goto('/queues/emails')
+    await live(page)
+    await env.app.close()
+    env.app = await buildApp({ docket: env.docket })
+    await env.app.listen({ host: '127.0.0.1', port: Number(new URL(env.base).port) })
+    await page.getByRole('button', { name: 'Pause' }).click()
+    await page.locator('.page-sub .badge', { hasText: 'paused' }).waitFor()
+    assert.equal((await env.docket.getQueue('emails')).status, 'paused')
+    await live(page)
+    await env.docket.resumeQueue('emails')
+    await page.getByRole('button', { name: 'Pause' }).waitFor()
   })
 })

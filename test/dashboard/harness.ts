@@ -185,7 +185,7 @@ export async function startEnv(options: { handlers?: Record<string, Handler> } =
     baseURL: base,
   })
   context.setDefaultTimeout(WAIT)
-  return {
+  const env: Env = {
     docket,
     app,
     base,
@@ -197,11 +197,12 @@ export async function startEnv(options: { handlers?: Record<string, Handler> } =
       await context.close().catch(() => {})
       rmSync(profile, { recursive: true, force: true })
       await worker.close()
-      await app.close()
+      await env.app.close() // a test may have restarted the server: close the one running now
       await docket.close()
       await target.cleanup()
     },
   }
+  return env
 }
 
 /** A new tab signed in with `key` (through the sign-in form), showing the overview. */

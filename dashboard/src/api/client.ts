@@ -26,7 +26,7 @@ export function whenSignedOut(listener: () => void): void {
   onSignedOut = listener
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken
@@ -46,6 +46,11 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error
     if (response.status === 401 && path !== '/session') onSignedOut()
+    // A restarted server derives new CSRF tokens: fetch the current one and try once more.
+    if (response.status === 403 && method !== 'GET' && !retried && /csrf/i.test(error?.message ?? '')) {
+      csrfToken = (await call<Session>('GET', '/session')).csrfToken
+      return call<T>(method, path, body, true)
+    }
     throw new ApiError(
       response.status,
       error?.code ?? 'HTTP',

@@ -6,15 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
-import {
-  type Client,
-  type Driver,
-  type Json,
-  type Reply,
-  type Server,
-  UNKNOWN_ID,
-  useServer,
-} from './harness.js'
+import { type Client, type Driver, type Json, type Reply, UNKNOWN_ID, useServer } from './harness.js'
 import { allPages } from './jobs.js'
 
 type Role = 'admin' | 'user' | 'worker'

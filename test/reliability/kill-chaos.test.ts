@@ -45,11 +45,21 @@ const LEASE_MS = 2_000
 /** In npm test the pick-up bound gets a generous margin for a loaded machine; the long run asserts it as is. */
 const REPICKUP_BOUND_MS = LEASE_MS + 1_000 + (LONG ? 0 : 5_000)
 
-/** Per kill, the delay until each job the killed worker was running started again elsewhere. */
-export function repickupDelays(kills: { worker: string; at: number }[], rows: ExecutionRow[]): number[] {
+interface Kill {
+  worker: string
+  at: number
+  /** The lease expiry of each job the worker held, read just before the kill. */
+  expiries: Map<string, number>
+}
+
+/** Per kill, how long each job the killed worker was running waited to start again elsewhere. */
+export function repickupDelays(
+  kills: Kill[],
+  rows: ExecutionRow[],
+): { fromKill: number; fromExpiry: number | null }[] {
   const byJob = new Map<string, ExecutionRow[]>()
   for (const r of rows) byJob.set(r.jobId, [...(byJob.get(r.jobId) ?? []), r])
-  const delays: number[] = []
+  const delays: { fromKill: number; fromExpiry: number | null }[] = []
   for (const kill of kills) {
     for (const run of rows) {
       if (run.worker !== kill.worker || run.startedAt > kill.at) continue
@@ -57,7 +67,12 @@ export function repickupDelays(kills: { worker: string; at: number }[], rows: Ex
         .filter((r) => r.worker !== kill.worker && r.startedAt > kill.at)
         .map((r) => r.startedAt)
       // No later run: the job completed before the kill.
-      if (next.length > 0) delays.push(Math.min(...next) - kill.at)
+      if (next.length === 0) continue
+      const expiry = kill.expiries.get(run.jobId)
+      delays.push({
+        fromKill: Math.min(...next) - kill.at,
+        fromExpiry: expiry === undefined ? null : Math.min(...next) - expiry,
+      })
     }
   }
   return delays
@@ -115,7 +130,7 @@ for (const driver of DRIVERS) {
         }
       })()
 
-      const kills: { worker: string; at: number }[] = []
+      const kills: Kill[] = []
       const restarts: Promise<void>[] = []
       // On SQLite the maintenance leader is a row: count the kills that took the leader down.
       const leader = async () =>
@@ -130,9 +145,20 @@ for (const driver of DRIVERS) {
       while (Date.now() - t0 < P.chaosMs) {
         await sleep(P.killEveryMs)
         if (live.length === 0) continue
-        const [victim] = live.splice(Math.floor(Math.random() * live.length), 1)
+        // A random worker among those running jobs right now (a kill of an idle one tests little).
+        const active = (await docket.listJobs({ queue: 'chaos', status: 'active', limit: 1000 })).jobs
+        const busy = new Set(active.map((j) => j.lease?.workerId))
+        const candidates = live.filter((w) => busy.has(w.id))
+        const pool = candidates.length > 0 ? candidates : live
+        const victim = pool[Math.floor(Math.random() * pool.length)]
+        live.splice(live.indexOf(victim!), 1)
         if ((await leader()) === victim!.id) leaderKills++
-        kills.push({ worker: victim!.id, at: Date.now() })
+        const expiries = new Map(
+          active
+            .filter((j) => j.lease?.workerId === victim!.id)
+            .map((j) => [j.id, j.lease!.expiresAt.getTime()]),
+        )
+        kills.push({ worker: victim!.id, at: Date.now(), expiries })
         await victim!.kill()
         restarts.push(
           spawn().then((w) => {
@@ -176,7 +202,9 @@ for (const driver of DRIVERS) {
         }
         cursor = page.nextCursor ?? undefined
       } while (cursor)
-      const delays = repickupDelays(kills, rows)
+      const repickups = repickupDelays(kills, rows)
+      const delays = repickups.map((d) => d.fromKill)
+      const afterExpiry = repickups.flatMap((d) => (d.fromExpiry === null ? [] : [d.fromExpiry]))
       const maxRepickupMs = Math.max(0, ...delays)
       const errors = everyWorker.flatMap((w) => w.errors)
 
@@ -193,6 +221,7 @@ for (const driver of DRIVERS) {
         interrupted: delays.length,
         maxRepickupMs,
         p50RepickupMs: percentile(delays, 50),
+        maxAfterLeaseExpiryMs: Math.max(0, ...afterExpiry),
         leaseMs: LEASE_MS,
         chaosS: P.chaosMs / 1000,
         drainMs,

@@ -437,10 +437,10 @@ export class Docket {
     return { jobs, nextCursor }
   }
 
-  /** Counts of jobs by status, per queue (every queue, or the one named). */
-  async countJobs(queue?: string): Promise<Record<string, StatusCounts>> {
+  /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
+  async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
     if (queue !== undefined) await this.getQueue(queue)
-    return Object.fromEntries(await this.store.countJobs(queue ?? null))
+    return Object.fromEntries(await this.store.countJobs(queue ?? null, filter.owner ?? null))
   }
 
   // The worker protocol

@@ -206,7 +206,8 @@ export interface Store {
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
   listJobs(params: ListJobsParams): Promise<Job[]>
-  countJobs(queue: string | null): Promise<Map<string, StatusCounts>>
+  /** Counts by status per queue (every queue, or the one named); only `owner`'s jobs when given. */
+  countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
 
   claimJobs(params: ClaimParams): Promise<ClaimedJob[]>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>

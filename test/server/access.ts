@@ -197,6 +197,22 @@ export function accessSuite(driver: Driver): void {
       assert.deepEqual((await s.ok(200, 'alice', 'GET', `/api/v1/jobs?owner=bob`)).jobs, [])
     })
 
+    it("counts for a user only their own jobs in a queue's counts", async () => {
+      const total = (c: Json) => Object.values(c).reduce((a: number, n) => a + Number(n), 0)
+      const owned = async (who: 'alice' | 'bob') =>
+        ((await s.ok(200, 'admin', 'GET', `/api/v1/jobs?queue=acl&owner=${who}&limit=1000`)).jobs as Json[])
+          .length
+      for (const who of ['alice', 'bob'] as const) {
+        const one = await s.ok(200, who, 'GET', '/api/v1/queues/acl')
+        const listed = (await s.ok(200, who, 'GET', '/api/v1/queues')).queues as Json[]
+        const fromList = listed.find((q) => q.name === 'acl')!
+        assert.equal(total(one.counts), await owned(who), `${who}'s counts`)
+        assert.deepEqual(fromList.counts, one.counts)
+      }
+      const admin = await s.ok(200, 'admin', 'GET', '/api/v1/queues/acl')
+      assert.ok(total(admin.counts) > total((await s.ok(200, 'bob', 'GET', '/api/v1/queues/acl')).counts))
+    })
+
     it('refuses a user creating a job or batch owned by someone else (403), changing nothing', async () => {
       const before = await s.snapshot()
       const theirs = { queue: 'acl', type: 't', owner: 'alice' }

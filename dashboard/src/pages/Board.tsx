@@ -3,7 +3,6 @@ import { useEffect } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
 import { api } from '../api/client.js'
 import { isStateEvent, useFeed, useLiveReload } from '../api/live.js'
-import { isAdmin, useSession } from '../api/session.js'
 import type { Job, JobStatus } from '../api/types.js'
 import { AsyncButton } from '../components/AsyncButton.js'
 import { Loading, PageHead } from '../components/Layout.js'
@@ -25,7 +24,6 @@ const SORT: Record<string, { sort: 'createdAt' | 'priority'; order: 'asc' | 'des
 
 export function BoardPage() {
   const { query, route } = useLocation()
-  const admin = isAdmin(useSession().session)
   const queues = useApi(() => api.queues(), [])
   const name = query.queue || undefined
   useEffect(() => {
@@ -104,7 +102,7 @@ export function BoardPage() {
               key={status}
               status={status}
               jobs={columns.data?.[i]?.jobs ?? []}
-              total={admin ? queue?.counts?.[status] : undefined}
+              total={queue?.counts?.[status]}
               onChange={() => {
                 columns.reload()
                 queues.reload()

@@ -25,7 +25,7 @@ export function OverviewPage() {
       <PageHead title="Overview">
         {admin
           ? 'Every queue, its jobs by state, and the workers.'
-          : `Signed in as ${session.name}. The counts include every owner's jobs; the job lists show yours.`}
+          : `Signed in as ${session.name}. The counts and job lists cover your own jobs.`}
       </PageHead>
       {admin ? <Throughput /> : null}
       <section aria-labelledby="queues-title">

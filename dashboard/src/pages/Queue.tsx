@@ -60,9 +60,7 @@ export function QueuePage() {
       {q ? (
         <>
           {q.counts ? <Counts counts={q.counts} queue={name} /> : null}
-          {isAdmin(session) ? null : (
-            <p class="muted small">The counts include every owner's jobs; the list shows yours.</p>
-          )}
+          {isAdmin(session) ? null : <p class="muted small">The counts and the list cover your own jobs.</p>}
           {isAdmin(session) ? <QueueActions queue={q} onChange={queue.reload} /> : null}
         </>
       ) : (

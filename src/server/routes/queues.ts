@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { queueCreateInput, queueUpdateInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
+import type { Principal } from '../auth.js'
 import { queueJson, queueView } from '../views.js'
 import { ADMINS, READERS } from './access.js'
 import { errorResponses, nameParams, ok } from './common.js'
@@ -23,8 +24,11 @@ export const queueRoutes =
           response: { 200: z.object({ queues: z.array(queueView) }), ...errorResponses(403) },
         },
       },
-      async () => {
-        const [queues, counts] = await Promise.all([docket.listQueues(), docket.countJobs()])
+      async (request) => {
+        const [queues, counts] = await Promise.all([
+          docket.listQueues(),
+          docket.countJobs(undefined, ownJobsOnly(request.principal)),
+        ])
         return { queues: queues.map((q) => queueJson(q, counts[q.name])) }
       },
     )
@@ -56,7 +60,10 @@ export const queueRoutes =
       },
       async (request) => {
         const queue = await docket.getQueue(request.params.name)
-        return queueJson(queue, (await docket.countJobs(queue.name))[queue.name])
+        return queueJson(
+          queue,
+          (await docket.countJobs(queue.name, ownJobsOnly(request.principal)))[queue.name],
+        )
       },
     )
 
@@ -128,3 +135,8 @@ export const queueRoutes =
       },
     )
   }
+
+/** A user's counts cover their own jobs only, as everything else they read does. */
+function ownJobsOnly(principal: Principal): { owner?: string } {
+  return principal.role === 'user' ? { owner: principal.name } : {}
+}

@@ -49,7 +49,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: (id) => read.getJobDependencies(ctx, id),
     listJobs: (p) => read.listJobs(ctx, p),
-    countJobs: (queue) => read.countJobs(ctx, queue),
+    countJobs: (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: (p) => leases.claimJobs(ctx, p),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),

@@ -60,16 +60,23 @@ export async function listJobs(ctx: PgContext, p: ListJobsParams): Promise<Job[]
   return (await ctx.query(q.sql, q.values)).map((r) => rowToJob(r, decode))
 }
 
-export async function countJobs(ctx: PgContext, queue: string | null): Promise<Map<string, StatusCounts>> {
+export async function countJobs(
+  ctx: PgContext,
+  queue: string | null,
+  owner: string | null,
+): Promise<Map<string, StatusCounts>> {
   const counts = new Map<string, StatusCounts>()
   const names =
     queue === null ? await ctx.query<{ name: string }>('SELECT name FROM queues') : [{ name: queue }]
   for (const { name } of names) counts.set(name, emptyCounts())
+  const values: string[] = []
+  const where: string[] = []
+  if (queue !== null) where.push(`queue = $${values.push(queue)}`)
+  if (owner !== null) where.push(`owner = $${values.push(owner)}`)
   const rows = await ctx.query<{ queue: string; status: keyof StatusCounts; n: number }>(
-    queue === null
-      ? 'SELECT queue, status, count(*)::int AS n FROM jobs GROUP BY queue, status'
-      : 'SELECT queue, status, count(*)::int AS n FROM jobs WHERE queue = $1 GROUP BY queue, status',
-    queue === null ? [] : [queue],
+    `SELECT queue, status, count(*)::int AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     GROUP BY queue, status`,
+    values,
   )
   for (const row of rows) {
     const c = counts.get(row.queue) ?? emptyCounts()

@@ -52,7 +52,7 @@ export function createSqliteStore(path: string): Store {
     getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
     listJobs: async (p) => read.listJobs(ctx, p),
-    countJobs: async (queue) => read.countJobs(ctx, queue),
+    countJobs: async (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),

@@ -58,18 +58,28 @@ export function listJobs(ctx: SqliteContext, p: ListJobsParams): Job[] {
   return (ctx.db.prepare(q.sql).all(...q.values) as Row[]).map((r) => rowToJob(r, decode))
 }
 
-export function countJobs(ctx: SqliteContext, queue: string | null): Map<string, StatusCounts> {
+export function countJobs(
+  ctx: SqliteContext,
+  queue: string | null,
+  owner: string | null,
+): Map<string, StatusCounts> {
   const counts = new Map<string, StatusCounts>()
   const names =
     queue === null ? (ctx.stmt('SELECT name FROM queues').all() as { name: string }[]) : [{ name: queue }]
   for (const { name } of names) counts.set(name, emptyCounts())
-  const rows = (
-    queue === null
-      ? ctx.stmt('SELECT queue, status, count(*) AS n FROM jobs GROUP BY queue, status').all()
-      : ctx
-          .stmt('SELECT queue, status, count(*) AS n FROM jobs WHERE queue = ? GROUP BY queue, status')
-          .all(queue)
-  ) as { queue: string; status: keyof StatusCounts; n: number }[]
+  const where = [queue === null ? null : 'queue = @queue', owner === null ? null : 'owner = @owner'].filter(
+    Boolean,
+  )
+  const rows = ctx
+    .stmt(
+      `SELECT queue, status, count(*) AS n FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY queue, status`,
+    )
+    .all({ ...(queue === null ? {} : { queue }), ...(owner === null ? {} : { owner }) }) as {
+    queue: string
+    status: keyof StatusCounts
+    n: number
+  }[]
   for (const row of rows) {
     const c = counts.get(row.queue) ?? emptyCounts()
     c[row.status] = Number(row.n)

@@ -272,6 +272,34 @@ function requestFor(op: Op, spec: OpenAPIV3.Document, pools: Pools): fc.Arbitrar
   })
 }
 
+for (const driver of DRIVERS) {
+  describe(`reliability: a NUL character in any string [${driver}]`, () => {
+    it('is refused or stored, never a 500 (PostgreSQL cannot store it in text)', async () => {
+      const s = await startServer(driver)
+      try {
+        await s.client.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'nul' })
+        const probes: [string, string, unknown?][] = [
+          ['DELETE', '/api/v1/workers/%00'],
+          ['POST', '/api/v1/workers/%00/heartbeat', { load: 1 }],
+          ['POST', '/api/v1/workers/%00/claim', { queues: ['nul'] }],
+          ['POST', '/api/v1/workers', { id: 'w\u0000', queues: ['nul'] }],
+          ['GET', '/api/v1/jobs?type=%00&owner=a%00'],
+          ['POST', '/api/v1/jobs', { queue: 'nul', type: 't\u0000' }],
+          ['POST', '/api/v1/jobs', { queue: 'nul', type: 't', owner: 'o\u0000' }],
+          ['POST', '/api/v1/batches', { name: 'b\u0000', jobs: [{ queue: 'nul', type: 't' }] }],
+        ]
+        for (const [method, path, body] of probes) {
+          const r = await s.client.call('admin', method, path, body)
+          assert.ok(r.status < 500, `${method} ${path}: ${r.text}`)
+          if (driver === 'postgres' && r.status === 400) assert.match(r.text, /NUL/)
+        }
+      } finally {
+        await s.close()
+      }
+    })
+  })
+}
+
 describe('reliability: errors raised before routing', () => {
   it('answers an over-long path parameter and a malformed URL with 400 in the error shape', async () => {
     const s = await startServer('sqlite')

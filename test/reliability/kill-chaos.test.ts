@@ -106,6 +106,9 @@ for (const driver of DRIVERS) {
           concurrency: P.concurrency,
           leaseMs: LEASE_MS,
           workMs: [...P.workMs],
+          // Across SQLite processes a recovered job is found by polling: the bound is lease + these two.
+          pollMs: 100,
+          maintenanceIntervalMs: 100,
         })
       const live: WorkerChild[] = await Promise.all(Array.from({ length: P.workers }, spawn))
       const everyWorker = [...live]
@@ -244,6 +247,55 @@ for (const driver of DRIVERS) {
         maxRepickupMs <= REPICKUP_BOUND_MS,
         `an interrupted job waited ${maxRepickupMs} ms to run again (bound ${REPICKUP_BOUND_MS} ms)`,
       )
+    })
+  })
+}
+
+for (const driver of DRIVERS) {
+  describe(`reliability: the maintenance leader killed [${driver}]`, () => {
+    let target: Target | undefined
+    let docket: Docket | undefined
+    after(async () => {
+      await killAllWorkers()
+      await docket?.close()
+      await target?.cleanup()
+    })
+
+    it('its own job is recovered soon after the lease expires, not when a leadership lease would', async () => {
+      target = await freshTarget(driver)
+      docket = await Docket.open(target.url)
+      const executions = await openExecutions(target.url)
+      await docket.createQueue({ name: 'leader' })
+      const config = (id: string) => ({
+        url: target!.url,
+        id,
+        queues: ['leader'],
+        concurrency: 1,
+        leaseMs: 1_000,
+        workMs: [0, 0] as [number, number],
+      })
+      // The first worker is alone, so it leads maintenance and takes the job.
+      const leader = await spawnWorker(config('leader-a'))
+      const job = await docket.add('leader', 'slow', { workMs: 60_000 })
+      await until(
+        async () => (await executions.rows()).some((r) => r.jobId === job.id),
+        30_000,
+        'the leader to start the job',
+      )
+      await spawnWorker(config('leader-b'))
+      const killedAt = Date.now()
+      await leader.kill()
+      await until(
+        async () => (await executions.rows()).some((r) => r.jobId === job.id && r.worker === 'leader-b'),
+        30_000,
+        'the other worker to run the job',
+      )
+      const run = (await executions.rows()).find((r) => r.jobId === job.id && r.worker === 'leader-b')!
+      await executions.close()
+      const repickupMs = run.startedAt - killedAt
+      figure('leader-kill', { driver, leaseMs: 1_000, repickupMs })
+      // Before the fix, SQLite waited for the dead leader's row to expire: at least 5 s.
+      assert.ok(repickupMs < 4_000, `the job waited ${repickupMs} ms after its worker, the leader, died`)
     })
   })
 }

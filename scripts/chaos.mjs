@@ -47,7 +47,7 @@ for (const line of lines) {
   const { name, long: _long, at: _at, ...values } = JSON.parse(line)
   console.log(
     `# figure ${name} ${Object.entries(values)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${typeof v === 'number' ? Math.round(v * 100) / 100 : v}`)
       .join(' ')}`,
   )
 }

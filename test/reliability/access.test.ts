@@ -1,36 +1,28 @@
 /**
  * Access, beyond test/server/access.ts (which checks 401/403/404 answers on a
- * hand-written list of endpoints):
+ * hand-written list of endpoints); feeds.test.ts does the live feed.
  *
- *   - 0 leaks: alice's and bob's jobs, batches, artifacts, results, progress
- *     and logs carry canary strings; every GET route the OpenAPI document
- *     lists (so routes added later too), with every id, as every kind of
- *     caller, must never show one user another user's canary; a worker key
- *     sees them only where the worker protocol hands out jobs' inputs;
- *   - every feed subscription, SSE and WebSocket, as every caller and with
- *     every filter: the same, and the WebSocket checks Origin, for a key and
- *     for a session cookie alike;
- *   - SQL-injection strings in every filter, sort and name: refused (400) or
- *     harmless (a literal match), and the tables intact;
+ *   - 0 leaks: every GET route the OpenAPI document lists (so routes added
+ *     later too), with every id, as every kind of caller, never shows one
+ *     user another user's canary (see access-world.ts); a worker key sees
+ *     them only where the worker protocol hands out jobs' inputs;
+ *   - SQL-injection strings in every filter, sort, name and id: refused (400)
+ *     or harmless (a literal match), and the tables intact;
  *   - oversized, too many and path-traversal uploads: refused, or stored under
  *     Docket's own key with a cleaned name, and nothing written elsewhere;
  *   - no API key in any log line (pino output captured at trace level).
  */
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { OpenAPIV3 } from 'openapi-types'
-import WebSocket from 'ws'
 import type { Json, Who } from '../server/harness.js'
-import { startServer, type TestServer } from './server.js'
+import { type AccessWorld, accessWorld } from './access-world.js'
+import type { TestServer } from './server.js'
 import { DRIVERS, figure, sleep } from './support.js'
 
 const CALLERS: Who[] = ['admin', 'alice', 'bob', 'worker', 'revoked', 'bogus', null]
-/** GET routes where a worker key reads any job's files: the worker protocol needs its inputs. */
-const WORKER_READS = new Set(['/api/v1/jobs/{id}/artifacts', '/api/v1/artifacts/{id}'])
 const SQL = [
   "' OR '1'='1",
   "' OR 1=1 --",
@@ -46,74 +38,20 @@ const SQL = [
 
 for (const driver of DRIVERS) {
   describe(`reliability: access, leaks and injection [${driver}]`, () => {
-    let log = ''
-    const capture = new Writable({
-      write(chunk, _encoding, done) {
-        log += chunk.toString()
-        done()
-      },
-    })
+    let w: AccessWorld
     let s: TestServer
-    const A = `CANARY-A-${randomBytes(6).toString('hex')}`
-    const B = `CANARY-B-${randomBytes(6).toString('hex')}`
-    const ids: Record<string, string> = {}
+    let A: string
+    let B: string
+    let ids: Record<string, string>
+    let forbidden: AccessWorld['forbidden']
     let checks = 0
-
     before(async () => {
-      s = await startServer(driver, {
-        logger: { level: 'trace', stream: capture },
-        maxUploadBytes: 64 * 1024,
-      })
-      const c = s.client
-      await c.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'acl' })
-      // Each user: a finished job with a result, a running one with progress and logs, a batch, an input file.
-      for (const [who, canary] of [
-        ['alice', A],
-        ['bob', B],
-      ] as const) {
-        const done = await c.ok(201, who, 'POST', '/api/v1/jobs', {
-          queue: 'acl',
-          type: 't',
-          payload: { canary },
-        })
-        const running = await c.ok(201, who, 'POST', '/api/v1/jobs', {
-          queue: 'acl',
-          type: 't',
-          payload: { canary },
-        })
-        const batch = await c.ok(201, who, 'POST', '/api/v1/batches', {
-          name: `${canary}-batch`,
-          jobs: [{ queue: 'acl', type: 't', payload: { canary } }],
-        })
-        const { artifacts } = await s.docket.addWithFiles(
-          { queue: 'acl', type: 'file', owner: who, payload: { canary } },
-          [{ name: `${canary}.txt`, mediaType: 'text/plain', data: Buffer.from(`${canary}-bytes`) }],
-        )
-        ids[`${who}Job`] = done.id
-        ids[`${who}Running`] = running.id
-        ids[`${who}Batch`] = batch.batch.id
-        ids[`${who}Artifact`] = artifacts[0]!.id
-      }
-      // Leases and reports for every user's jobs, with canaries in progress, logs and results.
-      for (const job of await s.docket.claim({ workerId: 'w-acl', queues: ['acl'], limit: 100 })) {
-        const canary = (job.payload as { canary: string }).canary
-        await s.docket.progress(job, { percent: 40, message: `${canary}-progress` })
-        await s.docket.log(job, `${canary}-log`, { canary })
-        if (job.id === ids.aliceJob || job.id === ids.bobJob) await s.docket.complete(job, { canary })
-      }
+      w = await accessWorld(driver)
+      ;({ s, A, B, ids, forbidden } = w)
     })
     after(async () => {
-      await s?.close()
+      await w?.s.close()
     })
-
-    /** The canaries a caller must not see in `text`, on `route`. */
-    const forbidden = (who: Who, route: string): string[] => {
-      if (who === 'admin') return []
-      if (who === 'alice') return [B]
-      if (who === 'bob') return [A]
-      if (who === 'worker' && WORKER_READS.has(route)) return []
-      return [A, B]
-    }
 
     it('shows no caller another user’s data on any GET route, with any id', async () => {
       const spec = s.app.swagger() as OpenAPIV3.Document
@@ -174,149 +112,6 @@ for (const driver of DRIVERS) {
       )
       assert.ok((await s.client.call('admin', 'GET', `/api/v1/jobs/${ids.bobJob}`)).text.includes(B))
       figure('access-routes', { driver, routes: routes.length, requests: checks, leaks })
-    })
-
-    it('streams no caller another user’s events, over SSE and WebSocket, with any filter; checks Origin', async () => {
-      const port = new URL(s.base).port
-      const filters = ['', '?queue=acl', `?jobId=${ids.aliceRunning}`, `?jobId=${ids.bobRunning}`]
-      const session = async (key: string) => {
-        const r = await fetch(`${s.base}/api/v1/session`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ key }),
-        })
-        assert.equal(r.status, 200)
-        return (r.headers.get('set-cookie') ?? '').split(';')[0]!
-      }
-      const bobCookie = await session(s.keys.bob)
-
-      type Result = { status: number; text: string }
-      const sse = async (who: Who, filter: string): Promise<Result> => {
-        const controller = new AbortController()
-        const headers: Record<string, string> = who ? { authorization: `Bearer ${s.keys[who]}` } : {}
-        const response = await fetch(`${s.base}/api/v1/events${filter}${filter ? '&' : '?'}after=0`, {
-          headers,
-          signal: controller.signal,
-        })
-        let text = ''
-        if (response.status === 200) {
-          const reader = response.body!.getReader()
-          const until = Date.now() + 400
-          const timer = setTimeout(() => controller.abort(), 400)
-          try {
-            while (Date.now() < until) {
-              const { value, done } = await reader.read()
-              if (done) break
-              text += Buffer.from(value).toString('utf8')
-            }
-          } catch {
-            // aborted: the time is up
-          } finally {
-            clearTimeout(timer)
-          }
-        } else text = await response.text()
-        return { status: response.status, text }
-      }
-      const ws = (headers: Record<string, string>, filter: string, origin?: string): Promise<Result> =>
-        new Promise((resolve) => {
-          const socket = new WebSocket(
-            `ws://127.0.0.1:${port}/api/v1/events${filter}${filter ? '&' : '?'}after=0`,
-            {
-              headers,
-              origin,
-            },
-          )
-          let text = ''
-          socket.on('message', (data) => {
-            text += String(data)
-          })
-          socket.on('unexpected-response', (_req, res) => {
-            let body = ''
-            res.on('data', (c: Buffer) => {
-              body += c.toString()
-            })
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }))
-          })
-          socket.on('open', () => setTimeout(() => socket.close(), 400))
-          socket.on('close', () => resolve({ status: 101, text }))
-          socket.on('error', () => {})
-        })
-
-      let streams = 0
-      let spare = await s.spare()
-      let refused = 0
-      const callers: Who[] = ['admin', 'alice', 'bob', 'worker', 'revoked', null]
-      for (const filter of filters)
-        for (const who of callers) {
-          const anonymous = who === null || who === 'revoked'
-          if (anonymous && ++refused % 8 === 0) {
-            await spare.close()
-            spare = await s.spare()
-          }
-          const viaSse = await sse(who, filter)
-          const auth: Record<string, string> = who ? { authorization: `Bearer ${s.keys[who]}` } : {}
-          const viaWs = await ws(auth, filter)
-          for (const [how, r] of [
-            ['SSE', viaSse],
-            ['WebSocket', viaWs],
-          ] as const) {
-            streams++
-            const what = `${how} ${filter || '(no filter)'} as ${who ?? 'no key'} → ${r.status}`
-            for (const canary of forbidden(who, '/api/v1/events'))
-              assert.ok(!r.text.includes(canary), `${what} leaked: ${r.text.slice(0, 300)}`)
-            for (const key of Object.values(s.keys)) assert.ok(!r.text.includes(key), `${what} leaked a key`)
-            if (anonymous) assert.equal(r.status, 401, what)
-            if (who === 'worker') assert.equal(r.status, 403, what)
-          }
-          if (who === 'admin' && filter === '') assert.ok(viaWs.text.includes(A) && viaWs.text.includes(B))
-          if (who === 'alice' && filter === '?queue=acl') assert.ok(viaSse.text.includes(`${A}-progress`))
-        }
-      await spare.close()
-
-      // The Origin check: a foreign page must not ride on a key or a session cookie.
-      const bobKey = { authorization: `Bearer ${s.keys.bob}` }
-      const cookie = { cookie: bobCookie }
-      const origins: [string | undefined, number][] = [
-        [undefined, 101],
-        [`http://127.0.0.1:${port}`, 101],
-        ['http://evil.example', 403],
-        [`http://127.0.0.1:${port}.evil.example`, 403],
-        [`https://127.0.0.1:${Number(port) + 1}`, 403],
-        ['null', 403],
-      ]
-      for (const [origin, status] of origins)
-        for (const headers of [bobKey, cookie]) {
-          const r = await ws(headers, '', origin)
-          streams++
-          assert.equal(
-            r.status,
-            status,
-            `WebSocket from ${origin ?? 'no Origin'} with ${Object.keys(headers)}`,
-          )
-          assert.ok(!r.text.includes(A))
-        }
-      const allowing = await s.spare({ allowedOrigins: ['https://dashboard.example'] })
-      const allowedPort = new URL(allowing.base).port
-      const allowed = await new Promise<number>((resolve) => {
-        const socket = new WebSocket(`ws://127.0.0.1:${allowedPort}/api/v1/events`, {
-          headers: bobKey,
-          origin: 'https://dashboard.example',
-        })
-        socket.on('open', () => {
-          socket.close()
-          resolve(101)
-        })
-        socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
-        socket.on('error', () => {})
-      })
-      await allowing.close()
-      assert.equal(allowed, 101, 'an origin listed in allowedOrigins is let in')
-      figure('access-feeds', {
-        driver,
-        streams,
-        leaks: 0,
-        foreignOriginsRefused: origins.filter(([, status]) => status === 403).length * 2,
-      })
     })
 
     it('refuses or defuses SQL injection in every filter, sort, name and id', async () => {
@@ -480,10 +275,15 @@ for (const driver of DRIVERS) {
 
     it('never writes an API key to the log', async () => {
       await sleep(100)
-      assert.ok(log.length > 10_000, `the log is suspiciously short (${log.length} characters)`)
-      const found = Object.entries(s.keys).filter(([, key]) => log.includes(key))
-      figure('access-log-secrets', { driver, logBytes: log.length, keysInLog: found.length, checks })
-      const lines = found.flatMap(([, key]) => log.split('\n').filter((l) => l.includes(key)))
+      assert.ok(w.log().length > 10_000, `the log is suspiciously short (${w.log().length} characters)`)
+      const found = Object.entries(s.keys).filter(([, key]) => w.log().includes(key))
+      figure('access-log-secrets', { driver, logBytes: w.log().length, keysInLog: found.length, checks })
+      const lines = found.flatMap(([, key]) =>
+        w
+          .log()
+          .split('\n')
+          .filter((l) => l.includes(key)),
+      )
       assert.deepEqual(
         found.map(([who]) => who),
         [],

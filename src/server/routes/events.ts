@@ -127,14 +127,20 @@ export const eventRoutes =
           'x-accel-buffering': 'no',
         })
         res.write(': connected\n\n')
-        const subscription = await open(request, filters, (event) => {
+        // Listen for the client leaving before subscribing: one that leaves meanwhile must not leave
+        // behind a subscription that polls the event log for ever.
+        let subscription: Awaited<ReturnType<typeof open>> | null = null
+        let keepAlive: NodeJS.Timeout | undefined
+        const stop = () => {
+          clearInterval(keepAlive)
+          void subscription?.close()
+        }
+        request.raw.once('close', stop)
+        subscription = await open(request, filters, (event) => {
           res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`)
         })
-        const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
-        request.raw.on('close', () => {
-          clearInterval(keepAlive)
-          void subscription.close()
-        })
+        if (request.raw.destroyed || res.destroyed) return stop()
+        keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
       },
       wsHandler: async (socket, request) => {
         let subscription: Awaited<ReturnType<typeof open>> | null = null

@@ -184,7 +184,8 @@ export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<Lea
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
     `WITH released AS (
-       UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, run_at = now(),
+       -- run_at is kept: a released job takes its old place in the queue, not the back of it.
+       UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1,
          lease_token = NULL, lease_expires_at = NULL
        FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
        WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > now()
@@ -224,7 +225,8 @@ export async function recoverExpiredLeases(ctx: PgContext): Promise<number> {
       }
     })
     await c.query(
-      `UPDATE jobs j SET status = t.status, run_at = now(),
+      // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
+      `UPDATE jobs j SET status = t.status,
          finished_at = CASE WHEN t.status = 'failed' THEN now() END,
          last_error = t.error::jsonb, error_count = j.error_count + 1, lease_token = NULL, lease_expires_at = NULL
        FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, status, error) WHERE j.id = t.id`,

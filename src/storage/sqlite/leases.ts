@@ -203,10 +203,11 @@ export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[
       if (typeof row === 'string') return { id: ref.id, ok: false, code: row }
       ctx
         .stmt(
-          `UPDATE jobs SET status = 'waiting', attempts = attempts - 1, run_at = ?, lease_token = NULL,
+          // run_at is kept: a released job takes its old place in the queue, not the back of it.
+          `UPDATE jobs SET status = 'waiting', attempts = attempts - 1, lease_token = NULL,
              lease_expires_at = NULL WHERE id = ?`,
         )
-        .run(now, ref.id)
+        .run(ref.id)
       insertStateEvent(ctx, ref.id, String(row.queue), 'waiting', now)
       return { id: ref.id, ok: true }
     })
@@ -232,10 +233,11 @@ export function recoverExpiredLeases(ctx: SqliteContext): number {
       }
       ctx
         .stmt(
-          `UPDATE jobs SET status = ?, run_at = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
+          // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
+          `UPDATE jobs SET status = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
              lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
         )
-        .run(status, now, status === 'failed' ? now : null, encodeError(error), job.id)
+        .run(status, status === 'failed' ? now : null, encodeError(error), job.id)
       insertStateEvent(ctx, job.id, job.queue, status, now)
       if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
     }

@@ -35,6 +35,21 @@ export function leasesSuite(ctx: ConformanceContext): void {
       assert.equal((await ctx.docket.getJob(job.id)).status, 'completed')
     })
 
+    test('a recovered or released job keeps its place in the queue, ahead of jobs added after it', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-place')
+      const first = await ctx.docket.add(queue, 't')
+      const interrupted = await claimOne(ctx.docket, queue, 100)
+      assert.equal(interrupted.id, first.id)
+      await ctx.docket.add(queue, 't')
+      await sleep(150)
+      await ctx.docket.recoverExpiredLeases()
+      const again = await claimOne(ctx.docket, queue)
+      assert.equal(again.id, first.id, 'the recovered job runs before the one added after it')
+      assert.equal(again.runAt.getTime(), first.runAt.getTime())
+      await ctx.docket.release([again])
+      assert.equal((await claimOne(ctx.docket, queue)).id, first.id, 'and so does a released one')
+    })
+
     test('progress updates the job and appends a progress event; log and step append theirs', async () => {
       const queue = await makeQueue(ctx.docket, 'l-progress')
       await ctx.docket.add(queue, 't')

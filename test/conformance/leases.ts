@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { UnrecoverableError } from '../../src/index.js'
-import { type ConformanceContext, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
+import { type ConformanceContext, claim, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
 
 export function leasesSuite(ctx: ConformanceContext): void {
   describe('leases', () => {
@@ -48,6 +48,35 @@ export function leasesSuite(ctx: ConformanceContext): void {
       assert.equal(again.runAt.getTime(), first.runAt.getTime())
       await ctx.docket.release([again])
       assert.equal((await claimOne(ctx.docket, queue)).id, first.id, 'and so does a released one')
+    })
+
+    // Issue 19: why the poison test's bystanders could fail. A worker that dies
+    // costs an attempt of every job it held, and they come back together in
+    // their place, so they are claimed together again.
+    test('a lease expiry spends an attempt of every job the worker held; they come back together', async () => {
+      const queue = await makeQueue(ctx.docket, 'l-crash', { maxAttempts: 2, backoff: { type: 'fixed', delayMs: 0 } })
+      const poison = await ctx.docket.add(queue, 'crash', null, { priority: 'urgent' })
+      const bystander = await ctx.docket.add(queue, 'work')
+      const spare = await ctx.docket.add(queue, 'work', null, { maxAttempts: 3 })
+      for (let crash = 1; crash <= 2; crash++) {
+        const held = await claim(ctx.docket, queue, { limit: 3, leaseMs: 80 })
+        assert.deepEqual(
+          held.map((j) => j.id),
+          [poison.id, bystander.id, spare.id],
+          `after crash ${crash - 1} the same jobs are claimed together`,
+        )
+        await sleep(120) // the worker died: nobody heartbeats
+        await ctx.docket.recoverExpiredLeases()
+      }
+      for (const job of [poison, bystander]) {
+        const after = await ctx.docket.getJob(job.id)
+        assert.equal(after.status, 'failed', 'two crashes spent both attempts')
+        assert.equal(after.errorCount, 2)
+        assert.equal(after.lastError?.name, 'LeaseExpired')
+      }
+      const survivor = await ctx.docket.getJob(spare.id)
+      assert.equal(survivor.status, 'waiting', 'one attempt more than there were crashes: it runs again')
+      assert.equal(survivor.errorCount, 2)
     })
 
     test('progress updates the job and appends a progress event; log and step append theirs', async () => {

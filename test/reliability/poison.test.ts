@@ -3,6 +3,15 @@
  * that hangs forever ignoring its abort signal (it has a timeout). Each must
  * end `failed` after its attempts, while the rest of the queue keeps flowing
  * through the same workers (restarted after each crash, as a supervisor would).
+ *
+ * A crash costs an attempt of every job the dead worker held, not only the
+ * poison's: the queue cannot tell which of them killed it (at-least-once, as
+ * BullMQ's stalled count and River's rescuer do). Recovered jobs keep their
+ * place, so the same bystanders are often claimed with the poison job again
+ * after each crash. There are exactly MAX_ATTEMPTS crashes, so a bystander
+ * loses at most MAX_ATTEMPTS attempts: with one more it always completes.
+ * (Giving bystanders only MAX_ATTEMPTS made this test wait for ever, in about
+ * a third of runs, for a state that could not come: see issue 19.)
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -19,13 +28,14 @@ import {
   type Sql,
   spawnWorker,
   type Target,
-  until,
+  untilExplained,
   type WorkerChild,
 } from './support.js'
 
 const NORMAL_JOBS = pick(300, 3_000)
 const MAX_ATTEMPTS = 3
 const LEASE_MS = 1_500
+const BYSTANDER_ATTEMPTS = MAX_ATTEMPTS + 1
 
 for (const driver of DRIVERS) {
   describe(`reliability: poison jobs [${driver}]`, () => {
@@ -82,15 +92,22 @@ for (const driver of DRIVERS) {
         { queue: 'poison', type: 'hang', priority: 'urgent', timeoutMs: 1_000 },
       ])
       const normal = await docket.addMany(
-        Array.from({ length: NORMAL_JOBS }, (_, i) => ({ queue: 'poison', type: 'work', payload: { i } })),
+        Array.from({ length: NORMAL_JOBS }, (_, i) => ({
+          queue: 'poison',
+          type: 'work',
+          payload: { i },
+          maxAttempts: BYSTANDER_ATTEMPTS,
+        })),
       )
-      await until(
+      // Wait for every job to be final, whatever the outcome, then check the outcomes.
+      await untilExplained(
+        sql,
         async () => {
           const c = (await docket!.countJobs('poison')).poison!
-          return c.failed === 2 && c.completed === NORMAL_JOBS
+          return c.failed + c.completed + c.cancelled === NORMAL_JOBS + 2
         },
-        120_000,
-        'both poison jobs failed and every other job completed',
+        60_000,
+        'every job to be final',
       )
       supervising = false
       await Promise.all([...live].map((w) => w.stop()))
@@ -101,9 +118,9 @@ for (const driver of DRIVERS) {
       await executions.close()
       const runsOf = (id: string) => rows.filter((r) => r.jobId === id).length
       const completions = await completionsPerJob(sql)
-      const finishedBeforePoison = await Promise.all(
-        normal.map(async (j) => (await docket!.getJob(j.id)).finishedAt!.getTime()),
-      )
+      const normalJobs = await Promise.all(normal.map((j) => docket!.getJob(j.id)))
+      const finishedBeforePoison = normalJobs.map((j) => j.finishedAt!.getTime())
+      const bystandersHit = normalJobs.filter((j) => j.errorCount > 0)
       const poisonDone = Math.max(crashed.finishedAt!.getTime(), hung.finishedAt!.getTime())
       const whilePoisonPending = finishedBeforePoison.filter((t) => t < poisonDone).length
 
@@ -118,6 +135,8 @@ for (const driver of DRIVERS) {
         normalJobs: NORMAL_JOBS,
         normalCompleted: normal.filter((j) => completions.get(j.id) === 1).length,
         normalDoneWhilePoisonPending: whilePoisonPending,
+        bystandersThatLostAnAttempt: bystandersHit.length,
+        mostAttemptsLostByOne: Math.max(0, ...bystandersHit.map((j) => j.errorCount)),
       })
 
       assert.equal(crashed.status, 'failed')
@@ -131,8 +150,13 @@ for (const driver of DRIVERS) {
       assert.equal(hung.errorCount, MAX_ATTEMPTS)
       // Its own timeout, or the crash of the worker it shared with the crashing job.
       assert.match(hung.lastError?.message ?? '', /timed out|lease expired/)
-      for (const j of normal)
+      for (const j of normalJobs) {
+        assert.equal(j.status, 'completed', `bystander ${j.id}: ${j.status}, ${j.errorCount} errors`)
         assert.equal(completions.get(j.id), 1, `job ${j.id} completed ${completions.get(j.id)} times`)
+        // Only crashes cost a bystander attempts, and only one each.
+        assert.ok(j.errorCount <= MAX_ATTEMPTS, `bystander ${j.id} lost ${j.errorCount} attempts`)
+        if (j.errorCount > 0) assert.equal(j.lastError?.name, 'LeaseExpired')
+      }
       assert.ok(whilePoisonPending > 0, 'no other job finished while the poison jobs were being retried')
     })
   })

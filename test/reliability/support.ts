@@ -12,6 +12,8 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { FixtureConfig } from './fixtures/worker.js'
 
+import { until } from '../worker/harness.js'
+
 export { type Driver, freshTarget, sleep, type Target, until } from '../worker/harness.js'
 
 export const LONG = process.env.DOCKET_CHAOS === 'long'
@@ -85,6 +87,48 @@ export async function openSql(url: string): Promise<Sql> {
     async close() {
       await pool.end()
     },
+  }
+}
+
+/**
+ * What the database holds, for a test that timed out waiting on it: counts by
+ * status, every live job (type, status, attempts, lease holder and expiry,
+ * run-at), the workers, and the maintenance leadership, against both clocks.
+ * Read from outside Docket, so it works whatever state Docket is in.
+ */
+export async function explainJobs(sql: Sql): Promise<string> {
+  const lines: string[] = [`test clock: ${new Date().toISOString()} (${Date.now()})`]
+  const section = async (title: string, query: string) => {
+    try {
+      const rows = await sql.all(query)
+      lines.push(`${title}:`, ...(rows.length === 0 ? ['  (none)'] : rows.map((r) => `  ${JSON.stringify(r)}`)))
+    } catch (error) {
+      lines.push(`${title}: unreadable (${(error as Error).message})`)
+    }
+  }
+  await section('database clock', 'SELECT CURRENT_TIMESTAMP AS now')
+  await section('jobs by status', 'SELECT status, count(*) AS n FROM jobs GROUP BY status ORDER BY status')
+  await section(
+    'live jobs (first 50)',
+    `SELECT id, type, status, attempts, max_attempts, worker_id, lease_expires_at, run_at
+       FROM jobs WHERE status IN ('waiting','scheduled','blocked','held','active') ORDER BY run_at LIMIT 50`,
+  )
+  await section('workers', 'SELECT id, status, load, heartbeat_at FROM workers ORDER BY id')
+  await section('leadership rows', 'SELECT * FROM leader_leases')
+  return lines.join('\n')
+}
+
+/** `until`, but a timeout also says what the database holds (see explainJobs). */
+export async function untilExplained(
+  sql: Sql,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  try {
+    await until(check, timeoutMs, what)
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await explainJobs(sql)}`)
   }
 }
 

@@ -26,7 +26,18 @@ const child = spawn(
   ],
   { cwd: root, stdio: 'inherit' },
 )
-// Ctrl-C reaches the server too (same process group); pass on a SIGTERM sent to this process only.
+// Ctrl-C reaches the server too (same process group); pass on a SIGTERM or SIGHUP sent to this process only.
 process.on('SIGINT', () => {})
-process.on('SIGTERM', () => child.kill('SIGTERM'))
+for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill('SIGTERM'))
+// `npm start` runs this script under `sh -c`: a SIGTERM to npm ends npm and the
+// shell but never reaches this process, which would leave the server running,
+// orphaned. So a parent that goes away is taken as a SIGTERM too.
+const parent = process.ppid
+const watchParent = setInterval(() => {
+  if (process.ppid !== parent) {
+    clearInterval(watchParent)
+    child.kill('SIGTERM')
+  }
+}, 250)
+watchParent.unref()
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

@@ -66,6 +66,12 @@ for (const driver of DRIVERS) {
       let spawned = 0
       let crashes = 0
       const live = new Set<WorkerChild>()
+      // Restarts still starting when the test ends: waited for, so none is killed half-started.
+      const starting = new Set<Promise<void>>()
+      const restart = () => {
+        const started = keep().finally(() => starting.delete(started))
+        starting.add(started)
+      }
       const keep = async (): Promise<void> => {
         const w = await spawnWorker({
           url: target!.url,
@@ -80,7 +86,7 @@ for (const driver of DRIVERS) {
           live.delete(w)
           if (code !== 0 && supervising) {
             crashes++
-            void keep()
+            restart()
           }
         })
       }
@@ -110,6 +116,7 @@ for (const driver of DRIVERS) {
         'every job to be final',
       )
       supervising = false
+      await Promise.all(starting)
       await Promise.all([...live].map((w) => w.stop()))
 
       const crashed = await docket.getJob(crash!.id)

@@ -22,7 +22,9 @@ export interface MaintenanceOptions {
   /**
    * How long leadership lasts unless renewed (every pass renews it). A frozen
    * leader is replaced this long after its last renewal, plus up to one
-   * interval. Keep it well above `intervalMs`. Default max(2 × intervalMs, 2 s).
+   * interval, so it bounds how long a crashed or frozen leader holds up lease
+   * recovery; renewals come every interval plus a pass, so keep it well above
+   * that. Default max(3 × intervalMs, 1 s).
    */
   leadershipTtlMs?: number
   /** A worker silent this long is marked lost. Default 30 s. */
@@ -55,7 +57,7 @@ export class Maintenance {
   constructor(docket: Docket, options: MaintenanceOptions) {
     this.#docket = docket
     this.#intervalMs = options.intervalMs ?? 1_000
-    this.#ttlMs = options.leadershipTtlMs ?? Math.max(this.#intervalMs * 2, 2_000)
+    this.#ttlMs = options.leadershipTtlMs ?? Math.max(this.#intervalMs * 3, 1_000)
     this.#lostAfterMs = options.lostAfterMs ?? 30_000
     this.#cleanupEveryMs = options.cleanupEveryMs ?? 60_000
     this.#holder = options.holder

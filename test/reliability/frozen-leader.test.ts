@@ -39,8 +39,8 @@ import {
 
 const LEASE_MS = 2_000
 const INTERVAL_MS = 200
-/** Maintenance's default leadership lease for this interval: max(2 × interval, 2 s). */
-const LEADERSHIP_TTL_MS = Math.max(2 * INTERVAL_MS, 2_000)
+/** Maintenance's default leadership lease for this interval: max(3 × interval, 1 s). */
+const LEADERSHIP_TTL_MS = Math.max(3 * INTERVAL_MS, 1_000)
 /** The target: a job is recovered within one maintenance interval + 1 s of its lease expiry; npm test adds a margin for a loaded machine. */
 const RECOVERY_BOUND_MS = INTERVAL_MS + 1_000 + (LONG ? 0 : 3_000)
 

@@ -37,5 +37,5 @@ export type {
   WorkerInfo,
 } from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
-export { Maintenance, type MaintenanceOptions } from './worker/maintenance.js'
+export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'

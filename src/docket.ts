@@ -82,6 +82,7 @@ import type {
   ArtifactRecord,
   BatchRecord,
   BatchSummary,
+  LeaderTerm,
   LeaseOutcome,
   Store,
 } from './storage/store.js'
@@ -587,8 +588,9 @@ export class Docket {
 
   // Maintenance
 
-  async recoverExpiredLeases(): Promise<number> {
-    const n = await this.store.recoverExpiredLeases()
+  /** `fence`: the maintenance leader's term; the pass is refused (LEADERSHIP_LOST) once it is over. */
+  async recoverExpiredLeases(fence?: LeaderTerm): Promise<number> {
+    const n = await this.store.recoverExpiredLeases(fence)
     if (n > 0) await this.#wake(['*'])
     return n
   }
@@ -599,12 +601,13 @@ export class Docket {
   }
 
   /** Deletes finished jobs older than `olderThanMs`, or, without it, older than each queue's retention. */
-  async cleanup(input: CleanupInput = {}): Promise<number> {
+  async cleanup(input: CleanupInput = {}, fence?: LeaderTerm): Promise<number> {
     const c = parse(cleanupInput, input, 'cleanup')
     return this.store.cleanup({
       olderThanMs: c.olderThanMs ?? null,
       queue: c.queue ?? null,
       batchSize: c.batchSize ?? 1000,
+      ...(fence ? { fence } : {}),
     })
   }
 

@@ -28,7 +28,14 @@ export {
   type Subscription,
   toDocketEvent,
 } from './events/feed.js'
-export type { Artifact, BatchSummary, LeaseOutcome, LeaseRef, WorkerInfo } from './storage/store.js'
+export type {
+  Artifact,
+  BatchSummary,
+  LeaderTerm,
+  LeaseOutcome,
+  LeaseRef,
+  WorkerInfo,
+} from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
-export { Maintenance, type MaintenanceOptions } from './worker/maintenance.js'
+export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'

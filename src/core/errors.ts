@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   CONFLICT: 409,
   INVALID_STATE: 409,
   LEASE_LOST: 409,
+  LEADERSHIP_LOST: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNPROCESSABLE: 422,
@@ -72,4 +73,11 @@ export const leaseLost = (jobId: string): DocketError =>
     'LEASE_LOST',
     `the lease on job '${jobId}' is no longer held by this worker (it expired, was revoked, or the job moved on)`,
     { jobId },
+  )
+
+export const leadershipLost = (name: string, holder: string, term: number): DocketError =>
+  new DocketError(
+    'LEADERSHIP_LOST',
+    `'${holder}' no longer leads '${name}' in term ${term} (its leadership lease expired or passed to another process)`,
+    { name, holder, term },
   )

@@ -86,6 +86,20 @@ export interface CleanupParams {
   olderThanMs: number | null
   queue: string | null
   batchSize: number
+  /** When given, each batch runs only while this term is current (see LeaderTerm). */
+  fence?: LeaderTerm
+}
+
+/**
+ * One unbroken tenure of a named leadership. The term goes up whenever the
+ * leadership changes hands or lapses, so a maintenance write that names its
+ * term is refused (LEADERSHIP_LOST) once that tenure is over: a leader that
+ * was frozen and wakes late does nothing stale.
+ */
+export interface LeaderTerm {
+  name: string
+  holder: string
+  term: number
 }
 
 export interface WorkerRecord {
@@ -227,8 +241,13 @@ export interface Store {
   promoteJobs(target: { ids: string[] } | { queue: string }): Promise<number>
   removeJob(id: string): Promise<void>
 
-  /** Active jobs whose lease ran out go back to waiting, or fail when out of attempts. Returns how many. */
-  recoverExpiredLeases(): Promise<number>
+  /**
+   * Active jobs whose lease ran out go back to waiting, or fail when out of attempts. Returns how many.
+   * With `fence` (the maintenance leader's pass), only while that term is current, checked in the
+   * same transaction (LEADERSHIP_LOST otherwise); on SQLite a lease then counts as expired only
+   * CLOCK_SKEW_TOLERANCE_MS after its expiry, since another process's clock set it.
+   */
+  recoverExpiredLeases(fence?: LeaderTerm): Promise<number>
   /** Deletes finished jobs (and their events) in bounded batches. Returns how many. */
   cleanup(params: CleanupParams): Promise<number>
 
@@ -260,12 +279,16 @@ export interface Store {
   heartbeatWorker(id: string, load: number): Promise<boolean>
   deregisterWorker(id: string): Promise<void>
   listWorkers(): Promise<WorkerInfo[]>
-  /** Marks workers silent for longer than `silentForMs` as lost. Returns their ids. */
-  markLostWorkers(silentForMs: number): Promise<string[]>
+  /** Marks workers silent for longer than `silentForMs` as lost. Returns their ids. With `fence`, as in recoverExpiredLeases. */
+  markLostWorkers(silentForMs: number, fence?: LeaderTerm): Promise<string[]>
   /**
-   * Takes or renews the named leadership for `holder` for `ttlMs`; true while
-   * `holder` has it. Only one process at a time runs maintenance.
+   * Takes or renews the named leadership for `holder` for `ttlMs`: a lease row
+   * taken when it is free, lapsed, or already `holder`'s. Returns the term
+   * held, or null while another holder's lease runs. A new term starts when
+   * the holder changes or its lease had lapsed; a renewal keeps the term. Only
+   * one process at a time runs maintenance.
    */
-  acquireLeadership(name: string, holder: string, ttlMs: number): Promise<boolean>
-  releaseLeadership(name: string, holder: string): Promise<void>
+  acquireLeadership(name: string, holder: string, ttlMs: number): Promise<LeaderTerm | null>
+  /** Ends the term at once, so another process can take over without waiting for the lease. */
+  releaseLeadership(term: LeaderTerm): Promise<void>
 }

@@ -1,14 +1,32 @@
 /**
  * Housekeeping that one process at a time does for everyone: recover
  * expired leases, mark silent workers lost, and apply queue retention.
- * Leadership is an advisory lock on PostgreSQL and a lease row on SQLite.
+ *
+ * Leadership is a lease row with an expiry (the database clock on
+ * PostgreSQL, the writer's clock on SQLite), renewed at the start of every
+ * pass and taken over by another process once it lapses, so a leader that is
+ * frozen (SIGSTOP, a stalled event loop, a paused VM) stalls nobody for
+ * longer than its lease. Every write of a pass names the leader's term and is
+ * refused in its own transaction once the term is over, so a leader that
+ * wakes late does nothing stale: its pass ends as `deposed`.
+ *
  * Each pass is scheduled after the previous one ends, so passes never pile up.
  */
+import { isDocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
+import type { LeaderTerm } from '../storage/store.js'
 
 export interface MaintenanceOptions {
   /** How often the leader runs a pass. Default 1 s. */
   intervalMs?: number
+  /**
+   * How long leadership lasts unless renewed (every pass renews it). A frozen
+   * leader is replaced this long after its last renewal, plus up to one
+   * interval, so it bounds how long a crashed or frozen leader holds up lease
+   * recovery; renewals come every interval plus a pass, so keep it well above
+   * that. Default max(3 × intervalMs, 1 s).
+   */
+  leadershipTtlMs?: number
   /** A worker silent this long is marked lost. Default 30 s. */
   lostAfterMs?: number
   /** How often retention runs. Default 60 s. */
@@ -17,9 +35,15 @@ export interface MaintenanceOptions {
   onError?: (error: unknown) => void
 }
 
+/** What a pass did: it led and finished; another process leads; or its term ended under it. */
+export type PassOutcome = 'led' | 'follower' | 'deposed'
+
+export const LEADERSHIP = 'maintenance'
+
 export class Maintenance {
   readonly #docket: Docket
   readonly #intervalMs: number
+  readonly #ttlMs: number
   readonly #lostAfterMs: number
   readonly #cleanupEveryMs: number
   readonly #holder: string
@@ -28,10 +52,12 @@ export class Maintenance {
   #running: Promise<void> | null = null
   #stopped = false
   #lastCleanup = 0
+  #term: LeaderTerm | null = null
 
   constructor(docket: Docket, options: MaintenanceOptions) {
     this.#docket = docket
     this.#intervalMs = options.intervalMs ?? 1_000
+    this.#ttlMs = options.leadershipTtlMs ?? Math.max(this.#intervalMs * 3, 1_000)
     this.#lostAfterMs = options.lostAfterMs ?? 30_000
     this.#cleanupEveryMs = options.cleanupEveryMs ?? 60_000
     this.#holder = options.holder
@@ -42,20 +68,26 @@ export class Maintenance {
     this.#schedule(0)
   }
 
-  /** One pass, if this process holds leadership. Returns whether it did. */
-  async runOnce(): Promise<boolean> {
+  /** One pass: takes or renews leadership, and if this process has it, does the housekeeping under its term. */
+  async runOnce(): Promise<PassOutcome> {
     const store = this.#docket.store
-    // Where leadership is a lease row (SQLite), a dead leader blocks lease recovery until its row
-    // expires: keep that to three passes, so a crashed worker's jobs are not held much past their lease.
-    const ttl = Math.max(this.#intervalMs * 3, 1_000)
-    if (!(await store.acquireLeadership('maintenance', this.#holder, ttl))) return false
-    await this.#docket.recoverExpiredLeases()
-    await store.markLostWorkers(this.#lostAfterMs)
-    if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
-      this.#lastCleanup = Date.now()
-      await this.#docket.cleanup()
+    const term = await store.acquireLeadership(LEADERSHIP, this.#holder, this.#ttlMs)
+    this.#term = term
+    if (!term) return 'follower'
+    try {
+      await this.#docket.recoverExpiredLeases(term)
+      await store.markLostWorkers(this.#lostAfterMs, term)
+      if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
+        this.#lastCleanup = Date.now()
+        await this.#docket.cleanup({}, term)
+      }
+      return 'led'
+    } catch (error) {
+      // The lease lapsed mid-pass (this process was frozen or slow) and maybe another took over.
+      if (!isDocketError(error, 'LEADERSHIP_LOST')) throw error
+      if (this.#term === term) this.#term = null
+      return 'deposed'
     }
-    return true
   }
 
   #schedule(delayMs: number): void {
@@ -78,6 +110,8 @@ export class Maintenance {
     this.#stopped = true
     if (this.#timer) clearTimeout(this.#timer)
     await this.#running
-    await this.#docket.store.releaseLeadership('maintenance', this.#holder).catch(() => {})
+    // Hand leadership over now rather than make the others wait out the lease.
+    if (this.#term) await this.#docket.store.releaseLeadership(this.#term).catch(() => {})
+    this.#term = null
   }
 }

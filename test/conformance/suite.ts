@@ -14,6 +14,7 @@ import { dependenciesSuite } from './dependencies.js'
 import { fencingSuite } from './fencing.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
 import { jobsSuite } from './jobs.js'
+import { leadershipSuite } from './leadership.js'
 import { leasesSuite } from './leases.js'
 import { optionsSuite } from './options.js'
 import { persistenceSuite } from './persistence.js'
@@ -84,5 +85,6 @@ export function conformanceSuite(
     concurrencySuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
+    leadershipSuite(ctx)
   })
 }

@@ -21,6 +21,7 @@ describe('DocketError', () => {
       CONFLICT: 409,
       INVALID_STATE: 409,
       LEASE_LOST: 409,
+      LEADERSHIP_LOST: 409,
       PAYLOAD_TOO_LARGE: 413,
       UNSUPPORTED_MEDIA_TYPE: 415,
       UNPROCESSABLE: 422,

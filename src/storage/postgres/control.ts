@@ -8,6 +8,7 @@ import type { CleanupParams } from '../store.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
+import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
 
@@ -133,6 +134,7 @@ export async function cleanup(ctx: PgContext, p: CleanupParams): Promise<number>
   for (const t of targets) {
     for (;;) {
       const n = await ctx.tx(async (c) => {
+        await assertTerm(c, p.fence)
         const rows = await c.query<{ id: string }>(
           `SELECT id FROM jobs WHERE finished_at < now() - $1 * interval '1 millisecond'
              AND ($2::text IS NULL OR queue = $2) LIMIT $3 FOR UPDATE SKIP LOCKED`,

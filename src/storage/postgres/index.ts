@@ -4,6 +4,7 @@ import * as add from './add.js'
 import * as control from './control.js'
 import { openPostgres } from './db.js'
 import * as keys from './keys.js'
+import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
@@ -12,7 +13,6 @@ import * as workers from './workers.js'
 export async function createPostgresStore(url: string): Promise<Store> {
   const ctx = await openPostgres(url)
   const listener = new workers.ReadyListener(url, workers.readyChannel(ctx.schema))
-  const leadership = new workers.Leadership(ctx, url)
   let closed = false
   return {
     driver: 'postgres',
@@ -20,7 +20,6 @@ export async function createPostgresStore(url: string): Promise<Store> {
       if (closed) return
       closed = true
       await listener.close()
-      await leadership.close()
       await ctx.pool.end()
     },
     async ping() {
@@ -66,7 +65,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     promoteJobs: (target) => control.promoteJobs(ctx, target),
     removeJob: (id) => control.removeJob(ctx, id),
 
-    recoverExpiredLeases: () => leases.recoverExpiredLeases(ctx),
+    recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
     cleanup: (p) => control.cleanup(ctx, p),
 
     notifyReady: (queues) => workers.notifyReady(ctx, queues),
@@ -79,8 +78,8 @@ export async function createPostgresStore(url: string): Promise<Store> {
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: (id) => workers.deregisterWorker(ctx, id),
     listWorkers: () => workers.listWorkers(ctx),
-    markLostWorkers: (ms) => workers.markLostWorkers(ctx, ms),
-    acquireLeadership: (name) => leadership.acquire(name),
-    releaseLeadership: (name) => leadership.release(name),
+    markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
+    releaseLeadership: (term) => leadership.releaseLeadership(ctx, term),
   }
 }

@@ -13,6 +13,7 @@ import type {
   CompleteParams,
   EventParams,
   FailParams,
+  LeaderTerm,
   LeaseOutcome,
   LeaseRef,
   ProgressParams,
@@ -20,6 +21,7 @@ import type {
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
+import { assertTerm } from './leadership.js'
 
 const HELD = `status = 'active' AND lease_token = $2::uuid AND lease_expires_at > now()`
 
@@ -199,8 +201,9 @@ export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<Lea
   return whyNot(ctx, refs, new Set(rows.map((r) => r.id)))
 }
 
-export async function recoverExpiredLeases(ctx: PgContext): Promise<number> {
+export async function recoverExpiredLeases(ctx: PgContext, fence?: LeaderTerm): Promise<number> {
   return ctx.tx(async (c) => {
+    await assertTerm(c, fence)
     const rows = await c.query(
       `SELECT *, now() AS db_now FROM jobs WHERE status = 'active' AND lease_expires_at <= now()
        ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED`,

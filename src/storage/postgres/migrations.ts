@@ -171,4 +171,18 @@ ${CLAIM_FUNCTION}
 ${COMPLETE_FUNCTION}
 `,
   },
+  {
+    version: 2,
+    name: 'leadership leases',
+    // Maintenance leadership as a lease with an expiry by the database clock, taken over when it
+    // lapses; each change of leader starts a new term, and maintenance writes name their term.
+    sql: `
+CREATE TABLE leader_leases (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  term bigint NOT NULL,
+  expires_at timestamptz(3) NOT NULL
+);
+`,
+  },
 ]

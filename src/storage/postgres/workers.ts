@@ -1,7 +1,8 @@
-/** The worker registry, maintenance leadership and wake-ups, on PostgreSQL. */
+/** The worker registry and wake-ups, on PostgreSQL. */
 import pg from 'pg'
-import type { WorkerInfo, WorkerRecord } from '../store.js'
-import { decode, type PgContext, parsePostgresUrl } from './db.js'
+import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
+import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
+import { assertTerm } from './leadership.js'
 
 export const readyChannel = (schema: string) => `docket_ready_${schema}`
 
@@ -87,51 +88,6 @@ export class ReadyListener {
   }
 }
 
-/** Session advisory locks held on dedicated connections: released by PostgreSQL itself if we die. */
-export class Leadership {
-  #held = new Map<string, pg.Client>()
-
-  constructor(
-    private readonly ctx: PgContext,
-    private readonly url: string,
-  ) {}
-
-  async acquire(name: string): Promise<boolean> {
-    const held = this.#held.get(name)
-    if (held) {
-      try {
-        await held.query('SELECT 1')
-        return true
-      } catch {
-        this.#held.delete(name)
-        await held.end().catch(() => {})
-      }
-    }
-    const client = new pg.Client({ connectionString: parsePostgresUrl(this.url).connectionString })
-    client.on('error', () => {})
-    await client.connect()
-    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
-      `docket:${this.ctx.schema}:${name}`,
-    ])
-    if (rows[0]?.ok) {
-      this.#held.set(name, client)
-      return true
-    }
-    await client.end()
-    return false
-  }
-
-  async release(name: string): Promise<void> {
-    const client = this.#held.get(name)
-    this.#held.delete(name)
-    await client?.end().catch(() => {})
-  }
-
-  async close(): Promise<void> {
-    for (const name of [...this.#held.keys()]) await this.release(name)
-  }
-}
-
 export async function registerWorker(ctx: PgContext, w: WorkerRecord): Promise<void> {
   await ctx.query(
     `WITH up AS (
@@ -180,14 +136,25 @@ export async function listWorkers(ctx: PgContext): Promise<WorkerInfo[]> {
   }))
 }
 
-export async function markLostWorkers(ctx: PgContext, silentForMs: number): Promise<string[]> {
-  const rows = await ctx.query<{ id: string }>(
-    `WITH lost AS (
-       UPDATE workers SET status = 'lost'
-       WHERE status = 'up' AND heartbeat_at < now() - $1 * interval '1 millisecond' RETURNING id
-     ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost)
-     SELECT id FROM lost`,
-    [silentForMs],
-  )
+export async function markLostWorkers(
+  ctx: PgContext,
+  silentForMs: number,
+  fence?: LeaderTerm,
+): Promise<string[]> {
+  const mark = async (c: Queryable) =>
+    c.query<{ id: string }>(
+      `WITH lost AS (
+         UPDATE workers SET status = 'lost'
+         WHERE status = 'up' AND heartbeat_at < now() - $1 * interval '1 millisecond' RETURNING id
+       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost)
+       SELECT id FROM lost`,
+      [silentForMs],
+    )
+  const rows = fence
+    ? await ctx.tx(async (c) => {
+        await assertTerm(c, fence)
+        return mark(c)
+      })
+    : await mark(ctx)
   return rows.map((r) => r.id)
 }

@@ -8,6 +8,7 @@ import type { CleanupParams } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { onFailedForGood } from './dependencies.js'
 import { insertStateEvent } from './events.js'
+import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
 
@@ -140,6 +141,7 @@ export function cleanup(ctx: SqliteContext, p: CleanupParams): number {
   for (const t of targets) {
     for (;;) {
       const n = ctx.tx(() => {
+        assertTerm(ctx, p.fence, ctx.now())
         const ids = (
           t.queue === null
             ? ctx.stmt('SELECT id FROM jobs WHERE finished_at < ? LIMIT ?').all(t.before, p.batchSize)

@@ -4,13 +4,20 @@ import * as add from './add.js'
 import * as control from './control.js'
 import { openSqlite } from './db.js'
 import * as keys from './keys.js'
+import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
 import * as workers from './workers.js'
 
-export function createSqliteStore(path: string): Store {
+export interface SqliteStoreOptions {
+  /** The clock, in epoch milliseconds; tests replace it to stand for another process's clock. */
+  now?: () => number
+}
+
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const ctx = openSqlite(path)
+  if (options.now) ctx.now = options.now
   const signal = workers.readySignal(path)
   ctx.ready = (queue) => queueMicrotask(() => signal.emit('ready', queue))
   let closed = false
@@ -69,7 +76,7 @@ export function createSqliteStore(path: string): Store {
     promoteJobs: async (target) => control.promoteJobs(ctx, target),
     removeJob: async (id) => control.removeJob(ctx, id),
 
-    recoverExpiredLeases: async () => leases.recoverExpiredLeases(ctx),
+    recoverExpiredLeases: async (fence) => leases.recoverExpiredLeases(ctx, fence),
     cleanup: async (p) => control.cleanup(ctx, p),
 
     async notifyReady(queues) {
@@ -89,8 +96,8 @@ export function createSqliteStore(path: string): Store {
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),
     listWorkers: async () => workers.listWorkers(ctx),
-    markLostWorkers: async (ms) => workers.markLostWorkers(ctx, ms),
-    acquireLeadership: async (name, holder, ttlMs) => workers.acquireLeadership(ctx, name, holder, ttlMs),
-    releaseLeadership: async (name, holder) => workers.releaseLeadership(ctx, name, holder),
+    markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
+    releaseLeadership: async (term) => leadership.releaseLeadership(ctx, term),
   }
 }

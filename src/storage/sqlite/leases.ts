@@ -14,6 +14,7 @@ import type {
   CompleteParams,
   EventParams,
   FailParams,
+  LeaderTerm,
   LeaseOutcome,
   LeaseRef,
   ProgressParams,
@@ -21,6 +22,7 @@ import type {
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
+import { assertTerm, expiredAtOrBefore } from './leadership.js'
 
 type Row = Record<string, unknown>
 
@@ -214,12 +216,13 @@ export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[
   })
 }
 
-export function recoverExpiredLeases(ctx: SqliteContext): number {
+export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): number {
   return ctx.tx(() => {
     const now = ctx.now()
+    assertTerm(ctx, fence, now)
     const rows = ctx
       .stmt(`SELECT * FROM jobs WHERE status = 'active' AND lease_expires_at <= ? LIMIT 1000`)
-      .all(now) as Row[]
+      .all(expiredAtOrBefore(now, fence)) as Row[]
     for (const row of rows) {
       const job = rowToJob(row, decode)
       const status = decideExpiry(job)

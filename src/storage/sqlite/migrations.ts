@@ -165,4 +165,12 @@ CREATE TABLE leader_leases (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'leadership terms',
+    // Each change of leader starts a new term; maintenance writes name the term they act under.
+    sql: `
+ALTER TABLE leader_leases ADD COLUMN term INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ]

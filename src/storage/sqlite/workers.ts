@@ -1,7 +1,8 @@
-/** The worker registry, maintenance leadership and wake-ups, on SQLite. */
+/** The worker registry and wake-ups, on SQLite. */
 import { EventEmitter } from 'node:events'
-import type { WorkerInfo, WorkerRecord } from '../store.js'
+import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
+import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
 
@@ -75,9 +76,10 @@ export function listWorkers(ctx: SqliteContext): WorkerInfo[] {
   }))
 }
 
-export function markLostWorkers(ctx: SqliteContext, silentForMs: number): string[] {
+export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?: LeaderTerm): string[] {
   return ctx.tx(() => {
     const now = ctx.now()
+    assertTerm(ctx, fence, now)
     const lost = ctx
       .stmt(`UPDATE workers SET status = 'lost' WHERE status = 'up' AND heartbeat_at < ? RETURNING id`)
       .all(now - silentForMs) as { id: string }[]
@@ -85,22 +87,4 @@ export function markLostWorkers(ctx: SqliteContext, silentForMs: number): string
       ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.lost', ?)`).run(id, now)
     return lost.map((r) => r.id)
   })
-}
-
-export function acquireLeadership(ctx: SqliteContext, name: string, holder: string, ttlMs: number): boolean {
-  return ctx.tx(() => {
-    const now = ctx.now()
-    const r = ctx
-      .stmt(
-        `INSERT INTO leader_leases (name, holder, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE leader_leases.holder = excluded.holder OR leader_leases.expires_at <= ?`,
-      )
-      .run(name, holder, now + ttlMs, now)
-    return r.changes === 1
-  })
-}
-
-export function releaseLeadership(ctx: SqliteContext, name: string, holder: string): void {
-  ctx.stmt('DELETE FROM leader_leases WHERE name = ? AND holder = ?').run(name, holder)
 }

@@ -1,0 +1,196 @@
+/**
+ * Maintenance leadership: a lease row per name, acquired, renewed, lapsing
+ * and taken over in terms; and the term fence on every maintenance write
+ * (lease recovery, lost workers, retention). Two Dockets on one database
+ * stand for two processes. The frozen-process version of this is
+ * test/reliability/frozen-leader.test.ts.
+ */
+import assert from 'node:assert/strict'
+import { describe } from 'node:test'
+import { type Docket, type LeaderTerm, Maintenance } from '../../src/index.js'
+import {
+  type ConformanceContext,
+  claimOne,
+  expectError,
+  makeQueue,
+  sleep,
+  status,
+  test,
+  uniqueName,
+  workerId,
+} from './harness.js'
+
+/** Longer than a short lease plus SQLite's clock-skew tolerance (100 ms), with room for a loaded machine. */
+const PAST_A_SHORT_LEASE_MS = 350
+
+export function leadershipSuite(ctx: ConformanceContext): void {
+  describe('leadership', () => {
+    let other: Docket
+    const second = async () => {
+      other ??= await ctx.open()
+      return other
+    }
+
+    test('a free leadership is taken in term 1; its holder renews it in the same term; others are refused meanwhile', async () => {
+      const name = uniqueName('lead')
+      const a = await ctx.docket.store.acquireLeadership(name, 'a', 1_000)
+      assert.deepEqual(a, { name, holder: 'a', term: 1 })
+      assert.equal(await (await second()).store.acquireLeadership(name, 'b', 1_000), null)
+      await sleep(600)
+      assert.deepEqual(
+        await ctx.docket.store.acquireLeadership(name, 'a', 1_000),
+        a,
+        'a renewal keeps the term',
+      )
+      await sleep(600)
+      // 1.2 s after the first acquisition: only the renewal keeps b out.
+      assert.equal(await (await second()).store.acquireLeadership(name, 'b', 1_000), null)
+    })
+
+    test('a lapsed lease is taken over in a new term; the old holder is then refused', async () => {
+      const name = uniqueName('lead')
+      const a = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      assert.ok(a)
+      await sleep(PAST_A_SHORT_LEASE_MS)
+      const b = await (await second()).store.acquireLeadership(name, 'b', 10_000)
+      assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
+      assert.equal(await ctx.docket.store.acquireLeadership(name, 'a', 10_000), null)
+    })
+
+    test('a holder whose own lease lapsed gets a new term when it renews, even if nobody took over', async () => {
+      const name = uniqueName('lead')
+      const a = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      assert.ok(a)
+      await sleep(PAST_A_SHORT_LEASE_MS)
+      await expectError(() => ctx.docket.recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
+      const again = await ctx.docket.store.acquireLeadership(name, 'a', 10_000)
+      assert.deepEqual(again, { name, holder: 'a', term: a.term + 1 })
+      assert.equal(typeof (await ctx.docket.recoverExpiredLeases(again)), 'number')
+    })
+
+    test('release hands leadership over at once, and the next term is higher', async () => {
+      const name = uniqueName('lead')
+      const a = await ctx.docket.store.acquireLeadership(name, 'a', 60_000)
+      assert.ok(a)
+      await ctx.docket.store.releaseLeadership(a)
+      const b = await (await second()).store.acquireLeadership(name, 'b', 60_000)
+      assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
+      await expectError(() => ctx.docket.store.markLostWorkers(60_000, a), 'LEADERSHIP_LOST')
+      // Releasing a term that is over changes nothing.
+      await ctx.docket.store.releaseLeadership(a)
+      assert.equal(await ctx.docket.store.acquireLeadership(name, 'a', 60_000), null)
+    })
+
+    test('two processes racing for a free leadership: exactly one wins, 20 times', async () => {
+      const b = await second()
+      for (let i = 0; i < 20; i++) {
+        const name = uniqueName('race')
+        const [x, y] = await Promise.all([
+          ctx.docket.store.acquireLeadership(name, 'a', 10_000),
+          b.store.acquireLeadership(name, 'b', 10_000),
+        ])
+        assert.equal([x, y].filter(Boolean).length, 1, `both or neither won: ${JSON.stringify([x, y])}`)
+        assert.equal((x ?? y)!.term, 1)
+      }
+    })
+
+    test("a deposed leader's recovery, lost-worker marking and retention are refused and change nothing; the new term's go through", async () => {
+      const name = uniqueName('lead')
+      const queue = await makeQueue(ctx.docket, 'lead-fence')
+      const done = await ctx.docket.add(queue, 'done')
+      await ctx.docket.complete(await claimOne(ctx.docket, queue), 'ok')
+      const expired = await ctx.docket.add(queue, 'expired')
+      const leased = await claimOne(ctx.docket, queue, 100)
+      assert.equal(leased.id, expired.id)
+      const silent = workerId('silent')
+      await ctx.docket.store.registerWorker({
+        id: silent,
+        host: 'h',
+        pid: 1,
+        kind: 'cpu',
+        capabilities: [],
+        queues: [queue],
+        concurrency: 1,
+      })
+      const stale = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      assert.ok(stale)
+      await sleep(PAST_A_SHORT_LEASE_MS)
+      const current = await (await second()).store.acquireLeadership(name, 'b', 30_000)
+      assert.ok(current)
+
+      await expectError(() => ctx.docket.recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
+      await expectError(() => ctx.docket.store.markLostWorkers(0, stale), 'LEADERSHIP_LOST')
+      await expectError(() => ctx.docket.cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
+      assert.equal(await status(ctx.docket, expired.id), 'active', 'the stale recovery moved a job')
+      assert.equal((await ctx.docket.getJob(expired.id)).lease?.token, leased.lease.token)
+      assert.equal((await ctx.docket.listWorkers()).find((w) => w.id === silent)?.status, 'up')
+      assert.equal(await status(ctx.docket, done.id), 'completed', 'the stale cleanup deleted a job')
+
+      const fresh = other.store
+      assert.ok((await other.recoverExpiredLeases(current)) >= 1)
+      assert.equal(await status(ctx.docket, expired.id), 'waiting')
+      assert.ok((await fresh.markLostWorkers(0, current)).includes(silent))
+      assert.equal(await other.cleanup({ olderThanMs: 0, queue }, current), 1)
+      await expectError(() => ctx.docket.getJob(done.id), 'NOT_FOUND')
+    })
+
+    test('Maintenance: one leads, the other follows, and takes over at once when the leader stops', async () => {
+      const b = await second()
+      const holderA = uniqueName('maint-a')
+      const holderB = uniqueName('maint-b')
+      // Whoever leads now (another test's Maintenance, or none) must not decide this one.
+      const a = new Maintenance(ctx.docket, { holder: holderA, leadershipTtlMs: 10_000 })
+      const m = new Maintenance(b, { holder: holderB, leadershipTtlMs: 10_000 })
+      await waitToLead(a)
+      assert.equal(await m.runOnce(), 'follower')
+      assert.equal(await a.runOnce(), 'led')
+      await a.stop()
+      assert.equal(await m.runOnce(), 'led', 'the follower waited out a released lease')
+      await m.stop()
+    })
+
+    test('Maintenance: a leader that stalls between renewing and writing ends its pass deposed, writing nothing', async () => {
+      const b = await second()
+      const stalled = new Maintenance(ctx.docket, { holder: uniqueName('stall'), leadershipTtlMs: 100 })
+      const taker = new Maintenance(b, { holder: uniqueName('taker'), leadershipTtlMs: 30_000 })
+      await waitToLead(stalled)
+      // Stall the next pass right after it renews leadership, as a frozen process would.
+      const store = ctx.docket.store
+      const acquire = store.acquireLeadership
+      let held: LeaderTerm | null = null
+      store.acquireLeadership = async (...args) => {
+        held = await acquire.apply(store, args)
+        await sleep(PAST_A_SHORT_LEASE_MS)
+        return held
+      }
+      try {
+        const pass = stalled.runOnce()
+        await sleep(50)
+        // Meanwhile its lease runs out and the other process takes over.
+        assert.equal(await until(() => taker.runOnce(), 'led'), 'led')
+        assert.equal(await pass, 'deposed')
+        assert.ok(held, 'the stalled pass had renewed leadership before it stalled')
+        store.acquireLeadership = acquire
+        assert.equal(await stalled.runOnce(), 'follower', 'the woken leader took leadership back')
+      } finally {
+        store.acquireLeadership = acquire
+        await stalled.stop()
+        await taker.stop()
+      }
+    })
+  })
+}
+
+/** Runs passes until this one leads (another test's leader may hold a lease for a while). */
+async function waitToLead(m: Maintenance): Promise<void> {
+  await until(() => m.runOnce(), 'led', 15_000)
+}
+
+async function until<T>(fn: () => Promise<T>, want: T, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const got = await fn()
+    if (got === want || Date.now() > deadline) return got
+    await sleep(50)
+  }
+}

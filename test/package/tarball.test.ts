@@ -1,0 +1,162 @@
+/**
+ * The npm package as a user gets it: `npm pack` (which builds dist/ and the
+ * dashboard on prepack), then `npm install ./docket-<version>.tgz` into an
+ * empty project. The tarball must hold what runs and nothing else, and there
+ * a library script, a typed import, `docket serve` and its dashboard work.
+ * (Issue 17: the dashboard was missing, so `/` answered 404.)
+ */
+import assert from 'node:assert/strict'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { freePort } from '../reliability/support.js'
+import { until } from '../worker/harness.js'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+describe('the npm package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'docket-pack-'))
+  const project = join(dir, 'app')
+  const tarball = join(dir, `docket-${VERSION}.tgz`)
+  let files: string[] = []
+  let server: ChildProcess | undefined
+
+  before(() => {
+    run('npm', ['pack', '--pack-destination', dir, '--silent'], ROOT)
+    files = run('tar', ['-tzf', tarball], dir)
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''))
+    mkdirSync(project)
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project)
+  })
+  after(() => {
+    server?.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('holds the built library with its types, the CLI and the dashboard, and no sources or tests', () => {
+    for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js'])
+      assert.ok(files.includes(f), `${f} is in the tarball`)
+    assert.ok(files.includes('dashboard/dist/index.html'), 'the built dashboard is in the tarball')
+    assert.ok(
+      files.some((f) => f.startsWith('dashboard/dist/assets/')),
+      'with its assets',
+    )
+    const strays = files.filter((f) => /^(src|test|bench|scripts|examples|dashboard\/src)\//.test(f))
+    assert.deepEqual(strays, [], 'no sources, tests or scripts')
+  })
+
+  it('ships source maps that carry their own sources', () => {
+    const maps = files.filter((f) => f.endsWith('.js.map'))
+    assert.ok(maps.length > 0)
+    const installed = join(project, 'node_modules', 'docket')
+    for (const f of maps) {
+      const map = JSON.parse(readFileSync(join(installed, f), 'utf8')) as {
+        sources: string[]
+        sourcesContent?: (string | null)[]
+      }
+      assert.equal(map.sourcesContent?.length, map.sources.length, `${f} embeds its sources`)
+      assert.ok(
+        map.sourcesContent!.every((s) => typeof s === 'string' && s.length > 0),
+        `${f} has no empty source`,
+      )
+    }
+  })
+
+  it('runs a library script: open a SQLite file, add a job, work it, read the result', () => {
+    writeFileSync(
+      join(project, 'script.mjs'),
+      `import { Docket, Worker } from 'docket'
+const docket = await Docket.open('./app.db')
+await docket.createQueue({ name: 'q' })
+const job = await docket.add('q', 'double', { n: 21 })
+const worker = await new Worker(docket, { queues: ['q'], handlers: { double: (j) => ({ n: j.payload.n * 2 }) } }).start()
+for (let i = 0; i < 200 && (await docket.getJob(job.id)).status !== 'completed'; i++) await new Promise((r) => setTimeout(r, 25))
+console.log(JSON.stringify((await docket.getJob(job.id)).result))
+await worker.close()
+await docket.close()
+`,
+    )
+    assert.equal(run(process.execPath, ['script.mjs'], project).trim(), '{"n":42}')
+  })
+
+  it('type-checks an import of the package by its exports, and refuses a wrong use', () => {
+    writeFileSync(
+      join(project, 'typed.ts'),
+      `import { Docket, type JobInput, Worker } from 'docket'
+const input: JobInput = { queue: 'q', type: 't', payload: { a: 1 } }
+export async function main(): Promise<string> {
+  const docket: Docket = await Docket.open()
+  const job = await docket.add(input)
+  new Worker(docket, { queues: ['q'], handlers: {} })
+  // @ts-expect-error a queue name is a string
+  await docket.createQueue({ name: 42 })
+  return job.id
+}
+`,
+    )
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+        },
+        files: ['typed.ts'],
+      }),
+    )
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+    try {
+      run(process.execPath, [tsc, '-p', 'tsconfig.json'], project)
+    } catch (error) {
+      assert.fail(`tsc failed:\n${(error as { stdout?: string }).stdout}`)
+    }
+  })
+
+  it('`docket serve` from the installed package serves the API and the dashboard', async () => {
+    const port = await freePort()
+    const bin = join(project, 'node_modules', '.bin', 'docket')
+    server = spawn(bin, ['serve', '--no-auth', '--db', join(project, 'served.db'), '--port', String(port)], {
+      cwd: project,
+      stdio: 'ignore',
+    })
+    const base = `http://127.0.0.1:${port}`
+    await until(
+      async () => {
+        try {
+          return (await fetch(`${base}/health`)).ok
+        } catch {
+          return false
+        }
+      },
+      30_000,
+      'the packaged server to answer',
+    )
+    const page = await fetch(`${base}/`)
+    assert.equal(page.status, 200)
+    const html = await page.text()
+    assert.match(html, /<div id="app"|<script/)
+    const asset = html.match(/(?:src|href)="(\/assets\/[^"]+)"/)?.[1]
+    assert.ok(asset, 'the page links its built assets')
+    assert.equal((await fetch(`${base}${asset}`)).status, 200)
+    const assets = readdirSync(join(project, 'node_modules', 'docket', 'dashboard', 'dist', 'assets'))
+    assert.ok(assets.length > 0)
+    const jobs = await fetch(`${base}/api/v1/jobs`)
+    assert.equal(jobs.status, 200)
+  })
+})

@@ -110,6 +110,25 @@ export function shippedList(dir, migrations, listed) {
 const literal = (text) =>
   `\`${text.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\``
 
+const FUNCTION_DDL =
+  /\b(CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)/gi
+
+/**
+ * Each SQL function the migrations leave defined, with the file whose text is
+ * its current definition (the last one to create it): the place to copy from
+ * when changing it in a new migration.
+ */
+export function functionDefinitions(migrations) {
+  const defined = new Map()
+  for (const m of migrations) {
+    for (const [, verb, name] of m.sql.matchAll(FUNCTION_DDL)) {
+      if (verb.toUpperCase() === 'DROP') defined.delete(name)
+      else defined.set(name, m.file)
+    }
+  }
+  return [...defined].sort(([a], [b]) => a.localeCompare(b))
+}
+
 export function renderModule(driver, migrations) {
   const from = `src/storage/${driver}/migrations/*.sql`
   const header = [
@@ -118,6 +137,11 @@ export function renderModule(driver, migrations) {
   ]
   if (driver === 'postgres') {
     header.push("// The SQL names no schema: the runner sets search_path to Docket's schema.")
+  }
+  const functions = functionDefinitions(migrations)
+  if (functions.length > 0) {
+    header.push('//', '// Functions, each as defined by the last migration that creates it:')
+    for (const [name, file] of functions) header.push(`//   ${name}: migrations/${file}`)
   }
   const entries = migrations.map((m) =>
     [

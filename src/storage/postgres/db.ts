@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
-import { migrations } from './migrations.js'
+import { migrate } from './migrations.js'
 
 export interface PgContext {
   pool: pg.Pool
@@ -141,7 +141,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
     },
   }
   try {
-    await migrate(ctx)
+    await migrate(pool, schema)
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
@@ -150,38 +150,3 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
 }
 
 const ignore = () => {}
-
-async function migrate(ctx: PgContext): Promise<void> {
-  const client = await ctx.pool.connect()
-  client.on('error', ignore)
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ctx.schema}`)
-      await client.query(`CREATE TABLE IF NOT EXISTS docket_migrations (
-        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
-      const { rows } = await client.query('SELECT version FROM docket_migrations')
-      const applied = new Set(rows.map((r) => Number(r.version)))
-      for (const m of migrations) {
-        if (applied.has(m.version)) continue
-        await client.query('BEGIN')
-        try {
-          await client.query(m.sql)
-          await client.query('INSERT INTO docket_migrations (version, name) VALUES ($1, $2)', [
-            m.version,
-            m.name,
-          ])
-          await client.query('COMMIT')
-        } catch (error) {
-          await client.query('ROLLBACK')
-          throw error
-        }
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`docket:migrate:${ctx.schema}`])
-    }
-  } finally {
-    client.removeListener('error', ignore)
-    client.release()
-  }
-}

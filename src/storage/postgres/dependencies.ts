@@ -1,7 +1,7 @@
 /**
  * A dependency that fails for good (or is cancelled or removed) fails every
  * job downstream of it, transitively, with an error naming it. Completion's
- * unblocking lives in SQL (functions.ts), on the hot path.
+ * unblocking lives in SQL (complete_jobs, unblock_dependents), on the hot path.
  */
 import { dependencyFailure } from '../../core/dependencies.js'
 import { encodeError } from '../rows.js'

@@ -1,4 +1,4 @@
-/** The PostgreSQL driver: a pool, with claim and complete as single round trips (see functions.ts). */
+/** The PostgreSQL driver: a pool, with claim and complete as single round trips (SQL functions: see migrations/README.md). */
 import type { Store } from '../store.js'
 import * as add from './add.js'
 import * as control from './control.js'

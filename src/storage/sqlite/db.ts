@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Decode } from '../rows.js'
-import { migrations } from './migrations.js'
+import { migrate } from './migrations.js'
 
 export type Db = Database.Database
 
@@ -55,25 +55,6 @@ export function openSqlite(path: string): SqliteContext {
     now: () => Date.now(),
     ready: () => {},
   }
-  migrate(ctx)
+  migrate(db)
   return ctx
-}
-
-function migrate(ctx: SqliteContext): void {
-  ctx.db.exec(`CREATE TABLE IF NOT EXISTS docket_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-  ctx.tx(() => {
-    const applied = new Set(
-      (ctx.db.prepare('SELECT version FROM docket_migrations').all() as { version: number }[]).map(
-        (r) => r.version,
-      ),
-    )
-    for (const m of migrations) {
-      if (applied.has(m.version)) continue
-      ctx.db.exec(m.sql)
-      ctx.db
-        .prepare('INSERT INTO docket_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-        .run(m.version, m.name, Date.now())
-    }
-  })
 }

@@ -1,0 +1,328 @@
+/**
+ * Migrating real databases on both drivers: an empty one to the latest
+ * version; one at each earlier version (built with the runner from the first
+ * k migrations, as an older Docket left it, with rows in it) to the latest,
+ * its rows intact and its schema the same as a fresh one's; and several
+ * processes opening a new database at once, which migrate it once.
+ *
+ * A migration that adds a table or a column should add a seed below: rows
+ * written at that version, and a check that they survive and still work.
+ */
+import assert from 'node:assert/strict'
+import { fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { before, describe, it } from 'node:test'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { Docket } from '../../src/index.js'
+import { parsePostgresUrl } from '../../src/storage/postgres/db.js'
+import {
+  migrate as migratePostgres,
+  migrations as postgresMigrations,
+} from '../../src/storage/postgres/migrations.js'
+import {
+  migrate as migrateSqlite,
+  migrations as sqliteMigrations,
+} from '../../src/storage/sqlite/migrations.js'
+import { freshPostgresSchema } from '../support/postgres.js'
+
+type Driver = 'sqlite' | 'postgres'
+type Row = Record<string, unknown>
+
+interface Target {
+  url: string
+  /** Applies migrations 1..k with the runner, as a Docket of version k would have. */
+  migrateTo(k: number): Promise<void>
+  exec(sql: string): Promise<void>
+  query(sql: string): Promise<Row[]>
+  /** Every table, column, index, constraint and function, comparable across targets. */
+  schema(): Promise<unknown>
+  cleanup(): Promise<void>
+}
+
+const lists = { sqlite: sqliteMigrations, postgres: postgresMigrations }
+
+async function sqliteTarget(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'docket-migrate-'))
+  const path = join(dir, 'docket.db')
+  const withDb = <T>(fn: (db: Database.Database) => T): T => {
+    const db = new Database(path)
+    try {
+      return fn(db)
+    } finally {
+      db.close()
+    }
+  }
+  return {
+    url: path,
+    migrateTo: async (k) => withDb((db) => migrateSqlite(db, sqliteMigrations.slice(0, k))),
+    exec: async (sql) => withDb((db) => void db.exec(sql)),
+    query: async (sql) => withDb((db) => db.prepare(sql).all() as Row[]),
+    schema: async () =>
+      withDb((db) =>
+        db
+          .prepare(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+          )
+          .all(),
+      ),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+async function postgresTarget(): Promise<Target> {
+  const fresh = await freshPostgresSchema()
+  const { connectionString } = parsePostgresUrl(fresh.url)
+  const pool = new pg.Pool({ connectionString, max: 2, options: `-c search_path=${fresh.schema}` })
+  const query = async (sql: string) => (await pool.query(sql)).rows as Row[]
+  // Each target has its own schema, whose name appears in index and function definitions.
+  const anonymous = (rows: Row[]) => JSON.parse(JSON.stringify(rows).replaceAll(fresh.schema, '<schema>'))
+  return {
+    url: fresh.url,
+    migrateTo: (k) => migratePostgres(pool, fresh.schema, postgresMigrations.slice(0, k)),
+    exec: async (sql) => void (await pool.query(sql)),
+    query,
+    schema: async () => ({
+      columns: anonymous(
+        await query(`SELECT table_name, column_name, data_type, is_nullable, column_default
+          FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`),
+      ),
+      indexes: anonymous(
+        await query(
+          `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`,
+        ),
+      ),
+      constraints: anonymous(
+        await query(`SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def
+          FROM pg_constraint WHERE connamespace = current_schema()::regnamespace ORDER BY conname`),
+      ),
+      functions: anonymous(
+        await query(`SELECT p.proname, pg_get_functiondef(p.oid) AS def FROM pg_proc p
+          WHERE p.pronamespace = current_schema()::regnamespace ORDER BY p.proname`),
+      ),
+    }),
+    cleanup: async () => {
+      await pool.end()
+      await fresh.drop()
+    },
+  }
+}
+
+const targetFor = (driver: Driver) => (driver === 'sqlite' ? sqliteTarget() : postgresTarget())
+
+/** Rows written into a database at version `since` or later, and what must hold of them after migrating. */
+interface Seed {
+  since: number
+  sql: string
+  check(docket: Docket): Promise<void>
+}
+
+const JOB_ID = '0190f3c4-58a0-7000-8000-00000000000a'
+const BACKOFF = '{"type":"exponential","delayMs":1000,"maxDelayMs":60000,"jitter":0}'
+
+/** The job, its event, and the API key seeded at version 1 are there, and the job still runs. */
+async function seededJobRuns(docket: Docket): Promise<void> {
+  const job = await docket.getJob(JOB_ID)
+  assert.deepEqual(
+    { status: job.status, payload: job.payload, priority: job.priority, queue: job.queue },
+    { status: 'waiting', payload: { n: 1 }, priority: 5, queue: 'seeded' },
+  )
+  assert.deepEqual(
+    (await docket.getJobEvents(JOB_ID)).map((e) => [e.kind, e.status]),
+    [['state', 'waiting']],
+  )
+  assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
+  const key = await docket.store.findApiKey('seed-key-hash')
+  assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
+  const [claimed] = await docket.claim({
+    workerId: 'w-migrated',
+    queues: ['seeded'],
+    limit: 1,
+    leaseMs: 30_000,
+  })
+  assert.equal(claimed?.id, JOB_ID)
+  await docket.complete(claimed!, { ok: true })
+  assert.equal((await docket.getJob(JOB_ID)).status, 'completed')
+}
+
+/** A lapsed leadership lease seeded with term `seededTerm` is taken over with the next term. */
+const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
+  const term = await docket.store.acquireLeadership('seeded-lease', 'new-holder', 5_000)
+  assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
+}
+
+const T = 1_700_000_000_000
+const seeds: Record<Driver, Seed[]> = {
+  sqlite: [
+    {
+      since: 1,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
+  VALUES ('seeded', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at)
+  VALUES ('${JOB_ID}', 'seeded', 'seed', '{"n":1}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T});
+INSERT INTO events (job_id, queue, kind, status, at) VALUES ('${JOB_ID}', 'seeded', 'state', 'waiting', ${T});
+INSERT INTO principals (id, name, role, created_at) VALUES ('p-seed', 'seed-user', 'user', ${T});
+INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
+  VALUES ('k-seed', 'p-seed', 'dk_seed', 'seed-key-hash', ${T});`,
+      check: seededJobRuns,
+    },
+    {
+      // Version 1 leases have no term; migration 2 gives them term 0.
+      since: 1,
+      sql: `INSERT INTO leader_leases (name, holder, expires_at) VALUES ('seeded-lease', 'old-holder', ${T});`,
+      check: leaseTakenOver(0),
+    },
+  ],
+  postgres: [
+    {
+      since: 1,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
+  VALUES ('seeded', 'automatic', 'active', 'priority', 3, '${BACKOFF}');
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at)
+  VALUES ('${JOB_ID}', 'seeded', 'seed', '{"n":1}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now());
+INSERT INTO events (job_id, queue, kind, status) VALUES ('${JOB_ID}', 'seeded', 'state', 'waiting');
+INSERT INTO principals (id, name, role) VALUES ('p-seed', 'seed-user', 'user');
+INSERT INTO api_keys (id, principal_id, prefix, hash) VALUES ('k-seed', 'p-seed', 'dk_seed', 'seed-key-hash');`,
+      check: seededJobRuns,
+    },
+    {
+      since: 2,
+      sql: `INSERT INTO leader_leases (name, holder, term, expires_at)
+  VALUES ('seeded-lease', 'old-holder', 7, now() - interval '1 hour');`,
+      check: leaseTakenOver(7),
+    },
+  ],
+}
+
+const recordedVersions = async (target: Target) =>
+  (await target.query('SELECT version, name FROM docket_migrations ORDER BY version')).map((r) => ({
+    version: Number(r.version),
+    name: r.name,
+  }))
+
+const expectedVersions = (driver: Driver, k = lists[driver].length) =>
+  lists[driver].slice(0, k).map((m) => ({ version: m.version, name: m.name }))
+
+/** Opens Docket on `url` in `n` child processes at the same moment; each must exit 0. */
+async function openAtOnce(url: string, n: number): Promise<void> {
+  const children = Array.from({ length: n }, () =>
+    fork(join(import.meta.dirname, 'fixtures', 'open-docket.ts'), [url], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  )
+  const exits = children.map((c) => new Promise<number | null>((resolve) => c.once('exit', resolve)))
+  await Promise.all(
+    children.map(
+      (c, i) =>
+        new Promise<void>((resolve, reject) => {
+          c.once('message', () => resolve())
+          void exits[i]!.then((code) =>
+            reject(new Error(`process ${i} exited with ${code} before it was ready`)),
+          )
+        }),
+    ),
+  )
+  for (const c of children) c.send('go')
+  assert.deepEqual(await Promise.all(exits), Array(n).fill(0), 'every process opened the database')
+}
+
+for (const driver of ['sqlite', 'postgres'] as const) {
+  describe(`migrations [${driver}]`, () => {
+    const latest = lists[driver].length
+    let freshSchema: unknown
+
+    before(async () => {
+      const target = await targetFor(driver)
+      await target.migrateTo(latest)
+      freshSchema = await target.schema()
+      await target.cleanup()
+    })
+
+    it('an empty database migrates to the latest version, and Docket runs on it', async () => {
+      const target = await targetFor(driver)
+      try {
+        const docket = await Docket.open(target.url)
+        try {
+          await docket.createQueue({ name: 'fresh' })
+          const job = await docket.add('fresh', 'hello', { n: 1 })
+          const [claimed] = await docket.claim({
+            workerId: 'w',
+            queues: ['fresh'],
+            limit: 1,
+            leaseMs: 30_000,
+          })
+          assert.equal(claimed?.id, job.id)
+          await docket.complete(claimed!)
+          assert.equal((await docket.getJob(job.id)).status, 'completed')
+        } finally {
+          await docket.close()
+        }
+        assert.deepEqual(await recordedVersions(target), expectedVersions(driver))
+        assert.deepEqual(await target.schema(), freshSchema)
+      } finally {
+        await target.cleanup()
+      }
+    })
+
+    for (let k = 1; k <= latest; k++) {
+      const at = lists[driver][k - 1]!
+      const what =
+        k === latest
+          ? `a database at the latest version (${k}, ${at.name}) opens unchanged, its data intact`
+          : `a database at version ${k} (${at.name}) migrates to ${latest} with its data intact`
+      it(what, async () => {
+        const target = await targetFor(driver)
+        try {
+          await target.migrateTo(k)
+          assert.deepEqual(await recordedVersions(target), expectedVersions(driver, k))
+          const present = seeds[driver].filter((s) => s.since <= k)
+          assert.ok(present.length > 0, `no seed rows for version ${k}`)
+          for (const seed of present) await target.exec(seed.sql)
+
+          const docket = await Docket.open(target.url)
+          try {
+            for (const seed of present) await seed.check(docket)
+          } finally {
+            await docket.close()
+          }
+          assert.deepEqual(await recordedVersions(target), expectedVersions(driver))
+          assert.deepEqual(
+            await target.schema(),
+            freshSchema,
+            'the same schema as a database migrated from empty',
+          )
+        } finally {
+          await target.cleanup()
+        }
+      })
+    }
+
+    it('three processes opening a new database at once migrate it exactly once', async () => {
+      const target = await targetFor(driver)
+      try {
+        await openAtOnce(target.url, 3)
+        assert.deepEqual(await recordedVersions(target), expectedVersions(driver))
+        assert.deepEqual(await target.schema(), freshSchema)
+      } finally {
+        await target.cleanup()
+      }
+    })
+
+    it('three processes opening a database at version 1 at once migrate it forward exactly once', async () => {
+      const target = await targetFor(driver)
+      try {
+        await target.migrateTo(1)
+        await openAtOnce(target.url, 3)
+        assert.deepEqual(await recordedVersions(target), expectedVersions(driver))
+        assert.deepEqual(await target.schema(), freshSchema)
+      } finally {
+        await target.cleanup()
+      }
+    })
+  })
+}

@@ -2,7 +2,16 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { UnrecoverableError } from '../../src/index.js'
-import { type ConformanceContext, claim, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
+import {
+  type ConformanceContext,
+  claim,
+  claimOne,
+  expectError,
+  makeQueue,
+  newId,
+  sleep,
+  test,
+} from './harness.js'
 
 export function leasesSuite(ctx: ConformanceContext): void {
   describe('leases', () => {
@@ -54,7 +63,10 @@ export function leasesSuite(ctx: ConformanceContext): void {
     // costs an attempt of every job it held, and they come back together in
     // their place, so they are claimed together again.
     test('a lease expiry spends an attempt of every job the worker held; they come back together', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-crash', { maxAttempts: 2, backoff: { type: 'fixed', delayMs: 0 } })
+      const queue = await makeQueue(ctx.docket, 'l-crash', {
+        maxAttempts: 2,
+        backoff: { type: 'fixed', delayMs: 0 },
+      })
       const poison = await ctx.docket.add(queue, 'crash', null, { priority: 'urgent' })
       const bystander = await ctx.docket.add(queue, 'work')
       const spare = await ctx.docket.add(queue, 'work', null, { maxAttempts: 3 })

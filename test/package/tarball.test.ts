@@ -35,7 +35,10 @@ describe('the npm package', () => {
       .filter(Boolean)
       .map((f) => f.replace(/^package\//, ''))
     mkdirSync(project)
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }))
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, type: 'module' }),
+    )
     run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project)
   })
   after(() => {

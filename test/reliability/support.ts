@@ -10,9 +10,8 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import type { FixtureConfig } from './fixtures/worker.js'
-
 import { until } from '../worker/harness.js'
+import type { FixtureConfig } from './fixtures/worker.js'
 
 export { type Driver, freshTarget, sleep, type Target, until } from '../worker/harness.js'
 
@@ -101,7 +100,10 @@ export async function explainJobs(sql: Sql): Promise<string> {
   const section = async (title: string, query: string) => {
     try {
       const rows = await sql.all(query)
-      lines.push(`${title}:`, ...(rows.length === 0 ? ['  (none)'] : rows.map((r) => `  ${JSON.stringify(r)}`)))
+      lines.push(
+        `${title}:`,
+        ...(rows.length === 0 ? ['  (none)'] : rows.map((r) => `  ${JSON.stringify(r)}`)),
+      )
     } catch (error) {
       lines.push(`${title}: unreadable (${(error as Error).message})`)
     }

@@ -385,13 +385,7 @@ export class Docket {
   /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
   async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
     const ref = leaseRef(job)
-    if ((await this.store.lostLeases([ref])).length > 0) {
-      throwUnlessOk({
-        id: ref.id,
-        ok: false,
-        code: (await this.store.getJob(ref.id)) ? 'LEASE_LOST' : 'NOT_FOUND',
-      })
-    }
+    throwUnlessOk((await this.store.checkLeases([ref]))[0]!)
     const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
     try {
       return await this.store.addArtifact(record)
@@ -542,7 +536,12 @@ export class Docket {
     return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
   }
 
-  /** Hands leased jobs back without counting the attempt, for a worker shutting down. */
+  /** Whether each lease is still held, and if not why (see core/leases.ts). Changes nothing. */
+  async checkLeases(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
+    return this.store.checkLeases([jobs].flat().map(leaseRef))
+  }
+
+  /** Hands leased jobs back without counting the attempt (the job keeps its place in its queue). */
   async release(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
     const outcomes = await this.store.releaseJobs([jobs].flat().map(leaseRef))
     if (outcomes.some((o) => o.ok)) await this.#wake(['*'])

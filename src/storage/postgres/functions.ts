@@ -133,3 +133,36 @@ BEGIN
   RETURN QUERY SELECT unnest(coalesce(done_ids, '{}'::uuid[]));
 END $$;
 `
+
+/**
+ * complete_jobs as of migration 2: as above, and it records the lease that
+ * ended (token, attempt, 'completed'), so a late call with that token is told
+ * the job was completed under it.
+ */
+export const COMPLETE_FUNCTION_2 = `
+CREATE OR REPLACE FUNCTION complete_jobs(p_ids uuid[], p_tokens uuid[], p_results jsonb[])
+RETURNS SETOF uuid LANGUAGE plpgsql AS $$
+DECLARE
+  done_ids uuid[];
+  parents uuid[];
+BEGIN
+  WITH input AS (
+    SELECT * FROM unnest(p_ids, p_tokens, p_results) AS t(id, token, result)
+  ), done AS (
+    UPDATE jobs j SET status = 'completed', result = input.result, finished_at = now(),
+      duration_ms = (extract(epoch FROM now() - j.started_at) * 1000)::bigint,
+      progress_percent = 100, lease_token = NULL, lease_expires_at = NULL,
+      lease_ended_token = j.lease_token, lease_ended_reason = 'completed', lease_ended_attempt = j.attempts
+    FROM input
+    WHERE j.id = input.id AND j.lease_token = input.token AND j.status = 'active' AND j.lease_expires_at > now()
+    RETURNING j.id, j.queue, j.has_dependents
+  ), ev AS (
+    INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'state', 'completed' FROM done
+  )
+  SELECT array_agg(id), array_agg(id) FILTER (WHERE has_dependents) INTO done_ids, parents FROM done;
+  IF parents IS NOT NULL THEN
+    PERFORM unblock_dependents(parents);
+  END IF;
+  RETURN QUERY SELECT unnest(coalesce(done_ids, '{}'::uuid[]));
+END $$;
+`

@@ -59,6 +59,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     failJob: (p) => leases.failJob(ctx, p),
     releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
     lostLeases: (refs) => leases.lostLeases(ctx, refs),
+    checkLeases: (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: (id) => control.cancelJob(ctx, id),
     retryJob: (id) => control.retryJob(ctx, id),
@@ -78,6 +79,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     registerWorker: (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: (id) => workers.deregisterWorker(ctx, id),
+    getWorker: (id) => workers.getWorker(ctx, id),
     listWorkers: () => workers.listWorkers(ctx),
     markLostWorkers: (ms) => workers.markLostWorkers(ctx, ms),
     acquireLeadership: (name) => leadership.acquire(name),

@@ -4,7 +4,7 @@
  * edit one that has shipped. Times are timestamptz(3): millisecond precision,
  * so keyset cursors built from JavaScript Dates compare exactly.
  */
-import { CLAIM_FUNCTION, COMPLETE_FUNCTION, UNBLOCK_FUNCTION } from './functions.js'
+import { CLAIM_FUNCTION, COMPLETE_FUNCTION, COMPLETE_FUNCTION_2, UNBLOCK_FUNCTION } from './functions.js'
 
 export interface Migration {
   version: number
@@ -169,6 +169,23 @@ CREATE TABLE api_keys (
 ${UNBLOCK_FUNCTION}
 ${CLAIM_FUNCTION}
 ${COMPLETE_FUNCTION}
+`,
+  },
+  {
+    version: 2,
+    name: 'owner-scoped dedupe keys, why a lease ended, who registered a worker',
+    sql: `
+-- A dedupe key matches only jobs of the same owner (jobs without an owner match each other).
+DROP INDEX jobs_dedupe;
+CREATE UNIQUE INDEX jobs_dedupe ON jobs (queue, coalesce(owner, ''), dedupe_key)
+  WHERE dedupe_key IS NOT NULL AND status IN ${LIVE};
+-- The job's last lease that ended, and how: a worker naming that token is told why it lost it.
+ALTER TABLE jobs ADD COLUMN lease_ended_token uuid;
+ALTER TABLE jobs ADD COLUMN lease_ended_reason text;
+ALTER TABLE jobs ADD COLUMN lease_ended_attempt integer;
+-- The principal (API key name) that registered a worker; NULL for library workers.
+ALTER TABLE workers ADD COLUMN registered_by text;
+${COMPLETE_FUNCTION_2}
 `,
   },
 ]

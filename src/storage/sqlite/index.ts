@@ -62,6 +62,7 @@ export function createSqliteStore(path: string): Store {
     failJob: async (p) => leases.failJob(ctx, p),
     releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
     lostLeases: async (refs) => leases.lostLeases(ctx, refs),
+    checkLeases: async (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: async (id) => control.cancelJob(ctx, id),
     retryJob: async (id) => control.retryJob(ctx, id),
@@ -88,6 +89,7 @@ export function createSqliteStore(path: string): Store {
     registerWorker: async (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),
+    getWorker: async (id) => workers.getWorker(ctx, id),
     listWorkers: async () => workers.listWorkers(ctx),
     markLostWorkers: async (ms) => workers.markLostWorkers(ctx, ms),
     acquireLeadership: async (name, holder, ttlMs) => workers.acquireLeadership(ctx, name, holder, ttlMs),

@@ -374,7 +374,9 @@ export class Docket {
     try {
       for (const file of files)
         stored.push(await this.artifacts.store(id, 'input', file, this.#maxArtifactBytes))
-      const { jobs } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      const { jobs, deduplicated } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
+      if (deduplicated[0]) await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
       return { job: jobs[0]!, artifacts: await this.store.listArtifacts(jobs[0]!.id) }
     } catch (error) {
       await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))

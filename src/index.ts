@@ -9,6 +9,7 @@ export type {
   QueueCreateInput,
   QueueUpdateInput,
 } from './core/options.js'
+export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'

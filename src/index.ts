@@ -1,6 +1,7 @@
 /** Docket's public library API. */
 
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
+export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
 export type {
   ClaimInput,
   JobInput,
@@ -9,7 +10,6 @@ export type {
   QueueCreateInput,
   QueueUpdateInput,
 } from './core/options.js'
-export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'

@@ -163,7 +163,8 @@ export const artifactRoutes =
         config: { roles: ['admin', 'user', 'worker'] },
         schema: {
           tags,
-          summary: 'List a job’s artifacts (a worker key: only with the job’s lease token)',
+          summary:
+            'List a job’s artifacts (a worker key: only with the job’s lease token, as the x-lease-token header or ?token=)',
           params: idParams,
           querystring: leaseQuery,
           response: { 200: z.object({ artifacts: z.array(artifactView) }), ...errorResponses(400, 403, 404) },
@@ -184,7 +185,8 @@ export const artifactRoutes =
         config: { roles: ['admin', 'user', 'worker'] },
         schema: {
           tags,
-          summary: 'Download an artifact (a worker key: only with its job’s lease token)',
+          summary:
+            'Download an artifact (a worker key: only with its job’s lease token, as the x-lease-token header or ?token=)',
           params: idParams,
           querystring: leaseQuery,
           response: errorResponses(400, 403, 404),

@@ -375,7 +375,9 @@ export class Docket {
     try {
       for (const file of files)
         stored.push(await this.artifacts.store(id, 'input', file, this.#maxArtifactBytes))
-      const { jobs } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      const { jobs, deduplicated } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
+      if (deduplicated[0]) await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
       return { job: jobs[0]!, artifacts: await this.store.listArtifacts(jobs[0]!.id) }
     } catch (error) {
       await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
@@ -386,13 +388,7 @@ export class Docket {
   /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
   async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
     const ref = leaseRef(job)
-    if ((await this.store.lostLeases([ref])).length > 0) {
-      throwUnlessOk({
-        id: ref.id,
-        ok: false,
-        code: (await this.store.getJob(ref.id)) ? 'LEASE_LOST' : 'NOT_FOUND',
-      })
-    }
+    throwUnlessOk((await this.store.checkLeases([ref]))[0]!)
     const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
     try {
       return await this.store.addArtifact(record)
@@ -543,7 +539,12 @@ export class Docket {
     return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
   }
 
-  /** Hands leased jobs back without counting the attempt, for a worker shutting down. */
+  /** Whether each lease is still held, and if not why (see core/leases.ts). Changes nothing. */
+  async checkLeases(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
+    return this.store.checkLeases([jobs].flat().map(leaseRef))
+  }
+
+  /** Hands leased jobs back without counting the attempt (the job keeps its place in its queue). */
   async release(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
     const outcomes = await this.store.releaseJobs([jobs].flat().map(leaseRef))
     if (outcomes.some((o) => o.ok)) await this.#wake(['*'])

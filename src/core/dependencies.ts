@@ -1,4 +1,4 @@
-import { conflict, type DocketError, invalidArgument } from './errors.js'
+import { conflict, DocketError, invalidArgument } from './errors.js'
 import type { JobError, JobStatus } from './types.js'
 
 /**
@@ -75,4 +75,19 @@ export function deadDependency(jobId: string, upstream: { id: string; status: Jo
       dependency: upstream.id,
     },
   )
+}
+
+/**
+ * A job may depend only on jobs of its own owner (jobs without an owner on
+ * jobs without an owner): someone else's job is answered exactly as one that
+ * does not exist, so a dependency can neither probe for it nor learn its outcome.
+ */
+export const sameOwner = (a: string | null, b: string | null): boolean => (a ?? null) === (b ?? null)
+
+export function missingDependency(jobId: string, upstream: string): DocketError {
+  return new DocketError('NOT_FOUND', `job '${jobId}' depends on job '${upstream}', which does not exist`, {
+    resource: 'job',
+    id: upstream,
+    path: 'dependsOn',
+  })
 }

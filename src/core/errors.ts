@@ -4,6 +4,7 @@
  * and `details` carries what the caller needs to fix the call (field paths,
  * the current state, the id that was not found).
  */
+import { explainLeaseLost, type LeaseLostReason } from './leases.js'
 
 export const ERROR_CODES = {
   INVALID_ARGUMENT: 400,
@@ -68,11 +69,11 @@ export const notFound = (what: string, id: string): DocketError =>
 export const conflict = (message: string, details: ErrorDetails = {}): DocketError =>
   new DocketError('CONFLICT', message, details)
 
-export const leaseLost = (jobId: string): DocketError =>
+export const leaseLost = (jobId: string, reason: LeaseLostReason): DocketError =>
   new DocketError(
     'LEASE_LOST',
-    `the lease on job '${jobId}' is no longer held by this worker (it expired, was revoked, or the job moved on)`,
-    { jobId },
+    `the lease on job '${jobId}' is no longer held by this worker: ${explainLeaseLost(reason)}`,
+    { jobId, reason },
   )
 
 export const leadershipLost = (name: string, holder: string, term: number): DocketError =>

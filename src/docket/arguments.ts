@@ -1,5 +1,5 @@
 /** Checks of the arguments the Docket class takes that are not plain options objects. */
-import { invalidArgument, leaseLost, notFound } from '../core/errors.js'
+import { invalidArgument, leaseLost } from '../core/errors.js'
 import { isJobId, parse, queueName } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { LeaseOutcome, LeaseRef } from '../storage/store.js'
@@ -39,8 +39,7 @@ export function leaseRef(job: Leased): LeaseRef {
 }
 
 export function throwUnlessOk(outcome: LeaseOutcome): void {
-  if (outcome.ok) return
-  throw outcome.code === 'NOT_FOUND' ? notFound('job', outcome.id) : leaseLost(outcome.id)
+  if (!outcome.ok) throw leaseLost(outcome.id, outcome.reason)
 }
 
 export function normaliseError(error: Error | FailureInput | string): {

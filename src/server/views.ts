@@ -172,6 +172,10 @@ export const workerView = z
     startedAt: iso,
     heartbeatAt: iso,
     heartbeatAgeMs: z.number().int(),
+    registeredBy: z
+      .string()
+      .nullable()
+      .describe('the API key name that registered it; null for a library worker'),
   })
   .meta({ id: 'Worker' })
 

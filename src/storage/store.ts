@@ -5,6 +5,7 @@
  * suite (test/conformance/), which is the real definition of this interface.
  */
 import type { Cursor } from '../core/cursor.js'
+import type { LeaseLostReason } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { FinishedJobRow } from '../core/stats.js'
@@ -70,10 +71,10 @@ export interface EventParams extends LeaseRef {
   data?: unknown
 }
 
-/** Per-job outcome of a batched lease operation: ok, or the typed error code that refused it. */
+/** Per-job outcome of a batched lease operation: ok, or LEASE_LOST with why (see core/leases.ts). */
 export type LeaseOutcome =
   | { id: string; ok: true }
-  | { id: string; ok: false; code: 'LEASE_LOST' | 'NOT_FOUND' }
+  | { id: string; ok: false; code: 'LEASE_LOST'; reason: LeaseLostReason }
 
 export interface AddJobsResult {
   jobs: Job[]
@@ -104,6 +105,8 @@ export interface LeaderTerm {
 
 export interface WorkerRecord {
   id: string
+  /** The principal (API key name) that registered the worker over HTTP; null for a library worker. */
+  registeredBy?: string | null
   host: string
   pid: number
   kind: string
@@ -113,6 +116,7 @@ export interface WorkerRecord {
 }
 
 export interface WorkerInfo extends WorkerRecord {
+  registeredBy: string | null
   load: number
   status: 'up' | 'lost' | 'stopped'
   startedAt: Date
@@ -231,7 +235,9 @@ export interface Store {
   failJob(params: FailParams): Promise<Job>
   /** Ids among `refs` whose lease is no longer held (cancelled, expired, taken over). Read-only. */
   lostLeases(refs: LeaseRef[]): Promise<string[]>
-  /** Gives a job back without counting the attempt (graceful shutdown). */
+  /** Whether each lease is still held, and if not why. Read-only. */
+  checkLeases(refs: LeaseRef[]): Promise<LeaseOutcome[]>
+  /** Gives a job back without counting the attempt (graceful shutdown, or a remote worker's release). */
   releaseJobs(refs: LeaseRef[]): Promise<LeaseOutcome[]>
 
   cancelJob(id: string): Promise<Job>
@@ -277,9 +283,15 @@ export interface Store {
   registerWorker(worker: WorkerRecord): Promise<void>
   /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */
   heartbeatWorker(id: string, load: number): Promise<boolean>
-  deregisterWorker(id: string): Promise<void>
+  /** Marks the worker stopped and releases every job it holds (attempts not counted). Returns how many. */
+  deregisterWorker(id: string): Promise<number>
+  getWorker(id: string): Promise<WorkerInfo | null>
   listWorkers(): Promise<WorkerInfo[]>
-  /** Marks workers silent for longer than `silentForMs` as lost. Returns their ids. With `fence`, as in recoverExpiredLeases. */
+  /**
+   * Marks workers silent for longer than `silentForMs` as lost, and ends the
+   * leases they hold now (as expired: the next lease recovery retries or
+   * fails those jobs). Returns their ids. With `fence`, as in recoverExpiredLeases.
+   */
   markLostWorkers(silentForMs: number, fence?: LeaderTerm): Promise<string[]>
   /**
    * Takes or renews the named leadership for `holder` for `ttlMs`: a lease row

@@ -48,10 +48,13 @@ export function controlSuite(ctx: ConformanceContext): void {
       const cancelled = await ctx.docket.cancelJob(job.id)
       assert.equal(cancelled.status, 'cancelled')
       assert.equal(cancelled.lease, null)
-      await expectError(() => ctx.docket.complete(job, 'late'), 'LEASE_LOST')
+      const late = await expectError(() => ctx.docket.complete(job, 'late'), 'LEASE_LOST')
+      assert.equal(late.details.reason, 'cancelled')
       await expectError(() => ctx.docket.progress(job, { percent: 10 }), 'LEASE_LOST')
       await expectError(() => ctx.docket.fail(job, 'late'), 'LEASE_LOST')
-      assert.deepEqual(await ctx.docket.heartbeat(job), [{ id: job.id, ok: false, code: 'LEASE_LOST' }])
+      assert.deepEqual(await ctx.docket.heartbeat(job), [
+        { id: job.id, ok: false, code: 'LEASE_LOST', reason: 'cancelled' },
+      ])
       const stored = await ctx.docket.getJob(job.id)
       assert.equal(stored.status, 'cancelled')
       assert.equal(stored.result, null)

@@ -1,23 +1,33 @@
 /** Lease expiry, recovery and fencing: a worker that lost its lease cannot touch the job any more. */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import type { ClaimedJob, Docket } from '../../src/index.js'
+import type { ClaimedJob, Docket, LeaseLostReason } from '../../src/index.js'
 import { type ConformanceContext, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
 
-/** Every write the old holder of a lost lease might try: each must be refused with LEASE_LOST. */
-async function assertFenced(docket: Docket, stale: ClaimedJob): Promise<void> {
-  const before = await docket.getJob(stale.id)
-  await expectError(() => docket.complete(stale, { late: true }), 'LEASE_LOST', [stale.id])
-  await expectError(() => docket.fail(stale, new Error('late')), 'LEASE_LOST')
-  await expectError(() => docket.progress(stale, { percent: 99 }), 'LEASE_LOST')
-  await expectError(() => docket.log(stale, 'late'), 'LEASE_LOST')
-  await expectError(() => docket.step(stale, 'late', 'started'), 'LEASE_LOST')
-  assert.deepEqual(await docket.heartbeat(stale), [{ id: stale.id, ok: false, code: 'LEASE_LOST' }])
-  assert.deepEqual(await docket.release(stale), [{ id: stale.id, ok: false, code: 'LEASE_LOST' }])
-  assert.deepEqual(await docket.completeMany([{ job: stale }]), [
-    { id: stale.id, ok: false, code: 'LEASE_LOST' },
-  ])
-  assert.deepEqual(await docket.getJob(stale.id), before, 'a refused write changed the job')
+/**
+ * Every write the old holder of a lost lease might try: each must be refused
+ * with LEASE_LOST, saying the same `reason` for it in details.
+ */
+export async function assertFenced(
+  docket: Docket,
+  stale: ClaimedJob,
+  reason: LeaseLostReason,
+): Promise<void> {
+  const before = await docket.getJob(stale.id).catch(() => null)
+  const refusals = [
+    await expectError(() => docket.complete(stale, { late: true }), 'LEASE_LOST', [stale.id]),
+    await expectError(() => docket.fail(stale, new Error('late')), 'LEASE_LOST'),
+    await expectError(() => docket.progress(stale, { percent: 99 }), 'LEASE_LOST'),
+    await expectError(() => docket.log(stale, 'late'), 'LEASE_LOST'),
+    await expectError(() => docket.step(stale, 'late', 'started'), 'LEASE_LOST'),
+  ]
+  for (const e of refusals) assert.deepEqual(e.details, { jobId: stale.id, reason }, e.message)
+  const lost = [{ id: stale.id, ok: false, code: 'LEASE_LOST', reason }]
+  assert.deepEqual(await docket.heartbeat(stale), lost)
+  assert.deepEqual(await docket.release(stale), lost)
+  assert.deepEqual(await docket.completeMany([{ job: stale }]), lost)
+  assert.deepEqual(await docket.checkLeases(stale), lost)
+  assert.deepEqual(await docket.getJob(stale.id).catch(() => null), before, 'a refused write changed the job')
 }
 
 export function fencingSuite(ctx: ConformanceContext): void {
@@ -41,7 +51,7 @@ export function fencingSuite(ctx: ConformanceContext): void {
       const first = await claimOne(ctx.docket, queue, 100)
       await sleep(250)
       // Expired but not yet recovered: the holder already may not write.
-      await expectError(() => ctx.docket.complete(first), 'LEASE_LOST')
+      await assertFenced(ctx.docket, first, 'expired')
       assert.equal((await ctx.docket.getJob(first.id)).status, 'active')
 
       assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
@@ -51,14 +61,14 @@ export function fencingSuite(ctx: ConformanceContext): void {
       assert.equal(recovered.lease, null)
       assert.equal(recovered.errorCount, 1)
       assert.ok(recovered.lastError?.message)
-      await assertFenced(ctx.docket, first)
+      await assertFenced(ctx.docket, first, 'expired')
 
       // A second worker takes it over: the first token stays refused, the second works.
       const second = await claimOne(ctx.docket, queue, 30_000)
       assert.equal(second.id, first.id)
       assert.equal(second.attempts, 2)
       assert.notEqual(second.lease.token, first.lease.token)
-      await assertFenced(ctx.docket, first)
+      await assertFenced(ctx.docket, first, 'taken-over')
       assert.equal((await ctx.docket.getJob(first.id)).lease?.token, second.lease.token)
       await ctx.docket.progress(second, { percent: 50 })
       assert.deepEqual(await ctx.docket.heartbeat(second), [{ id: second.id, ok: true }])
@@ -79,7 +89,7 @@ export function fencingSuite(ctx: ConformanceContext): void {
       assert.equal(failed.errorCount, 1)
       assert.ok(failed.lastError)
       assert.ok(failed.finishedAt)
-      await assertFenced(ctx.docket, job)
+      await assertFenced(ctx.docket, job, 'expired')
     })
 
     test('a finished job is never flipped back by a late write or a recovery pass', async () => {
@@ -98,7 +108,9 @@ export function fencingSuite(ctx: ConformanceContext): void {
       const snapshot = await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id)))
       await sleep(250)
       await ctx.docket.recoverExpiredLeases()
-      for (const job of [done, failed, cancelled]) await assertFenced(ctx.docket, job)
+      await assertFenced(ctx.docket, done, 'completed')
+      await assertFenced(ctx.docket, failed, 'failed')
+      await assertFenced(ctx.docket, cancelled, 'cancelled')
       assert.deepEqual(
         await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id))),
         snapshot,

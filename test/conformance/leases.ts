@@ -178,12 +178,12 @@ export function leasesSuite(ctx: ConformanceContext): void {
       ])
       assert.deepEqual(outcomes, [
         { id: a.id, ok: true },
-        { id: b.id, ok: false, code: 'LEASE_LOST' },
-        { id: unknown, ok: false, code: 'NOT_FOUND' },
+        { id: b.id, ok: false, code: 'LEASE_LOST', reason: 'cancelled' },
+        { id: unknown, ok: false, code: 'LEASE_LOST', reason: 'deleted' },
       ])
       assert.equal((await ctx.docket.getJob(a.id)).result, 1)
       assert.equal((await ctx.docket.getJob(b.id)).status, 'cancelled')
-      await expectError(() => ctx.docket.complete({ id: unknown, token: 'nope' }), 'NOT_FOUND')
+      await expectError(() => ctx.docket.complete({ id: unknown, token: 'nope' }), 'LEASE_LOST')
     })
 
     test('fail schedules a retry after the backoff, and fails for good after maxAttempts', async () => {

@@ -86,7 +86,7 @@ export function persistenceSuite(ctx: ConformanceContext): void {
         await docket.complete(active, { after: 'reopen' })
         assert.equal((await docket.getJob(ids.active)).status, 'completed')
         assert.equal(await docket.promote(ids.scheduled), 1)
-        assert.equal((await docket.add(auto, 'w', null, { dedupeKey: 'dk' })).id, ids.waiting)
+        assert.equal((await docket.add(auto, 'w', null, { dedupeKey: 'dk', owner: 'alice' })).id, ids.waiting)
       } finally {
         await docket.close()
       }

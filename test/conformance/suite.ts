@@ -6,6 +6,7 @@
  */
 import { after, before, describe } from 'node:test'
 import { Docket } from '../../src/index.js'
+import { boundariesSuite } from './boundaries.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
@@ -86,5 +87,6 @@ export function conformanceSuite(
     persistenceSuite(ctx)
     retentionSuite(ctx)
     leadershipSuite(ctx)
+    boundariesSuite(ctx)
   })
 }

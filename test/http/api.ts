@@ -255,6 +255,7 @@ export function apiSuite(driver: Driver): void {
       const id = (await call('alice', 'POST', '/api/v1/jobs', { queue: 'docs', type: 'live', priority: 100 }))
         .body.id
       const bobSees = readEvents(`${base}/api/v1/events?after=0`, keys.bob, 1500)
+      await call('worker', 'POST', '/api/v1/workers', { id: 'w1', queues: ['docs'] })
       const [claimed] = (
         await call('worker', 'POST', '/api/v1/workers/w1/claim', { queues: ['docs'], limit: 1 })
       ).body.jobs

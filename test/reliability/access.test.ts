@@ -4,8 +4,9 @@
  *
  *   - 0 leaks: every GET route the OpenAPI document lists (so routes added
  *     later too), with every id, as every kind of caller, never shows one
- *     user another user's canary (see access-world.ts); a worker key sees
- *     them only where the worker protocol hands out jobs' inputs;
+ *     user another user's canary (see access-world.ts), nor a worker key
+ *     without a lease token any (access-ids.test.ts tries every route with
+ *     an id, every method, with and without the lease);
  *   - SQL-injection strings in every filter, sort, name and id: refused (400)
  *     or harmless (a literal match), and the tables intact;
  *   - oversized, too many and path-traversal uploads: refused, or stored under

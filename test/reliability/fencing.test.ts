@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type ClaimedJob, Docket, isDocketError } from '../../src/index.js'
+import { type ClaimedJob, Docket, isDocketError, type LeaseLostReason } from '../../src/index.js'
 import { type Json, type Server, useServer } from '../server/harness.js'
 import { DRIVERS, figure, freshTarget, pick, sleep, type Target } from './support.js'
 
@@ -212,6 +212,8 @@ for (const driver of DRIVERS) {
       const queue = `fence-${++queues}`
       await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: queue })
       const job = await s.ok(201, 'admin', 'POST', '/api/v1/jobs', { queue, type: 'f' })
+      // A claim stays within the registered queues: register again with the new one.
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: wid, queues: [`fence-${queues}`] })
       const { jobs } = await s.ok(200, 'worker', 'POST', `/api/v1/workers/${wid}/claim`, {
         queues: [queue],
         leaseMs,
@@ -221,8 +223,8 @@ for (const driver of DRIVERS) {
       return jobs[0]
     }
 
-    /** Every report a remote worker can make with `token`: each must be 409 LEASE_LOST and change nothing. */
-    const assertFenced = async (id: string, token: string, situation: string) => {
+    /** Every report a remote worker can make with `token`: each must be 409 LEASE_LOST saying why, and change nothing. */
+    const assertFenced = async (id: string, token: string, situation: LeaseLostReason) => {
       const before = await s.ok(200, 'admin', 'GET', `/api/v1/jobs/${id}`)
       const J = `/api/v1/jobs/${id}`
       const reports: [string, unknown][] = [
@@ -234,11 +236,13 @@ for (const driver of DRIVERS) {
         [`${J}/events`, { token, kind: 'step.started', step: 'late' }],
         [`${J}/heartbeat`, { token }],
         [`${J}/heartbeat`, { token, leaseMs: 60_000 }],
+        [`${J}/release`, { token }],
       ]
       for (const [path, body] of reports) {
         const error = await s.fail(409, 'LEASE_LOST', 'worker', 'POST', path, body)
         assert.equal(error.details.jobId, id, `${situation}: ${path}`)
         assert.match(error.message, /lease/, `${situation}: ${path}`)
+        assert.equal(error.details.reason, situation, `${situation}: ${path}`)
       }
       const form = new FormData()
       form.set('token', token)
@@ -251,6 +255,7 @@ for (const driver of DRIVERS) {
       const uploaded = (await upload.json()) as Json
       assert.equal(upload.status, 409, `${situation}: output upload: ${JSON.stringify(uploaded)}`)
       assert.equal(uploaded.error.code, 'LEASE_LOST')
+      assert.equal(uploaded.error.details.reason, situation)
       const now = await s.ok(200, 'admin', 'GET', `/api/v1/jobs/${id}`)
       assert.deepEqual(now, before, `${situation}: a refused report changed the job`)
       return reports.length + 1
@@ -285,7 +290,7 @@ for (const driver of DRIVERS) {
       })
       const second = jobs[0]
       assert.equal(second.id, first.id)
-      const refused = await assertFenced(first.id, first.lease.token, 'taken over')
+      const refused = await assertFenced(first.id, first.lease.token, 'taken-over')
       await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${second.id}/progress`, {
         token: second.lease.token,
         percent: 50,
@@ -299,20 +304,22 @@ for (const driver of DRIVERS) {
       assert.deepEqual(done.result, { by: 'second' })
       // A late recovery pass leaves the finished job alone, and the old token is still refused.
       await s.docket.recoverExpiredLeases()
-      await assertFenced(first.id, first.lease.token, 'taken over, then completed')
+      // A job remembers its current and its last ended lease; a token older than that is answered as unknown.
+      await assertFenced(first.id, first.lease.token, 'deleted')
       figure('fencing-http', { driver, situation: 'taken-over', refused, changed: 0 })
     })
 
-    it('answers a report for a deleted job with 404, and a token of another job with 409', async () => {
+    it('answers a report for a deleted job, another job’s token and a malformed one alike: 409, reason deleted', async () => {
       const a = await claimOne()
       const b = await claimOne()
-      await assertFenced(a.id, b.lease.token, 'another job’s token')
-      await assertFenced(a.id, 'not-a-uuid', 'a malformed token')
+      await assertFenced(a.id, b.lease.token, 'deleted')
+      await assertFenced(a.id, 'not-a-uuid', 'deleted')
       await s.ok(200, 'admin', 'POST', `/api/v1/jobs/${b.id}/cancel`)
       await s.ok(200, 'admin', 'DELETE', `/api/v1/jobs/${b.id}`)
-      await s.fail(404, 'NOT_FOUND', 'worker', 'POST', `/api/v1/jobs/${b.id}/complete`, {
+      const gone = await s.fail(409, 'LEASE_LOST', 'worker', 'POST', `/api/v1/jobs/${b.id}/complete`, {
         token: b.lease.token,
       })
+      assert.equal(gone.details.reason, 'deleted')
       await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${a.id}/complete`, { token: a.lease.token })
     })
   })

@@ -204,6 +204,7 @@ for (const driver of DRIVERS) {
       assert.equal((await s.client.ok(200, null, 'GET', '/ready')).status, 'ready')
       await s.client.call('admin', 'POST', '/api/v1/queues', { name: 'after-fuzz' })
       const job = await s.client.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'after-fuzz', type: 't' })
+      await s.client.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'after', queues: ['after-fuzz'] })
       const claimed = (
         await s.client.ok(200, 'worker', 'POST', '/api/v1/workers/after/claim', { queues: ['after-fuzz'] })
       ).jobs[0]

@@ -126,6 +126,11 @@ describe('reliability: a planted secret never appears in logs or responses', () 
     form.set('job', JSON.stringify({ queue: 'sec', type: 'file' }))
     form.set('file', new Blob(['hello'], { type: 'text/plain' }), 'in.txt')
     await call('/api/v1/jobs/upload', { method: 'POST', headers: bearer(keys.alice), body: form })
+    await call('/api/v1/workers', {
+      method: 'POST',
+      headers: bearer(keys.worker, json),
+      body: JSON.stringify({ id: 'w1', queues: ['sec'] }),
+    })
     const claimed = await call('/api/v1/workers/w1/claim', {
       method: 'POST',
       headers: bearer(keys.worker, json),

@@ -27,6 +27,7 @@ export async function allPages(s: Server, who: 'admin' | 'alice' | 'bob', query:
 
 /** A worker claims the job and fails it for good, so that it is `failed`. */
 async function failForGood(s: Server, queue: string, count = 1): Promise<void> {
+  await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-jobs', queues: [queue] })
   const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-jobs/claim', {
     queues: [queue],
     limit: count,
@@ -98,11 +99,27 @@ export function jobsSuite(driver: Driver): void {
           ['render', 'scheduled', 'alice'],
         ],
       )
-      const up = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${child}`)
-      assert.deepEqual(up.dependencies, { upstream: [{ id: parent, status: 'waiting' }], downstream: [] })
+      // A user's ids are scoped to the user: the jobs get ids derived from them, the same every time.
+      const [p, c] = bulk.jobs.map((j: Json) => j.id as string)
+      assert.ok(p !== parent && c !== child)
+      const up = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${c}`)
+      assert.deepEqual(up.dependencies, { upstream: [{ id: p, status: 'waiting' }], downstream: [] })
       assert.equal(up.pendingDependencies, 1)
-      const down = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${parent}`)
-      assert.deepEqual(down.dependencies, { upstream: [], downstream: [{ id: child, status: 'blocked' }] })
+      const down = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${p}`)
+      assert.deepEqual(down.dependencies, { upstream: [], downstream: [{ id: c, status: 'blocked' }] })
+      const retried = await s.fail(409, 'CONFLICT', 'alice', 'POST', '/api/v1/jobs', {
+        id: parent,
+        queue: 'docs',
+        type: 'extract',
+      })
+      assert.equal(retried.details.id, p, 'the same user and id name the same job')
+      // A later request names the job by the id the server returned.
+      const later = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'docs',
+        type: 'x',
+        dependsOn: [p],
+      })
+      assert.equal(later.status, 'blocked')
     })
 
     it('gets a job with its events, dependencies and artifacts', async () => {

@@ -53,6 +53,7 @@ export const ROUTES: [string, string][] = [
   ['POST', '/api/v1/jobs/{id}/events'],
   ['POST', '/api/v1/jobs/{id}/complete'],
   ['POST', '/api/v1/jobs/{id}/fail'],
+  ['POST', '/api/v1/jobs/{id}/release'],
   ['GET', '/api/v1/events'],
 ]
 
@@ -161,6 +162,7 @@ export function queuesSuite(driver: Driver): void {
     it('pauses and resumes a queue', async () => {
       assert.equal((await s.ok(200, 'admin', 'POST', '/api/v1/queues/docs/pause')).status, 'paused')
       assert.equal((await s.ok(200, 'alice', 'GET', '/api/v1/queues/docs')).status, 'paused')
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-pause', queues: ['docs'] })
       const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-pause/claim', { queues: ['docs'] })
       assert.deepEqual(claimed.jobs, [], 'a paused queue hands out nothing')
       assert.equal((await s.ok(200, 'admin', 'POST', '/api/v1/queues/docs/resume')).status, 'active')

@@ -2,6 +2,7 @@
 import { accessSuite } from './access.js'
 import { badInputSuite } from './bad-input.js'
 import { batchListSuite } from './batch-list.js'
+import { boundariesSuite } from './boundaries.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
@@ -14,4 +15,5 @@ export function serverSuites(driver: Driver): void {
   accessSuite(driver)
   feedSuite(driver)
   batchListSuite(driver)
+  boundariesSuite(driver)
 }

@@ -106,11 +106,11 @@ describe('error factories', () => {
     assert.deepEqual(conflict('x').details, {})
   })
 
-  it('leaseLost names the job', () => {
-    const error = leaseLost('j1')
+  it('leaseLost names the job and why the lease was lost', () => {
+    const error = leaseLost('j1', 'cancelled')
     assert.equal(error.code, 'LEASE_LOST')
     assert.equal(error.httpStatus, 409)
-    assert.match(error.message, /'j1'/)
-    assert.deepEqual(error.details, { jobId: 'j1' })
+    assert.match(error.message, /'j1'.*cancelled/)
+    assert.deepEqual(error.details, { jobId: 'j1', reason: 'cancelled' })
   })
 })

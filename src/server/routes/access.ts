@@ -3,7 +3,9 @@
  * someone else's gets 404, exactly as for one that does not exist, so ids
  * cannot be probed.
  */
+import { v5 as uuidv5 } from 'uuid'
 import { DocketError, notFound } from '../../core/errors.js'
+import { isJobId } from '../../core/options.js'
 import type { Job, JobDetail } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import type { BatchSummary } from '../../storage/store.js'
@@ -38,6 +40,42 @@ export function ownerFor(principal: Principal, requested: string | null | undefi
     })
   }
   return principal.name
+}
+
+/** The namespace of the job ids derived from ids that user keys supply (a fixed, random UUID). */
+const USER_ID_NAMESPACE = '6f1d3c2e-8b4a-4e0f-9a57-2c1b7d9e4f60'
+
+/** The id a job gets when a user supplies `id`: the same for the same user and id, and only theirs. */
+export const userJobId = (user: string, id: string): string =>
+  uuidv5(`${user}\u0000${id.toLowerCase()}`, USER_ID_NAMESPACE)
+
+/**
+ * Job ids are one namespace for everyone, so an id a user key supplies is
+ * scoped to that user: the job's id is derived from the user's name and the
+ * id given (userJobId). The same user sending the same id gets the same job
+ * id (a retried request is a 409 about their own job), and nothing a user
+ * sends can land on, or probe for, an id someone else holds. `dependsOn`
+ * entries naming an id given in the same request follow it; any other entry
+ * is a job id as the server returned it. Admin keys use ids as given.
+ */
+export function scopeJobIds<T extends { id?: unknown; dependsOn?: unknown }>(
+  principal: Principal,
+  inputs: T[],
+): T[] {
+  if (principal.role === 'admin') return inputs
+  const given = new Map<string, string>()
+  for (const input of inputs)
+    if (isJobId(input.id)) given.set(input.id.toLowerCase(), userJobId(principal.name, input.id))
+  if (given.size === 0) return inputs
+  return inputs.map((input) => {
+    const scoped = { ...input }
+    if (isJobId(input.id)) scoped.id = given.get(input.id.toLowerCase())
+    if (Array.isArray(input.dependsOn))
+      scoped.dependsOn = input.dependsOn.map((d: unknown) =>
+        isJobId(d) ? (given.get(d.toLowerCase()) ?? d) : d,
+      )
+    return scoped
+  })
 }
 
 export const owned = (principal: Principal, jobs: Job[]) => jobs.filter((j) => canSee(principal, j.owner))

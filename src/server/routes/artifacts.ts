@@ -13,7 +13,7 @@ import type { JobInput } from '../../core/options.js'
 import type { Docket, FileInput } from '../../docket.js'
 import type { Artifact } from '../../storage/store.js'
 import { artifactJson, artifactView, jobJson, jobView } from '../views.js'
-import { canSee, ownerFor, READERS, visibleJob } from './access.js'
+import { canSee, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, idParams } from './common.js'
 
 interface Parts {
@@ -38,6 +38,38 @@ async function readParts(request: FastifyRequest, mediaTypes: string[]): Promise
     parts.files.push({ name: file.filename, mediaType: file.mimetype, data })
   }
   return parts
+}
+
+/**
+ * A worker key reads a job's files only while it holds the job's lease: the
+ * lease token comes as the `x-lease-token` header or the `token` query
+ * parameter. Without a live lease the job (or file) is answered as missing.
+ */
+const leaseQuery = z.strictObject({
+  token: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('worker keys: the lease token (or send x-lease-token)'),
+})
+
+async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
+  const header = request.headers['x-lease-token']
+  const token =
+    (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
+  if (!token) return false
+  const [outcome] = await docket.checkLeases({ id: jobId, token })
+  return outcome!.ok
+}
+
+/** Whether the caller may read the files of job `jobId`: its admin, its owner, or the worker holding its lease. */
+async function mayRead(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
+  const { principal } = request
+  if (principal.role === 'worker') return holdsLease(docket, request, jobId)
+  if (principal.role === 'admin') return true
+  const job = await docket.store.getJob(jobId)
+  return job !== null && canSee(principal, job.owner)
 }
 
 const multipartBody = {
@@ -88,7 +120,8 @@ export const artifactRoutes =
           ])
         }
         const owner = ownerFor(request.principal, input.owner as string | undefined)
-        const result = await docket.addWithFiles({ ...(input as unknown as JobInput), owner }, files)
+        const [job] = scopeJobIds(request.principal, [{ ...(input as unknown as JobInput), owner }])
+        const result = await docket.addWithFiles(job!, files)
         return reply
           .status(201)
           .send({ job: jobJson(result.job), artifacts: result.artifacts.map(artifactJson) })
@@ -130,14 +163,18 @@ export const artifactRoutes =
         config: { roles: ['admin', 'user', 'worker'] },
         schema: {
           tags,
-          summary: 'List a job’s artifacts',
+          summary:
+            'List a job’s artifacts (a worker key: only with the job’s lease token, as the x-lease-token header or ?token=)',
           params: idParams,
+          querystring: leaseQuery,
           response: { 200: z.object({ artifacts: z.array(artifactView) }), ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => {
         if (request.principal.role !== 'worker')
           await visibleJob(docket, request.principal, request.params.id)
+        else if (!(await holdsLease(docket, request, request.params.id)))
+          throw notFound('job', request.params.id)
         return { artifacts: (await docket.listArtifacts(request.params.id)).map(artifactJson) }
       },
     )
@@ -148,19 +185,18 @@ export const artifactRoutes =
         config: { roles: ['admin', 'user', 'worker'] },
         schema: {
           tags,
-          summary: 'Download an artifact',
+          summary:
+            'Download an artifact (a worker key: only with its job’s lease token, as the x-lease-token header or ?token=)',
           params: idParams,
+          querystring: leaseQuery,
           response: errorResponses(400, 403, 404),
         },
       },
       async (request, reply) => {
         const { artifact, stream } = await docket.openArtifact(request.params.id)
-        if (request.principal.role === 'user') {
-          const job = await docket.store.getJob(artifact.jobId)
-          if (!job || !canSee(request.principal, job.owner)) {
-            stream.destroy()
-            throw notFound('artifact', request.params.id)
-          }
+        if (!(await mayRead(docket, request, artifact.jobId))) {
+          stream.destroy()
+          throw notFound('artifact', request.params.id)
         }
         const ascii = artifact.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_')
         return reply

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { jobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import { batchJson, batchView, jobJson, jobView } from '../views.js'
-import { ownerFor, READERS, visibleBatch } from './access.js'
+import { ownerFor, READERS, scopeJobIds, visibleBatch } from './access.js'
 import { errorResponses, idParams } from './common.js'
 
 export const batchRoutes =
@@ -34,10 +34,10 @@ export const batchRoutes =
       },
       async (request, reply) => {
         const owner = ownerFor(request.principal, request.body.owner) ?? undefined
-        const jobs = request.body.jobs.map((j) => ({
-          ...j,
-          owner: ownerFor(request.principal, j.owner ?? owner),
-        }))
+        const jobs = scopeJobIds(
+          request.principal,
+          request.body.jobs.map((j) => ({ ...j, owner: ownerFor(request.principal, j.owner ?? owner) })),
+        )
         const result = await docket.addBatch(jobs, { name: request.body.name, owner })
         return reply
           .status(201)

@@ -5,7 +5,7 @@ import { jobInput, priority, SORT_KEYS } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobView } from '../views.js'
-import { ownerFor, READERS, visibleJob } from './access.js'
+import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, idParams, ok } from './common.js'
 
 const listQuery = z.strictObject({
@@ -46,7 +46,8 @@ export const jobRoutes =
       },
       async (request, reply) => {
         const owner = ownerFor(request.principal, request.body.owner)
-        return reply.status(201).send(jobJson(await docket.add({ ...request.body, owner })))
+        const [input] = scopeJobIds(request.principal, [{ ...request.body, owner }])
+        return reply.status(201).send(jobJson(await docket.add(input!)))
       },
     )
 
@@ -62,7 +63,10 @@ export const jobRoutes =
         },
       },
       async (request, reply) => {
-        const inputs = request.body.jobs.map((j) => ({ ...j, owner: ownerFor(request.principal, j.owner) }))
+        const inputs = scopeJobIds(
+          request.principal,
+          request.body.jobs.map((j) => ({ ...j, owner: ownerFor(request.principal, j.owner) })),
+        )
         return reply.status(201).send({ jobs: (await docket.addMany(inputs)).map((j) => jobJson(j)) })
       },
     )

@@ -1,16 +1,20 @@
 /**
  * Remote workers over HTTP, in any language: register, claim (long-poll),
- * heartbeat, report progress and steps, complete, fail. The same leases and
- * fencing as library workers: every report names the lease token, and a lost
- * lease is a 409 LEASE_LOST. See docs/remote-workers.md.
+ * heartbeat, report progress and steps, complete, fail, release. The same
+ * leases and fencing as library workers: every report names the lease token,
+ * and a lost lease is a 409 LEASE_LOST saying why. The registry is the truth:
+ * a worker id is usable only by the key that registered it, only while it is
+ * up, and claims only within the queues and capabilities it registered.
+ * See docs/remote-workers.md.
  */
 import { hostname } from 'node:os'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { leaseLost, notFound } from '../../core/errors.js'
+import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } from '../../core/errors.js'
 import { progressInput, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
+import type { WorkerInfo } from '../../storage/store.js'
 import { jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, idParams, ok } from './common.js'
@@ -39,6 +43,56 @@ const claimBody = z.strictObject({
     .describe('long-poll: wait up to this long for a job'),
 })
 
+/** One answer for a worker id that is unknown, someone else's, stopped or lost: register (again). */
+const unregistered = (id: string) =>
+  new DocketError(
+    'NOT_FOUND',
+    `worker '${id}' is not registered to this key (unknown, stopped or marked lost): register it again`,
+    { resource: 'worker', id },
+  )
+
+/** The worker `id` as registered by the caller (an admin key may use any); `up` also requires it to be up. */
+async function ownWorker(
+  docket: Docket,
+  request: FastifyRequest,
+  id: string,
+  up: boolean,
+): Promise<WorkerInfo> {
+  const worker = await docket.store.getWorker(id)
+  const { principal } = request
+  if (!worker || (principal.role !== 'admin' && worker.registeredBy !== principal.name))
+    throw unregistered(id)
+  if (up && worker.status !== 'up') throw unregistered(id)
+  return worker
+}
+
+/** A claim stays within the worker's registration, on queues that exist. */
+async function checkClaim(
+  docket: Docket,
+  worker: WorkerInfo,
+  queues: string[],
+  capabilities: string[],
+): Promise<void> {
+  for (const name of queues) await docket.getQueue(name)
+  const issues: FieldIssue[] = [
+    ...queues.flatMap((q, i) =>
+      worker.queues.includes(q)
+        ? []
+        : [{ path: `body.queues.${i}`, message: `'${q}' is not a queue this worker registered` }],
+    ),
+    ...capabilities.flatMap((c, i) =>
+      worker.capabilities.includes(c)
+        ? []
+        : [{ path: `body.capabilities.${i}`, message: `'${c}' is not a capability this worker registered` }],
+    ),
+  ]
+  if (issues.length > 0)
+    throw invalidArgument(
+      `a claim may use only the queues and capabilities worker '${worker.id}' registered (register again to change them): ${issues.map((i) => i.message).join('; ')}`,
+      issues,
+    )
+}
+
 export const remoteWorkerRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>
   async (base) => {
@@ -65,16 +119,30 @@ export const remoteWorkerRoutes =
         config,
         schema: {
           tags,
-          summary: 'Register a remote worker',
+          summary:
+            'Register a remote worker (again, to change its queues or capabilities, or after it stopped or was marked lost)',
           body: registerBody,
-          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403) },
+          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403, 409) },
         },
       },
       async (request, reply) => {
         const b = request.body
         const id = b.id ?? `remote:${request.ip}:${Math.random().toString(36).slice(2, 10)}`
+        const existing = b.id === undefined ? null : await docket.store.getWorker(id)
+        if (
+          existing &&
+          request.principal.role !== 'admin' &&
+          existing.registeredBy !== request.principal.name
+        )
+          throw conflict(
+            `worker id '${id}' is registered to another key: choose another id, or leave it out`,
+            {
+              id,
+            },
+          )
         await docket.store.registerWorker({
           id,
+          registeredBy: request.principal.name,
           host: b.host ?? request.ip ?? hostname(),
           pid: 0,
           kind: b.kind ?? 'cpu',
@@ -99,8 +167,9 @@ export const remoteWorkerRoutes =
         },
       },
       async (request) => {
+        await ownWorker(docket, request, request.params.id, true)
         if (!(await docket.store.heartbeatWorker(request.params.id, request.body.load)))
-          throw notFound('worker', request.params.id)
+          throw unregistered(request.params.id)
         return { ok: true as const }
       },
     )
@@ -111,14 +180,18 @@ export const remoteWorkerRoutes =
         config,
         schema: {
           tags,
-          summary: 'Deregister a worker',
+          summary:
+            'Deregister a worker: the jobs it still holds go back to their queues, attempts not counted',
           params: idParams,
-          response: { 200: ok, ...errorResponses(400, 403) },
+          response: {
+            200: z.object({ ok: z.literal(true), released: z.number().int() }),
+            ...errorResponses(400, 403, 404),
+          },
         },
       },
       async (request) => {
-        await docket.store.deregisterWorker(request.params.id)
-        return { ok: true as const }
+        await ownWorker(docket, request, request.params.id, false)
+        return { ok: true as const, released: await docket.store.deregisterWorker(request.params.id) }
       },
     )
 
@@ -128,22 +201,33 @@ export const remoteWorkerRoutes =
         config,
         schema: {
           tags,
-          summary: 'Claim ready jobs under a lease; with waitMs, waits for one to arrive',
+          summary:
+            'Claim ready jobs under a lease, within the queues and capabilities the worker registered; with waitMs, waits for one to arrive',
           params: idParams,
           body: claimBody,
-          response: { 200: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403) },
+          response: { 200: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403, 404) },
         },
       },
       async (request, reply) => {
         const b = request.body
-        const claim = () =>
-          docket.claim({
-            workerId: request.params.id,
+        const worker = await ownWorker(docket, request, request.params.id, true)
+        const capabilities = b.capabilities ?? worker.capabilities
+        await checkClaim(docket, worker, b.queues, capabilities)
+        const claim = async () => {
+          const jobs = await docket.claim({
+            workerId: worker.id,
             queues: b.queues,
-            capabilities: b.capabilities ?? [],
+            capabilities,
             limit: b.limit ?? 1,
             leaseMs: b.leaseMs,
           })
+          // Deregistered (or marked lost) while claiming: its jobs go straight back.
+          if (jobs.length > 0 && (await docket.store.getWorker(worker.id))?.status !== 'up') {
+            await docket.release(jobs)
+            throw unregistered(worker.id)
+          }
+          return jobs
+        }
         let jobs = await claim()
         const deadline = Date.now() + (b.waitMs ?? 0)
         // The request stream ends once its body is read; the response closing early means the client left.
@@ -190,7 +274,7 @@ export const remoteWorkerRoutes =
           summary: 'Extend a lease',
           params: idParams,
           body: z.strictObject({ token, leaseMs: z.number().int().min(1000).max(3_600_000).optional() }),
-          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+          response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {
@@ -198,10 +282,27 @@ export const remoteWorkerRoutes =
           { id: request.params.id, token: request.body.token },
           request.body.leaseMs,
         )
-        if (!outcome!.ok)
-          throw outcome!.code === 'NOT_FOUND'
-            ? notFound('job', request.params.id)
-            : leaseLost(request.params.id)
+        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
+        return { ok: true as const }
+      },
+    )
+
+    app.post(
+      '/jobs/:id/release',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary:
+            'Hand a leased job back: it returns to its place at the head of its queue, the attempt not counted',
+          params: idParams,
+          body: z.strictObject({ token }),
+          response: { 200: ok, ...errorResponses(400, 403, 409) },
+        },
+      },
+      async (request) => {
+        const [outcome] = await docket.release({ id: request.params.id, token: request.body.token })
+        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
         return { ok: true as const }
       },
     )
@@ -215,7 +316,7 @@ export const remoteWorkerRoutes =
           summary: 'Report progress on a leased job',
           params: idParams,
           body: progressInput.extend({ token }),
-          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+          response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {
@@ -241,7 +342,7 @@ export const remoteWorkerRoutes =
             durationMs: z.number().int().min(0).optional(),
             data: z.unknown().optional(),
           }),
-          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+          response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {
@@ -267,7 +368,7 @@ export const remoteWorkerRoutes =
           summary: 'Complete a leased job with its result',
           params: idParams,
           body: z.strictObject({ token, result: z.unknown().optional() }),
-          response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
+          response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {
@@ -294,7 +395,7 @@ export const remoteWorkerRoutes =
             }),
             retryable: z.boolean().optional(),
           }),
-          response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
+          response: { 200: jobView, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {

@@ -1,5 +1,5 @@
-import { assertAcyclic } from '../../core/dependencies.js'
-import { conflict, DocketError, notFound } from '../../core/errors.js'
+import { assertAcyclic, missingDependency, sameOwner } from '../../core/dependencies.js'
+import { conflict, notFound } from '../../core/errors.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
 import { initialStatus } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
@@ -54,7 +54,9 @@ async function addOnce(
       ])
     }
     const result = await addInTransaction(c, queueNames, build)
-    for (const a of artifacts) await insertArtifact(c, a)
+    // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
+    const inserted = new Set(result.jobs.filter((_, i) => !result.deduplicated[i]).map((j) => j.id))
+    for (const a of artifacts) if (inserted.has(a.jobId)) await insertArtifact(c, a)
     return result
   })
 }
@@ -87,7 +89,7 @@ async function addInTransaction(
   const byKey = new Map<string, string>()
 
   for (const job of jobs) {
-    const key = job.dedupeKey === null ? null : `${job.queue}\u0000${job.dedupeKey}`
+    const key = job.dedupeKey === null ? null : dedupeSlot(job.queue, job.owner, job.dedupeKey)
     const twin = key === null ? undefined : (existing.get(key) ?? byKey.get(key))
     if (twin !== undefined) {
       renamed.set(job.id, typeof twin === 'string' ? twin : twin.id)
@@ -124,17 +126,26 @@ async function addInTransaction(
   return result
 }
 
-/** Live jobs already holding a dedupe key used by one of `jobs`, keyed by queue and key. */
+/** Where a dedupe key lives: per queue and per owner (jobs without an owner share one place). */
+const dedupeSlot = (queue: string, owner: string | null, key: string) =>
+  `${queue}\u0000${owner ?? ''}\u0000${key}`
+
+/** Live jobs already holding a dedupe key used by one of `jobs`, keyed by their dedupe slot. */
 async function findLiveDuplicates(c: Queryable, jobs: NewJob[]): Promise<Map<string, Job>> {
   const keyed = jobs.filter((j) => j.dedupeKey !== null)
   if (keyed.length === 0) return new Map()
   const rows = await c.query(
-    `SELECT j.* FROM jobs j JOIN unnest($1::text[], $2::text[]) AS t(queue, key)
-       ON j.queue = t.queue AND j.dedupe_key = t.key
+    `SELECT j.* FROM jobs j JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(queue, owner, key)
+       ON j.queue = t.queue AND coalesce(j.owner, '') = t.owner AND j.dedupe_key = t.key
      WHERE j.status IN ${LIVE}`,
-    [keyed.map((j) => j.queue), keyed.map((j) => j.dedupeKey)],
+    [keyed.map((j) => j.queue), keyed.map((j) => j.owner ?? ''), keyed.map((j) => j.dedupeKey)],
   )
-  return new Map(rows.map((r) => [`${r.queue}\u0000${r.dedupe_key}`, rowToJob(r, decode)]))
+  return new Map(
+    rows.map((r) => [
+      dedupeSlot(String(r.queue), (r.owner as string | null) ?? null, String(r.dedupe_key)),
+      rowToJob(r, decode),
+    ]),
+  )
 }
 
 /**
@@ -142,28 +153,27 @@ async function findLiveDuplicates(c: Queryable, jobs: NewJob[]): Promise<Map<str
  * them can complete between our count of pending dependencies and our commit.
  */
 async function lockExternalDependencies(c: Queryable, jobs: NewJob[]): Promise<Map<string, JobStatus>> {
-  const ownIds = new Set(jobs.map((j) => j.id))
+  const ownIds = new Map(jobs.map((j) => [j.id, j.owner]))
+  for (const job of jobs) {
+    for (const upstream of job.dependsOn) {
+      if (ownIds.has(upstream) && !sameOwner(ownIds.get(upstream)!, job.owner))
+        throw missingDependency(job.id, upstream)
+    }
+  }
   const external = [...new Set(jobs.flatMap((j) => j.dependsOn).filter((id) => !ownIds.has(id)))]
   if (external.length === 0) return new Map()
-  const rows = await c.query<{ id: string; status: JobStatus }>(
-    'SELECT id, status FROM jobs WHERE id = ANY($1::uuid[]) FOR SHARE',
+  const rows = await c.query<{ id: string; status: JobStatus; owner: string | null }>(
+    'SELECT id, status, owner FROM jobs WHERE id = ANY($1::uuid[]) FOR SHARE',
     [external],
   )
   const statuses = new Map(rows.map((r) => [r.id, r.status]))
+  const owners = new Map(rows.map((r) => [r.id, r.owner]))
   for (const job of jobs) {
     for (const upstream of job.dependsOn) {
       if (ownIds.has(upstream)) continue
       const status = statuses.get(upstream)
-      if (status === undefined) {
-        throw new DocketError(
-          'NOT_FOUND',
-          `job '${job.id}' depends on job '${upstream}', which does not exist`,
-          {
-            resource: 'job',
-            id: upstream,
-            path: 'dependsOn',
-          },
-        )
+      if (status === undefined || !sameOwner(owners.get(upstream) ?? null, job.owner)) {
+        throw missingDependency(job.id, upstream)
       }
       if (status === 'failed' || status === 'cancelled') {
         throw conflict(

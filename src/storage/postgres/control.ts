@@ -23,7 +23,12 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
     const row = await lockRow(c, id)
     assertTransition('cancel', id, row.status as JobStatus)
     const [updated] = await c.query(
-      `UPDATE jobs SET status = 'cancelled', finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+      // A cancelled lease is remembered, so its worker is told why it lost it.
+      `UPDATE jobs SET status = 'cancelled', finished_at = now(),
+         lease_ended_token = coalesce(lease_token, lease_ended_token),
+         lease_ended_reason = CASE WHEN lease_token IS NULL THEN lease_ended_reason ELSE 'cancelled' END,
+         lease_ended_attempt = CASE WHEN lease_token IS NULL THEN lease_ended_attempt ELSE attempts END,
+         lease_token = NULL, lease_expires_at = NULL
        WHERE id = $1 RETURNING *`,
       [id],
     )
@@ -47,7 +52,9 @@ export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
     const [queue] = await c.query<{ mode: string }>('SELECT mode FROM queues WHERE name = $1', [row.queue])
     const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(queue?.mode === 'manual')
     const [updated] = await c.query(
-      `UPDATE jobs SET status = $2, attempts = 0, run_at = now(), pending_deps = $3, finished_at = NULL,
+      // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
+      `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+         run_at = now(), pending_deps = $3, finished_at = NULL,
          result = NULL, duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
        WHERE id = $1 RETURNING *`,
       [id, status, upstream.length],

@@ -58,6 +58,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     failJob: (p) => leases.failJob(ctx, p),
     releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
     lostLeases: (refs) => leases.lostLeases(ctx, refs),
+    checkLeases: (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: (id) => control.cancelJob(ctx, id),
     retryJob: (id) => control.retryJob(ctx, id),
@@ -77,6 +78,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
     registerWorker: (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: (id) => workers.deregisterWorker(ctx, id),
+    getWorker: (id) => workers.getWorker(ctx, id),
     listWorkers: () => workers.listWorkers(ctx),
     markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),

@@ -2,10 +2,11 @@
  * Everything a worker does under a lease, on PostgreSQL. Every write is
  * fenced in its WHERE clause by the lease token, the active status and the
  * lease's expiry (by the database clock), so a worker that lost its lease
- * changes nothing; `whyNot` then tells NOT_FOUND from LEASE_LOST.
+ * changes nothing; `whyNot` then finds out why (core/leases.ts).
  */
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
-import { leaseLost, notFound } from '../../core/errors.js'
+import { leaseLost } from '../../core/errors.js'
+import { type LeaseLostReason, leaseLostReason } from '../../core/leases.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob } from '../rows.js'
 import type {
@@ -36,29 +37,46 @@ export async function claimJobs(ctx: PgContext, p: ClaimParams): Promise<Claimed
   return rows.map((r) => rowToJob(r, decode) as ClaimedJob)
 }
 
-/** Outcomes for refs whose write matched nothing: the job is gone, or the lease is. */
+/** Outcomes for refs whose write matched nothing: why each lease is no longer held. */
 async function whyNot(c: Queryable, refs: LeaseRef[], done: Set<string>): Promise<LeaseOutcome[]> {
   const missed = refs.filter((r) => !done.has(r.id))
-  const found =
+  const rows =
     missed.length === 0
-      ? new Set<string>()
-      : new Set(
-          (
-            await c.query<{ id: string }>('SELECT id FROM jobs WHERE id = ANY($1::uuid[])', [
-              missed.map((r) => r.id),
-            ])
-          ).map((r) => r.id),
+      ? []
+      : await c.query(
+          `SELECT id, status, attempts, lease_token::text, lease_ended_token::text, lease_ended_reason,
+             lease_ended_attempt FROM jobs WHERE id = ANY($1::uuid[])`,
+          [missed.map((r) => r.id)],
         )
+  const byId = new Map(rows.map((r) => [String(r.id), r]))
   return refs.map((r): LeaseOutcome => {
     if (done.has(r.id)) return { id: r.id, ok: true }
-    return { id: r.id, ok: false, code: found.has(r.id) ? 'LEASE_LOST' : 'NOT_FOUND' }
+    return { id: r.id, ok: false, code: 'LEASE_LOST', reason: lostReason(byId.get(r.id), r.token) }
   })
 }
 
-function throwIfLost(outcome: LeaseOutcome): void {
-  if (outcome.ok) return
-  throw outcome.code === 'NOT_FOUND' ? notFound('job', outcome.id) : leaseLost(outcome.id)
+function lostReason(row: Record<string, unknown> | undefined, token: string): LeaseLostReason {
+  if (!row) return leaseLostReason(null, token)
+  return leaseLostReason(
+    {
+      status: row.status as Job['status'],
+      attempts: Number(row.attempts),
+      leaseToken: (row.lease_token as string | null) ?? null,
+      endedToken: (row.lease_ended_token as string | null) ?? null,
+      endedReason: (row.lease_ended_reason as string | null) ?? null,
+      endedAttempt: row.lease_ended_attempt == null ? null : Number(row.lease_ended_attempt),
+    },
+    token.toLowerCase(),
+  )
 }
+
+function throwIfLost(outcome: LeaseOutcome): void {
+  if (!outcome.ok) throw leaseLost(outcome.id, outcome.reason)
+}
+
+/** The columns that remember the lease a statement ends, and how it ended. */
+const endLease = (reason: string) =>
+  `lease_ended_token = lease_token, lease_ended_reason = '${reason}', lease_ended_attempt = attempts`
 
 /** A malformed token can never match a lease; treat it as a lost lease rather than a database error. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -150,7 +168,7 @@ export async function failJob(ctx: PgContext, p: FailParams): Promise<Job> {
       : []
     if (!row) {
       throwIfLost((await whyNot(c, [p], new Set()))[0]!)
-      throw leaseLost(p.id)
+      throw leaseLost(p.id, 'deleted')
     }
     const now = row.db_now as Date
     const job = rowToJob(row, decode)
@@ -159,7 +177,8 @@ export async function failJob(ctx: PgContext, p: FailParams): Promise<Job> {
     const [updated] = await c.query(
       `UPDATE jobs SET status = $2, run_at = coalesce($3, run_at), finished_at = $4,
          duration_ms = (extract(epoch FROM now() - started_at) * 1000)::bigint,
-         last_error = $5, error_count = error_count + 1, lease_token = NULL, lease_expires_at = NULL
+         last_error = $5, error_count = error_count + 1, ${endLease('failed')},
+         lease_token = NULL, lease_expires_at = NULL
        WHERE id = $1 RETURNING *`,
       [p.id, decision.status, decision.runAt, decision.status === 'failed' ? now : null, encodeError(error)],
     )
@@ -182,12 +201,17 @@ export async function lostLeases(ctx: PgContext, refs: LeaseRef[]): Promise<stri
   return refs.filter((r) => !ok.has(r.id)).map((r) => r.id)
 }
 
+export async function checkLeases(ctx: PgContext, refs: LeaseRef[]): Promise<LeaseOutcome[]> {
+  const lost = new Set(await lostLeases(ctx, refs))
+  return whyNot(ctx, refs, new Set(refs.filter((r) => !lost.has(r.id)).map((r) => r.id)))
+}
+
 export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<LeaseOutcome[]> {
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
     `WITH released AS (
        -- run_at is kept: a released job takes its old place in the queue, not the back of it.
-       UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1,
+       UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
          lease_token = NULL, lease_expires_at = NULL
        FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
        WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > now()
@@ -200,6 +224,13 @@ export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<Lea
   )
   return whyNot(ctx, refs, new Set(rows.map((r) => r.id)))
 }
+
+/**
+ * What a release records: the attempt is given back before the lease's end
+ * is recorded, so the next claim counts as a later lease.
+ */
+export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_reason = 'released',
+  lease_ended_attempt = j.attempts - 1`
 
 export async function recoverExpiredLeases(ctx: PgContext, fence?: LeaderTerm): Promise<number> {
   return ctx.tx(async (c) => {
@@ -231,7 +262,9 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: LeaderTerm): 
       // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
       `UPDATE jobs j SET status = t.status,
          finished_at = CASE WHEN t.status = 'failed' THEN now() END,
-         last_error = t.error::jsonb, error_count = j.error_count + 1, lease_token = NULL, lease_expires_at = NULL
+         last_error = t.error::jsonb, error_count = j.error_count + 1,
+         lease_ended_token = j.lease_token, lease_ended_reason = 'expired', lease_ended_attempt = j.attempts,
+         lease_token = NULL, lease_expires_at = NULL
        FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, status, error) WHERE j.id = t.id`,
       [decided.map((d) => d.job.id), decided.map((d) => d.status), decided.map((d) => d.error)],
     )

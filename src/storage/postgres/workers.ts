@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
 import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'
+import { RELEASE_LEASE } from './leases.js'
 
 export const readyChannel = (schema: string) => `docket_ready_${schema}`
 
@@ -91,15 +92,15 @@ export class ReadyListener {
 export async function registerWorker(ctx: PgContext, w: WorkerRecord): Promise<void> {
   await ctx.query(
     `WITH up AS (
-       INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, registered_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, kind = excluded.kind,
          capabilities = excluded.capabilities, queues = excluded.queues, concurrency = excluded.concurrency,
-         status = 'up', heartbeat_at = now()
+         status = 'up', heartbeat_at = now(), registered_by = excluded.registered_by
        RETURNING id
      )
      INSERT INTO events (worker_id, kind) SELECT id, 'worker.up' FROM up`,
-    [w.id, w.host, w.pid, w.kind, w.capabilities, w.queues, w.concurrency],
+    [w.id, w.host, w.pid, w.kind, w.capabilities, w.queues, w.concurrency, w.registeredBy ?? null],
   )
 }
 
@@ -111,18 +112,42 @@ export async function heartbeatWorker(ctx: PgContext, id: string, load: number):
   return rows.length === 1
 }
 
-export async function deregisterWorker(ctx: PgContext, id: string): Promise<void> {
-  await ctx.query(
-    `WITH down AS (UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = now() WHERE id = $1 RETURNING id)
-     INSERT INTO events (worker_id, kind) SELECT id, 'worker.stopped' FROM down`,
+/** Stops the worker and, in the same statement, releases every job it holds (see releaseJobs). */
+export async function deregisterWorker(ctx: PgContext, id: string): Promise<number> {
+  const [row] = await ctx.query<{ n: string }>(
+    `WITH down AS (UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = now() WHERE id = $1 RETURNING id),
+     ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.stopped' FROM down),
+     released AS (
+       UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
+         lease_token = NULL, lease_expires_at = NULL
+       WHERE j.status = 'active' AND j.worker_id = $1
+       RETURNING j.id, j.queue
+     ), jev AS (
+       INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'state', 'waiting' FROM released
+     ), wake AS (
+       SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
+       FROM (SELECT DISTINCT queue FROM released) ready
+     )
+     SELECT (SELECT count(*) FROM released) AS n, (SELECT n FROM wake) AS woken`,
     [id],
   )
+  return Number(row?.n ?? 0)
+}
+
+export async function getWorker(ctx: PgContext, id: string): Promise<WorkerInfo | null> {
+  const [row] = await ctx.query('SELECT * FROM workers WHERE id = $1', [id])
+  return row ? rowToWorker(row) : null
 }
 
 export async function listWorkers(ctx: PgContext): Promise<WorkerInfo[]> {
   const rows = await ctx.query('SELECT * FROM workers ORDER BY started_at DESC')
-  return rows.map((r) => ({
+  return rows.map(rowToWorker)
+}
+
+function rowToWorker(r: Record<string, unknown>): WorkerInfo {
+  return {
     id: String(r.id),
+    registeredBy: r.registered_by == null ? null : String(r.registered_by),
     host: String(r.host),
     pid: Number(r.pid),
     kind: String(r.kind),
@@ -133,7 +158,7 @@ export async function listWorkers(ctx: PgContext): Promise<WorkerInfo[]> {
     status: r.status as WorkerInfo['status'],
     startedAt: decode.date(r.started_at),
     heartbeatAt: decode.date(r.heartbeat_at),
-  }))
+  }
 }
 
 export async function markLostWorkers(
@@ -146,7 +171,12 @@ export async function markLostWorkers(
       `WITH lost AS (
          UPDATE workers SET status = 'lost'
          WHERE status = 'up' AND heartbeat_at < now() - $1 * interval '1 millisecond' RETURNING id
-       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost)
+       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost),
+       -- Its leases end now, as expired: lease recovery retries or fails those jobs on its next pass.
+       ended AS (
+         UPDATE jobs SET lease_expires_at = now()
+         WHERE status = 'active' AND worker_id IN (SELECT id FROM lost) AND lease_expires_at > now()
+       )
        SELECT id FROM lost`,
       [silentForMs],
     )

@@ -1,5 +1,5 @@
-import { assertAcyclic } from '../../core/dependencies.js'
-import { conflict, DocketError, notFound } from '../../core/errors.js'
+import { assertAcyclic, missingDependency, sameOwner } from '../../core/dependencies.js'
+import { conflict, notFound } from '../../core/errors.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
 import { initialStatus } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
@@ -31,11 +31,11 @@ export function addJobs(
     // A deduplicated job keeps the id of the live job it matched; later jobs in the
     // same call that depend on it are pointed there.
     const renamed = new Map<string, string>()
-    const ownIds = new Set(jobs.map((j) => j.id))
+    const ownIds = new Map(jobs.map((j) => [j.id, j.owner]))
     const edges: (readonly [string, string])[] = []
 
     for (const job of jobs) {
-      const existing = job.dedupeKey ? findLiveByDedupeKey(ctx, job.queue, job.dedupeKey) : null
+      const existing = job.dedupeKey ? findLiveByDedupeKey(ctx, job, job.dedupeKey) : null
       if (existing) {
         renamed.set(job.id, existing.id)
         result.jobs.push(existing)
@@ -43,7 +43,7 @@ export function addJobs(
         continue
       }
       const dependsOn = job.dependsOn.map((id) => renamed.get(id) ?? id)
-      const pending = countPendingDependencies(ctx, job.id, dependsOn, ownIds)
+      const pending = countPendingDependencies(ctx, job, dependsOn, ownIds)
       const queue = queues.get(job.queue)!
       const runAt = job.runAt ? job.runAt.getTime() : now + job.delayMs
       const status = initialStatus({
@@ -62,7 +62,9 @@ export function addJobs(
       result.jobs.push(rowToJob(row, decode))
       result.deduplicated.push(false)
     }
-    for (const a of artifacts) insertArtifact(ctx, a)
+    // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
+    const inserted = new Set(result.jobs.filter((_, i) => !result.deduplicated[i]).map((j) => j.id))
+    for (const a of artifacts) if (inserted.has(a.jobId)) insertArtifact(ctx, a)
     // Only once every job is in: a job may depend on one listed after it.
     for (const [jobId, upstream] of edges) {
       ctx
@@ -86,40 +88,38 @@ function loadQueues(ctx: SqliteContext, names: string[]): Map<string, QueueRecor
   return queues
 }
 
-function findLiveByDedupeKey(ctx: SqliteContext, queue: string, key: string): Job | null {
+/** The live job of the same queue and owner holding `key` (jobs without an owner match each other). */
+function findLiveByDedupeKey(ctx: SqliteContext, job: NewJob, key: string): Job | null {
   const row = ctx
-    .stmt(`SELECT * FROM jobs WHERE queue = ? AND dedupe_key = ? AND status IN ${LIVE}`)
-    .get(queue, key) as Record<string, unknown> | undefined
+    .stmt(
+      `SELECT * FROM jobs WHERE queue = ? AND coalesce(owner, '') = ? AND dedupe_key = ? AND status IN ${LIVE}`,
+    )
+    .get(job.queue, job.owner ?? '', key) as Record<string, unknown> | undefined
   return row ? rowToJob(row, decode) : null
 }
 
-/** Dependencies that have not completed yet. A dependency that already failed for good is refused. */
+/**
+ * Dependencies that have not completed yet. A dependency that already failed
+ * for good is refused; one of another owner is refused as if it did not exist.
+ */
 function countPendingDependencies(
   ctx: SqliteContext,
-  jobId: string,
+  job: NewJob,
   dependsOn: string[],
-  addedNow: Set<string>,
+  addedNow: Map<string, string | null>,
 ): number {
+  const jobId = job.id
   let pending = 0
   for (const upstream of dependsOn) {
     if (addedNow.has(upstream)) {
+      if (!sameOwner(addedNow.get(upstream)!, job.owner)) throw missingDependency(jobId, upstream)
       pending++
       continue
     }
-    const row = ctx.stmt('SELECT status FROM jobs WHERE id = ?').get(upstream) as
-      | { status: JobStatus }
+    const row = ctx.stmt('SELECT status, owner FROM jobs WHERE id = ?').get(upstream) as
+      | { status: JobStatus; owner: string | null }
       | undefined
-    if (!row) {
-      throw new DocketError(
-        'NOT_FOUND',
-        `job '${jobId}' depends on job '${upstream}', which does not exist`,
-        {
-          resource: 'job',
-          id: upstream,
-          path: 'dependsOn',
-        },
-      )
-    }
+    if (!row || !sameOwner(row.owner, job.owner)) throw missingDependency(jobId, upstream)
     if (row.status === 'failed' || row.status === 'cancelled') {
       throw conflict(
         `job '${jobId}' cannot depend on job '${upstream}': it is ${row.status} and will never complete`,

@@ -25,9 +25,14 @@ export function cancelJob(ctx: SqliteContext, id: string): Job {
     const now = ctx.now()
     const row = loadRow(ctx, id)
     assertTransition('cancel', id, row.status as JobStatus)
+    // A cancelled lease is remembered, so its worker is told why it lost it.
     const updated = ctx
       .stmt(
-        `UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+        `UPDATE jobs SET status = 'cancelled', finished_at = ?,
+           lease_ended_token = coalesce(lease_token, lease_ended_token),
+           lease_ended_reason = CASE WHEN lease_token IS NULL THEN lease_ended_reason ELSE 'cancelled' END,
+           lease_ended_attempt = CASE WHEN lease_token IS NULL THEN lease_ended_attempt ELSE attempts END,
+           lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? RETURNING *`,
       )
       .get(now, id) as Row
@@ -55,7 +60,9 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
     const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(manual === 'manual')
     const updated = ctx
       .stmt(
-        `UPDATE jobs SET status = ?, attempts = 0, run_at = ?, pending_deps = ?, finished_at = NULL, result = NULL,
+        // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
+        `UPDATE jobs SET status = ?, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+           run_at = ?, pending_deps = ?, finished_at = NULL, result = NULL,
            duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
          WHERE id = ? RETURNING *`,
       )

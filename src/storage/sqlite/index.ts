@@ -69,6 +69,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     failJob: async (p) => leases.failJob(ctx, p),
     releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
     lostLeases: async (refs) => leases.lostLeases(ctx, refs),
+    checkLeases: async (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: async (id) => control.cancelJob(ctx, id),
     retryJob: async (id) => control.retryJob(ctx, id),
@@ -95,6 +96,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     registerWorker: async (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),
+    getWorker: async (id) => workers.getWorker(ctx, id),
     listWorkers: async () => workers.listWorkers(ctx),
     markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
-import { leaseLost, notFound } from '../../core/errors.js'
+import { leaseLost } from '../../core/errors.js'
+import { type LeaseLostReason, leaseLostReason } from '../../core/leases.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob } from '../rows.js'
 import type {
@@ -77,20 +78,36 @@ function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): 
   return rowToJob(row, decode) as ClaimedJob
 }
 
-/** The row, if `ref` still holds a live lease on it; otherwise the typed reason it does not. */
-function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | 'LEASE_LOST' | 'NOT_FOUND' {
+/** The row, if `ref` still holds a live lease on it; otherwise why it does not. */
+function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | LeaseLostReason {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(ref.id) as Row | undefined
-  if (!row) return 'NOT_FOUND'
-  if (row.status !== 'active' || row.lease_token !== ref.token || Number(row.lease_expires_at) <= now) {
-    return 'LEASE_LOST'
+  if (row && row.status === 'active' && row.lease_token === ref.token && Number(row.lease_expires_at) > now) {
+    return row
   }
-  return row
+  return lostReason(row, ref.token)
 }
+
+export function lostReason(row: Row | undefined, token: string): LeaseLostReason {
+  if (!row) return leaseLostReason(null, token)
+  return leaseLostReason(
+    {
+      status: row.status as Job['status'],
+      attempts: Number(row.attempts),
+      leaseToken: (row.lease_token as string | null) ?? null,
+      endedToken: (row.lease_ended_token as string | null) ?? null,
+      endedReason: (row.lease_ended_reason as string | null) ?? null,
+      endedAttempt: row.lease_ended_attempt == null ? null : Number(row.lease_ended_attempt),
+    },
+    token,
+  )
+}
+
+/** The columns that remember the lease a statement ends, and how it ended; `?` is the reason. */
+export const END_LEASE = `lease_ended_token = lease_token, lease_ended_reason = ?, lease_ended_attempt = attempts`
 
 function requireLease(ctx: SqliteContext, ref: LeaseRef, now: number): Row {
   const row = leasedRow(ctx, ref, now)
-  if (row === 'NOT_FOUND') throw notFound('job', ref.id)
-  if (row === 'LEASE_LOST') throw leaseLost(ref.id)
+  if (typeof row === 'string') throw leaseLost(ref.id, row)
   return row
 }
 
@@ -99,7 +116,7 @@ export function extendLeases(ctx: SqliteContext, refs: LeaseRef[], leaseMs: numb
     const now = ctx.now()
     return refs.map((ref): LeaseOutcome => {
       const row = leasedRow(ctx, ref, now)
-      if (typeof row === 'string') return { id: ref.id, ok: false, code: row }
+      if (typeof row === 'string') return { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
       ctx.stmt('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(now + leaseMs, ref.id)
       return { id: ref.id, ok: true }
     })
@@ -149,14 +166,19 @@ export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): Leas
       const row = ctx
         .stmt(
           `UPDATE jobs SET status = 'completed', result = ?, finished_at = ?, duration_ms = ? - started_at,
-             progress_percent = 100, lease_token = NULL, lease_expires_at = NULL
+             progress_percent = 100, ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL
            WHERE id = ? AND status = 'active' AND lease_token = ? AND lease_expires_at > ?
            RETURNING queue, has_dependents`,
         )
-        .get(JSON.stringify(p.result ?? null), now, now, p.id, p.token, now) as Row | undefined
+        .get(JSON.stringify(p.result ?? null), now, now, 'completed', p.id, p.token, now) as Row | undefined
       if (!row) {
         const reason = leasedRow(ctx, p, now)
-        return { id: p.id, ok: false, code: typeof reason === 'string' ? reason : 'LEASE_LOST' }
+        return {
+          id: p.id,
+          ok: false,
+          code: 'LEASE_LOST',
+          reason: typeof reason === 'string' ? reason : 'deleted',
+        }
       }
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now)
       if (row.has_dependents) onCompleted(ctx, p.id, now)
@@ -175,7 +197,7 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
     const updated = ctx
       .stmt(
         `UPDATE jobs SET status = ?, run_at = coalesce(?, run_at), finished_at = ?, duration_ms = ? - started_at,
-           last_error = ?, error_count = error_count + 1, lease_token = NULL, lease_expires_at = NULL
+           last_error = ?, error_count = error_count + 1, ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL
          WHERE id = ? RETURNING *`,
       )
       .get(
@@ -184,6 +206,7 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
         decision.status === 'failed' ? now : null,
         now,
         encodeError(error),
+        'failed',
         p.id,
       ) as Row
     insertStateEvent(ctx, p.id, job.queue, decision.status, now)
@@ -197,23 +220,41 @@ export function lostLeases(ctx: SqliteContext, refs: LeaseRef[]): string[] {
   return refs.filter((ref) => typeof leasedRow(ctx, ref, now) === 'string').map((ref) => ref.id)
 }
 
+export function checkLeases(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
+  const now = ctx.now()
+  return refs.map((ref): LeaseOutcome => {
+    const row = leasedRow(ctx, ref, now)
+    return typeof row === 'string'
+      ? { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
+      : { id: ref.id, ok: true }
+  })
+}
+
 export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
   return ctx.tx(() => {
     const now = ctx.now()
     return refs.map((ref): LeaseOutcome => {
       const row = leasedRow(ctx, ref, now)
-      if (typeof row === 'string') return { id: ref.id, ok: false, code: row }
-      ctx
-        .stmt(
-          // run_at is kept: a released job takes its old place in the queue, not the back of it.
-          `UPDATE jobs SET status = 'waiting', attempts = attempts - 1, lease_token = NULL,
-             lease_expires_at = NULL WHERE id = ?`,
-        )
-        .run(ref.id)
-      insertStateEvent(ctx, ref.id, String(row.queue), 'waiting', now)
+      if (typeof row === 'string') return { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
+      releaseRow(ctx, ref.id, String(row.queue), now)
       return { id: ref.id, ok: true }
     })
   })
+}
+
+/** Gives an active job back: waiting, in its old place, the attempt not counted. */
+export function releaseRow(ctx: SqliteContext, id: string, queue: string, now: number): void {
+  ctx
+    .stmt(
+      // run_at is kept: a released job takes its old place in the queue, not the back of it.
+      // The attempt is given back before the lease's end is recorded, so a later claim counts as a later lease.
+      `UPDATE jobs SET status = 'waiting', attempts = attempts - 1, lease_ended_token = lease_token,
+         lease_ended_reason = 'released', lease_ended_attempt = attempts - 1, lease_token = NULL,
+         lease_expires_at = NULL WHERE id = ?`,
+    )
+    .run(id)
+  insertStateEvent(ctx, id, queue, 'waiting', now)
+  ctx.ready(queue)
 }
 
 export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): number {
@@ -238,9 +279,9 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): nu
         .stmt(
           // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
           `UPDATE jobs SET status = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
-             lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
+             ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
         )
-        .run(status, status === 'failed' ? now : null, encodeError(error), job.id)
+        .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
       insertStateEvent(ctx, job.id, job.queue, status, now)
       if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
     }

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events'
 import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { assertTerm } from './leadership.js'
+import { releaseRow } from './leases.js'
 
 type Row = Record<string, unknown>
 
@@ -26,11 +27,12 @@ export function registerWorker(ctx: SqliteContext, w: WorkerRecord): void {
   const now = ctx.now()
   ctx
     .stmt(
-      `INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, load, status, started_at, heartbeat_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'up', ?, ?)
+      `INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, load, status, started_at,
+         heartbeat_at, registered_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'up', ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, kind = excluded.kind,
          capabilities = excluded.capabilities, queues = excluded.queues, concurrency = excluded.concurrency,
-         status = 'up', heartbeat_at = excluded.heartbeat_at`,
+         status = 'up', heartbeat_at = excluded.heartbeat_at, registered_by = excluded.registered_by`,
     )
     .run(
       w.id,
@@ -42,6 +44,7 @@ export function registerWorker(ctx: SqliteContext, w: WorkerRecord): void {
       w.concurrency,
       now,
       now,
+      w.registeredBy ?? null,
     )
   ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.up', ?)`).run(w.id, now)
 }
@@ -53,16 +56,34 @@ export function heartbeatWorker(ctx: SqliteContext, id: string, load: number): b
   return r.changes === 1
 }
 
-export function deregisterWorker(ctx: SqliteContext, id: string): void {
-  ctx
-    .stmt(`UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = ? WHERE id = ?`)
-    .run(ctx.now(), id)
-  ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.stopped', ?)`).run(id, ctx.now())
+export function deregisterWorker(ctx: SqliteContext, id: string): number {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    ctx.stmt(`UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = ? WHERE id = ?`).run(now, id)
+    ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.stopped', ?)`).run(id, now)
+    // A worker that leaves hands back whatever it still holds: nobody waits out its leases.
+    const held = ctx.stmt(`SELECT id, queue FROM jobs WHERE status = 'active' AND worker_id = ?`).all(id) as {
+      id: string
+      queue: string
+    }[]
+    for (const job of held) releaseRow(ctx, job.id, job.queue, now)
+    return held.length
+  })
+}
+
+export function getWorker(ctx: SqliteContext, id: string): WorkerInfo | null {
+  const row = ctx.stmt('SELECT * FROM workers WHERE id = ?').get(id) as Row | undefined
+  return row ? rowToWorker(row) : null
 }
 
 export function listWorkers(ctx: SqliteContext): WorkerInfo[] {
-  return (ctx.stmt('SELECT * FROM workers ORDER BY started_at DESC').all() as Row[]).map((r) => ({
+  return (ctx.stmt('SELECT * FROM workers ORDER BY started_at DESC').all() as Row[]).map(rowToWorker)
+}
+
+function rowToWorker(r: Row): WorkerInfo {
+  return {
     id: String(r.id),
+    registeredBy: r.registered_by == null ? null : String(r.registered_by),
     host: String(r.host),
     pid: Number(r.pid),
     kind: String(r.kind),
@@ -73,7 +94,7 @@ export function listWorkers(ctx: SqliteContext): WorkerInfo[] {
     status: r.status as WorkerInfo['status'],
     startedAt: decode.date(r.started_at),
     heartbeatAt: decode.date(r.heartbeat_at),
-  }))
+  }
 }
 
 export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?: LeaderTerm): string[] {
@@ -83,8 +104,15 @@ export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?:
     const lost = ctx
       .stmt(`UPDATE workers SET status = 'lost' WHERE status = 'up' AND heartbeat_at < ? RETURNING id`)
       .all(now - silentForMs) as { id: string }[]
-    for (const { id } of lost)
+    for (const { id } of lost) {
       ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.lost', ?)`).run(id, now)
+      // Its leases end now, as expired: lease recovery retries or fails those jobs on its next pass.
+      ctx
+        .stmt(
+          `UPDATE jobs SET lease_expires_at = ? WHERE status = 'active' AND worker_id = ? AND lease_expires_at > ?`,
+        )
+        .run(now, id, now)
+    }
     return lost.map((r) => r.id)
   })
 }

@@ -124,22 +124,31 @@ describe('build-migrations refuses what would change a shipped migration', () =>
   it('a shipped file removed or renamed', () => {
     const root = copyRoot()
     const dir = driverPaths('postgres', root).dir
-    unlinkSync(join(dir, '0002_leadership_leases.sql'))
-    refused(root, /0002_leadership_leases\.sql: shipped .* but missing/)
-    writeFileSync(join(dir, '0002_leadership_lease.sql'), 'SELECT 1;\n')
-    refused(root, /0002_leadership_leases\.sql: shipped .* but 0002_leadership_lease\.sql is in its place/)
+    const last = postgresMigrations.at(-1)!
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    unlinkSync(join(dir, last.file))
+    refused(root, new RegExp(`${esc(last.file)}: shipped .* but missing`))
+    const renamed = last.file.replace(/\.sql$/, '_x.sql')
+    writeFileSync(join(dir, renamed), 'SELECT 1;\n')
+    refused(root, new RegExp(`${esc(last.file)}: shipped .* but ${esc(renamed)} is in its place`))
   })
 
   it('a gap in the numbers, a badly named file, CR line ends, an empty file', () => {
+    const next = sqliteMigrations.length + 1
+    const n = (v: number) => String(v).padStart(4, '0')
     const cases: [string, string, RegExp][] = [
-      ['0004_skips_three.sql', 'SELECT 1;\n', /0004_skips_three\.sql: expected version 3 here/],
       [
-        '0003-dashes.sql',
+        `${n(next + 1)}_skips_one.sql`,
         'SELECT 1;\n',
-        /0003-dashes\.sql: a migration file is named NNNN_lower_case_words\.sql/,
+        new RegExp(`${n(next + 1)}_skips_one\\.sql: expected version ${next} here`),
       ],
-      ['0003_crlf.sql', 'SELECT 1;\r\n', /0003_crlf\.sql: has CR characters/],
-      ['0003_empty.sql', '\n', /0003_empty\.sql: is empty/],
+      [
+        `${n(next)}-dashes.sql`,
+        'SELECT 1;\n',
+        new RegExp(`${n(next)}-dashes\\.sql: a migration file is named NNNN_lower_case_words\\.sql`),
+      ],
+      [`${n(next)}_crlf.sql`, 'SELECT 1;\r\n', new RegExp(`${n(next)}_crlf\\.sql: has CR characters`)],
+      [`${n(next)}_empty.sql`, '\n', new RegExp(`${n(next)}_empty\\.sql: is empty`)],
     ]
     for (const [file, sql, pattern] of cases) {
       const root = copyRoot()
@@ -153,19 +162,21 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     const paths = driverPaths('postgres', root)
     const placeholder = ['$', '{not interpolated}'].join('')
     const sql = `\n-- \`quoted\`, a \\ backslash, ${placeholder}, $$ dollars $$\nCREATE OR REPLACE FUNCTION claim_jobs() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;\n`
-    writeFileSync(join(paths.dir, '0003_next_claim.sql'), sql)
+    const next = postgresMigrations.length + 1
+    const file = `${String(next).padStart(4, '0')}_next_claim.sql`
+    writeFileSync(join(paths.dir, file), sql)
     const outputs = buildMigrations(root)
     const shipped = outputs.find((o) => o.path === paths.shipped)!
-    assert.equal(shipped.text, `${shipped.current}${sha256(sql)}  0003_next_claim.sql\n`)
+    assert.equal(shipped.text, `${shipped.current}${sha256(sql)}  ${file}\n`)
     const module = outputs.find((o) => o.path === paths.module)!
-    assert.match(module.text, /\/\/ {3}claim_jobs: migrations\/0003_next_claim\.sql\n/)
-    assert.match(module.text, /\/\/ {3}complete_jobs: migrations\/0001_initial_schema\.sql\n/)
+    assert.ok(module.text.includes(`//   claim_jobs: migrations/${file}\n`))
+    assert.ok(!module.text.includes(`//   complete_jobs: migrations/${file}`))
     const generated = join(root, 'generated.ts')
     writeFileSync(generated, module.text)
     const { migrations } = (await import(pathToFileURL(generated).href)) as {
       migrations: typeof postgresMigrations
     }
-    assert.deepEqual(migrations.at(-1), { version: 3, name: 'next claim', file: '0003_next_claim.sql', sql })
+    assert.deepEqual(migrations.at(-1), { version: next, name: 'next claim', file, sql })
     assert.deepEqual(migrations.slice(0, -1), postgresMigrations)
   })
 })

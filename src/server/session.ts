@@ -121,7 +121,7 @@ const attributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secu
 
 export function sessionCookies(id: string, ttlMs: number, secure: boolean): string[] {
   return [
-    `${SESSION_COOKIE}=${id}; ${attributes(secure)}; Max-Age=${Math.floor(ttlMs / 1000)}`,
+    `${SESSION_COOKIE}=${id}; ${attributes(secure)}; Max-Age=${Math.ceil(ttlMs / 1000)}`,
     `${LEGACY_COOKIE}=; ${attributes(secure)}; Max-Age=0`,
   ]
 }

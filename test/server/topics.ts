@@ -5,7 +5,10 @@ import { batchListSuite } from './batch-list.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
+import { keysSuite } from './keys.js'
+import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { sessionsSuite } from './sessions.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -14,4 +17,7 @@ export function serverSuites(driver: Driver): void {
   accessSuite(driver)
   feedSuite(driver)
   batchListSuite(driver)
+  sessionsSuite(driver)
+  keysSuite(driver)
+  limitsSuite(driver)
 }

@@ -89,9 +89,7 @@ export class FailedAuthLimiter {
   readonly #maxSubjects: number
   readonly #now: () => number
 
-  constructor(
-    options: { limit?: number; windowMs?: number; maxSubjects?: number; now?: () => number } = {},
-  ) {
+  constructor(options: { limit?: number; windowMs?: number; maxSubjects?: number; now?: () => number } = {}) {
     this.limit = options.limit ?? 20
     this.#windowMs = options.windowMs ?? 60_000
     this.#maxSubjects = options.maxSubjects ?? 10_000

@@ -85,9 +85,13 @@ export function checkOrigin(request: FastifyRequest, allowed: string[], required
     )
   }
   if (isOwnHost(origin, request.host) || allowed.includes(origin)) return
-  throw new DocketError('FORBIDDEN', `requests from the page origin ${JSON.stringify(origin)} are not allowed`, {
-    origin,
-  })
+  throw new DocketError(
+    'FORBIDDEN',
+    `requests from the page origin ${JSON.stringify(origin)} are not allowed`,
+    {
+      origin,
+    },
+  )
 }
 
 /** Whether the page origin is on `host` (the request's Host), a port left out meaning the scheme's default. */

@@ -42,7 +42,9 @@ export function keysSuite(driver: Driver): void {
 
     it('refuses every other role with 403 and no key with 401, changing nothing', async () => {
       const before = ((await s.ok(200, 'admin', 'GET', '/api/v1/keys')).keys as Json[]).length
-      const victim = ((await s.ok(200, 'admin', 'GET', '/api/v1/keys')).keys as Json[]).find((k) => !k.revokedAt)
+      const victim = ((await s.ok(200, 'admin', 'GET', '/api/v1/keys')).keys as Json[]).find(
+        (k) => !k.revokedAt,
+      )
       const calls: [string, string, unknown?][] = [
         ['GET', '/api/v1/keys'],
         ['POST', '/api/v1/keys', { name: 'intruder', role: 'admin' }],
@@ -127,7 +129,10 @@ export function keysSuite(driver: Driver): void {
       }
       assert.ok(keys.post.responses['201'], 'POST /keys documents its 201')
       assert.match(JSON.stringify(keys.post.responses['201']), /CreatedApiKey/)
-      assert.match(spec.components.schemas.CreatedApiKey.properties.key.description, /shown in this response only/)
+      assert.match(
+        spec.components.schemas.CreatedApiKey.properties.key.description,
+        /shown in this response only/,
+      )
       assert.ok(one.delete.responses['404'])
     })
   })

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { API_CSP, PAGE_CSP } from '../../src/server/security-headers.js'
+import { API_CSP, DOCS_CSP, PAGE_CSP } from '../../src/server/security-headers.js'
 import { type Client, type Driver, type Reply, UNKNOWN_ID, useServer } from './harness.js'
 import { signIn } from './sessions.js'
 
@@ -22,7 +22,10 @@ async function failTwenty(client: Client, headers: Record<string, string> = {}):
 
 const retryAfter = (r: Reply) => {
   const seconds = Number(r.headers.get('retry-after'))
-  assert.ok(Number.isInteger(seconds) && seconds >= 1 && seconds <= 60, `Retry-After: ${r.headers.get('retry-after')}`)
+  assert.ok(
+    Number.isInteger(seconds) && seconds >= 1 && seconds <= 60,
+    `Retry-After: ${r.headers.get('retry-after')}`,
+  )
   assert.equal(r.body.error.details.retryAfterSeconds, seconds)
   return seconds
 }
@@ -61,9 +64,15 @@ export function limitsSuite(driver: Driver): void {
       const behind = await s.spare({ trustProxy: '127.0.0.1' })
       try {
         assert.deepEqual(await failTwenty(behind.client, from('203.0.113.7')), Array(20).fill(401))
-        assert.equal((await behind.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('203.0.113.7'))).status, 429)
+        assert.equal(
+          (await behind.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('203.0.113.7'))).status,
+          429,
+        )
         // Another client behind the same proxy is not locked out by the first one.
-        assert.equal((await behind.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('198.51.100.2'))).status, 401)
+        assert.equal(
+          (await behind.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('198.51.100.2'))).status,
+          401,
+        )
         await behind.client.ok(200, 'alice', 'GET', '/api/v1/jobs', undefined, from('203.0.113.7'))
       } finally {
         await behind.close()
@@ -72,7 +81,10 @@ export function limitsSuite(driver: Driver): void {
       try {
         // Without --trust-proxy the header is anyone's to write: it must not buy a fresh counter.
         assert.deepEqual(await failTwenty(direct.client, from('203.0.113.7')), Array(20).fill(401))
-        assert.equal((await direct.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('198.51.100.2'))).status, 429)
+        assert.equal(
+          (await direct.client.call('bogus', 'GET', '/api/v1/jobs', undefined, from('198.51.100.2'))).status,
+          429,
+        )
       } finally {
         await direct.close()
       }
@@ -89,7 +101,9 @@ export function limitsSuite(driver: Driver): void {
         }
         assert.deepEqual(statuses, [...Array(20).fill(401), 429])
         // The key itself still works, from anywhere.
-        await behind.client.ok(200, 'alice', 'GET', '/api/v1/jobs', undefined, { 'x-forwarded-for': '192.0.2.99' })
+        await behind.client.ok(200, 'alice', 'GET', '/api/v1/jobs', undefined, {
+          'x-forwarded-for': '192.0.2.99',
+        })
       } finally {
         await behind.close()
       }
@@ -102,8 +116,9 @@ export function limitsSuite(driver: Driver): void {
         [`/api/v1/jobs/${UNKNOWN_ID}`, { authorization: `Bearer ${s.keys.admin}` }, API_CSP],
         ['/api/v1/nothing-here', {}, API_CSP],
         ['/api/v1/openapi.json', {}, API_CSP],
-        ['/docs/', {}, PAGE_CSP],
-        ['/docs/static/index.html', {}, PAGE_CSP],
+        ['/docs', {}, DOCS_CSP],
+        ['/docs/static/index.html', {}, DOCS_CSP],
+        ['/', {}, PAGE_CSP],
         ['/health', {}, PAGE_CSP],
       ]
       for (const [path, headers, csp] of cases) {
@@ -135,7 +150,10 @@ export function limitsSuite(driver: Driver): void {
       const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = request(
           url,
-          { method: 'POST', headers: { authorization: `Bearer ${s.keys.alice}`, 'content-length': body.length } },
+          {
+            method: 'POST',
+            headers: { authorization: `Bearer ${s.keys.alice}`, 'content-length': body.length },
+          },
           (res) => {
             let text = ''
             res.on('data', (d) => (text += d))
@@ -147,7 +165,10 @@ export function limitsSuite(driver: Driver): void {
       })
       assert.equal(reply.status, 415)
       const error = JSON.parse(reply.text).error
-      assert.match(error.message, /no content-type: send JSON with the header content-type: application\/json/)
+      assert.match(
+        error.message,
+        /no content-type: send JSON with the header content-type: application\/json/,
+      )
       assert.equal(error.details.contentType, null)
     })
   })

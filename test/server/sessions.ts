@@ -32,12 +32,18 @@ export function sessionsSuite(driver: Driver): void {
   describe(`server: sessions [${driver}]`, () => {
     const s: Server = useServer(driver)
     const change = (who: SignedIn, name: string, headers: Record<string, string> = {}) =>
-      s.call(null, 'POST', '/api/v1/queues', { name }, {
-        cookie: who.cookie,
-        'x-csrf-token': who.csrf,
-        origin: s.base,
-        ...headers,
-      })
+      s.call(
+        null,
+        'POST',
+        '/api/v1/queues',
+        { name },
+        {
+          cookie: who.cookie,
+          'x-csrf-token': who.csrf,
+          origin: s.base,
+          ...headers,
+        },
+      )
 
     it('keeps a random session id in the cookie, never the key, and stores only its hash', async () => {
       const a = await signIn(s.client, s.keys.admin)
@@ -58,13 +64,19 @@ export function sessionsSuite(driver: Driver): void {
     it('ends the session on sign-out: the same cookie sent again opens nothing', async () => {
       const a = await signIn(s.client, s.keys.alice)
       await s.ok(200, null, 'GET', '/api/v1/jobs', undefined, { cookie: a.cookie })
-      const out = await s.call(null, 'DELETE', '/api/v1/session', undefined, { cookie: a.cookie, origin: s.base })
+      const out = await s.call(null, 'DELETE', '/api/v1/session', undefined, {
+        cookie: a.cookie,
+        origin: s.base,
+      })
       assert.equal(out.status, 200)
       assert.ok(out.headers.getSetCookie().some((c) => /^docket_session=;.*Max-Age=0/.test(c)))
       await s.fail(401, 'UNAUTHENTICATED', null, 'GET', '/api/v1/jobs', undefined, { cookie: a.cookie })
       const again = await s.call(null, 'GET', '/api/v1/session', undefined, { cookie: a.cookie })
       assert.equal(again.status, 401)
-      assert.ok(again.headers.getSetCookie().some((c) => /^docket_session=;/.test(c)), 'a dead cookie is cleared')
+      assert.ok(
+        again.headers.getSetCookie().some((c) => /^docket_session=;/.test(c)),
+        'a dead cookie is cleared',
+      )
     })
 
     it('ends every session of a key when the key is revoked', async () => {
@@ -74,7 +86,9 @@ export function sessionsSuite(driver: Driver): void {
       await s.ok(200, null, 'GET', '/api/v1/jobs', undefined, { cookie: one.cookie })
       await s.ok(200, 'admin', 'DELETE', `/api/v1/keys/${made.id}`)
       for (const session of [one, two])
-        await s.fail(401, 'UNAUTHENTICATED', null, 'GET', '/api/v1/jobs', undefined, { cookie: session.cookie })
+        await s.fail(401, 'UNAUTHENTICATED', null, 'GET', '/api/v1/jobs', undefined, {
+          cookie: session.cookie,
+        })
       await s.fail(401, 'UNAUTHENTICATED', null, 'POST', '/api/v1/session', { key: made.key })
     })
 
@@ -102,7 +116,13 @@ export function sessionsSuite(driver: Driver): void {
         assert.equal(r.status, 403, r.text)
         assert.match(r.body.error.message, /x-csrf-token/)
       }
-      const r = await s.call(null, 'POST', '/api/v1/queues', { name: 'forged' }, { cookie: one.cookie, origin: s.base })
+      const r = await s.call(
+        null,
+        'POST',
+        '/api/v1/queues',
+        { name: 'forged' },
+        { cookie: one.cookie, origin: s.base },
+      )
       assert.equal(r.status, 403)
       assert.deepEqual(await s.snapshot(), before)
       assert.equal((await change(two, 'with-its-own-token')).status, 201)
@@ -114,11 +134,17 @@ export function sessionsSuite(driver: Driver): void {
         const a = await signIn(s.client, s.keys.admin)
         const me = await other.client.ok(200, null, 'GET', '/api/v1/session', undefined, { cookie: a.cookie })
         assert.equal(me.csrfToken, a.csrf)
-        const r = await other.client.call(null, 'POST', '/api/v1/queues', { name: 'across-servers' }, {
-          cookie: a.cookie,
-          'x-csrf-token': a.csrf,
-          origin: other.client.base,
-        })
+        const r = await other.client.call(
+          null,
+          'POST',
+          '/api/v1/queues',
+          { name: 'across-servers' },
+          {
+            cookie: a.cookie,
+            'x-csrf-token': a.csrf,
+            origin: other.client.base,
+          },
+        )
         assert.equal(r.status, 201, r.text)
         await other.client.ok(200, null, 'DELETE', '/api/v1/session', undefined, { cookie: a.cookie })
         await s.fail(401, 'UNAUTHENTICATED', null, 'GET', '/api/v1/queues', undefined, { cookie: a.cookie })
@@ -135,16 +161,30 @@ export function sessionsSuite(driver: Driver): void {
         assert.equal(r.status, 403, `${origin}: ${r.text}`)
         assert.equal(r.body.error.code, 'FORBIDDEN')
       }
-      const missing = await s.call(null, 'POST', '/api/v1/queues', { name: 'no-origin' }, {
-        cookie: a.cookie,
-        'x-csrf-token': a.csrf,
-      })
+      const missing = await s.call(
+        null,
+        'POST',
+        '/api/v1/queues',
+        { name: 'no-origin' },
+        {
+          cookie: a.cookie,
+          'x-csrf-token': a.csrf,
+        },
+      )
       assert.equal(missing.status, 403)
       assert.match(missing.body.error.message, /Origin/)
       // Signing in and out from another site's page is refused too.
-      await s.fail(403, 'FORBIDDEN', null, 'POST', '/api/v1/session', { key: s.keys.admin }, {
-        origin: 'https://evil.example',
-      })
+      await s.fail(
+        403,
+        'FORBIDDEN',
+        null,
+        'POST',
+        '/api/v1/session',
+        { key: s.keys.admin },
+        {
+          origin: 'https://evil.example',
+        },
+      )
       await s.fail(403, 'FORBIDDEN', null, 'DELETE', '/api/v1/session', undefined, {
         cookie: a.cookie,
         origin: 'https://evil.example',
@@ -156,11 +196,17 @@ export function sessionsSuite(driver: Driver): void {
       // An origin the server is told to allow.
       const allowing = await s.spare({ allowedOrigins: ['https://ops.example'] })
       try {
-        const r = await allowing.client.call(null, 'POST', '/api/v1/queues', { name: 'from-ops' }, {
-          cookie: a.cookie,
-          'x-csrf-token': a.csrf,
-          origin: 'https://ops.example',
-        })
+        const r = await allowing.client.call(
+          null,
+          'POST',
+          '/api/v1/queues',
+          { name: 'from-ops' },
+          {
+            cookie: a.cookie,
+            'x-csrf-token': a.csrf,
+            origin: 'https://ops.example',
+          },
+        )
         assert.equal(r.status, 201, r.text)
       } finally {
         await allowing.close()
@@ -171,19 +217,29 @@ export function sessionsSuite(driver: Driver): void {
       const https = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'docket.example' }
       const secure = (setCookie: string[]) =>
         setCookie.filter((c) => c.startsWith('docket_session=')).every((c) => /; Secure/.test(c))
-      assert.equal(secure((await signIn(s.client, s.keys.admin, https)).setCookie), false, 'no proxy is trusted')
+      assert.equal(
+        secure((await signIn(s.client, s.keys.admin, https)).setCookie),
+        false,
+        'no proxy is trusted',
+      )
       const behind = await s.spare({ trustProxy: '127.0.0.1' })
       try {
         const a = await signIn(behind.client, s.keys.admin, https)
         assert.equal(secure(a.setCookie), true)
         assert.equal(secure((await signIn(behind.client, s.keys.admin)).setCookie), false, 'plain HTTP')
         // The Origin check compares with the public host the proxy reports.
-        const r = await behind.client.call(null, 'POST', '/api/v1/queues', { name: 'via-proxy' }, {
-          ...https,
-          cookie: a.cookie,
-          'x-csrf-token': a.csrf,
-          origin: 'https://docket.example',
-        })
+        const r = await behind.client.call(
+          null,
+          'POST',
+          '/api/v1/queues',
+          { name: 'via-proxy' },
+          {
+            ...https,
+            cookie: a.cookie,
+            'x-csrf-token': a.csrf,
+            origin: 'https://docket.example',
+          },
+        )
         assert.equal(r.status, 201, r.text)
       } finally {
         await behind.close()

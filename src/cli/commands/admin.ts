@@ -165,7 +165,9 @@ give --trust-proxy with the proxy's address, so that client addresses, HTTPS
       .command('create <name>')
       .description('Create an API key for a principal; prints the key once')
       .addOption(
-        new Option('--role <role>', 'what the key may do').choices(['admin', 'user', 'worker']).default('user'),
+        new Option('--role <role>', 'what the key may do')
+          .choices(['admin', 'user', 'worker'])
+          .default('user'),
       ),
   ).action(async (name: string, o) =>
     run(o, async (client) => {

@@ -64,10 +64,14 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        if (mode === 'none') return { name: 'local', role: 'admin' as const, csrfToken: 'none', expiresAt: null }
+        if (mode === 'none')
+          return { name: 'local', role: 'admin' as const, csrfToken: 'none', expiresAt: null }
         const id = readCookie(request.headers.cookie, SESSION_COOKIE)
         if (id === undefined)
-          throw new DocketError('UNAUTHENTICATED', 'not signed in: POST /api/v1/session with { "key": "<API key>" }')
+          throw new DocketError(
+            'UNAUTHENTICATED',
+            'not signed in: POST /api/v1/session with { "key": "<API key>" }',
+          )
         const session = await auth.sessions.find(id!).catch((error) => {
           reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
           throw failedAuthentication(auth, request.ip, undefined, error)

@@ -160,6 +160,12 @@ give --trust-proxy with the proxy's address, so that client addresses, HTTPS
   const keys = program
     .command('keys')
     .description('Manage API keys, on the database or through a server (--url with an admin --key)')
+    .addHelpText(
+      'after',
+      `
+Each command works on the database (--db) or through a server: --url <server>
+--key <admin key> (the server's GET/POST /api/v1/keys and DELETE /api/v1/keys/{id}).`,
+    )
   withConnection(
     keys
       .command('create <name>')

@@ -217,7 +217,16 @@ export function cliSuite(driver: Driver): void {
         await app.listen({ host: '127.0.0.1', port: 0 })
         const url = ['--url', `http://127.0.0.1:${(app.server.address() as { port: number }).port}`]
         const admin = ['--key', (await createKey(d, 'remote-admin', 'admin')).key]
-        const made = await docket(['keys', 'create', 'render-box', '--role', 'worker', '--json', ...url, ...admin])
+        const made = await docket([
+          'keys',
+          'create',
+          'render-box',
+          '--role',
+          'worker',
+          '--json',
+          ...url,
+          ...admin,
+        ])
         assert.equal(made.code, 0, made.stderr)
         const created = JSON.parse(made.stdout)
         assert.match(created.key, /^dk_/)

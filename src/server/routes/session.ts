@@ -3,9 +3,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { DocketError } from '../../core/errors.js'
+import type { SessionInfo } from '../../storage/store.js'
 import { type Authenticator, failedAuthentication, findKey } from '../auth.js'
 import { checkOrigin, clearedCookies, readCookie, SESSION_COOKIE, sessionCookies } from '../session.js'
-import type { SessionInfo } from '../../storage/store.js'
 import { errorResponses, ok } from './common.js'
 
 const sessionView = z.object({

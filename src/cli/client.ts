@@ -8,7 +8,10 @@ import { basename } from 'node:path'
 import { DocketError, type ErrorCode } from '../core/errors.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
 import type { Docket } from '../docket.js'
+import { createKey } from '../server/auth.js'
+import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
+import type { Role } from '../storage/store.js'
 
 type Json = Record<string, unknown>
 export interface FileArg {
@@ -29,6 +32,10 @@ export interface Client {
   batchAction(id: string, action: 'cancel' | 'retry'): Promise<Json>
   listWorkers(): Promise<Json[]>
   stats(queue?: string): Promise<Json>
+  listKeys(): Promise<Json[]>
+  /** The new key's record with the key itself, which is shown only this once. */
+  createKey(name: string, role: Role): Promise<Json>
+  revokeKey(id: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -84,6 +91,12 @@ export class DirectClient implements Client {
   }
   listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w)))
   stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
+  listKeys = async () => (await this.docket.store.listApiKeys()).map((k) => j(apiKeyJson(k)))
+  async createKey(name: string, role: Role) {
+    const { key, info } = await createKey(this.docket, name, role)
+    return { ...apiKeyJson(info), key }
+  }
+  revokeKey = (id: string) => revokeKey(this.docket, id)
   close = () => this.docket.close()
 }
 
@@ -164,5 +177,10 @@ export class HttpClient implements Client {
   listWorkers = async () => (await this.#call('GET', '/workers')).workers as Json[]
   stats = (queue?: string) =>
     this.#call('GET', queue ? `/queues/${encodeURIComponent(queue)}/stats` : '/stats')
+  listKeys = async () => (await this.#call('GET', '/keys')).keys as Json[]
+  createKey = (name: string, role: Role) => this.#call('POST', '/keys', { name, role })
+  revokeKey = async (id: string) => {
+    await this.#call('DELETE', `/keys/${encodeURIComponent(id)}`)
+  }
   close = async () => {}
 }

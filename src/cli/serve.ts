@@ -1,7 +1,9 @@
 /** `docket serve`: the HTTP API on a database, with maintenance and, optionally, an in-process worker. */
+import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { InvalidArgumentError } from 'commander'
 import { Docket } from '../docket.js'
 import { buildApp } from '../server/app.js'
 import { createKey } from '../server/auth.js'
@@ -13,11 +15,34 @@ export interface ServeOptions {
   port: number
   db: string | undefined
   auth: boolean
+  /** See AppOptions.trustProxy. */
+  trustProxy: boolean | string
   worker?: string
   logLevel: string
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** `--trust-proxy`: true or false, or a comma-separated list of addresses, CIDR ranges and range names. */
+export function parseTrustProxy(value: string): boolean | string {
+  if (value === 'true' || value === 'false') return value === 'true'
+  const entries = value.split(',').map((s) => s.trim())
+  const bad = entries.filter((entry) => {
+    if (RANGE_NAMES.has(entry)) return false
+    const [address, bits, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    if (family === 0 || rest.length > 0) return true
+    if (bits === undefined) return false
+    const n = Number(bits)
+    return !/^\d+$/.test(bits) || n > (family === 4 ? 32 : 128)
+  })
+  if (bad.length > 0)
+    throw new InvalidArgumentError(
+      `not an address, CIDR range or range name: ${bad.map((b) => JSON.stringify(b)).join(', ')} (expected e.g. 10.0.0.1,10.1.0.0/16 or loopback, or true)`,
+    )
+  return entries.join(',')
+}
 
 /** A worker module exports `queues` (names, created if missing) and `handlers` (by job type). */
 interface WorkerModule {
@@ -33,7 +58,12 @@ export async function serve(o: ServeOptions): Promise<void> {
     throw new Error(`--no-auth is only allowed on a loopback address, not ${o.host}`)
   }
   const docket = await Docket.open(o.db)
-  const app = await buildApp({ docket, auth: o.auth ? 'keys' : 'none', logger: { level: o.logLevel } })
+  const app = await buildApp({
+    docket,
+    auth: o.auth ? 'keys' : 'none',
+    trustProxy: o.trustProxy,
+    logger: { level: o.logLevel },
+  })
   const maintenance = new Maintenance(docket, {
     holder: `serve:${hostname()}:${process.pid}`,
     onError: (e) => app.log.error(e),

@@ -22,18 +22,27 @@ import {
 import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { Role } from '../storage/store.js'
-import { ANONYMOUS_ADMIN, authenticate, FailedAuthLimiter, type Principal } from './auth.js'
+import {
+  ANONYMOUS_ADMIN,
+  type Authenticator,
+  FailedAuthLimiter,
+  identify,
+  KeyUsage,
+  type Principal,
+} from './auth.js'
 import { frameworkErrors, installErrorHandling } from './errors.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
+import { keyRoutes } from './routes/keys.js'
 import { queueRoutes } from './routes/queues.js'
 import { remoteWorkerRoutes } from './routes/remote.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
-import { readCookie, SESSION_COOKIE, Sessions } from './session.js'
+import { securityHeaders } from './security-headers.js'
+import { Sessions } from './session.js'
 
 export interface AppOptions {
   docket: Docket
@@ -49,8 +58,19 @@ export interface AppOptions {
   mediaTypes?: string[]
   /** The built dashboard to serve at `/`; default dashboard/dist of this package, when it exists. */
   dashboardDir?: string
-  /** Origins (besides this server's own) whose pages may open the WebSocket feed. */
+  /** Origins (besides this server's own) whose pages may open the WebSocket feed and use a session. */
   allowedOrigins?: string[]
+  /**
+   * Which proxies to believe about the client (X-Forwarded-For, -Proto,
+   * -Host): false (the default: the socket's peer is the client), true (any
+   * peer), or the proxies' addresses and CIDR ranges, comma-separated
+   * (`loopback`, `linklocal` and `uniquelocal` name the usual ranges). Decides the
+   * address failed authentications are counted against, the Secure cookie
+   * flag and the host the Origin check compares with.
+   */
+  trustProxy?: boolean | string
+  /** How long a dashboard session lasts. Default 24 hours. */
+  sessionTtlMs?: number
 }
 
 declare module 'fastify' {
@@ -85,8 +105,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: withRedaction(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    trustProxy: options.trustProxy ?? false,
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
+  app.addHook('onSend', securityHeaders)
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // The dashboard routes in the browser: any other GET for a page gets its index.html.
@@ -129,29 +151,22 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // with 415 rather than handed to a route as a string.
   app.removeContentTypeParser('text/plain')
 
-  const limiter = new FailedAuthLimiter()
-  const sessions = new Sessions()
+  const auth: Authenticator = {
+    docket: options.docket,
+    sessions: new Sessions(options.docket, options.sessionTtlMs),
+    limiter: new FailedAuthLimiter(),
+    usage: new KeyUsage(options.docket),
+    allowedOrigins: options.allowedOrigins ?? [],
+  }
   app.decorateRequest('principal', null as unknown as Principal)
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     const roles = request.routeOptions.config?.roles
     if (!roles) return
     if (options.auth === 'none') {
       request.principal = ANONYMOUS_ADMIN
       return
     }
-    limiter.check(request.ip)
-    try {
-      const header = request.headers.authorization ?? (request.headers['x-api-key'] as string | undefined)
-      const cookieKey = header ? undefined : readCookie(request.headers.cookie, SESSION_COOKIE)
-      request.principal = await authenticate(options.docket, cookieKey ? `Bearer ${cookieKey}` : header)
-      // A cookie is sent by the browser on its own; a change made with it must prove it came from our page.
-      if (cookieKey && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
-        sessions.checkCsrf(cookieKey, request.headers['x-csrf-token'] as string | undefined)
-      }
-    } catch (error) {
-      limiter.fail(request.ip)
-      throw error
-    }
+    request.principal = await identify(auth, request, reply)
     if (!roles.includes(request.principal.role)) {
       throw new DocketError(
         'FORBIDDEN',
@@ -165,9 +180,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   })
 
   const deps = { docket: options.docket }
-  await app.register(sessionRoutes({ ...deps, sessions, limiter, auth: options.auth ?? 'keys' }), {
-    prefix: '/api/v1',
-  })
+  await app.register(sessionRoutes({ auth, mode: options.auth ?? 'keys' }), { prefix: '/api/v1' })
+  await app.register(keyRoutes(deps), { prefix: '/api/v1' })
   await app.register(statsRoutes({ ...deps, onEveryResponse: (hook) => app.addHook('onResponse', hook) }))
   await app.register(healthRoutes(deps))
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })

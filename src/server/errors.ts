@@ -41,12 +41,30 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 }
 
+/** A body of a type the route does not take: say which type was sent and which to send. */
+function unsupportedMediaType(code: string, given: string | undefined) {
+  const sent = given ? `content-type ${JSON.stringify(given.slice(0, 100))}` : 'no content-type'
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return {
+      message: `the body has ${sent}: this route takes files, so send multipart/form-data (content-type: multipart/form-data with a boundary, as FormData makes)`,
+      details: { contentType: given ?? null, expected: 'multipart/form-data' },
+    }
+  }
+  return {
+    message: `the body has ${sent}: send JSON with the header content-type: application/json (routes that take files also take multipart/form-data)`,
+    details: { contentType: given ?? null, expected: 'application/json' },
+  }
+}
+
 export function installErrorHandling(
   app: FastifyInstance,
   pageFallback: (request: FastifyRequest, reply: FastifyReply) => unknown = () => null,
 ): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DocketError) {
+      // A client told to slow down is told for how long, in the header HTTP clients read.
+      const wait = error.details.retryAfterSeconds
+      if (error.code === 'RATE_LIMITED' && typeof wait === 'number') reply.header('retry-after', String(wait))
       return reply.status(error.httpStatus).send(errorBody(error.code, error.message, error.details))
     }
     if (error.validation) {
@@ -55,8 +73,12 @@ export function installErrorHandling(
       return reply.status(400).send(errorBody('INVALID_ARGUMENT', message, { issues }))
     }
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined
+    if (mapped === 'UNSUPPORTED_MEDIA_TYPE') {
+      const { message, details } = unsupportedMediaType(error.code!, request.headers['content-type'])
+      return reply.status(415).send(errorBody(mapped, message, details))
+    }
     if (mapped) {
-      const status = mapped === 'PAYLOAD_TOO_LARGE' ? 413 : mapped === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400
+      const status = mapped === 'PAYLOAD_TOO_LARGE' ? 413 : 400
       return reply.status(status).send(errorBody(mapped, error.message))
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

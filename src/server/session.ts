@@ -1,31 +1,109 @@
 /**
- * Browser sessions for the dashboard: the API key is kept in an httpOnly,
- * SameSite=Strict cookie (scripts on the page never see it), and every
- * state-changing request made with the cookie must carry a CSRF token
- * (x-csrf-token) derived from the key with a secret of this process.
+ * Dashboard sessions, kept in the database so that every `docket serve` on
+ * it accepts them. Signing in with an API key creates a session: its random
+ * id goes into an httpOnly, SameSite=Strict cookie (Secure over HTTPS) and
+ * is stored only as a hash; it expires after `ttlMs`, ends on sign-out and
+ * when its key is revoked, and has its own CSRF token. A change made with
+ * the cookie must carry that token (x-csrf-token) and come from a page of
+ * this server (Origin): the browser sends the cookie on its own.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
 import { DocketError } from '../core/errors.js'
-import { hashKey } from './auth.js'
+import type { Docket } from '../docket.js'
+import type { ApiKeyInfo, SessionInfo } from '../storage/store.js'
 
-export const SESSION_COOKIE = 'docket_key'
+export const SESSION_COOKIE = 'docket_session'
+/** Where earlier versions kept the raw API key; cleared whenever a session starts or ends. */
+const LEGACY_COOKIE = 'docket_key'
+export const DEFAULT_SESSION_TTL_MS = 24 * 3600_000
+
+const hashId = (id: string) => createHash('sha256').update(id).digest('hex')
+const randomToken = () => randomBytes(32).toString('base64url')
 
 export class Sessions {
-  readonly #secret = randomBytes(32)
+  constructor(
+    private readonly docket: Docket,
+    readonly ttlMs = DEFAULT_SESSION_TTL_MS,
+  ) {}
 
-  csrfToken(key: string): string {
-    return createHmac('sha256', this.#secret).update(hashKey(key)).digest('base64url')
+  /** A new session for `key`; `id` goes into the cookie and is not stored anywhere else. */
+  async start(key: ApiKeyInfo): Promise<{ id: string; session: SessionInfo }> {
+    const id = randomToken()
+    const session = await this.docket.store.createSession({
+      idHash: hashId(id),
+      keyId: key.id,
+      csrfToken: randomToken(),
+      ttlMs: this.ttlMs,
+    })
+    return { id, session }
   }
 
-  checkCsrf(key: string, token: string | undefined): void {
-    const expected = Buffer.from(this.csrfToken(key))
-    const given = Buffer.from(token ?? '')
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  /** The live session whose id the cookie holds, or UNAUTHENTICATED. */
+  async find(id: string): Promise<SessionInfo> {
+    const session = id.length > 0 && id.length < 200 ? await this.docket.store.findSession(hashId(id)) : null
+    if (!session)
       throw new DocketError(
-        'FORBIDDEN',
-        'missing or wrong x-csrf-token header (GET /api/v1/session gives the token)',
+        'UNAUTHENTICATED',
+        'the session has ended (expired, signed out or its key revoked): sign in again',
       )
-    }
+    return session
+  }
+
+  async end(id: string): Promise<void> {
+    if (id.length > 0 && id.length < 200) await this.docket.store.deleteSession(hashId(id))
+  }
+}
+
+export function checkCsrf(session: SessionInfo, token: unknown): void {
+  const expected = Buffer.from(session.csrfToken)
+  const given = Buffer.from(typeof token === 'string' ? token : '')
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new DocketError(
+      'FORBIDDEN',
+      'missing or wrong x-csrf-token header: a change made with the session cookie must carry the session’s token (GET /api/v1/session gives it)',
+    )
+  }
+}
+
+export const isUnsafe = (method: string) => !['GET', 'HEAD', 'OPTIONS'].includes(method)
+
+/**
+ * A browser names the page a request comes from in `Origin`; it must be a
+ * page of this server (by host, as the trusted proxy reports it) or one of
+ * `allowed`. `required`: refuse a request without Origin too (every
+ * browser sends it on a change, so a cookie request without one is not
+ * from our page).
+ */
+export function checkOrigin(request: FastifyRequest, allowed: string[], required: boolean): void {
+  const origin = request.headers.origin
+  if (origin === undefined) {
+    if (!required) return
+    throw new DocketError(
+      'FORBIDDEN',
+      'the Origin header is missing: a change made with the session cookie must come from the dashboard’s page',
+    )
+  }
+  if (isOwnHost(origin, request.host) || allowed.includes(origin)) return
+  throw new DocketError(
+    'FORBIDDEN',
+    `requests from the page origin ${JSON.stringify(origin)} are not allowed`,
+    {
+      origin,
+    },
+  )
+}
+
+/** Whether the page origin is on `host` (the request's Host), a port left out meaning the scheme's default. */
+function isOwnHost(origin: string, host: string): boolean {
+  try {
+    const page = new URL(origin)
+    if (page.protocol !== 'http:' && page.protocol !== 'https:') return false
+    const fallback = page.protocol === 'https:' ? '443' : '80'
+    const server = new URL(`${page.protocol}//${host}`)
+    return page.hostname === server.hostname && (page.port || fallback) === (server.port || fallback)
+  } catch {
+    return false // not a URL (such as "null")
   }
 }
 
@@ -33,13 +111,25 @@ export function readCookie(header: string | undefined, name: string): string | u
   if (!header) return undefined
   for (const part of header.split(';')) {
     const [k, ...v] = part.trim().split('=')
-    if (k === name) return decodeURIComponent(v.join('='))
+    if (k !== name) continue
+    try {
+      return decodeURIComponent(v.join('='))
+    } catch {
+      return v.join('=')
+    }
   }
   return undefined
 }
 
-export function sessionCookie(key: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(key)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${7 * 24 * 3600}${secure ? '; Secure' : ''}`
+const attributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+
+export function sessionCookies(id: string, ttlMs: number, secure: boolean): string[] {
+  return [
+    `${SESSION_COOKIE}=${id}; ${attributes(secure)}; Max-Age=${Math.ceil(ttlMs / 1000)}`,
+    `${LEGACY_COOKIE}=; ${attributes(secure)}; Max-Age=0`,
+  ]
 }
 
-export const clearedCookie = `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`
+export function clearedCookies(secure: boolean): string[] {
+  return [SESSION_COOKIE, LEGACY_COOKIE].map((name) => `${name}=; ${attributes(secure)}; Max-Age=0`)
+}

@@ -13,7 +13,7 @@ import {
   type JobStatus,
   type Queue,
 } from '../core/types.js'
-import type { ApiKeyInfo, Artifact, BatchSummary, Role, StoredEvent } from './store.js'
+import type { ApiKeyInfo, Artifact, BatchSummary, Role, SessionInfo, StoredEvent } from './store.js'
 
 export interface Decode {
   date(value: unknown): Date
@@ -175,8 +175,14 @@ export function rowToArtifact(r: Row, d: Decode): Artifact {
   }
 }
 
-export const API_KEY_SELECT = `SELECT k.id, p.name, p.role, k.prefix, k.created_at, k.revoked_at
+const API_KEY_COLUMNS = 'k.id, p.name, p.role, k.prefix, k.created_at, k.last_used_at, k.revoked_at'
+
+export const API_KEY_SELECT = `SELECT ${API_KEY_COLUMNS}
   FROM api_keys k JOIN principals p ON p.id = k.principal_id`
+
+/** A session with its key; the caller adds the conditions that make it live. */
+export const SESSION_SELECT = `SELECT ${API_KEY_COLUMNS}, s.csrf_token, s.expires_at
+  FROM sessions s JOIN api_keys k ON k.id = s.key_id JOIN principals p ON p.id = k.principal_id`
 
 export function rowToApiKey(r: Row, d: Decode): ApiKeyInfo {
   return {
@@ -185,8 +191,13 @@ export function rowToApiKey(r: Row, d: Decode): ApiKeyInfo {
     role: r.role as Role,
     prefix: String(r.prefix),
     createdAt: d.date(r.created_at),
+    lastUsedAt: r.last_used_at == null ? null : d.date(r.last_used_at),
     revokedAt: r.revoked_at == null ? null : d.date(r.revoked_at),
   }
+}
+
+export function rowToSession(r: Row, d: Decode): SessionInfo {
+  return { key: rowToApiKey(r, d), csrfToken: String(r.csrf_token), expiresAt: d.date(r.expires_at) }
 }
 
 /** The JSON stored in `last_error`. */

@@ -183,7 +183,27 @@ export interface ApiKeyRecord {
 
 export interface ApiKeyInfo extends Omit<ApiKeyRecord, 'hash'> {
   createdAt: Date
+  /** When the key last authenticated a request, to the minute (servers write it at most once a minute). */
+  lastUsedAt: Date | null
   revokedAt: Date | null
+}
+
+/** A dashboard sign-in. The session id sits in the browser's cookie; only its hash is stored. */
+export interface SessionRecord {
+  /** sha256 of the session id, hex. */
+  idHash: string
+  /** The API key the session signed in with: revoking the key ends the session. */
+  keyId: string
+  /** The token every change made with this session must carry (x-csrf-token). */
+  csrfToken: string
+  /** How long the session lives, from now by the database clock. */
+  ttlMs: number
+}
+
+export interface SessionInfo {
+  key: ApiKeyInfo
+  csrfToken: string
+  expiresAt: Date
 }
 
 export interface Store {
@@ -277,8 +297,17 @@ export interface Store {
   /** The live (not revoked) key with this hash. */
   findApiKey(hash: string): Promise<ApiKeyInfo | null>
   listApiKeys(): Promise<ApiKeyInfo[]>
-  /** False if there is no such key. */
+  /** False if there is no such live key. Ends the key's sessions too. */
   revokeApiKey(id: string): Promise<boolean>
+  /** Sets the key's `last_used_at` to now; callers throttle it (it is not a write per request). */
+  markApiKeyUsed(id: string): Promise<void>
+
+  /** Stores a new session, and deletes the expired ones on the way. */
+  createSession(session: SessionRecord): Promise<SessionInfo>
+  /** The live session with this hash: not expired, and its key not revoked. */
+  findSession(idHash: string): Promise<SessionInfo | null>
+  /** Ends a session (signing out); nothing happens for an unknown one. */
+  deleteSession(idHash: string): Promise<void>
 
   registerWorker(worker: WorkerRecord): Promise<void>
   /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */

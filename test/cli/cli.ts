@@ -209,5 +209,75 @@ export function cliSuite(driver: Driver): void {
         await d.close()
       }
     })
+
+    it('manages API keys through a server (--url with an admin key): a remote admin mints a worker key', async () => {
+      const d = await Docket.open(target.url)
+      const app = await buildApp({ docket: d })
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const url = ['--url', `http://127.0.0.1:${(app.server.address() as { port: number }).port}`]
+        const admin = ['--key', (await createKey(d, 'remote-admin', 'admin')).key]
+        const made = await docket([
+          'keys',
+          'create',
+          'render-box',
+          '--role',
+          'worker',
+          '--json',
+          ...url,
+          ...admin,
+        ])
+        assert.equal(made.code, 0, made.stderr)
+        const created = JSON.parse(made.stdout)
+        assert.match(created.key, /^dk_/)
+        assert.equal(created.role, 'worker')
+        // The minted key works against the server as a worker key.
+        const claim = await fetch(`${url[1]}/api/v1/workers`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ id: 'w-cli', queues: ['docs'] }),
+        })
+        assert.equal(claim.status, 201, await claim.text())
+        const listed = await docket(['keys', 'list', ...url, ...admin])
+        assert.equal(listed.code, 0, listed.stderr)
+        assert.match(listed.stdout, /render-box/)
+        assert.match(listed.stdout, /LASTUSED|lastUsed/i)
+        assert.doesNotMatch(listed.stdout, new RegExp(created.key))
+        const json = JSON.parse((await docket(['keys', 'list', '--json', ...url, ...admin])).stdout)
+        assert.ok(json.find((k: { id: string }) => k.id === created.id))
+        const revoked = await docket(['keys', 'revoke', created.id, ...url, ...admin])
+        assert.equal(revoked.code, 0, revoked.stderr)
+        assert.match(revoked.stdout, /revoked/)
+        const again = await docket(['keys', 'revoke', created.id, ...url, ...admin])
+        assert.equal(again.code, 1)
+        assert.match(again.stderr, /NOT_FOUND/)
+        // A user key may not manage keys: 403, exit 1.
+        const user = ['--key', (await createKey(d, 'cli-user', 'user')).key]
+        const denied = await docket(['keys', 'create', 'sneaky', '--role', 'admin', ...url, ...user])
+        assert.equal(denied.code, 1)
+        assert.match(denied.stderr, /FORBIDDEN/)
+        noStack(denied)
+      } finally {
+        await app.close()
+        await d.close()
+      }
+    })
+
+    it('shows --url on `docket keys`, and --trust-proxy and the keys API on `docket serve`', async () => {
+      const keys = await docket(['keys', '--help'])
+      assert.equal(keys.code, 0)
+      assert.match(keys.stdout, /--url <server>/)
+      const create = await docket(['keys', 'create', '--help'])
+      assert.match(create.stdout, /--url <url>/)
+      assert.match(create.stdout, /--key <key>/)
+      const serve = await docket(['serve', '--help'])
+      assert.equal(serve.code, 0)
+      assert.match(serve.stdout, /--trust-proxy <proxies>/)
+      assert.match(serve.stdout, /DOCKET_TRUST_PROXY/)
+      assert.match(serve.stdout, /GET\/POST \/api\/v1\/keys/)
+      const bad = await docket(['serve', '--trust-proxy', '10.0.0.300', ...db])
+      assert.equal(bad.code, 2)
+      assert.match(bad.stderr, /not an address, CIDR range or range name: "10.0.0.300"/)
+    })
   })
 }

@@ -118,7 +118,7 @@ describe('dashboard: actions', () => {
     assert.deepEqual(statuses, ['cancelled', 'cancelled', 'scheduled'])
   })
 
-  it('still acts after the server restarts (a new CSRF secret), and the feed reconnects', async () => {
+  it('still acts after the server restarts (the session and its CSRF token live in the database), and the feed reconnects', async () => {
     await page.goto('/queues/emails')
     await live(page)
     await env.app.close()

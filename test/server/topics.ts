@@ -6,7 +6,10 @@ import { boundariesSuite } from './boundaries.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
+import { keysSuite } from './keys.js'
+import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { sessionsSuite } from './sessions.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -16,4 +19,7 @@ export function serverSuites(driver: Driver): void {
   feedSuite(driver)
   batchListSuite(driver)
   boundariesSuite(driver)
+  sessionsSuite(driver)
+  keysSuite(driver)
+  limitsSuite(driver)
 }

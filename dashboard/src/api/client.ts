@@ -1,6 +1,8 @@
 /**
- * Calls to /api/v1 with the session cookie (the browser sends it; scripts
- * never see the key) and, for every change, the session's CSRF token.
+ * Calls to /api/v1 with the session cookie (httpOnly: scripts never see it,
+ * and it holds a session id, not the key) and, for every change, the
+ * session's CSRF token; the browser adds the page's Origin, which the server
+ * checks too.
  */
 import type { Batch, Job, JobDetail, JobFilter, JobPage, Queue, Session, Stats, Worker } from './types.js'
 
@@ -46,7 +48,7 @@ export async function call<T>(method: string, path: string, body?: unknown, retr
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string } } | null)?.error
     if (response.status === 401 && path !== '/session') onSignedOut()
-    // A restarted server derives new CSRF tokens: fetch the current one and try once more.
+    // The token this page holds may be another session's (signed in again in another tab): fetch the current one and try once more.
     if (response.status === 403 && method !== 'GET' && !retried && /csrf/i.test(error?.message ?? '')) {
       csrfToken = (await call<Session>('GET', '/session')).csrfToken
       return call<T>(method, path, body, true)

@@ -8,7 +8,10 @@ export type Counts = Record<JobStatus, number>
 export interface Session {
   name: string
   role: Role
+  /** Sent as x-csrf-token on every change; 'none' when the server runs without keys. */
   csrfToken: string
+  /** When the session ends (null without keys). */
+  expiresAt: string | null
 }
 
 export interface Queue {

@@ -1,4 +1,4 @@
-/** Sign in with an API key: the server keeps it in an httpOnly cookie; this page never stores it. */
+/** Sign in with an API key: the server starts a session (an httpOnly cookie); this page never stores the key. */
 import { useState } from 'preact/hooks'
 import { api } from '../api/client.js'
 import type { Session } from '../api/types.js'

@@ -3,13 +3,13 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { Docket } from '../../docket.js'
-import { createKey } from '../../server/auth.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { resolveSettings, UsageError } from '../config.js'
-import { int, list } from '../options.js'
+import { type CommonFlags, int, list, withConnection } from '../options.js'
 import { parseDuration, print, printTable } from '../output.js'
-import { serve } from '../serve.js'
+import { parseTrustProxy, serve } from '../serve.js'
+import { run } from './jobs.js'
 
 const dbOption = () =>
   new Option(
@@ -53,6 +53,14 @@ export function registerAdminCommands(program: Command): void {
     .addOption(dbOption())
     .addOption(configOption())
     .option('--no-auth', 'no API keys: every caller is an admin (loopback addresses only)')
+    .addOption(
+      new Option(
+        '--trust-proxy <proxies>',
+        'believe X-Forwarded-For/-Proto/-Host from these reverse proxies: addresses or CIDR ranges, comma-separated (loopback, linklocal, uniquelocal name the usual ones), or true for any',
+      )
+        .argParser(parseTrustProxy)
+        .env('DOCKET_TRUST_PROXY'),
+    )
     .option(
       '--worker <module>',
       'also run a worker in this process, with the queues and handlers the module exports',
@@ -62,6 +70,16 @@ export function registerAdminCommands(program: Command): void {
         .default('info')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
     )
+    .addHelpText(
+      'after',
+      `
+API keys: the first start on an empty database prints an admin key. An admin
+manages keys through this server (GET/POST /api/v1/keys, DELETE
+/api/v1/keys/{id}, or \`docket keys create|list|revoke --url <server> --key <admin key>\`)
+or on the database (\`docket keys … --db\`). Behind a TLS-terminating reverse proxy,
+give --trust-proxy with the proxy's address, so that client addresses, HTTPS
+(the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers.`,
+    )
     .action(async (o) => {
       const s = resolveSettings({ db: o.db, config: o.config })
       await serve({
@@ -69,6 +87,7 @@ export function registerAdminCommands(program: Command): void {
         port: o.port,
         db: s.db,
         auth: o.auth,
+        trustProxy: o.trustProxy ?? false,
         worker: o.worker,
         logLevel: o.logLevel,
       })
@@ -138,52 +157,52 @@ export function registerAdminCommands(program: Command): void {
       }),
     )
 
-  const keys = program.command('keys').description('Manage API keys')
-  keys
-    .command('create <name>')
-    .description('Create an API key for a principal; prints the key once')
-    .addOption(
-      new Option('--role <role>', 'what the key may do').choices(['admin', 'user', 'worker']).default('user'),
+  const keys = program
+    .command('keys')
+    .description('Manage API keys, on the database or through a server (--url with an admin --key)')
+    .addHelpText(
+      'after',
+      `
+Each command works on the database (--db) or through a server: --url <server>
+--key <admin key> (the server's GET/POST /api/v1/keys and DELETE /api/v1/keys/{id}).`,
     )
-    .addOption(dbOption())
-    .addOption(configOption())
-    .option('--json', 'print JSON')
-    .action(async (name: string, o) =>
-      withDb(o, async (d) => {
-        const { key, info } = await createKey(d, name, o.role as Role)
-        print(o.json, { key, ...info }, () =>
-          console.log(`${key}\n(${info.role} key for ${info.name}; shown only this once)`),
-        )
-      }),
-    )
-  keys
-    .command('list')
-    .description('List API keys (never the keys themselves)')
-    .addOption(dbOption())
-    .addOption(configOption())
-    .option('--json', 'print JSON')
-    .action(async (o) =>
-      withDb(o, async (d) => {
-        const list = await d.store.listApiKeys()
+  withConnection(
+    keys
+      .command('create <name>')
+      .description('Create an API key for a principal; prints the key once')
+      .addOption(
+        new Option('--role <role>', 'what the key may do')
+          .choices(['admin', 'user', 'worker'])
+          .default('user'),
+      ),
+  ).action(async (name: string, o) =>
+    run(o, async (client) => {
+      const created = await client.createKey(name, o.role as Role)
+      print(o.json, created, () =>
+        console.log(`${created.key}\n(${created.role} key for ${created.name}; shown only this once)`),
+      )
+    }),
+  )
+  withConnection(keys.command('list').description('List API keys (never the keys themselves)')).action(
+    async (o: CommonFlags) =>
+      run(o, async (client) => {
+        const list = await client.listKeys()
         print(o.json, list, () =>
           printTable(
-            list.map((k) => ({ ...k, revoked: k.revokedAt ? 'yes' : '' })),
-            ['id', 'prefix', 'role', 'name', 'revoked'],
+            list.map((k) => ({ ...k, lastUsed: k.lastUsedAt ?? 'never', revoked: k.revokedAt ? 'yes' : '' })),
+            ['id', 'prefix', 'role', 'name', 'lastUsed', 'revoked'],
           ),
         )
       }),
-    )
-  keys
-    .command('revoke <id>')
-    .description('Revoke an API key by its id')
-    .addOption(dbOption())
-    .addOption(configOption())
-    .action(async (id: string, o) =>
-      withDb(o, async (d) => {
-        if (!(await d.store.revokeApiKey(id))) {
-          console.error(`docket: no live key with id ${id}`)
-          process.exitCode = 1
-        } else console.log(`revoked ${id}`)
-      }),
-    )
+  )
+  withConnection(
+    keys
+      .command('revoke <id>')
+      .description('Revoke an API key by its id; its dashboard sessions end with it'),
+  ).action(async (id: string, o: CommonFlags) =>
+    run(o, async (client) => {
+      await client.revokeKey(id)
+      print(o.json, { ok: true }, () => console.log(`revoked ${id}`))
+    }),
+  )
 }

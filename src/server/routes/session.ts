@@ -1,29 +1,29 @@
+/** Signing in to the dashboard and out again; see ../session.ts for what a session is. */
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Docket } from '../../docket.js'
-import { authenticate, type FailedAuthLimiter } from '../auth.js'
-import { clearedCookie, readCookie, SESSION_COOKIE, type Sessions, sessionCookie } from '../session.js'
+import { DocketError } from '../../core/errors.js'
+import type { SessionInfo } from '../../storage/store.js'
+import { type Authenticator, failedAuthentication, findKey } from '../auth.js'
+import { checkOrigin, clearedCookies, readCookie, SESSION_COOKIE, sessionCookies } from '../session.js'
 import { errorResponses, ok } from './common.js'
 
 const sessionView = z.object({
   name: z.string(),
   role: z.enum(['admin', 'user', 'worker']),
-  csrfToken: z.string(),
+  csrfToken: z.string().describe('send it as x-csrf-token on every change made with the session cookie'),
+  expiresAt: z.string().nullable().describe('ISO 8601 date-time; null without authentication'),
+})
+
+const view = (s: SessionInfo) => ({
+  name: s.key.name,
+  role: s.key.role,
+  csrfToken: s.csrfToken,
+  expiresAt: s.expiresAt.toISOString(),
 })
 
 export const sessionRoutes =
-  ({
-    docket,
-    sessions,
-    auth,
-    limiter,
-  }: {
-    docket: Docket
-    sessions: Sessions
-    auth: 'keys' | 'none'
-    limiter: FailedAuthLimiter
-  }): FastifyPluginAsync =>
+  ({ auth, mode }: { auth: Authenticator; mode: 'keys' | 'none' }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
     const tags = ['session']
@@ -33,19 +33,23 @@ export const sessionRoutes =
       {
         schema: {
           tags,
-          summary: 'Sign in (dashboard): keeps the API key in an httpOnly cookie; returns the CSRF token',
+          summary:
+            'Sign in (dashboard): starts a session, kept in an httpOnly cookie; returns its CSRF token',
+          security: [],
           body: z.strictObject({ key: z.string().min(1).max(200) }),
-          response: { 200: sessionView, ...errorResponses(400, 429) },
+          response: { 200: sessionView, ...errorResponses(400, 403) },
         },
       },
       async (request, reply) => {
-        limiter.check(request.ip)
-        const principal = await authenticate(docket, `Bearer ${request.body.key}`).catch((error) => {
-          limiter.fail(request.ip)
-          throw error
+        checkOrigin(request, auth.allowedOrigins, false)
+        const key = request.body.key.trim()
+        const info = await findKey(auth.docket, key).catch((error) => {
+          throw failedAuthentication(auth, request.ip, key, error)
         })
-        reply.header('set-cookie', sessionCookie(request.body.key, request.protocol === 'https'))
-        return { name: principal.name, role: principal.role, csrfToken: sessions.csrfToken(request.body.key) }
+        const { id, session } = await auth.sessions.start(info)
+        auth.usage.used(info.id)
+        reply.header('set-cookie', sessionCookies(id, auth.sessions.ttlMs, request.protocol === 'https'))
+        return view(session)
       },
     )
 
@@ -55,22 +59,42 @@ export const sessionRoutes =
         schema: {
           tags,
           summary: 'Who the session cookie signs in, and its CSRF token',
+          security: [],
           response: { 200: sessionView, ...errorResponses() },
         },
       },
-      async (request) => {
-        if (auth === 'none') return { name: 'local', role: 'admin' as const, csrfToken: 'none' }
-        const key = readCookie(request.headers.cookie, SESSION_COOKIE)
-        const principal = await authenticate(docket, key ? `Bearer ${key}` : undefined)
-        return { name: principal.name, role: principal.role, csrfToken: sessions.csrfToken(key!) }
+      async (request, reply) => {
+        if (mode === 'none')
+          return { name: 'local', role: 'admin' as const, csrfToken: 'none', expiresAt: null }
+        const id = readCookie(request.headers.cookie, SESSION_COOKIE)
+        if (id === undefined)
+          throw new DocketError(
+            'UNAUTHENTICATED',
+            'not signed in: POST /api/v1/session with { "key": "<API key>" }',
+          )
+        const session = await auth.sessions.find(id!).catch((error) => {
+          reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
+          throw failedAuthentication(auth, request.ip, undefined, error)
+        })
+        return view(session)
       },
     )
 
     app.delete(
       '/session',
-      { schema: { tags, summary: 'Sign out: clears the session cookie', response: { 200: ok } } },
-      async (_request, reply) => {
-        reply.header('set-cookie', clearedCookie)
+      {
+        schema: {
+          tags,
+          summary: 'Sign out: ends the session and clears its cookie',
+          security: [],
+          response: { 200: ok, ...errorResponses(403) },
+        },
+      },
+      async (request, reply) => {
+        checkOrigin(request, auth.allowedOrigins, false)
+        const id = readCookie(request.headers.cookie, SESSION_COOKIE)
+        if (id !== undefined) await auth.sessions.end(id)
+        reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
         return { ok: true as const }
       },
     )

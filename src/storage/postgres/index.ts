@@ -8,6 +8,7 @@ import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
+import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
 export async function createPostgresStore(url: string): Promise<Store> {
@@ -75,6 +76,10 @@ export async function createPostgresStore(url: string): Promise<Store> {
     findApiKey: (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: () => keys.listApiKeys(ctx),
     revokeApiKey: (id) => keys.revokeApiKey(ctx, id),
+    markApiKeyUsed: (id) => keys.markApiKeyUsed(ctx, id),
+    createSession: (s) => sessions.createSession(ctx, s),
+    findSession: (hash) => sessions.findSession(ctx, hash),
+    deleteSession: (hash) => sessions.deleteSession(ctx, hash),
     registerWorker: (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: (id) => workers.deregisterWorker(ctx, id),

@@ -40,9 +40,16 @@ export async function listApiKeys(ctx: PgContext): Promise<ApiKeyInfo[]> {
 }
 
 export async function revokeApiKey(ctx: PgContext, id: string): Promise<boolean> {
-  const rows = await ctx.query(
-    'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-    [id],
-  )
-  return rows.length === 1
+  return ctx.tx(async (c) => {
+    const rows = await c.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+      [id],
+    )
+    if (rows.length === 1) await c.query('DELETE FROM sessions WHERE key_id = $1', [id])
+    return rows.length === 1
+  })
+}
+
+export async function markApiKeyUsed(ctx: PgContext, id: string): Promise<void> {
+  await ctx.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id])
 }

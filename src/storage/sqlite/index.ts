@@ -8,6 +8,7 @@ import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
+import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
 export interface SqliteStoreOptions {
@@ -93,6 +94,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     findApiKey: async (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: async () => keys.listApiKeys(ctx),
     revokeApiKey: async (id) => keys.revokeApiKey(ctx, id),
+    markApiKeyUsed: async (id) => keys.markApiKeyUsed(ctx, id),
+    createSession: async (s) => sessions.createSession(ctx, s),
+    findSession: async (hash) => sessions.findSession(ctx, hash),
+    deleteSession: async (hash) => sessions.deleteSession(ctx, hash),
     registerWorker: async (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),

@@ -43,8 +43,15 @@ export function listApiKeys(ctx: SqliteContext): ApiKeyInfo[] {
 }
 
 export function revokeApiKey(ctx: SqliteContext, id: string): boolean {
-  return (
-    ctx.stmt('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(ctx.now(), id)
-      .changes === 1
-  )
+  return ctx.tx(() => {
+    const revoked =
+      ctx.stmt('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(ctx.now(), id)
+        .changes === 1
+    if (revoked) ctx.stmt('DELETE FROM sessions WHERE key_id = ?').run(id)
+    return revoked
+  })
+}
+
+export function markApiKeyUsed(ctx: SqliteContext, id: string): void {
+  ctx.stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(ctx.now(), id)
 }

@@ -181,4 +181,19 @@ ALTER TABLE jobs ADD COLUMN lease_ended_attempt INTEGER;
 ALTER TABLE workers ADD COLUMN registered_by TEXT;
 `,
   },
+  {
+    version: 4,
+    name: 'dashboard sessions',
+    file: '0004_dashboard_sessions.sql',
+    sql: `CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL REFERENCES api_keys(id),
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_key ON sessions (key_id);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+`,
+  },
 ]

@@ -1,0 +1,30 @@
+/** Dashboard sessions: rows keyed by the hash of the cookie's id, live until they expire or their key is revoked. */
+import { rowToSession, SESSION_SELECT } from '../rows.js'
+import type { SessionInfo, SessionRecord } from '../store.js'
+import { decode, type SqliteContext } from './db.js'
+
+type Row = Record<string, unknown>
+
+export function createSession(ctx: SqliteContext, s: SessionRecord): SessionInfo {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    ctx.stmt('DELETE FROM sessions WHERE expires_at <= ?').run(now)
+    ctx
+      .stmt(
+        'INSERT INTO sessions (id_hash, key_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(s.idHash, s.keyId, s.csrfToken, now, now + s.ttlMs)
+    return rowToSession(ctx.stmt(`${SESSION_SELECT} WHERE s.id_hash = ?`).get(s.idHash) as Row, decode)
+  })
+}
+
+export function findSession(ctx: SqliteContext, idHash: string): SessionInfo | null {
+  const row = ctx
+    .stmt(`${SESSION_SELECT} WHERE s.id_hash = ? AND s.expires_at > ? AND k.revoked_at IS NULL`)
+    .get(idHash, ctx.now()) as Row | undefined
+  return row ? rowToSession(row, decode) : null
+}
+
+export function deleteSession(ctx: SqliteContext, idHash: string): void {
+  ctx.stmt('DELETE FROM sessions WHERE id_hash = ?').run(idHash)
+}

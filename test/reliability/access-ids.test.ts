@@ -17,7 +17,7 @@ import { type Json, UNKNOWN_ID } from '../server/harness.js'
 import { startServer, type TestServer } from './server.js'
 import { DRIVERS, figure } from './support.js'
 
-type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'worker'
+type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'worker' | 'key'
 type Caller = 'admin' | 'owner' | 'other-user' | 'worker-with-lease' | 'worker-without-lease' | 'other-worker'
 const CALLERS: Caller[] = [
   'admin',
@@ -30,6 +30,7 @@ const CALLERS: Caller[] = [
 
 /** What a route's id names, and so who is entitled to it. */
 function kindOf(method: string, path: string): Kind {
+  if (path.startsWith('/api/v1/keys/')) return 'key'
   if (path.startsWith('/api/v1/workers/')) return 'worker'
   if (path.startsWith('/api/v1/batches/')) return 'batch'
   if (path.startsWith('/api/v1/artifacts/')) return 'artifact'
@@ -39,7 +40,7 @@ function kindOf(method: string, path: string): Kind {
 }
 
 const ENTITLED: Record<Caller, Kind[]> = {
-  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'worker'],
+  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'worker', 'key'],
   owner: ['job', 'files', 'artifact', 'batch'],
   'other-user': [],
   'worker-with-lease': ['lease', 'files', 'artifact', 'worker'],
@@ -55,6 +56,8 @@ interface Fixture {
   artifact: string
   batch: string
   worker: string
+  /** An API key (admin only): revoking it is the route. */
+  key: string
 }
 
 for (const driver of DRIVERS) {
@@ -86,13 +89,26 @@ for (const driver of DRIVERS) {
         name: `${A}-batch`,
         jobs: [{ queue, type: 'b', payload: { canary: A } }],
       })
-      return { queue, job: job.id, token, artifact: artifacts[0]!.id, batch: batch.batch.id, worker }
+      const key = await s.client.ok(201, 'admin', 'POST', '/api/v1/keys', {
+        name: `k-${queue}`,
+        role: 'user',
+      })
+      return {
+        queue,
+        job: job.id,
+        token,
+        artifact: artifacts[0]!.id,
+        batch: batch.batch.id,
+        worker,
+        key: key.id,
+      }
     }
 
     /** The id the route's path takes, of the fixture or of nothing. */
     function idFor(kind: Kind, f: Fixture | null): string {
       if (kind === 'worker') return f ? f.worker : 'w-never-registered'
       if (kind === 'batch') return f ? f.batch : UNKNOWN_ID
+      if (kind === 'key') return f ? f.key : UNKNOWN_ID
       if (kind === 'artifact') return f ? f.artifact : UNKNOWN_ID
       return f ? f.job : UNKNOWN_ID
     }
@@ -175,7 +191,7 @@ for (const driver of DRIVERS) {
               .map((m) => [m.toUpperCase(), path] as const)
           : [],
       )
-      assert.ok(routes.length >= 21, `only ${routes.length} routes with an id`)
+      assert.ok(routes.length >= 22, `only ${routes.length} routes with an id`)
       const f = await fresh()
       const before = await snapshot()
       const leaks: string[] = []

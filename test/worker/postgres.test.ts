@@ -1,5 +1,7 @@
 import { processSuite } from './processes.js'
 import { runtimeSuite } from './runtime.js'
+import { wakeAndCancelSuite } from './wake-and-cancel.js'
 
 runtimeSuite('postgres')
+wakeAndCancelSuite('postgres')
 processSuite('postgres')

@@ -385,13 +385,8 @@ export class Docket {
   /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
   async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
     const ref = leaseRef(job)
-    if ((await this.store.lostLeases([ref])).length > 0) {
-      throwUnlessOk({
-        id: ref.id,
-        ok: false,
-        code: (await this.store.getJob(ref.id)) ? 'LEASE_LOST' : 'NOT_FOUND',
-      })
-    }
+    const [lost] = await this.store.lostLeases([ref])
+    if (lost) throwUnlessOk({ id: ref.id, ok: false, code: lost.reason === 'not-found' ? 'NOT_FOUND' : 'LEASE_LOST' })
     const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
     try {
       return await this.store.addArtifact(record)

@@ -70,6 +70,16 @@ export interface EventParams extends LeaseRef {
   data?: unknown
 }
 
+/**
+ * A lease that is no longer held, and why: the job was cancelled; the lease
+ * was lost otherwise (expired, recovered, passed to another worker, the job
+ * finished); or there is no such job.
+ */
+export interface LostLease {
+  id: string
+  reason: 'cancelled' | 'lost' | 'not-found'
+}
+
 /** Per-job outcome of a batched lease operation: ok, or the typed error code that refused it. */
 export type LeaseOutcome =
   | { id: string; ok: true }
@@ -215,8 +225,8 @@ export interface Store {
   appendEvent(params: EventParams): Promise<void>
   completeJobs(params: CompleteParams[]): Promise<LeaseOutcome[]>
   failJob(params: FailParams): Promise<Job>
-  /** Ids among `refs` whose lease is no longer held (cancelled, expired, taken over). Read-only. */
-  lostLeases(refs: LeaseRef[]): Promise<string[]>
+  /** The leases among `refs` no longer held, each with why. One read-only statement. */
+  lostLeases(refs: LeaseRef[]): Promise<LostLease[]>
   /** Gives a job back without counting the attempt (graceful shutdown). */
   releaseJobs(refs: LeaseRef[]): Promise<LeaseOutcome[]>
 
@@ -236,6 +246,14 @@ export interface Store {
   notifyReady(queues: string[]): Promise<void>
   /** Calls `listener` with a queue name whenever jobs may have become ready in it. Returns an unsubscribe. */
   onReady(listener: (queue: string) => void): Promise<() => Promise<void>>
+  /**
+   * Calls `listener` with the lease of an active job as soon as the job is
+   * cancelled, in every process, where the database can push (PostgreSQL:
+   * NOTIFY at commit); with '*' when some may have been missed (a reconnect).
+   * Elsewhere (SQLite) it never calls: workers find cancels with `lostLeases`.
+   * Returns an unsubscribe.
+   */
+  onCancelled(listener: (lease: LeaseRef | '*') => void): Promise<() => Promise<void>>
 
   /**
    * Events after `cursor` (null: from the start) in commit order, and the

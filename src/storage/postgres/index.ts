@@ -11,7 +11,7 @@ import * as workers from './workers.js'
 
 export async function createPostgresStore(url: string): Promise<Store> {
   const ctx = await openPostgres(url)
-  const listener = new workers.ReadyListener(url, workers.readyChannel(ctx.schema))
+  const listener = new workers.Notifications(url, ctx.schema)
   const leadership = new workers.Leadership(ctx, url)
   let closed = false
   return {
@@ -70,7 +70,8 @@ export async function createPostgresStore(url: string): Promise<Store> {
     cleanup: (p) => control.cleanup(ctx, p),
 
     notifyReady: (queues) => workers.notifyReady(ctx, queues),
-    onReady: (l) => listener.add(l),
+    onReady: (l) => listener.onReady(l),
+    onCancelled: (l) => listener.onCancelled(l),
     createApiKey: (key) => keys.createApiKey(ctx, key),
     findApiKey: (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: () => keys.listApiKeys(ctx),

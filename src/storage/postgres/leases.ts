@@ -15,6 +15,7 @@ import type {
   FailParams,
   LeaseOutcome,
   LeaseRef,
+  LostLease,
   ProgressParams,
 } from '../store.js'
 import { decode, type PgContext, type Queryable } from './db.js'
@@ -167,17 +168,19 @@ export async function failJob(ctx: PgContext, p: FailParams): Promise<Job> {
   })
 }
 
-export async function lostLeases(ctx: PgContext, refs: LeaseRef[]): Promise<string[]> {
+export async function lostLeases(ctx: PgContext, refs: LeaseRef[]): Promise<LostLease[]> {
   if (refs.length === 0) return []
-  const valid = validTokens(refs)
-  const held = await ctx.query<{ id: string }>(
-    `SELECT j.id FROM jobs j JOIN unnest($1::uuid[], $2::uuid[]) AS t(id, token)
-       ON j.id = t.id AND j.lease_token = t.token
-     WHERE j.status = 'active' AND j.lease_expires_at > now()`,
-    [valid.map((r) => r.id), valid.map((r) => r.token)],
+  // A malformed token holds nothing: it goes in as NULL, which matches no lease.
+  const tokens = refs.map((r) => (UUID.test(r.token) ? r.token : null))
+  return ctx.query<LostLease>(
+    `SELECT t.id,
+       CASE WHEN j.id IS NULL THEN 'not-found' WHEN j.status = 'cancelled' THEN 'cancelled' ELSE 'lost' END
+         AS reason
+     FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token) LEFT JOIN jobs j ON j.id = t.id
+     WHERE j.id IS NULL OR j.status <> 'active' OR j.lease_token IS DISTINCT FROM t.token
+       OR j.lease_expires_at <= now()`,
+    [refs.map((r) => r.id), tokens],
   )
-  const ok = new Set(held.map((r) => r.id))
-  return refs.filter((r) => !ok.has(r.id)).map((r) => r.id)
 }
 
 export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<LeaseOutcome[]> {

@@ -81,6 +81,8 @@ export function createSqliteStore(path: string): Store {
         signal.off('ready', listener)
       }
     },
+    // No push on SQLite: workers find cancels with lostLeases, every cancelCheckMs.
+    onCancelled: async () => async () => {},
     createApiKey: async (key) => keys.createApiKey(ctx, key),
     findApiKey: async (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: async () => keys.listApiKeys(ctx),

@@ -16,6 +16,7 @@ import type {
   FailParams,
   LeaseOutcome,
   LeaseRef,
+  LostLease,
   ProgressParams,
 } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
@@ -79,10 +80,12 @@ function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): 
 function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | 'LEASE_LOST' | 'NOT_FOUND' {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(ref.id) as Row | undefined
   if (!row) return 'NOT_FOUND'
-  if (row.status !== 'active' || row.lease_token !== ref.token || Number(row.lease_expires_at) <= now) {
-    return 'LEASE_LOST'
-  }
-  return row
+  return holdsLease(row, ref, now) ? row : 'LEASE_LOST'
+}
+
+/** Whether `ref` still holds the lease on the job in `row`: active, same token, not expired. */
+function holdsLease(row: Row, ref: LeaseRef, now: number): boolean {
+  return row.status === 'active' && row.lease_token === ref.token && Number(row.lease_expires_at) > now
 }
 
 function requireLease(ctx: SqliteContext, ref: LeaseRef, now: number): Row {
@@ -190,9 +193,15 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
   })
 }
 
-export function lostLeases(ctx: SqliteContext, refs: LeaseRef[]): string[] {
+export function lostLeases(ctx: SqliteContext, refs: LeaseRef[]): LostLease[] {
   const now = ctx.now()
-  return refs.filter((ref) => typeof leasedRow(ctx, ref, now) === 'string').map((ref) => ref.id)
+  const read = ctx.stmt('SELECT status, lease_token, lease_expires_at FROM jobs WHERE id = ?')
+  return refs.flatMap((ref): LostLease[] => {
+    const row = read.get(ref.id) as Row | undefined
+    if (!row) return [{ id: ref.id, reason: 'not-found' }]
+    if (holdsLease(row, ref, now)) return []
+    return [{ id: ref.id, reason: row.status === 'cancelled' ? 'cancelled' : 'lost' }]
+  })
 }
 
 export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {

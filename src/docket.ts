@@ -386,7 +386,8 @@ export class Docket {
   async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
     const ref = leaseRef(job)
     const [lost] = await this.store.lostLeases([ref])
-    if (lost) throwUnlessOk({ id: ref.id, ok: false, code: lost.reason === 'not-found' ? 'NOT_FOUND' : 'LEASE_LOST' })
+    if (lost)
+      throwUnlessOk({ id: ref.id, ok: false, code: lost.reason === 'not-found' ? 'NOT_FOUND' : 'LEASE_LOST' })
     const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
     try {
       return await this.store.addArtifact(record)

@@ -120,10 +120,7 @@ export class Producer {
   }
 
   #enter(mode: ProducerMode): void {
-    assert.ok(
-      ENTERED_FROM[mode].includes(this.#mode),
-      `producer: cannot enter ${mode} from ${this.#mode}`,
-    )
+    assert.ok(ENTERED_FROM[mode].includes(this.#mode), `producer: cannot enter ${mode} from ${this.#mode}`)
     this.#mode = mode
   }
 }

@@ -4,8 +4,8 @@
  * and the store says why a lease was lost without a read per job.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
 import { randomUUID } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
 import {
   type ClaimInput,
   Docket,

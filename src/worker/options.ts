@@ -72,7 +72,8 @@ const fn = <T>() => z.custom<T>((value) => typeof value === 'function', 'expecte
 const handler = fn<Handler>()
 const label = z.string().min(1).max(200)
 /** Longer timers fire at once in Node (and warn), so no interval may exceed this. */
-const timerMs = z.number().int().min(1).max(2_147_483_647)
+const MAX_TIMER_MS = 2_147_483_647
+const timerMs = z.number().int().min(1).max(MAX_TIMER_MS)
 
 export const workerOptions = z.strictObject({
   queues: z.array(queueName).min(1, 'name at least one queue').max(100),
@@ -93,7 +94,7 @@ export const workerOptions = z.strictObject({
   capabilities: z.array(label).max(50).optional(),
   kind: label.optional(),
   id: label.optional(),
-  shutdownGraceMs: timerMs.or(z.literal(0)).optional(),
+  shutdownGraceMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
   handleSignals: z.boolean().optional(),
   maintenance: z.boolean().optional(),
   maintenanceIntervalMs: timerMs.optional(),

@@ -120,7 +120,8 @@ export class Producer {
   }
 
   #enter(mode: ProducerMode): void {
-    assert.ok(ENTERED_FROM[mode].includes(this.#mode), `producer: cannot enter ${mode} from ${this.#mode}`)
+    if (!ENTERED_FROM[mode].includes(this.#mode))
+      assert.fail(`producer: cannot enter ${mode} from ${this.#mode}`)
     this.#mode = mode
   }
 }

@@ -25,6 +25,7 @@ export class Wake {
   /** Wakes every sleeper now, and any that sleeps from a mark taken before this call. */
   wake(): void {
     this.#generation++
+    if (this.#sleepers.size === 0) return // the common case: called while the sleeper is busy
     const sleepers = [...this.#sleepers]
     this.#sleepers.clear()
     for (const wakeUp of sleepers) wakeUp('woken')

@@ -17,7 +17,7 @@ import type { ClaimedJob } from '../core/types.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
-import { Execution } from './executor.js'
+import { Execution, type ExecutorDeps } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
@@ -31,6 +31,7 @@ export class Worker {
   readonly #o: WorkerSettings
   readonly #running = new Map<string, Execution>()
   readonly #completer: Completer
+  readonly #executorDeps: ExecutorDeps
   readonly #producer: Producer
   readonly #leaseKeeper: LeaseKeeper
   #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
@@ -64,6 +65,13 @@ export class Worker {
       unwritten: () => this.#completer.unwritten,
       onError,
     })
+    this.#executorDeps = {
+      docket,
+      workerId: this.id,
+      handlers: this.#o.handlers,
+      completer: this.#completer,
+      onError,
+    }
     this.#leaseKeeper = new LeaseKeeper({
       docket,
       leaseMs: this.#o.leaseMs,
@@ -158,13 +166,7 @@ export class Worker {
   }
 
   #execute(job: ClaimedJob): void {
-    const execution = new Execution(job, {
-      docket: this.#docket,
-      workerId: this.id,
-      handlers: this.#o.handlers,
-      completer: this.#completer,
-      onError: this.#o.onError,
-    })
+    const execution = new Execution(job, this.#executorDeps)
     this.#running.set(job.id, execution)
     execution.done.finally(() => {
       this.#running.delete(job.id)

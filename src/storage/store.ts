@@ -253,8 +253,6 @@ export interface Store {
   appendEvent(params: EventParams): Promise<void>
   completeJobs(params: CompleteParams[]): Promise<LeaseOutcome[]>
   failJob(params: FailParams): Promise<Job>
-  /** Ids among `refs` whose lease is no longer held (cancelled, expired, taken over). Read-only. */
-  lostLeases(refs: LeaseRef[]): Promise<string[]>
   /** Whether each lease is still held, and if not why. Read-only. */
   checkLeases(refs: LeaseRef[]): Promise<LeaseOutcome[]>
   /** Gives a job back without counting the attempt (graceful shutdown, or a remote worker's release). */
@@ -281,6 +279,14 @@ export interface Store {
   notifyReady(queues: string[]): Promise<void>
   /** Calls `listener` with a queue name whenever jobs may have become ready in it. Returns an unsubscribe. */
   onReady(listener: (queue: string) => void): Promise<() => Promise<void>>
+  /**
+   * Calls `listener` with the lease of an active job as soon as the job is
+   * cancelled, in every process, where the database can push (PostgreSQL:
+   * NOTIFY at commit); with '*' when some may have been missed (a reconnect).
+   * Elsewhere (SQLite) it never calls: workers find cancels with `checkLeases`.
+   * Returns an unsubscribe.
+   */
+  onCancelled(listener: (lease: LeaseRef | '*') => void): Promise<() => Promise<void>>
 
   /**
    * Events after `cursor` (null: from the start) in commit order, and the

@@ -1,6 +1,9 @@
 /** What a handler gets besides the job: progress, steps, logs and an AbortSignal. */
+
+import type { ProgressInput } from '../core/options.js'
+import type { ClaimedJob } from '../core/types.js'
 import type { Docket, FileInput } from '../docket.js'
-import type { Artifact, ClaimedJob, ProgressInput } from '../index.js'
+import type { Artifact } from '../storage/store.js'
 
 export interface JobContext<Payload = unknown> {
   job: ClaimedJob<Payload>

@@ -1,5 +1,9 @@
+import { completerSuite } from './completer.js'
 import { processSuite } from './processes.js'
 import { runtimeSuite } from './runtime.js'
+import { wakeAndCancelSuite } from './wake-and-cancel.js'
 
 runtimeSuite('sqlite')
+wakeAndCancelSuite('sqlite')
+completerSuite('sqlite')
 processSuite('sqlite')

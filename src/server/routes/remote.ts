@@ -15,6 +15,7 @@ import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } fr
 import { progressInput, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
+import { Wake } from '../../worker/wake.js'
 import { jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, idParams, ok } from './common.js'
@@ -236,19 +237,16 @@ export const remoteWorkerRoutes =
           gone = !reply.raw.writableFinished
         })
         if (jobs.length === 0 && b.waitMs) {
-          let wake: () => void = () => {}
+          const wake = new Wake()
           const unsubscribe = await docket.store.onReady((queue) => {
-            if (queue === '*' || b.queues.includes(queue)) wake()
+            if (queue === '*' || b.queues.includes(queue)) wake.wake()
           })
           try {
+            // Marked before each claim: a wake-up during the claim makes the next sleep return at once.
+            let mark = wake.mark()
             while (jobs.length === 0 && Date.now() < deadline && !gone) {
-              await new Promise<void>((resolve) => {
-                const timer = setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now())))
-                wake = () => {
-                  clearTimeout(timer)
-                  resolve()
-                }
-              })
+              await wake.sleep(Math.min(500, Math.max(0, deadline - Date.now())), mark)
+              mark = wake.mark()
               jobs = await claim()
             }
           } finally {

@@ -9,6 +9,7 @@ import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
 import { assertTerm } from './leadership.js'
+import { notifyCancelled } from './workers.js'
 
 type Row = Record<string, unknown>
 
@@ -33,6 +34,7 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
       [id],
     )
     await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }])
+    if (row.status === 'active') await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
     if (row.has_dependents) await failDependents(c, id, 'was cancelled')
     return rowToJob(updated!, decode)
   })

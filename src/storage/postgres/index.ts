@@ -13,7 +13,7 @@ import * as workers from './workers.js'
 
 export async function createPostgresStore(url: string): Promise<Store> {
   const ctx = await openPostgres(url)
-  const listener = new workers.ReadyListener(url, workers.readyChannel(ctx.schema))
+  const listener = new workers.Notifications(url, ctx.schema)
   let closed = false
   return {
     driver: 'postgres',
@@ -58,7 +58,6 @@ export async function createPostgresStore(url: string): Promise<Store> {
     completeJobs: (p) => leases.completeJobs(ctx, p),
     failJob: (p) => leases.failJob(ctx, p),
     releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
-    lostLeases: (refs) => leases.lostLeases(ctx, refs),
     checkLeases: (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: (id) => control.cancelJob(ctx, id),
@@ -71,7 +70,8 @@ export async function createPostgresStore(url: string): Promise<Store> {
     cleanup: (p) => control.cleanup(ctx, p),
 
     notifyReady: (queues) => workers.notifyReady(ctx, queues),
-    onReady: (l) => listener.add(l),
+    onReady: (l) => listener.onReady(l),
+    onCancelled: (l) => listener.onCancelled(l),
     createApiKey: (key) => keys.createApiKey(ctx, key),
     findApiKey: (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: () => keys.listApiKeys(ctx),

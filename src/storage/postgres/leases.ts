@@ -188,7 +188,8 @@ export async function failJob(ctx: PgContext, p: FailParams): Promise<Job> {
   })
 }
 
-export async function lostLeases(ctx: PgContext, refs: LeaseRef[]): Promise<string[]> {
+/** Ids among `refs` whose lease is no longer held: one read, the common case when all hold. */
+async function lostLeases(ctx: PgContext, refs: LeaseRef[]): Promise<string[]> {
   if (refs.length === 0) return []
   const valid = validTokens(refs)
   const held = await ctx.query<{ id: string }>(

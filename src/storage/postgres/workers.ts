@@ -1,11 +1,17 @@
-/** The worker registry and wake-ups, on PostgreSQL. */
+/** The worker registry, wake-ups and cancel notifications, on PostgreSQL. */
 import pg from 'pg'
-import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
+import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js'
 import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'
 import { RELEASE_LEASE } from './leases.js'
 
 export const readyChannel = (schema: string) => `docket_ready_${schema}`
+export const cancelChannel = (schema: string) => `docket_cancel_${schema}`
+
+/** Tells the worker running the job, in whatever process, that it was cancelled; sent at commit. */
+export async function notifyCancelled(c: Queryable, schema: string, lease: LeaseRef): Promise<void> {
+  await c.query('SELECT pg_notify($1, $2)', [cancelChannel(schema), JSON.stringify(lease)])
+}
 
 export async function notifyReady(ctx: PgContext, queues: string[]): Promise<void> {
   if (queues.length === 0) return
@@ -16,31 +22,55 @@ export async function notifyReady(ctx: PgContext, queues: string[]): Promise<voi
 }
 
 /**
- * One LISTEN connection per Docket, shared by its listeners. If it drops (a
- * database restart), it reconnects with backoff and wakes every listener
- * with '*', since notifications sent meanwhile are lost.
+ * One LISTEN connection per Docket, shared by its listeners, on two channels:
+ * - ready: a queue name, sent when jobs may have become ready in it;
+ * - cancel: `{"id","token"}`, the lease of an active job, sent at the commit of its cancel.
+ * If the connection drops (a database restart), it reconnects with backoff and
+ * calls every listener with '*', since notifications sent meanwhile are lost.
  */
-export class ReadyListener {
-  #listeners = new Set<(queue: string) => void>()
+export class Notifications {
+  readonly #ready = new Set<(queue: string) => void>()
+  readonly #cancelled = new Set<(lease: LeaseRef | '*') => void>()
+  readonly #channels: { ready: string; cancel: string }
   #client: pg.Client | null = null
   #closed = false
   #connecting: Promise<void> | null = null
 
   constructor(
     private readonly url: string,
-    private readonly channel: string,
-  ) {}
+    schema: string,
+  ) {
+    this.#channels = { ready: readyChannel(schema), cancel: cancelChannel(schema) }
+  }
 
-  async add(listener: (queue: string) => void): Promise<() => Promise<void>> {
-    this.#listeners.add(listener)
+  onReady(listener: (queue: string) => void): Promise<() => Promise<void>> {
+    return this.#add(this.#ready, listener)
+  }
+
+  onCancelled(listener: (lease: LeaseRef | '*') => void): Promise<() => Promise<void>> {
+    return this.#add(this.#cancelled, listener)
+  }
+
+  async #add<L>(listeners: Set<L>, listener: L): Promise<() => Promise<void>> {
+    listeners.add(listener)
     await this.#ensureConnected()
     return async () => {
-      this.#listeners.delete(listener)
+      listeners.delete(listener)
     }
   }
 
-  #emit(queue: string): void {
-    for (const l of this.#listeners) l(queue)
+  #route(channel: string, payload: string | undefined): void {
+    if (channel === this.#channels.ready) {
+      for (const l of this.#ready) l(payload ?? '*')
+    } else if (channel === this.#channels.cancel) {
+      const lease = parseLease(payload)
+      if (lease) for (const l of this.#cancelled) l(lease)
+    }
+  }
+
+  #missedSome(): void {
+    for (const l of this.#ready) l('*')
+    for (const l of this.#cancelled) l('*')
   }
 
   async #ensureConnected(): Promise<void> {
@@ -53,7 +83,7 @@ export class ReadyListener {
 
   async #connect(): Promise<void> {
     const client = new pg.Client({ connectionString: parsePostgresUrl(this.url).connectionString })
-    client.on('notification', (msg) => this.#emit(msg.payload ?? '*'))
+    client.on('notification', (msg) => this.#route(msg.channel, msg.payload))
     const lost = () => {
       if (this.#client !== client) return
       this.#client = null
@@ -63,7 +93,7 @@ export class ReadyListener {
     client.on('error', lost)
     client.on('end', lost)
     await client.connect()
-    await client.query(`LISTEN "${this.channel}"`)
+    await client.query(`LISTEN "${this.#channels.ready}"; LISTEN "${this.#channels.cancel}"`)
     if (this.#closed) {
       await client.end().catch(() => {})
       return
@@ -75,7 +105,7 @@ export class ReadyListener {
     if (this.#closed) return
     setTimeout(() => {
       this.#ensureConnected().then(
-        () => this.#emit('*'),
+        () => this.#missedSome(),
         () => this.#reconnectLater(Math.min(delayMs * 2, 5_000)),
       )
     }, delayMs).unref()
@@ -86,6 +116,18 @@ export class ReadyListener {
     const client = this.#client
     this.#client = null
     await client?.end().catch(() => {})
+  }
+}
+
+/** The payload of a cancel notification, or null if it is not one (never trust a channel blindly). */
+function parseLease(payload: string | undefined): LeaseRef | null {
+  try {
+    const value = JSON.parse(payload ?? '') as Partial<LeaseRef>
+    return typeof value.id === 'string' && typeof value.token === 'string'
+      ? { id: value.id, token: value.token }
+      : null
+  } catch {
+    return null
   }
 }
 

@@ -69,7 +69,6 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     completeJobs: async (p) => leases.completeJobs(ctx, p),
     failJob: async (p) => leases.failJob(ctx, p),
     releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
-    lostLeases: async (refs) => leases.lostLeases(ctx, refs),
     checkLeases: async (refs) => leases.checkLeases(ctx, refs),
 
     cancelJob: async (id) => control.cancelJob(ctx, id),
@@ -90,6 +89,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         signal.off('ready', listener)
       }
     },
+    // No push on SQLite: workers find cancels with checkLeases, every cancelCheckMs.
+    onCancelled: async () => async () => {},
     createApiKey: async (key) => keys.createApiKey(ctx, key),
     findApiKey: async (hash) => keys.findApiKey(ctx, hash),
     listApiKeys: async () => keys.listApiKeys(ctx),

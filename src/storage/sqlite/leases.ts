@@ -215,11 +215,6 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
   })
 }
 
-export function lostLeases(ctx: SqliteContext, refs: LeaseRef[]): string[] {
-  const now = ctx.now()
-  return refs.filter((ref) => typeof leasedRow(ctx, ref, now) === 'string').map((ref) => ref.id)
-}
-
 export function checkLeases(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
   const now = ctx.now()
   return refs.map((ref): LeaseOutcome => {

@@ -1,0 +1,118 @@
+/**
+ * The executor runs one claimed job: it calls the handler with the job's
+ * context, enforces the job's timeout, and stops waiting for the handler as
+ * soon as the job's signal aborts (cancel, lost lease, timeout, shutdown).
+ * What the handler returns goes to the completer; what it throws fails the
+ * attempt, unless the abort means the lease is already gone or handed back.
+ */
+import { isDocketError } from '../core/errors.js'
+import { findNonJson } from '../core/json.js'
+import type { ClaimedJob } from '../core/types.js'
+import { type Docket, UnrecoverableError } from '../docket.js'
+import type { Completer } from './completer.js'
+import { type AbortReason, createContext, JobAbortedError } from './context.js'
+import type { Handler } from './options.js'
+
+export interface ExecutorDeps {
+  docket: Docket
+  workerId: string
+  handlers: Record<string, Handler> | Handler
+  completer: Completer
+  onError: (error: unknown, job?: ClaimedJob) => void
+}
+
+const ABORT_MESSAGES: Record<AbortReason, string> = {
+  cancelled: 'the job was cancelled',
+  'lease-lost': 'the lease on this job was lost',
+  timeout: 'the job timed out',
+  shutdown: 'the worker is shutting down',
+}
+
+/** One job being run. `done` settles when the handler is finished with and its outcome handed on. */
+export class Execution {
+  readonly #controller = new AbortController()
+  readonly done: Promise<void>
+
+  constructor(
+    readonly job: ClaimedJob,
+    deps: ExecutorDeps,
+  ) {
+    this.done = run(this.job, this.#controller, deps)
+  }
+
+  get aborted(): boolean {
+    return this.#controller.signal.aborted
+  }
+
+  /** Fires the handler's signal with a JobAbortedError saying why; later calls change nothing. */
+  abort(reason: AbortReason, message = ABORT_MESSAGES[reason]): void {
+    if (!this.aborted) this.#controller.abort(new JobAbortedError(reason, message))
+  }
+}
+
+async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorDeps): Promise<void> {
+  const handler = handlerFor(deps.handlers, job.type)
+  const timeout =
+    job.timeoutMs === null
+      ? null
+      : setTimeout(
+          () => controller.abort(new JobAbortedError('timeout', `timed out after ${job.timeoutMs} ms`)),
+          job.timeoutMs,
+        )
+  try {
+    if (!handler)
+      throw new UnrecoverableError(`no handler for job type '${job.type}' on worker ${deps.workerId}`)
+    const result = await untilAborted(
+      Promise.resolve().then(() => handler(job, createContext(deps.docket, job, controller.signal))),
+      controller.signal,
+    )
+    const issue = result === undefined ? null : findNonJson(result)
+    if (issue !== null) {
+      throw new UnrecoverableError(
+        `the handler returned a result that is not JSON: ${issue.path || 'result'}: ${issue.message}`,
+      )
+    }
+    // Not awaited: the slot frees now and the completion is written with the next batch.
+    deps.completer.complete(job, result).catch((e) => deps.onError(e, job))
+  } catch (error) {
+    await failAttempt(deps, job, controller.signal.aborted ? controller.signal.reason : error)
+  } finally {
+    if (timeout) clearTimeout(timeout)
+  }
+}
+
+function handlerFor(handlers: ExecutorDeps['handlers'], type: string): Handler | undefined {
+  if (typeof handlers === 'function') return handlers
+  return Object.hasOwn(handlers, type) ? handlers[type] : undefined
+}
+
+async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown): Promise<void> {
+  const reason: AbortReason | null = error instanceof JobAbortedError ? error.reason : null
+  // Cancelled, lost or released: the lease is gone or handed back, so there is nothing to report.
+  if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return
+  const err = error instanceof Error ? error : new Error(String(error))
+  try {
+    await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+  } catch (e) {
+    if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
+  }
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}

@@ -1,0 +1,126 @@
+/**
+ * The worker's options: their schema (zod, strict, like every other options
+ * object; see core/options.ts) and their defaults. A bad option is an
+ * INVALID_ARGUMENT DocketError naming the field, raised by the constructor.
+ */
+import { z } from 'zod'
+import { parse, queueName } from '../core/options.js'
+import type { ClaimedJob } from '../core/types.js'
+import type { JobContext } from './context.js'
+
+// biome-ignore lint/suspicious/noExplicitAny: handlers choose their own payload and result types
+export type Handler<Payload = any, Result = unknown> = (
+  job: ClaimedJob<Payload>,
+  ctx: JobContext<Payload>,
+) => Promise<Result> | Result
+
+export interface WorkerOptions {
+  queues: string[]
+  /** A handler per job type, or one function for every type. */
+  handlers: Record<string, Handler> | Handler
+  /** Jobs run at once by this worker. Default 5. */
+  concurrency?: number
+  /** Most jobs taken per claim. Default: the free slots. */
+  batchSize?: number
+  /** Lease length. Default 30 s. */
+  leaseMs?: number
+  /** How often leases are extended. Default leaseMs / 3. */
+  heartbeatMs?: number
+  /**
+   * How often running jobs are checked for cancellation. Default 500 ms. On
+   * PostgreSQL a cancel also arrives at once as a notification; this is the safety net.
+   */
+  cancelCheckMs?: number
+  /** Safety-net poll when no wake-up arrives. Default 1 s. */
+  pollMs?: number
+  capabilities?: string[]
+  /** The kind of machine, such as 'cpu' or 'gpu'. Default 'cpu'. */
+  kind?: string
+  id?: string
+  /** How long close() lets running jobs finish before aborting and releasing them. Default 10 s. */
+  shutdownGraceMs?: number
+  /** Close gracefully on SIGTERM and SIGINT. Default false in the library, true in `docket worker`. */
+  handleSignals?: boolean
+  /** Take part in maintenance (lease recovery, lost workers, retention). Default true. */
+  maintenance?: boolean
+  maintenanceIntervalMs?: number
+  onError?: (error: unknown, job?: ClaimedJob) => void
+}
+
+/** The options with every default applied. */
+export interface WorkerSettings {
+  queues: string[]
+  handlers: WorkerOptions['handlers']
+  concurrency: number
+  /** null: as many as there are free slots. */
+  batchSize: number | null
+  leaseMs: number
+  heartbeatMs: number
+  cancelCheckMs: number
+  pollMs: number
+  capabilities: string[]
+  kind: string
+  id: string | null
+  shutdownGraceMs: number
+  handleSignals: boolean
+  maintenance: boolean
+  maintenanceIntervalMs: number
+  onError: (error: unknown, job?: ClaimedJob) => void
+}
+
+const fn = <T>() => z.custom<T>((value) => typeof value === 'function', 'expected a function')
+const handler = fn<Handler>()
+const label = z.string().min(1).max(200)
+/** Longer timers fire at once in Node (and warn), so no interval may exceed this. */
+const MAX_TIMER_MS = 2_147_483_647
+const timerMs = z.number().int().min(1).max(MAX_TIMER_MS)
+
+export const workerOptions = z.strictObject({
+  queues: z.array(queueName).min(1, 'name at least one queue').max(100),
+  handlers: z.union([handler, z.record(z.string(), handler)], {
+    error: 'expected a handler function, or an object of handler functions by job type',
+  }),
+  concurrency: z.number().int().min(1).max(10_000).optional(),
+  batchSize: z.number().int().min(1).max(1000).optional(),
+  leaseMs: z
+    .number()
+    .int()
+    .min(50)
+    .max(24 * 3600 * 1000)
+    .optional(),
+  heartbeatMs: timerMs.optional(),
+  cancelCheckMs: timerMs.optional(),
+  pollMs: timerMs.optional(),
+  capabilities: z.array(label).max(50).optional(),
+  kind: label.optional(),
+  id: label.optional(),
+  shutdownGraceMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
+  handleSignals: z.boolean().optional(),
+  maintenance: z.boolean().optional(),
+  maintenanceIntervalMs: timerMs.optional(),
+  onError: fn<NonNullable<WorkerOptions['onError']>>().optional(),
+})
+
+/** Validates the options (INVALID_ARGUMENT naming each bad field) and applies the defaults. */
+export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
+  const o = parse(workerOptions, options, 'worker options')
+  const leaseMs = o.leaseMs ?? 30_000
+  return {
+    queues: o.queues,
+    handlers: o.handlers,
+    concurrency: o.concurrency ?? 5,
+    batchSize: o.batchSize ?? null,
+    leaseMs,
+    heartbeatMs: o.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
+    cancelCheckMs: o.cancelCheckMs ?? 500,
+    pollMs: o.pollMs ?? 1_000,
+    capabilities: o.capabilities ?? [],
+    kind: o.kind ?? 'cpu',
+    id: o.id ?? null,
+    shutdownGraceMs: o.shutdownGraceMs ?? 10_000,
+    handleSignals: o.handleSignals ?? false,
+    maintenance: o.maintenance ?? true,
+    maintenanceIntervalMs: o.maintenanceIntervalMs ?? 1_000,
+    onError: o.onError ?? ((error) => console.error('[docket worker]', error)),
+  }
+}

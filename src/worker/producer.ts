@@ -1,0 +1,127 @@
+/**
+ * The producer claims jobs for the worker's free slots, and sleeps when it
+ * has nothing to do. It asks for only as many jobs as there are free slots,
+ * serves its queues in turn, and hands each claimed job to the executor.
+ *
+ * Modes, and the transitions between them (each asserted by #enter):
+ *
+ *   STARTING  --start()----------------------------------------> CLAIMING
+ *   CLAIMING  --a full batch came back and slots are still free--> CLAIMING
+ *   CLAIMING  --fewer jobs than asked, no free slot, or an error--> SLEEPING
+ *   SLEEPING  --woken (a job is ready, a slot freed) or poll passed--> CLAIMING
+ *   STARTING | CLAIMING | SLEEPING  --stop()-------------------> STOPPED
+ *
+ * A wake-up is never lost: the producer takes a mark on its Wake before each
+ * claim, and a wake-up that arrives during the claim makes the sleep after
+ * it return at once. A claim in flight when stop() is called finishes, and
+ * its jobs still run; stop() resolves once the producer is STOPPED.
+ */
+import assert from 'node:assert/strict'
+import type { ClaimedJob } from '../core/types.js'
+import { Wake } from './wake.js'
+
+export type ProducerMode = 'STARTING' | 'CLAIMING' | 'SLEEPING' | 'STOPPED'
+
+/** For each mode, the modes it may be entered from. */
+const ENTERED_FROM: Record<ProducerMode, readonly ProducerMode[]> = {
+  STARTING: [],
+  CLAIMING: ['STARTING', 'CLAIMING', 'SLEEPING'],
+  SLEEPING: ['CLAIMING'],
+  STOPPED: ['STARTING', 'CLAIMING', 'SLEEPING'],
+}
+
+export interface ProducerDeps {
+  queues: string[]
+  concurrency: number
+  /** Most jobs per claim; null: as many as there are free slots. */
+  batchSize: number | null
+  pollMs: number
+  claim: (queues: string[], limit: number) => Promise<ClaimedJob[]>
+  /** Starts running a claimed job. */
+  run: (job: ClaimedJob) => void
+  /** Jobs running now. */
+  running: () => number
+  /** Finished jobs whose completion is not written yet. */
+  unwritten: () => number
+  onError: (error: unknown) => void
+}
+
+export class Producer {
+  readonly #deps: ProducerDeps
+  readonly #wake = new Wake()
+  #mode: ProducerMode = 'STARTING'
+  #stopRequested = false
+  #loop: Promise<void> | null = null
+  #rotation = 0
+
+  constructor(deps: ProducerDeps) {
+    this.#deps = deps
+  }
+
+  get mode(): ProducerMode {
+    return this.#mode
+  }
+
+  start(): void {
+    assert.equal(this.#mode, 'STARTING', 'the producer was already started')
+    this.#loop = this.#produce()
+  }
+
+  /** Claims again now: a job may be ready in one of the queues, or a slot is free. */
+  wake(): void {
+    this.#wake.wake()
+  }
+
+  /** Stops claiming. Resolves once a claim in flight has handed over its jobs. */
+  async stop(): Promise<void> {
+    this.#stopRequested = true
+    this.#wake.wake()
+    if (this.#loop) await this.#loop
+    else if (this.#mode !== 'STOPPED') this.#enter('STOPPED')
+  }
+
+  async #produce(): Promise<void> {
+    while (!this.#stopRequested) {
+      this.#enter('CLAIMING')
+      const mark = this.#wake.mark()
+      const { asked, claimed } = await this.#claimForFreeSlots()
+      if (this.#stopRequested) break
+      // A full batch means more may be waiting: claim again at once if there is room.
+      if (claimed > 0 && claimed === asked && this.#deps.running() < this.#deps.concurrency) continue
+      this.#enter('SLEEPING')
+      await this.#wake.sleep(this.#deps.pollMs, mark)
+    }
+    this.#enter('STOPPED')
+  }
+
+  async #claimForFreeSlots(): Promise<{ asked: number; claimed: number }> {
+    const { concurrency, batchSize } = this.#deps
+    // Finished jobs whose completion is not written yet hold their slot only
+    // when they pile up (a slow database); otherwise the next claim overlaps the write.
+    const unwritten = Math.max(0, this.#deps.unwritten() - concurrency)
+    const free = concurrency - this.#deps.running() - unwritten
+    if (free <= 0) return { asked: 0, claimed: 0 }
+    const asked = Math.min(free, batchSize ?? free)
+    try {
+      const jobs = await this.#deps.claim(this.#rotatedQueues(), asked)
+      for (const job of jobs) this.#deps.run(job)
+      return { asked, claimed: jobs.length }
+    } catch (error) {
+      if (!this.#stopRequested) this.#deps.onError(error)
+      return { asked, claimed: 0 }
+    }
+  }
+
+  /** Serve queues in turn, so that the first one listed cannot starve the others. */
+  #rotatedQueues(): string[] {
+    const q = this.#deps.queues
+    const k = this.#rotation++ % q.length
+    return [...q.slice(k), ...q.slice(0, k)]
+  }
+
+  #enter(mode: ProducerMode): void {
+    if (!ENTERED_FROM[mode].includes(this.#mode))
+      assert.fail(`producer: cannot enter ${mode} from ${this.#mode}`)
+    this.#mode = mode
+  }
+}

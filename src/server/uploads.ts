@@ -143,6 +143,8 @@ function checkedFile(part: MultipartFile, limits: UploadLimits, budget: { left: 
   }
   checkMediaType(part.mimetype, limits.mediaTypes)
   const checked = new ContentCheck(part.mimetype, name)
+  // Until its consumer pipes it to storage, an error is kept in the stream (and raised there).
+  checked.on('error', () => {})
   const fail = (error: DocketError) => {
     checked.destroy(error)
     part.file.destroy()
@@ -159,9 +161,21 @@ function checkedFile(part: MultipartFile, limits: UploadLimits, budget: { left: 
 }
 
 /**
+ * After a refused upload's answer is sent, how much more of its body is read
+ * (and dropped) before the connection is closed. A client that reads the
+ * answer while it sends (curl, browsers, Node's http) stops on it at once; one
+ * that sends its whole body first still gets the answer when the rest fits in
+ * these bounds, instead of a connection reset before it could read it. Past
+ * either bound the connection is closed: a refused 1 GiB body is never read to
+ * its end.
+ */
+const LINGER_BYTES = 4 * 1024 * 1024
+const LINGER_MS = 2000
+
+/**
  * Runs an upload route's work, turning a failure of the body into its
- * DocketError. When the body was not read to its end, the connection is
- * closed after the answer instead of draining the rest of a refused upload.
+ * DocketError. The answer to a refused body goes out at once, without waiting
+ * for the rest of it: see LINGER_BYTES.
  */
 export async function handleUpload<T>(
   request: FastifyRequest,
@@ -173,11 +187,34 @@ export async function handleUpload<T>(
     return await work()
   } catch (error) {
     if (!request.raw.complete) {
-      reply.header('connection', 'close')
-      reply.raw.once('finish', () => request.raw.socket?.destroySoon?.())
+      request.raw.unpipe()
+      request.raw.pause()
+      reply.raw.once('finish', () => dropRest(request))
     }
     throw isMultipartError(error) ? uploadError(error, limits) : error
   }
+}
+
+/** Reads and drops the rest of a refused body within bounds, then closes the connection if more is coming. */
+function dropRest(request: FastifyRequest): void {
+  const raw = request.raw
+  if (raw.complete || raw.destroyed) return
+  let dropped = 0
+  const close = () => {
+    clearTimeout(timer)
+    raw.off('data', drop)
+    if (!raw.complete) raw.socket?.destroy()
+  }
+  const drop = (chunk: Buffer) => {
+    dropped += chunk.length
+    if (dropped > LINGER_BYTES) close()
+  }
+  const timer = setTimeout(close, LINGER_MS)
+  raw.on('data', drop).once('end', () => {
+    clearTimeout(timer)
+    raw.off('data', drop)
+  })
+  raw.resume()
 }
 
 /** An error raised by the multipart parser (not, say, by the database). */

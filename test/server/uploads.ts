@@ -106,7 +106,10 @@ function send(
         if (!req.write(chunk)) await new Promise((r) => req.once('drain', r))
       }
       if (!answered) req.end()
-    })().catch(() => {})
+    })().catch((error) => {
+      req.destroy()
+      if (!answered) reject(error)
+    })
   })
 }
 

@@ -533,6 +533,17 @@ export function uploadsSuite(driver: Driver): void {
       return { status: r.status, body }
     }
 
+    it('documents the multipart bodies and the download in the OpenAPI document', async () => {
+      const spec = await s.ok(200, null, 'GET', '/api/v1/openapi.json')
+      const form = (path: string) =>
+        spec.paths[path].post.requestBody.content['multipart/form-data'].schema.properties as Json
+      assert.deepEqual(Object.keys(form('/api/v1/jobs/upload')), ['job', 'file'])
+      assert.deepEqual(Object.keys(form('/api/v1/jobs/{id}/artifacts')), ['token', 'file'])
+      assert.deepEqual(form('/api/v1/jobs/upload').file.items, { type: 'string', format: 'binary' })
+      const download = spec.paths['/api/v1/artifacts/{id}'].get.responses['200']
+      assert.deepEqual(download.content['application/octet-stream'].schema, { type: 'string', format: 'binary' })
+    })
+
     it('strips bidi controls from file names, in the record and in Content-Disposition', async () => {
       const r = await upload('invoice\u202Efdp.exe', 'application/pdf', SAMPLES['application/pdf'])
       assert.equal(r.status, 201, JSON.stringify(r.body))

@@ -112,26 +112,25 @@ export class ContentCheck extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.#checkText(chunk, false)
-    } catch (error) {
-      return done(error as Error)
-    }
-    if (this.#head === null) return done(null, chunk)
-    this.#head.push(chunk)
-    this.#headBytes += chunk.length
-    if (this.#headBytes < SAMPLE_BYTES) return done()
-    this.#release(done)
+    const error = this.#textError(chunk, false)
+    if (error) done(error)
+    else if (this.#head === null) done(null, chunk)
+    else this.#hold(chunk, done)
   }
 
   override _flush(done: TransformCallback): void {
-    try {
-      this.#checkText(Buffer.alloc(0), true)
-    } catch (error) {
-      return done(error as Error)
-    }
-    if (this.#head === null) return done()
-    this.#release(done)
+    const error = this.#textError(Buffer.alloc(0), true)
+    if (error) done(error)
+    else if (this.#head === null) done()
+    else this.#release(done)
+  }
+
+  /** Keeps a chunk of the head back until there is enough to decide on. */
+  #hold(chunk: Buffer, done: TransformCallback): void {
+    this.#head!.push(chunk)
+    this.#headBytes += chunk.length
+    if (this.#headBytes < SAMPLE_BYTES) done()
+    else this.#release(done)
   }
 
   /** Checks the held-back head, then passes it on. */
@@ -146,12 +145,13 @@ export class ContentCheck extends Transform {
     )
   }
 
-  #checkText(chunk: Buffer, last: boolean): void {
-    if (this.#rule !== 'text') return
+  #textError(chunk: Buffer, last: boolean): DocketError | null {
+    if (this.#rule !== 'text') return null
     try {
       this.#utf8.decode(chunk, { stream: !last })
+      return null
     } catch {
-      throw notWhatItSays(this.#name, this.#type, 'is not UTF-8 text')
+      return notWhatItSays(this.#name, this.#type, 'is not UTF-8 text')
     }
   }
 }

@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable, Transform } from 'node:stream'
+import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { v7 as uuidv7 } from 'uuid'
 import { DocketError } from '../core/errors.js'
@@ -54,12 +54,14 @@ export class ByteMeter extends Transform {
     super()
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length
-    if (this.size > this.maxBytes) return done(fileTooLarge(this.maxBytes))
+    if (this.size > this.maxBytes) {
+      done(fileTooLarge(this.maxBytes))
+      return
+    }
     this.#hash.update(chunk)
-    this.push(chunk)
-    done()
+    done(null, chunk)
   }
 
   digest(): StoredBytes {

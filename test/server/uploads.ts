@@ -541,7 +541,10 @@ export function uploadsSuite(driver: Driver): void {
       assert.deepEqual(Object.keys(form('/api/v1/jobs/{id}/artifacts')), ['token', 'file'])
       assert.deepEqual(form('/api/v1/jobs/upload').file.items, { type: 'string', format: 'binary' })
       const download = spec.paths['/api/v1/artifacts/{id}'].get.responses['200']
-      assert.deepEqual(download.content['application/octet-stream'].schema, { type: 'string', format: 'binary' })
+      assert.deepEqual(download.content['application/octet-stream'].schema, {
+        type: 'string',
+        format: 'binary',
+      })
     })
 
     it('strips bidi controls from file names, in the record and in Content-Disposition', async () => {

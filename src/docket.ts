@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { v7 as uuidv7 } from 'uuid'
-import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage } from './artifacts/storage.js'
+import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage, storeFile } from './artifacts/storage.js'
 import { decodeCursor, encodeCursor } from './core/cursor.js'
 import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
 import {
@@ -84,6 +84,7 @@ import type {
   BatchSummary,
   LeaderTerm,
   LeaseOutcome,
+  LeaseRef,
   Store,
 } from './storage/store.js'
 
@@ -368,34 +369,68 @@ export class Docket {
 
   // Artifacts
 
-  /** Adds a job with input files: the files are stored first, then the job and their records in one transaction. */
-  async addWithFiles(input: JobInput, files: FileInput[]): Promise<{ job: Job; artifacts: Artifact[] }> {
-    const id = (parse(jobInput, input, 'job').id as string | undefined) ?? uuidv7()
+  /**
+   * Adds a job with input files: the files are stored first, one after
+   * another as `files` yields them (each stream read to its end before the
+   * next is asked for), then the job and their records in one transaction.
+   * A failure at any point removes every file stored for it: no job, no file.
+   */
+  async addWithFiles(
+    input: JobInput,
+    files: Iterable<FileInput> | AsyncIterable<FileInput>,
+  ): Promise<{ job: Job; artifacts: Artifact[] }> {
+    const job = parse(jobInput, input, 'job')
+    // Checked before any file is read, so a bad payload does not cost an upload.
+    assertJsonValue(job.payload === undefined ? null : job.payload, 'payload', this.#maxPayloadBytes)
+    const id = (job.id as string | undefined) ?? uuidv7()
     const stored: ArtifactRecord[] = []
     try {
-      for (const file of files)
-        stored.push(await this.artifacts.store(id, 'input', file, this.#maxArtifactBytes))
+      for await (const file of files)
+        stored.push(await storeFile(this.artifacts, id, 'input', file, this.#maxArtifactBytes))
       const { jobs, deduplicated } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
       // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
-      if (deduplicated[0]) await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
+      if (deduplicated[0]) await this.#removeFiles(stored)
       return { job: jobs[0]!, artifacts: await this.store.listArtifacts(jobs[0]!.id) }
     } catch (error) {
-      await Promise.all(stored.map((a) => this.artifacts.remove(a.storageKey)))
+      await this.#removeFiles(stored)
       throw error
     }
   }
 
   /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
   async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
+    return (await this.saveOutputs(job, [file]))[0]!
+  }
+
+  /**
+   * Stores output files of a leased job, as `files` yields them; their
+   * records are written once every file is stored, so a failure midway
+   * leaves none of them. LEASE_LOST if the lease is gone, before and after.
+   */
+  async saveOutputs(job: Leased, files: Iterable<FileInput> | AsyncIterable<FileInput>): Promise<Artifact[]> {
     const ref = leaseRef(job)
-    throwUnlessOk((await this.store.checkLeases([ref]))[0]!)
-    const record = await this.artifacts.store(ref.id, 'output', file, this.#maxArtifactBytes)
+    await this.#assertLeaseHeld(ref)
+    const stored: ArtifactRecord[] = []
+    const saved: Artifact[] = []
     try {
-      return await this.store.addArtifact(record)
+      for await (const file of files)
+        stored.push(await storeFile(this.artifacts, ref.id, 'output', file, this.#maxArtifactBytes))
+      await this.#assertLeaseHeld(ref)
+      for (const record of stored) saved.push(await this.store.addArtifact(record))
+      return saved
     } catch (error) {
-      await this.artifacts.remove(record.storageKey)
+      const recorded = new Set(saved.map((a) => a.storageKey))
+      await this.#removeFiles(stored.filter((r) => !recorded.has(r.storageKey)))
       throw error
     }
+  }
+
+  async #assertLeaseHeld(ref: LeaseRef): Promise<void> {
+    throwUnlessOk((await this.store.checkLeases([ref]))[0]!)
+  }
+
+  async #removeFiles(records: ArtifactRecord[]): Promise<void> {
+    await Promise.all(records.map((r) => this.artifacts.remove(r.storageKey).catch(() => {})))
   }
 
   async listArtifacts(jobId: string): Promise<Artifact[]> {

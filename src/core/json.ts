@@ -5,7 +5,8 @@ import type { FieldIssue } from './errors.js'
  * unchanged: undefined, functions, symbols, bigints, NaN and Infinity, class
  * instances such as Date or Map, and cycles. JSON.stringify silently drops or
  * converts most of these, which would store something other than what the
- * caller passed.
+ * caller passed. Strings, keys included, must also be text every driver can
+ * store: no NUL and no lone UTF-16 surrogate (see `textIssue`).
  */
 export function findNonJson(value: unknown, path = ''): FieldIssue | null {
   return walk(value, path, new Set(), 0)
@@ -18,14 +19,31 @@ export function findNonJson(value: unknown, path = ''): FieldIssue | null {
  */
 export const MAX_JSON_DEPTH = 100
 
+// With the `u` flag a surrogate pair reads as one code point, so only a lone half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+/**
+ * What makes a string unstorable as JSON text on some driver, or null. Both
+ * are refused on every driver alike, so SQLite and PostgreSQL answer the same:
+ * PostgreSQL's jsonb cannot hold U+0000, and it refuses a `\\ud800` escape
+ * without its pair (a lone surrogate is not a Unicode character; SQLite would
+ * keep it, and a reader in another language could not decode it).
+ */
+export function textIssue(text: string): string | null {
+  if (text.includes('\u0000')) return 'a NUL character (\\u0000), which cannot be stored'
+  if (LONE_SURROGATE.test(text)) {
+    return 'a lone UTF-16 surrogate (\\ud800-\\udfff without its pair), which is not valid Unicode'
+  }
+  return null
+}
+
 function walk(value: unknown, path: string, seen: Set<object>, depth: number): FieldIssue | null {
   if (value === null) return null
   switch (typeof value) {
-    case 'string':
-      // PostgreSQL's jsonb cannot hold U+0000; refuse it on every driver alike.
-      return value.includes('\u0000')
-        ? { path, message: 'contains a NUL character (\\u0000), which cannot be stored' }
-        : null
+    case 'string': {
+      const problem = textIssue(value)
+      return problem ? { path, message: `contains ${problem}` } : null
+    }
     case 'boolean':
       return null
     case 'number':
@@ -58,8 +76,8 @@ function walk(value: unknown, path: string, seen: Set<object>, depth: number): F
       }
     }
     for (const [key, child] of Object.entries(obj)) {
-      if (key.includes('\u0000'))
-        return { path: join(path, key), message: 'a key contains a NUL character (\\u0000)' }
+      const problem = textIssue(key)
+      if (problem) return { path: join(path, key), message: `a key contains ${problem}` }
       const issue = walk(child, join(path, key), seen, depth + 1)
       if (issue) return issue
     }

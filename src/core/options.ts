@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { type FieldIssue, invalidArgument } from './errors.js'
+import { textIssue } from './json.js'
 import { JOB_STATUSES } from './types.js'
 
 export const PRIORITIES = { low: 25, normal: 50, high: 75, urgent: 100 } as const
@@ -26,7 +27,15 @@ export const jobId = z
   .string()
   .regex(UUID, 'expected a job id (a UUID)')
   .transform((id) => id.toLowerCase())
-const label = z.string().min(1).max(200)
+/** A name or tag; also stored inside JSON (capabilities), so only text every driver stores as it is. */
+const label = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((text, ctx) => {
+    const problem = textIssue(text)
+    if (problem) ctx.addIssue({ code: 'custom', message: `contains ${problem}` })
+  })
 const positiveInt = z.number().int().min(1)
 const durationMs = z
   .number()

@@ -19,6 +19,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
+import { DEFAULT_MEDIA_TYPES } from '../artifacts/content.js'
 import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { Role } from '../storage/store.js'
@@ -30,7 +31,7 @@ import {
   KeyUsage,
   type Principal,
 } from './auth.js'
-import { frameworkErrors, installErrorHandling } from './errors.js'
+import { frameworkErrors, installErrorHandling, serializeError } from './errors.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
@@ -43,6 +44,7 @@ import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
 import { securityHeaders } from './security-headers.js'
 import { Sessions } from './session.js'
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
 
 export interface AppOptions {
   docket: Docket
@@ -54,6 +56,8 @@ export interface AppOptions {
   bodyLimit?: number
   /** Largest uploaded file, in bytes. Default 25 MiB. */
   maxUploadBytes?: number
+  /** Largest upload request (all its files together), in bytes. Default 512 MiB. */
+  maxUploadRequestBytes?: number
   /** Media types accepted for uploads. */
   mediaTypes?: string[]
   /** The built dashboard to serve at `/`; default dashboard/dist of this package, when it exists. */
@@ -96,9 +100,17 @@ const REDACT = SECRET_HEADERS.flatMap((h) => [`req.headers.${h}`, `headers.${h}`
 
 function withRedaction(logger: boolean | object): boolean | object {
   if (logger === false) return false
-  const base = (logger === true ? {} : logger) as { redact?: string[] | { paths: string[] } }
+  const base = (logger === true ? {} : logger) as {
+    redact?: string[] | { paths: string[] }
+    serializers?: Record<string, unknown>
+  }
   const own = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? [])
-  return { ...base, redact: { paths: [...REDACT, ...own], censor: '[redacted]' } }
+  return {
+    ...base,
+    redact: { paths: [...REDACT, ...own], censor: '[redacted]' },
+    // A database error's text may quote the request's data: see serializeError.
+    serializers: { ...base.serializers, err: serializeError },
+  }
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -138,9 +150,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  const uploadLimits: UploadLimits = {
+    maxFileBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    maxRequestBytes: options.maxUploadRequestBytes ?? DEFAULT_MAX_UPLOAD_REQUEST_BYTES,
+    mediaTypes: options.mediaTypes ?? DEFAULT_MEDIA_TYPES,
+  }
   await app.register(multipart, {
     limits: {
-      fileSize: options.maxUploadBytes ?? 25 * 1024 * 1024,
+      fileSize: uploadLimits.maxFileBytes,
       files: 20,
       fields: 20,
       fieldSize: 1024 * 1024,
@@ -188,7 +205,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
-  await app.register(artifactRoutes({ ...deps, mediaTypes: options.mediaTypes }), { prefix: '/api/v1' })
+  await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })
   await app.register(eventRoutes({ ...deps, allowedOrigins: options.allowedOrigins }), { prefix: '/api/v1' })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const dashboard = options.dashboardDir ?? fileURLToPath(new URL('../../dashboard/dist', import.meta.url))

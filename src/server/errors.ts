@@ -2,9 +2,11 @@
  * One error shape for every response: { error: { code, message, details } }.
  * A DocketError keeps its code and status; Fastify's own errors (validation,
  * body too large, bad content type, unknown route) are mapped onto the same
- * codes; anything else is a 500 whose details never reach the client.
+ * codes; anything else is a 500 whose details never reach the client, and
+ * reach the log only as far as they cannot quote the request's data.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { stdSerializers } from 'pino'
 import { DocketError, type ErrorCode, type FieldIssue } from '../core/errors.js'
 
 export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
@@ -54,6 +56,49 @@ function unsupportedMediaType(code: string, given: string | undefined) {
     message: `the body has ${sent}: send JSON with the header content-type: application/json (routes that take files also take multipart/form-data)`,
     details: { contentType: given ?? null, expected: 'application/json' },
   }
+}
+
+/**
+ * A database's own error text quotes the data it refused: PostgreSQL's
+ * message, `detail` and `where` carry the value, even the start of a payload
+ * ("JSON data, line 1: {\"secret\": ..."). Such an error is logged by its
+ * class, SQLSTATE and where it was raised only; the stack keeps its frames but
+ * not its first line, which repeats the message.
+ */
+function isDatabaseError(error: unknown): error is Error & Record<string, unknown> {
+  const e = error as { severity?: unknown; code?: unknown } | null
+  return e instanceof Error && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(String(e.code ?? ''))
+}
+
+function databaseErrorLog(error: Error & Record<string, unknown>): Record<string, unknown> {
+  const names = ['severity', 'routine', 'schema', 'table', 'column', 'constraint', 'dataType']
+  const known = Object.fromEntries(
+    names.filter((n) => typeof error[n] === 'string').map((n) => [n, error[n]]),
+  )
+  return {
+    type: error.constructor.name,
+    code: error.code,
+    message: `database error ${String(error.code)} (its text is not logged: it may quote the request's data)`,
+    ...known,
+    stack: (error.stack ?? '')
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line))
+      .join('\n'),
+  }
+}
+
+/**
+ * The `err` serializer of the server's logger: pino's own, except for a
+ * database error (or an error caused by one), which is logged without its text.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (!isDatabaseError(e)) continue
+    const log = databaseErrorLog(e)
+    return e === error ? log : { ...log, type: error.constructor.name, causedBy: log.type }
+  }
+  return stdSerializers.err(error)
 }
 
 export function installErrorHandling(

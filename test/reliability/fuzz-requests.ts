@@ -180,7 +180,8 @@ export function requestFor(op: Op, spec: OpenAPIV3.Document, pools: Pools): fc.A
     })
   const content = (op.op.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content
   const jsonSchema = content?.['application/json']?.schema as Json | undefined
-  const multipart = (op.op as Json).consumes?.includes('multipart/form-data') as boolean | undefined
+  // The upload routes document their body as multipart/form-data (a form of fields, then files).
+  const multipart = content?.['multipart/form-data'] !== undefined
   const resolved = jsonSchema?.$ref
     ? (spec.components?.schemas?.[String(jsonSchema.$ref).split('/').pop()!] as Json)
     : jsonSchema
@@ -207,6 +208,7 @@ export function requestFor(op: Op, spec: OpenAPIV3.Document, pools: Pools): fc.A
               '..\\..\\x.pdf',
               '/abs/path.png',
               '\u0000.txt',
+              'invoice\u202Efdp.exe',
               'ok.csv',
               '',
             ),

@@ -51,6 +51,69 @@ for (const driver of DRIVERS) {
   })
 }
 
+describe('reliability: a lone UTF-16 surrogate in any string', () => {
+  it('gets the same answer on both drivers, never a 500, and JSON refuses it with its path', async () => {
+    const S = '\\ud800'
+    // [method, path, raw JSON body, as whom, the issue path a 400 must name]
+    const probes: [string, string, string, 'admin' | 'alice' | 'worker', string?][] = [
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"s":"${S}"}}`, 'alice', 'payload.s'],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"${S}":1}}`, 'alice', 'payload.\ud800'],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":["\\udfff"]}`, 'alice', 'payload.0'],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t${S}"}`, 'alice', 'body.type'],
+      [
+        'POST',
+        '/api/v1/jobs',
+        `{"queue":"sur","type":"t","capabilities":["g${S}"]}`,
+        'alice',
+        'body.capabilities.0',
+      ],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","owner":"o${S}"}`, 'admin', 'body.owner'],
+      [
+        'POST',
+        '/api/v1/jobs/bulk',
+        `{"jobs":[{"queue":"sur","type":"t","payload":"${S}"}]}`,
+        'alice',
+        'payload',
+      ],
+      [
+        'POST',
+        '/api/v1/batches',
+        `{"jobs":[{"queue":"sur","type":"t","payload":"${S}"}]}`,
+        'alice',
+        'payload',
+      ],
+      ['POST', '/api/v1/queues', `{"name":"sur2","settings":{"k":"${S}"}}`, 'admin', 'settings.k'],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","dedupeKey":"d${S}"}`, 'alice'],
+      ['POST', '/api/v1/queues', `{"name":"sur3","description":"d${S}"}`, 'admin'],
+      ['POST', '/api/v1/batches', `{"name":"b${S}","jobs":[{"queue":"sur","type":"t"}]}`, 'alice'],
+      ['POST', '/api/v1/workers', `{"id":"w-sur","queues":["sur"],"capabilities":["c${S}"]}`, 'worker'],
+    ]
+    const answers: Record<string, string[]> = {}
+    for (const driver of DRIVERS) {
+      const s = await startServer(driver)
+      try {
+        await s.client.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'sur' })
+        answers[driver] = []
+        for (const [method, path, body, who, field] of probes) {
+          const r = await s.client.call(who, method, path, body, { 'content-type': 'application/json' })
+          const what = `${driver} ${method} ${path} ${body}: ${r.text.slice(0, 300)}`
+          if (field !== undefined) {
+            assert.equal(r.status, 400, what)
+            assert.ok(
+              (r.body.error.details.issues as Json[]).some((i) => i.path === field),
+              `${what}: expected an issue at ${field}`,
+            )
+          }
+          answers[driver].push(`${method} ${path} ${body} → ${r.status} ${r.body.error?.code ?? ''}`)
+        }
+      } finally {
+        await s.close()
+      }
+    }
+    assert.deepEqual(answers.postgres, answers.sqlite)
+  })
+})
+
 describe('reliability: errors raised before routing', () => {
   it('answers an over-long path parameter and a malformed URL with 400 in the error shape', async () => {
     const s = await startServer('sqlite')

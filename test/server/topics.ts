@@ -10,6 +10,7 @@ import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { sessionsSuite } from './sessions.js'
+import { uploadsSuite } from './uploads.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -22,4 +23,5 @@ export function serverSuites(driver: Driver): void {
   sessionsSuite(driver)
   keysSuite(driver)
   limitsSuite(driver)
+  uploadsSuite(driver)
 }

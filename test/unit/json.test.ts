@@ -71,6 +71,10 @@ describe('findNonJson: what would not survive a round trip', () => {
     ['an Error', new Error('x'), '', /an? Error is not plain JSON/],
     ['a URL', new URL('https://example.com'), '', /a URL is not plain JSON/],
     ['a NUL in a string', 'a\u0000b', '', /NUL/],
+    ['a lone high surrogate', 'a\ud800b', '', /lone UTF-16 surrogate/],
+    ['a lone low surrogate', '\udfff', '', /lone UTF-16 surrogate/],
+    ['a high surrogate at the end', 'ok\ud83d', '', /lone UTF-16 surrogate/],
+    ['surrogates in the wrong order', '\ude00\ud83d', '', /lone UTF-16 surrogate/],
   ]
 
   for (const [what, value, path, message] of cases) {
@@ -105,6 +109,22 @@ describe('findNonJson: what would not survive a round trip', () => {
     const issue = findNonJson({ ok: { 'b\u0000d': 1 } })
     assert.equal(issue?.path, 'ok.b\u0000d')
     assert.match(issue?.message ?? '', /key contains a NUL/)
+  })
+
+  it('refuses a lone surrogate in a key, naming the key', () => {
+    const issue = findNonJson({ ok: { 'k\ud800': 1 } })
+    assert.equal(issue?.path, 'ok.k\ud800')
+    assert.match(issue?.message ?? '', /key contains a lone UTF-16 surrogate/)
+  })
+
+  it('accepts surrogate pairs (emoji and other characters beyond the BMP)', () => {
+    assert.equal(findNonJson({ '😀': '𝄞 music, 🎉 party, 𠜎 a CJK extension character' }), null)
+    assert.equal(findNonJson(JSON.parse('"\\ud83d\\ude00"')), null)
+  })
+
+  it('refuses what JSON.parse makes of an escaped lone surrogate', () => {
+    const issue = findNonJson(JSON.parse('{"secret":"hunter2","s":"\\ud800"}'), 'payload')
+    assert.equal(issue?.path, 'payload.s')
   })
 
   it('refuses a value that contains itself', () => {

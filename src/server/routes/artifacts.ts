@@ -3,41 +3,53 @@
  * by the worker holding the job's lease, and downloads, each with the same
  * access checks as the job they belong to.
  */
-import type { MultipartFile } from '@fastify/multipart'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { FastifyPluginAsync, FastifyRequest, FastifySchemaCompiler } from 'fastify'
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { checkMediaType, DEFAULT_MEDIA_TYPES } from '../../artifacts/storage.js'
-import { DocketError, invalidArgument, notFound } from '../../core/errors.js'
+import { invalidArgument, notFound } from '../../core/errors.js'
 import type { JobInput } from '../../core/options.js'
-import type { Docket, FileInput } from '../../docket.js'
-import type { Artifact } from '../../storage/store.js'
+import type { Docket } from '../../docket.js'
+import { handleUpload, readUpload, type UploadLimits } from '../uploads.js'
 import { artifactJson, artifactView, jobJson, jobView } from '../views.js'
 import { canSee, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, idParams } from './common.js'
 
-interface Parts {
-  fields: Record<string, string>
-  files: FileInput[]
+/** The `job` field of an upload: the job to create, as JSON. */
+function jobField(text: string | undefined): Record<string, unknown> {
+  if (text === undefined)
+    throw invalidArgument('missing the `job` field (it must come before the files)', [
+      { path: 'job', message: 'required' },
+    ])
+  let input: unknown
+  try {
+    input = JSON.parse(text)
+  } catch {
+    throw invalidArgument('the `job` field is not JSON', [{ path: 'job', message: 'expected JSON' }])
+  }
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalidArgument('the `job` field must be a JSON object', [
+      { path: 'job', message: 'expected an object' },
+    ])
+  }
+  return input as Record<string, unknown>
 }
 
-/** Reads a multipart request: text fields, and files checked against the allowed media types. */
-async function readParts(request: FastifyRequest, mediaTypes: string[]): Promise<Parts> {
-  if (!request.isMultipart()) {
-    throw new DocketError('UNSUPPORTED_MEDIA_TYPE', 'expected multipart/form-data')
-  }
-  const parts: Parts = { fields: {}, files: [] }
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      parts.fields[part.fieldname] = String(part.value)
-      continue
-    }
-    const file = part as MultipartFile
-    const data = await file.toBuffer()
-    checkMediaType(file.mimetype, mediaTypes, data)
-    parts.files.push({ name: file.filename, mediaType: file.mimetype, data })
-  }
-  return parts
+const files = z
+  .array(z.file())
+  .describe('the files, each a part with a filename and a Content-Type from the accepted media types')
+
+/** What a multipart route documents as its body; the body itself is read as a stream, not validated up front. */
+const multipartBodies = {
+  input: z.object({
+    job: z
+      .string()
+      .describe('the job to create, as JSON (the body of POST /jobs); must come before the files'),
+    file: files,
+  }),
+  output: z.object({
+    token: z.string().describe('the lease token of the job; must come before the files'),
+    file: files,
+  }),
 }
 
 /**
@@ -72,18 +84,12 @@ async function mayRead(docket: Docket, request: FastifyRequest, jobId: string): 
   return job !== null && canSee(principal, job.owner)
 }
 
-const multipartBody = {
-  description: 'multipart/form-data',
-} as const
+/** Validates a route's parameters as usual, and lets its multipart body through to be streamed. */
+const streamedBody: FastifySchemaCompiler<unknown> = (route) =>
+  route.httpPart === 'body' ? () => ({ value: undefined }) : validatorCompiler(route as never)
 
 export const artifactRoutes =
-  ({
-    docket,
-    mediaTypes = DEFAULT_MEDIA_TYPES,
-  }: {
-    docket: Docket
-    mediaTypes?: string[]
-  }): FastifyPluginAsync =>
+  ({ docket, limits }: { docket: Docket; limits: UploadLimits }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
     const tags = ['artifacts']
@@ -92,69 +98,64 @@ export const artifactRoutes =
       '/jobs/upload',
       {
         config: { roles: [...READERS] },
+        validatorCompiler: streamedBody,
         schema: {
           tags,
           summary:
             'Create a job with input files (multipart/form-data: a `job` field holding the job as JSON, then files)',
+          description: `Each file is streamed to storage as it arrives and checked against its declared type. At most ${limits.maxFileBytes} bytes a file and ${limits.maxRequestBytes} bytes a request; past a limit the answer is 413 at once and the connection is closed. A refused upload creates no job and keeps no file.`,
           consumes: ['multipart/form-data'],
-          ...{ description: multipartBody.description },
+          body: multipartBodies.input,
           response: {
             201: z.object({ job: jobView, artifacts: z.array(artifactView) }),
             ...errorResponses(400, 403, 404, 409, 413, 415),
           },
         },
       },
-      async (request, reply) => {
-        const { fields, files } = await readParts(request, mediaTypes)
-        if (fields.job === undefined)
-          throw invalidArgument('missing the `job` field', [{ path: 'job', message: 'required' }])
-        let input: Record<string, unknown>
-        try {
-          input = JSON.parse(fields.job)
-        } catch {
-          throw invalidArgument('the `job` field is not JSON', [{ path: 'job', message: 'expected JSON' }])
-        }
-        if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-          throw invalidArgument('the `job` field must be a JSON object', [
-            { path: 'job', message: 'expected an object' },
-          ])
-        }
-        const owner = ownerFor(request.principal, input.owner as string | undefined)
-        const [job] = scopeJobIds(request.principal, [{ ...(input as unknown as JobInput), owner }])
-        const result = await docket.addWithFiles(job!, files)
-        return reply
-          .status(201)
-          .send({ job: jobJson(result.job), artifacts: result.artifacts.map(artifactJson) })
-      },
+      (request, reply) =>
+        handleUpload(request, reply, limits, async () => {
+          const upload = await readUpload(request, limits)
+          const input = jobField(upload.fields.job)
+          const owner = ownerFor(request.principal, input.owner as string | undefined)
+          const [job] = scopeJobIds(request.principal, [{ ...(input as unknown as JobInput), owner }])
+          const result = await docket.addWithFiles(job!, upload.files)
+          return reply
+            .status(201)
+            .send({ job: jobJson(result.job), artifacts: result.artifacts.map(artifactJson) })
+        }),
     )
 
     app.post(
       '/jobs/:id/artifacts',
       {
         config: { roles: ['admin', 'worker'] },
+        validatorCompiler: streamedBody,
         schema: {
           tags,
           summary:
             'Upload output files of a leased job (multipart/form-data: a `token` field with the lease token, then files)',
+          description: `Streamed and checked like POST /jobs/upload, under the same limits. The files are recorded only once all of them are stored: a refused upload records none.`,
           consumes: ['multipart/form-data'],
           params: idParams,
+          body: multipartBodies.output,
           response: {
             201: z.object({ artifacts: z.array(artifactView) }),
             ...errorResponses(400, 403, 404, 409, 413, 415),
           },
         },
       },
-      async (request, reply) => {
-        const { fields, files } = await readParts(request, mediaTypes)
-        if (!fields.token)
-          throw invalidArgument('missing the `token` field (the lease token)', [
-            { path: 'token', message: 'required' },
-          ])
-        const saved: Artifact[] = []
-        for (const file of files)
-          saved.push(await docket.saveOutput({ id: request.params.id, token: fields.token }, file))
-        return reply.status(201).send({ artifacts: saved.map(artifactJson) })
-      },
+      (request, reply) =>
+        handleUpload(request, reply, limits, async () => {
+          const upload = await readUpload(request, limits)
+          const token = upload.fields.token
+          if (!token)
+            throw invalidArgument(
+              'missing the `token` field (the lease token; it must come before the files)',
+              [{ path: 'token', message: 'required' }],
+            )
+          const saved = await docket.saveOutputs({ id: request.params.id, token }, upload.files)
+          return reply.status(201).send({ artifacts: saved.map(artifactJson) })
+        }),
     )
 
     app.get(
@@ -189,7 +190,14 @@ export const artifactRoutes =
             'Download an artifact (a worker key: only with its job’s lease token, as the x-lease-token header or ?token=)',
           params: idParams,
           querystring: leaseQuery,
-          response: errorResponses(400, 403, 404),
+          response: {
+            200: {
+              description:
+                'The file’s bytes, sent with its media type as Content-Type, as an attachment, and its SHA-256 in X-Checksum-Sha256',
+              content: { 'application/octet-stream': { schema: z.file() } },
+            },
+            ...errorResponses(400, 403, 404),
+          },
         },
       },
       async (request, reply) => {

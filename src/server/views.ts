@@ -4,6 +4,7 @@
  * them in the OpenAPI document.
  */
 import { z } from 'zod'
+import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import {
   JOB_STATUSES,
   type Job,
@@ -104,8 +105,10 @@ export const jobEventView = z
   .object({
     id: z.number().int(),
     jobId: z.string(),
-    kind: z.string(),
-    status: status.nullable(),
+    kind: z
+      .enum(JOB_EVENT_KINDS)
+      .describe('what happened to the job; see "Event kinds" in docs/remote-workers.md'),
+    status: status.nullable().describe('for added and state events, the status the job moved to'),
     step: z.string().nullable(),
     percent: z.number().nullable(),
     message: z.string().nullable(),
@@ -182,11 +185,18 @@ export const workerView = z
 export const eventView = z
   .object({
     id: z.number().int(),
-    kind: z.string(),
+    kind: z
+      .enum(FEED_EVENT_KINDS)
+      .describe('what happened; see "Event kinds" in docs/remote-workers.md for each kind'),
     at: iso,
     jobId: z.string().nullable(),
     queue: z.string().nullable(),
-    workerId: z.string().nullable(),
+    workerId: z
+      .string()
+      .nullable()
+      .describe(
+        'the worker that claimed, reported on, completed, failed or released the job, or whose lease on it ran out; the worker of a worker event',
+      ),
     status: status.nullable(),
     step: z.string().nullable(),
     percent: z.number().nullable(),

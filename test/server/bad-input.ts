@@ -191,7 +191,7 @@ export function badInputSuite(driver: Driver): void {
         list('status=waiting,,active', 'querystring.status'),
         list("status=waiting';DROP TABLE jobs;--", 'querystring.status'),
         list('colour=blue', 'querystring'),
-        list('queue=bad%20name', 'queue'),
+        list('queue=bad%20name', 'querystring.queue'),
         drop('force=maybe', 'querystring.force'),
         drop('really=true', 'querystring'),
       ])

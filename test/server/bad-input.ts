@@ -212,10 +212,34 @@ export function badInputSuite(driver: Driver): void {
         cases.push([400, 'INVALID_ARGUMENT', 'admin', 'DELETE', `${J}/${id}`, undefined, 'params.id'])
         cases.push([400, 'INVALID_ARGUMENT', 'admin', 'GET', `${B}/${id}`, undefined, 'params.id'])
         for (const action of ['cancel', 'retry', 'promote'])
-          cases.push([400, 'INVALID_ARGUMENT', 'admin', 'POST', `${J}/${id}/${action}`, undefined, 'params.id'])
+          cases.push([
+            400,
+            'INVALID_ARGUMENT',
+            'admin',
+            'POST',
+            `${J}/${id}/${action}`,
+            undefined,
+            'params.id',
+          ])
         for (const action of ['cancel', 'retry'])
-          cases.push([400, 'INVALID_ARGUMENT', 'admin', 'POST', `${B}/${id}/${action}`, undefined, 'params.id'])
-        cases.push([400, 'INVALID_ARGUMENT', 'worker', 'POST', `${J}/${id}/complete`, { token: 't' }, 'params.id'])
+          cases.push([
+            400,
+            'INVALID_ARGUMENT',
+            'admin',
+            'POST',
+            `${B}/${id}/${action}`,
+            undefined,
+            'params.id',
+          ])
+        cases.push([
+          400,
+          'INVALID_ARGUMENT',
+          'worker',
+          'POST',
+          `${J}/${id}/complete`,
+          { token: 't' },
+          'params.id',
+        ])
       }
       cases.push(
         [404, 'NOT_FOUND', 'admin', 'PATCH', `${J}/${UNKNOWN_ID}`, { priority: 1 }],

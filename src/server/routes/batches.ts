@@ -5,7 +5,7 @@ import { batchOptions, jobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import { batchJson, batchView, jobJson, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleBatch } from './access.js'
-import { errorResponses, batchParams } from './common.js'
+import { batchParams, errorResponses } from './common.js'
 
 export const batchRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>

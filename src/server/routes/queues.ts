@@ -6,7 +6,7 @@ import type { Docket } from '../../docket.js'
 import type { Principal } from '../auth.js'
 import { queueJson, queueView } from '../views.js'
 import { ADMINS, READERS } from './access.js'
-import { errorResponses, queueParams, ok } from './common.js'
+import { errorResponses, ok, queueParams } from './common.js'
 
 export const queueRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>

@@ -13,15 +13,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } from '../../core/errors.js'
 import { REPORTED_EVENT_KINDS } from '../../core/events.js'
-import { label, leaseToken as token, progressInput, queueName, workerId } from '../../core/options.js'
+import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
-import { jobJson, jobView, workerJson, workerView } from '../views.js'
+import { claimedJobJson, claimedJobView, jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, jobParams, ok, workerParams } from './common.js'
 
 const registerBody = z.strictObject({
-  id: workerId.optional().describe('the worker’s name in the registry and in its leases; made up when left out'),
+  id: workerId
+    .optional()
+    .describe('the worker’s name in the registry and in its leases; made up when left out'),
   host: label.optional(),
   kind: label.optional(),
   capabilities: z.array(label).max(50).optional(),
@@ -204,7 +206,7 @@ export const remoteWorkerRoutes =
             'Claim ready jobs under a lease, within the queues and capabilities the worker registered; with waitMs, waits for one to arrive',
           params: workerParams,
           body: claimBody,
-          response: { 200: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403, 404) },
+          response: { 200: z.object({ jobs: z.array(claimedJobView) }), ...errorResponses(400, 403, 404) },
         },
       },
       async (request, reply) => {
@@ -259,7 +261,7 @@ export const remoteWorkerRoutes =
             jobs = []
           }
         }
-        return { jobs: jobs.map((j) => jobJson(j, true)) }
+        return { jobs: jobs.map(claimedJobJson) }
       },
     )
 

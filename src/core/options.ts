@@ -14,8 +14,13 @@ export type PriorityName = keyof typeof PRIORITIES
 export const MIN_PRIORITY = 0
 export const MAX_PRIORITY = 100
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-export const isJobId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value)
+/**
+ * An id Docket made or accepts: any 8-4-4-4-12 hex string, in either case (Docket makes UUIDv7s).
+ * Jobs, batches, artifacts and API keys have one. `what` names it in the error, e.g. 'a job id'.
+ */
+export const uuid = (what: string) => z.guid({ error: `expected ${what} (a UUID)` })
+const anyUuid = z.guid()
+export const isJobId = (value: unknown): value is string => anyUuid.safeParse(value).success
 
 export const queueName = z
   .string()
@@ -23,12 +28,10 @@ export const queueName = z
     /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
     'expected 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)',
   )
-export const jobId = z
-  .string()
-  .regex(UUID, 'expected a job id (a UUID)')
-  .transform((id) => id.toLowerCase())
-/** A name or tag; also stored inside JSON (capabilities), so only text every driver stores as it is. */
-const label = z
+export const jobId = uuid('a job id').transform((id) => id.toLowerCase())
+/** A name or tag given by a caller (a job type, an owner, a capability, a worker's id or host); also
+ * stored inside JSON (capabilities), so only text every driver stores as it is. */
+export const label = z
   .string()
   .min(1)
   .max(200)
@@ -36,6 +39,10 @@ const label = z
     const problem = textIssue(text)
     if (problem) ctx.addIssue({ code: 'custom', message: `contains ${problem}` })
   })
+/** A worker's id: its name in the registry and in each job's lease. */
+export const workerId = label
+/** A lease token as a worker sends it back (Docket makes UUIDs; anything else is a lost lease). */
+export const leaseToken = z.string().min(1).max(100)
 const positiveInt = z.number().int().min(1)
 const durationMs = z
   .number()
@@ -121,7 +128,7 @@ export const listJobsInput = z.strictObject({
 export type ListJobsInput = z.infer<typeof listJobsInput>
 
 export const claimInput = z.strictObject({
-  workerId: label,
+  workerId,
   queues: z.array(queueName).min(1).max(100),
   capabilities: z.array(label).max(50).optional(),
   limit: positiveInt.max(1000).optional(),

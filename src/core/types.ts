@@ -1,4 +1,5 @@
 /** The domain model: what a queue, a job and a job event are, independent of storage. */
+import type { JobEventKind } from './events.js'
 
 export const JOB_STATUSES = [
   'waiting',
@@ -108,14 +109,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   durationMs: number | null
 }
 
-export type JobEventKind =
-  | 'added'
-  | 'state'
-  | 'progress'
-  | 'step.started'
-  | 'step.completed'
-  | 'step.failed'
-  | 'log'
+/** The kinds of a job's history are listed in core/events.ts, with every other kind of event. */
+export type { JobEventKind }
 
 export interface JobEvent {
   id: number

@@ -4,30 +4,12 @@
  * subscriber sees every event once, in order, and can resume after the last
  * event id it saw.
  */
+import { type FeedEventKind, feedKind } from '../core/events.js'
 import type { JobStatus } from '../core/types.js'
 import type { Store, StoredEvent } from '../storage/store.js'
 
-export type DocketEventKind =
-  | 'job.added'
-  | 'job.started'
-  | 'job.progress'
-  | 'job.step.started'
-  | 'job.step.completed'
-  | 'job.step.failed'
-  | 'job.log'
-  | 'job.completed'
-  | 'job.failed'
-  | 'job.retrying'
-  | 'job.cancelled'
-  | 'job.waiting'
-  | 'job.held'
-  | 'job.blocked'
-  | 'job.scheduled'
-  | 'queue.paused'
-  | 'queue.resumed'
-  | 'worker.up'
-  | 'worker.lost'
-  | 'worker.stopped'
+/** The kinds are listed, with what each means, in core/events.ts and docs/remote-workers.md. */
+export type DocketEventKind = FeedEventKind
 
 export interface DocketEvent {
   /** Increases with every event; pass the last one seen as `afterId` to resume. */
@@ -36,6 +18,7 @@ export interface DocketEvent {
   at: Date
   jobId: string | null
   queue: string | null
+  /** The worker that claimed, reported on, completed, failed or released the job, or whose lease ran out; the worker of a worker event. */
   workerId: string | null
   status: JobStatus | null
   step: string | null
@@ -44,24 +27,8 @@ export interface DocketEvent {
   data: unknown
 }
 
-const STATE_KINDS: Record<JobStatus, DocketEventKind> = {
-  active: 'job.started',
-  completed: 'job.completed',
-  failed: 'job.failed',
-  scheduled: 'job.retrying',
-  cancelled: 'job.cancelled',
-  waiting: 'job.waiting',
-  held: 'job.held',
-  blocked: 'job.blocked',
-}
-
 export function toDocketEvent(e: StoredEvent): DocketEvent {
-  let kind: DocketEventKind
-  if (e.kind === 'added') kind = 'job.added'
-  else if (e.kind === 'state') kind = STATE_KINDS[e.status ?? 'waiting']
-  else if (e.kind.startsWith('queue.') || e.kind.startsWith('worker.')) kind = e.kind as DocketEventKind
-  else kind = `job.${e.kind}` as DocketEventKind
-  return { ...e, kind }
+  return { ...e, kind: feedKind(e.kind, e.status) }
 }
 
 export interface SubscribeOptions {

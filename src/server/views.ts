@@ -4,7 +4,10 @@
  * them in the OpenAPI document.
  */
 import { z } from 'zod'
+import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
+import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import {
+  type ClaimedJob,
   JOB_STATUSES,
   type Job,
   type JobDetail,
@@ -30,7 +33,9 @@ const backoffView = z.object({
 export const errorView = z
   .object({
     error: z.object({
-      code: z.string().describe('stable error code; see docs/errors.md'),
+      code: z
+        .enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]])
+        .describe('stable error code; see docs/errors.md'),
       message: z.string(),
       details: z.record(z.string(), z.unknown()),
     }),
@@ -73,7 +78,12 @@ export const jobView = z
     timeoutMs: z.number().nullable(),
     progress: z.object({ percent: z.number(), step: z.string().nullable(), message: z.string().nullable() }),
     lease: z
-      .object({ workerId: z.string(), token: z.string().optional(), lockedAt: iso, expiresAt: iso })
+      .object({
+        workerId: z.string(),
+        token: z.string().optional().describe('only in a claim’s answer, to the worker that holds the lease'),
+        lockedAt: iso,
+        expiresAt: iso,
+      })
       .nullable(),
     lastError: z
       .object({
@@ -100,12 +110,26 @@ export const jobView = z
   })
   .meta({ id: 'Job' })
 
+/** A job as a claim hands it to its worker: the lease, with the token every later report must send. */
+export const claimedJobView = jobView
+  .extend({
+    lease: z.object({
+      workerId: z.string(),
+      token: z.string().describe('send it with every report on this job (heartbeat, progress, complete, …)'),
+      lockedAt: iso,
+      expiresAt: iso,
+    }),
+  })
+  .meta({ id: 'ClaimedJob' })
+
 export const jobEventView = z
   .object({
     id: z.number().int(),
     jobId: z.string(),
-    kind: z.string(),
-    status: status.nullable(),
+    kind: z
+      .enum(JOB_EVENT_KINDS)
+      .describe('what happened to the job; see "Event kinds" in docs/remote-workers.md'),
+    status: status.nullable().describe('for added and state events, the status the job moved to'),
     step: z.string().nullable(),
     percent: z.number().nullable(),
     message: z.string().nullable(),
@@ -182,11 +206,18 @@ export const workerView = z
 export const eventView = z
   .object({
     id: z.number().int(),
-    kind: z.string(),
+    kind: z
+      .enum(FEED_EVENT_KINDS)
+      .describe('what happened; see "Event kinds" in docs/remote-workers.md for each kind'),
     at: iso,
     jobId: z.string().nullable(),
     queue: z.string().nullable(),
-    workerId: z.string().nullable(),
+    workerId: z
+      .string()
+      .nullable()
+      .describe(
+        'the worker that claimed, reported on, completed, failed or released the job, or whose lease on it ran out; the worker of a worker event',
+      ),
     status: status.nullable(),
     step: z.string().nullable(),
     percent: z.number().nullable(),
@@ -206,6 +237,9 @@ export function jobJson(job: Job, withToken = false): z.infer<typeof jobView> {
   if (view.lease && !withToken) delete view.lease.token
   return view
 }
+
+/** A job as its claim hands it to the worker, token included. */
+export const claimedJobJson = (job: ClaimedJob) => plain(job) as z.infer<typeof claimedJobView>
 
 export const jobDetailJson = (job: JobDetail & { artifacts?: { storageKey?: string }[] }) => {
   const view = plain({

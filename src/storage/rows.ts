@@ -122,7 +122,7 @@ export function rowToStoredEvent(row: Row, d: Decode): StoredEvent {
     jobId: strOrNull(row.job_id),
     queue: strOrNull(row.queue),
     workerId: strOrNull(row.worker_id),
-    kind: String(row.kind),
+    kind: String(row.kind) as StoredEvent['kind'],
     status: (row.status as JobStatus | null) ?? null,
     step: strOrNull(row.step),
     percent: numOrNull(row.percent),

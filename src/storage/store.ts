@@ -5,6 +5,7 @@
  * suite (test/conformance/), which is the real definition of this interface.
  */
 import type { Cursor } from '../core/cursor.js'
+import type { ReportedEventKind, StoredEventKind } from '../core/events.js'
 import type { LeaseLostReason } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
@@ -15,7 +16,6 @@ import type {
   JobDependencies,
   JobError,
   JobEvent,
-  JobEventKind,
   JobStatus,
   Queue,
   StatusCounts,
@@ -64,7 +64,7 @@ export interface ProgressParams extends LeaseRef {
 }
 
 export interface EventParams extends LeaseRef {
-  kind: Exclude<JobEventKind, 'state' | 'added'>
+  kind: ReportedEventKind | 'progress'
   step?: string | null
   percent?: number | null
   message?: string | null
@@ -142,8 +142,9 @@ export interface StoredEvent {
   id: number
   jobId: string | null
   queue: string | null
+  /** The worker the event is about, where it has one (see docs/remote-workers.md, "Event kinds"). */
   workerId: string | null
-  kind: string
+  kind: StoredEventKind
   status: JobStatus | null
   step: string | null
   percent: number | null

@@ -81,3 +81,42 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
     })
   })
 }
+
+describe('WebSocket feed behind a proxy', () => {
+  it('compares the Origin with the host the browser asked for when the proxy is trusted (--trust-proxy)', async () => {
+    const target = await freshTarget('sqlite')
+    const docket = await Docket.open(target.url)
+    const trusting = await buildApp({ docket, trustProxy: true })
+    const direct = await buildApp({ docket })
+    try {
+      const { key } = await createKey(docket, 'root', 'admin')
+      const url = async (app: typeof direct) => {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        return `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/events`
+      }
+      const behindProxy = await url(trusting)
+      const noProxy = await url(direct)
+      // What a proxy that rewrites Host sends on: the backend's host, and the public one forwarded.
+      const proxied = {
+        authorization: `Bearer ${key}`,
+        host: '10.0.0.5:3000',
+        'x-forwarded-host': 'docket.example.com',
+        'x-forwarded-proto': 'https',
+      }
+      const page = 'https://docket.example.com'
+      assert.ok(
+        Array.isArray(await listen(behindProxy, proxied, 200, page)),
+        'the dashboard’s own page is let in',
+      )
+      assert.deepEqual(await listen(behindProxy, proxied, 200, 'https://evil.example'), { refused: 403 })
+      // Without --trust-proxy, X-Forwarded-Host is anyone's to send: the Host header is what counts.
+      assert.deepEqual(await listen(noProxy, proxied, 200, page), { refused: 403 })
+      assert.ok(Array.isArray(await listen(noProxy, { ...proxied, host: 'docket.example.com' }, 200, page)))
+    } finally {
+      await trusting.close()
+      await direct.close()
+      await docket.close()
+      await target.cleanup()
+    }
+  })
+})

@@ -191,7 +191,7 @@ export function badInputSuite(driver: Driver): void {
         list('status=waiting,,active', 'querystring.status'),
         list("status=waiting';DROP TABLE jobs;--", 'querystring.status'),
         list('colour=blue', 'querystring'),
-        list('queue=bad%20name', 'queue'),
+        list('queue=bad%20name', 'querystring.queue'),
         drop('force=maybe', 'querystring.force'),
         drop('really=true', 'querystring'),
       ])
@@ -207,15 +207,39 @@ export function badInputSuite(driver: Driver): void {
       const Q = '/api/v1/queues'
       const cases: Case[] = [[404, 'NOT_FOUND', 'admin', 'GET', `${J}/${UNKNOWN_ID}`]]
       for (const id of ['12345', 'not-a-uuid', `${UNKNOWN_ID}0`]) {
-        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'GET', `${J}/${id}`, undefined, 'id'])
-        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'PATCH', `${J}/${id}`, { priority: 1 }, 'id'])
-        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'DELETE', `${J}/${id}`, undefined, 'id'])
-        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'GET', `${B}/${id}`, undefined, 'id'])
+        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'GET', `${J}/${id}`, undefined, 'params.id'])
+        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'PATCH', `${J}/${id}`, { priority: 1 }, 'params.id'])
+        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'DELETE', `${J}/${id}`, undefined, 'params.id'])
+        cases.push([400, 'INVALID_ARGUMENT', 'admin', 'GET', `${B}/${id}`, undefined, 'params.id'])
         for (const action of ['cancel', 'retry', 'promote'])
-          cases.push([400, 'INVALID_ARGUMENT', 'admin', 'POST', `${J}/${id}/${action}`, undefined, 'id'])
+          cases.push([
+            400,
+            'INVALID_ARGUMENT',
+            'admin',
+            'POST',
+            `${J}/${id}/${action}`,
+            undefined,
+            'params.id',
+          ])
         for (const action of ['cancel', 'retry'])
-          cases.push([400, 'INVALID_ARGUMENT', 'admin', 'POST', `${B}/${id}/${action}`, undefined, 'id'])
-        cases.push([400, 'INVALID_ARGUMENT', 'worker', 'POST', `${J}/${id}/complete`, { token: 't' }, 'id'])
+          cases.push([
+            400,
+            'INVALID_ARGUMENT',
+            'admin',
+            'POST',
+            `${B}/${id}/${action}`,
+            undefined,
+            'params.id',
+          ])
+        cases.push([
+          400,
+          'INVALID_ARGUMENT',
+          'worker',
+          'POST',
+          `${J}/${id}/complete`,
+          { token: 't' },
+          'params.id',
+        ])
       }
       cases.push(
         [404, 'NOT_FOUND', 'admin', 'PATCH', `${J}/${UNKNOWN_ID}`, { priority: 1 }],

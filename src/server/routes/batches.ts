@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { jobInput } from '../../core/options.js'
+import { batchOptions, jobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import { batchJson, batchView, jobJson, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleBatch } from './access.js'
-import { errorResponses, idParams } from './common.js'
+import { batchParams, errorResponses } from './common.js'
 
 export const batchRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>
@@ -21,11 +21,7 @@ export const batchRoutes =
         schema: {
           tags,
           summary: 'Create a batch of jobs in one transaction',
-          body: z.strictObject({
-            name: z.string().min(1).max(200).optional(),
-            owner: z.string().min(1).max(200).optional(),
-            jobs: z.array(jobInput).min(1).max(1000),
-          }),
+          body: batchOptions.extend({ jobs: z.array(jobInput).min(1).max(1000) }),
           response: {
             201: z.object({ batch: batchView, jobs: z.array(jobView) }),
             ...errorResponses(400, 403, 404, 409, 413),
@@ -87,7 +83,7 @@ export const batchRoutes =
         schema: {
           tags,
           summary: 'A batch: counts by state and overall progress',
-          params: idParams,
+          params: batchParams,
           response: { 200: batchView, ...errorResponses(400, 403, 404) },
         },
       },
@@ -105,7 +101,7 @@ export const batchRoutes =
               action === 'cancel'
                 ? 'Cancel every unfinished job of a batch'
                 : 'Retry every failed job of a batch',
-            params: idParams,
+            params: batchParams,
             response: {
               200: z.object({ batch: batchView, changed: z.number().int() }),
               ...errorResponses(400, 403, 404),

@@ -12,7 +12,7 @@ import { jobId, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
-import { eventJson } from '../views.js'
+import { eventJson, eventView } from '../views.js'
 import { READERS } from './access.js'
 import { errorResponses } from './common.js'
 
@@ -108,12 +108,22 @@ export const eventRoutes =
         tags: ['events'],
         summary:
           'Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade',
+        description:
+          'Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON.',
         querystring: feedQuery,
-        response: errorResponses(400, 403),
+        response: {
+          200: {
+            description: 'a stream of events, each an Event',
+            content: { 'text/event-stream': { schema: eventView } },
+          },
+          ...errorResponses(400, 403),
+        },
       },
       preHandler: async (request) => {
         if (request.headers.upgrade?.toLowerCase() === 'websocket') {
-          assertSameOrigin(request.headers.origin, request.headers.host, allowedOrigins)
+          // request.host, not the Host header: behind a trusted proxy that rewrites Host it is the
+          // host the browser asked for (X-Forwarded-Host), which is what the page's Origin names.
+          assertSameOrigin(request.headers.origin, request.host, allowedOrigins)
         }
       },
       handler: async (request, reply) => {

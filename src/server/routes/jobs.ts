@@ -1,15 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { jobInput, priority, SORT_KEYS } from '../../core/options.js'
+import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
-import { errorResponses, idParams, ok } from './common.js'
+import { errorResponses, jobParams, ok } from './common.js'
 
+/** listJobsInput as a query string: the same fields and rules, status comma-separated, limit a number in text. */
+const list = listJobsInput.shape
 const listQuery = z.strictObject({
-  queue: z.string().optional(),
+  queue: list.queue,
   status: z
     .string()
     .regex(
@@ -17,13 +19,13 @@ const listQuery = z.strictObject({
       `expected one or more of ${JOB_STATUSES.join(', ')}, comma-separated`,
     )
     .optional(),
-  type: z.string().optional(),
-  owner: z.string().optional(),
-  batchId: z.string().optional(),
+  type: list.type,
+  owner: list.owner,
+  batchId: list.batchId,
   limit: z.coerce.number().int().min(1).max(1000).optional(),
-  cursor: z.string().optional(),
-  sort: z.enum(SORT_KEYS).optional(),
-  order: z.enum(['asc', 'desc']).optional(),
+  cursor: list.cursor,
+  sort: list.sort,
+  order: list.order,
 })
 
 export const jobRoutes =
@@ -105,7 +107,7 @@ export const jobRoutes =
         schema: {
           tags,
           summary: 'Get a job with its events, dependencies and artifacts',
-          params: idParams,
+          params: jobParams,
           response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
         },
       },
@@ -128,7 +130,7 @@ export const jobRoutes =
           schema: {
             tags,
             summary: `${action[0]!.toUpperCase()}${action.slice(1)} a job`,
-            params: idParams,
+            params: jobParams,
             response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
           },
         },
@@ -146,7 +148,7 @@ export const jobRoutes =
         schema: {
           tags,
           summary: 'Change a job’s priority',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({ priority }),
           response: { 200: jobView, ...errorResponses(400, 403, 404, 409) },
         },
@@ -164,7 +166,7 @@ export const jobRoutes =
         schema: {
           tags,
           summary: 'Delete a job (not while active: cancel it first)',
-          params: idParams,
+          params: jobParams,
           response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
         },
       },

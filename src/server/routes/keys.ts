@@ -11,7 +11,7 @@ import type { Docket } from '../../docket.js'
 import type { ApiKeyInfo } from '../../storage/store.js'
 import { createKey } from '../auth.js'
 import { ADMINS } from './access.js'
-import { errorResponses, idParams, ok } from './common.js'
+import { errorResponses, keyParams, ok } from './common.js'
 
 const iso = z.string().describe('ISO 8601 date-time')
 const role = z.enum(['admin', 'user', 'worker'])
@@ -105,8 +105,8 @@ export const keyRoutes =
           tags,
           summary: 'Revoke an API key: it stops working at once, and its dashboard sessions end',
           description: `${adminOnly} An unknown or already revoked key is a 404.`,
-          params: idParams,
-          response: { 200: ok, ...errorResponses(403, 404) },
+          params: keyParams,
+          response: { 200: ok, ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => {

@@ -6,7 +6,7 @@ import type { Docket } from '../../docket.js'
 import type { Principal } from '../auth.js'
 import { queueJson, queueView } from '../views.js'
 import { ADMINS, READERS } from './access.js'
-import { errorResponses, nameParams, ok } from './common.js'
+import { errorResponses, ok, queueParams } from './common.js'
 
 export const queueRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>
@@ -54,7 +54,7 @@ export const queueRoutes =
         schema: {
           tags,
           summary: 'Get a queue with counts by state',
-          params: nameParams,
+          params: queueParams,
           response: { 200: queueView, ...errorResponses(400, 403, 404) },
         },
       },
@@ -74,7 +74,7 @@ export const queueRoutes =
         schema: {
           tags,
           summary: 'Update a queue (mode, concurrency limit, ordering, retry defaults, retention)',
-          params: nameParams,
+          params: queueParams,
           body: queueUpdateInput,
           response: { 200: queueView, ...errorResponses(400, 403, 404) },
         },
@@ -90,7 +90,7 @@ export const queueRoutes =
           schema: {
             tags,
             summary: `${action === 'pause' ? 'Pause' : 'Resume'} a queue`,
-            params: nameParams,
+            params: queueParams,
             response: { 200: queueView, ...errorResponses(400, 403, 404) },
           },
         },
@@ -110,7 +110,7 @@ export const queueRoutes =
         schema: {
           tags,
           summary: 'Promote every held job of a manual-mode queue',
-          params: nameParams,
+          params: queueParams,
           response: { 200: z.object({ promoted: z.number().int() }), ...errorResponses(400, 403, 404) },
         },
       },
@@ -124,7 +124,7 @@ export const queueRoutes =
         schema: {
           tags,
           summary: 'Delete a queue; refused while it has live jobs unless force=true',
-          params: nameParams,
+          params: queueParams,
           querystring: z.strictObject({ force: z.enum(['true', 'false']).optional() }),
           response: { 200: ok, ...errorResponses(400, 403, 404, 409) },
         },

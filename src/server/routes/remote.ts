@@ -12,18 +12,19 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } from '../../core/errors.js'
-import { progressInput, queueName } from '../../core/options.js'
+import { REPORTED_EVENT_KINDS } from '../../core/events.js'
+import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
 import { Wake } from '../../worker/wake.js'
-import { jobJson, jobView, workerJson, workerView } from '../views.js'
+import { claimedJobJson, claimedJobView, jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
-import { errorResponses, idParams, ok } from './common.js'
+import { errorResponses, jobParams, ok, workerParams } from './common.js'
 
-const label = z.string().min(1).max(200)
-const token = z.string().min(1).max(100)
 const registerBody = z.strictObject({
-  id: label.optional(),
+  id: workerId
+    .optional()
+    .describe('the worker’s name in the registry and in its leases; made up when left out'),
   host: label.optional(),
   kind: label.optional(),
   capabilities: z.array(label).max(50).optional(),
@@ -162,7 +163,7 @@ export const remoteWorkerRoutes =
         schema: {
           tags,
           summary: 'Record a worker heartbeat and its load',
-          params: idParams,
+          params: workerParams,
           body: z.strictObject({ load: z.number().int().min(0).max(100_000) }),
           response: { 200: ok, ...errorResponses(400, 403, 404) },
         },
@@ -183,7 +184,7 @@ export const remoteWorkerRoutes =
           tags,
           summary:
             'Deregister a worker: the jobs it still holds go back to their queues, attempts not counted',
-          params: idParams,
+          params: workerParams,
           response: {
             200: z.object({ ok: z.literal(true), released: z.number().int() }),
             ...errorResponses(400, 403, 404),
@@ -204,9 +205,9 @@ export const remoteWorkerRoutes =
           tags,
           summary:
             'Claim ready jobs under a lease, within the queues and capabilities the worker registered; with waitMs, waits for one to arrive',
-          params: idParams,
+          params: workerParams,
           body: claimBody,
-          response: { 200: z.object({ jobs: z.array(jobView) }), ...errorResponses(400, 403, 404) },
+          response: { 200: z.object({ jobs: z.array(claimedJobView) }), ...errorResponses(400, 403, 404) },
         },
       },
       async (request, reply) => {
@@ -258,11 +259,11 @@ export const remoteWorkerRoutes =
             jobs = []
           }
         }
-        return { jobs: jobs.map((j) => jobJson(j, true)) }
+        return { jobs: jobs.map(claimedJobJson) }
       },
     )
 
-    const leased = { config, params: idParams }
+    const leased = { config, params: jobParams }
     app.post(
       '/jobs/:id/heartbeat',
       {
@@ -270,7 +271,7 @@ export const remoteWorkerRoutes =
         schema: {
           tags,
           summary: 'Extend a lease',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({ token, leaseMs: z.number().int().min(1000).max(3_600_000).optional() }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
@@ -293,7 +294,7 @@ export const remoteWorkerRoutes =
           tags,
           summary:
             'Hand a leased job back: it returns to its place at the head of its queue, the attempt not counted',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({ token }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
@@ -312,7 +313,7 @@ export const remoteWorkerRoutes =
         schema: {
           tags,
           summary: 'Report progress on a leased job',
-          params: idParams,
+          params: jobParams,
           body: progressInput.extend({ token }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
@@ -331,10 +332,10 @@ export const remoteWorkerRoutes =
         schema: {
           tags,
           summary: 'Record a step boundary or a log line on a leased job',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({
             token,
-            kind: z.enum(['step.started', 'step.completed', 'step.failed', 'log']),
+            kind: z.enum(REPORTED_EVENT_KINDS),
             step: z.string().min(1).max(200).optional(),
             message: z.string().max(2000).optional(),
             durationMs: z.number().int().min(0).optional(),
@@ -364,7 +365,7 @@ export const remoteWorkerRoutes =
         schema: {
           tags,
           summary: 'Complete a leased job with its result',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({ token, result: z.unknown().optional() }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
@@ -383,7 +384,7 @@ export const remoteWorkerRoutes =
           tags,
           summary:
             'Fail the current attempt of a leased job (retried after its backoff unless retryable is false)',
-          params: idParams,
+          params: jobParams,
           body: z.strictObject({
             token,
             error: z.strictObject({

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import { ADMINS } from './access.js'
-import { errorResponses, nameParams } from './common.js'
+import { errorResponses, queueParams } from './common.js'
 
 const percentilesView = z.object({
   p50: z.number().nullable(),
@@ -65,7 +65,7 @@ export const statsRoutes =
         schema: {
           tags,
           summary: 'Statistics of one queue',
-          params: nameParams,
+          params: queueParams,
           response: { 200: statsView, ...errorResponses(400, 403, 404) },
         },
       },
@@ -120,7 +120,20 @@ export const statsRoutes =
 
     app.get(
       '/metrics',
-      { config, schema: { tags, summary: 'Prometheus metrics', hide: false } },
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Prometheus metrics (admin keys only)',
+          response: {
+            200: {
+              description: 'the Prometheus text exposition format',
+              content: { 'text/plain': { schema: z.string() } },
+            },
+            ...errorResponses(403),
+          },
+        },
+      },
       async (_request, reply) => {
         const [counts, list, stats] = await Promise.all([
           docket.countJobs(),

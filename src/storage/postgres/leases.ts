@@ -106,10 +106,11 @@ export async function reportProgress(ctx: PgContext, p: ProgressParams): Promise
              progress_step = CASE WHEN $4 THEN $5 ELSE progress_step END,
              progress_message = CASE WHEN $6 THEN $7 ELSE progress_message END
            WHERE id = $1 AND ${HELD}
-           RETURNING id, queue, progress_percent, progress_step, progress_message
+           RETURNING id, queue, worker_id, progress_percent, progress_step, progress_message
          )
-         INSERT INTO events (job_id, queue, kind, step, percent, message)
-         SELECT id, queue, 'progress', progress_step, progress_percent, progress_message FROM upd RETURNING job_id`,
+         INSERT INTO events (job_id, queue, worker_id, kind, step, percent, message)
+         SELECT id, queue, worker_id, 'progress', progress_step, progress_percent, progress_message FROM upd
+         RETURNING job_id`,
         [
           p.id,
           p.token,
@@ -131,10 +132,10 @@ export async function appendEvent(ctx: PgContext, p: EventParams): Promise<void>
            -- A new step: the message reported during the previous one no longer applies.
            UPDATE jobs SET progress_step = CASE WHEN $3 = 'step.started' AND $4::text IS NOT NULL THEN $4 ELSE progress_step END,
              progress_message = CASE WHEN $3 = 'step.started' AND $4::text IS NOT NULL THEN NULL ELSE progress_message END
-           WHERE id = $1 AND ${HELD} RETURNING id, queue
+           WHERE id = $1 AND ${HELD} RETURNING id, queue, worker_id
          )
-         INSERT INTO events (job_id, queue, kind, step, percent, message, data)
-         SELECT id, queue, $3, $4, $5, $6, $7::jsonb FROM held RETURNING job_id`,
+         INSERT INTO events (job_id, queue, worker_id, kind, step, percent, message, data)
+         SELECT id, queue, worker_id, $3, $4, $5, $6, $7::jsonb FROM held RETURNING job_id`,
         [
           p.id,
           p.token,
@@ -182,7 +183,9 @@ export async function failJob(ctx: PgContext, p: FailParams): Promise<Job> {
        WHERE id = $1 RETURNING *`,
       [p.id, decision.status, decision.runAt, decision.status === 'failed' ? now : null, encodeError(error)],
     )
-    await insertStateEvents(c, [{ id: p.id, queue: job.queue, status: decision.status }])
+    await insertStateEvents(c, [
+      { id: p.id, queue: job.queue, status: decision.status, workerId: job.lease?.workerId },
+    ])
     if (decision.status === 'failed' && row.has_dependents) await failDependents(c, p.id, 'failed')
     return rowToJob(updated!, decode)
   })
@@ -216,9 +219,10 @@ export async function releaseJobs(ctx: PgContext, refs: LeaseRef[]): Promise<Lea
          lease_token = NULL, lease_expires_at = NULL
        FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
        WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > now()
-       RETURNING j.id, j.queue
+       RETURNING j.id, j.queue, j.worker_id
      ), ev AS (
-       INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'state', 'waiting' FROM released
+       INSERT INTO events (job_id, queue, worker_id, kind, status)
+       SELECT id, queue, worker_id, 'state', 'waiting' FROM released
      )
      SELECT id FROM released`,
     [valid.map((r) => r.id), valid.map((r) => r.token)],
@@ -271,7 +275,13 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: LeaderTerm): 
     )
     await insertStateEvents(
       c,
-      decided.map((d) => ({ id: d.job.id, queue: d.job.queue, status: d.status })),
+      // The worker whose lease ran out.
+      decided.map((d) => ({
+        id: d.job.id,
+        queue: d.job.queue,
+        status: d.status,
+        workerId: d.job.lease?.workerId,
+      })),
     )
     for (const d of decided) {
       if (d.status === 'failed' && d.hasDependents) await failDependents(c, d.job.id, 'failed')

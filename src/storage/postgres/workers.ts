@@ -165,7 +165,8 @@ export async function deregisterWorker(ctx: PgContext, id: string): Promise<numb
        WHERE j.status = 'active' AND j.worker_id = $1
        RETURNING j.id, j.queue
      ), jev AS (
-       INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'state', 'waiting' FROM released
+       INSERT INTO events (job_id, queue, worker_id, kind, status)
+       SELECT id, queue, $1, 'state', 'waiting' FROM released
      ), wake AS (
        SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
        FROM (SELECT DISTINCT queue FROM released) ready

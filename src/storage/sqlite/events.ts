@@ -1,21 +1,24 @@
 import type { JobEventKind, JobStatus } from '../../core/types.js'
 import type { SqliteContext } from './db.js'
 
+/** A job moved to `status`; `workerId` is the worker whose lease the change is part of, if any. */
 export function insertStateEvent(
   ctx: SqliteContext,
   jobId: string,
   queue: string,
   status: JobStatus,
   at: number,
+  workerId: string | null = null,
 ) {
   ctx
-    .stmt(`INSERT INTO events (job_id, queue, kind, status, at) VALUES (?, ?, 'state', ?, ?)`)
-    .run(jobId, queue, status, at)
+    .stmt(`INSERT INTO events (job_id, queue, worker_id, kind, status, at) VALUES (?, ?, ?, 'state', ?, ?)`)
+    .run(jobId, queue, workerId, status, at)
 }
 
 export interface EventRow {
   jobId: string
   queue: string
+  workerId?: string | null
   kind: JobEventKind
   status?: JobStatus | null
   step?: string | null
@@ -28,12 +31,13 @@ export interface EventRow {
 export function insertEvent(ctx: SqliteContext, e: EventRow) {
   ctx
     .stmt(
-      `INSERT INTO events (job_id, queue, kind, status, step, percent, message, data, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (job_id, queue, worker_id, kind, status, step, percent, message, data, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       e.jobId,
       e.queue,
+      e.workerId ?? null,
       e.kind,
       e.status ?? null,
       e.step ?? null,

@@ -74,9 +74,12 @@ function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): 
        WHERE id = ? RETURNING *`,
     )
     .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
-  insertStateEvent(ctx, id, String(row.queue), 'active', now)
+  insertStateEvent(ctx, id, String(row.queue), 'active', now, p.workerId)
   return rowToJob(row, decode) as ClaimedJob
 }
+
+/** The worker a job row is (or was last) leased to. */
+const workerOf = (row: Row): string | null => (row.worker_id as string | null) ?? null
 
 /** The row, if `ref` still holds a live lease on it; otherwise why it does not. */
 function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | LeaseLostReason {
@@ -136,6 +139,7 @@ export function reportProgress(ctx: SqliteContext, p: ProgressParams): void {
     insertEvent(ctx, {
       jobId: p.id,
       queue: String(row.queue),
+      workerId: workerOf(row),
       kind: 'progress',
       step,
       percent,
@@ -149,7 +153,7 @@ export function appendEvent(ctx: SqliteContext, p: EventParams): void {
   ctx.tx(() => {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
-    insertEvent(ctx, { ...p, jobId: p.id, queue: String(row.queue), at: now })
+    insertEvent(ctx, { ...p, jobId: p.id, queue: String(row.queue), workerId: workerOf(row), at: now })
     if (p.kind === 'step.started' && p.step) {
       // A new step: the message reported during the previous one no longer applies.
       ctx.stmt('UPDATE jobs SET progress_step = ?, progress_message = NULL WHERE id = ?').run(p.step, p.id)
@@ -168,7 +172,7 @@ export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): Leas
           `UPDATE jobs SET status = 'completed', result = ?, finished_at = ?, duration_ms = ? - started_at,
              progress_percent = 100, ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL
            WHERE id = ? AND status = 'active' AND lease_token = ? AND lease_expires_at > ?
-           RETURNING queue, has_dependents`,
+           RETURNING queue, has_dependents, worker_id`,
         )
         .get(JSON.stringify(p.result ?? null), now, now, 'completed', p.id, p.token, now) as Row | undefined
       if (!row) {
@@ -180,7 +184,7 @@ export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): Leas
           reason: typeof reason === 'string' ? reason : 'deleted',
         }
       }
-      insertStateEvent(ctx, p.id, String(row.queue), 'completed', now)
+      insertStateEvent(ctx, p.id, String(row.queue), 'completed', now, workerOf(row))
       if (row.has_dependents) onCompleted(ctx, p.id, now)
       return { id: p.id, ok: true }
     })
@@ -209,7 +213,7 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
         'failed',
         p.id,
       ) as Row
-    insertStateEvent(ctx, p.id, job.queue, decision.status, now)
+    insertStateEvent(ctx, p.id, job.queue, decision.status, now, workerOf(row))
     if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
     return rowToJob(updated, decode)
   })
@@ -231,14 +235,20 @@ export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[
     return refs.map((ref): LeaseOutcome => {
       const row = leasedRow(ctx, ref, now)
       if (typeof row === 'string') return { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
-      releaseRow(ctx, ref.id, String(row.queue), now)
+      releaseRow(ctx, ref.id, String(row.queue), now, workerOf(row))
       return { id: ref.id, ok: true }
     })
   })
 }
 
-/** Gives an active job back: waiting, in its old place, the attempt not counted. */
-export function releaseRow(ctx: SqliteContext, id: string, queue: string, now: number): void {
+/** Gives an active job back: waiting, in its old place, the attempt not counted. `workerId` held it. */
+export function releaseRow(
+  ctx: SqliteContext,
+  id: string,
+  queue: string,
+  now: number,
+  workerId: string | null,
+): void {
   ctx
     .stmt(
       // run_at is kept: a released job takes its old place in the queue, not the back of it.
@@ -248,7 +258,7 @@ export function releaseRow(ctx: SqliteContext, id: string, queue: string, now: n
          lease_expires_at = NULL WHERE id = ?`,
     )
     .run(id)
-  insertStateEvent(ctx, id, queue, 'waiting', now)
+  insertStateEvent(ctx, id, queue, 'waiting', now, workerId)
   ctx.ready(queue)
 }
 
@@ -277,7 +287,7 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): nu
              ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
         )
         .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
-      insertStateEvent(ctx, job.id, job.queue, status, now)
+      insertStateEvent(ctx, job.id, job.queue, status, now, workerOf(row))
       if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
     }
     return rows.length

@@ -66,7 +66,7 @@ export function deregisterWorker(ctx: SqliteContext, id: string): number {
       id: string
       queue: string
     }[]
-    for (const job of held) releaseRow(ctx, job.id, job.queue, now)
+    for (const job of held) releaseRow(ctx, job.id, job.queue, now, id)
     return held.length
   })
 }

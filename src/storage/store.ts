@@ -324,9 +324,10 @@ export interface Store {
   getWorker(id: string): Promise<WorkerInfo | null>
   listWorkers(): Promise<WorkerInfo[]>
   /**
-   * Marks workers silent for longer than `silentForMs` as lost, and ends the
-   * leases they hold now (as expired: the next lease recovery retries or
-   * fails those jobs). Returns their ids. With `fence`, as in recoverExpiredLeases.
+   * Marks workers silent for longer than `silentForMs` as lost; their leases
+   * are left to expire on their own (the worker may be alive and merely
+   * heartbeating less often than the caller's threshold). Returns their ids.
+   * With `fence`, as in recoverExpiredLeases.
    */
   markLostWorkers(silentForMs: number, fence?: LeaderTerm): Promise<string[]>
   /**

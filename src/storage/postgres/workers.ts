@@ -214,12 +214,9 @@ export async function markLostWorkers(
       `WITH lost AS (
          UPDATE workers SET status = 'lost'
          WHERE status = 'up' AND heartbeat_at < now() - $1 * interval '1 millisecond' RETURNING id
-       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost),
-       -- Its leases end now, as expired: lease recovery retries or fails those jobs on its next pass.
-       ended AS (
-         UPDATE jobs SET lease_expires_at = now()
-         WHERE status = 'active' AND worker_id IN (SELECT id FROM lost) AND lease_expires_at > now()
-       )
+       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost)
+       -- Its leases are left to expire on their own: "silent" is judged by the leader's threshold,
+       -- not the worker's own heartbeat interval, so a worker marked lost may still be running its jobs.
        SELECT id FROM lost`,
       [silentForMs],
     )

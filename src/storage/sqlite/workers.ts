@@ -105,13 +105,9 @@ export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?:
       .stmt(`UPDATE workers SET status = 'lost' WHERE status = 'up' AND heartbeat_at < ? RETURNING id`)
       .all(now - silentForMs) as { id: string }[]
     for (const { id } of lost) {
+      // Its leases are left to expire on their own: "silent" is judged by the leader's threshold,
+      // not the worker's own heartbeat interval, so a worker marked lost may still be running its jobs.
       ctx.stmt(`INSERT INTO events (worker_id, kind, at) VALUES (?, 'worker.lost', ?)`).run(id, now)
-      // Its leases end now, as expired: lease recovery retries or fails those jobs on its next pass.
-      ctx
-        .stmt(
-          `UPDATE jobs SET lease_expires_at = ? WHERE status = 'active' AND worker_id = ? AND lease_expires_at > ?`,
-        )
-        .run(now, id, now)
     }
     return lost.map((r) => r.id)
   })

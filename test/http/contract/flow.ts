@@ -251,8 +251,9 @@ async function claimOne(worker: Api, workerId: string) {
 
 /**
  * "Lost workers" in docs/remote-workers.md: a worker that stops heartbeating
- * is marked lost by maintenance (`pass` runs one pass); its leases end, its
- * reports get LEASE_LOST `expired`, its heartbeat and claims 404, lease
+ * is marked lost by maintenance (`pass` runs one pass); its heartbeat and
+ * claims 404, its lease runs out on its own and its reports then get
+ * LEASE_LOST `expired`, lease
  * recovery puts its job back with the error the document names, the attempt
  * counted; registering again brings it back.
  */
@@ -271,7 +272,7 @@ export async function lostWorkerFlow(baseUrl: string, adminKey: string, pass: ()
     'add',
   )
   const [job] = ok(
-    await worker.POST('/api/v1/workers/{id}/claim', { ...self, body: { queues: ['lost'] } }),
+    await worker.POST('/api/v1/workers/{id}/claim', { ...self, body: { queues: ['lost'], leaseMs: 1000 } }),
     'claim',
   ).jobs
   assert.ok(job)
@@ -279,9 +280,10 @@ export async function lostWorkerFlow(baseUrl: string, adminKey: string, pass: ()
   const lease = { params: { path: { id: job.id } } }
   const token = job.lease.token
 
-  await pass() // silent for longer than lostAfterMs: marked lost, its lease ends
+  await pass() // silent for longer than lostAfterMs: marked lost; its lease runs on
   const workers = ok(await admin.GET('/api/v1/workers'), 'list workers').workers
   assert.equal(workers.find((w) => w.id === workerId)?.status, 'lost')
+  await new Promise((r) => setTimeout(r, 1_100)) // the lease runs out on its own
   const expired = refused(
     await worker.POST('/api/v1/jobs/{id}/heartbeat', { ...lease, body: { token } }),
     409,

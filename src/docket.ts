@@ -438,9 +438,20 @@ export class Docket {
   }
 
   /** An artifact's record and a stream of its bytes. */
-  async openArtifact(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
+  /** An artifact's record, without opening its file. NOT_FOUND if there is none. */
+  async getArtifact(id: string): Promise<Artifact> {
     const artifact = await this.store.getArtifact(checkId(id, 'artifact'))
     if (!artifact) throw notFound('artifact', id)
+    return artifact
+  }
+
+  /**
+   * An artifact's record and its file as a stream. The stream is open: read or
+   * destroy it at once (an unread file stream that fails, say because the file
+   * is gone, raises its error with nobody listening).
+   */
+  async openArtifact(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
+    const artifact = await this.getArtifact(id)
     return { artifact, stream: this.artifacts.open(artifact.storageKey) }
   }
 

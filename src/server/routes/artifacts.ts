@@ -201,11 +201,11 @@ export const artifactRoutes =
         },
       },
       async (request, reply) => {
+        // Access first, then the file: a stream opened before an await could fail (a file gone
+        // from the disk) with nobody listening, and an unhandled stream error ends the process.
+        const known = await docket.getArtifact(request.params.id)
+        if (!(await mayRead(docket, request, known.jobId))) throw notFound('artifact', request.params.id)
         const { artifact, stream } = await docket.openArtifact(request.params.id)
-        if (!(await mayRead(docket, request, artifact.jobId))) {
-          stream.destroy()
-          throw notFound('artifact', request.params.id)
-        }
         const ascii = artifact.name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_')
         return reply
           .header('content-type', artifact.mediaType)

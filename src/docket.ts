@@ -555,16 +555,22 @@ export class Docket {
     throwUnlessOk(outcome!)
   }
 
+  /**
+   * Refuses (INVALID_ARGUMENT) a result that complete() would refuse: not
+   * JSON, or over the payload limit. The worker checks each result with it
+   * before handing it to the completer, so one bad result fails its own job
+   * instead of a whole batch of completions.
+   */
+  assertResult(result: unknown, path = 'result'): void {
+    assertJsonValue(result === undefined ? null : result, path, this.#maxPayloadBytes)
+  }
+
   /** Completes many leased jobs in one transaction; each outcome says whether its lease still held. */
   async completeMany(items: { job: Leased; result?: unknown }[]): Promise<LeaseOutcome[]> {
     const params = items.map((item, i) => ({
       ...leaseRef(item.job),
       result: item.result === undefined ? null : item.result,
-      _check: assertJsonValue(
-        item.result === undefined ? null : item.result,
-        items.length > 1 ? `results.${i}` : 'result',
-        this.#maxPayloadBytes,
-      ),
+      _check: this.assertResult(item.result, items.length > 1 ? `results.${i}` : 'result'),
     }))
     return this.store.completeJobs(params.map(({ _check, ...p }) => p))
   }

@@ -6,7 +6,6 @@
  * attempt, unless the abort means the lease is already gone or handed back.
  */
 import { isDocketError } from '../core/errors.js'
-import { findNonJson } from '../core/json.js'
 import type { ClaimedJob } from '../core/types.js'
 import { type Docket, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
@@ -66,10 +65,13 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
       Promise.resolve().then(() => handler(job, createContext(deps.docket, job, controller.signal))),
       controller.signal,
     )
-    const issue = result === undefined ? null : findNonJson(result)
-    if (issue !== null) {
+    // Checked here, as complete() would: a result it refuses fails this job alone, instead of
+    // the whole batch of completions it would have been written with.
+    try {
+      deps.docket.assertResult(result)
+    } catch (error) {
       throw new UnrecoverableError(
-        `the handler returned a result that is not JSON: ${issue.path || 'result'}: ${issue.message}`,
+        `the handler returned a result that cannot be stored: ${(error as Error).message}`,
       )
     }
     // Not awaited: the slot frees now and the completion is written with the next batch.

@@ -118,6 +118,42 @@ export function runtimeSuite(driver: Driver): void {
       assert.equal(u.lastError?.retryable, false)
     })
 
+    it('fails a job whose result is too large to store, and writes the results finished beside it', async () => {
+      // Review finding: one oversized result made completeMany refuse its whole batch, so the
+      // other completions in it were never written and their jobs ran again after their leases.
+      await docket.createQueue({ name: 'big-result' })
+      const jobs = await docket.addMany(
+        Array.from({ length: 10 }, (_, i) => ({ queue: 'big-result', type: 't', payload: { i } })),
+      )
+      let go: () => void = () => {}
+      const released = new Promise<void>((resolve) => {
+        go = resolve
+      })
+      await start(
+        ['big-result'],
+        async (job) => {
+          await released // all ten finish in the same tick, so they share a batch
+          const i = (job.payload as { i: number }).i
+          return i === 3 ? { blob: 'x'.repeat(2_000_000) } : { i }
+        },
+        { concurrency: 10, leaseMs: 60_000 },
+      )
+      await until(
+        async () => (await docket.countJobs('big-result'))['big-result']!.active === 10,
+        10_000,
+        'all ten running',
+      )
+      go()
+      for (const j of jobs) await settled(j.id)
+      const done = await Promise.all(jobs.map((j) => docket.getJob(j.id)))
+      assert.deepEqual(
+        done.map((j) => j.status),
+        done.map((_, i) => (i === 3 ? 'failed' : 'completed')),
+      )
+      assert.match(done[3]!.lastError?.message ?? '', /cannot be stored: .*over the limit/)
+      assert.equal(done[3]!.attempts, 1, 'not retried: the same result would be refused again')
+    })
+
     it('fires the handler signal within one second of a cancel', async () => {
       await docket.createQueue({ name: 'cancel' })
       let abortedAt = 0

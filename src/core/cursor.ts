@@ -39,8 +39,19 @@ export function decodeCursor(token: string, sort: SortKey, order: 'asc' | 'desc'
   if (parts[0] !== sort || parts[1] !== order) {
     throw badCursor(`it was made for sort ${parts[0]} ${parts[1]}, not ${sort} ${order}`)
   }
+  if (!sortValueFits(sort, parts[2])) throw badCursor('it is not a cursor this API returned')
   return { sort, order, value: parts[2], id: parts[3] }
 }
+
+/** Whether a cursor's value is one a row of that sort can have, so the database never sees a NaN date or 1.5 as a priority. */
+function sortValueFits(sort: SortKey, value: number): boolean {
+  if (!Number.isSafeInteger(value)) return false
+  if (sort === 'priority') return value >= 0 && value <= 100
+  return Math.abs(value) <= MAX_DATE_MS
+}
+
+/** The largest time a JavaScript Date holds (±100,000,000 days from 1970). */
+const MAX_DATE_MS = 8.64e15
 
 function badCursor(why: string) {
   return invalidArgument(`invalid cursor: ${why}`, [{ path: 'cursor', message: why }])

@@ -31,7 +31,7 @@ describe('cursor round trip', () => {
   it('decodes what it encodes, for every sort and order', () => {
     for (const sort of SORT_KEYS) {
       for (const order of ['asc', 'desc'] as const) {
-        for (const value of [0, 75, 1_900_000_000_000, -5, 0.5]) {
+        for (const value of sort === 'priority' ? [0, 75, 100] : [0, 1_900_000_000_000, -5]) {
           const cursor: Cursor = { sort, order, value, id: ID }
           assert.deepEqual(decodeCursor(encodeCursor(cursor), sort, order), cursor)
         }
@@ -87,6 +87,20 @@ describe('cursor rejection', () => {
       ['createdAt', 'asc', 1, 7],
     ]) {
       rejected(forge(value), 'createdAt', 'asc', /not a cursor this API returned/)
+    }
+  })
+
+  // Review finding: these reached PostgreSQL as a NaN date or a fractional priority: a 500.
+  it('refuses a value no row of its sort can have', () => {
+    for (const [sort, value] of [
+      ['createdAt', 1e16],
+      ['createdAt', 1.5],
+      ['runAt', -1e16],
+      ['priority', 1.5],
+      ['priority', 101],
+      ['priority', -1],
+    ] as const) {
+      rejected(forge([sort, 'desc', value, ID]), sort, 'desc', /not a cursor this API returned/)
     }
   })
 

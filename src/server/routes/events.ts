@@ -19,7 +19,13 @@ import { errorResponses } from './common.js'
 const feedQuery = z.strictObject({
   queue: queueName.optional(),
   jobId: jobId.optional(),
-  after: z.coerce.number().int().min(0).optional().describe('replay events after this id'),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .describe('replay events after this id'),
 })
 
 /** Decides, with a small cache of job owners, whether a principal may see an event. */
@@ -44,9 +50,9 @@ export function parseAfter(
   if (query !== undefined) return query
   const value = Array.isArray(header) ? header[0] : header
   if (value === undefined || value === '') return undefined
-  if (!/^\d+$/.test(value))
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw invalidArgument('Last-Event-ID must be an event id', [
-      { path: 'Last-Event-ID', message: 'expected a number' },
+      { path: 'Last-Event-ID', message: 'expected a whole number of at most 2^53 - 1' },
     ])
   return Number(value)
 }

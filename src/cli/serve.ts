@@ -1,4 +1,5 @@
 /** `docket serve`: the HTTP API on a database, with maintenance and, optionally, an in-process worker. */
+import { randomUUID } from 'node:crypto'
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
@@ -65,7 +66,8 @@ export async function serve(o: ServeOptions): Promise<void> {
     logger: { level: o.logLevel },
   })
   const maintenance = new Maintenance(docket, {
-    holder: `serve:${hostname()}:${process.pid}`,
+    // Unique per process even where two hosts share a name and a pid (containers: pid 1).
+    holder: `serve:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     onError: (e) => app.log.error(e),
   })
   maintenance.start()

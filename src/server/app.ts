@@ -43,7 +43,7 @@ import { remoteWorkerRoutes } from './routes/remote.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
 import { securityHeaders } from './security-headers.js'
-import { Sessions } from './session.js'
+import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
 
 export interface AppOptions {
@@ -95,7 +95,7 @@ export type App = FastifyInstance
  * included), so the headers that carry a key or a session are censored
  * wherever a logged object holds them.
  */
-const SECRET_HEADERS = ['authorization', 'cookie', '"x-api-key"', '"x-csrf-token"']
+const SECRET_HEADERS = ['authorization', 'cookie', '"x-api-key"', '"x-csrf-token"', '"x-lease-token"']
 const REDACT = SECRET_HEADERS.flatMap((h) => [`req.headers.${h}`, `headers.${h}`, `*.headers.${h}`])
 
 function withRedaction(logger: boolean | object): boolean | object {
@@ -180,6 +180,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     const roles = request.routeOptions.config?.roles
     if (!roles) return
     if (options.auth === 'none') {
+      // Every caller is an admin, so a page of any other site must not be able to act through
+      // the browser: a change needs no Origin or this server's own (DNS rebinding aside, the
+      // server listens on loopback only in this mode).
+      if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false)
       request.principal = ANONYMOUS_ADMIN
       return
     }

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { v7 as uuidv7 } from 'uuid'
-import { DocketError } from '../core/errors.js'
+import { DocketError, isDocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { ApiKeyInfo, Role } from '../storage/store.js'
 import {
@@ -227,7 +227,9 @@ export async function identify(
     if (sessionId === undefined) info = await findKey(auth.docket, key)
     else {
       const session = await auth.sessions.find(sessionId).catch((error) => {
-        reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
+        // Only a session that has really ended is cleared: a database blip must not sign anyone out.
+        if (isDocketError(error, 'UNAUTHENTICATED'))
+          reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
         throw error
       })
       if (isUnsafe(request.method)) {

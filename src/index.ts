@@ -9,6 +9,7 @@ export type {
   QueueCreateInput,
   QueueUpdateInput,
 } from './core/options.js'
+export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'

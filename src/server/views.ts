@@ -4,6 +4,7 @@
  * them in the OpenAPI document.
  */
 import { z } from 'zod'
+import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
 import {
   JOB_STATUSES,
   type Job,
@@ -142,9 +143,27 @@ export const jobDetailView = jobView
   })
   .meta({ id: 'JobDetail' })
 
+export const matchCountView = z
+  .object({
+    value: z.number().int().describe(`jobs matching, on every page; at most ${COUNT_LIMIT}`),
+    exact: z.boolean().describe(`false when more than ${COUNT_LIMIT} match: value is then a lower bound`),
+  })
+  .meta({ id: 'MatchCount' })
+
 export const jobPageView = z
-  .object({ jobs: z.array(jobView), nextCursor: z.string().nullable() })
+  .object({
+    jobs: z.array(jobView),
+    nextCursor: z.string().nullable(),
+    count: matchCountView.optional().describe('only when asked with count=true'),
+  })
   .meta({ id: 'JobPage' })
+
+export const jobSuggestionsView = z
+  .object({
+    queues: z.array(z.string()).describe("queue names: every queue for an admin, a user's own jobs' queues"),
+    types: z.array(z.string()).describe(`job types among the newest ${SUGGESTION_SAMPLE} jobs the caller may see`),
+  })
+  .meta({ id: 'JobSuggestions' })
 
 export const batchView = z
   .object({

@@ -306,6 +306,12 @@ CREATE TABLE leader_leases (
 -- An id prefix needs nothing new: it is a range on the primary key.
 CREATE INDEX jobs_short_id ON jobs (right(id::text, 8));
 
+-- Conditions on the payload (\`where payload.customerId = 42\`): the list query
+-- adds \`payload @> '{"customerId": 42}'\` beside its exact, typed check, which
+-- this index answers. jsonb_path_ops is the small GIN variant: one entry per
+-- value in the payload, nothing per key.
+CREATE INDEX jobs_payload ON jobs USING gin (payload jsonb_path_ops);
+
 -- Text search in the payload and the last error's message: a trigram index,
 -- when the pg_trgm extension is there or can be created. CREATE EXTENSION
 -- needs privileges (pg_trgm is a trusted extension: the database owner, or

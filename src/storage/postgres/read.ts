@@ -6,6 +6,7 @@ import {
   type JobEvent,
   type StatusCounts,
 } from '../../core/types.js'
+import type { JsonCondition } from '../../core/job-search.js'
 import {
   buildCountJobsQuery,
   buildListJobsQuery,
@@ -64,6 +65,9 @@ export async function getJobDependencies(ctx: PgContext, id: string): Promise<Jo
  */
 export const SEARCH_TEXT = "(payload::text || chr(10) || coalesce(last_error->>'message', ''))"
 
+/** `{"a": {"b": value}}` for the condition payload.a.b = value. */
+const nested = (c: JsonCondition): unknown => c.path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), c.value)
+
 /** How a job list reads in PostgreSQL. The short id is `right(id::text, 8)`, which `jobs_short_id` indexes. */
 export const pgListDialect: ListDialect = {
   placeholder: (i) => `$${i}`,
@@ -80,8 +84,9 @@ export const pgListDialect: ListDialect = {
     const at = `(payload #> ${bind(c.path)}::text[])`
     const literal = () => `${bind(JSON.stringify(c.value))}::jsonb`
     if (c.value === null) return c.op === '=' ? `jsonb_typeof${at} = 'null'` : `jsonb_typeof${at} <> 'null'`
-    // jsonb equality is exact and typed: 42 = 42.0, but 42 <> "42" and true <> 1.
-    if (c.op === '=') return `${at} = ${literal()}`
+    // jsonb equality is exact and typed: 42 = 42.0, but 42 <> "42" and true <> 1. The containment
+    // beside it says no more (it holds whenever the equality does) but is what `jobs_payload` answers.
+    if (c.op === '=') return `(payload @> ${bind(JSON.stringify(nested(c)))}::jsonb AND ${at} = ${literal()})`
     const type = typeof c.value === 'number' ? 'number' : typeof c.value === 'string' ? 'string' : 'boolean'
     const op = c.op === '!=' ? '<>' : c.op
     // Strings order by their bytes (COLLATE "C"), as SQLite's do, whatever the database's collation.

@@ -41,6 +41,8 @@ interface Raw {
   exec(sql: string, values?: unknown[]): Promise<void>
   /** The CREATE statements of the search indexes that exist now. */
   indexDefinitions(): Promise<string[]>
+  /** After a bulk change: statistics, and the bulk write's after-work done now, not in the first timed call. */
+  settle(): Promise<void>
   close(): Promise<void>
 }
 
@@ -86,8 +88,8 @@ const pgLoad = (base: number) => `
     CASE WHEN i % 10 = 3 THEN 'alice' ELSE 'user-' || (i % 100) END,
     t, CASE WHEN i % 20 = 1 THEN NULL ELSE t + interval '10 ms' END, CASE WHEN i % 20 = 1 THEN NULL ELSE t + interval '500 ms' END,
     CASE WHEN i % 20 = 1 THEN NULL ELSE 490 END
-  FROM (SELECT i, lpad(to_hex(${base}::bigint + i * ${STEP_MS}), 12, '0') AS h, md5(i::text) AS r,
-               to_timestamp((${base}::bigint + i * ${STEP_MS}) / 1000.0) AS t
+  FROM (SELECT i, lpad(to_hex(${base}::bigint + i::bigint * ${STEP_MS}), 12, '0') AS h, md5(i::text) AS r,
+               to_timestamp((${base}::bigint + i::bigint * ${STEP_MS}) / 1000.0) AS t
         FROM generate_series(0, ${N - 1}) AS i) AS g`
 
 async function openSqliteRaw(file: string): Promise<Raw> {
@@ -99,8 +101,14 @@ async function openSqliteRaw(file: string): Promise<Raw> {
     },
     async indexDefinitions() {
       const list = SEARCH_INDEXES.map((n) => `'${n}'`).join(', ')
-      const rows = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN (${list})`).all()
+      const rows = db
+        .prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN (${list})`)
+        .all()
       return (rows as { sql: string }[]).map((r) => r.sql)
+    },
+    async settle() {
+      db.exec('ANALYZE')
+      db.pragma('wal_checkpoint(TRUNCATE)')
     },
     async close() {
       db.close()
@@ -121,6 +129,9 @@ async function openPgRaw(url: string, schema: string): Promise<Raw> {
         [schema, SEARCH_INDEXES],
       )
       return rows.map((r) => r.indexdef as string)
+    },
+    async settle() {
+      await client.query('VACUUM ANALYZE jobs')
     },
     async close() {
       await client.end()
@@ -164,7 +175,11 @@ const QUERIES: Query[] = [
   { name: 'where pages > 290, first page', filter: (k) => ({ where: `payload.pages > ${290 + (k % 5)}` }) },
   {
     name: 'where + queue + status',
-    filter: (k) => ({ queue: 'docs', status: 'failed', where: `payload.customerId = ${(k * 613) % CUSTOMERS}` }),
+    filter: (k) => ({
+      queue: 'docs',
+      status: 'failed',
+      where: `payload.customerId = ${(k * 613) % CUSTOMERS}`,
+    }),
   },
 ]
 
@@ -185,7 +200,9 @@ async function timeQueries(
     }
     const row = [q.name, label, num(percentile(ms, 0.5)), num(percentile(ms, 0.95))]
     rows.push(row)
-    console.log(`  ${row[0]!.padEnd(38)} ${row[1]!.padEnd(10)} p50 ${row[2]!.padStart(8)} ms  p95 ${row[3]!.padStart(8)} ms`)
+    console.log(
+      `  ${row[0]!.padEnd(38)} ${row[1]!.padEnd(10)} p50 ${row[2]!.padStart(8)} ms  p95 ${row[3]!.padStart(8)} ms`,
+    )
   }
 }
 
@@ -216,7 +233,9 @@ async function timeWrites(docket: Docket, label: string): Promise<{ add: number;
     await docket.completeMany(jobs.map((job) => ({ job, result: { ok: true } })))
   }
   const work = WRITES / ((performance.now() - start) / 1000)
-  console.log(`  writes ${label.padEnd(14)} addMany ${num(add).padStart(8)} jobs/s   claim+complete ${num(work).padStart(8)} jobs/s`)
+  console.log(
+    `  writes ${label.padEnd(14)} addMany ${num(add).padStart(8)} jobs/s   claim+complete ${num(work).padStart(8)} jobs/s`,
+  )
   return { add, work }
 }
 
@@ -239,7 +258,7 @@ async function bench(driver: string, url: string, raw: () => Promise<Raw>, load:
     const name = /INDEX (\w+)/.exec(sql)?.[1] ?? sql
     builds.push(`${name} ${num((performance.now() - start) / 1000)} s`)
   }
-  await r.exec('ANALYZE')
+  await r.settle()
   console.log(`  index builds: ${builds.join(', ') || 'none'}`)
 
   docket = await Docket.open(url)
@@ -249,7 +268,7 @@ async function bench(driver: string, url: string, raw: () => Promise<Raw>, load:
   await timeQueries(docket, ids, 'indexed', RUNS, rows)
   const withIndex = await timeWrites(docket, 'indexed')
   for (const name of SEARCH_INDEXES) await r.exec(`DROP INDEX IF EXISTS ${name}`)
-  await r.exec('ANALYZE')
+  await r.settle()
   await docket.close()
   docket = await Docket.open(url) // fresh connections: no statement planned for the dropped indexes
   await timeQueries(docket, ids, 'no index', RUNS_NO_INDEX, rows)
@@ -275,7 +294,9 @@ async function bench(driver: string, url: string, raw: () => Promise<Raw>, load:
 }
 
 async function main() {
-  console.log(`Docket search benchmark: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`)
+  console.log(
+    `Docket search benchmark: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
+  )
   const base = Date.now() - N * STEP_MS
   const reports: string[] = []
   if (DRIVERS.includes('sqlite')) {

@@ -461,7 +461,9 @@ export class Docket {
    * from the newest SUGGESTION_SAMPLE jobs (`owner`'s only, when given); without `owner`, every
    * queue is listed.
    */
-  async jobFilterSuggestions(filter: { owner?: string } = {}): Promise<{ queues: string[]; types: string[] }> {
+  async jobFilterSuggestions(
+    filter: { owner?: string } = {},
+  ): Promise<{ queues: string[]; types: string[] }> {
     const owner = parse(suggestionsInput, filter, 'suggestions filter').owner ?? null
     const [pairs, queues] = await Promise.all([
       this.store.recentQueueTypes(owner, SUGGESTION_SAMPLE),

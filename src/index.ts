@@ -1,6 +1,7 @@
 /** Docket's public library API. */
 
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
+export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export type {
   ClaimInput,
   JobInput,
@@ -9,7 +10,6 @@ export type {
   QueueCreateInput,
   QueueUpdateInput,
 } from './core/options.js'
-export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'

@@ -122,7 +122,8 @@ export function parseWhere(text: string): JsonCondition[] {
   const r = new Reader(text)
   const conditions: JsonCondition[] = []
   do {
-    if (conditions.length === MAX_CONDITIONS) throw whereError(`expected at most ${MAX_CONDITIONS} conditions`)
+    if (conditions.length === MAX_CONDITIONS)
+      throw whereError(`expected at most ${MAX_CONDITIONS} conditions`)
     conditions.push(readCondition(r))
   } while (r.word('and'))
   r.skipSpace()
@@ -133,18 +134,21 @@ export function parseWhere(text: string): JsonCondition[] {
 function readCondition(r: Reader): JsonCondition {
   r.skipSpace()
   const root = r.match(WORD)
-  if (root !== 'payload') throw r.error('expected a path starting with `payload.`, e.g. payload.customerId', root)
+  if (root !== 'payload')
+    throw r.error('expected a path starting with `payload.`, e.g. payload.customerId', root)
   const path: string[] = []
   while (r.char('.')) {
     const key = r.match(KEY)
-    if (key === null) throw r.error('expected a key after `.`: letters, digits and _, not starting with a digit')
+    if (key === null)
+      throw r.error('expected a key after `.`: letters, digits and _, not starting with a digit')
     path.push(key)
   }
   if (path.length === 0) throw r.error('expected `.` and a key after payload, e.g. payload.customerId')
   if (path.length > MAX_DEPTH) throw r.error(`expected a path at most ${MAX_DEPTH} keys deep`)
   r.skipSpace()
   const op = r.match(OPERATOR) as Comparison | null
-  if (op === null) throw r.error(`expected an operator (${COMPARISONS.join(' ')}) after payload.${path.join('.')}`)
+  if (op === null)
+    throw r.error(`expected an operator (${COMPARISONS.join(' ')}) after payload.${path.join('.')}`)
   r.skipSpace()
   const value = readValue(r)
   if (op !== '=' && op !== '!=' && typeof value !== 'number' && typeof value !== 'string')

@@ -161,7 +161,9 @@ export const jobPageView = z
 export const jobSuggestionsView = z
   .object({
     queues: z.array(z.string()).describe("queue names: every queue for an admin, a user's own jobs' queues"),
-    types: z.array(z.string()).describe(`job types among the newest ${SUGGESTION_SAMPLE} jobs the caller may see`),
+    types: z
+      .array(z.string())
+      .describe(`job types among the newest ${SUGGESTION_SAMPLE} jobs the caller may see`),
   })
   .meta({ id: 'JobSuggestions' })
 

@@ -21,6 +21,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { searchSuite } from './search.js'
 import { validationSuite } from './validation.js'
 
 export function conformanceSuite(
@@ -75,6 +76,7 @@ export function conformanceSuite(
     jobsSuite(ctx)
     dedupeSuite(ctx)
     readSuite(ctx)
+    searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)
     fencingSuite(ctx)

@@ -6,6 +6,7 @@ import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
 import { queuesSuite } from './queues.js'
+import { searchSuite } from './search.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -14,4 +15,5 @@ export function serverSuites(driver: Driver): void {
   accessSuite(driver)
   feedSuite(driver)
   batchListSuite(driver)
+  searchSuite(driver)
 }

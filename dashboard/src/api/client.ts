@@ -2,7 +2,18 @@
  * Calls to /api/v1 with the session cookie (the browser sends it; scripts
  * never see the key) and, for every change, the session's CSRF token.
  */
-import type { Batch, Job, JobDetail, JobFilter, JobPage, Queue, Session, Stats, Worker } from './types.js'
+import type {
+  Batch,
+  Job,
+  JobDetail,
+  JobFilter,
+  JobPage,
+  JobSuggestions,
+  Queue,
+  Session,
+  Stats,
+  Worker,
+} from './types.js'
 
 export class ApiError extends Error {
   constructor(
@@ -61,7 +72,7 @@ export async function call<T>(method: string, path: string, body?: unknown, retr
 }
 
 /** `?a=1&b=2` from the defined, non-empty values. */
-export function query(params: Record<string, string | number | undefined | null>): string {
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const q = new URLSearchParams()
   for (const [k, v] of Object.entries(params))
     if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
@@ -87,6 +98,7 @@ export const api = {
   stats: () => call<Stats>('GET', '/stats'),
 
   jobs: (filter: JobFilter) => call<JobPage>('GET', `/jobs${query({ ...filter })}`),
+  jobSuggestions: () => call<JobSuggestions>('GET', '/jobs/suggestions'),
   job: (id: string) => call<JobDetail>('GET', `/jobs/${at(id)}`),
   jobAction: (id: string, action: 'retry' | 'cancel' | 'promote') =>
     call<Job>('POST', `/jobs/${at(id)}/${action}`),

@@ -131,12 +131,15 @@ export const jobRoutes =
         config,
         schema: {
           tags,
-          summary: "Queue names and job types for a job filter to suggest (a user's: from their own jobs only)",
+          summary:
+            "Queue names and job types for a job filter to suggest (a user's: from their own jobs only)",
           response: { 200: jobSuggestionsView, ...errorResponses(403) },
         },
       },
       async (request) =>
-        docket.jobFilterSuggestions(request.principal.role === 'admin' ? {} : { owner: request.principal.name }),
+        docket.jobFilterSuggestions(
+          request.principal.role === 'admin' ? {} : { owner: request.principal.name },
+        ),
     )
 
     app.get(

@@ -1,3 +1,4 @@
+import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -6,7 +7,6 @@ import {
   type JobEvent,
   type StatusCounts,
 } from '../../core/types.js'
-import type { JsonCondition } from '../../core/job-search.js'
 import {
   buildCountJobsQuery,
   buildListJobsQuery,
@@ -66,7 +66,8 @@ export async function getJobDependencies(ctx: PgContext, id: string): Promise<Jo
 export const SEARCH_TEXT = "(payload::text || chr(10) || coalesce(last_error->>'message', ''))"
 
 /** `{"a": {"b": value}}` for the condition payload.a.b = value. */
-const nested = (c: JsonCondition): unknown => c.path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), c.value)
+const nested = (c: JsonCondition): unknown =>
+  c.path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), c.value)
 
 /** How a job list reads in PostgreSQL. The short id is `right(id::text, 8)`, which `jobs_short_id` indexes. */
 export const pgListDialect: ListDialect = {

@@ -1,3 +1,4 @@
+import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -6,9 +7,7 @@ import {
   type JobEvent,
   type StatusCounts,
 } from '../../core/types.js'
-import type { JsonCondition } from '../../core/job-search.js'
 import {
-  type Bind,
   buildCountJobsQuery,
   buildListJobsQuery,
   buildRecentQueueTypesQuery,

@@ -175,10 +175,11 @@ const QUERIES: Query[] = [
   { name: 'where pages > 290, first page', filter: (k) => ({ where: `payload.pages > ${290 + (k % 5)}` }) },
   {
     name: 'where + queue + status',
+    // queue mail is i % 5 = 0 and failed is i % 10 = 0: customers that are multiples of 10 have such jobs
     filter: (k) => ({
-      queue: 'docs',
+      queue: 'mail',
       status: 'failed',
-      where: `payload.customerId = ${(k * 613) % CUSTOMERS}`,
+      where: `payload.customerId = ${((k * 613) % 5000) * 10}`,
     }),
   },
 ]

@@ -108,6 +108,9 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     }
     return root
   }
+  /** The number a new migration of the driver would take, as in its file name: `0004`. */
+  const next = (driver: keyof typeof runnerLists, plus = 1) =>
+    String(runnerLists[driver].length + plus).padStart(4, '0')
   const refused = (root: string, pattern: RegExp) =>
     assert.throws(
       () => buildMigrations(root),
@@ -124,22 +127,37 @@ describe('build-migrations refuses what would change a shipped migration', () =>
   it('a shipped file removed or renamed', () => {
     const root = copyRoot()
     const dir = driverPaths('postgres', root).dir
-    unlinkSync(join(dir, '0002_leadership_leases.sql'))
-    refused(root, /0002_leadership_leases\.sql: shipped .* but missing/)
-    writeFileSync(join(dir, '0002_leadership_lease.sql'), 'SELECT 1;\n')
-    refused(root, /0002_leadership_leases\.sql: shipped .* but 0002_leadership_lease\.sql is in its place/)
+    const last = postgresMigrations.at(-1)!.file
+    const renamed = `${last.slice(0, 5)}renamed_migration.sql`
+    unlinkSync(join(dir, last))
+    refused(root, new RegExp(`${last.replace('.', '\\.')}: shipped .* but missing`))
+    writeFileSync(join(dir, renamed), 'SELECT 1;\n')
+    refused(
+      root,
+      new RegExp(
+        `${last.replace('.', '\\.')}: shipped .* but ${renamed.replace('.', '\\.')} is in its place`,
+      ),
+    )
   })
 
   it('a gap in the numbers, a badly named file, CR line ends, an empty file', () => {
     const cases: [string, string, RegExp][] = [
-      ['0004_skips_three.sql', 'SELECT 1;\n', /0004_skips_three\.sql: expected version 3 here/],
       [
-        '0003-dashes.sql',
+        `${next('sqlite', 2)}_skips_one.sql`,
         'SELECT 1;\n',
-        /0003-dashes\.sql: a migration file is named NNNN_lower_case_words\.sql/,
+        new RegExp(`${next('sqlite', 2)}_skips_one\\.sql: expected version ${Number(next('sqlite'))} here`),
       ],
-      ['0003_crlf.sql', 'SELECT 1;\r\n', /0003_crlf\.sql: has CR characters/],
-      ['0003_empty.sql', '\n', /0003_empty\.sql: is empty/],
+      [
+        `${next('sqlite')}-dashes.sql`,
+        'SELECT 1;\n',
+        new RegExp(`${next('sqlite')}-dashes\\.sql: a migration file is named NNNN_lower_case_words\\.sql`),
+      ],
+      [
+        `${next('sqlite')}_crlf.sql`,
+        'SELECT 1;\r\n',
+        new RegExp(`${next('sqlite')}_crlf\\.sql: has CR characters`),
+      ],
+      [`${next('sqlite')}_empty.sql`, '\n', new RegExp(`${next('sqlite')}_empty\\.sql: is empty`)],
     ]
     for (const [file, sql, pattern] of cases) {
       const root = copyRoot()
@@ -153,19 +171,23 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     const paths = driverPaths('postgres', root)
     const placeholder = ['$', '{not interpolated}'].join('')
     const sql = `\n-- \`quoted\`, a \\ backslash, ${placeholder}, $$ dollars $$\nCREATE OR REPLACE FUNCTION claim_jobs() RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;\n`
-    writeFileSync(join(paths.dir, '0003_next_claim.sql'), sql)
+    const file = `${next('postgres')}_next_claim.sql`
+    writeFileSync(join(paths.dir, file), sql)
     const outputs = buildMigrations(root)
     const shipped = outputs.find((o) => o.path === paths.shipped)!
-    assert.equal(shipped.text, `${shipped.current}${sha256(sql)}  0003_next_claim.sql\n`)
+    assert.equal(shipped.text, `${shipped.current}${sha256(sql)}  ${file}\n`)
     const module = outputs.find((o) => o.path === paths.module)!
-    assert.match(module.text, /\/\/ {3}claim_jobs: migrations\/0003_next_claim\.sql\n/)
+    assert.ok(
+      module.text.includes(`//   claim_jobs: migrations/${file}\n`),
+      'claim_jobs points at the new file',
+    )
     assert.match(module.text, /\/\/ {3}complete_jobs: migrations\/0001_initial_schema\.sql\n/)
     const generated = join(root, 'generated.ts')
     writeFileSync(generated, module.text)
     const { migrations } = (await import(pathToFileURL(generated).href)) as {
       migrations: typeof postgresMigrations
     }
-    assert.deepEqual(migrations.at(-1), { version: 3, name: 'next claim', file: '0003_next_claim.sql', sql })
+    assert.deepEqual(migrations.at(-1), { version: Number(next('postgres')), name: 'next claim', file, sql })
     assert.deepEqual(migrations.slice(0, -1), postgresMigrations)
   })
 })

@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage, storeFile } from './artifacts/storage.js'
 import { decodeCursor, encodeCursor } from './core/cursor.js'
 import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
+import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
 import {
   batchOptions,
   type ClaimInput,
@@ -36,6 +37,7 @@ import {
   queueCreateInput,
   queueUpdateInput,
   stepDetails,
+  suggestionsInput,
 } from './core/options.js'
 import {
   applyQueueUpdate,
@@ -82,6 +84,7 @@ import type {
   ArtifactRecord,
   BatchRecord,
   BatchSummary,
+  JobFilter,
   LeaderTerm,
   LeaseOutcome,
   LeaseRef,
@@ -460,14 +463,29 @@ export class Docket {
     return this.store.getJobEvents(checkJobId(id), o.afterId ?? 0, o.limit ?? 1000)
   }
 
+  /**
+   * A page of jobs, newest first unless `sort`/`order` say otherwise; pass `nextCursor` back as
+   * `cursor` for the next. `id`, `search` and `where` find jobs by id, text and payload values
+   * (core/job-search.ts); `count: true` also counts every match, up to COUNT_LIMIT.
+   */
   async listJobs(filter: ListJobsInput = {}): Promise<JobPage> {
     const f = parse(listJobsInput, filter, 'job filter')
     const sort = f.sort ?? 'createdAt'
     const order = f.order ?? 'desc'
     const limit = f.limit ?? 50
     const after = f.cursor ? decodeCursor(f.cursor, sort, order) : null
-    const statuses: JobStatus[] | undefined = f.status === undefined ? undefined : [f.status].flat()
-    const jobs = await this.store.listJobs({ ...f, statuses, sort, order, limit, after })
+    const matching: JobFilter = {
+      queue: f.queue,
+      type: f.type,
+      owner: f.owner,
+      batchId: f.batchId,
+      statuses: f.status === undefined ? undefined : [f.status].flat(),
+      ...jobMatch(f),
+    }
+    const [jobs, counted] = await Promise.all([
+      this.store.listJobs({ ...matching, sort, order, limit, after }),
+      f.count ? this.store.countMatchingJobs(matching, COUNT_LIMIT + 1) : undefined,
+    ])
     const last = jobs.length === limit ? jobs[jobs.length - 1] : undefined
     const nextCursor = last
       ? encodeCursor({
@@ -477,7 +495,27 @@ export class Docket {
           value: sort === 'priority' ? last.priority : last[sort].getTime(),
         })
       : null
-    return { jobs, nextCursor }
+    return counted === undefined ? { jobs, nextCursor } : { jobs, nextCursor, count: matchCount(counted) }
+  }
+
+  /**
+   * What a job filter may suggest: queue names and job types. Types, and a user's queues, come
+   * from the newest SUGGESTION_SAMPLE jobs (`owner`'s only, when given); without `owner`, every
+   * queue is listed.
+   */
+  async jobFilterSuggestions(
+    filter: { owner?: string } = {},
+  ): Promise<{ queues: string[]; types: string[] }> {
+    const owner = parse(suggestionsInput, filter, 'suggestions filter').owner ?? null
+    const [pairs, queues] = await Promise.all([
+      this.store.recentQueueTypes(owner, SUGGESTION_SAMPLE),
+      owner === null ? this.store.listQueues() : [],
+    ])
+    const sorted = (names: Iterable<string>) => [...new Set(names)].sort()
+    return {
+      queues: sorted([...queues.map((q) => q.name), ...pairs.map((p) => p.queue)]),
+      types: sorted(pairs.map((p) => p.type)),
+    }
   }
 
   /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */

@@ -1,6 +1,7 @@
 /** Docket's public library API. */
 
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
+export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
 export type {
   ClaimInput,

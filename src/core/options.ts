@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { type FieldIssue, invalidArgument } from './errors.js'
+import { SEARCH_MAX, WHERE_MAX } from './job-search.js'
 import { textIssue } from './json.js'
 import { JOB_STATUSES } from './types.js'
 
@@ -120,12 +121,22 @@ export const listJobsInput = z.strictObject({
   type: label.optional(),
   owner: label.optional(),
   batchId: z.string().min(1).max(200).optional(),
+  /** A job id, its first 6+ characters, or the 8-character short id (see core/job-search.ts). */
+  id: z.string().min(1).max(100).optional(),
+  /** Free text: an id prefix or short id, text in the payload, or in the last error's message. */
+  search: z.string().max(SEARCH_MAX).optional(),
+  /** Conditions on the payload, e.g. `payload.customerId = 42 and payload.user.email = "a@b.c"`. */
+  where: z.string().min(1).max(WHERE_MAX).optional(),
+  /** Also count the matching jobs (every page), up to COUNT_LIMIT. */
+  count: z.boolean().optional(),
   limit: positiveInt.max(1000).optional(),
   cursor: z.string().min(1).max(1000).optional(),
   sort: z.enum(SORT_KEYS).optional(),
   order: z.enum(['asc', 'desc']).optional(),
 })
 export type ListJobsInput = z.infer<typeof listJobsInput>
+
+export const suggestionsInput = z.strictObject({ owner: label.optional() })
 
 export const claimInput = z.strictObject({
   workerId,

@@ -1,5 +1,6 @@
 /** The types of the library's public API, beside the Docket class itself. */
 import type { Readable } from 'node:stream'
+import type { MatchCount } from '../core/job-search.js'
 import type { JobInput } from '../core/options.js'
 import type { WindowStats } from '../core/stats.js'
 import type { ClaimedJob, Job, StatusCounts } from '../core/types.js'
@@ -29,6 +30,8 @@ export interface JobPage {
   jobs: Job[]
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null
+  /** Every job the filter matches, on all pages; only when the list was asked to `count`. */
+  count?: MatchCount
 }
 
 /** A handle on a leased job: a claimed job itself, or its id and lease token. */

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
+import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
 import {
   type ClaimedJob,
   JOB_STATUSES,
@@ -166,9 +167,29 @@ export const jobDetailView = jobView
   })
   .meta({ id: 'JobDetail' })
 
+export const matchCountView = z
+  .object({
+    value: z.number().int().describe(`jobs matching, on every page; at most ${COUNT_LIMIT}`),
+    exact: z.boolean().describe(`false when more than ${COUNT_LIMIT} match: value is then a lower bound`),
+  })
+  .meta({ id: 'MatchCount' })
+
 export const jobPageView = z
-  .object({ jobs: z.array(jobView), nextCursor: z.string().nullable() })
+  .object({
+    jobs: z.array(jobView),
+    nextCursor: z.string().nullable(),
+    count: matchCountView.optional().describe('only when asked with count=true'),
+  })
   .meta({ id: 'JobPage' })
+
+export const jobSuggestionsView = z
+  .object({
+    queues: z.array(z.string()).describe("queue names: every queue for an admin, a user's own jobs' queues"),
+    types: z
+      .array(z.string())
+      .describe(`job types among the newest ${SUGGESTION_SAMPLE} jobs the caller may see`),
+  })
+  .meta({ id: 'JobSuggestions' })
 
 export const batchView = z
   .object({

@@ -6,6 +6,7 @@
  */
 import type { Cursor } from '../core/cursor.js'
 import type { ReportedEventKind, StoredEventKind } from '../core/events.js'
+import type { IdMatch, JsonCondition, SearchTerm } from '../core/job-search.js'
 import type { LeaseLostReason } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
@@ -27,6 +28,12 @@ export interface JobFilter {
   type?: string
   owner?: string
   batchId?: string
+  /** Only the ids in this range, or with these last 8 characters (core/job-search.ts). */
+  id?: IdMatch
+  /** Free-text search: the id, the payload's JSON, the last error's message. */
+  search?: SearchTerm
+  /** Conditions on the payload, all of which must hold. */
+  where?: JsonCondition[]
 }
 
 export interface ListJobsParams extends JobFilter {
@@ -245,6 +252,10 @@ export interface Store {
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
   listJobs(params: ListJobsParams): Promise<Job[]>
+  /** How many jobs match the filter (every page; the cursor and limit are ignored), counting no further than `upTo`. */
+  countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>
+  /** The distinct (queue, type) pairs among the newest `sample` jobs, only `owner`'s when given. */
+  recentQueueTypes(owner: string | null, sample: number): Promise<{ queue: string; type: string }[]>
   /** Counts by status per queue (every queue, or the one named); only `owner`'s jobs when given. */
   countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
 

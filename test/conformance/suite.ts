@@ -22,6 +22,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { searchSuite } from './search.js'
 import { validationSuite } from './validation.js'
 
 export function conformanceSuite(
@@ -76,6 +77,7 @@ export function conformanceSuite(
     jobsSuite(ctx)
     dedupeSuite(ctx)
     readSuite(ctx)
+    searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)
     fencingSuite(ctx)

@@ -41,6 +41,7 @@ function endpoints(job: string, batch: string): Endpoint[] {
     { method: 'POST', path: '/api/v1/jobs', body: { queue: 'acl', type: 'x' }, roles: READ },
     { method: 'POST', path: '/api/v1/jobs/bulk', body: { jobs: [{ queue: 'acl', type: 'x' }] }, roles: READ },
     { method: 'GET', path: '/api/v1/jobs', roles: READ },
+    { method: 'GET', path: '/api/v1/jobs/suggestions', roles: READ },
     { method: 'GET', path: J, roles: READ },
     { method: 'PATCH', path: J, body: { priority: 1 }, roles: READ },
     { method: 'DELETE', path: J, roles: READ },

@@ -32,6 +32,7 @@ export const ROUTES: [string, string][] = [
   ['POST', '/api/v1/jobs/bulk'],
   ['POST', '/api/v1/jobs/upload'],
   ['GET', '/api/v1/jobs'],
+  ['GET', '/api/v1/jobs/suggestions'],
   ['GET', '/api/v1/jobs/{id}'],
   ['PATCH', '/api/v1/jobs/{id}'],
   ['DELETE', '/api/v1/jobs/{id}'],

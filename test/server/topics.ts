@@ -9,6 +9,7 @@ import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
 
@@ -24,4 +25,5 @@ export function serverSuites(driver: Driver): void {
   keysSuite(driver)
   limitsSuite(driver)
   uploadsSuite(driver)
+  searchSuite(driver)
 }

@@ -4,7 +4,18 @@
  * session's CSRF token; the browser adds the page's Origin, which the server
  * checks too.
  */
-import type { Batch, Job, JobDetail, JobFilter, JobPage, Queue, Session, Stats, Worker } from './types.js'
+import type {
+  Batch,
+  Job,
+  JobDetail,
+  JobFilter,
+  JobPage,
+  JobSuggestions,
+  Queue,
+  Session,
+  Stats,
+  Worker,
+} from './types.js'
 
 export class ApiError extends Error {
   constructor(
@@ -63,7 +74,7 @@ export async function call<T>(method: string, path: string, body?: unknown, retr
 }
 
 /** `?a=1&b=2` from the defined, non-empty values. */
-export function query(params: Record<string, string | number | undefined | null>): string {
+export function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const q = new URLSearchParams()
   for (const [k, v] of Object.entries(params))
     if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
@@ -89,6 +100,7 @@ export const api = {
   stats: () => call<Stats>('GET', '/stats'),
 
   jobs: (filter: JobFilter) => call<JobPage>('GET', `/jobs${query({ ...filter })}`),
+  jobSuggestions: () => call<JobSuggestions>('GET', '/jobs/suggestions'),
   job: (id: string) => call<JobDetail>('GET', `/jobs/${at(id)}`),
   jobAction: (id: string, action: 'retry' | 'cancel' | 'promote') =>
     call<Job>('POST', `/jobs/${at(id)}/${action}`),

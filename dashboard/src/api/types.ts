@@ -100,6 +100,13 @@ export interface JobDetail extends Job {
 export interface JobPage {
   jobs: Job[]
   nextCursor: string | null
+  /** With count=true: every job matching, on all pages (a lower bound when not exact). */
+  count?: { value: number; exact: boolean }
+}
+
+export interface JobSuggestions {
+  queues: string[]
+  types: string[]
 }
 
 export interface Batch {
@@ -173,6 +180,13 @@ export interface JobFilter {
   type?: string
   owner?: string
   batchId?: string
+  /** A job id, its first 6+ characters, or the 8-character short id. */
+  id?: string
+  /** Free text: id prefix or short id, payload text, error message. */
+  search?: string
+  /** Conditions on the payload: `payload.customerId = 42 and …`. */
+  where?: string
+  count?: boolean
   limit?: number
   cursor?: string
   sort?: 'createdAt' | 'priority' | 'runAt'

@@ -1,8 +1,14 @@
-/** The filters of a job list: state, type, owner, batch; and finding one job by its id. All go in the URL. */
+/**
+ * The filters of a job list (state, queue, type, owner, batch, text search,
+ * payload filter), all in the URL, with the queues and types the caller's
+ * jobs use as suggestions; and the search box in every page's header.
+ */
 import { useEffect, useState } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
+import { api } from '../api/client.js'
 import { JOB_STATUSES } from '../lib/states.js'
 import { href, jobHref } from '../lib/url.js'
+import { useApi } from '../lib/use-api.js'
 
 export interface Filters {
   state?: string
@@ -10,7 +16,12 @@ export interface Filters {
   owner?: string
   batch?: string
   queue?: string
+  search?: string
+  where?: string
 }
+
+/** Input fields that offer suggestions, and the datalist each one uses. */
+const SUGGESTED: Partial<Record<keyof Filters, string>> = { queue: 'suggest-queues', type: 'suggest-types' }
 
 interface Props {
   /** The page's own path (the filters go in its query string). */
@@ -26,16 +37,20 @@ export function JobFilters({ path, filters, fixed, showOwner }: Props) {
   const [draft, setDraft] = useState<Filters>(filters)
   useEffect(
     () => setDraft(filters),
-    [filters.state, filters.type, filters.owner, filters.batch, filters.queue],
+    [filters.state, filters.type, filters.owner, filters.batch, filters.queue, filters.search, filters.where],
   )
+  const suggestions = useApi(() => api.jobSuggestions(), [])
   const go = (f: Filters) => route(href(path, { ...f }))
-  const field = (key: keyof Filters, label: string) =>
+  const field = (key: keyof Filters, label: string, placeholder?: string, wide = false) =>
     fixed.includes(key) ? null : (
-      <div class="field">
+      <div class={wide ? 'field field-wide' : 'field'}>
         <label for={`filter-${key}`}>{label}</label>
         <input
           id={`filter-${key}`}
           type="search"
+          list={SUGGESTED[key]}
+          placeholder={placeholder}
+          spellcheck={false}
           value={draft[key] ?? ''}
           onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value.trim() || undefined })}
         />
@@ -69,6 +84,18 @@ export function JobFilters({ path, filters, fixed, showOwner }: Props) {
       {field('type', 'Type')}
       {showOwner ? field('owner', 'Owner') : null}
       {field('batch', 'Batch id')}
+      {field('search', 'Search', 'id, payload or error text', true)}
+      {field('where', 'Payload filter', 'payload.customerId = 42', true)}
+      <datalist id="suggest-queues">
+        {(suggestions.data?.queues ?? []).map((q) => (
+          <option key={q} value={q} />
+        ))}
+      </datalist>
+      <datalist id="suggest-types">
+        {(suggestions.data?.types ?? []).map((t) => (
+          <option key={t} value={t} />
+        ))}
+      </datalist>
       <div class="field field-buttons">
         <button type="submit" class="btn btn-primary">
           Apply
@@ -81,31 +108,50 @@ export function JobFilters({ path, filters, fixed, showOwner }: Props) {
   )
 }
 
-/** Goes to a job's page by its id (the id is checked there). */
-export function FindJob() {
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** What could be part of an id: 6+ hex digits, dashes allowed (the server decides). */
+const ID_LIKE = /^[0-9a-f-]{6,36}$/i
+
+/**
+ * The search box in every page's header. A full id opens the job; a short id
+ * or an id prefix opens the job it names when it names exactly one; text that
+ * starts with `payload.` is a payload filter; anything else searches the jobs.
+ */
+export function SiteSearch() {
   const { route } = useLocation()
-  const [id, setId] = useState('')
+  const [text, setText] = useState('')
+  const find = async (value: string) => {
+    if (FULL_ID.test(value)) return route(jobHref(value.toLowerCase()))
+    if (/^payload\./.test(value)) return route(href('/jobs', { where: value }))
+    if (ID_LIKE.test(value) && /[0-9a-f]{6}/i.test(value.replaceAll('-', ''))) {
+      const page = await api.jobs({ id: value, limit: 2 }).catch(() => null)
+      if (page?.jobs.length === 1) return route(jobHref(page.jobs[0]!.id))
+    }
+    route(href('/jobs', { search: value }))
+  }
   return (
-    <form
-      class="find"
-      aria-label="Find a job by id"
-      onSubmit={(e) => {
-        e.preventDefault()
-        if (id.trim()) route(jobHref(id.trim().toLowerCase()))
-      }}
-    >
-      <label for="find-job">Job id</label>
-      <input
-        id="find-job"
-        type="search"
-        placeholder="0190…"
-        spellcheck={false}
-        value={id}
-        onInput={(e) => setId(e.currentTarget.value)}
-      />
-      <button type="submit" class="btn btn-plain">
-        Find
-      </button>
-    </form>
+    <search aria-label="Find jobs">
+      <form
+        class="find"
+        onSubmit={(e) => {
+          e.preventDefault()
+          const value = text.trim()
+          if (value) void find(value)
+        }}
+      >
+        <input
+          id="site-search"
+          type="search"
+          aria-label="Find jobs"
+          placeholder="Find: id, short id, text, payload.key = value"
+          spellcheck={false}
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+        <button type="submit" class="btn btn-plain">
+          Find
+        </button>
+      </form>
+    </search>
   )
 }

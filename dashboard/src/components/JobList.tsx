@@ -12,7 +12,7 @@ import type { FeedEvent, JobFilter, JobPage } from '../api/types.js'
 import { href } from '../lib/url.js'
 import { useApi } from '../lib/use-api.js'
 import { BulkBar } from './BulkBar.js'
-import { type Filters, FindJob, JobFilters } from './JobFilters.js'
+import { type Filters, JobFilters } from './JobFilters.js'
 import { JobsTable } from './JobsTable.js'
 import { Loading } from './Layout.js'
 
@@ -36,7 +36,10 @@ export function JobList({ path, queue, batch }: Props) {
     owner: admin ? query.owner || undefined : undefined,
     batch: batch ?? (query.batch || undefined),
     queue: queue ?? (query.queue || undefined),
+    search: query.search || undefined,
+    where: query.where || undefined,
   }
+  const searching = filters.search !== undefined || filters.where !== undefined
   const cursor = query.cursor || undefined
   const sort = (query.sort as JobFilter['sort']) || undefined
   const order = (query.order as JobFilter['order']) || undefined
@@ -50,6 +53,9 @@ export function JobList({ path, queue, batch }: Props) {
         type: filters.type,
         owner: filters.owner,
         batchId: filters.batch,
+        search: filters.search,
+        where: filters.where,
+        count: searching || undefined,
         cursor,
         sort,
         order,
@@ -111,7 +117,6 @@ export function JobList({ path, queue, batch }: Props) {
           fixed={[...(queue ? (['queue'] as const) : []), ...(batch ? (['batch'] as const) : [])]}
           showOwner={admin}
         />
-        <FindJob />
       </div>
       <div class="list-bar">
         <label class="sort">
@@ -141,6 +146,18 @@ export function JobList({ path, queue, batch }: Props) {
           <span class="muted small">Select jobs to retry, cancel, promote or delete them together.</span>
         )}
       </div>
+      {page.error && page.data ? (
+        <p class="error-box" role="alert">
+          {page.error.message}
+        </p>
+      ) : null}
+      {searching && page.data?.count && !page.error ? (
+        <p class="muted small" data-testid="match-count">
+          {page.data.count.exact
+            ? `${page.data.count.value.toLocaleString()} job${page.data.count.value === 1 ? '' : 's'} match`
+            : `More than ${page.data.count.value.toLocaleString()} jobs match`}
+        </p>
+      ) : null}
       {page.data ? (
         <JobsTable jobs={jobs} selected={selected} onSelect={select} showQueue={!queue} showOwner={admin} />
       ) : (

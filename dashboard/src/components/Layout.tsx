@@ -1,8 +1,9 @@
-/** The frame of every page: a skip link, the navigation, the live indicator, who is signed in. */
+/** The frame of every page: a skip link, the navigation, the job search, the live indicator, who is signed in. */
 import type { ComponentChildren } from 'preact'
 import { useLocation } from 'preact-iso'
 import { useFeedStatus } from '../api/live.js'
 import { isAdmin, useSession } from '../api/session.js'
+import { SiteSearch } from './JobFilters.js'
 
 const LINKS: { href: string; label: string; admin?: boolean }[] = [
   { href: '/', label: 'Overview' },
@@ -41,6 +42,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             ))}
           </ul>
         </nav>
+        {session.role === 'worker' ? null : <SiteSearch />}
         <div class="who">
           <span class={`live live-${live}`} data-live={live} title="The live event feed">
             <span class="live-dot" aria-hidden="true" />

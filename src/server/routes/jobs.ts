@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { COUNT_LIMIT } from '../../core/job-search.js'
 import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
-import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobView } from '../views.js'
+import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, jobParams, ok } from './common.js'
 
@@ -22,6 +23,17 @@ const listQuery = z.strictObject({
   type: list.type,
   owner: list.owner,
   batchId: list.batchId,
+  id: list.id.describe('a job id, its first 6 or more characters, or the 8-character short id (its last 8)'),
+  search: list.search.describe(
+    'free text: matches an id prefix or short id, text in the payload JSON, or the last error message (case-insensitive)',
+  ),
+  where: list.where.describe(
+    'conditions on the payload joined by `and`: payload.<key>[.<key>…] (= | != | < | <= | > | >=) <JSON number, "string", true, false or null>, e.g. payload.customerId = 42 and payload.user.email = "a@b.c"',
+  ),
+  count: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(`true: also count every matching job (all pages), up to ${COUNT_LIMIT}`),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: list.cursor,
   sort: list.sort,
@@ -80,24 +92,51 @@ export const jobRoutes =
         schema: {
           tags,
           summary:
-            'List jobs: filters, keyset pagination (pass nextCursor back as cursor), sort on indexed columns',
+            'List jobs: filters, search by id, text and payload values, keyset pagination (pass nextCursor back as cursor), sort on indexed columns',
+          description:
+            "A user key lists, searches and counts only its own jobs. `id`, `search`, `where` and `count` are described in the README's Finding jobs section.",
           querystring: listQuery,
           response: { 200: jobPageView, ...errorResponses(400, 403) },
         },
       },
       async (request) => {
-        const q = request.query
+        const { count, ...q } = request.query
         const owner = request.principal.role === 'admin' ? q.owner : request.principal.name
-        if (request.principal.role !== 'admin' && q.owner !== undefined && q.owner !== owner) {
-          return { jobs: [], nextCursor: null }
-        }
-        const page = await docket.listJobs({
+        const filter = {
           ...q,
           owner,
           status: q.status?.split(',') as (typeof JOB_STATUSES)[number][] | undefined,
-        })
-        return { jobs: page.jobs.map((j) => jobJson(j)), nextCursor: page.nextCursor }
+          count: count === 'true',
+        }
+        if (request.principal.role !== 'admin' && q.owner !== undefined && q.owner !== owner) {
+          // Someone else's jobs: none, after the same checks of the filter as for one's own.
+          await docket.listJobs({ ...filter, owner: `${owner}`, limit: 1, count: false })
+          return { jobs: [], nextCursor: null, ...(filter.count ? { count: { value: 0, exact: true } } : {}) }
+        }
+        const page = await docket.listJobs(filter)
+        return {
+          jobs: page.jobs.map((j) => jobJson(j)),
+          nextCursor: page.nextCursor,
+          ...(page.count ? { count: page.count } : {}),
+        }
       },
+    )
+
+    app.get(
+      '/jobs/suggestions',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            "Queue names and job types for a job filter to suggest (a user's: from their own jobs only)",
+          response: { 200: jobSuggestionsView, ...errorResponses(403) },
+        },
+      },
+      async (request) =>
+        docket.jobFilterSuggestions(
+          request.principal.role === 'admin' ? {} : { owner: request.principal.name },
+        ),
     )
 
     app.get(

@@ -49,6 +49,8 @@ export async function createPostgresStore(url: string): Promise<Store> {
     getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: (id) => read.getJobDependencies(ctx, id),
     listJobs: (p) => read.listJobs(ctx, p),
+    countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
+    recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
     countJobs: (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: (p) => leases.claimJobs(ctx, p),

@@ -1,3 +1,4 @@
+import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -6,7 +7,12 @@ import {
   type JobEvent,
   type StatusCounts,
 } from '../../core/types.js'
-import { buildListJobsQuery } from '../list-query.js'
+import {
+  buildCountJobsQuery,
+  buildListJobsQuery,
+  buildRecentQueueTypesQuery,
+  type ListDialect,
+} from '../list-query.js'
 import {
   BATCH_COUNTS_SQL,
   batchSummary,
@@ -15,7 +21,7 @@ import {
   rowToJob,
   rowToStoredEvent,
 } from '../rows.js'
-import type { Artifact, BatchSummary, ListJobsParams, StoredEvent } from '../store.js'
+import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type PgContext } from './db.js'
 
 export async function getJob(ctx: PgContext, id: string): Promise<Job | null> {
@@ -51,13 +57,62 @@ export async function getJobDependencies(ctx: PgContext, id: string): Promise<Jo
   return { upstream, downstream }
 }
 
+/**
+ * The text a search looks in: the payload's JSON, a newline, the last error's
+ * message (a search term holds no control character, so it never spans both).
+ * Written exactly as the optional trigram index `jobs_search_trgm` (docs/search.md)
+ * has it, so the planner can use that index; without pg_trgm it is a scan.
+ */
+export const SEARCH_TEXT = "(payload::text || chr(10) || coalesce(last_error->>'message', ''))"
+
+/** `{"a": {"b": value}}` for the condition payload.a.b = value. */
+const nested = (c: JsonCondition): unknown =>
+  c.path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), c.value)
+
+/** How a job list reads in PostgreSQL. The short id is `right(id::text, 8)`, which `jobs_short_id` indexes. */
+export const pgListDialect: ListDialect = {
+  placeholder: (i) => `$${i}`,
+  encodeTime: (ms) => new Date(ms),
+  idMatches(m, bind) {
+    const range =
+      m.from === m.to
+        ? `id = ${bind(m.from)}::uuid`
+        : `id BETWEEN ${bind(m.from)}::uuid AND ${bind(m.to)}::uuid`
+    return m.shortId === null ? range : `(${range} OR right(id::text, 8) = ${bind(m.shortId)})`
+  },
+  textMatches: (pattern, bind) => `${SEARCH_TEXT} ILIKE ${bind(pattern)}`,
+  jsonCondition(c, bind) {
+    const at = `(payload #> ${bind(c.path)}::text[])`
+    const literal = () => `${bind(JSON.stringify(c.value))}::jsonb`
+    if (c.value === null) return c.op === '=' ? `jsonb_typeof${at} = 'null'` : `jsonb_typeof${at} <> 'null'`
+    // jsonb equality is exact and typed: 42 = 42.0, but 42 <> "42" and true <> 1. The containment
+    // beside it says no more (it holds whenever the equality does) but is what `jobs_payload` answers.
+    if (c.op === '=') return `(payload @> ${bind(JSON.stringify(nested(c)))}::jsonb AND ${at} = ${literal()})`
+    const type = typeof c.value === 'number' ? 'number' : typeof c.value === 'string' ? 'string' : 'boolean'
+    const op = c.op === '!=' ? '<>' : c.op
+    // Strings order by their bytes (COLLATE "C"), as SQLite's do, whatever the database's collation.
+    const value =
+      type === 'string'
+        ? `(payload #>> ${bind(c.path)}::text[]) COLLATE "C" ${op} ${bind(c.value)}::text`
+        : `${at} ${op} ${literal()}`
+    return `(jsonb_typeof${at} = '${type}' AND ${value})`
+  },
+}
+
 export async function listJobs(ctx: PgContext, p: ListJobsParams): Promise<Job[]> {
-  const q = buildListJobsQuery(
-    p,
-    (i) => `$${i}`,
-    (ms) => new Date(ms),
-  )
+  const q = buildListJobsQuery(p, pgListDialect)
   return (await ctx.query(q.sql, q.values)).map((r) => rowToJob(r, decode))
+}
+
+export async function countMatchingJobs(ctx: PgContext, p: JobFilter, upTo: number): Promise<number> {
+  const q = buildCountJobsQuery(p, pgListDialect, upTo)
+  const [row] = await ctx.query<{ n: string }>(q.sql, q.values)
+  return Number(row?.n ?? 0)
+}
+
+export async function recentQueueTypes(ctx: PgContext, owner: string | null, sample: number) {
+  const q = buildRecentQueueTypesQuery(owner, sample, pgListDialect)
+  return ctx.query<{ queue: string; type: string }>(q.sql, q.values)
 }
 
 export async function countJobs(

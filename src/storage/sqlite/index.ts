@@ -60,6 +60,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
     listJobs: async (p) => read.listJobs(ctx, p),
+    countMatchingJobs: async (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
+    recentQueueTypes: async (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
     countJobs: async (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),

@@ -1,3 +1,4 @@
+import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -6,7 +7,12 @@ import {
   type JobEvent,
   type StatusCounts,
 } from '../../core/types.js'
-import { buildListJobsQuery } from '../list-query.js'
+import {
+  buildCountJobsQuery,
+  buildListJobsQuery,
+  buildRecentQueueTypesQuery,
+  type ListDialect,
+} from '../list-query.js'
 import {
   BATCH_COUNTS_SQL,
   batchSummary,
@@ -15,7 +21,7 @@ import {
   rowToJob,
   rowToStoredEvent,
 } from '../rows.js'
-import type { Artifact, BatchSummary, ListJobsParams, StoredEvent } from '../store.js'
+import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
@@ -49,13 +55,56 @@ export function getJobDependencies(ctx: SqliteContext, id: string): JobDependenc
   return { upstream, downstream }
 }
 
+/** json_type() of a JSON literal's value, for conditions that match only values of the literal's type. */
+const jsonTypes = (value: JsonCondition['value']): string[] =>
+  value === null
+    ? ['null']
+    : typeof value === 'number'
+      ? ['integer', 'real']
+      : typeof value === 'string'
+        ? ['text']
+        : [String(value)]
+
+const inList = (types: string[]) => types.map((t) => `'${t}'`).join(', ')
+
+/**
+ * How a job list reads in SQLite. The short id is `substr(id, 29)`, the
+ * expression `jobs_short_id` indexes (migration 0005); text search scans (the
+ * benchmark in docs/benchmarks.md says what that costs).
+ */
+export const sqliteListDialect: ListDialect = {
+  placeholder: () => '?',
+  encodeTime: (ms) => ms,
+  idMatches(m, bind) {
+    const range = m.from === m.to ? `id = ${bind(m.from)}` : `id BETWEEN ${bind(m.from)} AND ${bind(m.to)}`
+    return m.shortId === null ? range : `(${range} OR substr(id, 29) = ${bind(m.shortId)})`
+  },
+  textMatches: (pattern, bind) =>
+    `(payload LIKE ${bind(pattern)} ESCAPE '\\' OR json_extract(last_error, '$.message') LIKE ${bind(pattern)} ESCAPE '\\')`,
+  jsonCondition(c, bind) {
+    const path = () => bind(`$.${c.path.join('.')}`)
+    const type = `json_type(payload, ${path()})`
+    if (typeof c.value === 'boolean' && c.op === '!=') return `${type} = '${String(!c.value)}'`
+    if (c.value === null) return c.op === '=' ? `${type} = 'null'` : `${type} <> 'null'`
+    if (typeof c.value === 'boolean') return `${type} = '${String(c.value)}'`
+    const op = c.op === '!=' ? '<>' : c.op
+    return `(${type} IN (${inList(jsonTypes(c.value))}) AND json_extract(payload, ${path()}) ${op} ${bind(c.value)})`
+  },
+}
+
 export function listJobs(ctx: SqliteContext, p: ListJobsParams): Job[] {
-  const q = buildListJobsQuery(
-    p,
-    () => '?',
-    (ms) => ms,
-  )
+  const q = buildListJobsQuery(p, sqliteListDialect)
   return (ctx.db.prepare(q.sql).all(...q.values) as Row[]).map((r) => rowToJob(r, decode))
+}
+
+export function countMatchingJobs(ctx: SqliteContext, p: JobFilter, upTo: number): number {
+  const q = buildCountJobsQuery(p, sqliteListDialect, upTo)
+  return Number((ctx.db.prepare(q.sql).get(...q.values) as { n: number }).n)
+}
+
+export function recentQueueTypes(ctx: SqliteContext, owner: string | null, sample: number) {
+  const q = buildRecentQueueTypesQuery(owner, sample, sqliteListDialect)
+  return ctx.db.prepare(q.sql).all(...q.values) as { queue: string; type: string }[]
 }
 
 export function countJobs(

@@ -1,0 +1,12 @@
+-- Job search (issue 18). The list query writes this index expression exactly
+-- as it is here (postgres/read.ts), which is what lets the planner use it.
+--
+-- The 8-character short id the dashboard shows: the id's last 8 characters.
+-- An id prefix needs nothing new: it is a range on the primary key.
+--
+-- The GIN indexes that make payload conditions and text search fast on large
+-- tables (docs/search.md, "Indexes") are not created here: every claim and
+-- completion writes a new row version, so every index on jobs is updated on
+-- the hot path, and on this machine those two halved claim+complete
+-- throughput. An operator who searches a lot adds them by hand.
+CREATE INDEX jobs_short_id ON jobs (right(id::text, 8));

@@ -1,0 +1,195 @@
+/**
+ * listJobs({ id, search, where, count }) through the library: the same
+ * matches on every driver, typed payload conditions, the other filters and
+ * keyset cursors alongside, owner scoping, and bad filters refused before any
+ * query. Also jobFilterSuggestions. The database is shared, so every test
+ * confines itself to a queue of its own (or text nobody else uses).
+ */
+import assert from 'node:assert/strict'
+import { describe } from 'node:test'
+import type { Job } from '../../src/index.js'
+import { type ConformanceContext, claimOne, expectError, makeQueue, test, uniqueName } from './harness.js'
+
+const idsOf = (jobs: Job[]) => jobs.map((j) => j.id).sort()
+
+export function searchSuite(ctx: ConformanceContext): void {
+  describe('search', () => {
+    test('id finds a job by its full id, a 6+ character prefix, and its 8-character short id', async () => {
+      const queue = await makeQueue(ctx.docket, 's-id')
+      const [a, b] = await ctx.docket.addMany([
+        { queue, type: 't' },
+        { queue, type: 't' },
+      ])
+      for (const job of [a!, b!]) {
+        assert.deepEqual(idsOf((await ctx.docket.listJobs({ queue, id: job.id })).jobs), [job.id])
+        assert.deepEqual(idsOf((await ctx.docket.listJobs({ queue, id: job.id.slice(-8) })).jobs), [job.id])
+        assert.deepEqual(idsOf((await ctx.docket.listJobs({ queue, id: job.id.slice(0, 35) })).jobs), [
+          job.id,
+        ])
+        assert.ok(idsOf((await ctx.docket.listJobs({ queue, id: job.id.slice(0, 6) })).jobs).includes(job.id))
+        const dashless = job.id.replaceAll('-', '').slice(0, 24).toUpperCase()
+        assert.deepEqual(idsOf((await ctx.docket.listJobs({ queue, id: dashless })).jobs), [job.id])
+      }
+      await expectError(() => ctx.docket.listJobs({ id: 'abcde' }), 'INVALID_ARGUMENT', ['id'])
+      await expectError(() => ctx.docket.listJobs({ id: 'zzzzzzzz' }), 'INVALID_ARGUMENT', ['id'])
+    })
+
+    test('search matches the id, text in the payload and the last error message, case-insensitively', async () => {
+      const queue = await makeQueue(ctx.docket, 's-text', { maxAttempts: 1 })
+      const word = uniqueName('Word')
+      const inPayload = await ctx.docket.add({ queue, type: 't', payload: { title: `A ${word} here`, n: 1 } })
+      const failing = await ctx.docket.add({ queue, type: 't', payload: { n: 2 } })
+      const other = await ctx.docket.add({ queue, type: 't', payload: { n: 3, literal: '50%_off' } })
+      const claimed = await claimOne(ctx.docket, queue)
+      assert.equal(claimed.id, inPayload.id)
+      await ctx.docket.complete(claimed)
+      const second = await claimOne(ctx.docket, queue)
+      assert.equal(second.id, failing.id)
+      await ctx.docket.fail(
+        second,
+        { message: `Gateway said ${word.toUpperCase()}-ERR` },
+        { retryable: false },
+      )
+
+      const search = async (text: string) => idsOf((await ctx.docket.listJobs({ queue, search: text })).jobs)
+      assert.deepEqual(await search(word), [inPayload.id, failing.id].sort())
+      assert.deepEqual(await search(word.toLowerCase()), [inPayload.id, failing.id].sort())
+      assert.deepEqual(await search(`${word}-err`), [failing.id])
+      assert.deepEqual(await search(`A ${word} here`), [inPayload.id])
+      assert.deepEqual(await search(other.id.slice(-8)), [other.id])
+      assert.deepEqual(await search(other.id.slice(0, 35)), [other.id])
+      assert.deepEqual(await search('50%_off'), [other.id])
+      assert.deepEqual(await search('50%%off'), [])
+      assert.deepEqual(await search('50__off'), [])
+      assert.deepEqual(await search(`no such ${word}`), [])
+      // blank is no search
+      assert.equal((await ctx.docket.listJobs({ queue, search: '  ' })).jobs.length, 3)
+      await expectError(() => ctx.docket.listJobs({ search: 'a\u0000b' }), 'INVALID_ARGUMENT', ['search'])
+      await expectError(() => ctx.docket.listJobs({ search: 'x'.repeat(201) }), 'INVALID_ARGUMENT', [
+        'search',
+      ])
+    })
+
+    test('where compares typed payload values the same way on every driver', async () => {
+      const queue = await makeQueue(ctx.docket, 's-where')
+      const payloads = [
+        { customerId: 42, user: { email: 'a@b.c' }, score: 1.5, ok: true, note: null, name: 'Zoë' },
+        { customerId: '42', user: { email: 'B@b.c' }, score: 10, ok: false, name: 'abc' },
+        { customerId: 42.0, user: 'not an object', score: -3, name: 'Abc' },
+        { other: 1 },
+      ]
+      const jobs = await ctx.docket.addMany(payloads.map((payload) => ({ queue, type: 't', payload })))
+      const [j0, j1, j2, j3] = jobs.map((j) => j.id) as [string, string, string, string]
+      const where = async (text: string) => idsOf((await ctx.docket.listJobs({ queue, where: text })).jobs)
+      const sorted = (...ids: string[]) => ids.sort()
+      assert.deepEqual(await where('payload.customerId = 42'), sorted(j0, j2))
+      assert.deepEqual(await where('payload.customerId = "42"'), [j1])
+      assert.deepEqual(await where('payload.customerId != 42'), [])
+      assert.deepEqual(await where('payload.user.email = "a@b.c"'), [j0])
+      assert.deepEqual(await where('payload.user.email = "A@B.C"'), [], 'string equality is exact')
+      assert.deepEqual(await where('payload.score > 1'), sorted(j0, j1))
+      assert.deepEqual(await where('payload.score <= 1.5'), sorted(j0, j2))
+      assert.deepEqual(await where('payload.score < 1e1 and payload.score >= -3'), sorted(j0, j2))
+      assert.deepEqual(await where('payload.ok = true'), [j0])
+      assert.deepEqual(await where('payload.ok = false'), [j1])
+      assert.deepEqual(await where('payload.ok != true'), [j1])
+      assert.deepEqual(await where('payload.note = null'), [j0])
+      assert.deepEqual(await where('payload.note != null'), [])
+      assert.deepEqual(await where('payload.other != null'), [j3])
+      // strings order by their UTF-8 bytes, whatever the database's collation: "A" < "Z" < "a" < "z" < "ë"
+      assert.deepEqual(await where('payload.name < "a"'), sorted(j0, j2))
+      assert.deepEqual(await where('payload.name >= "abc"'), [j1])
+      assert.deepEqual(await where('payload.name > "Zoz"'), sorted(j0, j1))
+      assert.deepEqual(await where('payload.name = "Zoë"'), [j0])
+      assert.deepEqual(await where('payload.user.email.x = 1'), [])
+      assert.deepEqual(await where('payload.customerId = 42 and payload.score < 0'), [j2])
+      assert.deepEqual(await where('payload.missing = 1'), [])
+
+      for (const [bad, field] of [
+        ['payload.customerId', 'where'],
+        ['payload = 1', 'where'],
+        ['jobs.id = 1', 'where'],
+        ['payload.a = 1 or payload.b = 1', 'where'],
+        ['payload.a = 1)', 'where'],
+        ['payload.a-b = 1', 'where'],
+        ['payload.a = undefined', 'where'],
+        ['payload.a >= null', 'where'],
+      ] as const) {
+        await expectError(() => ctx.docket.listJobs({ queue, where: bad }), 'INVALID_ARGUMENT', [field])
+      }
+    })
+
+    test('search and where combine with the other filters, cursors and counts', async () => {
+      const queue = await makeQueue(ctx.docket, 's-page')
+      const word = uniqueName('page')
+      const added = await ctx.docket.addMany(
+        Array.from({ length: 9 }, (_, i) => ({
+          queue,
+          type: i % 3 === 0 ? 'odd-one' : 'usual',
+          owner: i % 2 === 0 ? 'carol' : 'dave',
+          priority: 10 * i,
+          payload: { tag: word, i },
+        })),
+      )
+      const collect = async (filter: Parameters<typeof ctx.docket.listJobs>[0]) => {
+        const seen: string[] = []
+        let cursor: string | undefined
+        do {
+          const page = await ctx.docket.listJobs({ ...filter, cursor, limit: 2 })
+          seen.push(...page.jobs.map((j) => j.id))
+          cursor = page.nextCursor ?? undefined
+        } while (cursor)
+        return seen
+      }
+      const byPriority = await collect({ search: word, sort: 'priority', order: 'desc' })
+      assert.deepEqual(
+        byPriority,
+        [...added].reverse().map((j) => j.id),
+      )
+      const carols = await collect({
+        search: word,
+        owner: 'carol',
+        where: 'payload.i >= 2',
+        sort: 'createdAt',
+        order: 'asc',
+      })
+      assert.deepEqual(
+        carols,
+        added.filter((j) => j.owner === 'carol' && (j.payload as { i: number }).i >= 2).map((j) => j.id),
+      )
+      const page = await ctx.docket.listJobs({ search: word, type: 'usual', limit: 1, count: true })
+      assert.equal(page.jobs.length, 1)
+      assert.deepEqual(page.count, { value: 6, exact: true })
+      assert.deepEqual(
+        (await ctx.docket.listJobs({ where: `payload.tag = "${word}"`, owner: 'dave', count: true })).count,
+        {
+          value: 4,
+          exact: true,
+        },
+      )
+      assert.deepEqual((await ctx.docket.listJobs({ search: word, owner: 'nobody', count: true })).count, {
+        value: 0,
+        exact: true,
+      })
+      assert.equal((await ctx.docket.listJobs({ search: word })).count, undefined)
+    })
+
+    test('jobFilterSuggestions lists queues and types, only the owner’s when given', async () => {
+      const queue = await makeQueue(ctx.docket, 's-suggest')
+      const owner = uniqueName('owner')
+      await ctx.docket.addMany([
+        { queue, type: 'mine-a', owner },
+        { queue, type: 'mine-b', owner },
+        { queue, type: 'theirs', owner: uniqueName('other') },
+      ])
+      assert.deepEqual(await ctx.docket.jobFilterSuggestions({ owner }), {
+        queues: [queue],
+        types: ['mine-a', 'mine-b'],
+      })
+      const all = await ctx.docket.jobFilterSuggestions()
+      assert.ok(all.queues.includes(queue))
+      for (const type of ['mine-a', 'mine-b', 'theirs']) assert.ok(all.types.includes(type), type)
+      await expectError(() => ctx.docket.jobFilterSuggestions({ owner: '' }), 'INVALID_ARGUMENT', ['owner'])
+    })
+  })
+}

@@ -43,6 +43,7 @@ export function searchSuite(driver: Driver): void {
         type: 'fetch',
         payload: { customerId: '42', url: 'https://example.com/feed' },
       })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-find', queues: ['find-broken'] })
       const [claimed] = (
         await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-find/claim', { queues: ['find-broken'] })
       ).jobs as Json[]

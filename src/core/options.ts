@@ -4,6 +4,7 @@
  * error, not silently ignored. `parse` turns zod's issues into one
  * INVALID_ARGUMENT DocketError whose message names each field.
  */
+import { type Clock, isClock } from './clock.js'
 import { z } from 'zod'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { textIssue } from './json.js'
@@ -192,6 +193,7 @@ export const docketOptions = z.strictObject({
   maxArtifactBytes: z.number().int().min(1).optional(),
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),
+  clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
 })
 
 export const batchOptions = z.strictObject({

@@ -117,10 +117,23 @@ export type JobEventKind =
   | 'step.failed'
   | 'log'
 
-export interface JobEvent {
+/** What the event log records beside a job's history. */
+export type QueueEventKind = 'queue.paused' | 'queue.resumed'
+export type WorkerEventKind = 'worker.up' | 'worker.lost' | 'worker.stopped'
+export type StoredEventKind = JobEventKind | QueueEventKind | WorkerEventKind
+
+/**
+ * A row of the event log, the one shape every view of it shares: a job's
+ * history (`JobEvent`), the log as the feed reads it (`StoredEvent`), and the
+ * public feed's `DocketEvent` (events/feed.ts), which differ only in `kind`.
+ */
+export interface EventRecord<Kind extends string = StoredEventKind> {
+  /** Increases with every event; the feed resumes after the last id seen (`afterId`). */
   id: number
-  jobId: string
-  kind: JobEventKind
+  kind: Kind
+  jobId: string | null
+  queue: string | null
+  workerId: string | null
   /** For `added` and `state` events, the status the job moved to. */
   status: JobStatus | null
   step: string | null
@@ -129,6 +142,14 @@ export interface JobEvent {
   data: unknown
   at: Date
 }
+
+/** An event of one job's history, as a job's detail lists it. */
+export interface JobEvent extends Omit<EventRecord<JobEventKind>, 'jobId' | 'queue' | 'workerId'> {
+  jobId: string
+}
+
+/** A row of the event log as the feed reads it (see Store.readEvents). */
+export type StoredEvent = EventRecord<StoredEventKind>
 
 export interface JobDependencies {
   /** Jobs this job waits for. */

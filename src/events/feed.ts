@@ -4,8 +4,8 @@
  * subscriber sees every event once, in order, and can resume after the last
  * event id it saw.
  */
-import type { JobStatus } from '../core/types.js'
-import type { Store, StoredEvent } from '../storage/store.js'
+import type { EventRecord, JobStatus, StoredEvent } from '../core/types.js'
+import type { Store } from '../storage/store.js'
 
 export type DocketEventKind =
   | 'job.added'
@@ -29,20 +29,8 @@ export type DocketEventKind =
   | 'worker.lost'
   | 'worker.stopped'
 
-export interface DocketEvent {
-  /** Increases with every event; pass the last one seen as `afterId` to resume. */
-  id: number
-  kind: DocketEventKind
-  at: Date
-  jobId: string | null
-  queue: string | null
-  workerId: string | null
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-}
+/** An event of the public feed: a row of the event log (core/types.ts), with the feed's kind. */
+export type DocketEvent = EventRecord<DocketEventKind>
 
 const STATE_KINDS: Record<JobStatus, DocketEventKind> = {
   active: 'job.started',

@@ -5,7 +5,7 @@
  * suite (test/conformance/), which is the real definition of this interface.
  */
 import type { Cursor } from '../core/cursor.js'
-import type { LeaseLostReason } from '../core/leases.js'
+import type { LeaseOutcome } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { FinishedJobRow } from '../core/stats.js'
@@ -19,7 +19,11 @@ import type {
   JobStatus,
   Queue,
   StatusCounts,
+  StoredEvent,
 } from '../core/types.js'
+
+export type { LeaseOutcome } from '../core/leases.js'
+export type { StoredEvent } from '../core/types.js'
 
 export interface JobFilter {
   queue?: string
@@ -70,11 +74,6 @@ export interface EventParams extends LeaseRef {
   message?: string | null
   data?: unknown
 }
-
-/** Per-job outcome of a batched lease operation: ok, or LEASE_LOST with why (see core/leases.ts). */
-export type LeaseOutcome =
-  | { id: string; ok: true }
-  | { id: string; ok: false; code: 'LEASE_LOST'; reason: LeaseLostReason }
 
 export interface AddJobsResult {
   jobs: Job[]
@@ -135,21 +134,6 @@ export interface BatchSummary extends BatchRecord {
   counts: StatusCounts
   /** Mean progress of the batch's jobs, finished jobs counting as 100. */
   progress: number
-}
-
-/** A row of the event log: a job's history, or a queue or worker event. */
-export interface StoredEvent {
-  id: number
-  jobId: string | null
-  queue: string | null
-  workerId: string | null
-  kind: string
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-  at: Date
 }
 
 export interface ArtifactRecord {

@@ -11,7 +11,13 @@ import { hostname } from 'node:os'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } from '../../core/errors.js'
+import {
+  assertLeaseHeld,
+  conflict,
+  DocketError,
+  type FieldIssue,
+  invalidArgument,
+} from '../../core/errors.js'
 import { progressInput, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
@@ -280,7 +286,7 @@ export const remoteWorkerRoutes =
           { id: request.params.id, token: request.body.token },
           request.body.leaseMs,
         )
-        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
+        assertLeaseHeld(outcome!)
         return { ok: true as const }
       },
     )
@@ -300,7 +306,7 @@ export const remoteWorkerRoutes =
       },
       async (request) => {
         const [outcome] = await docket.release({ id: request.params.id, token: request.body.token })
-        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
+        assertLeaseHeld(outcome!)
         return { ok: true as const }
       },
     )

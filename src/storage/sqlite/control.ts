@@ -1,9 +1,9 @@
 /** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention. */
-import { deadDependency } from '../../core/dependencies.js'
 import { notFound } from '../../core/errors.js'
-import { assertTransition, retryStatus, sourcesOf } from '../../core/states.js'
+import { assertTransition, decideRetry, sourcesOf } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
+import { statusList } from '../sql.js'
 import type { CleanupParams } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { onFailedForGood } from './dependencies.js'
@@ -11,8 +11,6 @@ import { insertStateEvent } from './events.js'
 import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
-
-const inList = (statuses: readonly JobStatus[]) => `(${statuses.map((s) => `'${s}'`).join(',')})`
 
 function loadRow(ctx: SqliteContext, id: string): Row {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
@@ -53,11 +51,8 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
          WHERE d.job_id = ? AND j.status <> 'completed'`,
       )
       .all(id) as { id: string; status: JobStatus }[]
-    const dead = upstream.find((u) => u.status === 'failed' || u.status === 'cancelled')
-    if (dead) throw deadDependency(id, dead)
-    const manual = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })
-      ?.mode
-    const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(manual === 'manual')
+    const mode = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })?.mode
+    const { status, pendingDependencies } = decideRetry(id, upstream, mode === 'manual')
     const updated = ctx
       .stmt(
         // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
@@ -66,7 +61,7 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
            duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
          WHERE id = ? RETURNING *`,
       )
-      .get(status, now, upstream.length, id) as Row
+      .get(status, now, pendingDependencies, id) as Row
     insertStateEvent(ctx, id, String(row.queue), status, now)
     return rowToJob(updated, decode)
   })
@@ -101,7 +96,7 @@ export function promoteJobs(ctx: SqliteContext, target: { ids: string[] } | { qu
     for (const r of rows) {
       ctx
         .stmt(
-          `UPDATE jobs SET status = 'waiting', run_at = min(run_at, ?) WHERE id = ? AND status IN ${inList(sourcesOf('promote'))}`,
+          `UPDATE jobs SET status = 'waiting', run_at = min(run_at, ?) WHERE id = ? AND status IN ${statusList(sourcesOf('promote'))}`,
         )
         .run(now, r.id)
       insertStateEvent(ctx, r.id, r.queue, 'waiting', now)

@@ -16,7 +16,6 @@ import {
   expectError,
   makeQueue,
   newId,
-  sleep,
   test,
   total,
   workerId,
@@ -208,10 +207,11 @@ export function boundariesSuite(ctx: ConformanceContext): void {
     })
 
     test('a worker marked lost has its leases ended: recovery retries its jobs at once', async () => {
-      const queue = await makeQueue(ctx.docket, 'b-lost', { maxAttempts: 3 })
-      await ctx.docket.add(queue, 't')
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'b-lost', { maxAttempts: 3 })
+      await docket.add(queue, 't')
       const id = workerId('silent')
-      await ctx.docket.store.registerWorker({
+      await docket.store.registerWorker({
         id,
         host: 'h',
         pid: 1,
@@ -220,17 +220,17 @@ export function boundariesSuite(ctx: ConformanceContext): void {
         queues: [queue],
         concurrency: 1,
       })
-      const [job] = await claim(ctx.docket, queue, { worker: id, leaseMs: 3_600_000 })
+      const [job] = await claim(docket, queue, { worker: id, leaseMs: 3_600_000 })
       assert.ok(job)
-      await sleep(30)
-      assert.ok((await ctx.docket.store.markLostWorkers(10)).includes(id))
-      assert.equal((await ctx.docket.getJob(job.id)).status, 'active', 'marking lost only ends the lease')
-      await assertFenced(ctx.docket, job, 'expired')
-      assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
-      const recovered = await ctx.docket.getJob(job.id)
+      clock.advance(30)
+      assert.ok((await docket.store.markLostWorkers(10)).includes(id))
+      assert.equal((await docket.getJob(job.id)).status, 'active', 'marking lost only ends the lease')
+      await assertFenced(docket, job, 'expired')
+      assert.ok((await docket.recoverExpiredLeases()) >= 1)
+      const recovered = await docket.getJob(job.id)
       assert.equal(recovered.status, 'waiting')
       assert.match(recovered.lastError?.message ?? '', new RegExp(id))
-      assert.equal(await ctx.docket.store.heartbeatWorker(id, 0), false, 'a lost worker must register again')
+      assert.equal(await docket.store.heartbeatWorker(id, 0), false, 'a lost worker must register again')
     })
   })
 }

@@ -5,7 +5,7 @@
  * ran.
  */
 import { after, before, describe } from 'node:test'
-import { Docket } from '../../src/index.js'
+import { Docket, TestClock } from '../../src/index.js'
 import { boundariesSuite } from './boundaries.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
@@ -22,6 +22,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
 
 export function conformanceSuite(
@@ -32,6 +33,8 @@ export function conformanceSuite(
     let url: string | undefined
     let cleanup: (() => Promise<void>) | undefined
     let shared: Docket | undefined
+    let clocked: Docket | undefined
+    const clock = new TestClock()
     const opened: Docket[] = []
     let ranBefore = 0
 
@@ -45,8 +48,13 @@ export function conformanceSuite(
         if (!shared) throw new Error('the conformance target is not open yet')
         return shared
       },
-      async open() {
-        const docket = await Docket.open(ctx.url)
+      get clocked() {
+        if (!clocked) throw new Error('the conformance target is not open yet')
+        return clocked
+      },
+      clock,
+      async open(options) {
+        const docket = await Docket.open(ctx.url, options)
         opened.push(docket)
         return docket
       },
@@ -58,6 +66,8 @@ export function conformanceSuite(
       url = t.url
       cleanup = () => t.cleanup()
       shared = await Docket.open(url)
+      clock.set(Date.now())
+      clocked = await ctx.open({ clock })
       if (shared.driver !== driver)
         throw new Error(`the target URL opened a ${shared.driver} Docket, not ${driver}`)
     })
@@ -88,5 +98,6 @@ export function conformanceSuite(
     retentionSuite(ctx)
     leadershipSuite(ctx)
     boundariesSuite(ctx)
+    storeSuite(ctx)
   })
 }

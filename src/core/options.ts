@@ -4,8 +4,8 @@
  * error, not silently ignored. `parse` turns zod's issues into one
  * INVALID_ARGUMENT DocketError whose message names each field.
  */
-import { type Clock, isClock } from './clock.js'
 import { z } from 'zod'
+import { type Clock, isClock } from './clock.js'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { textIssue } from './json.js'
 import { JOB_STATUSES } from './types.js'

@@ -1,6 +1,6 @@
 /** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention, on PostgreSQL. */
 import { notFound } from '../../core/errors.js'
-import { assertTransition, decideRetry } from '../../core/states.js'
+import { assertTransition, decideRetry, type JobAction } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import type { CleanupParams } from '../store.js'
@@ -13,6 +13,13 @@ import { notifyCancelled } from './workers.js'
 
 type Row = Record<string, unknown>
 
+/** Locks the job's row, when `action` may start from its status (NOT_FOUND or INVALID_STATE otherwise). */
+async function lockFor(c: Queryable, action: JobAction, id: string): Promise<Row> {
+  const row = await lockRow(c, id)
+  assertTransition(action, id, row.status as JobStatus)
+  return row
+}
+
 async function lockRow(c: Queryable, id: string): Promise<Row> {
   const [row] = await c.query('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [id])
   if (!row) throw notFound('job', id)
@@ -22,8 +29,7 @@ async function lockRow(c: Queryable, id: string): Promise<Row> {
 export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
   const now = ctx.clockNow()
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('cancel', id, row.status as JobStatus)
+    const row = await lockFor(c, 'cancel', id)
     const [updated] = await c.query(
       // A cancelled lease is remembered, so its worker is told why it lost it.
       `UPDATE jobs SET status = 'cancelled', finished_at = ${NOW(2)},
@@ -44,8 +50,7 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
 export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
   const now = ctx.clockNow()
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('retry', id, row.status as JobStatus)
+    const row = await lockFor(c, 'retry', id)
     const upstream = await c.query<{ id: string; status: JobStatus }>(
       `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
        WHERE d.job_id = $1 AND j.status <> 'completed' FOR SHARE OF j`,
@@ -68,8 +73,7 @@ export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
 
 export async function setPriority(ctx: PgContext, id: string, priority: number): Promise<Job> {
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('reprioritise', id, row.status as JobStatus)
+    await lockFor(c, 'reprioritise', id)
     const [updated] = await c.query('UPDATE jobs SET priority = $2 WHERE id = $1 RETURNING *', [id, priority])
     return rowToJob(updated!, decode)
   })
@@ -116,8 +120,7 @@ export async function promoteJobs(
 
 export async function removeJob(ctx: PgContext, id: string): Promise<void> {
   await ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('remove', id, row.status as JobStatus)
+    const row = await lockFor(c, 'remove', id)
     if (row.has_dependents) await failDependents(c, id, 'was removed', ctx.clockNow())
     await deleteJobs(c, [id])
   })

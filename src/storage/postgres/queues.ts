@@ -2,10 +2,9 @@ import { conflict, notFound } from '../../core/errors.js'
 import type { QueueRecord } from '../../core/resolve.js'
 import type { Queue } from '../../core/types.js'
 import { rowToQueue, rowToQueueRecord } from '../rows.js'
-import { decode, type PgContext } from './db.js'
-
 import { LIVE } from '../sql.js'
 import { NOW } from './clock.js'
+import { decode, type PgContext } from './db.js'
 
 const values = (q: QueueRecord) => [
   q.name,

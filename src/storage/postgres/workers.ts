@@ -1,7 +1,7 @@
 /** The worker registry, wake-ups and cancel notifications, on PostgreSQL. */
 import pg from 'pg'
-import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js'
 import { rowToWorker } from '../rows.js'
+import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'

@@ -1,6 +1,6 @@
 /** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention. */
 import { notFound } from '../../core/errors.js'
-import { assertTransition, decideRetry, sourcesOf } from '../../core/states.js'
+import { assertTransition, decideRetry, type JobAction, sourcesOf } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import { statusList } from '../sql.js'
@@ -12,6 +12,13 @@ import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
 
+/** The job's row, when `action` may start from its status (NOT_FOUND or INVALID_STATE otherwise). */
+function rowFor(ctx: SqliteContext, action: JobAction, id: string): Row {
+  const row = loadRow(ctx, id)
+  assertTransition(action, id, row.status as JobStatus)
+  return row
+}
+
 function loadRow(ctx: SqliteContext, id: string): Row {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
   if (!row) throw notFound('job', id)
@@ -21,8 +28,7 @@ function loadRow(ctx: SqliteContext, id: string): Row {
 export function cancelJob(ctx: SqliteContext, id: string): Job {
   return ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('cancel', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'cancel', id)
     // A cancelled lease is remembered, so its worker is told why it lost it.
     const updated = ctx
       .stmt(
@@ -43,8 +49,7 @@ export function cancelJob(ctx: SqliteContext, id: string): Job {
 export function retryJob(ctx: SqliteContext, id: string): Job {
   return ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('retry', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'retry', id)
     const upstream = ctx
       .stmt(
         `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
@@ -69,8 +74,7 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
 
 export function setPriority(ctx: SqliteContext, id: string, priority: number): Job {
   return ctx.tx(() => {
-    const row = loadRow(ctx, id)
-    assertTransition('reprioritise', id, row.status as JobStatus)
+    rowFor(ctx, 'reprioritise', id)
     return rowToJob(
       ctx.stmt('UPDATE jobs SET priority = ? WHERE id = ? RETURNING *').get(priority, id) as Row,
       decode,
@@ -108,8 +112,7 @@ export function promoteJobs(ctx: SqliteContext, target: { ids: string[] } | { qu
 export function removeJob(ctx: SqliteContext, id: string): void {
   ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('remove', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'remove', id)
     if (row.has_dependents) onFailedForGood(ctx, id, 'was removed', now)
     deleteJobs(ctx, [id])
   })

@@ -9,8 +9,9 @@ import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { v7 as uuidv7 } from 'uuid'
 import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage, storeFile } from './artifacts/storage.js'
+import { type Clock, systemClock } from './core/clock.js'
 import { decodeCursor, encodeCursor } from './core/cursor.js'
-import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
+import { assertLeaseHeld, DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
 import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
 import {
   batchOptions,
@@ -55,17 +56,11 @@ import {
   type JobDetail,
   type JobEvent,
   type JobStatus,
+  LIVE_STATUSES,
   type Queue,
   type StatusCounts,
 } from './core/types.js'
-import {
-  checkId,
-  checkJobId,
-  checkQueueName,
-  leaseRef,
-  normaliseError,
-  throwUnlessOk,
-} from './docket/arguments.js'
+import { checkId, checkJobId, checkQueueName, leaseRef, normaliseError } from './docket/arguments.js'
 import {
   DEFAULT_LEASE_MS,
   type DocketOptions,
@@ -107,6 +102,7 @@ export class Docket {
   readonly #maxPayloadBytes: number
   readonly #defaultLeaseMs: number
   readonly #maxArtifactBytes: number
+  readonly #clock: Clock
   /** Where artifact bytes are kept. */
   readonly artifacts: LocalArtifactStorage
   #closed = false
@@ -117,6 +113,7 @@ export class Docket {
     this.#maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
     this.#defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS
+    this.#clock = options.clock ?? systemClock
   }
 
   /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
@@ -135,7 +132,7 @@ export class Docket {
         : target.driver === 'sqlite'
           ? join(tmpdir(), `docket-artifacts-${process.pid}`)
           : resolve('data', 'artifacts'))
-    return new Docket(await openStore(url), valid, artifactsDir)
+    return new Docket(await openStore(url, { clock: valid.clock }), valid, artifactsDir)
   }
 
   get driver(): 'sqlite' | 'postgres' {
@@ -289,9 +286,7 @@ export class Docket {
   /** Cancels every job of the batch that has not finished. Returns how many were cancelled. */
   async cancelBatch(id: string): Promise<number> {
     await this.getBatch(id)
-    return this.#forEachInBatch(id, ['waiting', 'scheduled', 'blocked', 'held', 'active'], (jobId) =>
-      this.store.cancelJob(jobId),
-    )
+    return this.#forEachInBatch(id, [...LIVE_STATUSES], (jobId) => this.store.cancelJob(jobId))
   }
 
   /** Retries every failed job of the batch. Returns how many were retried. */
@@ -328,7 +323,7 @@ export class Docket {
   /** Counts by state, and for the last hour and day: throughput, failure rate, wait and run time percentiles, series. */
   async stats(queue?: string): Promise<DocketStats> {
     if (queue !== undefined) await this.getQueue(queue)
-    const now = Date.now()
+    const now = this.#clock.now().getTime()
     const day = 24 * 3600_000
     const [counts, rows] = await Promise.all([
       this.countJobs(queue),
@@ -429,7 +424,7 @@ export class Docket {
   }
 
   async #assertLeaseHeld(ref: LeaseRef): Promise<void> {
-    throwUnlessOk((await this.store.checkLeases([ref]))[0]!)
+    assertLeaseHeld((await this.store.checkLeases([ref]))[0]!)
   }
 
   async #removeFiles(records: ArtifactRecord[]): Promise<void> {
@@ -590,7 +585,7 @@ export class Docket {
   /** Completes a leased job with a JSON result. LEASE_LOST if the lease is no longer held. */
   async complete(job: Leased, result?: unknown): Promise<void> {
     const [outcome] = await this.completeMany([{ job, result }])
-    throwUnlessOk(outcome!)
+    assertLeaseHeld(outcome!)
   }
 
   /**

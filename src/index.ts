@@ -1,5 +1,6 @@
 /** Docket's public library API. */
 
+export { type Clock, TestClock } from './core/clock.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'

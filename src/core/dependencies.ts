@@ -84,6 +84,14 @@ export function deadDependency(jobId: string, upstream: { id: string; status: Jo
  */
 export const sameOwner = (a: string | null, b: string | null): boolean => (a ?? null) === (b ?? null)
 
+/** A new job may not depend on one that failed or was cancelled: it would wait forever. */
+export function finishedDependency(jobId: string, upstream: string, status: JobStatus): DocketError {
+  return conflict(
+    `job '${jobId}' cannot depend on job '${upstream}': it is ${status} and will never complete`,
+    { id: upstream, status },
+  )
+}
+
 export function missingDependency(jobId: string, upstream: string): DocketError {
   return new DocketError('NOT_FOUND', `job '${jobId}' depends on job '${upstream}', which does not exist`, {
     resource: 'job',

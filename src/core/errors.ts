@@ -4,7 +4,7 @@
  * and `details` carries what the caller needs to fix the call (field paths,
  * the current state, the id that was not found).
  */
-import { explainLeaseLost, type LeaseLostReason } from './leases.js'
+import { explainLeaseLost, type LeaseLostReason, type LeaseOutcome } from './leases.js'
 
 export const ERROR_CODES = {
   INVALID_ARGUMENT: 400,
@@ -75,6 +75,11 @@ export const leaseLost = (jobId: string, reason: LeaseLostReason): DocketError =
     `the lease on job '${jobId}' is no longer held by this worker: ${explainLeaseLost(reason)}`,
     { jobId, reason },
   )
+
+/** The one way a lease outcome becomes an error: LEASE_LOST naming the job and why, unless the lease held. */
+export function assertLeaseHeld(outcome: LeaseOutcome): void {
+  if (!outcome.ok) throw leaseLost(outcome.id, outcome.reason)
+}
 
 export const leadershipLost = (name: string, holder: string, term: number): DocketError =>
   new DocketError(

@@ -14,7 +14,7 @@
  *   failed      this lease's attempt was failed
  *   deleted     the job does not exist (deleted, or never was), or this token never held it
  */
-import type { JobStatus } from './types.js'
+import type { JobError, JobStatus } from './types.js'
 
 export const LEASE_LOST_REASONS = [
   'cancelled',
@@ -26,6 +26,19 @@ export const LEASE_LOST_REASONS = [
   'deleted',
 ] as const
 export type LeaseLostReason = (typeof LEASE_LOST_REASONS)[number]
+
+/** Per-job outcome of a lease operation (extend, complete, check, release): ok, or LEASE_LOST with why. */
+export type LeaseOutcome =
+  | { id: string; ok: true }
+  | { id: string; ok: false; code: 'LEASE_LOST'; reason: LeaseLostReason }
+
+export const leaseHeld = (id: string): LeaseOutcome => ({ id, ok: true })
+export const leaseGone = (id: string, reason: LeaseLostReason): LeaseOutcome => ({
+  id,
+  ok: false,
+  code: 'LEASE_LOST',
+  reason,
+})
 
 /** How a lease can end, as recorded on the job. */
 export type LeaseEnd = 'cancelled' | 'expired' | 'released' | 'completed' | 'failed'
@@ -64,3 +77,15 @@ const EXPLAINED: Record<LeaseLostReason, string> = {
 }
 
 export const explainLeaseLost = (reason: LeaseLostReason): string => EXPLAINED[reason]
+
+/** The error an attempt records when its lease ran out (or its worker was marked lost) before it finished. */
+export function leaseExpiredError(workerId: string | null, attempt: number, at: Date): JobError {
+  return {
+    message: `lease expired: worker ${workerId ?? 'unknown'} stopped heartbeating`,
+    name: 'LeaseExpired',
+    stack: null,
+    attempt,
+    at,
+    retryable: true,
+  }
+}

@@ -5,6 +5,7 @@
  * INVALID_ARGUMENT DocketError whose message names each field.
  */
 import { z } from 'zod'
+import { type Clock, isClock } from './clock.js'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { SEARCH_MAX, WHERE_MAX } from './job-search.js'
 import { textIssue } from './json.js'
@@ -210,6 +211,7 @@ export const docketOptions = z.strictObject({
   maxArtifactBytes: z.number().int().min(1).optional(),
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),
+  clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
 })
 
 export const batchOptions = z.strictObject({

@@ -20,15 +20,16 @@
  *   expire       active -> waiting | failed (lease ran out; the attempt counts)
  *   release      active -> waiting (worker shut down; the attempt is given back)
  *   cancel       waiting | scheduled | blocked | held | active -> cancelled
- *   retry        failed | cancelled -> waiting | held
+ *   retry        failed | cancelled -> waiting | held | blocked (dependencies unfinished again)
  *   promote      held | scheduled -> waiting
  *   unblock      blocked -> waiting | scheduled | held (last dependency completed)
  *   depfail      blocked -> failed (a dependency failed for good)
  *   reprioritise any live state except active -> same state
  *   remove       any state except active -> (deleted)
  */
+import { deadDependency } from './dependencies.js'
 import { DocketError } from './errors.js'
-import type { JobStatus } from './types.js'
+import { type JobStatus, LIVE_STATUSES } from './types.js'
 
 export const TRANSITIONS = {
   claim: { from: ['waiting', 'scheduled'], to: ['active'] },
@@ -36,8 +37,8 @@ export const TRANSITIONS = {
   fail: { from: ['active'], to: ['scheduled', 'failed'] },
   expire: { from: ['active'], to: ['waiting', 'failed'] },
   release: { from: ['active'], to: ['waiting'] },
-  cancel: { from: ['waiting', 'scheduled', 'blocked', 'held', 'active'], to: ['cancelled'] },
-  retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held'] },
+  cancel: { from: LIVE_STATUSES, to: ['cancelled'] },
+  retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held', 'blocked'] },
   promote: { from: ['held', 'scheduled'], to: ['waiting'] },
   unblock: { from: ['blocked'], to: ['waiting', 'scheduled', 'held'] },
   depfail: { from: ['blocked'], to: ['failed'] },
@@ -82,7 +83,19 @@ export function initialStatus(input: {
   return 'waiting'
 }
 
-/** Where a failed or cancelled job goes when retried: straight back to ready, unless its queue is manual. */
-export function retryStatus(manual: boolean): JobStatus {
-  return manual ? 'held' : 'waiting'
+/**
+ * Where a failed or cancelled job goes when retried, given its dependencies
+ * that have not completed: blocked on them while there are any, else straight
+ * back to ready (held, if its queue is manual). Refused while one of them has
+ * failed or been cancelled, since the job would wait forever.
+ */
+export function decideRetry(
+  jobId: string,
+  unfinished: readonly { id: string; status: JobStatus }[],
+  manual: boolean,
+): { status: JobStatus; pendingDependencies: number } {
+  const dead = unfinished.find((u) => u.status === 'failed' || u.status === 'cancelled')
+  if (dead) throw deadDependency(jobId, dead)
+  const status = unfinished.length > 0 ? 'blocked' : manual ? 'held' : 'waiting'
+  return { status, pendingDependencies: unfinished.length }
 }

@@ -1,5 +1,5 @@
 /** The domain model: what a queue, a job and a job event are, independent of storage. */
-import type { JobEventKind } from './events.js'
+import type { JobEventKind, StoredEventKind } from './events.js'
 
 export const JOB_STATUSES = [
   'waiting',
@@ -112,10 +112,19 @@ export interface Job<Payload = unknown, Result = unknown> {
 /** The kinds of a job's history are listed in core/events.ts, with every other kind of event. */
 export type { JobEventKind }
 
-export interface JobEvent {
+/**
+ * A row of the event log, the one shape every view of it shares: a job's
+ * history (`JobEvent`), the log as the feed reads it (`StoredEvent`), and the
+ * public feed's `DocketEvent` (events/feed.ts), which differ only in `kind`.
+ */
+export interface EventRecord<Kind extends string = StoredEventKind> {
+  /** Increases with every event; the feed resumes after the last id seen (`afterId`). */
   id: number
-  jobId: string
-  kind: JobEventKind
+  kind: Kind
+  jobId: string | null
+  queue: string | null
+  /** The worker that claimed, reported on, completed, failed or released the job, or whose lease ran out; the worker of a worker event. */
+  workerId: string | null
   /** For `added` and `state` events, the status the job moved to. */
   status: JobStatus | null
   step: string | null
@@ -124,6 +133,14 @@ export interface JobEvent {
   data: unknown
   at: Date
 }
+
+/** An event of one job's history, as a job's detail lists it. */
+export interface JobEvent extends Omit<EventRecord<JobEventKind>, 'jobId' | 'queue' | 'workerId'> {
+  jobId: string
+}
+
+/** A row of the event log as the feed reads it (see Store.readEvents). */
+export type StoredEvent = EventRecord<StoredEventKind>
 
 export interface JobDependencies {
   /** Jobs this job waits for. */

@@ -1,8 +1,8 @@
 /** Checks of the arguments the Docket class takes that are not plain options objects. */
-import { invalidArgument, leaseLost } from '../core/errors.js'
+import { invalidArgument } from '../core/errors.js'
 import { isJobId, parse, queueName } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
-import type { LeaseOutcome, LeaseRef } from '../storage/store.js'
+import type { LeaseRef } from '../storage/store.js'
 import type { FailureInput, Leased } from './types.js'
 
 export function checkId(id: unknown, what: string): string {
@@ -36,10 +36,6 @@ export function leaseRef(job: Leased): LeaseRef {
     ])
   }
   return { id: checkJobId(ref.id), token }
-}
-
-export function throwUnlessOk(outcome: LeaseOutcome): void {
-  if (!outcome.ok) throw leaseLost(outcome.id, outcome.reason)
 }
 
 export function normaliseError(error: Error | FailureInput | string): {

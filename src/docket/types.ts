@@ -1,5 +1,6 @@
 /** The types of the library's public API, beside the Docket class itself. */
 import type { Readable } from 'node:stream'
+import type { Clock } from '../core/clock.js'
 import type { MatchCount } from '../core/job-search.js'
 import type { JobInput } from '../core/options.js'
 import type { WindowStats } from '../core/stats.js'
@@ -22,6 +23,12 @@ export interface DocketOptions {
   maxPayloadBytes?: number
   /** Lease given to claimed jobs when the claim does not say. Default 30 s. */
   defaultLeaseMs?: number
+  /**
+   * For tests: the clock every time comes from (leases, run-at, backoff,
+   * heartbeats, expiry), usually a `TestClock` moved with `advance(ms)`. By
+   * default SQLite uses the process's clock and PostgreSQL the database's.
+   */
+  clock?: Clock
 }
 
 export type JobOptions = Omit<JobInput, 'queue' | 'type' | 'payload'>

@@ -5,27 +5,14 @@
  * event id it saw.
  */
 import { type FeedEventKind, feedKind } from '../core/events.js'
-import type { JobStatus } from '../core/types.js'
-import type { Store, StoredEvent } from '../storage/store.js'
+import type { EventRecord, StoredEvent } from '../core/types.js'
+import type { Store } from '../storage/store.js'
 
 /** The kinds are listed, with what each means, in core/events.ts and docs/remote-workers.md. */
 export type DocketEventKind = FeedEventKind
 
-export interface DocketEvent {
-  /** Increases with every event; pass the last one seen as `afterId` to resume. */
-  id: number
-  kind: DocketEventKind
-  at: Date
-  jobId: string | null
-  queue: string | null
-  /** The worker that claimed, reported on, completed, failed or released the job, or whose lease ran out; the worker of a worker event. */
-  workerId: string | null
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-}
+/** An event of the public feed: a row of the event log (core/types.ts), with the feed's kind. */
+export type DocketEvent = EventRecord<DocketEventKind>
 
 export function toDocketEvent(e: StoredEvent): DocketEvent {
   return { ...e, kind: feedKind(e.kind, e.status) }

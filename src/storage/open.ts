@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import type { Clock } from '../core/clock.js'
 import { invalidArgument } from '../core/errors.js'
 import type { Store } from './store.js'
 
@@ -27,12 +28,14 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   return { driver: 'sqlite', path: withoutScheme === ':memory:' ? ':memory:' : resolve(withoutScheme) }
 }
 
-export async function openStore(url: string | undefined): Promise<Store> {
+/** Opens the store a URL names; `clock` replaces the time source (tests only, see DocketOptions.clock). */
+export async function openStore(url: string | undefined, options: { clock?: Clock } = {}): Promise<Store> {
   const target = parseDatabaseUrl(url)
+  const { clock } = options
   if (target.driver === 'sqlite') {
     const { createSqliteStore } = await import('./sqlite/index.js')
-    return createSqliteStore(target.path)
+    return createSqliteStore(target.path, clock ? { now: () => clock.now().getTime() } : {})
   }
   const { createPostgresStore } = await import('./postgres/index.js')
-  return createPostgresStore(target.url)
+  return createPostgresStore(target.url, { clock })
 }

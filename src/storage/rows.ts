@@ -3,6 +3,7 @@
  * both schemas; only the encodings differ (SQLite keeps times as epoch ms and
  * JSON as text, PostgreSQL as timestamptz and jsonb), which `Decode` hides.
  */
+import type { LeaseMemory } from '../core/leases.js'
 import type { QueueRecord } from '../core/resolve.js'
 import {
   type BackoffPolicy,
@@ -12,8 +13,9 @@ import {
   type JobEvent,
   type JobStatus,
   type Queue,
+  type StoredEvent,
 } from '../core/types.js'
-import type { ApiKeyInfo, Artifact, BatchSummary, Role, SessionInfo, StoredEvent } from './store.js'
+import type { ApiKeyInfo, Artifact, BatchSummary, Role, SessionInfo, WorkerInfo } from './store.js'
 
 export interface Decode {
   date(value: unknown): Date
@@ -102,17 +104,33 @@ export function rowToQueueRecord(row: Row, d: Decode): QueueRecord {
   }
 }
 
-export function rowToEvent(row: Row, d: Decode): JobEvent {
+/** A worker row. Capabilities and queues are JSON text on SQLite and text[] on PostgreSQL: `json` reads both. */
+export function rowToWorker(r: Row, d: Decode): WorkerInfo {
   return {
-    id: Number(row.id),
-    jobId: String(row.job_id),
-    kind: row.kind as JobEvent['kind'],
-    status: (row.status as JobStatus | null) ?? null,
-    step: strOrNull(row.step),
-    percent: numOrNull(row.percent),
-    message: strOrNull(row.message),
-    data: row.data == null ? null : d.json(row.data),
-    at: d.date(row.at),
+    id: String(r.id),
+    registeredBy: strOrNull(r.registered_by),
+    host: String(r.host),
+    pid: Number(r.pid),
+    kind: String(r.kind),
+    capabilities: d.json(r.capabilities) as string[],
+    queues: d.json(r.queues) as string[],
+    concurrency: Number(r.concurrency),
+    load: Number(r.load),
+    status: r.status as WorkerInfo['status'],
+    startedAt: d.date(r.started_at),
+    heartbeatAt: d.date(r.heartbeat_at),
+  }
+}
+
+/** What a job row remembers of its leases, for core's leaseLostReason. */
+export function rowToLeaseMemory(row: Row): LeaseMemory {
+  return {
+    status: row.status as JobStatus,
+    attempts: Number(row.attempts),
+    leaseToken: strOrNull(row.lease_token),
+    endedToken: strOrNull(row.lease_ended_token),
+    endedReason: strOrNull(row.lease_ended_reason),
+    endedAttempt: numOrNull(row.lease_ended_attempt),
   }
 }
 
@@ -130,6 +148,12 @@ export function rowToStoredEvent(row: Row, d: Decode): StoredEvent {
     data: row.data == null ? null : d.json(row.data),
     at: d.date(row.at),
   }
+}
+
+/** A row of one job's history: the log's row without the fields that only a feed needs. */
+export function rowToEvent(row: Row, d: Decode): JobEvent {
+  const { queue: _queue, workerId: _workerId, jobId, kind, ...rest } = rowToStoredEvent(row, d)
+  return { ...rest, jobId: String(jobId), kind: kind as JobEvent['kind'] }
 }
 
 export function batchSummary(

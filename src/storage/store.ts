@@ -5,9 +5,9 @@
  * suite (test/conformance/), which is the real definition of this interface.
  */
 import type { Cursor } from '../core/cursor.js'
-import type { ReportedEventKind, StoredEventKind } from '../core/events.js'
+import type { ReportedEventKind } from '../core/events.js'
 import type { IdMatch, JsonCondition, SearchTerm } from '../core/job-search.js'
-import type { LeaseLostReason } from '../core/leases.js'
+import type { LeaseOutcome } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { FinishedJobRow } from '../core/stats.js'
@@ -20,7 +20,11 @@ import type {
   JobStatus,
   Queue,
   StatusCounts,
+  StoredEvent,
 } from '../core/types.js'
+
+export type { LeaseOutcome } from '../core/leases.js'
+export type { StoredEvent } from '../core/types.js'
 
 export interface JobFilter {
   queue?: string
@@ -77,11 +81,6 @@ export interface EventParams extends LeaseRef {
   message?: string | null
   data?: unknown
 }
-
-/** Per-job outcome of a batched lease operation: ok, or LEASE_LOST with why (see core/leases.ts). */
-export type LeaseOutcome =
-  | { id: string; ok: true }
-  | { id: string; ok: false; code: 'LEASE_LOST'; reason: LeaseLostReason }
 
 export interface AddJobsResult {
   jobs: Job[]
@@ -142,22 +141,6 @@ export interface BatchSummary extends BatchRecord {
   counts: StatusCounts
   /** Mean progress of the batch's jobs, finished jobs counting as 100. */
   progress: number
-}
-
-/** A row of the event log: a job's history, or a queue or worker event. */
-export interface StoredEvent {
-  id: number
-  jobId: string | null
-  queue: string | null
-  /** The worker the event is about, where it has one (see docs/remote-workers.md, "Event kinds"). */
-  workerId: string | null
-  kind: StoredEventKind
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-  at: Date
 }
 
 export interface ArtifactRecord {

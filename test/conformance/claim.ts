@@ -178,12 +178,16 @@ export function claimSuite(ctx: ConformanceContext): void {
     })
 
     test('a scheduled job is claimed only once it is due', async () => {
-      const queue = await makeQueue(ctx.docket, 'c-due')
-      const job = await ctx.docket.add(queue, 't', null, { delayMs: 300 })
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'c-due')
+      const job = await docket.add(queue, 't', null, { delayMs: 300 })
       assert.equal(job.status, 'scheduled')
-      assert.deepEqual(await claim(ctx.docket, queue), [])
-      await sleep(400)
-      const [claimed] = await claim(ctx.docket, queue)
+      assert.equal(job.runAt.getTime(), clock.now().getTime() + 300)
+      assert.deepEqual(await claim(docket, queue), [])
+      clock.advance(299)
+      assert.deepEqual(await claim(docket, queue), [], 'claimed a millisecond early')
+      clock.advance(1)
+      const [claimed] = await claim(docket, queue)
       assert.equal(claimed?.id, job.id)
       assert.equal(claimed?.status, 'active')
     })

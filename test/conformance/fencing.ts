@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { ClaimedJob, Docket, LeaseLostReason } from '../../src/index.js'
-import { type ConformanceContext, claimOne, expectError, makeQueue, newId, sleep, test } from './harness.js'
+import { type ConformanceContext, claimOne, expectError, makeQueue, newId, test } from './harness.js'
 
 /**
  * Every write the old holder of a lost lease might try: each must be refused
@@ -46,75 +46,75 @@ export function fencingSuite(ctx: ConformanceContext): void {
     })
 
     test('an expired lease is recovered to waiting, and the old holder is fenced out', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-expiry', { maxAttempts: 3 })
-      await ctx.docket.add(queue, 't', { n: 1 })
-      const first = await claimOne(ctx.docket, queue, 100)
-      await sleep(250)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-expiry', { maxAttempts: 3 })
+      await docket.add(queue, 't', { n: 1 })
+      const first = await claimOne(docket, queue, 100)
+      clock.advance(250)
       // Expired but not yet recovered: the holder already may not write.
-      await assertFenced(ctx.docket, first, 'expired')
-      assert.equal((await ctx.docket.getJob(first.id)).status, 'active')
+      await assertFenced(docket, first, 'expired')
+      assert.equal((await docket.getJob(first.id)).status, 'active')
 
-      assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
-      const recovered = await ctx.docket.getJob(first.id)
+      assert.ok((await docket.recoverExpiredLeases()) >= 1)
+      const recovered = await docket.getJob(first.id)
       assert.equal(recovered.status, 'waiting')
       assert.equal(recovered.attempts, 1)
       assert.equal(recovered.lease, null)
       assert.equal(recovered.errorCount, 1)
       assert.ok(recovered.lastError?.message)
-      await assertFenced(ctx.docket, first, 'expired')
+      await assertFenced(docket, first, 'expired')
 
       // A second worker takes it over: the first token stays refused, the second works.
-      const second = await claimOne(ctx.docket, queue, 30_000)
+      const second = await claimOne(docket, queue, 30_000)
       assert.equal(second.id, first.id)
       assert.equal(second.attempts, 2)
       assert.notEqual(second.lease.token, first.lease.token)
-      await assertFenced(ctx.docket, first, 'taken-over')
-      assert.equal((await ctx.docket.getJob(first.id)).lease?.token, second.lease.token)
-      await ctx.docket.progress(second, { percent: 50 })
-      assert.deepEqual(await ctx.docket.heartbeat(second), [{ id: second.id, ok: true }])
-      await ctx.docket.complete(second, { by: 'second' })
-      const done = await ctx.docket.getJob(first.id)
+      await assertFenced(docket, first, 'taken-over')
+      assert.equal((await docket.getJob(first.id)).lease?.token, second.lease.token)
+      await docket.progress(second, { percent: 50 })
+      assert.deepEqual(await docket.heartbeat(second), [{ id: second.id, ok: true }])
+      await docket.complete(second, { by: 'second' })
+      const done = await docket.getJob(first.id)
       assert.equal(done.status, 'completed')
       assert.deepEqual(done.result, { by: 'second' })
     })
 
     test('an expired lease on the last attempt fails the job', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-expiry-last', { maxAttempts: 1 })
-      await ctx.docket.add(queue, 't')
-      const job = await claimOne(ctx.docket, queue, 100)
-      await sleep(250)
-      assert.ok((await ctx.docket.recoverExpiredLeases()) >= 1)
-      const failed = await ctx.docket.getJob(job.id)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-expiry-last', { maxAttempts: 1 })
+      await docket.add(queue, 't')
+      const job = await claimOne(docket, queue, 100)
+      clock.advance(250)
+      assert.ok((await docket.recoverExpiredLeases()) >= 1)
+      const failed = await docket.getJob(job.id)
       assert.equal(failed.status, 'failed')
       assert.equal(failed.errorCount, 1)
       assert.ok(failed.lastError)
       assert.ok(failed.finishedAt)
-      await assertFenced(ctx.docket, job, 'expired')
+      await assertFenced(docket, job, 'expired')
     })
 
     test('a finished job is never flipped back by a late write or a recovery pass', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-final', { maxAttempts: 5 })
-      await ctx.docket.addMany([
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-final', { maxAttempts: 5 })
+      await docket.addMany([
         { queue, type: 'done' },
         { queue, type: 'failed', priority: 'low' },
         { queue, type: 'cancelled', priority: 0 },
       ])
-      const done = await claimOne(ctx.docket, queue, 100)
-      const failed = await claimOne(ctx.docket, queue, 100)
-      const cancelled = await claimOne(ctx.docket, queue, 100)
-      await ctx.docket.complete(done, { first: true })
-      await ctx.docket.fail(failed, 'final', { retryable: false })
-      await ctx.docket.cancelJob(cancelled.id)
-      const snapshot = await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id)))
-      await sleep(250)
-      await ctx.docket.recoverExpiredLeases()
-      await assertFenced(ctx.docket, done, 'completed')
-      await assertFenced(ctx.docket, failed, 'failed')
-      await assertFenced(ctx.docket, cancelled, 'cancelled')
-      assert.deepEqual(
-        await Promise.all([done, failed, cancelled].map((j) => ctx.docket.getJob(j.id))),
-        snapshot,
-      )
+      const done = await claimOne(docket, queue, 100)
+      const failed = await claimOne(docket, queue, 100)
+      const cancelled = await claimOne(docket, queue, 100)
+      await docket.complete(done, { first: true })
+      await docket.fail(failed, 'final', { retryable: false })
+      await docket.cancelJob(cancelled.id)
+      const snapshot = await Promise.all([done, failed, cancelled].map((j) => docket.getJob(j.id)))
+      clock.advance(250)
+      await docket.recoverExpiredLeases()
+      await assertFenced(docket, done, 'completed')
+      await assertFenced(docket, failed, 'failed')
+      await assertFenced(docket, cancelled, 'cancelled')
+      assert.deepEqual(await Promise.all([done, failed, cancelled].map((j) => docket.getJob(j.id))), snapshot)
       assert.deepEqual(
         snapshot.map((j) => j.status),
         ['completed', 'failed', 'cancelled'],

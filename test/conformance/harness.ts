@@ -10,10 +10,12 @@ import {
   type ClaimedJob,
   type Docket,
   type DocketError,
+  type DocketOptions,
   type ErrorCode,
   isDocketError,
   type JobInput,
   type QueueCreateInput,
+  type TestClock,
 } from '../../src/index.js'
 
 export type Driver = 'sqlite' | 'postgres'
@@ -24,8 +26,16 @@ export interface ConformanceContext {
   readonly docket: Docket
   /** The target database URL. */
   readonly url: string
+  /**
+   * A Docket on the same URL whose time is `clock`: tests of leases, delays,
+   * backoff and retention use it and move the clock instead of sleeping. The
+   * clock stands still between moves and only moves forward, so another
+   * test's rows (on the real clock) are never in its future.
+   */
+  readonly clocked: Docket
+  readonly clock: TestClock
   /** Opens another Docket (its own connection or pool) on the same URL; closed at the end of the run if still open. */
-  open(): Promise<Docket>
+  open(options?: DocketOptions): Promise<Docket>
 }
 
 let ran = 0

@@ -30,42 +30,47 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       other ??= await ctx.open()
       return other
     }
+    // Another process on the same clock, for the tests that move it.
+    let otherClocked: Docket
+    const secondClocked = async () => {
+      otherClocked ??= await ctx.open({ clock: ctx.clock })
+      return otherClocked
+    }
 
     test('a free leadership is taken in term 1; its holder renews it in the same term; others are refused meanwhile', async () => {
+      const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await ctx.docket.store.acquireLeadership(name, 'a', 1_000)
+      const a = await docket.store.acquireLeadership(name, 'a', 1_000)
       assert.deepEqual(a, { name, holder: 'a', term: 1 })
-      assert.equal(await (await second()).store.acquireLeadership(name, 'b', 1_000), null)
-      await sleep(600)
-      assert.deepEqual(
-        await ctx.docket.store.acquireLeadership(name, 'a', 1_000),
-        a,
-        'a renewal keeps the term',
-      )
-      await sleep(600)
+      assert.equal(await (await secondClocked()).store.acquireLeadership(name, 'b', 1_000), null)
+      clock.advance(600)
+      assert.deepEqual(await docket.store.acquireLeadership(name, 'a', 1_000), a, 'a renewal keeps the term')
+      clock.advance(600)
       // 1.2 s after the first acquisition: only the renewal keeps b out.
-      assert.equal(await (await second()).store.acquireLeadership(name, 'b', 1_000), null)
+      assert.equal(await (await secondClocked()).store.acquireLeadership(name, 'b', 1_000), null)
     })
 
     test('a lapsed lease is taken over in a new term; the old holder is then refused', async () => {
+      const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      const a = await docket.store.acquireLeadership(name, 'a', 100)
       assert.ok(a)
-      await sleep(PAST_A_SHORT_LEASE_MS)
-      const b = await (await second()).store.acquireLeadership(name, 'b', 10_000)
+      clock.advance(PAST_A_SHORT_LEASE_MS)
+      const b = await (await secondClocked()).store.acquireLeadership(name, 'b', 10_000)
       assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
-      assert.equal(await ctx.docket.store.acquireLeadership(name, 'a', 10_000), null)
+      assert.equal(await docket.store.acquireLeadership(name, 'a', 10_000), null)
     })
 
     test('a holder whose own lease lapsed gets a new term when it renews, even if nobody took over', async () => {
+      const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      const a = await docket.store.acquireLeadership(name, 'a', 100)
       assert.ok(a)
-      await sleep(PAST_A_SHORT_LEASE_MS)
-      await expectError(() => ctx.docket.recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
-      const again = await ctx.docket.store.acquireLeadership(name, 'a', 10_000)
+      clock.advance(PAST_A_SHORT_LEASE_MS)
+      await expectError(() => docket.recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
+      const again = await docket.store.acquireLeadership(name, 'a', 10_000)
       assert.deepEqual(again, { name, holder: 'a', term: a.term + 1 })
-      assert.equal(typeof (await ctx.docket.recoverExpiredLeases(again)), 'number')
+      assert.equal(typeof (await docket.recoverExpiredLeases(again)), 'number')
     })
 
     test('release hands leadership over at once, and the next term is higher', async () => {
@@ -95,15 +100,16 @@ export function leadershipSuite(ctx: ConformanceContext): void {
     })
 
     test("a deposed leader's recovery, lost-worker marking and retention are refused and change nothing; the new term's go through", async () => {
+      const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const queue = await makeQueue(ctx.docket, 'lead-fence')
-      const done = await ctx.docket.add(queue, 'done')
-      await ctx.docket.complete(await claimOne(ctx.docket, queue), 'ok')
-      const expired = await ctx.docket.add(queue, 'expired')
-      const leased = await claimOne(ctx.docket, queue, 100)
+      const queue = await makeQueue(docket, 'lead-fence')
+      const done = await docket.add(queue, 'done')
+      await docket.complete(await claimOne(docket, queue), 'ok')
+      const expired = await docket.add(queue, 'expired')
+      const leased = await claimOne(docket, queue, 100)
       assert.equal(leased.id, expired.id)
       const silent = workerId('silent')
-      await ctx.docket.store.registerWorker({
+      await docket.store.registerWorker({
         id: silent,
         host: 'h',
         pid: 1,
@@ -112,26 +118,26 @@ export function leadershipSuite(ctx: ConformanceContext): void {
         queues: [queue],
         concurrency: 1,
       })
-      const stale = await ctx.docket.store.acquireLeadership(name, 'a', 100)
+      const stale = await docket.store.acquireLeadership(name, 'a', 100)
       assert.ok(stale)
-      await sleep(PAST_A_SHORT_LEASE_MS)
-      const current = await (await second()).store.acquireLeadership(name, 'b', 30_000)
+      clock.advance(PAST_A_SHORT_LEASE_MS)
+      const current = await (await secondClocked()).store.acquireLeadership(name, 'b', 30_000)
       assert.ok(current)
 
-      await expectError(() => ctx.docket.recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
-      await expectError(() => ctx.docket.store.markLostWorkers(0, stale), 'LEADERSHIP_LOST')
-      await expectError(() => ctx.docket.cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
-      assert.equal(await status(ctx.docket, expired.id), 'active', 'the stale recovery moved a job')
-      assert.equal((await ctx.docket.getJob(expired.id)).lease?.token, leased.lease.token)
-      assert.equal((await ctx.docket.listWorkers()).find((w) => w.id === silent)?.status, 'up')
-      assert.equal(await status(ctx.docket, done.id), 'completed', 'the stale cleanup deleted a job')
+      await expectError(() => docket.recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
+      await expectError(() => docket.store.markLostWorkers(0, stale), 'LEADERSHIP_LOST')
+      await expectError(() => docket.cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
+      assert.equal(await status(docket, expired.id), 'active', 'the stale recovery moved a job')
+      assert.equal((await docket.getJob(expired.id)).lease?.token, leased.lease.token)
+      assert.equal((await docket.listWorkers()).find((w) => w.id === silent)?.status, 'up')
+      assert.equal(await status(docket, done.id), 'completed', 'the stale cleanup deleted a job')
 
-      const fresh = other.store
-      assert.ok((await other.recoverExpiredLeases(current)) >= 1)
-      assert.equal(await status(ctx.docket, expired.id), 'waiting')
+      const fresh = otherClocked.store
+      assert.ok((await otherClocked.recoverExpiredLeases(current)) >= 1)
+      assert.equal(await status(docket, expired.id), 'waiting')
       assert.ok((await fresh.markLostWorkers(0, current)).includes(silent))
-      assert.equal(await other.cleanup({ olderThanMs: 0, queue }, current), 1)
-      await expectError(() => ctx.docket.getJob(done.id), 'NOT_FOUND')
+      assert.equal(await otherClocked.cleanup({ olderThanMs: 0, queue }, current), 1)
+      await expectError(() => docket.getJob(done.id), 'NOT_FOUND')
     })
 
     test('Maintenance: one leads, the other follows, and takes over at once when the leader stops', async () => {

@@ -2,16 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { UnrecoverableError } from '../../src/index.js'
-import {
-  type ConformanceContext,
-  claim,
-  claimOne,
-  expectError,
-  makeQueue,
-  newId,
-  sleep,
-  test,
-} from './harness.js'
+import { type ConformanceContext, claim, claimOne, expectError, makeQueue, newId, test } from './harness.js'
 
 export function leasesSuite(ctx: ConformanceContext): void {
   describe('leases', () => {
@@ -30,63 +21,75 @@ export function leasesSuite(ctx: ConformanceContext): void {
       ])
     })
 
-    test('heartbeats keep a short lease alive past its first expiry', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-keepalive')
-      await ctx.docket.add(queue, 't')
-      const job = await claimOne(ctx.docket, queue, 200)
+    test('heartbeats keep a short lease alive past its first expiry; without one it runs out', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-keepalive')
+      await docket.add(queue, 't')
+      const job = await claimOne(docket, queue, 200)
+      assert.equal(job.lease.expiresAt.getTime(), clock.now().getTime() + 200)
       for (let i = 0; i < 5; i++) {
-        await sleep(80)
-        assert.deepEqual(await ctx.docket.heartbeat(job, 200), [{ id: job.id, ok: true }])
+        clock.advance(150)
+        assert.deepEqual(await docket.heartbeat(job, 200), [{ id: job.id, ok: true }])
       }
-      await ctx.docket.recoverExpiredLeases()
-      assert.equal((await ctx.docket.getJob(job.id)).status, 'active')
-      await ctx.docket.complete(job, 'done')
-      assert.equal((await ctx.docket.getJob(job.id)).status, 'completed')
+      assert.equal((await docket.getJob(job.id)).lease?.expiresAt.getTime(), clock.now().getTime() + 200)
+      await docket.recoverExpiredLeases()
+      assert.equal((await docket.getJob(job.id)).status, 'active')
+      clock.advance(200)
+      assert.deepEqual(await docket.heartbeat(job, 200), [
+        { id: job.id, ok: false, code: 'LEASE_LOST', reason: 'expired' },
+      ])
+      await expectError(() => docket.complete(job, 'late'), 'LEASE_LOST', ['expired'])
     })
 
     test('a recovered or released job keeps its place in the queue, ahead of jobs added after it', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-place')
-      const first = await ctx.docket.add(queue, 't')
-      const interrupted = await claimOne(ctx.docket, queue, 100)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-place')
+      const first = await docket.add(queue, 't')
+      const interrupted = await claimOne(docket, queue, 100)
       assert.equal(interrupted.id, first.id)
-      await ctx.docket.add(queue, 't')
-      await sleep(150)
-      await ctx.docket.recoverExpiredLeases()
-      const again = await claimOne(ctx.docket, queue)
+      clock.advance(10)
+      await docket.add(queue, 't')
+      clock.advance(100)
+      await docket.recoverExpiredLeases()
+      const again = await claimOne(docket, queue)
       assert.equal(again.id, first.id, 'the recovered job runs before the one added after it')
       assert.equal(again.runAt.getTime(), first.runAt.getTime())
-      await ctx.docket.release([again])
-      assert.equal((await claimOne(ctx.docket, queue)).id, first.id, 'and so does a released one')
+      await docket.release([again])
+      assert.equal((await claimOne(docket, queue)).id, first.id, 'and so does a released one')
     })
 
     // Issue 19: why the poison test's bystanders could fail. A worker that dies
     // costs an attempt of every job it held, and they come back together in
     // their place, so they are claimed together again.
     test('a lease expiry spends an attempt of every job the worker held; they come back together', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-crash', {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-crash', {
         maxAttempts: 2,
         backoff: { type: 'fixed', delayMs: 0 },
       })
-      const poison = await ctx.docket.add(queue, 'crash', null, { priority: 'urgent' })
-      const bystander = await ctx.docket.add(queue, 'work')
-      const spare = await ctx.docket.add(queue, 'work', null, { maxAttempts: 3 })
+      const poison = await docket.add(queue, 'crash', null, { priority: 'urgent' })
+      const bystander = await docket.add(queue, 'work')
+      const spare = await docket.add(queue, 'work', null, { maxAttempts: 3 })
       for (let crash = 1; crash <= 2; crash++) {
-        const held = await claim(ctx.docket, queue, { limit: 3, leaseMs: 80 })
+        const held = await claim(docket, queue, { limit: 3, leaseMs: 80 })
         assert.deepEqual(
           held.map((j) => j.id),
           [poison.id, bystander.id, spare.id],
           `after crash ${crash - 1} the same jobs are claimed together`,
         )
-        await sleep(120) // the worker died: nobody heartbeats
-        await ctx.docket.recoverExpiredLeases()
+        clock.advance(79)
+        assert.equal(await docket.recoverExpiredLeases(), 0, 'a lease is not recovered before it runs out')
+        clock.advance(1) // the worker died: nobody heartbeats
+        assert.equal(await docket.recoverExpiredLeases(), 3)
       }
       for (const job of [poison, bystander]) {
-        const after = await ctx.docket.getJob(job.id)
+        const after = await docket.getJob(job.id)
         assert.equal(after.status, 'failed', 'two crashes spent both attempts')
         assert.equal(after.errorCount, 2)
         assert.equal(after.lastError?.name, 'LeaseExpired')
+        assert.equal(after.finishedAt?.getTime(), clock.now().getTime())
       }
-      const survivor = await ctx.docket.getJob(spare.id)
+      const survivor = await docket.getJob(spare.id)
       assert.equal(survivor.status, 'waiting', 'one attempt more than there were crashes: it runs again')
       assert.equal(survivor.errorCount, 2)
     })
@@ -187,17 +190,18 @@ export function leasesSuite(ctx: ConformanceContext): void {
     })
 
     test('fail schedules a retry after the backoff, and fails for good after maxAttempts', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-retry', {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-retry', {
         maxAttempts: 3,
         backoff: { type: 'fixed', delayMs: 50 },
       })
-      const added = await ctx.docket.add(queue, 't')
+      const added = await docket.add(queue, 't')
       for (let attempt = 1; attempt <= 3; attempt++) {
-        const job = await claimOne(ctx.docket, queue)
+        const job = await claimOne(docket, queue)
         assert.equal(job.id, added.id)
         assert.equal(job.attempts, attempt)
-        const before = Date.now()
-        const after = await ctx.docket.fail(job, new TypeError(`boom ${attempt}`))
+        const now = clock.now().getTime()
+        const after = await docket.fail(job, new TypeError(`boom ${attempt}`))
         assert.equal(after.attempts, attempt)
         assert.equal(after.errorCount, attempt)
         assert.equal(after.lastError?.message, `boom ${attempt}`)
@@ -207,55 +211,62 @@ export function leasesSuite(ctx: ConformanceContext): void {
         assert.ok(after.lastError?.stack?.includes('boom'))
         assert.equal(after.lease, null)
         assert.deepEqual(
-          await ctx.docket.getJob(job.id).then(({ events, dependencies, artifacts, ...j }) => j),
+          await docket.getJob(job.id).then(({ events, dependencies, artifacts, ...j }) => j),
           after,
         )
         if (attempt < 3) {
           assert.equal(after.status, 'scheduled')
-          assert.ok(after.runAt.getTime() >= before + 50 * 0.8 - 20, 'retry not delayed')
-          assert.ok(after.runAt.getTime() <= Date.now() + 50 + 20, 'retry delayed too long')
+          // 50 ms, less up to the default jitter of 20%.
+          const delay = after.runAt.getTime() - now
+          assert.ok(delay >= 40 && delay <= 50, `retry delayed ${delay} ms, not 40 to 50`)
           assert.equal(after.finishedAt, null)
-          await sleep(120)
+          clock.advance(delay - 1)
+          assert.deepEqual(await claim(docket, queue), [], 'claimed before its backoff ran out')
+          clock.advance(1)
         } else {
           assert.equal(after.status, 'failed')
           assert.ok(after.finishedAt)
         }
       }
       assert.deepEqual(
-        (await ctx.docket.getJob(added.id)).events.filter((e) => e.kind === 'state').map((e) => e.status),
+        (await docket.getJob(added.id)).events.filter((e) => e.kind === 'state').map((e) => e.status),
         ['active', 'scheduled', 'active', 'scheduled', 'active', 'failed'],
       )
-      await ctx.docket.add(queue, 'other')
-      const [next] = await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 5 })
+      await docket.add(queue, 'other')
+      const [next] = await docket.claim({ workerId: 'w', queues: [queue], limit: 5 })
       assert.equal(next?.type, 'other')
     })
 
     test('a retry waits out its backoff: fixed, and exponential doubling', async () => {
-      const queue = await makeQueue(ctx.docket, 'l-backoff', { maxAttempts: 5 })
-      const fixed = await ctx.docket.add(queue, 'fixed', null, {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'l-backoff', { maxAttempts: 5 })
+      const fixed = await docket.add(queue, 'fixed', null, {
         backoff: { type: 'fixed', delayMs: 60_000, jitter: 0 },
       })
-      const job = await claimOne(ctx.docket, queue)
+      const job = await claimOne(docket, queue)
       assert.equal(job.id, fixed.id)
-      const before = Date.now()
-      const failed = await ctx.docket.fail(job, 'no')
+      const failed = await docket.fail(job, 'no')
       assert.equal(failed.status, 'scheduled')
-      assert.ok(Math.abs(failed.runAt.getTime() - (before + 60_000)) < 2_000)
-      assert.deepEqual(await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 5 }), [])
+      assert.equal(failed.runAt.getTime(), clock.now().getTime() + 60_000)
+      clock.advance(59_999)
+      assert.deepEqual(await docket.claim({ workerId: 'w', queues: [queue], limit: 5 }), [])
+      clock.advance(1)
+      assert.equal((await claimOne(docket, queue)).id, fixed.id, 'due once the backoff ran out')
 
-      await ctx.docket.promote(fixed.id)
-      const exp = await ctx.docket.add(queue, 'exp', null, {
+      const exp = await docket.add(queue, 'exp', null, {
         backoff: { type: 'exponential', delayMs: 10_000, maxDelayMs: 1_000_000, jitter: 0 },
         priority: 'urgent',
       })
       for (const expected of [10_000, 20_000, 40_000]) {
-        const claimed = await claimOne(ctx.docket, queue)
+        const claimed = await claimOne(docket, queue)
         assert.equal(claimed.id, exp.id)
-        const t = Date.now()
-        const f = await ctx.docket.fail(claimed, 'again')
-        assert.ok(Math.abs(f.runAt.getTime() - (t + expected)) < 2_000, `expected ~${expected} ms`)
-        assert.equal(await ctx.docket.promote([exp.id]), 1)
+        const f = await docket.fail(claimed, 'again')
+        assert.equal(f.runAt.getTime(), clock.now().getTime() + expected, `expected ${expected} ms`)
+        clock.advance(expected - 1)
+        assert.deepEqual(await claim(docket, queue), [], `claimed before its ${expected} ms ran out`)
+        clock.advance(1)
       }
+      assert.equal((await claimOne(docket, queue)).id, exp.id)
     })
 
     test('a failure marked not retryable, or an UnrecoverableError, fails at once', async () => {

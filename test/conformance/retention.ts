@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Docket, Job } from '../../src/index.js'
-import { type ConformanceContext, claim, expectError, makeQueue, sleep, test, total } from './harness.js'
+import { type ConformanceContext, claim, expectError, makeQueue, test, total } from './harness.js'
 
 /** Adds `n` jobs and finishes them: completed, failed and cancelled in turn. */
 async function finished(docket: Docket, queue: string, n: number): Promise<Job[]> {
@@ -36,70 +36,74 @@ async function kept(docket: Docket, jobs: Job[]): Promise<void> {
 export function retentionSuite(ctx: ConformanceContext): void {
   describe('retention', () => {
     test('cleanup({ olderThanMs }) deletes only finished jobs older than that, with their events', async () => {
-      const queue = await makeQueue(ctx.docket, 'ret-age')
-      const old = await finished(ctx.docket, queue, 6)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'ret-age')
+      const old = await finished(docket, queue, 6)
       // As old as those, but live: never cleaned.
-      const live = await ctx.docket.addMany([
+      const live = await docket.addMany([
         { queue, type: 'waiting', priority: 0 },
         { queue, type: 'scheduled', delayMs: 60_000 },
       ])
-      await sleep(400)
-      const recent = await finished(ctx.docket, queue, 3)
-      assert.equal(await ctx.docket.cleanup({ olderThanMs: 200, queue }), 6)
-      await gone(ctx.docket, old)
-      await kept(ctx.docket, [...recent, ...live])
-      assert.equal(await total(ctx.docket, queue), 5)
+      clock.advance(400)
+      const recent = await finished(docket, queue, 3)
+      assert.equal(await docket.cleanup({ olderThanMs: 200, queue }), 6)
+      await gone(docket, old)
+      await kept(docket, [...recent, ...live])
+      assert.equal(await total(docket, queue), 5)
       // Nothing more is old enough.
-      assert.equal(await ctx.docket.cleanup({ olderThanMs: 200, queue }), 0)
+      assert.equal(await docket.cleanup({ olderThanMs: 200, queue }), 0)
     })
 
     test('live jobs are never cleaned, however old', async () => {
-      const queue = await makeQueue(ctx.docket, 'ret-live', { retentionMs: 0 })
-      const waiting = await ctx.docket.add(queue, 'waiting')
-      const scheduled = await ctx.docket.add(queue, 'scheduled', null, { delayMs: 60_000 })
-      const blocked = await ctx.docket.add(queue, 'blocked', null, { dependsOn: [scheduled.id] })
-      await ctx.docket.add(queue, 'active', null, { priority: 'urgent' })
-      const [active] = await claim(ctx.docket, queue)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'ret-live', { retentionMs: 0 })
+      const waiting = await docket.add(queue, 'waiting')
+      const scheduled = await docket.add(queue, 'scheduled', null, { delayMs: 60_000 })
+      const blocked = await docket.add(queue, 'blocked', null, { dependsOn: [scheduled.id] })
+      await docket.add(queue, 'active', null, { priority: 'urgent' })
+      const [active] = await claim(docket, queue)
       assert.ok(active)
-      await sleep(100)
-      assert.equal(await ctx.docket.cleanup({ olderThanMs: 0, queue }), 0)
-      assert.equal(await ctx.docket.cleanup({ queue }), 0)
-      await kept(ctx.docket, [waiting, scheduled, blocked, active])
+      clock.advance(100)
+      assert.equal(await docket.cleanup({ olderThanMs: 0, queue }), 0)
+      assert.equal(await docket.cleanup({ queue }), 0)
+      await kept(docket, [waiting, scheduled, blocked, active])
     })
 
     test("a queue's retention applies when olderThanMs is omitted", async () => {
-      const short = await makeQueue(ctx.docket, 'ret-short', { retentionMs: 200 })
-      const forever = await makeQueue(ctx.docket, 'ret-forever')
-      const long = await makeQueue(ctx.docket, 'ret-long', { retentionMs: 3_600_000 })
-      const shortJobs = await finished(ctx.docket, short, 4)
-      const foreverJobs = await finished(ctx.docket, forever, 2)
-      const longJobs = await finished(ctx.docket, long, 2)
-      await sleep(400)
-      const fresh = await finished(ctx.docket, short, 2)
+      const { clocked: docket, clock } = ctx
+      const short = await makeQueue(docket, 'ret-short', { retentionMs: 200 })
+      const forever = await makeQueue(docket, 'ret-forever')
+      const long = await makeQueue(docket, 'ret-long', { retentionMs: 3_600_000 })
+      const shortJobs = await finished(docket, short, 4)
+      const foreverJobs = await finished(docket, forever, 2)
+      const longJobs = await finished(docket, long, 2)
+      clock.advance(400)
+      const fresh = await finished(docket, short, 2)
 
-      assert.equal(await ctx.docket.cleanup({ queue: short }), 4)
-      await gone(ctx.docket, shortJobs)
-      await kept(ctx.docket, [...fresh, ...foreverJobs, ...longJobs])
+      assert.equal(await docket.cleanup({ queue: short }), 4)
+      await gone(docket, shortJobs)
+      await kept(docket, [...fresh, ...foreverJobs, ...longJobs])
 
       // Over every queue: each by its own retention; none for a queue without one.
-      await ctx.docket.updateQueue(long, { retentionMs: 100 })
-      assert.ok((await ctx.docket.cleanup()) >= 2)
-      await gone(ctx.docket, longJobs)
-      await kept(ctx.docket, [...fresh, ...foreverJobs])
+      await docket.updateQueue(long, { retentionMs: 100 })
+      assert.ok((await docket.cleanup()) >= 2)
+      await gone(docket, longJobs)
+      await kept(docket, [...fresh, ...foreverJobs])
     })
 
     test('cleanup works in batches of batchSize and returns the total', async () => {
-      const queue = await makeQueue(ctx.docket, 'ret-batch')
-      const jobs = await finished(ctx.docket, queue, 25)
-      await sleep(100)
-      assert.equal(await ctx.docket.cleanup({ olderThanMs: 50, queue, batchSize: 10 }), 25)
-      await gone(ctx.docket, jobs)
-      assert.equal(await total(ctx.docket, queue), 0)
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'ret-batch')
+      const jobs = await finished(docket, queue, 25)
+      clock.advance(100)
+      assert.equal(await docket.cleanup({ olderThanMs: 50, queue, batchSize: 10 }), 25)
+      await gone(docket, jobs)
+      assert.equal(await total(docket, queue), 0)
 
-      const more = await finished(ctx.docket, queue, 7)
-      await sleep(100)
-      assert.equal(await ctx.docket.cleanup({ olderThanMs: 50, queue, batchSize: 1 }), 7)
-      await gone(ctx.docket, more)
+      const more = await finished(docket, queue, 7)
+      clock.advance(100)
+      assert.equal(await docket.cleanup({ olderThanMs: 50, queue, batchSize: 1 }), 7)
+      await gone(docket, more)
     })
   })
 }

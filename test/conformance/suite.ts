@@ -5,7 +5,7 @@
  * ran.
  */
 import { after, before, describe } from 'node:test'
-import { Docket } from '../../src/index.js'
+import { Docket, TestClock } from '../../src/index.js'
 import { boundariesSuite } from './boundaries.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
@@ -23,6 +23,7 @@ import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
 import { searchSuite } from './search.js'
+import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
 
 export function conformanceSuite(
@@ -33,6 +34,8 @@ export function conformanceSuite(
     let url: string | undefined
     let cleanup: (() => Promise<void>) | undefined
     let shared: Docket | undefined
+    let clocked: Docket | undefined
+    const clock = new TestClock()
     const opened: Docket[] = []
     let ranBefore = 0
 
@@ -46,8 +49,13 @@ export function conformanceSuite(
         if (!shared) throw new Error('the conformance target is not open yet')
         return shared
       },
-      async open() {
-        const docket = await Docket.open(ctx.url)
+      get clocked() {
+        if (!clocked) throw new Error('the conformance target is not open yet')
+        return clocked
+      },
+      clock,
+      async open(options) {
+        const docket = await Docket.open(ctx.url, options)
         opened.push(docket)
         return docket
       },
@@ -59,6 +67,8 @@ export function conformanceSuite(
       url = t.url
       cleanup = () => t.cleanup()
       shared = await Docket.open(url)
+      clock.set(Date.now())
+      clocked = await ctx.open({ clock })
       if (shared.driver !== driver)
         throw new Error(`the target URL opened a ${shared.driver} Docket, not ${driver}`)
     })
@@ -90,5 +100,6 @@ export function conformanceSuite(
     retentionSuite(ctx)
     leadershipSuite(ctx)
     boundariesSuite(ctx)
+    storeSuite(ctx)
   })
 }

@@ -10,9 +10,9 @@ import { DocketError } from '../../src/core/errors.js'
 import {
   assertTransition,
   canTransition,
+  decideRetry,
   initialStatus,
   type JobAction,
-  retryStatus,
   sourcesOf,
   TRANSITIONS,
 } from '../../src/core/states.js'
@@ -26,7 +26,7 @@ const EXPECTED: Record<JobAction, { from: JobStatus[]; to: JobStatus[] }> = {
   expire: { from: ['active'], to: ['waiting', 'failed'] },
   release: { from: ['active'], to: ['waiting'] },
   cancel: { from: ['waiting', 'scheduled', 'blocked', 'held', 'active'], to: ['cancelled'] },
-  retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held'] },
+  retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held', 'blocked'] },
   promote: { from: ['held', 'scheduled'], to: ['waiting'] },
   unblock: { from: ['blocked'], to: ['waiting', 'scheduled', 'held'] },
   depfail: { from: ['blocked'], to: ['failed'] },
@@ -177,15 +177,37 @@ describe('initialStatus', () => {
   })
 })
 
-describe('retryStatus', () => {
+describe('decideRetry', () => {
   it('goes back to waiting, or to held in a manual queue', () => {
-    assert.equal(retryStatus(false), 'waiting')
-    assert.equal(retryStatus(true), 'held')
+    assert.deepEqual(decideRetry('j', [], false), { status: 'waiting', pendingDependencies: 0 })
+    assert.deepEqual(decideRetry('j', [], true), { status: 'held', pendingDependencies: 0 })
+  })
+
+  it('is blocked again while dependencies are unfinished, whatever the mode', () => {
+    const unfinished = [
+      { id: 'a', status: 'active' as const },
+      { id: 'b', status: 'waiting' as const },
+    ]
+    for (const manual of [true, false]) {
+      assert.deepEqual(decideRetry('j', unfinished, manual), { status: 'blocked', pendingDependencies: 2 })
+    }
+  })
+
+  it('is refused (CONFLICT, naming the dependency) while a dependency failed or was cancelled', () => {
+    for (const status of ['failed', 'cancelled'] as const) {
+      const error = thrownBy(() => decideRetry('j', [{ id: 'up', status }], false))
+      assert.ok(error instanceof DocketError)
+      assert.equal(error.code, 'CONFLICT')
+      assert.match(error.message, new RegExp(`'up' is ${status}`))
+    }
   })
 
   it('is always a target of retry', () => {
     for (const manual of [true, false]) {
-      assert.ok((TRANSITIONS.retry.to as readonly string[]).includes(retryStatus(manual)))
+      for (const unfinished of [[], [{ id: 'a', status: 'active' as const }]]) {
+        const { status } = decideRetry('j', unfinished, manual)
+        assert.ok((TRANSITIONS.retry.to as readonly string[]).includes(status))
+      }
     }
   })
 })

@@ -5,7 +5,6 @@ import {
   assertTransition,
   canTransition,
   initialStatus,
-  retryStatus,
   sourcesOf,
   TRANSITIONS,
 } from '../../src/core/states.js'
@@ -61,7 +60,5 @@ describe('the job state machine', () => {
     assert.equal(initialStatus({ pendingDependencies: 0, manual: true, runAt: later, now }), 'held')
     assert.equal(initialStatus({ pendingDependencies: 0, manual: false, runAt: later, now }), 'scheduled')
     assert.equal(initialStatus({ pendingDependencies: 0, manual: false, runAt: now, now }), 'waiting')
-    assert.equal(retryStatus(true), 'held')
-    assert.equal(retryStatus(false), 'waiting')
   })
 })

@@ -11,7 +11,13 @@ import { hostname } from 'node:os'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { conflict, DocketError, type FieldIssue, invalidArgument, leaseLost } from '../../core/errors.js'
+import {
+  assertLeaseHeld,
+  conflict,
+  DocketError,
+  type FieldIssue,
+  invalidArgument,
+} from '../../core/errors.js'
 import { REPORTED_EVENT_KINDS } from '../../core/events.js'
 import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
@@ -281,7 +287,7 @@ export const remoteWorkerRoutes =
           { id: request.params.id, token: request.body.token },
           request.body.leaseMs,
         )
-        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
+        assertLeaseHeld(outcome!)
         return { ok: true as const }
       },
     )
@@ -301,7 +307,7 @@ export const remoteWorkerRoutes =
       },
       async (request) => {
         const [outcome] = await docket.release({ id: request.params.id, token: request.body.token })
-        if (!outcome!.ok) throw leaseLost(request.params.id, outcome!.reason)
+        assertLeaseHeld(outcome!)
         return { ok: true as const }
       },
     )

@@ -1,22 +1,22 @@
-import { assertAcyclic, missingDependency, sameOwner } from '../../core/dependencies.js'
 import { conflict, notFound } from '../../core/errors.js'
+import {
+  dedupeSlot,
+  type InsertPlan,
+  insertLookups,
+  jobIdTaken,
+  type PlannedJob,
+  planInsert,
+  type StoredUpstream,
+} from '../../core/insert.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
-import { initialStatus } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
+import { LIVE } from '../sql.js'
 import type { AddJobsResult, ArtifactRecord, BatchRecord } from '../store.js'
+import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 
-const LIVE = `('waiting','scheduled','blocked','held','active')`
 const CHUNK = 5000
-
-interface Planned {
-  job: NewJob
-  status: JobStatus
-  runAtMs: number
-  pending: number
-  dependsOn: string[]
-}
 
 export async function addJobs(
   ctx: PgContext,
@@ -47,29 +47,32 @@ async function addOnce(
 ): Promise<AddJobsResult> {
   return ctx.tx(async (c) => {
     if (batch) {
-      await c.query('INSERT INTO batches (id, name, owner) VALUES ($1, $2, $3)', [
+      await c.query(`INSERT INTO batches (id, name, owner, created_at) VALUES ($1, $2, $3, ${NOW(4)})`, [
         batch.id,
         batch.name,
         batch.owner,
+        ctx.clockNow(),
       ])
     }
-    const result = await addInTransaction(c, queueNames, build)
+    const result = await addInTransaction(ctx, c, queueNames, build)
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
     const inserted = new Set(result.jobs.filter((_, i) => !result.deduplicated[i]).map((j) => j.id))
-    for (const a of artifacts) if (inserted.has(a.jobId)) await insertArtifact(c, a)
+    for (const a of artifacts) if (inserted.has(a.jobId)) await insertArtifact(c, a, ctx.clockNow())
     return result
   })
 }
 
 async function addInTransaction(
+  ctx: PgContext,
   c: Queryable,
   queueNames: string[],
   build: (queues: Map<string, QueueRecord>) => NewJob[],
 ): Promise<AddJobsResult> {
   const names = [...new Set(queueNames)]
   // KEY SHARE keeps the queues from being deleted under us without blocking claimers.
-  const rows = await c.query('SELECT *, now() AS db_now FROM queues WHERE name = ANY($1) FOR KEY SHARE', [
+  const rows = await c.query(`SELECT *, ${NOW(2)} AS db_now FROM queues WHERE name = ANY($1) FOR KEY SHARE`, [
     names,
+    ctx.clockNow(),
   ])
   const queues = new Map(rows.map((r) => [String(r.name), rowToQueueRecord(r, decode)]))
   const missing = names.find((n) => !queues.has(n))
@@ -77,62 +80,27 @@ async function addInTransaction(
   const now = (rows[0]!.db_now as Date).getTime()
 
   const jobs = build(queues)
-  assertAcyclic(jobs)
-  const existing = await findLiveDuplicates(c, jobs)
-  const upstreamStatus = await lockExternalDependencies(c, jobs)
-
-  const result: AddJobsResult = { jobs: [], deduplicated: [] }
-  const renamed = new Map<string, string>()
-  const planned: Planned[] = []
-  const slots: (Job | string)[] = []
-  const plannedIds = new Set<string>()
-  const byKey = new Map<string, string>()
-
-  for (const job of jobs) {
-    const key = job.dedupeKey === null ? null : dedupeSlot(job.queue, job.owner, job.dedupeKey)
-    const twin = key === null ? undefined : (existing.get(key) ?? byKey.get(key))
-    if (twin !== undefined) {
-      renamed.set(job.id, typeof twin === 'string' ? twin : twin.id)
-      slots.push(twin)
-      result.deduplicated.push(true)
-      continue
-    }
-    const dependsOn = job.dependsOn.map((id) => renamed.get(id) ?? id)
-    let pending = 0
-    for (const upstream of dependsOn) {
-      if (plannedIds.has(upstream)) pending++
-      else if (upstreamStatus.get(upstream) !== 'completed') pending++
-    }
-    const runAtMs = job.runAt ? job.runAt.getTime() : now + job.delayMs
-    const status = initialStatus({
-      pendingDependencies: pending,
-      manual: queues.get(job.queue)!.mode === 'manual',
-      runAt: new Date(runAtMs),
-      now: new Date(now),
-    })
-    planned.push({ job, status, runAtMs, pending, dependsOn })
-    plannedIds.add(job.id)
-    if (key !== null) byKey.set(key, job.id)
-    slots.push(job.id)
-    result.deduplicated.push(false)
-  }
-
+  const lookups = insertLookups(jobs)
+  const plan = planInsert({
+    jobs,
+    queues,
+    now,
+    duplicates: await findLiveDuplicates(c, lookups.keyed),
+    upstream: await lockUpstream(c, lookups.upstream),
+  })
   const inserted = new Map<string, Job>()
-  for (let i = 0; i < planned.length; i += CHUNK) {
-    for (const job of await insertJobs(c, planned.slice(i, i + CHUNK))) inserted.set(job.id, job)
+  for (let i = 0; i < plan.inserts.length; i += CHUNK) {
+    for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), now)) inserted.set(job.id, job)
   }
-  await insertDependencies(c, planned)
-  result.jobs = slots.map((slot) => (typeof slot === 'string' ? inserted.get(slot)! : slot))
-  return result
+  await insertDependencies(c, plan.edges)
+  return {
+    jobs: plan.slots.map((slot) => ('stored' in slot ? slot.stored : inserted.get(slot.id)!)),
+    deduplicated: plan.slots.map((slot) => slot.deduplicated),
+  }
 }
 
-/** Where a dedupe key lives: per queue and per owner (jobs without an owner share one place). */
-const dedupeSlot = (queue: string, owner: string | null, key: string) =>
-  `${queue}\u0000${owner ?? ''}\u0000${key}`
-
-/** Live jobs already holding a dedupe key used by one of `jobs`, keyed by their dedupe slot. */
-async function findLiveDuplicates(c: Queryable, jobs: NewJob[]): Promise<Map<string, Job>> {
-  const keyed = jobs.filter((j) => j.dedupeKey !== null)
+/** Live jobs already holding a dedupe key used by one of `keyed`, by dedupe slot. */
+async function findLiveDuplicates(c: Queryable, keyed: NewJob[]): Promise<Map<string, Job>> {
   if (keyed.length === 0) return new Map()
   const rows = await c.query(
     `SELECT j.* FROM jobs j JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(queue, owner, key)
@@ -150,47 +118,19 @@ async function findLiveDuplicates(c: Queryable, jobs: NewJob[]): Promise<Map<str
 
 /**
  * Reads, and share-locks, the stored jobs that new jobs depend on, so none of
- * them can complete between our count of pending dependencies and our commit.
+ * them can complete between the plan's count of pending dependencies and our commit.
  */
-async function lockExternalDependencies(c: Queryable, jobs: NewJob[]): Promise<Map<string, JobStatus>> {
-  const ownIds = new Map(jobs.map((j) => [j.id, j.owner]))
-  for (const job of jobs) {
-    for (const upstream of job.dependsOn) {
-      if (ownIds.has(upstream) && !sameOwner(ownIds.get(upstream)!, job.owner))
-        throw missingDependency(job.id, upstream)
-    }
-  }
-  const external = [...new Set(jobs.flatMap((j) => j.dependsOn).filter((id) => !ownIds.has(id)))]
-  if (external.length === 0) return new Map()
+async function lockUpstream(c: Queryable, ids: string[]): Promise<Map<string, StoredUpstream>> {
+  if (ids.length === 0) return new Map()
   const rows = await c.query<{ id: string; status: JobStatus; owner: string | null }>(
     'SELECT id, status, owner FROM jobs WHERE id = ANY($1::uuid[]) FOR SHARE',
-    [external],
+    [ids],
   )
-  const statuses = new Map(rows.map((r) => [r.id, r.status]))
-  const owners = new Map(rows.map((r) => [r.id, r.owner]))
-  for (const job of jobs) {
-    for (const upstream of job.dependsOn) {
-      if (ownIds.has(upstream)) continue
-      const status = statuses.get(upstream)
-      if (status === undefined || !sameOwner(owners.get(upstream) ?? null, job.owner)) {
-        throw missingDependency(job.id, upstream)
-      }
-      if (status === 'failed' || status === 'cancelled') {
-        throw conflict(
-          `job '${job.id}' cannot depend on job '${upstream}': it is ${status} and will never complete`,
-          {
-            id: upstream,
-            status,
-          },
-        )
-      }
-    }
-  }
-  return statuses
+  return new Map(rows.map((r) => [r.id, { status: r.status, owner: r.owner }]))
 }
 
-async function insertJobs(c: Queryable, planned: Planned[]): Promise<Job[]> {
-  const col = <T>(f: (p: Planned) => T) => planned.map(f)
+async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Promise<Job[]> {
+  const col = <T>(f: (p: PlannedJob) => T) => planned.map(f)
   const rows = await c.query(
     `WITH ins AS (
        INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
@@ -199,14 +139,14 @@ async function insertJobs(c: Queryable, planned: Planned[]): Promise<Job[]> {
          to_timestamp(t.run_at_ms / 1000.0), t.max_attempts, t.backoff::jsonb, t.timeout_ms,
          t.owner, t.batch_id,
          CASE WHEN t.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(t.caps::jsonb)) END,
-         t.dedupe_key, t.pending, now(), t.estimated
+         t.dedupe_key, t.pending, $17::timestamptz, t.estimated
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[],
          $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::bigint[])
          AS t(id, queue, type, payload, status, priority, run_at_ms, max_attempts, backoff, timeout_ms,
               owner, batch_id, caps, dedupe_key, pending, estimated)
        RETURNING *
      ), ev AS (
-       INSERT INTO events (job_id, queue, kind, status) SELECT id, queue, 'added', status FROM ins
+       INSERT INTO events (job_id, queue, kind, status, at) SELECT id, queue, 'added', status, created_at FROM ins
      ), wake AS (
        -- Wakes idle workers when this transaction commits, without another round trip.
        SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
@@ -230,13 +170,13 @@ async function insertJobs(c: Queryable, planned: Planned[]): Promise<Job[]> {
       col((p) => p.job.dedupeKey),
       col((p) => p.pending),
       col((p) => p.job.estimatedDurationMs),
+      new Date(now),
     ],
   )
   return rows.map((r) => rowToJob(r, decode))
 }
 
-async function insertDependencies(c: Queryable, planned: Planned[]): Promise<void> {
-  const edges = planned.flatMap((p) => p.dependsOn.map((upstream) => [p.job.id, upstream] as const))
+async function insertDependencies(c: Queryable, edges: InsertPlan['edges']): Promise<void> {
   if (edges.length === 0) return
   await c.query(
     `INSERT INTO job_dependencies (job_id, depends_on)
@@ -253,8 +193,7 @@ function translateUniqueViolation(error: unknown): unknown {
   const e = error as { code?: string; constraint?: string; detail?: string }
   if (e?.code !== '23505') return error
   if (e.constraint === 'jobs_pkey') {
-    const id = /\(id\)=\(([^)]+)\)/.exec(e.detail ?? '')?.[1] ?? 'unknown'
-    return conflict(`a job with id '${id}' already exists`, { id })
+    return jobIdTaken(/\(id\)=\(([^)]+)\)/.exec(e.detail ?? '')?.[1] ?? 'unknown')
   }
   if (e.constraint === 'jobs_dedupe') {
     return conflict('a live job with the same dedupe key was added concurrently; add again to get it', {
@@ -264,10 +203,10 @@ function translateUniqueViolation(error: unknown): unknown {
   return error
 }
 
-export async function insertArtifact(c: Queryable, a: ArtifactRecord): Promise<void> {
+export async function insertArtifact(c: Queryable, a: ArtifactRecord, now: Date | null): Promise<void> {
   await c.query(
-    `INSERT INTO artifacts (id, job_id, direction, name, media_type, size, sha256, storage_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [a.id, a.jobId, a.direction, a.name, a.mediaType, a.size, a.sha256, a.storageKey],
+    `INSERT INTO artifacts (id, job_id, direction, name, media_type, size, sha256, storage_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${NOW(9)})`,
+    [a.id, a.jobId, a.direction, a.name, a.mediaType, a.size, a.sha256, a.storageKey, now],
   )
 }

@@ -1,10 +1,10 @@
 /** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention, on PostgreSQL. */
-import { deadDependency } from '../../core/dependencies.js'
 import { notFound } from '../../core/errors.js'
-import { assertTransition, retryStatus } from '../../core/states.js'
+import { assertTransition, decideRetry, type JobAction } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import type { CleanupParams } from '../store.js'
+import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
@@ -13,6 +13,13 @@ import { notifyCancelled } from './workers.js'
 
 type Row = Record<string, unknown>
 
+/** Locks the job's row, when `action` may start from its status (NOT_FOUND or INVALID_STATE otherwise). */
+async function lockFor(c: Queryable, action: JobAction, id: string): Promise<Row> {
+  const row = await lockRow(c, id)
+  assertTransition(action, id, row.status as JobStatus)
+  return row
+}
+
 async function lockRow(c: Queryable, id: string): Promise<Row> {
   const [row] = await c.query('SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [id])
   if (!row) throw notFound('job', id)
@@ -20,56 +27,53 @@ async function lockRow(c: Queryable, id: string): Promise<Row> {
 }
 
 export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
+  const now = ctx.clockNow()
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('cancel', id, row.status as JobStatus)
+    const row = await lockFor(c, 'cancel', id)
     const [updated] = await c.query(
       // A cancelled lease is remembered, so its worker is told why it lost it.
-      `UPDATE jobs SET status = 'cancelled', finished_at = now(),
+      `UPDATE jobs SET status = 'cancelled', finished_at = ${NOW(2)},
          lease_ended_token = coalesce(lease_token, lease_ended_token),
          lease_ended_reason = CASE WHEN lease_token IS NULL THEN lease_ended_reason ELSE 'cancelled' END,
          lease_ended_attempt = CASE WHEN lease_token IS NULL THEN lease_ended_attempt ELSE attempts END,
          lease_token = NULL, lease_expires_at = NULL
        WHERE id = $1 RETURNING *`,
-      [id],
+      [id, now],
     )
-    await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }])
+    await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }], now)
     if (row.status === 'active') await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
-    if (row.has_dependents) await failDependents(c, id, 'was cancelled')
+    if (row.has_dependents) await failDependents(c, id, 'was cancelled', now)
     return rowToJob(updated!, decode)
   })
 }
 
 export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
+  const now = ctx.clockNow()
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('retry', id, row.status as JobStatus)
+    const row = await lockFor(c, 'retry', id)
     const upstream = await c.query<{ id: string; status: JobStatus }>(
       `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
        WHERE d.job_id = $1 AND j.status <> 'completed' FOR SHARE OF j`,
       [id],
     )
-    const dead = upstream.find((u) => u.status === 'failed' || u.status === 'cancelled')
-    if (dead) throw deadDependency(id, dead)
     const [queue] = await c.query<{ mode: string }>('SELECT mode FROM queues WHERE name = $1', [row.queue])
-    const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(queue?.mode === 'manual')
+    const { status, pendingDependencies } = decideRetry(id, upstream, queue?.mode === 'manual')
     const [updated] = await c.query(
       // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
       `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
-         run_at = now(), pending_deps = $3, finished_at = NULL,
+         run_at = ${NOW(4)}, pending_deps = $3, finished_at = NULL,
          result = NULL, duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
        WHERE id = $1 RETURNING *`,
-      [id, status, upstream.length],
+      [id, status, pendingDependencies, now],
     )
-    await insertStateEvents(c, [{ id, queue: String(row.queue), status }])
+    await insertStateEvents(c, [{ id, queue: String(row.queue), status }], now)
     return rowToJob(updated!, decode)
   })
 }
 
 export async function setPriority(ctx: PgContext, id: string, priority: number): Promise<Job> {
   return ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('reprioritise', id, row.status as JobStatus)
+    await lockFor(c, 'reprioritise', id)
     const [updated] = await c.query('UPDATE jobs SET priority = $2 WHERE id = $1 RETURNING *', [id, priority])
     return rowToJob(updated!, decode)
   })
@@ -79,6 +83,7 @@ export async function promoteJobs(
   ctx: PgContext,
   target: { ids: string[] } | { queue: string },
 ): Promise<number> {
+  const now = ctx.clockNow()
   return ctx.tx(async (c) => {
     let rows: Row[]
     if ('ids' in target) {
@@ -101,12 +106,13 @@ export async function promoteJobs(
     }
     if (rows.length === 0) return 0
     await c.query(
-      `UPDATE jobs SET status = 'waiting', run_at = least(run_at, now()) WHERE id = ANY($1::uuid[])`,
-      [rows.map((r) => r.id)],
+      `UPDATE jobs SET status = 'waiting', run_at = least(run_at, ${NOW(2)}) WHERE id = ANY($1::uuid[])`,
+      [rows.map((r) => r.id), now],
     )
     await insertStateEvents(
       c,
       rows.map((r) => ({ id: String(r.id), queue: String(r.queue), status: 'waiting' as const })),
+      now,
     )
     return rows.length
   })
@@ -114,9 +120,8 @@ export async function promoteJobs(
 
 export async function removeJob(ctx: PgContext, id: string): Promise<void> {
   await ctx.tx(async (c) => {
-    const row = await lockRow(c, id)
-    assertTransition('remove', id, row.status as JobStatus)
-    if (row.has_dependents) await failDependents(c, id, 'was removed')
+    const row = await lockFor(c, 'remove', id)
+    if (row.has_dependents) await failDependents(c, id, 'was removed', ctx.clockNow())
     await deleteJobs(c, [id])
   })
 }
@@ -143,11 +148,11 @@ export async function cleanup(ctx: PgContext, p: CleanupParams): Promise<number>
   for (const t of targets) {
     for (;;) {
       const n = await ctx.tx(async (c) => {
-        await assertTerm(c, p.fence)
+        await assertTerm(c, p.fence, ctx.clockNow())
         const rows = await c.query<{ id: string }>(
-          `SELECT id FROM jobs WHERE finished_at < now() - $1 * interval '1 millisecond'
+          `SELECT id FROM jobs WHERE finished_at < ${NOW(4)} - $1 * interval '1 millisecond'
              AND ($2::text IS NULL OR queue = $2) LIMIT $3 FOR UPDATE SKIP LOCKED`,
-          [t.retentionMs, t.queue, p.batchSize],
+          [t.retentionMs, t.queue, p.batchSize, ctx.clockNow()],
         )
         if (rows.length > 0) {
           await deleteJobs(

@@ -16,6 +16,11 @@ export interface PgContext {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>
   /** Runs `fn` in a READ COMMITTED transaction on one connection; rolls back if it throws. */
   tx<T>(fn: (client: Queryable) => Promise<T>): Promise<T>
+  /**
+   * The time to pass as a statement's `now` parameter: null (the default) lets
+   * each statement use the database clock, `now()`; a test's clock otherwise.
+   */
+  clockNow(): Date | null
 }
 
 export interface Queryable {
@@ -120,6 +125,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
     pool,
     schema,
     query: wrap(pool).query,
+    clockNow: () => null,
     async tx(fn) {
       const client = await pool.connect()
       // A checked-out client has no error listener of the pool's: without one, a connection

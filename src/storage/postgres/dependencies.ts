@@ -5,10 +5,17 @@
  */
 import { dependencyFailure } from '../../core/dependencies.js'
 import { encodeError } from '../rows.js'
+import { NOW } from './clock.js'
 import type { Queryable } from './db.js'
 import { insertStateEvents } from './events.js'
 
-export async function failDependents(c: Queryable, upstreamId: string, why: string): Promise<void> {
+/** `now` is the transaction's time (null: the database clock). */
+export async function failDependents(
+  c: Queryable,
+  upstreamId: string,
+  why: string,
+  now: Date | null,
+): Promise<void> {
   let frontier = [{ id: upstreamId, why }]
   while (frontier.length > 0) {
     const next: typeof frontier = []
@@ -19,17 +26,19 @@ export async function failDependents(c: Queryable, upstreamId: string, why: stri
         [upstream.id],
       )
       for (const dep of dependents) {
-        const error = dependencyFailure(upstream.id, upstream.why, dep.attempts, new Date())
+        const error = dependencyFailure(upstream.id, upstream.why, dep.attempts, now ?? new Date())
         await c.query(
-          `UPDATE jobs SET status = 'failed', finished_at = now(), last_error = $2, error_count = error_count + 1
+          `UPDATE jobs SET status = 'failed', finished_at = ${NOW(3)}, last_error = $2,
+             error_count = error_count + 1
            WHERE id = $1`,
-          [dep.id, encodeError(error)],
+          [dep.id, encodeError(error), now],
         )
         next.push({ id: dep.id, why: 'failed' })
       }
       await insertStateEvents(
         c,
         dependents.map((d) => ({ id: d.id, queue: d.queue, status: 'failed' as const })),
+        now,
       )
     }
     frontier = next

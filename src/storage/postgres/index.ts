@@ -1,4 +1,5 @@
 /** The PostgreSQL driver: a pool, with claim and complete as single round trips (SQL functions: see migrations/README.md). */
+import type { Clock } from '../../core/clock.js'
 import type { Store } from '../store.js'
 import * as add from './add.js'
 import * as control from './control.js'
@@ -11,8 +12,15 @@ import * as read from './read.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
-export async function createPostgresStore(url: string): Promise<Store> {
+export interface PostgresStoreOptions {
+  /** A test's clock; statements then take their time from it instead of the database's `now()`. */
+  clock?: Clock
+}
+
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const ctx = await openPostgres(url)
+  const { clock } = options
+  if (clock) ctx.clockNow = () => clock.now()
   const listener = new workers.Notifications(url, ctx.schema)
   let closed = false
   return {
@@ -34,7 +42,7 @@ export async function createPostgresStore(url: string): Promise<Store> {
 
     addJobs: (names, build, extras) => add.addJobs(ctx, names, build, extras),
     async addArtifact(a) {
-      await add.insertArtifact(ctx, a)
+      await add.insertArtifact(ctx, a, ctx.clockNow())
       return (await read.getArtifact(ctx, a.id))!
     },
     finishedJobs: (queue, since, limit) => read.finishedJobs(ctx, queue, since, limit),

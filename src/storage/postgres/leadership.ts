@@ -10,6 +10,7 @@
  */
 import { leadershipLost } from '../../core/errors.js'
 import type { LeaderTerm } from '../store.js'
+import { NOW } from './clock.js'
 import type { PgContext, Queryable } from './db.js'
 
 /**
@@ -28,13 +29,13 @@ export async function acquireLeadership(
   // A renewal (same holder, not lapsed) keeps the term; a takeover or a lapsed lease starts a new one.
   const rows = await ctx.query<{ term: number }>(
     `INSERT INTO leader_leases AS l (name, holder, term, expires_at)
-     VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+     VALUES ($1, $2, 1, ${NOW(4)} + $3 * interval '1 millisecond')
      ON CONFLICT (name) DO UPDATE SET
-       term = CASE WHEN l.holder = excluded.holder AND l.expires_at > now() THEN l.term ELSE l.term + 1 END,
+       term = CASE WHEN l.holder = excluded.holder AND l.expires_at > ${NOW(4)} THEN l.term ELSE l.term + 1 END,
        holder = excluded.holder, expires_at = excluded.expires_at
-     WHERE l.holder = excluded.holder OR l.expires_at <= now()
+     WHERE l.holder = excluded.holder OR l.expires_at <= ${NOW(4)}
      RETURNING term`,
-    [name, holder, ttlMs],
+    [name, holder, ttlMs, ctx.clockNow()],
   )
   const row = rows[0]
   return row ? { name, holder, term: Number(row.term) } : null
@@ -53,12 +54,16 @@ export async function releaseLeadership(ctx: PgContext, t: LeaderTerm): Promise<
  * current term and unexpired by the database clock, and share-locks the row so no takeover
  * commits before this transaction does. It also bounds how long the transaction may idle.
  */
-export async function assertTerm(c: Queryable, fence: LeaderTerm | undefined): Promise<void> {
+export async function assertTerm(
+  c: Queryable,
+  fence: LeaderTerm | undefined,
+  now: Date | null,
+): Promise<void> {
   if (!fence) return
   const rows = await c.query(
     `SELECT set_config('idle_in_transaction_session_timeout', $4, true) FROM leader_leases
-     WHERE name = $1 AND holder = $2 AND term = $3 AND expires_at > now() FOR SHARE`,
-    [fence.name, fence.holder, fence.term, String(FENCED_IDLE_TIMEOUT_MS)],
+     WHERE name = $1 AND holder = $2 AND term = $3 AND expires_at > ${NOW(5)} FOR SHARE`,
+    [fence.name, fence.holder, fence.term, String(FENCED_IDLE_TIMEOUT_MS), now],
   )
   if (rows.length === 0) throw leadershipLost(fence.name, fence.holder, fence.term)
 }

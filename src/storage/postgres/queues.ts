@@ -2,9 +2,9 @@ import { conflict, notFound } from '../../core/errors.js'
 import type { QueueRecord } from '../../core/resolve.js'
 import type { Queue } from '../../core/types.js'
 import { rowToQueue, rowToQueueRecord } from '../rows.js'
+import { LIVE } from '../sql.js'
+import { NOW } from './clock.js'
 import { decode, type PgContext } from './db.js'
-
-const LIVE = `('waiting','scheduled','blocked','held','active')`
 
 const values = (q: QueueRecord) => [
   q.name,
@@ -23,9 +23,10 @@ const values = (q: QueueRecord) => [
 export async function createQueue(ctx: PgContext, queue: QueueRecord): Promise<Queue> {
   const rows = await ctx.query(
     `INSERT INTO queues (name, description, mode, status, concurrency, ordering, max_attempts, backoff,
-       timeout_ms, retention_ms, settings)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING *`,
-    values(queue),
+       timeout_ms, retention_ms, settings, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${NOW(12)}, ${NOW(12)})
+     ON CONFLICT (name) DO NOTHING RETURNING *`,
+    [...values(queue), ctx.clockNow()],
   )
   if (rows.length === 0) throw conflict(`queue '${queue.name}' already exists`, { name: queue.name })
   return rowToQueue(rows[0]!, decode)
@@ -42,13 +43,18 @@ export async function updateQueue(
     const next = change(rowToQueueRecord(current, decode))
     const [row] = await c.query(
       `UPDATE queues SET description = $2, mode = $3, status = $4, concurrency = $5, ordering = $6,
-         max_attempts = $7, backoff = $8, timeout_ms = $9, retention_ms = $10, settings = $11, updated_at = now()
+         max_attempts = $7, backoff = $8, timeout_ms = $9, retention_ms = $10, settings = $11,
+         updated_at = ${NOW(12)}
        WHERE name = $1 RETURNING *`,
-      values({ ...next, name }),
+      [...values({ ...next, name }), ctx.clockNow()],
     )
     if (next.status !== current.status) {
       const kind = next.status === 'paused' ? 'queue.paused' : 'queue.resumed'
-      await c.query('INSERT INTO events (queue, kind) VALUES ($1, $2)', [name, kind])
+      await c.query(`INSERT INTO events (queue, kind, at) VALUES ($1, $2, ${NOW(3)})`, [
+        name,
+        kind,
+        ctx.clockNow(),
+      ])
     }
     return rowToQueue(row!, decode)
   })

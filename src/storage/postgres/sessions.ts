@@ -1,15 +1,17 @@
 /** Dashboard sessions: rows keyed by the hash of the cookie's id, live until they expire or their key is revoked. */
 import { rowToSession, SESSION_SELECT } from '../rows.js'
 import type { SessionInfo, SessionRecord } from '../store.js'
+import { NOW } from './clock.js'
 import { decode, type PgContext } from './db.js'
 
 export async function createSession(ctx: PgContext, s: SessionRecord): Promise<SessionInfo> {
   return ctx.tx(async (c) => {
-    await c.query('DELETE FROM sessions WHERE expires_at <= now()')
+    const now = ctx.clockNow()
+    await c.query(`DELETE FROM sessions WHERE expires_at <= ${NOW(1)}`, [now])
     await c.query(
-      `INSERT INTO sessions (id_hash, key_id, csrf_token, expires_at)
-       VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond')`,
-      [s.idHash, s.keyId, s.csrfToken, s.ttlMs],
+      `INSERT INTO sessions (id_hash, key_id, csrf_token, created_at, expires_at)
+       VALUES ($1, $2, $3, ${NOW(5)}, ${NOW(5)} + $4 * interval '1 millisecond')`,
+      [s.idHash, s.keyId, s.csrfToken, s.ttlMs, now],
     )
     const [row] = await c.query(`${SESSION_SELECT} WHERE s.id_hash = $1`, [s.idHash])
     return rowToSession(row!, decode)
@@ -18,8 +20,8 @@ export async function createSession(ctx: PgContext, s: SessionRecord): Promise<S
 
 export async function findSession(ctx: PgContext, idHash: string): Promise<SessionInfo | null> {
   const [row] = await ctx.query(
-    `${SESSION_SELECT} WHERE s.id_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL`,
-    [idHash],
+    `${SESSION_SELECT} WHERE s.id_hash = $1 AND s.expires_at > ${NOW(2)} AND k.revoked_at IS NULL`,
+    [idHash, ctx.clockNow()],
   )
   return row ? rowToSession(row, decode) : null
 }

@@ -1,6 +1,8 @@
 /** The worker registry, wake-ups and cancel notifications, on PostgreSQL. */
 import pg from 'pg'
+import { rowToWorker } from '../rows.js'
 import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js'
+import { NOW } from './clock.js'
 import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'
 import { RELEASE_LEASE } from './leases.js'
@@ -134,22 +136,33 @@ function parseLease(payload: string | undefined): LeaseRef | null {
 export async function registerWorker(ctx: PgContext, w: WorkerRecord): Promise<void> {
   await ctx.query(
     `WITH up AS (
-       INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, registered_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       INSERT INTO workers (id, host, pid, kind, capabilities, queues, concurrency, registered_by,
+         started_at, heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, ${NOW(9)}, ${NOW(9)})
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, kind = excluded.kind,
          capabilities = excluded.capabilities, queues = excluded.queues, concurrency = excluded.concurrency,
-         status = 'up', heartbeat_at = now(), registered_by = excluded.registered_by
+         status = 'up', heartbeat_at = excluded.heartbeat_at, registered_by = excluded.registered_by
        RETURNING id
      )
-     INSERT INTO events (worker_id, kind) SELECT id, 'worker.up' FROM up`,
-    [w.id, w.host, w.pid, w.kind, w.capabilities, w.queues, w.concurrency, w.registeredBy ?? null],
+     INSERT INTO events (worker_id, kind, at) SELECT id, 'worker.up', ${NOW(9)} FROM up`,
+    [
+      w.id,
+      w.host,
+      w.pid,
+      w.kind,
+      w.capabilities,
+      w.queues,
+      w.concurrency,
+      w.registeredBy ?? null,
+      ctx.clockNow(),
+    ],
   )
 }
 
 export async function heartbeatWorker(ctx: PgContext, id: string, load: number): Promise<boolean> {
   const rows = await ctx.query(
-    `UPDATE workers SET heartbeat_at = now(), load = $2 WHERE id = $1 AND status = 'up' RETURNING id`,
-    [id, load],
+    `UPDATE workers SET heartbeat_at = ${NOW(3)}, load = $2 WHERE id = $1 AND status = 'up' RETURNING id`,
+    [id, load, ctx.clockNow()],
   )
   return rows.length === 1
 }
@@ -157,51 +170,36 @@ export async function heartbeatWorker(ctx: PgContext, id: string, load: number):
 /** Stops the worker and, in the same statement, releases every job it holds (see releaseJobs). */
 export async function deregisterWorker(ctx: PgContext, id: string): Promise<number> {
   const [row] = await ctx.query<{ n: string }>(
-    `WITH down AS (UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = now() WHERE id = $1 RETURNING id),
-     ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.stopped' FROM down),
+    `WITH down AS (
+       UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = ${NOW(2)} WHERE id = $1 RETURNING id
+     ),
+     ev AS (INSERT INTO events (worker_id, kind, at) SELECT id, 'worker.stopped', ${NOW(2)} FROM down),
      released AS (
        UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
          lease_token = NULL, lease_expires_at = NULL
        WHERE j.status = 'active' AND j.worker_id = $1
        RETURNING j.id, j.queue
      ), jev AS (
-       INSERT INTO events (job_id, queue, worker_id, kind, status)
-       SELECT id, queue, $1, 'state', 'waiting' FROM released
+       INSERT INTO events (job_id, queue, worker_id, kind, status, at)
+       SELECT id, queue, $1, 'state', 'waiting', ${NOW(2)} FROM released
      ), wake AS (
        SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
        FROM (SELECT DISTINCT queue FROM released) ready
      )
      SELECT (SELECT count(*) FROM released) AS n, (SELECT n FROM wake) AS woken`,
-    [id],
+    [id, ctx.clockNow()],
   )
   return Number(row?.n ?? 0)
 }
 
 export async function getWorker(ctx: PgContext, id: string): Promise<WorkerInfo | null> {
   const [row] = await ctx.query('SELECT * FROM workers WHERE id = $1', [id])
-  return row ? rowToWorker(row) : null
+  return row ? rowToWorker(row, decode) : null
 }
 
 export async function listWorkers(ctx: PgContext): Promise<WorkerInfo[]> {
   const rows = await ctx.query('SELECT * FROM workers ORDER BY started_at DESC')
-  return rows.map(rowToWorker)
-}
-
-function rowToWorker(r: Record<string, unknown>): WorkerInfo {
-  return {
-    id: String(r.id),
-    registeredBy: r.registered_by == null ? null : String(r.registered_by),
-    host: String(r.host),
-    pid: Number(r.pid),
-    kind: String(r.kind),
-    capabilities: r.capabilities as string[],
-    queues: r.queues as string[],
-    concurrency: Number(r.concurrency),
-    load: Number(r.load),
-    status: r.status as WorkerInfo['status'],
-    startedAt: decode.date(r.started_at),
-    heartbeatAt: decode.date(r.heartbeat_at),
-  }
+  return rows.map((r) => rowToWorker(r, decode))
 }
 
 export async function markLostWorkers(
@@ -213,16 +211,16 @@ export async function markLostWorkers(
     c.query<{ id: string }>(
       `WITH lost AS (
          UPDATE workers SET status = 'lost'
-         WHERE status = 'up' AND heartbeat_at < now() - $1 * interval '1 millisecond' RETURNING id
-       ), ev AS (INSERT INTO events (worker_id, kind) SELECT id, 'worker.lost' FROM lost)
+         WHERE status = 'up' AND heartbeat_at < ${NOW(2)} - $1 * interval '1 millisecond' RETURNING id
+       ), ev AS (INSERT INTO events (worker_id, kind, at) SELECT id, 'worker.lost', ${NOW(2)} FROM lost)
        -- Its leases are left to expire on their own: "silent" is judged by the leader's threshold,
        -- not the worker's own heartbeat interval, so a worker marked lost may still be running its jobs.
        SELECT id FROM lost`,
-      [silentForMs],
+      [silentForMs, ctx.clockNow()],
     )
   const rows = fence
     ? await ctx.tx(async (c) => {
-        await assertTerm(c, fence)
+        await assertTerm(c, fence, ctx.clockNow())
         return mark(c)
       })
     : await mark(ctx)

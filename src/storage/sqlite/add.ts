@@ -1,14 +1,19 @@
-import { assertAcyclic, missingDependency, sameOwner } from '../../core/dependencies.js'
-import { conflict, notFound } from '../../core/errors.js'
+import { notFound } from '../../core/errors.js'
+import {
+  dedupeSlot,
+  insertLookups,
+  jobIdTaken,
+  type PlannedJob,
+  planInsert,
+  type StoredUpstream,
+} from '../../core/insert.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
-import { initialStatus } from '../../core/states.js'
-import type { Job, JobStatus } from '../../core/types.js'
+import type { Job } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
+import { LIVE } from '../sql.js'
 import type { AddJobsResult, ArtifactRecord, BatchRecord } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { insertEvent } from './events.js'
-
-const LIVE = `('waiting','scheduled','blocked','held','active')`
 
 export function addJobs(
   ctx: SqliteContext,
@@ -26,53 +31,33 @@ export function addJobs(
     }
     const queues = loadQueues(ctx, queueNames)
     const jobs = build(queues)
-    assertAcyclic(jobs)
-    const result: AddJobsResult = { jobs: [], deduplicated: [] }
-    // A deduplicated job keeps the id of the live job it matched; later jobs in the
-    // same call that depend on it are pointed there.
-    const renamed = new Map<string, string>()
-    const ownIds = new Map(jobs.map((j) => [j.id, j.owner]))
-    const edges: (readonly [string, string])[] = []
-
-    for (const job of jobs) {
-      const existing = job.dedupeKey ? findLiveByDedupeKey(ctx, job, job.dedupeKey) : null
-      if (existing) {
-        renamed.set(job.id, existing.id)
-        result.jobs.push(existing)
-        result.deduplicated.push(true)
-        continue
-      }
-      const dependsOn = job.dependsOn.map((id) => renamed.get(id) ?? id)
-      const pending = countPendingDependencies(ctx, job, dependsOn, ownIds)
-      const queue = queues.get(job.queue)!
-      const runAt = job.runAt ? job.runAt.getTime() : now + job.delayMs
-      const status = initialStatus({
-        pendingDependencies: pending,
-        manual: queue.mode === 'manual',
-        runAt: new Date(runAt),
-        now: new Date(now),
-      })
-      if (ctx.stmt('SELECT 1 FROM jobs WHERE id = ?').get(job.id)) {
-        throw conflict(`a job with id '${job.id}' already exists`, { id: job.id })
-      }
-      insertJob(ctx, job, status, runAt, pending, now)
-      edges.push(...dependsOn.map((upstream) => [job.id, upstream] as const))
-      insertEvent(ctx, { jobId: job.id, queue: job.queue, kind: 'added', status, at: now })
-      const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(job.id) as Record<string, unknown>
-      result.jobs.push(rowToJob(row, decode))
-      result.deduplicated.push(false)
+    const lookups = insertLookups(jobs)
+    const plan = planInsert({
+      jobs,
+      queues,
+      now,
+      duplicates: findLiveDuplicates(ctx, lookups.keyed),
+      upstream: readUpstream(ctx, lookups.upstream),
+    })
+    const inserted = new Map<string, Job>()
+    for (const p of plan.inserts) {
+      if (ctx.stmt('SELECT 1 FROM jobs WHERE id = ?').get(p.job.id)) throw jobIdTaken(p.job.id)
+      inserted.set(p.job.id, insertJob(ctx, p, now))
+      insertEvent(ctx, { jobId: p.job.id, queue: p.job.queue, kind: 'added', status: p.status, at: now })
     }
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
-    const inserted = new Set(result.jobs.filter((_, i) => !result.deduplicated[i]).map((j) => j.id))
     for (const a of artifacts) if (inserted.has(a.jobId)) insertArtifact(ctx, a)
     // Only once every job is in: a job may depend on one listed after it.
-    for (const [jobId, upstream] of edges) {
+    for (const [jobId, upstream] of plan.edges) {
       ctx
         .stmt('INSERT OR IGNORE INTO job_dependencies (job_id, depends_on) VALUES (?, ?)')
         .run(jobId, upstream)
       ctx.stmt('UPDATE jobs SET has_dependents = 1 WHERE id = ? AND has_dependents = 0').run(upstream)
     }
-    return result
+    return {
+      jobs: plan.slots.map((slot) => ('stored' in slot ? slot.stored : inserted.get(slot.id)!)),
+      deduplicated: plan.slots.map((slot) => slot.deduplicated),
+    }
   })
 }
 
@@ -88,75 +73,48 @@ function loadQueues(ctx: SqliteContext, names: string[]): Map<string, QueueRecor
   return queues
 }
 
-/** The live job of the same queue and owner holding `key` (jobs without an owner match each other). */
-function findLiveByDedupeKey(ctx: SqliteContext, job: NewJob, key: string): Job | null {
-  const row = ctx
-    .stmt(
-      `SELECT * FROM jobs WHERE queue = ? AND coalesce(owner, '') = ? AND dedupe_key = ? AND status IN ${LIVE}`,
-    )
-    .get(job.queue, job.owner ?? '', key) as Record<string, unknown> | undefined
-  return row ? rowToJob(row, decode) : null
-}
-
-/**
- * Dependencies that have not completed yet. A dependency that already failed
- * for good is refused; one of another owner is refused as if it did not exist.
- */
-function countPendingDependencies(
-  ctx: SqliteContext,
-  job: NewJob,
-  dependsOn: string[],
-  addedNow: Map<string, string | null>,
-): number {
-  const jobId = job.id
-  let pending = 0
-  for (const upstream of dependsOn) {
-    if (addedNow.has(upstream)) {
-      if (!sameOwner(addedNow.get(upstream)!, job.owner)) throw missingDependency(jobId, upstream)
-      pending++
-      continue
-    }
-    const row = ctx.stmt('SELECT status, owner FROM jobs WHERE id = ?').get(upstream) as
-      | { status: JobStatus; owner: string | null }
-      | undefined
-    if (!row || !sameOwner(row.owner, job.owner)) throw missingDependency(jobId, upstream)
-    if (row.status === 'failed' || row.status === 'cancelled') {
-      throw conflict(
-        `job '${jobId}' cannot depend on job '${upstream}': it is ${row.status} and will never complete`,
-        {
-          id: upstream,
-          status: row.status,
-        },
+/** Live jobs holding the dedupe keys of `keyed`, by dedupe slot (queue, owner, key). */
+function findLiveDuplicates(ctx: SqliteContext, keyed: NewJob[]): Map<string, Job> {
+  const found = new Map<string, Job>()
+  for (const job of keyed) {
+    const row = ctx
+      .stmt(
+        `SELECT * FROM jobs WHERE queue = ? AND coalesce(owner, '') = ? AND dedupe_key = ? AND status IN ${LIVE}`,
       )
-    }
-    if (row.status !== 'completed') pending++
+      .get(job.queue, job.owner ?? '', job.dedupeKey) as Record<string, unknown> | undefined
+    if (row) found.set(dedupeSlot(job.queue, job.owner, job.dedupeKey!), rowToJob(row, decode))
   }
-  return pending
+  return found
 }
 
-function insertJob(
-  ctx: SqliteContext,
-  job: NewJob,
-  status: JobStatus,
-  runAt: number,
-  pending: number,
-  now: number,
-): void {
-  ctx
+/** The stored jobs depended on that exist (the write lock is held: none can change before commit). */
+function readUpstream(ctx: SqliteContext, ids: string[]): Map<string, StoredUpstream> {
+  const found = new Map<string, StoredUpstream>()
+  for (const id of ids) {
+    const row = ctx.stmt('SELECT status, owner FROM jobs WHERE id = ?').get(id) as StoredUpstream | undefined
+    if (row) found.set(id, { status: row.status, owner: row.owner ?? null })
+  }
+  return found
+}
+
+function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
+  const { job } = p
+  const row = ctx
     .stmt(
       `INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms)
        VALUES (@id, @queue, @type, @payload, @status, @priority, @runAt, @maxAttempts, @backoff, @timeoutMs,
-         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs)`,
+         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs)
+       RETURNING *`,
     )
-    .run({
+    .get({
       id: job.id,
       queue: job.queue,
       type: job.type,
       payload: JSON.stringify(job.payload),
-      status,
+      status: p.status,
       priority: job.priority,
-      runAt,
+      runAt: p.runAtMs,
       maxAttempts: job.maxAttempts,
       backoff: JSON.stringify(job.backoff),
       timeoutMs: job.timeoutMs,
@@ -164,10 +122,11 @@ function insertJob(
       batchId: job.batchId,
       capabilities: job.capabilities.length > 0 ? JSON.stringify(job.capabilities) : null,
       dedupeKey: job.dedupeKey,
-      pending,
+      pending: p.pending,
       now,
       estimatedDurationMs: job.estimatedDurationMs,
-    })
+    }) as Record<string, unknown>
+  return rowToJob(row, decode)
 }
 
 export function insertArtifact(ctx: SqliteContext, a: ArtifactRecord): void {

@@ -1,9 +1,9 @@
 /** Operator actions on jobs (cancel, retry, reprioritise, promote, remove) and retention. */
-import { deadDependency } from '../../core/dependencies.js'
 import { notFound } from '../../core/errors.js'
-import { assertTransition, retryStatus, sourcesOf } from '../../core/states.js'
+import { assertTransition, decideRetry, type JobAction, sourcesOf } from '../../core/states.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
+import { statusList } from '../sql.js'
 import type { CleanupParams } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { onFailedForGood } from './dependencies.js'
@@ -12,7 +12,12 @@ import { assertTerm } from './leadership.js'
 
 type Row = Record<string, unknown>
 
-const inList = (statuses: readonly JobStatus[]) => `(${statuses.map((s) => `'${s}'`).join(',')})`
+/** The job's row, when `action` may start from its status (NOT_FOUND or INVALID_STATE otherwise). */
+function rowFor(ctx: SqliteContext, action: JobAction, id: string): Row {
+  const row = loadRow(ctx, id)
+  assertTransition(action, id, row.status as JobStatus)
+  return row
+}
 
 function loadRow(ctx: SqliteContext, id: string): Row {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined
@@ -23,8 +28,7 @@ function loadRow(ctx: SqliteContext, id: string): Row {
 export function cancelJob(ctx: SqliteContext, id: string): Job {
   return ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('cancel', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'cancel', id)
     // A cancelled lease is remembered, so its worker is told why it lost it.
     const updated = ctx
       .stmt(
@@ -45,19 +49,15 @@ export function cancelJob(ctx: SqliteContext, id: string): Job {
 export function retryJob(ctx: SqliteContext, id: string): Job {
   return ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('retry', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'retry', id)
     const upstream = ctx
       .stmt(
         `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
          WHERE d.job_id = ? AND j.status <> 'completed'`,
       )
       .all(id) as { id: string; status: JobStatus }[]
-    const dead = upstream.find((u) => u.status === 'failed' || u.status === 'cancelled')
-    if (dead) throw deadDependency(id, dead)
-    const manual = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })
-      ?.mode
-    const status: JobStatus = upstream.length > 0 ? 'blocked' : retryStatus(manual === 'manual')
+    const mode = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })?.mode
+    const { status, pendingDependencies } = decideRetry(id, upstream, mode === 'manual')
     const updated = ctx
       .stmt(
         // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
@@ -66,7 +66,7 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
            duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
          WHERE id = ? RETURNING *`,
       )
-      .get(status, now, upstream.length, id) as Row
+      .get(status, now, pendingDependencies, id) as Row
     insertStateEvent(ctx, id, String(row.queue), status, now)
     return rowToJob(updated, decode)
   })
@@ -74,8 +74,7 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
 
 export function setPriority(ctx: SqliteContext, id: string, priority: number): Job {
   return ctx.tx(() => {
-    const row = loadRow(ctx, id)
-    assertTransition('reprioritise', id, row.status as JobStatus)
+    rowFor(ctx, 'reprioritise', id)
     return rowToJob(
       ctx.stmt('UPDATE jobs SET priority = ? WHERE id = ? RETURNING *').get(priority, id) as Row,
       decode,
@@ -101,7 +100,7 @@ export function promoteJobs(ctx: SqliteContext, target: { ids: string[] } | { qu
     for (const r of rows) {
       ctx
         .stmt(
-          `UPDATE jobs SET status = 'waiting', run_at = min(run_at, ?) WHERE id = ? AND status IN ${inList(sourcesOf('promote'))}`,
+          `UPDATE jobs SET status = 'waiting', run_at = min(run_at, ?) WHERE id = ? AND status IN ${statusList(sourcesOf('promote'))}`,
         )
         .run(now, r.id)
       insertStateEvent(ctx, r.id, r.queue, 'waiting', now)
@@ -113,8 +112,7 @@ export function promoteJobs(ctx: SqliteContext, target: { ids: string[] } | { qu
 export function removeJob(ctx: SqliteContext, id: string): void {
   ctx.tx(() => {
     const now = ctx.now()
-    const row = loadRow(ctx, id)
-    assertTransition('remove', id, row.status as JobStatus)
+    const row = rowFor(ctx, 'remove', id)
     if (row.has_dependents) onFailedForGood(ctx, id, 'was removed', now)
     deleteJobs(ctx, [id])
   })

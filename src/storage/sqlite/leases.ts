@@ -7,19 +7,17 @@
 import { randomUUID } from 'node:crypto'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { leaseLost } from '../../core/errors.js'
-import { type LeaseLostReason, leaseLostReason } from '../../core/leases.js'
+import {
+  type LeaseLostReason,
+  type LeaseOutcome,
+  leaseExpiredError,
+  leaseGone,
+  leaseHeld,
+  leaseLostReason,
+} from '../../core/leases.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
-import { encodeError, rowToJob } from '../rows.js'
-import type {
-  ClaimParams,
-  CompleteParams,
-  EventParams,
-  FailParams,
-  LeaderTerm,
-  LeaseOutcome,
-  LeaseRef,
-  ProgressParams,
-} from '../store.js'
+import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
+import type * as S from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
@@ -36,7 +34,7 @@ const CLAIM_ORDER = {
   fifo: `SELECT j.id FROM jobs j INDEXED BY jobs_claim_fifo WHERE ${READY} ORDER BY j.run_at, j.id LIMIT @limit`,
 }
 
-export function claimJobs(ctx: SqliteContext, p: ClaimParams): ClaimedJob[] {
+export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
   return ctx.tx(() => {
     const now = ctx.now()
     const claimed: ClaimedJob[] = []
@@ -66,7 +64,7 @@ export function claimJobs(ctx: SqliteContext, p: ClaimParams): ClaimedJob[] {
   })
 }
 
-function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): ClaimedJob {
+function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number): ClaimedJob {
   const row = ctx
     .stmt(
       `UPDATE jobs SET status = 'active', attempts = attempts + 1, worker_id = ?, lease_token = ?, locked_at = ?,
@@ -82,51 +80,48 @@ function leaseJob(ctx: SqliteContext, id: string, p: ClaimParams, now: number): 
 const workerOf = (row: Row): string | null => (row.worker_id as string | null) ?? null
 
 /** The row, if `ref` still holds a live lease on it; otherwise why it does not. */
-function leasedRow(ctx: SqliteContext, ref: LeaseRef, now: number): Row | LeaseLostReason {
+function leasedRow(ctx: SqliteContext, ref: S.LeaseRef, now: number): Row | LeaseLostReason {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(ref.id) as Row | undefined
   if (row && row.status === 'active' && row.lease_token === ref.token && Number(row.lease_expires_at) > now) {
     return row
   }
-  return lostReason(row, ref.token)
+  return leaseLostReason(row ? rowToLeaseMemory(row) : null, ref.token)
 }
 
-export function lostReason(row: Row | undefined, token: string): LeaseLostReason {
-  if (!row) return leaseLostReason(null, token)
-  return leaseLostReason(
-    {
-      status: row.status as Job['status'],
-      attempts: Number(row.attempts),
-      leaseToken: (row.lease_token as string | null) ?? null,
-      endedToken: (row.lease_ended_token as string | null) ?? null,
-      endedReason: (row.lease_ended_reason as string | null) ?? null,
-      endedAttempt: row.lease_ended_attempt == null ? null : Number(row.lease_ended_attempt),
-    },
-    token,
-  )
+/** The outcome of a lease operation on `ref`: held (and `write` done), or why not. */
+function underLease(
+  ctx: SqliteContext,
+  ref: S.LeaseRef,
+  now: number,
+  write?: (row: Row) => void,
+): LeaseOutcome {
+  const row = leasedRow(ctx, ref, now)
+  if (typeof row === 'string') return leaseGone(ref.id, row)
+  write?.(row)
+  return leaseHeld(ref.id)
 }
 
 /** The columns that remember the lease a statement ends, and how it ended; `?` is the reason. */
 export const END_LEASE = `lease_ended_token = lease_token, lease_ended_reason = ?, lease_ended_attempt = attempts`
 
-function requireLease(ctx: SqliteContext, ref: LeaseRef, now: number): Row {
+function requireLease(ctx: SqliteContext, ref: S.LeaseRef, now: number): Row {
   const row = leasedRow(ctx, ref, now)
   if (typeof row === 'string') throw leaseLost(ref.id, row)
   return row
 }
 
-export function extendLeases(ctx: SqliteContext, refs: LeaseRef[], leaseMs: number): LeaseOutcome[] {
+export function extendLeases(ctx: SqliteContext, refs: S.LeaseRef[], leaseMs: number): LeaseOutcome[] {
   return ctx.tx(() => {
     const now = ctx.now()
-    return refs.map((ref): LeaseOutcome => {
-      const row = leasedRow(ctx, ref, now)
-      if (typeof row === 'string') return { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
-      ctx.stmt('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(now + leaseMs, ref.id)
-      return { id: ref.id, ok: true }
-    })
+    return refs.map((ref) =>
+      underLease(ctx, ref, now, () => {
+        ctx.stmt('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(now + leaseMs, ref.id)
+      }),
+    )
   })
 }
 
-export function reportProgress(ctx: SqliteContext, p: ProgressParams): void {
+export function reportProgress(ctx: SqliteContext, p: S.ProgressParams): void {
   ctx.tx(() => {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
@@ -149,7 +144,7 @@ export function reportProgress(ctx: SqliteContext, p: ProgressParams): void {
   })
 }
 
-export function appendEvent(ctx: SqliteContext, p: EventParams): void {
+export function appendEvent(ctx: SqliteContext, p: S.EventParams): void {
   ctx.tx(() => {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
@@ -161,7 +156,7 @@ export function appendEvent(ctx: SqliteContext, p: EventParams): void {
   })
 }
 
-export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): LeaseOutcome[] {
+export function completeJobs(ctx: SqliteContext, params: S.CompleteParams[]): LeaseOutcome[] {
   return ctx.tx(() => {
     const now = ctx.now()
     return params.map((p): LeaseOutcome => {
@@ -177,21 +172,16 @@ export function completeJobs(ctx: SqliteContext, params: CompleteParams[]): Leas
         .get(JSON.stringify(p.result ?? null), now, now, 'completed', p.id, p.token, now) as Row | undefined
       if (!row) {
         const reason = leasedRow(ctx, p, now)
-        return {
-          id: p.id,
-          ok: false,
-          code: 'LEASE_LOST',
-          reason: typeof reason === 'string' ? reason : 'deleted',
-        }
+        return leaseGone(p.id, typeof reason === 'string' ? reason : 'deleted')
       }
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now, workerOf(row))
       if (row.has_dependents) onCompleted(ctx, p.id, now)
-      return { id: p.id, ok: true }
+      return leaseHeld(p.id)
     })
   })
 }
 
-export function failJob(ctx: SqliteContext, p: FailParams): Job {
+export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
   return ctx.tx(() => {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
@@ -219,25 +209,17 @@ export function failJob(ctx: SqliteContext, p: FailParams): Job {
   })
 }
 
-export function checkLeases(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
+export function checkLeases(ctx: SqliteContext, refs: S.LeaseRef[]): LeaseOutcome[] {
   const now = ctx.now()
-  return refs.map((ref): LeaseOutcome => {
-    const row = leasedRow(ctx, ref, now)
-    return typeof row === 'string'
-      ? { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
-      : { id: ref.id, ok: true }
-  })
+  return refs.map((ref) => underLease(ctx, ref, now))
 }
 
-export function releaseJobs(ctx: SqliteContext, refs: LeaseRef[]): LeaseOutcome[] {
+export function releaseJobs(ctx: SqliteContext, refs: S.LeaseRef[]): LeaseOutcome[] {
   return ctx.tx(() => {
     const now = ctx.now()
-    return refs.map((ref): LeaseOutcome => {
-      const row = leasedRow(ctx, ref, now)
-      if (typeof row === 'string') return { id: ref.id, ok: false, code: 'LEASE_LOST', reason: row }
-      releaseRow(ctx, ref.id, String(row.queue), now, workerOf(row))
-      return { id: ref.id, ok: true }
-    })
+    return refs.map((ref) =>
+      underLease(ctx, ref, now, (row) => releaseRow(ctx, ref.id, String(row.queue), now, workerOf(row))),
+    )
   })
 }
 
@@ -262,7 +244,7 @@ export function releaseRow(
   ctx.ready(queue)
 }
 
-export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): number {
+export function recoverExpiredLeases(ctx: SqliteContext, fence?: S.LeaderTerm): number {
   return ctx.tx(() => {
     const now = ctx.now()
     assertTerm(ctx, fence, now)
@@ -272,14 +254,7 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: LeaderTerm): nu
     for (const row of rows) {
       const job = rowToJob(row, decode)
       const status = decideExpiry(job)
-      const error: JobError = {
-        message: `lease expired: worker ${String(row.worker_id)} stopped heartbeating`,
-        name: 'LeaseExpired',
-        stack: null,
-        attempt: job.attempts,
-        at: new Date(now),
-        retryable: true,
-      }
+      const error = leaseExpiredError(row.worker_id as string | null, job.attempts, new Date(now))
       ctx
         .stmt(
           // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.

@@ -2,10 +2,10 @@ import { conflict, notFound } from '../../core/errors.js'
 import type { QueueRecord } from '../../core/resolve.js'
 import type { Queue } from '../../core/types.js'
 import { rowToQueue, rowToQueueRecord } from '../rows.js'
+import { LIVE } from '../sql.js'
 import { decode, type SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
-const LIVE = `('waiting','scheduled','blocked','held','active')`
 
 function params(q: QueueRecord) {
   return {

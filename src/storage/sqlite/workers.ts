@@ -1,5 +1,6 @@
 /** The worker registry and wake-ups, on SQLite. */
 import { EventEmitter } from 'node:events'
+import { rowToWorker } from '../rows.js'
 import type { LeaderTerm, WorkerInfo, WorkerRecord } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { assertTerm } from './leadership.js'
@@ -73,28 +74,13 @@ export function deregisterWorker(ctx: SqliteContext, id: string): number {
 
 export function getWorker(ctx: SqliteContext, id: string): WorkerInfo | null {
   const row = ctx.stmt('SELECT * FROM workers WHERE id = ?').get(id) as Row | undefined
-  return row ? rowToWorker(row) : null
+  return row ? rowToWorker(row, decode) : null
 }
 
 export function listWorkers(ctx: SqliteContext): WorkerInfo[] {
-  return (ctx.stmt('SELECT * FROM workers ORDER BY started_at DESC').all() as Row[]).map(rowToWorker)
-}
-
-function rowToWorker(r: Row): WorkerInfo {
-  return {
-    id: String(r.id),
-    registeredBy: r.registered_by == null ? null : String(r.registered_by),
-    host: String(r.host),
-    pid: Number(r.pid),
-    kind: String(r.kind),
-    capabilities: JSON.parse(String(r.capabilities)),
-    queues: JSON.parse(String(r.queues)),
-    concurrency: Number(r.concurrency),
-    load: Number(r.load),
-    status: r.status as WorkerInfo['status'],
-    startedAt: decode.date(r.started_at),
-    heartbeatAt: decode.date(r.heartbeat_at),
-  }
+  return (ctx.stmt('SELECT * FROM workers ORDER BY started_at DESC').all() as Row[]).map((r) =>
+    rowToWorker(r, decode),
+  )
 }
 
 export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?: LeaderTerm): string[] {

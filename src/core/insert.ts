@@ -1,0 +1,139 @@
+/**
+ * The insert plan: everything adding a list of jobs decides, worked out
+ * before a row is written. Each driver reads what the plan needs (the live
+ * jobs holding the dedupe keys, the stored jobs depended on) inside its
+ * transaction, calls `planInsert`, and writes what it says.
+ *
+ * The rules, in the order they apply to each job:
+ * - a job whose dedupe key a live job of the same queue and owner already
+ *   holds (stored, or earlier in the same call) is not inserted: that job is
+ *   returned in its place, and later jobs of the call that depend on it
+ *   depend on that job instead;
+ * - a dependency must exist and have the same owner (someone else's job is
+ *   answered as one that does not exist), and must not have failed or been
+ *   cancelled (it would never complete);
+ * - the dependencies not yet completed are counted, and the count with the
+ *   queue's mode and the run-at time gives the initial status.
+ */
+import { assertAcyclic, finishedDependency, missingDependency, sameOwner } from './dependencies.js'
+import { conflict, type DocketError } from './errors.js'
+import type { NewJob, QueueRecord } from './resolve.js'
+import { initialStatus } from './states.js'
+import type { Job, JobStatus } from './types.js'
+
+/** What the plan needs to know of a stored job that a new job depends on. */
+export interface StoredUpstream {
+  status: JobStatus
+  owner: string | null
+}
+
+export interface InsertInputs {
+  jobs: readonly NewJob[]
+  queues: ReadonlyMap<string, QueueRecord>
+  /** The time of the transaction, in epoch milliseconds. */
+  now: number
+  /** Live stored jobs holding a dedupe key that one of `jobs` uses, by `dedupeSlot`. */
+  duplicates: ReadonlyMap<string, Job>
+  /** The stored jobs among `insertLookups(jobs).upstream` that exist, by id. */
+  upstream: ReadonlyMap<string, StoredUpstream>
+}
+
+export interface PlannedJob {
+  job: NewJob
+  status: JobStatus
+  runAtMs: number
+  /** Dependencies not yet completed. */
+  pending: number
+  /** The job's dependencies, with deduplicated jobs of the call replaced by the jobs they matched. */
+  dependsOn: string[]
+}
+
+/**
+ * Per input, in order: inserted under `id`; or deduplicated, onto a job of
+ * the same call (`id`) or a live stored job (`stored`).
+ */
+export type PlannedSlot = { deduplicated: boolean; id: string } | { deduplicated: true; stored: Job }
+
+export interface InsertPlan {
+  inserts: PlannedJob[]
+  slots: PlannedSlot[]
+  /** Dependency edges to record once every job is in, as [job, depends on]. */
+  edges: (readonly [string, string])[]
+}
+
+/** Where a dedupe key lives: per queue and per owner (jobs without an owner share one place). */
+export const dedupeSlot = (queue: string, owner: string | null, key: string): string =>
+  `${queue}\u0000${owner ?? ''}\u0000${key}`
+
+/** What a driver must read before planning: the jobs whose dedupe keys to look up, and the stored ids depended on. */
+export function insertLookups(jobs: readonly NewJob[]): { keyed: NewJob[]; upstream: string[] } {
+  const own = new Set(jobs.map((j) => j.id))
+  return {
+    keyed: jobs.filter((j) => j.dedupeKey !== null),
+    upstream: [...new Set(jobs.flatMap((j) => j.dependsOn).filter((id) => !own.has(id)))],
+  }
+}
+
+export const jobIdTaken = (id: string): DocketError =>
+  conflict(`a job with id '${id}' already exists`, { id })
+
+export function planInsert(inputs: InsertInputs): InsertPlan {
+  const { jobs, queues, now, duplicates, upstream } = inputs
+  assertAcyclic(jobs)
+  const slots = dedupe(jobs, duplicates)
+  // A dependency on a deduplicated job of this call is a dependency on the job it matched.
+  const renamed = new Map<string, string>()
+  jobs.forEach((job, i) => {
+    const slot = slots[i]!
+    if (slot.deduplicated) renamed.set(job.id, 'stored' in slot ? slot.stored.id : slot.id)
+  })
+  const owners = new Map(jobs.map((j) => [j.id, j.owner]))
+  const plan: InsertPlan = { inserts: [], slots, edges: [] }
+  const planned = new Set<string>()
+  jobs.forEach((job, i) => {
+    if (slots[i]!.deduplicated) return
+    if (planned.has(job.id)) throw jobIdTaken(job.id)
+    let pending = 0
+    for (const id of job.dependsOn) {
+      if (owners.has(id)) {
+        if (!sameOwner(owners.get(id)!, job.owner)) throw missingDependency(job.id, id)
+        // A job of this call, or the live job it was deduplicated onto: not completed yet.
+        pending++
+        continue
+      }
+      const found = upstream.get(id)
+      if (found === undefined || !sameOwner(found.owner, job.owner)) throw missingDependency(job.id, id)
+      if (found.status === 'failed' || found.status === 'cancelled') {
+        throw finishedDependency(job.id, id, found.status)
+      }
+      if (found.status !== 'completed') pending++
+    }
+    const dependsOn = job.dependsOn.map((id) => renamed.get(id) ?? id)
+    const runAtMs = job.runAt ? job.runAt.getTime() : now + job.delayMs
+    const status = initialStatus({
+      pendingDependencies: pending,
+      manual: queues.get(job.queue)!.mode === 'manual',
+      runAt: new Date(runAtMs),
+      now: new Date(now),
+    })
+    plan.inserts.push({ job, status, runAtMs, pending, dependsOn })
+    plan.edges.push(...dependsOn.map((to) => [job.id, to] as const))
+    planned.add(job.id)
+  })
+  return plan
+}
+
+/** Which jobs a live job already stands for: one stored with the key, or one earlier in the call. */
+function dedupe(jobs: readonly NewJob[], duplicates: ReadonlyMap<string, Job>): PlannedSlot[] {
+  const takenInCall = new Map<string, string>()
+  return jobs.map((job): PlannedSlot => {
+    if (job.dedupeKey === null) return { deduplicated: false, id: job.id }
+    const slot = dedupeSlot(job.queue, job.owner, job.dedupeKey)
+    const stored = duplicates.get(slot)
+    if (stored) return { deduplicated: true, stored }
+    const earlier = takenInCall.get(slot)
+    if (earlier !== undefined) return { deduplicated: true, id: earlier }
+    takenInCall.set(slot, job.id)
+    return { deduplicated: false, id: job.id }
+  })
+}

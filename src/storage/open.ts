@@ -27,12 +27,21 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   return { driver: 'sqlite', path: withoutScheme === ':memory:' ? ':memory:' : resolve(withoutScheme) }
 }
 
-export async function openStore(url: string | undefined): Promise<Store> {
+export interface StoreOptions {
+  /** PostgreSQL only: a direct URL for session-bound work, beside a pooled `url` (postgres/db.ts). */
+  directUrl?: string
+}
+
+export async function openStore(url: string | undefined, options: StoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(url)
   if (target.driver === 'sqlite') {
+    if (options.directUrl !== undefined)
+      throw invalidArgument('directUrl is for PostgreSQL; this database is SQLite', [
+        { path: 'directUrl', message: 'only with a postgres:// URL' },
+      ])
     const { createSqliteStore } = await import('./sqlite/index.js')
     return createSqliteStore(target.path)
   }
   const { createPostgresStore } = await import('./postgres/index.js')
-  return createPostgresStore(target.url)
+  return createPostgresStore(target.url, options)
 }

@@ -2,7 +2,8 @@
 import type { Store } from '../store.js'
 import * as add from './add.js'
 import * as control from './control.js'
-import { openPostgres } from './db.js'
+import { postgresBlobs } from './blobs.js'
+import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -11,12 +12,14 @@ import * as read from './read.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
-export async function createPostgresStore(url: string): Promise<Store> {
-  const ctx = await openPostgres(url)
-  const listener = new workers.Notifications(url, ctx.schema)
+/** `options.directUrl`: the server itself, when `url` is a pooler's; LISTEN and the migrations go there. */
+export async function createPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store> {
+  const ctx = await openPostgres(url, options)
+  const listener = new workers.Notifications(sessionConnectionString(url, options.directUrl), ctx.schema)
   let closed = false
   return {
     driver: 'postgres',
+    blobs: postgresBlobs(ctx),
     async close() {
       if (closed) return
       closed = true

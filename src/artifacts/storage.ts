@@ -137,13 +137,17 @@ export class LocalArtifactStorage implements ArtifactStorage {
   async list(): Promise<StoredKey[]> {
     const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => [])
     const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
-    return Promise.all(
-      files.sort().map(async (path) => {
+    const listed = await Promise.all(
+      files.sort().map(async (path): Promise<StoredKey | null> => {
         const name = relative(this.root, path).split(sep).join('/')
         const partial = name.endsWith('.partial')
-        return { key: partial ? name.slice(0, -'.partial'.length) : name, size: (await stat(path)).size, partial }
+        // A file removed (or renamed from .partial) since readdir is simply not there any more.
+        const size = await stat(path).then((s) => s.size, () => null)
+        if (size === null) return null
+        return { key: partial ? name.slice(0, -'.partial'.length) : name, size, partial }
       }),
     )
+    return listed.filter((k) => k !== null)
   }
 }
 

@@ -189,6 +189,7 @@ export function uploadsSuite(driver: Driver): void {
       // A result and log data, from a worker holding a lease.
       await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'sur-work' })
       const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'sur-work', type: 't' })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-sur', queues: ['sur-work'] })
       const [claimed] = (
         await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-sur/claim', { queues: ['sur-work'] })
       ).jobs
@@ -376,6 +377,7 @@ export function uploadsSuite(driver: Driver): void {
     it('stores a worker’s output files all or none', async () => {
       await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'out' })
       const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'out', type: 't' })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-out', queues: ['out'] })
       const [claimed] = (
         await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-out/claim', { queues: ['out'] })
       ).jobs

@@ -11,9 +11,10 @@
  * in pg_largeobject, need lo_unlink, and `pg_dump --schema` leaves them out).
  * Memory stays bounded either way: one chunk in, one chunk out.
  */
+
+import { randomUUID } from 'node:crypto'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { randomUUID } from 'node:crypto'
 import { DocketError } from '../core/errors.js'
 import type { BlobStore } from '../storage/store.js'
 import { type ArtifactStorage, ByteMeter, keyId, type StoredBytes, type StoredKey } from './storage.js'
@@ -35,7 +36,11 @@ export class DatabaseArtifactStorage implements ArtifactStorage {
     await this.blobs.startBlob(key)
     const meter = new ByteMeter(maxBytes)
     try {
-      await pipeline(data, meter, new ChunkWriter(this.chunkBytes, (seq, chunk) => this.blobs.writeChunk(key, seq, chunk)))
+      await pipeline(
+        data,
+        meter,
+        new ChunkWriter(this.chunkBytes, (seq, chunk) => this.blobs.writeChunk(key, seq, chunk)),
+      )
       const bytes = meter.digest()
       await this.blobs.finishBlob(key, bytes.size, bytes.sha256)
       return bytes

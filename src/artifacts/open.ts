@@ -20,7 +20,7 @@ import { DocketError, invalidArgument } from '../core/errors.js'
 import type { DatabaseTarget } from '../storage/open.js'
 import type { Store } from '../storage/store.js'
 import { DatabaseArtifactStorage } from './database.js'
-import { S3ArtifactStorage, parseS3Location } from './s3.js'
+import { parseS3Location, S3ArtifactStorage } from './s3.js'
 import { type ArtifactStorage, LocalArtifactStorage, type StoredBytes, type StoredKey } from './storage.js'
 
 export interface ArtifactOptions {
@@ -46,9 +46,10 @@ export async function openArtifactStorage(
   if (where === 'local') return new ArtifactRouter(local, local, database, null)
   if (where === 'database') {
     if (!database)
-      throw invalidArgument(`artifacts: 'database' needs PostgreSQL; on ${store.driver}, use 'local' or s3://`, [
-        { path: 'artifacts', message: 'the database cannot hold files' },
-      ])
+      throw invalidArgument(
+        `artifacts: 'database' needs PostgreSQL; on ${store.driver}, use 'local' or s3://`,
+        [{ path: 'artifacts', message: 'the database cannot hold files' }],
+      )
     return new ArtifactRouter(database, local, database, null)
   }
   const s3 = await S3ArtifactStorage.open(parseS3Location(where))

@@ -37,8 +37,7 @@ const PART_BYTES = 5 * 1024 * 1024
  * AWS_ENDPOINT_URL[_S3]): S3-compatible servers on a host and port expect it.
  */
 export function parseS3Location(location: string, env = process.env): S3Location {
-  const bad = (message: string) =>
-    invalidArgument(`artifacts: ${message}`, [{ path: 'artifacts', message }])
+  const bad = (message: string) => invalidArgument(`artifacts: ${message}`, [{ path: 'artifacts', message }])
   let url: URL
   try {
     url = new URL(location)
@@ -50,9 +49,11 @@ export function parseS3Location(location: string, env = process.env): S3Location
     throw bad('credentials do not belong in the location: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY')
   const known = new Set(['endpoint', 'region', 'forcePathStyle'])
   const unknown = [...url.searchParams.keys()].filter((k) => !known.has(k))
-  if (unknown.length > 0) throw bad(`unknown parameter ${unknown.join(', ')} (expected endpoint, region, forcePathStyle)`)
+  if (unknown.length > 0)
+    throw bad(`unknown parameter ${unknown.join(', ')} (expected endpoint, region, forcePathStyle)`)
   const endpoint = url.searchParams.get('endpoint') ?? undefined
-  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) throw bad('endpoint must be an http(s) URL')
+  if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint))
+    throw bad('endpoint must be an http(s) URL')
   const pathStyle = url.searchParams.get('forcePathStyle')
   if (pathStyle !== null && pathStyle !== 'true' && pathStyle !== 'false')
     throw bad('forcePathStyle must be true or false')
@@ -166,7 +167,11 @@ export class S3ArtifactStorage implements ArtifactStorage {
       )
       // A multipart upload under way is no object yet: nothing here is ever partial.
       for (const o of page.Contents ?? [])
-        keys.push({ key: `s3:${o.Key!.slice(this.location.prefix.length)}`, size: o.Size ?? 0, partial: false })
+        keys.push({
+          key: `s3:${o.Key!.slice(this.location.prefix.length)}`,
+          size: o.Size ?? 0,
+          partial: false,
+        })
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (ContinuationToken)
     return keys.sort((a, b) => (a.key < b.key ? -1 : 1))

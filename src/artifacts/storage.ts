@@ -142,7 +142,10 @@ export class LocalArtifactStorage implements ArtifactStorage {
         const name = relative(this.root, path).split(sep).join('/')
         const partial = name.endsWith('.partial')
         // A file removed (or renamed from .partial) since readdir is simply not there any more.
-        const size = await stat(path).then((s) => s.size, () => null)
+        const size = await stat(path).then(
+          (s) => s.size,
+          () => null,
+        )
         if (size === null) return null
         return { key: partial ? name.slice(0, -'.partial'.length) : name, size, partial }
       }),

@@ -101,7 +101,9 @@ export function docketOptions(s: Settings): DocketOptions {
     options.artifacts = s.artifacts as DocketOptions['artifacts']
   else if (s.artifacts) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s.artifacts))
-      throw new UsageError(`--artifacts: expected database, local, s3://bucket/prefix or a directory, not ${s.artifacts}`)
+      throw new UsageError(
+        `--artifacts: expected database, local, s3://bucket/prefix or a directory, not ${s.artifacts}`,
+      )
     options.artifacts = 'local'
     options.artifactsDir = resolve(s.artifacts)
   }

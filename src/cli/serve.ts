@@ -26,12 +26,18 @@ export interface ServeOptions {
 }
 
 /** The server's pino options: JSON lines for machines, or pino-pretty's one line per entry on a terminal. */
-export async function loggerOptions(level: string, format: ServeOptions['logFormat'] = 'auto'): Promise<object> {
+export async function loggerOptions(
+  level: string,
+  format: ServeOptions['logFormat'] = 'auto',
+): Promise<object> {
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true)
   if (!pretty) return { level }
   const { default: PinoPretty } = await import('pino-pretty')
   // The request line's message says it all; its fields stay in the JSON form only.
-  const stream = PinoPretty({ colorize: process.stdout.isTTY === true, ignore: 'pid,hostname,reqId,method,path,status,ms' })
+  const stream = PinoPretty({
+    colorize: process.stdout.isTTY === true,
+    ignore: 'pid,hostname,reqId,method,path,status,ms',
+  })
   return { level, stream }
 }
 

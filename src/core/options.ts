@@ -194,7 +194,10 @@ export const docketOptions = z.strictObject({
     .transform((v) => v as 'database' | 'local' | `s3://${string}`)
     .optional(),
   artifactsDir: z.string().min(1).optional(),
-  directUrl: z.string().regex(/^postgres(ql)?:\/\//i, 'expected a postgres:// URL').optional(),
+  directUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'expected a postgres:// URL')
+    .optional(),
   maxArtifactBytes: z.number().int().min(1).optional(),
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),

@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -125,14 +125,17 @@ function logEachRequest(app: FastifyInstance): void {
     const path = request.url.split('?', 1)[0]!
     const status = reply.statusCode
     const ms = Math.round(reply.elapsedTime * 10) / 10
-    request.log.info({ method: request.method, path, status, ms }, `${request.method} ${path} ${status} ${ms} ms`)
+    request.log.info(
+      { method: request.method, path, status, ms },
+      `${request.method} ${path} ${status} ${ms} ms`,
+    )
   })
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: withRedaction(options.logger ?? false),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
     frameworkErrors,

@@ -23,7 +23,8 @@ export interface PgBouncer {
 }
 
 function binary(): string {
-  for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) if (existsSync(candidate)) return candidate
+  for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'])
+    if (existsSync(candidate)) return candidate
   const found = spawnSync('sh', ['-c', 'command -v pgbouncer'], { encoding: 'utf8' }).stdout.trim()
   if (found) return found
   throw new Error('pgbouncer is not installed: apt-get install pgbouncer (the pooler test needs a real one)')
@@ -79,7 +80,9 @@ pidfile = ${join(dir, 'pgbouncer.pid')}
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${database}`
   const admin = async (command: string) => {
-    const client = new pg.Client({ connectionString: `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/pgbouncer` })
+    const client = new pg.Client({
+      connectionString: `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/pgbouncer`,
+    })
     await client.connect()
     try {
       return (await client.query(command)).rows

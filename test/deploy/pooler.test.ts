@@ -75,7 +75,9 @@ describe('deploy: PostgreSQL behind PgBouncer in transaction mode', () => {
       for (const [i, d] of dockets.entries()) await d.createQueue({ name: `q${i}` })
       const seen = dockets.map(() => [] as string[])
       const subscriptions = await Promise.all(
-        dockets.map((d, i) => d.subscribe((e) => void (e.kind === 'job.completed' && seen[i]!.push(e.jobId!)))),
+        dockets.map((d, i) =>
+          d.subscribe((e) => void (e.kind === 'job.completed' && seen[i]!.push(e.jobId!))),
+        ),
       )
       for (const [i, d] of dockets.entries()) {
         workers.push(
@@ -92,7 +94,9 @@ describe('deploy: PostgreSQL behind PgBouncer in transaction mode', () => {
                 return { n: (job.payload as { n: number }).n * 2, schema: i }
               },
               wait: (_job, ctx) =>
-                new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+                new Promise((_resolve, reject) =>
+                  ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+                ),
             },
           }).start(),
         )
@@ -101,18 +105,28 @@ describe('deploy: PostgreSQL behind PgBouncer in transaction mode', () => {
       // reaches their LISTEN (on the direct connection) and wakes them.
       await new Promise((r) => setTimeout(r, 300))
       const added = await Promise.all(
-        dockets.map((d, i) => d.addMany(Array.from({ length: 40 }, (_, n) => ({ queue: `q${i}`, type: 'work', payload: { n } })))),
+        dockets.map((d, i) =>
+          d.addMany(Array.from({ length: 40 }, (_, n) => ({ queue: `q${i}`, type: 'work', payload: { n } }))),
+        ),
       )
-      const { job: withFile } = await dockets[0]!.addWithFiles({ queue: 'q0', type: 'work', payload: { n: 100 } }, [
-        { name: 'in.txt', mediaType: 'text/plain', data: 'x'.repeat(2_500_000) },
-      ])
+      const { job: withFile } = await dockets[0]!.addWithFiles(
+        { queue: 'q0', type: 'work', payload: { n: 100 } },
+        [{ name: 'in.txt', mediaType: 'text/plain', data: 'x'.repeat(2_500_000) }],
+      )
       for (const [i, d] of dockets.entries()) {
-        await until(async () => (await d.countJobs())[`q${i}`]!.completed === added[i]!.length + (i === 0 ? 1 : 0), 20_000, `schema ${i} done`)
+        await until(
+          async () => (await d.countJobs())[`q${i}`]!.completed === added[i]!.length + (i === 0 ? 1 : 0),
+          20_000,
+          `schema ${i} done`,
+        )
       }
       for (const [i, d] of dockets.entries()) {
         const job = await d.getJob(added[i]![7]!.id)
         assert.deepEqual(job.result, { n: 14, schema: i }, 'each job ran in its own schema')
-        assert.ok(job.events.some((e) => e.kind === 'progress'), 'progress recorded')
+        assert.ok(
+          job.events.some((e) => e.kind === 'progress'),
+          'progress recorded',
+        )
         assert.deepEqual(Object.keys(await d.countJobs()), [`q${i}`], 'the other schema’s queue is not here')
       }
       const file = (await dockets[0]!.getJob(withFile.id)).artifacts[0]!
@@ -123,7 +137,11 @@ describe('deploy: PostgreSQL behind PgBouncer in transaction mode', () => {
 
       // A cancel of a running job reaches its handler by notification (the poll is a minute).
       const waiting = await dockets[1]!.add('q1', 'wait')
-      await until(async () => (await dockets[1]!.getJob(waiting.id)).status === 'active', 10_000, 'the job to start')
+      await until(
+        async () => (await dockets[1]!.getJob(waiting.id)).status === 'active',
+        10_000,
+        'the job to start',
+      )
       await dockets[1]!.cancelJob(waiting.id)
       await until(() => workers[1]!.load === 0, 5_000, 'the cancelled handler to stop')
 

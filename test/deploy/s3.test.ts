@@ -17,10 +17,10 @@ import { text } from 'node:stream/consumers'
 import { after, before, describe, it } from 'node:test'
 import S3rver from 's3rver'
 import { parseS3Location } from '../../src/artifacts/s3.js'
+import { DocketError } from '../../src/core/errors.js'
 import { Docket } from '../../src/index.js'
 import { createKey } from '../../src/server/auth.js'
 import { freshPostgresSchema } from '../support/postgres.js'
-import { DocketError } from '../../src/core/errors.js'
 import { type Served, startServe } from './serve.js'
 
 const MiB = 1024 * 1024
@@ -82,7 +82,10 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
     it(`stores, streams back and removes files on S3 [${driver}]`, async () => {
       const fresh = driver === 'postgres' ? await freshPostgresSchema() : null
       const url = fresh?.url ?? join(tempDir(), 'docket.db')
-      const docket = await Docket.open(url, { artifacts: location as `s3://${string}`, maxArtifactBytes: 12 * MiB })
+      const docket = await Docket.open(url, {
+        artifacts: location as `s3://${string}`,
+        maxArtifactBytes: 12 * MiB,
+      })
       try {
         assert.equal(docket.artifacts.kind, 's3')
         await docket.createQueue({ name: 'scans' })
@@ -113,7 +116,11 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
         const jobs = (await docket.countJobs()).scans
         await expectDocketError(
           docket.addWithFiles({ queue: 'scans', type: 'ocr' }, [
-            { name: 'huge.bin', mediaType: 'application/octet-stream', data: Readable.from([randomBytes(13 * MiB)]) },
+            {
+              name: 'huge.bin',
+              mediaType: 'application/octet-stream',
+              data: Readable.from([randomBytes(13 * MiB)]),
+            },
           ]),
           'PAYLOAD_TOO_LARGE',
         )
@@ -123,7 +130,11 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
         // A worker's output goes to the bucket too.
         const [claimed] = await docket.claim({ queues: ['scans'], workerId: 'w-s3', limit: 1 })
         assert.equal(claimed!.id, job.id)
-        const output = await docket.saveOutput(claimed!, { name: 'out.json', mediaType: 'application/json', data: '{"ok":true}' })
+        const output = await docket.saveOutput(claimed!, {
+          name: 'out.json',
+          mediaType: 'application/json',
+          data: '{"ok":true}',
+        })
         assert.match(output.storageKey, /^s3:/)
         assert.equal(await text((await docket.openArtifact(output.id)).stream), '{"ok":true}')
 
@@ -146,7 +157,10 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
       [`s3://${BUCKET}/x?forcePathStyle=yes`, /forcePathStyle must be true or false/],
     ]
     for (const [bad, message] of cases) {
-      const error = await expectDocketError(Docket.open(db, { artifacts: bad as `s3://${string}` }), 'INVALID_ARGUMENT')
+      const error = await expectDocketError(
+        Docket.open(db, { artifacts: bad as `s3://${string}` }),
+        'INVALID_ARGUMENT',
+      )
       assert.match(error.message, message, bad)
     }
     await expectDocketError(Docket.open(db, { artifacts: 'ftp://x' as never }), 'INVALID_ARGUMENT')
@@ -154,7 +168,11 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
 
     // No region anywhere: refused at open, not at the first upload.
     const { AWS_REGION, AWS_DEFAULT_REGION, ...rest } = process.env
-    process.env = { ...rest, AWS_CONFIG_FILE: join(tempDir(), 'none'), AWS_SHARED_CREDENTIALS_FILE: join(tempDir(), 'none') }
+    process.env = {
+      ...rest,
+      AWS_CONFIG_FILE: join(tempDir(), 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(tempDir(), 'none'),
+    }
     try {
       const error = await expectDocketError(
         Docket.open(db, { artifacts: `s3://${BUCKET}/x?endpoint=${encodeURIComponent(endpoint)}` }),
@@ -176,7 +194,10 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
       region: undefined,
       forcePathStyle: false,
     })
-    assert.equal(parseS3Location('s3://b', { AWS_ENDPOINT_URL: 'http://127.0.0.1:9000' }).forcePathStyle, true)
+    assert.equal(
+      parseS3Location('s3://b', { AWS_ENDPOINT_URL: 'http://127.0.0.1:9000' }).forcePathStyle,
+      true,
+    )
     assert.equal(parseS3Location('s3://b?forcePathStyle=false&endpoint=http://h:1', {}).forcePathStyle, false)
     assert.equal(parseS3Location('s3://b?region=eu-west-1', {}).region, 'eu-west-1')
   })
@@ -192,7 +213,10 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
       await setup.close()
       ;[a, b] = await Promise.all([
         startServe(['--db', fresh.url, '--artifacts', location], { cwd: tempDir(), env: CREDENTIALS }),
-        startServe(['--db', fresh.url], { cwd: tempDir(), env: { ...CREDENTIALS, DOCKET_ARTIFACTS: location } }),
+        startServe(['--db', fresh.url], {
+          cwd: tempDir(),
+          env: { ...CREDENTIALS, DOCKET_ARTIFACTS: location },
+        }),
       ])
       for (const s of [a, b]) assert.match(s.output(), /files in s3/)
       const bytes = randomBytes(6 * MiB)

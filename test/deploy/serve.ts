@@ -25,7 +25,15 @@ export async function startServe(
   const port = await freePort()
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts'), 'serve', '--port', String(port), ...args],
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      join(root, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      String(port),
+      ...args,
+    ],
     { cwd: options.cwd ?? root, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''

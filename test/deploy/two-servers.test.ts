@@ -19,6 +19,7 @@ import { SseStream } from '../server/sse.js'
 import { freshPostgresSchema } from '../support/postgres.js'
 import { type Served, startServe } from './serve.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON bodies in tests are read field by field
 type Json = Record<string, any>
 
 describe('deploy: two servers on one PostgreSQL database', () => {
@@ -71,7 +72,9 @@ describe('deploy: two servers on one PostgreSQL database', () => {
       body: init.body ?? (init.json === undefined ? undefined : JSON.stringify(init.json)),
     })
     const type = response.headers.get('content-type') ?? ''
-    const body = type.includes('json') ? ((await response.json()) as Json) : Buffer.from(await response.arrayBuffer())
+    const body = type.includes('json')
+      ? ((await response.json()) as Json)
+      : Buffer.from(await response.arrayBuffer())
     return { status: response.status, headers: response.headers, body: body as Json & Buffer }
   }
 
@@ -96,12 +99,20 @@ describe('deploy: two servers on one PostgreSQL database', () => {
     assert.equal(artifact.sha256, createHash('sha256').update(bytes).digest('hex'))
 
     // B's feed shows the job A added.
-    await feedB.until((m) => m.some((e) => e.data.jobId === job.id && e.event === 'job.added'), 10_000, 'job.added on B')
+    await feedB.until(
+      (m) => m.some((e) => e.data.jobId === job.id && e.event === 'job.added'),
+      10_000,
+      'job.added on B',
+    )
 
     // A remote worker, only ever talking to B.
     assert.equal(
-      (await call(b, 'POST', '/api/v1/workers', { key: keys.worker, json: { id: 'remote-1', queues: ['shared'] } }))
-        .status,
+      (
+        await call(b, 'POST', '/api/v1/workers', {
+          key: keys.worker,
+          json: { id: 'remote-1', queues: ['shared'] },
+        })
+      ).status,
       201,
     )
     const claimed = await call(b, 'POST', '/api/v1/workers/remote-1/claim', {
@@ -114,7 +125,9 @@ describe('deploy: two servers on one PostgreSQL database', () => {
       [job.id],
     )
     const token = claimed.body.jobs[0].lease.token
-    const listed = await call(b, 'GET', `/api/v1/jobs/${job.id}/artifacts?token=${token}`, { key: keys.worker })
+    const listed = await call(b, 'GET', `/api/v1/jobs/${job.id}/artifacts?token=${token}`, {
+      key: keys.worker,
+    })
     assert.deepEqual(
       listed.body.artifacts.map((f: Json) => f.id),
       [artifact.id],
@@ -174,7 +187,10 @@ describe('deploy: two servers on one PostgreSQL database', () => {
     assert.ok(jobs.body.jobs.length >= 1)
 
     const change = { cookie, 'x-csrf-token': csrf, origin: b.base }
-    const made = await call(b, 'POST', '/api/v1/jobs', { headers: change, json: { queue: 'shared', type: 'via-b' } })
+    const made = await call(b, 'POST', '/api/v1/jobs', {
+      headers: change,
+      json: { queue: 'shared', type: 'via-b' },
+    })
     assert.equal(made.status, 201, JSON.stringify(made.body))
     assert.equal(made.body.owner, 'alice')
     const forged = await call(b, 'POST', '/api/v1/jobs', {

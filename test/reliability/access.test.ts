@@ -173,7 +173,8 @@ for (const driver of DRIVERS) {
 
     it('refuses oversized and too many uploads, and keeps traversal names out of the filesystem', async () => {
       const storage = s.docket.artifacts
-      const storedKeys = async () => (await storage.list()).map((k) => (k.partial ? `${k.key}.partial` : k.key))
+      const storedKeys = async () =>
+        (await storage.list()).map((k) => (k.partial ? `${k.key}.partial` : k.key))
       const before = await storedKeys()
       const jobsBefore = (await s.docket.countJobs()).acl!
       const upload = async (
@@ -251,7 +252,11 @@ for (const driver of DRIVERS) {
       const after = await storedKeys()
       assert.equal(after.length, before.length + names.length)
       for (const f of after)
-        assert.match(f, /^([0-9a-f]{2}\/|db:|s3:)[0-9a-f-]{36}$/, `a file stored outside Docket's own keys: ${f}`)
+        assert.match(
+          f,
+          /^([0-9a-f]{2}\/|db:|s3:)[0-9a-f-]{36}$/,
+          `a file stored outside Docket's own keys: ${f}`,
+        )
       for (const traversal of ['..%2F..%2Fetc%2Fpasswd', '%2e%2e', '..'])
         assert.ok(
           [400, 404].includes((await s.client.call('alice', 'GET', `/api/v1/artifacts/${traversal}`)).status),

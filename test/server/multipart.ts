@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { join, relative } from 'node:path'
-import { assertErrorShape, type Driver, type Json, type Server } from './harness.js'
 import type { StoredKey } from '../../src/artifacts/storage.js'
+import { assertErrorShape, type Driver, type Json, type Server } from './harness.js'
 
 export const MiB = 1024 * 1024
 export const BOUNDARY = 'docket-test-boundary'

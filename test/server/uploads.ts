@@ -23,12 +23,12 @@ import {
   databaseError,
   field,
   file,
-  storedFiles,
   MiB,
   multipartType,
   oneFile,
   partHead,
   send,
+  storedFiles,
 } from './multipart.js'
 import { SAMPLES } from './samples.js'
 

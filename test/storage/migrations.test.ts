@@ -13,6 +13,7 @@ import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -27,7 +28,6 @@ import {
   migrations as sqliteMigrations,
 } from '../../src/storage/sqlite/migrations.js'
 import { freshPostgresSchema } from '../support/postgres.js'
-import { text } from 'node:stream/consumers'
 
 type Driver = 'sqlite' | 'postgres'
 type Row = Record<string, unknown>

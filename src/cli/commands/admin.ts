@@ -2,18 +2,11 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { Docket } from '../../docket.js'
+import type { Docket } from '../../docket.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
-import {
-  artifactsOption,
-  type CommonFlags,
-  directUrlOption,
-  int,
-  list,
-  withConnection,
-} from '../options.js'
+import { artifactsOption, type CommonFlags, directUrlOption, int, list, withConnection } from '../options.js'
 import { parseDuration, print, printTable } from '../output.js'
 import { parseTrustProxy, serve } from '../serve.js'
 import { run } from './jobs.js'
@@ -29,7 +22,11 @@ type DbFlags = { db?: string; config?: string; artifacts?: string; directUrl?: s
 
 /** The database flags of these commands: --db, --config, --artifacts, --direct-url. */
 const withDbOptions = (command: Command): Command =>
-  command.addOption(dbOption()).addOption(configOption()).addOption(artifactsOption()).addOption(directUrlOption())
+  command
+    .addOption(dbOption())
+    .addOption(configOption())
+    .addOption(artifactsOption())
+    .addOption(directUrlOption())
 
 /** Opens the database named by --db, the environment or the config file; these commands cannot work through a server. */
 async function openDb(o: DbFlags): Promise<Docket> {
@@ -108,7 +105,12 @@ Logs: one line per request at info (method, path, status, ms), none at warn
 and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
     )
     .action(async (o) => {
-      const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
+      const s = resolveSettings({
+        db: o.db,
+        config: o.config,
+        artifacts: o.artifacts,
+        directUrl: o.directUrl,
+      })
       await serve({
         host: o.host,
         port: o.port,

@@ -14,7 +14,11 @@ export function postgresBlobs(ctx: PgContext): BlobStore {
       await ctx.query('INSERT INTO artifact_blobs (storage_key) VALUES ($1)', [key])
     },
     async writeChunk(key, seq, data) {
-      await ctx.query('INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ($1, $2, $3)', [key, seq, data])
+      await ctx.query('INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ($1, $2, $3)', [
+        key,
+        seq,
+        data,
+      ])
     },
     async finishBlob(key, size, sha256) {
       await ctx.query(
@@ -31,9 +35,10 @@ export function postgresBlobs(ctx: PgContext): BlobStore {
       return rows[0]?.data ?? null
     },
     async hasBlob(key) {
-      const rows = await ctx.query('SELECT 1 FROM artifact_blobs WHERE storage_key = $1 AND stored_at IS NOT NULL', [
-        key,
-      ])
+      const rows = await ctx.query(
+        'SELECT 1 FROM artifact_blobs WHERE storage_key = $1 AND stored_at IS NOT NULL',
+        [key],
+      )
       return rows.length > 0
     },
     async deleteBlob(key) {

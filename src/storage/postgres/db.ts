@@ -170,7 +170,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   pool.on('error', () => {})
   // Session mode: the pooler's server connection is this client's until it disconnects.
   // Queued first, so it runs before anything the pool's user sends.
-  if (pooler === 'session') pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
+  if (pooler === 'session')
+    pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
   // Transaction mode: only a transaction keeps one server connection, so search_path is set in each.
   const begin = pooler === 'transaction' ? `BEGIN; SET LOCAL search_path TO ${schema}` : 'BEGIN'
   const statements = settings.namedStatements ? new StatementNames() : null
@@ -234,7 +235,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
  * they run on a connection of their own: straight to the server, or through
  * a session-mode pooler (which keeps the session, but refuses startup options).
  */
-async function migrateOnce(connectionString: string, schema: string, viaSessionPooler: boolean): Promise<void> {
+async function migrateOnce(
+  connectionString: string,
+  schema: string,
+  viaSessionPooler: boolean,
+): Promise<void> {
   const pool = new pg.Pool({
     connectionString,
     max: 1,

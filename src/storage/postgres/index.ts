@@ -1,8 +1,8 @@
 /** The PostgreSQL driver: a pool, with claim and complete as single round trips (SQL functions: see migrations/README.md). */
 import type { Store } from '../store.js'
 import * as add from './add.js'
-import * as control from './control.js'
 import { postgresBlobs } from './blobs.js'
+import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'

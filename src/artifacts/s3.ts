@@ -81,12 +81,20 @@ async function loadSdk() {
 }
 type Sdk = Awaited<ReturnType<typeof loadSdk>>
 
+// The SDK's objects stay in ES-private fields, so the published types never name the
+// optional SDK: a project without it still type-checks against Docket's declarations.
 export class S3ArtifactStorage implements ArtifactStorage {
+  readonly #sdk: Sdk
+  readonly #client: S3Client
+
   private constructor(
-    readonly sdk: Sdk,
-    readonly client: S3Client,
+    sdk: Sdk,
+    client: S3Client,
     readonly location: S3Location,
-  ) {}
+  ) {
+    this.#sdk = sdk
+    this.#client = client
+  }
 
   /** A client for `location`; refuses at once (rather than at the first upload) when no region can be found. */
   static async open(location: S3Location): Promise<S3ArtifactStorage> {
@@ -119,8 +127,8 @@ export class S3ArtifactStorage implements ArtifactStorage {
     const Key = this.#objectKey(key)
     const meter = new ByteMeter(maxBytes)
     const body = new PassThrough()
-    const upload = new this.sdk.Upload({
-      client: this.client,
+    const upload = new this.#sdk.Upload({
+      client: this.#client,
       params: { Bucket: this.location.bucket, Key, Body: body },
       partSize: PART_BYTES,
       queueSize: 2,
@@ -140,7 +148,7 @@ export class S3ArtifactStorage implements ArtifactStorage {
 
   open(key: string): Readable {
     const Key = this.#objectKey(key)
-    const { client, sdk, location } = this
+    const [client, sdk, location] = [this.#client, this.#sdk, this.location]
     async function* body(): AsyncGenerator<Buffer> {
       const object = await client.send(new sdk.GetObjectCommand({ Bucket: location.bucket, Key }))
       yield* object.Body as Readable
@@ -149,8 +157,8 @@ export class S3ArtifactStorage implements ArtifactStorage {
   }
 
   async remove(key: string): Promise<void> {
-    await this.client.send(
-      new this.sdk.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#objectKey(key) }),
+    await this.#client.send(
+      new this.#sdk.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.#objectKey(key) }),
     )
   }
 
@@ -158,8 +166,8 @@ export class S3ArtifactStorage implements ArtifactStorage {
     const keys: StoredKey[] = []
     let ContinuationToken: string | undefined
     do {
-      const page = await this.client.send(
-        new this.sdk.ListObjectsV2Command({
+      const page = await this.#client.send(
+        new this.#sdk.ListObjectsV2Command({
           Bucket: this.location.bucket,
           Prefix: this.location.prefix,
           ContinuationToken,
@@ -178,6 +186,6 @@ export class S3ArtifactStorage implements ArtifactStorage {
   }
 
   close(): void {
-    this.client.destroy()
+    this.#client.destroy()
   }
 }

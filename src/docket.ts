@@ -4,11 +4,10 @@
  * Nothing here writes SQL, and nothing is written when an argument is bad.
  */
 
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { v7 as uuidv7 } from 'uuid'
-import { DEFAULT_MAX_ARTIFACT_BYTES, LocalArtifactStorage, storeFile } from './artifacts/storage.js'
+import { type ArtifactRouter, openArtifactStorage } from './artifacts/open.js'
+import { DEFAULT_MAX_ARTIFACT_BYTES, storeFile } from './artifacts/storage.js'
 import { type Clock, systemClock } from './core/clock.js'
 import { decodeCursor, encodeCursor } from './core/cursor.js'
 import { assertLeaseHeld, DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
@@ -103,13 +102,13 @@ export class Docket {
   readonly #defaultLeaseMs: number
   readonly #maxArtifactBytes: number
   readonly #clock: Clock
-  /** Where artifact bytes are kept. */
-  readonly artifacts: LocalArtifactStorage
+  /** Where artifact bytes are kept (artifacts/open.ts). */
+  readonly artifacts: ArtifactRouter
   #closed = false
 
-  private constructor(store: Store, options: DocketOptions, artifactsDir: string) {
+  private constructor(store: Store, options: DocketOptions, artifacts: ArtifactRouter) {
     this.#store = store
-    this.artifacts = new LocalArtifactStorage(artifactsDir)
+    this.artifacts = artifacts
     this.#maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
     this.#defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS
@@ -124,15 +123,13 @@ export class Docket {
         { path: 'url', message: 'expected a string' },
       ])
     }
-    const target = parseDatabaseUrl(url)
-    const artifactsDir =
-      valid.artifactsDir ??
-      (target.driver === 'sqlite' && target.path !== ':memory:'
-        ? join(dirname(target.path), 'artifacts')
-        : target.driver === 'sqlite'
-          ? join(tmpdir(), `docket-artifacts-${process.pid}`)
-          : resolve('data', 'artifacts'))
-    return new Docket(await openStore(url, { clock: valid.clock }), valid, artifactsDir)
+    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock })
+    try {
+      return new Docket(store, valid, await openArtifactStorage(valid, parseDatabaseUrl(url), store))
+    } catch (error) {
+      await store.close()
+      throw error
+    }
   }
 
   get driver(): 'sqlite' | 'postgres' {
@@ -148,6 +145,7 @@ export class Docket {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.artifacts.close()
     await this.#store.close()
   }
 

@@ -1,17 +1,24 @@
 /**
  * Where artifact bytes live. `ArtifactStorage` is the whole contract a
- * backend meets: write a stream under a key (hashing and counting it as it
- * flows), read it back as a stream, remove it. Bytes are never held whole in
- * memory, so an upload costs the same few buffers whatever its size.
+ * backend meets: mint a key, write a stream under it (hashing and counting it
+ * as it flows), read it back as a stream, remove it. Bytes are never held
+ * whole in memory, so an upload costs the same few buffers whatever its size.
  *
- * `LocalArtifactStorage` keeps them in a directory on the local filesystem,
- * under keys Docket makes itself (a UUID, fanned out by its first two
- * characters). A client's file name is metadata only and never touches a path.
+ * Three backends, told apart by the form of their keys (so a record written
+ * under one backend stays readable after the default changes: see open.ts):
+ * - `LocalArtifactStorage` (here): a directory on the local filesystem, keys
+ *   `ab/<uuid>` (a UUID fanned out by its first two characters). SQLite's default.
+ * - `DatabaseArtifactStorage` (database.ts): chunks in PostgreSQL, keys `db:<uuid>`.
+ *   PostgreSQL's default, so that every server on the database serves every file.
+ * - `S3ArtifactStorage` (s3.ts): an S3-compatible bucket, keys `s3:<uuid>`.
+ *
+ * Keys are made by Docket itself: a client's file name is metadata only and
+ * never touches a path or an object key.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { v7 as uuidv7 } from 'uuid'
@@ -24,22 +31,44 @@ export interface StoredBytes {
 }
 
 export interface ArtifactStorage {
+  /** A fresh key to `put` a file under; its form names this backend. */
+  newKey(): string
   /**
    * Streams `data` to `key`, hashing it as it goes. The key holds the bytes
    * only once all of them arrived: a stream that fails or passes `maxBytes`
    * leaves nothing behind (PAYLOAD_TOO_LARGE for the latter).
    */
   put(key: string, data: Readable, options: { maxBytes: number }): Promise<StoredBytes>
+  /** The bytes under `key`; nothing is read (or fetched) until the stream is. */
   open(key: string): Readable
   remove(key: string): Promise<void>
+  /** Every key holding bytes, partial writes (`partial`: not yet readable) included: for tests and audits. */
+  list(): Promise<StoredKey[]>
+}
+
+export interface StoredKey {
+  key: string
+  /** Bytes held so far. */
+  size: number
+  /** Still being written (or left by a write that died): not readable. */
+  partial: boolean
 }
 
 export const DEFAULT_MAX_ARTIFACT_BYTES = 25 * 1024 * 1024
 
-/** A fresh storage key: a random UUID behind its first two characters, `ab/ab…`. */
+/** A fresh local storage key: a random UUID behind its first two characters, `ab/ab…`. */
 export function newStorageKey(): string {
   const id = randomUUID()
   return `${id.slice(0, 2)}/${id}`
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** The UUID of a `<scheme>:<uuid>` key, or BAD key: keys come from Docket, so a bad one is a bug, not input. */
+export function keyId(key: string, scheme: string): string {
+  const id = key.startsWith(`${scheme}:`) ? key.slice(scheme.length + 1) : ''
+  if (!UUID.test(id)) throw new DocketError('INVALID_ARGUMENT', 'bad storage key')
+  return id
 }
 
 export const fileTooLarge = (maxBytes: number): DocketError =>
@@ -72,6 +101,10 @@ export class ByteMeter extends Transform {
 export class LocalArtifactStorage implements ArtifactStorage {
   constructor(readonly root: string) {}
 
+  newKey(): string {
+    return newStorageKey()
+  }
+
   #path(key: string): string {
     if (!/^[0-9a-f]{2}\/[0-9a-f-]{36}$/.test(key))
       throw new DocketError('INVALID_ARGUMENT', 'bad storage key')
@@ -100,6 +133,25 @@ export class LocalArtifactStorage implements ArtifactStorage {
   async remove(key: string): Promise<void> {
     await rm(this.#path(key), { force: true })
   }
+
+  async list(): Promise<StoredKey[]> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => [])
+    const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
+    const listed = await Promise.all(
+      files.sort().map(async (path): Promise<StoredKey | null> => {
+        const name = relative(this.root, path).split(sep).join('/')
+        const partial = name.endsWith('.partial')
+        // A file removed (or renamed from .partial) since readdir is simply not there any more.
+        const size = await stat(path).then(
+          (s) => s.size,
+          () => null,
+        )
+        if (size === null) return null
+        return { key: partial ? name.slice(0, -'.partial'.length) : name, size, partial }
+      }),
+    )
+    return listed.filter((k) => k !== null)
+  }
 }
 
 /** Stores one file of a job under a new key and returns the record to write for it. */
@@ -121,7 +173,7 @@ export async function storeFile(
     typeof file.data === 'string' || Buffer.isBuffer(file.data)
       ? Readable.from([Buffer.from(file.data)])
       : file.data
-  const storageKey = newStorageKey()
+  const storageKey = storage.newKey()
   const bytes = await storage.put(storageKey, data, { maxBytes })
   return { id: uuidv7(), jobId, direction, name: cleanFileName(file.name), mediaType, storageKey, ...bytes }
 }

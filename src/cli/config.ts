@@ -1,12 +1,14 @@
 /**
  * Where the CLI connects, from flags, then the environment, then a config
  * file (--config, else ./docket.config.json, else ~/.config/docket/config.json):
- * a database (db) directly, or a server (url, with key).
+ * a database (db) directly, or a server (url, with key). With a database,
+ * also where artifact files go (artifacts) and, behind a pooler, the direct
+ * URL beside it (directUrl): every process on one database must agree on those.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Docket } from '../docket.js'
+import { Docket, type DocketOptions } from '../docket.js'
 import { type Client, DirectClient, HttpClient } from './client.js'
 
 export interface ConnectionFlags {
@@ -14,13 +16,19 @@ export interface ConnectionFlags {
   url?: string
   key?: string
   config?: string
+  artifacts?: string
+  directUrl?: string
 }
 
 interface Settings {
   db?: string
   url?: string
   key?: string
+  artifacts?: string
+  directUrl?: string
 }
+
+const SETTINGS = ['db', 'url', 'key', 'artifacts', 'directUrl']
 
 export class UsageError extends Error {}
 
@@ -41,10 +49,10 @@ function readConfigFile(path: string | undefined): Settings {
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
       throw new UsageError(`config file ${file} must hold a JSON object`)
-    const unknown = Object.keys(parsed).filter((k) => !['db', 'url', 'key'].includes(k))
+    const unknown = Object.keys(parsed).filter((k) => !SETTINGS.includes(k))
     if (unknown.length > 0)
       throw new UsageError(
-        `config file ${file}: unknown setting ${unknown.join(', ')} (expected db, url, key)`,
+        `config file ${file}: unknown setting ${unknown.join(', ')} (expected ${SETTINGS.join(', ')})`,
       )
     return parsed as Settings
   }
@@ -58,19 +66,57 @@ export function resolveSettings(
 ): Settings & { target: 'db' | 'url' } {
   const file = readConfigFile(flags.config)
   const levels: Settings[] = [
-    { db: flags.db, url: flags.url, key: flags.key },
-    { db: env.DOCKET_DATABASE_URL, url: env.DOCKET_URL, key: env.DOCKET_KEY },
+    { db: flags.db, url: flags.url, key: flags.key, artifacts: flags.artifacts, directUrl: flags.directUrl },
+    {
+      db: env.DOCKET_DATABASE_URL,
+      url: env.DOCKET_URL,
+      key: env.DOCKET_KEY,
+      artifacts: env.DOCKET_ARTIFACTS,
+      directUrl: env.DOCKET_DIRECT_DATABASE_URL,
+    },
     file,
   ]
   // The first level that names a target decides it; at one level a server URL wins.
   const decisive = levels.find((l) => l.url || l.db)
   const target = decisive?.url ? 'url' : 'db'
   const pick = (k: keyof Settings) => levels.find((l) => l[k])?.[k]
-  return { target, db: decisive?.db ?? pick('db'), url: decisive?.url, key: pick('key') }
+  return {
+    target,
+    db: decisive?.db ?? pick('db'),
+    url: decisive?.url,
+    key: pick('key'),
+    artifacts: pick('artifacts'),
+    directUrl: pick('directUrl'),
+  }
+}
+
+/**
+ * The Docket options the settings name: `artifacts` is 'database', 'local',
+ * s3://bucket/prefix, or a directory (local files there).
+ */
+export function docketOptions(s: Settings): DocketOptions {
+  const options: DocketOptions = {}
+  if (s.directUrl) options.directUrl = s.directUrl
+  if (s.artifacts === 'database' || s.artifacts === 'local' || s.artifacts?.startsWith('s3://'))
+    options.artifacts = s.artifacts as DocketOptions['artifacts']
+  else if (s.artifacts) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s.artifacts))
+      throw new UsageError(
+        `--artifacts: expected database, local, s3://bucket/prefix or a directory, not ${s.artifacts}`,
+      )
+    options.artifacts = 'local'
+    options.artifactsDir = resolve(s.artifacts)
+  }
+  return options
+}
+
+/** Opens the database the settings name, with their artifact storage and direct URL. */
+export function openDocket(s: Settings): Promise<Docket> {
+  return Docket.open(s.db, docketOptions(s))
 }
 
 export async function connect(flags: ConnectionFlags): Promise<Client> {
   const s = resolveSettings(flags)
   if (s.target === 'url') return new HttpClient(s.url!, s.key)
-  return new DirectClient(await Docket.open(s.db))
+  return new DirectClient(await openDocket(s))
 }

@@ -17,8 +17,24 @@ export function withConnection(command: Command): Command {
     .addOption(new Option('--url <url>', 'a Docket server instead of a database (env DOCKET_URL)'))
     .addOption(new Option('--key <key>', 'API key for --url (env DOCKET_KEY)'))
     .addOption(new Option('--config <file>', 'config file with db, url, key (default ./docket.config.json)'))
+    .addOption(artifactsOption())
+    .addOption(directUrlOption())
     .option('--json', 'print JSON for scripts')
 }
+
+/** --artifacts: where files go; every process on one database must say the same. */
+export const artifactsOption = () =>
+  new Option(
+    '--artifacts <where>',
+    'where job files go: database (the default on PostgreSQL), s3://bucket/prefix, or a directory (the default on SQLite: artifacts/ beside the file) (env DOCKET_ARTIFACTS)',
+  )
+
+/** --direct-url: the database itself, beside a --db that is a pooler's (PgBouncer). */
+export const directUrlOption = () =>
+  new Option(
+    '--direct-url <url>',
+    'PostgreSQL behind a pooler: a URL straight to the server, for LISTEN and migrations (env DOCKET_DIRECT_DATABASE_URL)',
+  )
 
 export const list = (value: string) =>
   value

@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InvalidArgumentError } from 'commander'
-import { Docket } from '../docket.js'
+import { Docket, type DocketOptions } from '../docket.js'
 import { buildApp } from '../server/app.js'
 import { createKey } from '../server/auth.js'
 import { Maintenance } from '../worker/maintenance.js'
@@ -15,11 +15,31 @@ export interface ServeOptions {
   host: string
   port: number
   db: string | undefined
+  /** Where artifacts go and the direct URL beside a pooled one (DocketOptions). */
+  docket?: DocketOptions
   auth: boolean
   /** See AppOptions.trustProxy. */
   trustProxy: boolean | string
   worker?: string
   logLevel: string
+  /** 'auto' (the default): pretty on a terminal, JSON lines otherwise. */
+  logFormat?: 'auto' | 'json' | 'pretty'
+}
+
+/** The server's pino options: JSON lines for machines, or pino-pretty's one line per entry on a terminal. */
+export async function loggerOptions(
+  level: string,
+  format: ServeOptions['logFormat'] = 'auto',
+): Promise<object> {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true)
+  if (!pretty) return { level }
+  const { default: PinoPretty } = await import('pino-pretty')
+  // The request line's message says it all; its fields stay in the JSON form only.
+  const stream = PinoPretty({
+    colorize: process.stdout.isTTY === true,
+    ignore: 'pid,hostname,reqId,method,path,status,ms',
+  })
+  return { level, stream }
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -58,12 +78,12 @@ export async function serve(o: ServeOptions): Promise<void> {
   if (!o.auth && !LOOPBACK.has(o.host)) {
     throw new Error(`--no-auth is only allowed on a loopback address, not ${o.host}`)
   }
-  const docket = await Docket.open(o.db)
+  const docket = await Docket.open(o.db, o.docket)
   const app = await buildApp({
     docket,
     auth: o.auth ? 'keys' : 'none',
     trustProxy: o.trustProxy,
-    logger: { level: o.logLevel },
+    logger: await loggerOptions(o.logLevel, o.logFormat),
   })
   const maintenance = new Maintenance(docket, {
     // Unique per process even where two hosts share a name and a pid (containers: pid 1).
@@ -93,7 +113,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   await app.listen({ host: o.host, port: o.port })
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`
   console.log(
-    `Docket is serving ${url} (API ${url}/api/v1, docs ${url}/docs) on ${docket.driver}${worker ? ` with worker ${worker.id}` : ''}`,
+    `Docket is serving ${url} (API ${url}/api/v1, docs ${url}/docs) on ${docket.driver}, files in ${docket.artifacts.kind === 'local' ? docket.artifacts.local.root : docket.artifacts.kind}${worker ? `, with worker ${worker.id}` : ''}`,
   )
   if (!o.auth) {
     console.warn('WARNING: authentication is OFF (--no-auth): anyone who can reach this address is an admin.')

@@ -207,7 +207,16 @@ export const eventsQuery = z.strictObject({
   limit: z.number().int().min(1).max(10_000).optional(),
 })
 export const docketOptions = z.strictObject({
+  artifacts: z
+    .string()
+    .regex(/^(database|local|s3:\/\/.+)$/, "expected 'database', 'local' or s3://bucket/prefix")
+    .transform((v) => v as 'database' | 'local' | `s3://${string}`)
+    .optional(),
   artifactsDir: z.string().min(1).optional(),
+  directUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//i, 'expected a postgres:// URL')
+    .optional(),
   maxArtifactBytes: z.number().int().min(1).optional(),
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),

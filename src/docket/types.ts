@@ -15,8 +15,22 @@ export interface FileInput {
 }
 
 export interface DocketOptions {
-  /** Where artifact files are kept. Default: `artifacts/` beside a SQLite file, else ./data/artifacts. */
+  /**
+   * Where new artifact files go: 'database' (PostgreSQL's default: every server
+   * on the database serves them), 'local' (SQLite's default: `artifactsDir`), or
+   * 's3://bucket/prefix' (an S3-compatible bucket; credentials, region and
+   * endpoint from the AWS environment, or `?endpoint=…&region=…`). Files stored
+   * before stay readable where they are.
+   */
+  artifacts?: 'database' | 'local' | `s3://${string}`
+  /** The local directory for artifact files. Default: `artifacts/` beside a SQLite file, else ./data/artifacts. */
   artifactsDir?: string
+  /**
+   * PostgreSQL behind a transaction-mode pooler (PgBouncer): a URL straight to
+   * the server, for what needs a session of its own (LISTEN, the migrations'
+   * advisory lock). Default: the main URL. See docs/operations.md.
+   */
+  directUrl?: string
   /** Largest artifact, in bytes. Default 25 MiB. */
   maxArtifactBytes?: number
   /** Largest payload or result, in bytes of JSON. Default 1 MiB. */

@@ -28,14 +28,24 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseTarget {
   return { driver: 'sqlite', path: withoutScheme === ':memory:' ? ':memory:' : resolve(withoutScheme) }
 }
 
-/** Opens the store a URL names; `clock` replaces the time source (tests only, see DocketOptions.clock). */
-export async function openStore(url: string | undefined, options: { clock?: Clock } = {}): Promise<Store> {
+export interface StoreOptions {
+  /** Replaces the time source (tests only, see DocketOptions.clock). */
+  clock?: Clock
+  /** PostgreSQL only: a direct URL for session-bound work, beside a pooled `url` (postgres/db.ts). */
+  directUrl?: string
+}
+
+export async function openStore(url: string | undefined, options: StoreOptions = {}): Promise<Store> {
   const target = parseDatabaseUrl(url)
   const { clock } = options
   if (target.driver === 'sqlite') {
+    if (options.directUrl !== undefined)
+      throw invalidArgument('directUrl is for PostgreSQL; this database is SQLite', [
+        { path: 'directUrl', message: 'only with a postgres:// URL' },
+      ])
     const { createSqliteStore } = await import('./sqlite/index.js')
     return createSqliteStore(target.path, clock ? { now: () => clock.now().getTime() } : {})
   }
   const { createPostgresStore } = await import('./postgres/index.js')
-  return createPostgresStore(target.url, { clock })
+  return createPostgresStore(target.url, options)
 }

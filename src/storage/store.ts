@@ -159,6 +159,25 @@ export interface Artifact extends ArtifactRecord {
   createdAt: Date
 }
 
+/**
+ * File bytes kept in the database itself, in chunks (PostgreSQL only), for
+ * artifacts/database.ts, which streams them in and out. A blob holds its
+ * bytes only once `finishBlob` ran; `readChunk` reads only finished blobs.
+ */
+export interface BlobStore {
+  /** Starts a blob; also deletes blobs left unfinished more than a day ago (a process died mid-upload). */
+  startBlob(key: string): Promise<void>
+  writeChunk(key: string, seq: number, data: Buffer): Promise<void>
+  finishBlob(key: string, size: number, sha256: string): Promise<void>
+  /** Chunk `seq` of a finished blob; null past its last chunk or when there is no such finished blob. */
+  readChunk(key: string, seq: number): Promise<Buffer | null>
+  /** Whether a finished blob has this key. */
+  hasBlob(key: string): Promise<boolean>
+  deleteBlob(key: string): Promise<void>
+  /** Every blob, finished or not (`partial`), with the bytes it holds: for tests and audits. */
+  listBlobs(): Promise<{ key: string; size: number; partial: boolean }[]>
+}
+
 export type Role = 'admin' | 'user' | 'worker'
 
 export interface ApiKeyRecord {
@@ -199,6 +218,8 @@ export interface SessionInfo {
 
 export interface Store {
   readonly driver: 'sqlite' | 'postgres'
+  /** Where artifact bytes can live in this database itself, when the driver can keep them. */
+  readonly blobs?: BlobStore
   close(): Promise<void>
   /** Whether the database answers; for readiness checks. */
   ping(): Promise<void>

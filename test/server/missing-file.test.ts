@@ -6,8 +6,6 @@
  * an uncaught exception, the process gone.
  */
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { Docket } from '../../src/index.js'
 import { buildApp } from '../../src/server/app.js'
@@ -32,7 +30,7 @@ for (const driver of DRIVERS) {
         { name: 'a.txt', mediaType: 'text/plain', data: Buffer.from('hello') },
       ])
       const artifact = artifacts[0]!
-      rmSync(join(docket.artifacts.root, artifact.storageKey), { force: true })
+      await docket.artifacts.remove(artifact.storageKey) // the bytes are gone, the record stays
       const app = await buildApp({ docket })
       await app.listen({ host: '127.0.0.1', port: 0 })
       try {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { join, relative } from 'node:path'
+import type { StoredKey } from '../../src/artifacts/storage.js'
 import { assertErrorShape, type Driver, type Json, type Server } from './harness.js'
 
 export const MiB = 1024 * 1024
@@ -23,6 +24,14 @@ export const closing = Buffer.from(`--${BOUNDARY}--\r\n`)
 export const multipartType = `multipart/form-data; boundary=${BOUNDARY}`
 
 /** Every file under `root`, relative to it. */
+/**
+ * What the Docket's artifact storage holds, whichever backend (a directory, the
+ * database, a bucket): every key, a partial write's ending in `.partial`.
+ */
+export async function storedFiles(storage: { list(): Promise<StoredKey[]> }): Promise<string[]> {
+  return (await storage.list()).map((k) => (k.partial ? `${k.key}.partial` : k.key)).sort()
+}
+
 export function filesUnder(root: string): string[] {
   try {
     return readdirSync(root, { recursive: true, withFileTypes: true })

@@ -12,9 +12,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { before, beforeEach, describe, it } from 'node:test'
 import { buildApp } from '../../src/server/app.js'
@@ -25,12 +23,12 @@ import {
   databaseError,
   field,
   file,
-  filesUnder,
   MiB,
   multipartType,
   oneFile,
   partHead,
   send,
+  storedFiles,
 } from './multipart.js'
 import { SAMPLES } from './samples.js'
 
@@ -44,20 +42,19 @@ export function uploadsSuite(driver: Driver): void {
       },
     })
     const s = useServer(driver, { logger: { level: 'info', stream } })
-    let root: string
     let snapshot: Json
     let files: string[]
+    const filesNow = () => storedFiles(s.docket.artifacts)
     before(async () => {
       await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'up' })
-      root = s.docket.artifacts.root
     })
     beforeEach(async () => {
       snapshot = await s.snapshot()
-      files = filesUnder(root)
+      files = await filesNow()
     })
     const unchanged = async () => {
       assert.deepEqual(await s.snapshot(), snapshot, 'a refused upload changed something')
-      assert.deepEqual(filesUnder(root), files, 'a refused upload left a file behind')
+      assert.deepEqual(await filesNow(), files, 'a refused upload left a file behind')
     }
     const post = async (body: Buffer, type = multipartType, path = '/api/v1/jobs/upload') => {
       const r = await s.call('alice', 'POST', path, body.toString('latin1'), { 'content-type': type })
@@ -270,28 +267,28 @@ export function uploadsSuite(driver: Driver): void {
 
   describe(`server: streamed uploads and their limits [${driver}]`, () => {
     const s = useServer(driver, { maxUploadBytes: 4 * MiB, maxUploadRequestBytes: 10 * MiB })
-    let root: string
     let snapshot: Json
     let files: string[]
+    const filesNow = () => storedFiles(s.docket.artifacts)
     before(async () => {
       await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'up' })
-      root = s.docket.artifacts.root
     })
     beforeEach(async () => {
       snapshot = await s.snapshot()
-      files = filesUnder(root)
+      files = await filesNow()
     })
     const unchanged = async () => {
       // The server may still be cleaning up after a dropped request: wait for it, briefly.
       await until(
-        () => filesUnder(root).join() === files.join(),
+        async () => (await filesNow()).join() === files.join(),
         5000,
         'the refused upload’s files to go',
       ).catch(() => {})
-      assert.deepEqual(filesUnder(root), files, 'a refused upload left a file behind')
+      assert.deepEqual(await filesNow(), files, 'a refused upload left a file behind')
       assert.deepEqual(await s.snapshot(), snapshot, 'a refused upload changed something')
     }
-    const partials = () => filesUnder(root).filter((f) => f.endsWith('.partial'))
+    /** Files being written: on disk `*.partial` files, in the database unfinished blobs. */
+    const partials = async () => (await s.docket.artifacts.list()).filter((f) => f.partial)
 
     it('streams a file to storage while it arrives, and stores exactly its bytes', async () => {
       const size = 3 * MiB + 123
@@ -301,7 +298,7 @@ export function uploadsSuite(driver: Driver): void {
           // Halfway through the file, the server must already be writing it to storage.
           if (grew || sent < 2 * MiB) return
           await until(
-            () => partials().some((f) => statSync(join(root, f)).size > MiB),
+            async () => (await partials()).some((f) => f.size >= MiB),
             5000,
             'a partial file growing',
           )
@@ -313,7 +310,7 @@ export function uploadsSuite(driver: Driver): void {
       const expected = createHash('sha256').update(Buffer.alloc(size, 'x')).digest('hex')
       assert.equal(r.body.artifacts[0].size, size)
       assert.equal(r.body.artifacts[0].sha256, expected)
-      assert.deepEqual(partials(), [])
+      assert.deepEqual(await partials(), [])
     })
 
     it('answers a file over the limit with 413 long before a 1 GiB body ends, and keeps nothing', async () => {
@@ -368,11 +365,11 @@ export function uploadsSuite(driver: Driver): void {
             Buffer.alloc(MiB, 'z'),
           ]),
         )
-        until(() => partials().length > 0, 5000, 'the second file to be stored')
+        until(async () => (await partials()).length > 0, 5000, 'the second file to be stored')
           .catch(() => {})
           .finally(() => req.destroy())
       })
-      await until(async () => partials().length === 0, 5000, 'the partial file to go')
+      await until(async () => (await partials()).length === 0, 5000, 'the partial file to go')
       await unchanged()
       assert.equal((await s.snapshot()).jobs.length, jobs)
     })
@@ -386,7 +383,7 @@ export function uploadsSuite(driver: Driver): void {
       ).jobs
       const path = `/api/v1/jobs/${job.id}/artifacts`
       const token = field('token', claimed.lease.token)
-      const before = filesUnder(root)
+      const before = await filesNow()
       function* refused() {
         yield token
         yield file('ok.txt', 'text/plain', Buffer.from('fine'))
@@ -396,7 +393,7 @@ export function uploadsSuite(driver: Driver): void {
       const r = await send(s, path, refused, { who: 'worker' })
       assert.equal(r.status, 415, JSON.stringify(r.body))
       assert.deepEqual((await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${job.id}/artifacts`)).artifacts, [])
-      assert.deepEqual(filesUnder(root), before)
+      assert.deepEqual(await filesNow(), before)
       const over = await send(
         s,
         path,
@@ -410,7 +407,7 @@ export function uploadsSuite(driver: Driver): void {
       )
       assert.equal(over.status, 413, JSON.stringify(over.body))
       assert.deepEqual((await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${job.id}/artifacts`)).artifacts, [])
-      await until(() => filesUnder(root).join() === before.join(), 5000, 'no output file')
+      await until(async () => (await filesNow()).join() === before.join(), 5000, 'no output file')
       function* good() {
         yield token
         yield file('a.txt', 'text/plain', Buffer.from('a'))

@@ -13,6 +13,7 @@ import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -120,6 +121,7 @@ interface Seed {
 }
 
 const JOB_ID = '0190f3c4-58a0-7000-8000-00000000000a'
+const BLOB_KEY = 'db:0190f3c4-58a0-7000-8000-0000000000bb'
 const BACKOFF = '{"type":"exponential","delayMs":1000,"maxDelayMs":60000,"jitter":0}'
 
 /** The job, its event, and the API key seeded at version 1 are there, and the job still runs. */
@@ -194,6 +196,16 @@ INSERT INTO api_keys (id, principal_id, prefix, hash) VALUES ('k-seed', 'p-seed'
       sql: `INSERT INTO leader_leases (name, holder, term, expires_at)
   VALUES ('seeded-lease', 'old-holder', 7, now() - interval '1 hour');`,
       check: leaseTakenOver(7),
+    },
+    {
+      // Artifact bytes in the database (migration 8): a finished blob of two chunks still reads back whole.
+      since: 8,
+      sql: `INSERT INTO artifact_blobs (storage_key, stored_at, size, sha256)
+  VALUES ('${BLOB_KEY}', now(), 11, 'unchecked');
+INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, 'hello'::bytea), ('${BLOB_KEY}', 1, ' world'::bytea);`,
+      check: async (docket) => {
+        assert.equal(await text(docket.artifacts.open(BLOB_KEY)), 'hello world')
+      },
     },
   ],
 }

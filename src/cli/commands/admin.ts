@@ -2,11 +2,11 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { Docket } from '../../docket.js'
+import type { Docket } from '../../docket.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
-import { resolveSettings, UsageError } from '../config.js'
-import { type CommonFlags, int, list, withConnection } from '../options.js'
+import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
+import { artifactsOption, type CommonFlags, directUrlOption, int, list, withConnection } from '../options.js'
 import { parseDuration, print, printTable } from '../output.js'
 import { parseTrustProxy, serve } from '../serve.js'
 import { run } from './jobs.js'
@@ -18,15 +18,25 @@ const dbOption = () =>
   )
 const configOption = () => new Option('--config <file>', 'config file with db (default ./docket.config.json)')
 
+type DbFlags = { db?: string; config?: string; artifacts?: string; directUrl?: string }
+
+/** The database flags of these commands: --db, --config, --artifacts, --direct-url. */
+const withDbOptions = (command: Command): Command =>
+  command
+    .addOption(dbOption())
+    .addOption(configOption())
+    .addOption(artifactsOption())
+    .addOption(directUrlOption())
+
 /** Opens the database named by --db, the environment or the config file; these commands cannot work through a server. */
-async function openDb(o: { db?: string; config?: string }): Promise<Docket> {
-  const s = resolveSettings({ db: o.db, config: o.config })
+async function openDb(o: DbFlags): Promise<Docket> {
+  const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
   if (s.target === 'url' && !o.db)
     throw new UsageError('this command works on the database itself: give --db (a server URL is not enough)')
-  return Docket.open(s.db)
+  return openDocket(s)
 }
 
-async function withDb(o: { db?: string; config?: string }, fn: (d: Docket) => Promise<void>): Promise<void> {
+async function withDb(o: DbFlags, fn: (d: Docket) => Promise<void>): Promise<void> {
   const docket = await openDb(o)
   try {
     await fn(docket)
@@ -43,15 +53,15 @@ const port = (value: string) => {
 }
 
 export function registerAdminCommands(program: Command): void {
-  program
-    .command('serve')
-    .description('Serve the HTTP API, the dashboard and /docs on a database; runs migrations first')
+  withDbOptions(
+    program
+      .command('serve')
+      .description('Serve the HTTP API, the dashboard and /docs on a database; runs migrations first'),
+  )
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('DOCKET_HOST'))
     .addOption(
       new Option('--port <port>', 'port to listen on').default(8080).argParser(port).env('DOCKET_PORT'),
     )
-    .addOption(dbOption())
-    .addOption(configOption())
     .option('--no-auth', 'no API keys: every caller is an admin (loopback addresses only)')
     .addOption(
       new Option(
@@ -70,6 +80,11 @@ export function registerAdminCommands(program: Command): void {
         .default('info')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
     )
+    .addOption(
+      new Option('--log-format <format>', 'auto: pretty on a terminal, JSON lines otherwise')
+        .default('auto')
+        .choices(['auto', 'json', 'pretty']),
+    )
     .addHelpText(
       'after',
       `
@@ -78,31 +93,44 @@ manages keys through this server (GET/POST /api/v1/keys, DELETE
 /api/v1/keys/{id}, or \`docket keys create|list|revoke --url <server> --key <admin key>\`)
 or on the database (\`docket keys … --db\`). Behind a TLS-terminating reverse proxy,
 give --trust-proxy with the proxy's address, so that client addresses, HTTPS
-(the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers.`,
+(the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers.
+
+Several servers on one PostgreSQL database, behind a load balancer: files are
+kept in the database by default (or give every server the same --artifacts
+s3://bucket/prefix), sessions are in the database. Behind PgBouncer in
+transaction mode: --db 'postgres://…@pgbouncer:6432/db?pooler=transaction'
+--direct-url postgres://…@postgres:5432/db. See docs/operations.md.
+
+Logs: one line per request at info (method, path, status, ms), none at warn
+and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
     )
     .action(async (o) => {
-      const s = resolveSettings({ db: o.db, config: o.config })
+      const s = resolveSettings({
+        db: o.db,
+        config: o.config,
+        artifacts: o.artifacts,
+        directUrl: o.directUrl,
+      })
       await serve({
         host: o.host,
         port: o.port,
         db: s.db,
+        docket: docketOptions(s),
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
         worker: o.worker,
         logLevel: o.logLevel,
+        logFormat: o.logFormat,
       })
     })
 
-  program
-    .command('worker')
+  withDbOptions(program.command('worker'))
     .description('Run a worker: handlers from a module exporting `handlers` (by job type), on the database')
     .requiredOption('--module <path>', 'module exporting handlers (and optionally queues)')
     .option('--queues <list>', 'queues to serve, comma-separated (default: the module’s queues)', list)
     .option('--concurrency <n>', 'jobs at once', int('--concurrency'), 5)
     .option('--kind <kind>', 'kind of machine, such as cpu or gpu', 'cpu')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. gpu)', list)
-    .addOption(dbOption())
-    .addOption(configOption())
     .action(async (o) => {
       const docket = await openDb(o)
       const mod = (await import(pathToFileURL(resolve(o.module)).href)) as {
@@ -132,20 +160,14 @@ give --trust-proxy with the proxy's address, so that client addresses, HTTPS
       process.once('SIGINT', stop)
     })
 
-  program
-    .command('migrate')
+  withDbOptions(program.command('migrate'))
     .description('Create or upgrade the database schema, then exit')
-    .addOption(dbOption())
-    .addOption(configOption())
     .action(async (o) => withDb(o, async (d) => console.log(`migrated (${d.driver})`)))
 
-  program
-    .command('cleanup')
+  withDbOptions(program.command('cleanup'))
     .description('Delete finished jobs older than --older-than, or than each queue’s retention')
     .option('--older-than <duration>', 'e.g. 7d, 12h')
     .option('--queue <name>', 'only this queue')
-    .addOption(dbOption())
-    .addOption(configOption())
     .option('--json', 'print JSON')
     .action(async (o) =>
       withDb(o, async (d) => {

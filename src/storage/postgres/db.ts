@@ -1,8 +1,10 @@
 /**
  * Connecting to PostgreSQL for Docket: a pool whose connections all use
- * Docket's schema as their search_path, bigint parsed as a JavaScript number,
- * and migrations applied under an advisory lock so that many processes
- * starting at once apply each migration exactly once.
+ * Docket's schema as their search_path (at startup, per connection or per
+ * transaction, depending on the pooler in between: see PostgresSettings),
+ * bigint parsed as a JavaScript number, and migrations applied under an
+ * advisory lock, on a direct connection, so that many processes starting at
+ * once apply each migration exactly once.
  */
 import { createHash } from 'node:crypto'
 import pg from 'pg'
@@ -55,17 +57,59 @@ function refusedText(error: unknown): unknown {
   ])
 }
 
-/** Splits Docket's own `schema` parameter off a postgres:// URL. */
-export function parsePostgresUrl(url: string): { connectionString: string; schema: string } {
+/**
+ * How Docket's connections reach PostgreSQL, from its own parameters on a
+ * postgres:// URL (removed before the URL goes to the driver):
+ * - `schema`: Docket's schema (default `docket`);
+ * - `pooler`: `none` (the default: a direct connection, search_path set at
+ *   startup), `session` (a session-mode pooler: search_path set once per
+ *   connection, since PgBouncer refuses the startup `options`) or
+ *   `transaction` (a transaction-mode pooler: search_path set in every
+ *   transaction, every statement in one; needs a direct URL beside it);
+ * - `statements`: `named` (prepared once per connection, the default) or
+ *   `unnamed` (parsed every time; the default with `pooler=transaction`, whose
+ *   server connections change under the client).
+ */
+export interface PostgresSettings {
+  connectionString: string
+  schema: string
+  pooler: 'none' | 'session' | 'transaction'
+  namedStatements: boolean
+}
+
+const POOLERS = ['none', 'session', 'transaction'] as const
+
+export function parsePostgresUrl(url: string): PostgresSettings {
   const parsed = new URL(url)
-  const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA
-  parsed.searchParams.delete('schema')
+  const take = (name: string) => {
+    const value = parsed.searchParams.get(name)
+    parsed.searchParams.delete(name)
+    return value
+  }
+  const schema = take('schema') ?? DEFAULT_SCHEMA
+  const pooler = take('pooler') ?? 'none'
+  const statements = take('statements')
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw invalidArgument(`invalid schema '${schema}': expected a lower-case identifier`, [
       { path: 'url.schema', message: 'expected [a-z_][a-z0-9_]*' },
     ])
   }
-  return { connectionString: parsed.toString(), schema }
+  if (!(POOLERS as readonly string[]).includes(pooler)) {
+    throw invalidArgument(`invalid pooler '${pooler}': expected none, session or transaction`, [
+      { path: 'url.pooler', message: 'expected none, session or transaction' },
+    ])
+  }
+  if (statements !== null && statements !== 'named' && statements !== 'unnamed') {
+    throw invalidArgument(`invalid statements '${statements}': expected named or unnamed`, [
+      { path: 'url.statements', message: 'expected named or unnamed' },
+    ])
+  }
+  return {
+    connectionString: parsed.toString(),
+    schema,
+    pooler: pooler as PostgresSettings['pooler'],
+    namedStatements: (statements ?? (pooler === 'transaction' ? 'unnamed' : 'named')) === 'named',
+  }
 }
 
 /**
@@ -90,18 +134,52 @@ class StatementNames {
   }
 }
 
-export async function openPostgres(url: string, poolSize = 10): Promise<PgContext> {
-  const { connectionString, schema } = parsePostgresUrl(url)
+export interface PostgresOptions {
+  /** A URL straight to the server, for session-bound work (migrations' lock, LISTEN) when `url` is a pooler's. */
+  directUrl?: string
+  poolSize?: number
+}
+
+/** The connection string LISTEN and the migrations use: the direct URL's, else the main one's. */
+export function sessionConnectionString(url: string, directUrl: string | undefined): string {
+  const main = parsePostgresUrl(url)
+  if (directUrl === undefined) {
+    if (main.pooler === 'transaction')
+      throw invalidArgument(
+        'behind a transaction-mode pooler, Docket needs a direct URL too (directUrl, --direct-url, DOCKET_DIRECT_DATABASE_URL): LISTEN and the migrations’ lock need a session of their own',
+        [{ path: 'directUrl', message: 'required with pooler=transaction' }],
+      )
+    return main.connectionString
+  }
+  const direct = parsePostgresUrl(directUrl)
+  if (direct.schema !== main.schema && new URL(directUrl).searchParams.has('schema'))
+    throw invalidArgument('directUrl names another schema than the database URL', [
+      { path: 'directUrl', message: `expected schema ${main.schema} or none` },
+    ])
+  return direct.connectionString
+}
+
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PgContext> {
+  const settings = parsePostgresUrl(url)
+  const { connectionString, schema, pooler } = settings
+  const direct = sessionConnectionString(url, options.directUrl)
   const pool = new pg.Pool({
     connectionString,
-    max: poolSize,
-    options: `-c search_path=${schema}`,
+    max: options.poolSize ?? 10,
+    // A pooler (PgBouncer) refuses the startup `options` parameter: search_path is set below instead.
+    ...(pooler === 'none' ? { options: `-c search_path=${schema}` } : {}),
     types,
     application_name: 'docket',
   })
   // An idle client that loses its connection (a database restart) must not crash the process.
   pool.on('error', () => {})
-  const statements = new StatementNames()
+  // Session mode: the pooler's server connection is this client's until it disconnects.
+  // Queued first, so it runs before anything the pool's user sends.
+  if (pooler === 'session')
+    pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
+  // Transaction mode: only a transaction keeps one server connection, so search_path is set in each.
+  const begin = pooler === 'transaction' ? `BEGIN; SET LOCAL search_path TO ${schema}` : 'BEGIN'
+  const statements = settings.namedStatements ? new StatementNames() : null
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query(sql, values) {
       return run(q, sql, values).catch((error) => {
@@ -110,7 +188,7 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
     },
   })
   const run = async (q: pg.Pool | pg.PoolClient, sql: string, values?: unknown[]) => {
-    const name = values?.length ? statements.nameFor(sql) : null
+    const name = values?.length ? (statements?.nameFor(sql) ?? null) : null
     if (name === null) return (await q.query(sql, values as unknown[])).rows
     try {
       return (await q.query({ name, text: sql, values: values as unknown[] })).rows
@@ -121,38 +199,66 @@ export async function openPostgres(url: string, poolSize = 10): Promise<PgContex
       return (await q.query(sql, values as unknown[])).rows
     }
   }
+  const tx: PgContext['tx'] = async (fn) => {
+    const client = await pool.connect()
+    // A checked-out client has no error listener of the pool's: without one, a connection
+    // that drops mid-transaction (a database restart) throws from an event and kills the
+    // process. The query in flight fails on its own, and the pool discards the dead client.
+    client.on('error', ignore)
+    try {
+      await client.query(begin)
+      const result = await fn(wrap(client))
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.removeListener('error', ignore)
+      client.release()
+    }
+  }
   const ctx: PgContext = {
     pool,
     schema,
-    query: wrap(pool).query,
+    // Behind a transaction-mode pooler a statement on its own would run on whichever server
+    // connection is free, with whatever search_path it has: each gets a transaction.
+    query: pooler === 'transaction' ? (sql, values) => tx((c) => c.query(sql, values)) : wrap(pool).query,
+    tx,
     clockNow: () => null,
-    async tx(fn) {
-      const client = await pool.connect()
-      // A checked-out client has no error listener of the pool's: without one, a connection
-      // that drops mid-transaction (a database restart) throws from an event and kills the
-      // process. The query in flight fails on its own, and the pool discards the dead client.
-      client.on('error', ignore)
-      try {
-        await client.query('BEGIN')
-        const result = await fn(wrap(client))
-        await client.query('COMMIT')
-        return result
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw error
-      } finally {
-        client.removeListener('error', ignore)
-        client.release()
-      }
-    },
   }
   try {
-    await migrate(pool, schema)
+    await migrateOnce(direct, schema, options.directUrl === undefined && pooler === 'session')
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
   }
   return ctx
+}
+
+/**
+ * Migrations hold a session advisory lock across several transactions, so
+ * they run on a connection of their own: straight to the server, or through
+ * a session-mode pooler (which keeps the session, but refuses startup options).
+ */
+async function migrateOnce(
+  connectionString: string,
+  schema: string,
+  viaSessionPooler: boolean,
+): Promise<void> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 1,
+    ...(viaSessionPooler ? {} : { options: `-c search_path=${schema}` }),
+    types,
+  })
+  pool.on('error', ignore)
+  if (viaSessionPooler) pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
+  try {
+    await migrate(pool, schema)
+  } finally {
+    await pool.end().catch(() => {})
+  }
 }
 
 const ignore = () => {}

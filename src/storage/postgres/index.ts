@@ -2,8 +2,9 @@
 import type { Clock } from '../../core/clock.js'
 import type { Store } from '../store.js'
 import * as add from './add.js'
+import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
-import { openPostgres } from './db.js'
+import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -12,19 +13,21 @@ import * as read from './read.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends PostgresOptions {
   /** A test's clock; statements then take their time from it instead of the database's `now()`. */
   clock?: Clock
 }
 
+/** `options.directUrl`: the server itself, when `url` is a pooler's; LISTEN and the migrations go there. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const ctx = await openPostgres(url)
-  const { clock } = options
+  const { clock, ...connection } = options
+  const ctx = await openPostgres(url, connection)
   if (clock) ctx.clockNow = () => clock.now()
-  const listener = new workers.Notifications(url, ctx.schema)
+  const listener = new workers.Notifications(sessionConnectionString(url, options.directUrl), ctx.schema)
   let closed = false
   return {
     driver: 'postgres',
+    blobs: postgresBlobs(ctx),
     async close() {
       if (closed) return
       closed = true

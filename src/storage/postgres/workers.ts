@@ -3,7 +3,7 @@ import pg from 'pg'
 import { rowToWorker } from '../rows.js'
 import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js'
 import { NOW } from './clock.js'
-import { decode, type PgContext, parsePostgresUrl, type Queryable } from './db.js'
+import { decode, type PgContext, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'
 import { RELEASE_LEASE } from './leases.js'
 
@@ -38,8 +38,9 @@ export class Notifications {
   #closed = false
   #connecting: Promise<void> | null = null
 
+  /** `connectionString`: a session of its own, straight to the server (never a transaction pooler's). */
   constructor(
-    private readonly url: string,
+    private readonly connectionString: string,
     schema: string,
   ) {
     this.#channels = { ready: readyChannel(schema), cancel: cancelChannel(schema) }
@@ -84,7 +85,7 @@ export class Notifications {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: parsePostgresUrl(this.url).connectionString })
+    const client = new pg.Client({ connectionString: this.connectionString })
     client.on('notification', (msg) => this.#route(msg.channel, msg.payload))
     const lost = () => {
       if (this.#client !== client) return

@@ -139,17 +139,19 @@ export type ListJobsInput = z.infer<typeof listJobsInput>
 
 export const suggestionsInput = z.strictObject({ owner: label.optional() })
 
+/** A lease's length: what claim and the Worker accept. */
+export const leaseMs = z
+  .number()
+  .int()
+  .min(50)
+  .max(24 * 3600 * 1000)
+
 export const claimInput = z.strictObject({
   workerId,
   queues: z.array(queueName).min(1).max(100),
   capabilities: z.array(label).max(50).optional(),
   limit: positiveInt.max(1000).optional(),
-  leaseMs: z
-    .number()
-    .int()
-    .min(50)
-    .max(24 * 3600 * 1000)
-    .optional(),
+  leaseMs: leaseMs.optional(),
 })
 export type ClaimInput = z.infer<typeof claimInput>
 

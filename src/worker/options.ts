@@ -4,7 +4,7 @@
  * INVALID_ARGUMENT DocketError naming the field, raised by the constructor.
  */
 import { z } from 'zod'
-import { parse, queueName } from '../core/options.js'
+import { leaseMs, parse, queueName } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { JobContext } from './context.js'
 
@@ -82,12 +82,7 @@ export const workerOptions = z.strictObject({
   }),
   concurrency: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(1).max(1000).optional(),
-  leaseMs: z
-    .number()
-    .int()
-    .min(50)
-    .max(24 * 3600 * 1000)
-    .optional(),
+  leaseMs: leaseMs.optional(),
   heartbeatMs: timerMs.optional(),
   cancelCheckMs: timerMs.optional(),
   pollMs: timerMs.optional(),

@@ -53,7 +53,7 @@ export class Worker {
       batchSize: this.#o.batchSize,
       pollMs: this.#o.pollMs,
       claim: (queues, limit) =>
-        docket.claim({
+        docket.workers.claim({
           workerId: this.id,
           queues,
           capabilities: this.#o.capabilities,
@@ -91,9 +91,9 @@ export class Worker {
   async start(): Promise<this> {
     if (this.#state !== 'idle') throw new Error(`worker ${this.id} was already started`)
     this.#state = 'running'
-    const store = this.#docket.store
-    await store.registerWorker(this.#record())
-    this.#unsubscribe = await store.onReady((queue) => {
+    const workers = this.#docket.workers
+    await workers.register(this.#record())
+    this.#unsubscribe = await workers.onReady((queue) => {
       if (queue === '*' || this.#o.queues.includes(queue)) this.#producer.wake()
     })
     await this.#leaseKeeper.start()
@@ -141,7 +141,7 @@ export class Worker {
       if (!drained) {
         const left = [...this.#running.values()]
         for (const e of left) e.abort('shutdown')
-        await this.#docket.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
+        await this.#docket.workers.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
         await Promise.all(left.map((e) => e.done))
       }
       await this.#completer.flushed()
@@ -149,7 +149,7 @@ export class Worker {
     await this.#leaseKeeper.stop()
     await this.#unsubscribe?.()
     await this.#maintenance?.stop()
-    if (wasRunning) await this.#docket.store.deregisterWorker(this.id).catch((e) => this.#o.onError(e))
+    if (wasRunning) await this.#docket.workers.deregister(this.id).catch((e) => this.#o.onError(e))
     this.#state = 'stopped'
   }
 

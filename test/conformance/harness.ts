@@ -81,7 +81,7 @@ export function claim(
   queues: string | string[],
   options: { limit?: number; leaseMs?: number; capabilities?: string[]; worker?: string } = {},
 ): Promise<ClaimedJob[]> {
-  return docket.claim({
+  return docket.workers.claim({
     workerId: options.worker ?? workerId(),
     queues: [queues].flat(),
     limit: options.limit ?? 1,
@@ -102,7 +102,7 @@ export async function addCompleted(docket: Docket, input: JobInput, result: unkn
   const job = await docket.add(input)
   const claimed = await claimOne(docket, input.queue)
   assert.equal(claimed.id, job.id, 'the queue held another ready job')
-  await docket.complete(claimed, result)
+  await docket.workers.complete(claimed, result)
   return job
 }
 

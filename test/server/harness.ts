@@ -145,7 +145,7 @@ export function useServer(driver: Driver, options: Partial<AppOptions> = {}): Se
     s.app = app
     s.base = base
     const revoked = await createKey(s.docket, 'carol', 'user')
-    await s.docket.store.revokeApiKey(revoked.info.id)
+    await s.docket.access.revokeApiKey(revoked.info.id)
     s.keys = {
       admin: (await createKey(s.docket, 'root', 'admin')).key,
       alice: (await createKey(s.docket, 'alice', 'user')).key,

@@ -136,22 +136,22 @@ async function seededJobRuns(docket: Docket): Promise<void> {
     [['state', 'waiting']],
   )
   assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
-  const key = await docket.store.findApiKey('seed-key-hash')
+  const key = await docket.access.findApiKey('seed-key-hash')
   assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
-  const [claimed] = await docket.claim({
+  const [claimed] = await docket.workers.claim({
     workerId: 'w-migrated',
     queues: ['seeded'],
     limit: 1,
     leaseMs: 30_000,
   })
   assert.equal(claimed?.id, JOB_ID)
-  await docket.complete(claimed!, { ok: true })
+  await docket.workers.complete(claimed!, { ok: true })
   assert.equal((await docket.getJob(JOB_ID)).status, 'completed')
 }
 
 /** A lapsed leadership lease seeded with term `seededTerm` is taken over with the next term. */
 const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
-  const term = await docket.store.acquireLeadership('seeded-lease', 'new-holder', 5_000)
+  const term = await docket.leadership.acquire('seeded-lease', 'new-holder', 5_000)
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
@@ -262,14 +262,14 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         try {
           await docket.createQueue({ name: 'fresh' })
           const job = await docket.add('fresh', 'hello', { n: 1 })
-          const [claimed] = await docket.claim({
+          const [claimed] = await docket.workers.claim({
             workerId: 'w',
             queues: ['fresh'],
             limit: 1,
             leaseMs: 30_000,
           })
           assert.equal(claimed?.id, job.id)
-          await docket.complete(claimed!)
+          await docket.workers.complete(claimed!)
           assert.equal((await docket.getJob(job.id)).status, 'completed')
         } finally {
           await docket.close()

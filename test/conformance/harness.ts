@@ -18,7 +18,9 @@ import {
   type TestClock,
 } from '../../src/index.js'
 
-export type Driver = 'sqlite' | 'postgres'
+import { type Driver, sleep, until } from '../support/helpers.js'
+
+export { type Driver, sleep, until }
 
 export interface ConformanceContext {
   readonly driver: Driver
@@ -68,8 +70,6 @@ export async function makeQueue(
   await docket.createQueue({ name, ...options })
   return name
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export const newId = (): string => randomUUID()
 
@@ -160,14 +160,6 @@ export async function allJobIds(docket: Docket, queue: string): Promise<string[]
 
 export async function status(docket: Docket, id: string) {
   return (await docket.getJob(id)).status
-}
-
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
 }
 
 /** Everything a refused call could have touched: the queue's jobs (with their events) and the queues. */

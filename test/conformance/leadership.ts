@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { storeOf } from '../../src/docket/store-of.js'
 import { type Docket, type LeaderTerm, Maintenance } from '../../src/index.js'
+import { untilValue } from '../support/helpers.js'
 import {
   type ConformanceContext,
   claimOne,
@@ -174,7 +175,7 @@ export function leadershipSuite(ctx: ConformanceContext): void {
         const pass = stalled.runOnce()
         await sleep(50)
         // Meanwhile its lease runs out and the other process takes over.
-        assert.equal(await until(() => taker.runOnce(), 'led'), 'led')
+        assert.equal(await untilValue(() => taker.runOnce(), 'led'), 'led')
         assert.equal(await pass, 'deposed')
         assert.ok(held, 'the stalled pass had renewed leadership before it stalled')
         store.acquireLeadership = acquire
@@ -190,14 +191,5 @@ export function leadershipSuite(ctx: ConformanceContext): void {
 
 /** Runs passes until this one leads (another test's leader may hold a lease for a while). */
 async function waitToLead(m: Maintenance): Promise<void> {
-  await until(() => m.runOnce(), 'led', 15_000)
-}
-
-async function until<T>(fn: () => Promise<T>, want: T, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const got = await fn()
-    if (got === want || Date.now() > deadline) return got
-    await sleep(50)
-  }
+  await untilValue(() => m.runOnce(), 'led', 15_000)
 }

@@ -29,7 +29,7 @@ export interface Reply {
 }
 
 export const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000'
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export { sleep } from '../support/helpers.js'
 export const json = { 'content-type': 'application/json' }
 
 /** A client of one listening app. */

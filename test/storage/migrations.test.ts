@@ -27,9 +27,9 @@ import {
   migrate as migrateSqlite,
   migrations as sqliteMigrations,
 } from '../../src/storage/sqlite/migrations.js'
+import type { Driver } from '../support/helpers.js'
 import { freshPostgresSchema } from '../support/postgres.js'
 
-type Driver = 'sqlite' | 'postgres'
 type Row = Record<string, unknown>
 
 interface Target {

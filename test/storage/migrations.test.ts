@@ -17,6 +17,7 @@ import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { storeOf } from '../../src/docket/store-of.js'
 import { Docket } from '../../src/index.js'
 import { parsePostgresUrl } from '../../src/storage/postgres/db.js'
 import {
@@ -136,7 +137,7 @@ async function seededJobRuns(docket: Docket): Promise<void> {
     [['state', 'waiting']],
   )
   assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
-  const key = await docket.access.findApiKey('seed-key-hash')
+  const key = await storeOf(docket).findApiKey('seed-key-hash')
   assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
   const [claimed] = await docket.workers.claim({
     workerId: 'w-migrated',

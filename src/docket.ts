@@ -57,6 +57,15 @@ import { Access } from './docket/access.js'
 import { checkId, checkJobId, checkQueueName } from './docket/arguments.js'
 import { Leadership } from './docket/leadership.js'
 import { registerStore } from './docket/store-of.js'
+import type {
+  AnyTasks,
+  TaskArguments,
+  TaskInput,
+  TaskJob,
+  TaskJobDetail,
+  TaskMap,
+  TaskName,
+} from './docket/tasks.js'
 import {
   DEFAULT_LEASE_MS,
   type DocketOptions,
@@ -89,7 +98,7 @@ export type {
 } from './docket/types.js'
 export { DEFAULT_LEASE_MS, UnrecoverableError } from './docket/types.js'
 
-export class Docket {
+export class Docket<Tasks extends TaskMap = AnyTasks> {
   readonly #store: Store
   readonly #maxPayloadBytes: number
   readonly #defaultLeaseMs: number
@@ -126,7 +135,14 @@ export class Docket {
   }
 
   /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
-  static async open(url?: string, options: DocketOptions = {}): Promise<Docket> {
+  /**
+   * Opens (and migrates) a database. `Docket.open<Tasks>(url)` binds job type
+   * names to their payloads and results at compile time (docket/tasks.ts).
+   */
+  static async open<T extends TaskMap = AnyTasks>(
+    url?: string,
+    options: DocketOptions = {},
+  ): Promise<Docket<T>> {
     const valid = parse(docketOptions, options, 'Docket options')
     if (url !== undefined && typeof url !== 'string') {
       throw invalidArgument('the database URL must be a string', [
@@ -135,7 +151,7 @@ export class Docket {
     }
     const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock })
     try {
-      return new Docket(store, valid, await openArtifactStorage(valid, parseDatabaseUrl(url), store))
+      return new Docket<T>(store, valid, await openArtifactStorage(valid, parseDatabaseUrl(url), store))
     } catch (error) {
       await store.close()
       throw error
@@ -202,17 +218,16 @@ export class Docket {
   // Adding jobs
 
   /** Adds one job: `add({ queue, type, payload, ...options })` or `add(queue, type, payload, options)`. */
-  async add(input: JobInput): Promise<Job>
-  async add(queue: string, type: string, payload?: unknown, options?: JobOptions): Promise<Job>
-  async add(
-    inputOrQueue: JobInput | string,
-    type?: string,
-    payload?: unknown,
-    options: JobOptions = {},
-  ): Promise<Job> {
+  async add<K extends TaskName<Tasks>>(input: TaskInput<Tasks, K>): Promise<TaskJob<Tasks, K>>
+  async add<K extends TaskName<Tasks>>(
+    queue: string,
+    type: K,
+    ...rest: TaskArguments<Tasks, K>
+  ): Promise<TaskJob<Tasks, K>>
+  async add(inputOrQueue: unknown, type?: string, payload?: unknown, options: JobOptions = {}): Promise<Job> {
     const input =
       typeof inputOrQueue === 'string' ? { ...options, queue: inputOrQueue, type, payload } : inputOrQueue
-    const [job] = await this.addMany([input as JobInput])
+    const [job] = (await this.#addMany([input as JobInput])).jobs
     return job!
   }
 
@@ -221,8 +236,8 @@ export class Docket {
    * in the same call (give them ids). A job whose dedupe key matches a live
    * job of its queue returns that job instead of a new one.
    */
-  async addMany(inputs: JobInput[]): Promise<Job[]> {
-    return (await this.#addMany(inputs)).jobs
+  async addMany(inputs: TaskInput<Tasks>[]): Promise<TaskJob<Tasks>[]> {
+    return (await this.#addMany(inputs as unknown as JobInput[])).jobs as TaskJob<Tasks>[]
   }
 
   async #addMany(inputs: JobInput[], batch: BatchRecord | null = null, artifacts: ArtifactRecord[] = []) {
@@ -265,9 +280,9 @@ export class Docket {
    * owner of every job that does not name one.
    */
   async addBatch(
-    inputs: JobInput[],
+    inputs: TaskInput<Tasks>[],
     options: { name?: string; owner?: string } = {},
-  ): Promise<{ batch: BatchSummary; jobs: Job[] }> {
+  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[] }> {
     const o = parse(batchOptions, options, 'batch options')
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw invalidArgument('a batch needs at least one job', [
@@ -275,9 +290,10 @@ export class Docket {
       ])
     }
     const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
-    const withOwner = o.owner === undefined ? inputs : inputs.map((j) => ({ owner: o.owner, ...j }))
+    const given = inputs as unknown as JobInput[]
+    const withOwner = o.owner === undefined ? given : given.map((j) => ({ owner: o.owner, ...j }))
     const { jobs } = await this.#addMany(withOwner, record)
-    return { batch: await this.getBatch(record.id), jobs }
+    return { batch: await this.getBatch(record.id), jobs: jobs as TaskJob<Tasks>[] }
   }
 
   /** A batch with its counts by status and overall progress. */
@@ -370,7 +386,7 @@ export class Docket {
   // Reading jobs
 
   /** A job with its event history, its dependencies and its artifacts. NOT_FOUND if there is none. */
-  async getJob(id: string): Promise<JobDetail & { artifacts: Artifact[] }> {
+  async getJob(id: string): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
     const job = await this.#open().getJob(checkJobId(id))
     if (!job) throw notFound('job', id)
     const [events, dependencies, artifacts] = await Promise.all([
@@ -378,12 +394,13 @@ export class Docket {
       this.#open().getJobDependencies(job.id),
       this.#open().listArtifacts(job.id),
     ])
-    return { ...job, events, dependencies, artifacts }
+    const detail: JobDetail & { artifacts: Artifact[] } = { ...job, events, dependencies, artifacts }
+    return detail as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
   }
 
   /** A job as it is now, without its history; null if there is none (for access checks that must not throw). */
-  async findJob(id: string): Promise<Job | null> {
-    return this.#open().getJob(checkJobId(id))
+  async findJob(id: string): Promise<TaskJob<Tasks> | null> {
+    return (await this.#open().getJob(checkJobId(id))) as TaskJob<Tasks> | null
   }
 
   // Artifacts
@@ -394,10 +411,10 @@ export class Docket {
    * next is asked for), then the job and their records in one transaction.
    * A failure at any point removes every file stored for it: no job, no file.
    */
-  async addWithFiles(
-    input: JobInput,
+  async addWithFiles<K extends TaskName<Tasks>>(
+    input: TaskInput<Tasks, K>,
     files: Iterable<FileInput> | AsyncIterable<FileInput>,
-  ): Promise<{ job: Job; artifacts: Artifact[] }> {
+  ): Promise<{ job: TaskJob<Tasks, K>; artifacts: Artifact[] }> {
     const job = parse(jobInput, input, 'job')
     // Checked before any file is read, so a bad payload does not cost an upload.
     assertJsonValue(job.payload === undefined ? null : job.payload, 'payload', this.#maxPayloadBytes)
@@ -409,7 +426,8 @@ export class Docket {
       const { jobs, deduplicated } = await this.#addMany([{ ...input, id }], null, stored)
       // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
       if (deduplicated[0]) await this.#removeFiles(stored)
-      return { job: jobs[0]!, artifacts: await this.#open().listArtifacts(jobs[0]!.id) }
+      const added = jobs[0]! as TaskJob<Tasks, K>
+      return { job: added, artifacts: await this.#open().listArtifacts(added.id) }
     } catch (error) {
       await this.#removeFiles(stored)
       throw error

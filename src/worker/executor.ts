@@ -10,12 +10,12 @@ import type { ClaimedJob } from '../core/types.js'
 import { type Docket, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError } from './context.js'
-import type { Handler } from './options.js'
+import type { AnyHandlers, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
-  handlers: Record<string, Handler> | Handler
+  handlers: AnyHandlers
   completer: Completer
   onError: (error: unknown, job?: ClaimedJob) => void
 }

@@ -14,6 +14,7 @@
  */
 import { hostname } from 'node:os'
 import type { ClaimedJob } from '../core/types.js'
+import type { AnyTasks, TaskMap } from '../docket/tasks.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
@@ -23,9 +24,9 @@ import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
 
-export type { Handler, WorkerOptions } from './options.js'
+export type { Handler, Handlers, WorkerOptions } from './options.js'
 
-export class Worker {
+export class Worker<Tasks extends TaskMap = AnyTasks> {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings
@@ -41,7 +42,9 @@ export class Worker {
   #closing: Promise<void> | null = null
 
   /** Validates the options: INVALID_ARGUMENT naming each bad field. */
-  constructor(docket: Docket, options: WorkerOptions) {
+  constructor(typed: Docket<Tasks>, options: WorkerOptions<Tasks>) {
+    // The task map has done its work in the options' types; the runtime handles any job.
+    const docket = typed as unknown as Docket
     this.#docket = docket
     this.#o = resolveWorkerOptions(options)
     this.id = this.#o.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`

@@ -32,6 +32,7 @@ import {
   type QueueUpdateInput,
   queueCreateInput,
   queueUpdateInput,
+  type SqliteDatabase,
   suggestionsInput,
 } from './core/options.js'
 import {
@@ -76,12 +77,13 @@ import {
 } from './docket/types.js'
 import { WorkerProtocol } from './docket/worker-protocol.js'
 import { type DocketEvent, type SubscribeOptions, type Subscription, subscribe } from './events/feed.js'
-import { openStore, parseDatabaseUrl } from './storage/open.js'
+import { databaseTarget, openStore } from './storage/open.js'
 import type {
   Artifact,
   ArtifactRecord,
   BatchRecord,
   BatchSummary,
+  CallerTransaction,
   JobFilter,
   LeaderTerm,
   Store,
@@ -140,18 +142,26 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
    * names to their payloads and results at compile time (docket/tasks.ts).
    */
   static async open<T extends TaskMap = AnyTasks>(
-    url?: string,
+    options: DocketOptions & { database: SqliteDatabase },
+  ): Promise<Docket<T>>
+  static async open<T extends TaskMap = AnyTasks>(url?: string, options?: DocketOptions): Promise<Docket<T>>
+  static async open<T extends TaskMap = AnyTasks>(
+    urlOrOptions?: string | DocketOptions,
     options: DocketOptions = {},
   ): Promise<Docket<T>> {
-    const valid = parse(docketOptions, options, 'Docket options')
+    const byHandle = typeof urlOrOptions === 'object' && urlOrOptions !== null
+    const url = byHandle ? undefined : urlOrOptions
+    const valid = parse(docketOptions, byHandle ? urlOrOptions : options, 'Docket options')
     if (url !== undefined && typeof url !== 'string') {
       throw invalidArgument('the database URL must be a string', [
         { path: 'url', message: 'expected a string' },
       ])
     }
-    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock })
+    const { database } = valid
+    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock, database })
     try {
-      return new Docket<T>(store, valid, await openArtifactStorage(valid, parseDatabaseUrl(url), store))
+      const target = databaseTarget(url, database)
+      return new Docket<T>(store, valid, await openArtifactStorage(valid, target, store))
     } catch (error) {
       await store.close()
       throw error
@@ -218,17 +228,27 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
   // Adding jobs
 
   /** Adds one job: `add({ queue, type, payload, ...options })` or `add(queue, type, payload, options)`. */
-  async add<K extends TaskName<Tasks>>(input: TaskInput<Tasks, K>): Promise<TaskJob<Tasks, K>>
+  async add<K extends TaskName<Tasks>>(
+    input: TaskInput<Tasks, K>,
+    options?: AddOptions,
+  ): Promise<TaskJob<Tasks, K>>
   async add<K extends TaskName<Tasks>>(
     queue: string,
     type: K,
     ...rest: TaskArguments<Tasks, K>
   ): Promise<TaskJob<Tasks, K>>
-  async add(inputOrQueue: unknown, type?: string, payload?: unknown, options: JobOptions = {}): Promise<Job> {
-    const input =
-      typeof inputOrQueue === 'string' ? { ...options, queue: inputOrQueue, type, payload } : inputOrQueue
-    const [job] = (await this.#addMany([input as JobInput])).jobs
-    return job!
+  async add(
+    inputOrQueue: unknown,
+    typeOrOptions?: unknown,
+    payload?: unknown,
+    options: JobOptions = {},
+  ): Promise<Job> {
+    if (typeof inputOrQueue === 'string') {
+      const input = { ...options, queue: inputOrQueue, type: typeOrOptions, payload }
+      return (await this.#addMany([input as JobInput])).jobs[0]!
+    }
+    const add = addOptions(typeOrOptions)
+    return (await this.#addMany([inputOrQueue as JobInput], null, [], add.client)).jobs[0]!
   }
 
   /**
@@ -236,11 +256,17 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
    * in the same call (give them ids). A job whose dedupe key matches a live
    * job of its queue returns that job instead of a new one.
    */
-  async addMany(inputs: TaskInput<Tasks>[]): Promise<TaskJob<Tasks>[]> {
-    return (await this.#addMany(inputs as unknown as JobInput[])).jobs as TaskJob<Tasks>[]
+  async addMany(inputs: TaskInput<Tasks>[], options?: AddOptions): Promise<TaskJob<Tasks>[]> {
+    const { client } = addOptions(options)
+    return (await this.#addMany(inputs as unknown as JobInput[], null, [], client)).jobs as TaskJob<Tasks>[]
   }
 
-  async #addMany(inputs: JobInput[], batch: BatchRecord | null = null, artifacts: ArtifactRecord[] = []) {
+  async #addMany(
+    inputs: JobInput[],
+    batch: BatchRecord | null = null,
+    artifacts: ArtifactRecord[] = [],
+    client?: CallerTransaction,
+  ) {
     const batchId = batch?.id ?? null
     if (!Array.isArray(inputs))
       throw invalidArgument('jobs must be an array', [{ path: '', message: 'expected an array' }])
@@ -262,7 +288,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     const result = await this.#open().addJobs(
       valid.map((j) => j.queue),
       (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
-      { batch: batch ?? undefined, artifacts },
+      { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
     )
     return result
   }
@@ -281,9 +307,11 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
    */
   async addBatch(
     inputs: TaskInput<Tasks>[],
-    options: { name?: string; owner?: string } = {},
+    options: { name?: string; owner?: string } & AddOptions = {},
   ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[] }> {
-    const o = parse(batchOptions, options, 'batch options')
+    const { client, ...batchFields } = (options ?? {}) as AddOptions & Record<string, unknown>
+    const o = parse(batchOptions, batchFields, 'batch options')
+    addOptions({ client })
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw invalidArgument('a batch needs at least one job', [
         { path: 'jobs', message: 'expected a non-empty array' },
@@ -292,8 +320,10 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
     const given = inputs as unknown as JobInput[]
     const withOwner = o.owner === undefined ? given : given.map((j) => ({ owner: o.owner, ...j }))
-    const { jobs } = await this.#addMany(withOwner, record)
-    return { batch: await this.getBatch(record.id), jobs: jobs as TaskJob<Tasks>[] }
+    const { jobs } = await this.#addMany(withOwner, record, [], client)
+    // In the caller's transaction the batch is not committed yet: others cannot read it, so it is summed up here.
+    const batch = client ? newBatchSummary(record, jobs) : await this.getBatch(record.id)
+    return { batch, jobs: jobs as TaskJob<Tasks>[] }
   }
 
   /** A batch with its counts by status and overall progress. */
@@ -589,5 +619,47 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   #assertOpen(): void {
     if (this.#closed) throw new DocketError('CLOSED', 'this Docket has been closed')
+  }
+}
+
+/** What add, addMany and addBatch take besides the jobs. */
+export interface AddOptions {
+  /**
+   * PostgreSQL: your own connection (a node-postgres Client or PoolClient)
+   * inside a transaction you opened with BEGIN. The jobs are written in it:
+   * they exist if and only if your transaction commits, and workers hear of
+   * them at commit. See docs/transactions.md.
+   */
+  client?: CallerTransaction
+}
+
+function addOptions(options: unknown): AddOptions {
+  if (options === undefined || options === null) return {}
+  const o = options as AddOptions
+  if (typeof o !== 'object' || Object.keys(o).some((k) => k !== 'client')) {
+    throw invalidArgument('add options take only client', [
+      { path: 'options', message: 'expected { client }' },
+    ])
+  }
+  if (o.client !== undefined && typeof (o.client as { query?: unknown })?.query !== 'function') {
+    throw invalidArgument(
+      'client must be a database connection with a query method (a pg Client or PoolClient)',
+      [{ path: 'client', message: 'expected a pg Client or PoolClient' }],
+    )
+  }
+  return o
+}
+
+/** The summary of a batch just added, from its jobs (before the caller's transaction commits). */
+function newBatchSummary(record: BatchRecord, jobs: Job[]): BatchSummary {
+  const own = jobs.filter((j) => j.batchId === record.id)
+  const counts = emptyCounts()
+  for (const j of own) counts[j.status]++
+  return {
+    ...record,
+    createdAt: own[0]?.createdAt ?? new Date(),
+    total: own.length,
+    counts,
+    progress: own.length === 0 ? 0 : own.reduce((sum, j) => sum + j.progress.percent, 0) / own.length,
   }
 }

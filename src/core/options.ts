@@ -241,7 +241,34 @@ export const docketOptions = z.strictObject({
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),
   clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
+  database: z
+    .custom<SqliteDatabase>(
+      isSqliteHandle,
+      'expected an open better-sqlite3 Database (an object with prepare, pragma and transaction)',
+    )
+    .optional(),
 })
+
+/**
+ * An application's better-sqlite3 Database, as far as Docket's types say:
+ * the package does not make its users install better-sqlite3's types.
+ */
+export interface SqliteDatabase {
+  readonly name: string
+  readonly inTransaction: boolean
+  prepare(sql: string): unknown
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  transaction(fn: (...args: never[]) => unknown): unknown
+}
+function isSqliteHandle(value: unknown): value is SqliteDatabase {
+  const v = value as Record<string, unknown> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    ['prepare', 'pragma', 'transaction'].every((k) => typeof v[k] === 'function') &&
+    v.open !== false
+  )
+}
 
 export const batchOptions = z.strictObject({
   name: z.string().min(1).max(200).optional(),

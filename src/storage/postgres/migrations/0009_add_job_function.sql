@@ -195,7 +195,7 @@ BEGIN
         USING ERRCODE = '22023';
     END IF;
     -- Sorted and unique, as the library keeps them; none is stored as NULL.
-    SELECT array_agg(DISTINCT c ORDER BY c COLLATE "C") INTO v_caps FROM jsonb_array_elements_text(v) c;
+    SELECT array_agg(c ORDER BY c COLLATE "C") INTO v_caps FROM (SELECT DISTINCT c FROM jsonb_array_elements_text(v) c) d;
   END IF;
 
   v := o -> 'dedupeKey';

@@ -13,6 +13,7 @@ import { queuesSuite } from './queues.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
+import { viewerSuite } from './viewer.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -28,4 +29,5 @@ export function serverSuites(driver: Driver): void {
   uploadsSuite(driver)
   searchSuite(driver)
   bulkSuite(driver)
+  viewerSuite(driver)
 }

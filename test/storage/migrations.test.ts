@@ -156,6 +156,12 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const VIEWER_HASH = 'a'.repeat(64)
+/** A viewer token seeded for the seeded job still opens it. */
+async function viewerTokenOpens(docket: Docket): Promise<void> {
+  assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -177,6 +183,12 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       since: 1,
       sql: `INSERT INTO leader_leases (name, holder, expires_at) VALUES ('seeded-lease', 'old-holder', ${T});`,
       check: leaseTakenOver(0),
+    },
+    {
+      since: 6,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', ${T}, 4102444800000);`,
+      check: viewerTokenOpens,
     },
   ],
   postgres: [
@@ -207,6 +219,12 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       check: async (docket) => {
         assert.equal(await text(docket.artifacts.open(BLOB_KEY)), 'hello world')
       },
+    },
+    {
+      since: 10,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', now() + interval '1 day');`,
+      check: viewerTokenOpens,
     },
   ],
 }

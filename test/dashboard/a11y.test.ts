@@ -61,6 +61,16 @@ describe('dashboard: accessibility and small screens', () => {
     const failed = await d.add({ queue: 'emails', type: 'nope' })
     await d.add({ queue: 'review', type: 'approve' })
     await d.add({ queue: 'documents', type: 'analyse', payload: { gate: 'a11y' } })
+    const { job: withFiles } = await d.addWithFiles(
+      { queue: 'review', type: 'approve', payload: { doc: 'a' } },
+      [
+        {
+          name: 'a-rather-long-file-name-for-a-phone.pdf',
+          mediaType: 'application/pdf',
+          data: Buffer.from('%PDF-1.4\n'),
+        },
+      ],
+    )
     const { batch } = await d.addBatch([{ queue: 'emails', type: 'quick' }], { name: 'a11y batch' })
     await until(env, done.id, ['completed'])
     await until(env, failed.id, ['failed'])
@@ -70,6 +80,7 @@ describe('dashboard: accessibility and small screens', () => {
       '/queues/review',
       `/jobs/${done.id}`,
       `/jobs/${failed.id}`,
+      `/jobs/${withFiles.id}`,
       '/jobs',
       '/board',
       '/batches',

@@ -41,4 +41,11 @@ export type {
 } from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
-export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'
+export {
+  type Handler,
+  Worker,
+  type WorkerEventName,
+  type WorkerEvents,
+  type WorkerListener,
+  type WorkerOptions,
+} from './worker/worker.js'

@@ -6,7 +6,7 @@
  * attempt, unless the abort means the lease is already gone or handed back.
  */
 import { isDocketError } from '../core/errors.js'
-import type { ClaimedJob } from '../core/types.js'
+import type { ClaimedJob, Job } from '../core/types.js'
 import { type Docket, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError } from './context.js'
@@ -17,6 +17,8 @@ export interface ExecutorDeps {
   workerId: string
   handlers: Record<string, Handler> | Handler
   completer: Completer
+  /** Called once a failed attempt is recorded, with the job as it is now (the worker's `retrying` and `failed` events). */
+  onAttemptFailed?: (job: ClaimedJob, error: Error, next: Job) => void
   onError: (error: unknown, job?: ClaimedJob) => void
 }
 
@@ -94,7 +96,8 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return
   const err = error instanceof Error ? error : new Error(String(error))
   try {
-    await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    const next = await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    deps.onAttemptFailed?.(job, err, next)
   } catch (e) {
     if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
   }

@@ -17,15 +17,18 @@ import type { ClaimedJob } from '../core/types.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
+import { WorkerEventEmitter } from './events.js'
 import { Execution, type ExecutorDeps } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
 
+export type { WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
 export type { Handler, WorkerOptions } from './options.js'
 
-export class Worker {
+/** Runs jobs; tells what happened to them as events (`completed`, `retrying`, `failed`, `error`: see events.ts). */
+export class Worker extends WorkerEventEmitter {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings
@@ -42,11 +45,18 @@ export class Worker {
 
   /** Validates the options: INVALID_ARGUMENT naming each bad field. */
   constructor(docket: Docket, options: WorkerOptions) {
+    const settings = resolveWorkerOptions(options)
+    super(settings.onError)
     this.#docket = docket
-    this.#o = resolveWorkerOptions(options)
+    this.#o = settings
     this.id = this.#o.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
-    const onError = this.#o.onError
-    this.#completer = new BatchCompleter({ docket, onWritten: () => this.#producer.wake(), onError })
+    const onError = (error: unknown, job?: ClaimedJob) => this.reportError(error, job)
+    this.#completer = new BatchCompleter({
+      docket,
+      onWritten: () => this.#producer.wake(),
+      onCompleted: (job, result) => this.emitCompleted(job, result),
+      onError,
+    })
     this.#producer = new Producer({
       queues: this.#o.queues,
       concurrency: this.#o.concurrency,
@@ -70,6 +80,7 @@ export class Worker {
       workerId: this.id,
       handlers: this.#o.handlers,
       completer: this.#completer,
+      onAttemptFailed: (job, error, next) => this.emitAttemptFailed(job, error, next),
       onError,
     }
     this.#leaseKeeper = new LeaseKeeper({
@@ -102,7 +113,7 @@ export class Worker {
         holder: this.id,
         intervalMs: this.#o.maintenanceIntervalMs,
         lostAfterMs: Math.max(this.#o.heartbeatMs * 3, 3_000),
-        onError: (e) => this.#o.onError(e),
+        onError: (e) => this.reportError(e),
       })
       this.#maintenance.start()
     }
@@ -141,7 +152,7 @@ export class Worker {
       if (!drained) {
         const left = [...this.#running.values()]
         for (const e of left) e.abort('shutdown')
-        await this.#docket.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
+        await this.#docket.release(left.map((e) => e.job)).catch((e) => this.reportError(e))
         await Promise.all(left.map((e) => e.done))
       }
       await this.#completer.flushed()
@@ -149,7 +160,7 @@ export class Worker {
     await this.#leaseKeeper.stop()
     await this.#unsubscribe?.()
     await this.#maintenance?.stop()
-    if (wasRunning) await this.#docket.store.deregisterWorker(this.id).catch((e) => this.#o.onError(e))
+    if (wasRunning) await this.#docket.store.deregisterWorker(this.id).catch((e) => this.reportError(e))
     this.#state = 'stopped'
   }
 

@@ -1,4 +1,5 @@
 import { completerSuite } from './completer.js'
+import { eventsSuite } from './events.js'
 import { processSuite } from './processes.js'
 import { runtimeSuite } from './runtime.js'
 import { wakeAndCancelSuite } from './wake-and-cancel.js'
@@ -6,4 +7,5 @@ import { wakeAndCancelSuite } from './wake-and-cancel.js'
 runtimeSuite('sqlite')
 wakeAndCancelSuite('sqlite')
 completerSuite('sqlite')
+eventsSuite('sqlite')
 processSuite('sqlite')

@@ -84,6 +84,7 @@ import type {
   LeaseRef,
   Store,
 } from './storage/store.js'
+import { traceAdd, traceClaim } from './tracing/spans.js'
 
 export type {
   DocketOptions,
@@ -238,12 +239,15 @@ export class Docket {
       )
       return job
     })
-    const result = await this.store.addJobs(
-      valid.map((j) => j.queue),
-      (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
-      { batch: batch ?? undefined, artifacts },
+    // Traced (tracing/spans.ts): each job stores the add's trace context, for its run's span.
+    return traceAdd(valid, (traceContext) =>
+      this.store.addJobs(
+        valid.map((j) => j.queue),
+        (queues) =>
+          valid.map((j) => ({ ...resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId), traceContext })),
+        { batch: batch ?? undefined, artifacts },
+      ),
     )
-    return result
   }
 
   /** Wakes idle workers of these queues in every process; a failure here only delays pickup until the next poll. */
@@ -522,13 +526,16 @@ export class Docket {
   /** Leases up to `limit` ready jobs to a worker, in each queue's order, within each queue's concurrency limit. */
   async claim(input: ClaimInput): Promise<ClaimedJob[]> {
     const c = parse(claimInput, input, 'claim')
-    return this.store.claimJobs({
-      workerId: c.workerId,
-      queues: [...new Set(c.queues)],
-      capabilities: c.capabilities ?? [],
-      limit: c.limit ?? 1,
-      leaseMs: c.leaseMs ?? this.#defaultLeaseMs,
-    })
+    const queues = [...new Set(c.queues)]
+    return traceClaim(c.workerId, queues, () =>
+      this.store.claimJobs({
+        workerId: c.workerId,
+        queues,
+        capabilities: c.capabilities ?? [],
+        limit: c.limit ?? 1,
+        leaseMs: c.leaseMs ?? this.#defaultLeaseMs,
+      }),
+    )
   }
 
   /** Extends leases; each outcome says whether the lease is still held. */

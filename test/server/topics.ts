@@ -11,6 +11,7 @@ import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
+import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
 
 export function serverSuites(driver: Driver): void {
@@ -26,4 +27,5 @@ export function serverSuites(driver: Driver): void {
   limitsSuite(driver)
   uploadsSuite(driver)
   searchSuite(driver)
+  tracingSuite(driver)
 }

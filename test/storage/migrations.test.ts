@@ -155,6 +155,17 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const TRACED_ID = '0190f3c4-58a0-7000-8000-00000000000c'
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+
+/** A job stored with a trace context (the traceparent and tracestate columns) hands it to its worker. */
+async function tracedJobCarriesItsContext(docket: Docket): Promise<void> {
+  const [claimed] = await docket.claim({ workerId: 'w-traced', queues: ['traced'], limit: 1 })
+  assert.equal(claimed?.id, TRACED_ID)
+  assert.deepEqual(claimed?.traceContext, { traceparent: TRACEPARENT, tracestate: 'vendor=1' })
+  await docket.complete(claimed!, null)
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -176,6 +187,18 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       since: 1,
       sql: `INSERT INTO leader_leases (name, holder, expires_at) VALUES ('seeded-lease', 'old-holder', ${T});`,
       check: leaseTakenOver(0),
+    },
+    {
+      // The trace context of the add (migration 6).
+      since: 6,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T},
+    '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
     },
   ],
   postgres: [
@@ -206,6 +229,18 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       check: async (docket) => {
         assert.equal(await text(docket.artifacts.open(BLOB_KEY)), 'hello world')
       },
+    },
+    {
+      // The trace context of the add (migration 9).
+      since: 9,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}');
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}',
+    now(), '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
     },
   ],
 }

@@ -640,4 +640,17 @@ CREATE TABLE artifact_chunks (
 ALTER TABLE artifact_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 `,
   },
+  {
+    version: 9,
+    name: 'job trace context',
+    file: '0009_job_trace_context.sql',
+    sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
+-- added the job, so the span that runs it joins the same trace. NULL when
+-- nothing was traced (no OpenTelemetry SDK registered in the adding process).
+-- Nullable columns without a default: adding them rewrites no rows. claim_jobs
+-- returns SETOF jobs, so claims carry the new columns with no change to it.
+ALTER TABLE jobs ADD COLUMN traceparent text;
+ALTER TABLE jobs ADD COLUMN tracestate text;
+`,
+  },
 ]

@@ -41,6 +41,7 @@ export type {
 } from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
+export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'
 export {
   type Handler,
   Worker,

@@ -2,6 +2,7 @@ import { completerSuite } from './completer.js'
 import { eventsSuite } from './events.js'
 import { processSuite } from './processes.js'
 import { runtimeSuite } from './runtime.js'
+import { sandboxSuite } from './sandbox.js'
 import { tracingSuite } from './tracing.js'
 import { wakeAndCancelSuite } from './wake-and-cancel.js'
 
@@ -10,4 +11,5 @@ wakeAndCancelSuite('postgres')
 completerSuite('postgres')
 eventsSuite('postgres')
 tracingSuite('postgres')
+sandboxSuite('postgres')
 processSuite('postgres')

@@ -6,7 +6,7 @@
  * back the result or the error. It runs one job; the parent ends it after.
  */
 import type { Readable } from 'node:stream'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, Worker as Thread } from 'node:worker_threads'
 import type { ClaimedJob } from '../core/types.js'
 import type { Artifact } from '../storage/store.js'
 import type { JobContext } from './context.js'
@@ -34,7 +34,27 @@ function channel(): Channel {
   if (!process.send) throw new Error('sandbox-runtime runs only as a sandbox of a Docket worker')
   // Orphaned (the worker died): stop too, rather than run on unsupervised.
   process.on('disconnect', () => process.exit(1))
+  watchForOrphaning()
   return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', l as never) }
+}
+
+/**
+ * A handler that spins the CPU never lets 'disconnect' run, so a thread of
+ * its own watches instead: once the worker process is gone (this process was
+ * handed to another parent), it kills this process's group, which holds
+ * whatever the handler started too.
+ */
+function watchForOrphaning(): void {
+  const watchdog = new Thread(
+    `const { workerData: parent } = require('node:worker_threads')
+     setInterval(() => {
+       if (process.ppid !== parent) {
+         try { process.kill(-process.pid, 'SIGKILL') } catch { process.kill(process.pid, 'SIGKILL') }
+       }
+     }, 500)`,
+    { eval: true, workerData: process.ppid },
+  )
+  watchdog.unref()
 }
 
 const ch = channel()

@@ -4,6 +4,7 @@
  * timeout or a cancel ends the sandbox for real.
  */
 import assert from 'node:assert/strict'
+import { fork } from 'node:child_process'
 import { after, afterEach, before, describe, it } from 'node:test'
 import { Docket, type Isolation, sandboxed, Worker, type WorkerOptions } from '../../src/index.js'
 import { liveSandboxes } from '../../src/worker/sandbox.js'
@@ -180,6 +181,43 @@ export function sandboxSuite(driver: Driver): void {
           }
           assert.equal((await docket.getJob(job.id)).status, 'cancelled')
         })
+
+        it('terminates a handler still running when close() outlasts its grace, and releases the job', async () => {
+          await docket.createQueue({ name: q('shutdown') })
+          const w = await start(
+            q('shutdown'),
+            { spin: handler(isolation, 'spinForever') },
+            { shutdownGraceMs: 100 },
+          )
+          const job = await docket.add(q('shutdown'), 'spin', {})
+          await spinning(job.id)
+          await w.close()
+          await until(() => sandboxesOf(job.id).length === 0, 10_000, 'the sandbox to exit')
+          const detail = await docket.getJob(job.id)
+          assert.equal(detail.status, 'waiting', 'released, to run again at once')
+        })
+
+        if (isolation === 'process') {
+          it('does not outlive its worker: a spinning sandbox whose worker was killed ends too', async () => {
+            await docket.createQueue({ name: q('orphan') })
+            const job = await docket.add(q('orphan'), 'spin', {})
+            const parent = fork(
+              new URL('./fixtures/sandbox-parent.ts', import.meta.url),
+              [target.url, q('orphan')],
+              {
+                execArgv: ['--import', 'tsx'],
+                stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+              },
+            )
+            const exited = new Promise((resolve) => parent.once('exit', resolve))
+            const where = await spinning(job.id)
+            assert.ok(processExists(where.pid))
+            parent.kill('SIGKILL')
+            await exited
+            // The sandbox's CPU-bound loop never yields to notice; its watchdog thread does.
+            await until(() => !processExists(where.pid), 10_000, 'the orphaned sandbox to exit')
+          })
+        }
 
         it('fails the attempt with what the handler threw, its crash, or a module that cannot load', async () => {
           await docket.createQueue({

@@ -150,9 +150,10 @@ function startProcess(jobId: string, onMessage: (m: FromSandbox) => void): Sandb
   child.on('error', (e) => {
     spawnError = e
   })
+  child.once('exit', () => live.delete(info))
+  // 'close', not 'exit': it comes after the last IPC message, so a result sent just before the end is not lost.
   const exited = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      live.delete(info)
+    child.once('close', (code, signal) => {
       resolve(
         spawnError
           ? `its process failed: ${spawnError.message}`

@@ -15,6 +15,20 @@ export type {
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'
+export type { Access } from './docket/access.js'
+export type { Leadership } from './docket/leadership.js'
+export type {
+  AnyTasks,
+  PayloadOf,
+  ResultOf,
+  TaskInput,
+  TaskJob,
+  TaskJobDetail,
+  TaskMap,
+  TaskName,
+  TaskSpec,
+} from './docket/tasks.js'
+export type { StepPhase, WorkerProtocol } from './docket/worker-protocol.js'
 export {
   Docket,
   type DocketOptions,
@@ -44,6 +58,7 @@ export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker
 export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'
 export {
   type Handler,
+  type Handlers,
   Worker,
   type WorkerEventName,
   type WorkerEvents,

@@ -11,12 +11,12 @@ import { type Docket, UnrecoverableError } from '../docket.js'
 import { type RunOutcome, RunSpan } from '../tracing/spans.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError } from './context.js'
-import type { Handler } from './options.js'
+import type { AnyHandlers, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
-  handlers: Record<string, Handler> | Handler
+  handlers: AnyHandlers
   completer: Completer
   /** Called once a failed attempt is recorded, with the job as it is now (the worker's `retrying` and `failed` events). */
   onAttemptFailed?: (job: ClaimedJob, error: Error, next: Job) => void
@@ -76,7 +76,7 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
     // the whole batch of completions it would have been written with.
     try {
-      deps.docket.assertResult(result)
+      deps.docket.workers.assertResult(result)
     } catch (error) {
       throw new UnrecoverableError(
         `the handler returned a result that cannot be stored: ${(error as Error).message}`,
@@ -105,7 +105,9 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return reason
   const err = error instanceof Error ? error : new Error(String(error))
   try {
-    const next = await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    const next = await deps.docket.workers.fail(job, err, {
+      retryable: !(error instanceof UnrecoverableError),
+    })
     deps.onAttemptFailed?.(job, err, next)
     return next.status === 'failed' ? 'failed' : 'retrying'
   } catch (e) {

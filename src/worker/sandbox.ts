@@ -62,7 +62,10 @@ export function liveSandboxes(): SandboxInfo[] {
  * A relative path is resolved against the current directory: prefer
  * `new URL('./handler.js', import.meta.url)`.
  */
-export function sandboxed(module: string | URL, options: SandboxOptions = {}): Handler {
+export function sandboxed<Payload = unknown, Result = unknown>(
+  module: string | URL,
+  options: SandboxOptions = {},
+): Handler<Payload, Result> {
   const href = moduleHref(module)
   const isolation = options.isolation ?? 'thread'
   if (isolation !== 'thread' && isolation !== 'process') {
@@ -76,7 +79,10 @@ export function sandboxed(module: string | URL, options: SandboxOptions = {}): H
       { path: 'export', message: 'expected a non-empty string' },
     ])
   }
-  return (job, ctx) => runSandboxed({ module: href, export: name, isolation }, job, ctx)
+  // The module's types are out of the compiler's sight: Payload and Result are taken from where the
+  // handler is used (a Worker<Tasks>'s handler for that type), and the result is checked at run time.
+  return (job, ctx) =>
+    runSandboxed({ module: href, export: name, isolation }, job, ctx as JobContext) as Promise<Result>
 }
 
 function moduleHref(module: string | URL): string {

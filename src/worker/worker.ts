@@ -14,6 +14,7 @@
  */
 import { hostname } from 'node:os'
 import type { ClaimedJob } from '../core/types.js'
+import type { AnyTasks, TaskMap } from '../docket/tasks.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
@@ -25,10 +26,10 @@ import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from '.
 import { Producer } from './producer.js'
 
 export type { WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
-export type { Handler, WorkerOptions } from './options.js'
+export type { Handler, Handlers, WorkerOptions } from './options.js'
 
 /** Runs jobs; tells what happened to them as events (`completed`, `retrying`, `failed`, `error`: see events.ts). */
-export class Worker extends WorkerEventEmitter {
+export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings
@@ -44,9 +45,11 @@ export class Worker extends WorkerEventEmitter {
   #closing: Promise<void> | null = null
 
   /** Validates the options: INVALID_ARGUMENT naming each bad field. */
-  constructor(docket: Docket, options: WorkerOptions) {
+  constructor(typed: Docket<Tasks>, options: WorkerOptions<Tasks>) {
     const settings = resolveWorkerOptions(options)
     super(settings.onError)
+    // The task map has done its work in the options' types; the runtime handles any job.
+    const docket = typed as unknown as Docket
     this.#docket = docket
     this.#o = settings
     this.id = this.#o.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
@@ -63,7 +66,7 @@ export class Worker extends WorkerEventEmitter {
       batchSize: this.#o.batchSize,
       pollMs: this.#o.pollMs,
       claim: (queues, limit) =>
-        docket.claim({
+        docket.workers.claim({
           workerId: this.id,
           queues,
           capabilities: this.#o.capabilities,
@@ -102,9 +105,9 @@ export class Worker extends WorkerEventEmitter {
   async start(): Promise<this> {
     if (this.#state !== 'idle') throw new Error(`worker ${this.id} was already started`)
     this.#state = 'running'
-    const store = this.#docket.store
-    await store.registerWorker(this.#record())
-    this.#unsubscribe = await store.onReady((queue) => {
+    const workers = this.#docket.workers
+    await workers.register(this.#record())
+    this.#unsubscribe = await workers.onReady((queue) => {
       if (queue === '*' || this.#o.queues.includes(queue)) this.#producer.wake()
     })
     await this.#leaseKeeper.start()
@@ -152,7 +155,7 @@ export class Worker extends WorkerEventEmitter {
       if (!drained) {
         const left = [...this.#running.values()]
         for (const e of left) e.abort('shutdown')
-        await this.#docket.release(left.map((e) => e.job)).catch((e) => this.reportError(e))
+        await this.#docket.workers.release(left.map((e) => e.job)).catch((e) => this.reportError(e))
         await Promise.all(left.map((e) => e.done))
       }
       await this.#completer.flushed()
@@ -160,7 +163,7 @@ export class Worker extends WorkerEventEmitter {
     await this.#leaseKeeper.stop()
     await this.#unsubscribe?.()
     await this.#maintenance?.stop()
-    if (wasRunning) await this.#docket.store.deregisterWorker(this.id).catch((e) => this.reportError(e))
+    if (wasRunning) await this.#docket.workers.deregister(this.id).catch((e) => this.reportError(e))
     this.#state = 'stopped'
   }
 

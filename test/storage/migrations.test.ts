@@ -17,6 +17,7 @@ import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { storeOf } from '../../src/docket/store-of.js'
 import { Docket } from '../../src/index.js'
 import { parsePostgresUrl } from '../../src/storage/postgres/db.js'
 import {
@@ -27,9 +28,9 @@ import {
   migrate as migrateSqlite,
   migrations as sqliteMigrations,
 } from '../../src/storage/sqlite/migrations.js'
+import type { Driver } from '../support/helpers.js'
 import { freshPostgresSchema } from '../support/postgres.js'
 
-type Driver = 'sqlite' | 'postgres'
 type Row = Record<string, unknown>
 
 interface Target {
@@ -136,22 +137,22 @@ async function seededJobRuns(docket: Docket): Promise<void> {
     [['state', 'waiting']],
   )
   assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
-  const key = await docket.store.findApiKey('seed-key-hash')
+  const key = await storeOf(docket).findApiKey('seed-key-hash')
   assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
-  const [claimed] = await docket.claim({
+  const [claimed] = await docket.workers.claim({
     workerId: 'w-migrated',
     queues: ['seeded'],
     limit: 1,
     leaseMs: 30_000,
   })
   assert.equal(claimed?.id, JOB_ID)
-  await docket.complete(claimed!, { ok: true })
+  await docket.workers.complete(claimed!, { ok: true })
   assert.equal((await docket.getJob(JOB_ID)).status, 'completed')
 }
 
 /** A lapsed leadership lease seeded with term `seededTerm` is taken over with the next term. */
 const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
-  const term = await docket.store.acquireLeadership('seeded-lease', 'new-holder', 5_000)
+  const term = await docket.leadership.acquire('seeded-lease', 'new-holder', 5_000)
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
@@ -160,10 +161,10 @@ const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 
 /** A job stored with a trace context (the traceparent and tracestate columns) hands it to its worker. */
 async function tracedJobCarriesItsContext(docket: Docket): Promise<void> {
-  const [claimed] = await docket.claim({ workerId: 'w-traced', queues: ['traced'], limit: 1 })
+  const [claimed] = await docket.workers.claim({ workerId: 'w-traced', queues: ['traced'], limit: 1 })
   assert.equal(claimed?.id, TRACED_ID)
   assert.deepEqual(claimed?.traceContext, { traceparent: TRACEPARENT, tracestate: 'vendor=1' })
-  await docket.complete(claimed!, null)
+  await docket.workers.complete(claimed!, null)
 }
 
 const T = 1_700_000_000_000
@@ -231,8 +232,8 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       },
     },
     {
-      // The trace context of the add (migration 9).
-      since: 9,
+      // The trace context of the add (migration 10).
+      since: 10,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
   VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}');
@@ -297,14 +298,14 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         try {
           await docket.createQueue({ name: 'fresh' })
           const job = await docket.add('fresh', 'hello', { n: 1 })
-          const [claimed] = await docket.claim({
+          const [claimed] = await docket.workers.claim({
             workerId: 'w',
             queues: ['fresh'],
             limit: 1,
             leaseMs: 30_000,
           })
           assert.equal(claimed?.id, job.id)
-          await docket.complete(claimed!)
+          await docket.workers.complete(claimed!)
           assert.equal((await docket.getJob(job.id)).status, 'completed')
         } finally {
           await docket.close()

@@ -41,7 +41,7 @@ export function eventsSuite(driver: Driver): void {
     it("emits 'completed' with the job and its result once the completion is written", async () => {
       await docket.createQueue({ name: 'ev-done' })
       const w = worker(['ev-done'], {
-        count: (job) => ({ words: String(job.payload.text).split(' ').length }),
+        count: (job) => ({ words: String((job.payload as { text: string }).text).split(' ').length }),
       })
       const seen: { job: ClaimedJob; result: unknown; status: string }[] = []
       const written: Promise<void>[] = []

@@ -93,7 +93,7 @@ export function tracingSuite(driver: Driver): void {
       assert.equal(add.attributes['messaging.batch.message_count'], 2)
       const { traceId, spanId } = add.spanContext()
 
-      const claimed = await docket.claim({ workerId: 'w-trace', queues: ['tr-claim'], limit: 2 })
+      const claimed = await docket.workers.claim({ workerId: 'w-trace', queues: ['tr-claim'], limit: 2 })
       assert.deepEqual(
         claimed.map((j) => j.traceContext?.traceparent),
         [`00-${traceId}-${spanId}-01`, `00-${traceId}-${spanId}-01`],
@@ -110,11 +110,11 @@ export function tracingSuite(driver: Driver): void {
           [spanId, b!.id],
         ],
       )
-      await docket.release(claimed)
+      await docket.workers.release(claimed)
 
       // A claim that takes nothing (an idle poll) records no span.
       exporter.reset()
-      assert.deepEqual(await docket.claim({ workerId: 'w-trace', queues: ['tr-nothing-here'] }), [])
+      assert.deepEqual(await docket.workers.claim({ workerId: 'w-trace', queues: ['tr-nothing-here'] }), [])
       assert.deepEqual(
         exporter.getFinishedSpans().filter((s) => s.name.startsWith('claim')),
         [],
@@ -214,10 +214,10 @@ export function tracingSuite(driver: Driver): void {
       await docket.createQueue({ name: 'tr-off' })
       withoutTracing()
       const job = await docket.add('tr-off', 't', {})
-      const [claimed] = await docket.claim({ workerId: 'w-off', queues: ['tr-off'] })
+      const [claimed] = await docket.workers.claim({ workerId: 'w-off', queues: ['tr-off'] })
       assert.equal(claimed?.id, job.id)
       assert.equal(claimed?.traceContext, undefined)
-      await docket.complete(claimed!, null)
+      await docket.workers.complete(claimed!, null)
       assert.equal((await docket.getJob(job.id)).status, 'completed')
       assert.deepEqual(exporter.getFinishedSpans(), [])
     })

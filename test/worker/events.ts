@@ -154,10 +154,11 @@ export function eventsSuite(driver: Driver): void {
       // The worker's database goes away under it: its next claims fail.
       await own.close()
       await until(() => fromEvent.length > 0, 10_000, "an 'error' event")
-      // close() cannot deregister from a closed Docket, and says so.
-      await assert.rejects(w.close(), { code: 'CLOSED' })
+      // close() cannot deregister from a closed Docket either: it says so as an error, and still closes.
+      await w.close()
       assert.ok(fromEvent[0] instanceof Error)
-      assert.equal(fromOption[0], fromEvent[0])
+      assert.ok(fromEvent.every((e) => (e as { code?: string }).code === 'CLOSED'))
+      assert.deepEqual(fromOption, fromEvent)
     })
 
     it('types each listener by its event', () => {

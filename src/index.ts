@@ -57,6 +57,7 @@ export { type AbortReason, JobAbortedError, type JobContext } from './worker/con
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'
 export {
+  type ClaimedTask,
   type Handler,
   type Handlers,
   Worker,

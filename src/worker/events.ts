@@ -11,34 +11,46 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ClaimedJob, Job } from '../core/types.js'
+import type { AnyTasks, PayloadOf, ResultOf, TaskMap, TaskName } from '../docket/tasks.js'
 
-export interface WorkerEvents {
+/** A claimed job of type `N` of the task map: checking `job.type` narrows its payload. */
+export type ClaimedTask<T extends TaskMap, N extends TaskName<T> = TaskName<T>> = {
+  [K in N]: Omit<ClaimedJob<PayloadOf<T, K>>, 'type'> & { type: K }
+}[N]
+
+/**
+ * The events and their arguments. With a task map (`Worker<Tasks>`) the job
+ * is typed by it, and `completed`'s result by the job's type.
+ */
+export interface WorkerEvents<T extends TaskMap = AnyTasks> {
   /** The job's completion is written: the job as claimed, and what its handler returned. */
-  completed: [job: ClaimedJob, result: unknown]
+  completed: { [K in TaskName<T>]: [job: ClaimedTask<T, K>, result: ResultOf<T, K>] }[TaskName<T>]
   /**
    * An attempt failed and the job will run again: the job as claimed, the
    * error, and the job as it is now (`next.runAt` is when it runs again).
    */
-  retrying: [job: ClaimedJob, error: Error, next: Job]
+  retrying: [job: ClaimedTask<T>, error: Error, next: Job]
   /** An attempt failed and the job will not run again (no attempts left, or not retryable). */
-  failed: [job: ClaimedJob, error: Error, next: Job]
+  failed: [job: ClaimedTask<T>, error: Error, next: Job]
   /**
    * Something went wrong in the worker itself: a claim, a heartbeat or a write
    * that failed, or a listener that threw; with the job it concerns, if any.
    */
-  error: [error: unknown, job?: ClaimedJob]
+  error: [error: unknown, job?: ClaimedTask<T>]
 }
 
 export type WorkerEventName = keyof WorkerEvents
 
 /** The listener of one of the worker's events. */
-export type WorkerListener<E extends WorkerEventName> = (...args: WorkerEvents[E]) => void
+export type WorkerListener<E extends WorkerEventName, T extends TaskMap = AnyTasks> = (
+  ...args: WorkerEvents<T>[E]
+) => void
 
 /**
  * The Worker's base: a typed EventEmitter, and the routes by which its parts
  * report outcomes (`emitCompleted`, `emitAttemptFailed`) and errors (`reportError`).
  */
-export class WorkerEventEmitter extends EventEmitter<WorkerEvents> {
+export class WorkerEventEmitter<T extends TaskMap = AnyTasks> extends EventEmitter<WorkerEvents<T>> {
   readonly #onError: ((error: unknown, job?: ClaimedJob) => void) | null
 
   /** `onError`: the worker's option, called beside the `error` listeners. */
@@ -56,7 +68,7 @@ export class WorkerEventEmitter extends EventEmitter<WorkerEvents> {
     const listened = this.listenerCount('error') > 0
     if (listened) {
       try {
-        this.emit('error', error, job)
+        this.#untyped.emit('error', error, job)
       } catch (listenerError) {
         console.error('[docket worker] an error listener threw', listenerError)
       }
@@ -67,13 +79,18 @@ export class WorkerEventEmitter extends EventEmitter<WorkerEvents> {
 
   /** After a completion is written. */
   protected emitCompleted(job: ClaimedJob, result: unknown): void {
-    this.#safely(job, () => this.emit('completed', job, result))
+    this.#safely(job, () => this.#untyped.emit('completed', job, result))
   }
 
   /** After a failed attempt is recorded: `retrying` or `failed` as the job now stands. */
   protected emitAttemptFailed(job: ClaimedJob, error: Error, next: Job): void {
     const event = next.status === 'failed' ? 'failed' : 'retrying'
-    this.#safely(job, () => this.emit(event, job, error, next))
+    this.#safely(job, () => this.#untyped.emit(event, job, error, next))
+  }
+
+  /** This emitter as the runtime sees it: its jobs are of any type, whatever the task map says. */
+  get #untyped(): EventEmitter {
+    return this as unknown as EventEmitter
   }
 
   #safely(job: ClaimedJob, emit: () => void): void {

@@ -25,11 +25,11 @@ import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
 
-export type { WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
+export type { ClaimedTask, WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
 export type { Handler, Handlers, WorkerOptions } from './options.js'
 
 /** Runs jobs; tells what happened to them as events (`completed`, `retrying`, `failed`, `error`: see events.ts). */
-export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter {
+export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter<Tasks> {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings

@@ -56,6 +56,16 @@ import {
 } from './core/types.js'
 import { Access } from './docket/access.js'
 import { checkId, checkJobId, checkQueueName } from './docket/arguments.js'
+import {
+  appliesTo,
+  BULK_ACTIONS,
+  BULK_CHUNK,
+  type BulkAction,
+  type BulkOutcome,
+  type BulkTarget,
+  bulkStatuses,
+  bulkTarget,
+} from './docket/bulk.js'
 import { Leadership } from './docket/leadership.js'
 import { registerStore } from './docket/store-of.js'
 import type {
@@ -590,6 +600,65 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     const n = await this.#open().promoteJobs({ ids: [...new Set(ids.map(checkJobId))] })
     if (n > 0) await this.#wake(['*'])
     return n
+  }
+
+  /**
+   * Retries, cancels, promotes or deletes every job matching `{ filter }` (the
+   * filters and search of listJobs, `owner` included) or each of `{ ids }`
+   * (only `owner`'s, when given: others count as missing), in chunks of
+   * BULK_CHUNK, each job in its own transaction. Jobs in a state the action
+   * does not apply to are not matched; see docket/bulk.ts.
+   */
+  async actOnJobs(action: BulkAction, target: BulkTarget): Promise<BulkOutcome> {
+    if (typeof action !== 'string' || !Object.hasOwn(BULK_ACTIONS, action)) {
+      throw invalidArgument(
+        `unknown action ${JSON.stringify(action)}: expected ${Object.keys(BULK_ACTIONS).join(', ')}`,
+        [{ path: 'action', message: `expected ${Object.keys(BULK_ACTIONS).join(' | ')}` }],
+      )
+    }
+    const t = parse(bulkTarget, target, 'bulk target')
+    const { owner } = t
+    const outcome: BulkOutcome = { matched: 0, changed: 0 }
+    const apply = async (job: Job) => {
+      if (!appliesTo(action, job)) return
+      outcome.matched++
+      try {
+        if (await this.#act(action, job.id)) outcome.changed++
+      } catch (error) {
+        // It moved on between the read and the action (finished, taken, deleted): matched, not changed.
+        if (!['INVALID_STATE', 'CONFLICT', 'NOT_FOUND'].some((c) => isDocketError(error, c as never)))
+          throw error
+      }
+    }
+    if (t.ids) {
+      for (const id of new Set(t.ids.map((i) => i.toLowerCase()))) {
+        const job = await this.findJob(id)
+        if (job && (owner === undefined || job.owner === owner)) await apply(job)
+      }
+      return outcome
+    }
+    // `owner` narrows a filter too: another owner's jobs are never matched.
+    const given = t.filter ?? {}
+    if (owner !== undefined && given.owner !== undefined && given.owner !== owner) return outcome
+    const filter = owner === undefined ? given : { ...given, owner }
+    const status = bulkStatuses(action, filter.status)
+    if (status.length === 0) return outcome
+    let cursor: string | undefined
+    do {
+      const page = await this.listJobs({ ...filter, status, limit: BULK_CHUNK, order: 'asc', cursor })
+      for (const job of page.jobs) await apply(job)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor)
+    return outcome
+  }
+
+  /** One job of a bulk action; whether it changed. */
+  async #act(action: BulkAction, id: string): Promise<boolean> {
+    if (action === 'retry') await this.retryJob(id)
+    else if (action === 'cancel') await this.cancelJob(id)
+    else if (action === 'delete') await this.removeJob(id)
+    else return (await this.promote(id)) > 0
+    return true
   }
 
   async removeJob(id: string): Promise<void> {

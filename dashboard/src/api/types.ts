@@ -7,6 +7,8 @@ import type { z } from 'zod'
 import type { JobStatus } from '../../../src/core/types.js'
 import type * as views from '../../../src/server/views.js'
 
+export type { BulkFilter } from '../../../src/docket/bulk.js'
+
 export type { JobStatus }
 export type Session = z.infer<typeof views.sessionView>
 export type Role = Session['role']

@@ -67,7 +67,11 @@ async function inCallerTransaction<T>(
     },
   }
   try {
-    await client.query('SAVEPOINT docket_add')
+    // One round trip: the savepoint, the caller's path kept aside, Docket's schema put first.
+    await client.query(
+      `SAVEPOINT docket_add; SELECT set_config('docket.caller_search_path', current_setting('search_path'), true),
+        set_config('search_path', '"${schema}", ' || current_setting('search_path'), true)`,
+    )
   } catch (error) {
     // no_active_sql_transaction: a savepoint outside BEGIN.
     if ((error as { code?: string }).code !== '25P01') throw error
@@ -75,19 +79,15 @@ async function inCallerTransaction<T>(
       { path: 'client', message: 'expected a connection inside BEGIN' },
     ])
   }
-  const [{ path } = { path: '' }] = await c.query<{ path: string }>(
-    "SELECT current_setting('search_path') AS path",
-  )
   try {
-    await c.query("SELECT set_config('search_path', $1, true)", [`"${schema}", ${path}`])
     const result = await fn(c)
-    await c.query("SELECT set_config('search_path', $1, true)", [path])
-    await client.query('RELEASE SAVEPOINT docket_add')
+    await client.query(
+      "SELECT set_config('search_path', current_setting('docket.caller_search_path'), true); RELEASE SAVEPOINT docket_add",
+    )
     return result
   } catch (error) {
     // Also undoes the search_path change.
-    await client.query('ROLLBACK TO SAVEPOINT docket_add').catch(() => {})
-    await client.query('RELEASE SAVEPOINT docket_add').catch(() => {})
+    await client.query('ROLLBACK TO SAVEPOINT docket_add; RELEASE SAVEPOINT docket_add').catch(() => {})
     throw error
   }
 }

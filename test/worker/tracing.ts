@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test'
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base'
-import { Docket, Worker, type WorkerOptions } from '../../src/index.js'
+import pg from 'pg'
+import { Docket, type Job, Worker, type WorkerOptions } from '../../src/index.js'
 import { inMemoryTracing, spansOf, withoutTracing } from '../support/tracing.js'
 import { type Driver, freshTarget, type Target, until } from './harness.js'
 
@@ -202,6 +203,36 @@ export function tracingSuite(driver: Driver): void {
       const add = await spanOf('add tr-fail', job.id)
       for (const r of runs) assert.equal(r.parentSpanContext?.spanId, add.spanContext().spanId)
     })
+
+    if (driver === 'postgres') {
+      it('an add in the caller’s transaction stores its trace context too, and the run joins its trace', async () => {
+        await docket.createQueue({ name: 'tr-tx' })
+        const { findPostgres } = await import('../support/postgres.js')
+        const pool = new pg.Pool({ connectionString: (await findPostgres()).url, max: 1 })
+        const client = await pool.connect()
+        let job: Job
+        try {
+          await client.query('BEGIN')
+          job = await tracer().startActiveSpan('checkout', async (request) => {
+            try {
+              return await docket.add({ queue: 'tr-tx', type: 'receipt', payload: {} }, { client })
+            } finally {
+              request.end()
+            }
+          })
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+          await pool.end()
+        }
+        const add = await spanOf('add tr-tx', job.id)
+        await start(['tr-tx'], () => ({ sent: true }))
+        await settled(job.id)
+        const run = await spanOf('run tr-tx', job.id)
+        assert.equal(run.parentSpanContext?.spanId, add.spanContext().spanId)
+        assert.equal(run.spanContext().traceId, add.spanContext().traceId)
+      })
+    }
 
     it('an add that fails records the error on its span', async () => {
       await assert.rejects(docket.add('tr-no-such-queue', 't', {}), { code: 'NOT_FOUND' })

@@ -156,13 +156,15 @@ export function sandboxSuite(driver: Driver): void {
           await docket.createQueue({ name: q('timeout'), maxAttempts: 1 })
           await start(q('timeout'), { spin: handler(isolation, 'spinForever') })
           const job = await docket.add(q('timeout'), 'spin', {}, { timeoutMs: 1_000 })
-          const where = await spinning(job.id)
+          // Known from the start (not from the handler's log, which a slow start could push past the timeout).
+          await until(() => sandboxesOf(job.id).length === 1, 20_000, 'the sandbox to start')
+          const where = sandboxesOf(job.id)[0]!
           await settled(job.id)
           const detail = await docket.getJob(job.id)
           assert.equal(detail.status, 'failed')
           assert.match(detail.lastError!.message, /timed out after 1000 ms/)
           await until(() => sandboxesOf(job.id).length === 0, 10_000, 'the sandbox to exit')
-          if (isolation === 'process') assert.equal(processExists(where.pid), false, 'the process is gone')
+          if (isolation === 'process') assert.equal(processExists(where.pid!), false, 'the process is gone')
         })
 
         it('terminates a cancelled handler: its sandbox is gone and the job stays cancelled', async () => {

@@ -200,6 +200,10 @@ function runSandboxed(spec: Spec, job: ClaimedJob, ctx: JobContext): Promise<unk
       finished = true
       ctx.signal.removeEventListener('abort', onAbort)
       sandbox.kill()
+      // Steps the sandbox never ended end with it (recorded as failed while the lease still holds).
+      for (const step of steps.values())
+        step.end({ name: 'Error', message: 'the sandbox ended during this step' })
+      steps.clear()
       settle()
     }
     const onAbort = () => {

@@ -38,6 +38,12 @@ export interface SandboxOptions {
   isolation?: Isolation
   /** The module's export to call. Default 'default'. */
   export?: string
+  /**
+   * The sandbox's JavaScript heap limit, in MiB (a thread's
+   * `maxOldGenerationSizeMb`, a process's `--max-old-space-size`). A handler
+   * that outgrows it fails its attempt; the worker is untouched. Default: Node's.
+   */
+  maxMemoryMb?: number
 }
 
 /** A sandbox running now: its kind, and its process id or thread id. For tests and diagnostics. */
@@ -81,8 +87,14 @@ export function sandboxed<Payload = unknown, Result = unknown>(
   }
   // The module's types are out of the compiler's sight: Payload and Result are taken from where the
   // handler is used (a Worker<Tasks>'s handler for that type), and the result is checked at run time.
-  return (job, ctx) =>
-    runSandboxed({ module: href, export: name, isolation }, job, ctx as JobContext) as Promise<Result>
+  const maxMemoryMb = options.maxMemoryMb ?? null
+  if (maxMemoryMb !== null && !(Number.isInteger(maxMemoryMb) && maxMemoryMb >= 16)) {
+    throw invalidArgument('maxMemoryMb must be a whole number of MiB, at least 16', [
+      { path: 'maxMemoryMb', message: 'expected an integer >= 16' },
+    ])
+  }
+  const spec: Spec = { module: href, export: name, isolation, maxMemoryMb }
+  return (job, ctx) => runSandboxed(spec, job, ctx as JobContext) as Promise<Result>
 }
 
 function moduleHref(module: string | URL): string {
@@ -110,12 +122,17 @@ interface Sandbox {
   exited: Promise<string>
 }
 
-function startSandbox(isolation: Isolation, jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
-  return isolation === 'thread' ? startThread(jobId, onMessage) : startProcess(jobId, onMessage)
+function startSandbox(spec: Spec, jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
+  return spec.isolation === 'thread'
+    ? startThread(spec, jobId, onMessage)
+    : startProcess(spec, jobId, onMessage)
 }
 
-function startThread(jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
-  const thread = new Thread(RUNTIME)
+function startThread(spec: Spec, jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
+  const thread = new Thread(
+    RUNTIME,
+    spec.maxMemoryMb === null ? {} : { resourceLimits: { maxOldGenerationSizeMb: spec.maxMemoryMb } },
+  )
   const info: SandboxInfo = { isolation: 'thread', jobId, threadId: thread.threadId }
   live.add(info)
   thread.on('message', onMessage)
@@ -141,9 +158,10 @@ function startThread(jobId: string, onMessage: (m: FromSandbox) => void): Sandbo
 /** The parent's own flags, less those a child must not repeat (the test runner's, an inspector's port). */
 const childExecArgv = () => process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a))
 
-function startProcess(jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
+function startProcess(spec: Spec, jobId: string, onMessage: (m: FromSandbox) => void): Sandbox {
+  const memory = spec.maxMemoryMb === null ? [] : [`--max-old-space-size=${spec.maxMemoryMb}`]
   const child: ChildProcess = fork(RUNTIME, [], {
-    execArgv: childExecArgv(),
+    execArgv: [...childExecArgv(), ...memory],
     serialization: 'advanced',
     // Its own process group, so a kill reaches whatever the handler started (ffmpeg, a renderer).
     detached: true,
@@ -187,6 +205,7 @@ interface Spec {
   module: string
   export: string
   isolation: Isolation
+  maxMemoryMb: number | null
 }
 
 /** Runs one attempt in a fresh sandbox; settles when the handler is done, or rejects when it fails or is stopped. */
@@ -215,7 +234,7 @@ function runSandboxed(spec: Spec, job: ClaimedJob, ctx: JobContext): Promise<unk
       })
       finish(() => reject(ctx.signal.reason))
     }
-    const sandbox = startSandbox(spec.isolation, job.id, (message) => {
+    const sandbox = startSandbox(spec, job.id, (message) => {
       if (finished) return
       if (message.kind === 'done') finish(() => resolve(message.result))
       else if (message.kind === 'failed') finish(() => reject(rebuild(message.error)))

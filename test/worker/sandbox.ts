@@ -75,6 +75,7 @@ export function sandboxSuite(driver: Driver): void {
         message: /isolation must be 'thread' or 'process'/,
       })
       assert.throws(() => sandboxed(''), { code: 'INVALID_ARGUMENT' })
+      assert.throws(() => sandboxed(FIXTURE, { maxMemoryMb: 1.5 }), { code: 'INVALID_ARGUMENT' })
     })
 
     for (const isolation of ['thread', 'process'] as const) {
@@ -220,6 +221,25 @@ export function sandboxSuite(driver: Driver): void {
             await until(() => !processExists(where.pid), 10_000, 'the orphaned sandbox to exit')
           })
         }
+
+        it('fails the attempt of a handler that outgrows maxMemoryMb, and the worker goes on', async () => {
+          await docket.createQueue({ name: q('memory'), maxAttempts: 1 })
+          await start(q('memory'), {
+            hoard: sandboxed(FIXTURE, { isolation, export: 'hoard', maxMemoryMb: 64 }),
+            ok: () => 'still here',
+          })
+          const hoard = await docket.add(q('memory'), 'hoard', {})
+          await settled(hoard.id, 60_000)
+          const failed = await docket.getJob(hoard.id)
+          assert.equal(failed.status, 'failed')
+          assert.match(
+            failed.lastError!.message,
+            isolation === 'thread' ? /memory limit/ : /stopped before it finished: its process exited/,
+          )
+          const ok = await docket.add(q('memory'), 'ok', {})
+          await settled(ok.id)
+          assert.equal((await docket.getJob(ok.id)).result, 'still here')
+        })
 
         it('fails the attempt with what the handler threw, its crash, or a module that cannot load', async () => {
           await docket.createQueue({

@@ -14,6 +14,7 @@ import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
 import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
+import { viewerSuite } from './viewer.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -29,5 +30,6 @@ export function serverSuites(driver: Driver): void {
   uploadsSuite(driver)
   searchSuite(driver)
   bulkSuite(driver)
+  viewerSuite(driver)
   tracingSuite(driver)
 }

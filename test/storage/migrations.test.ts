@@ -156,6 +156,12 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const VIEWER_HASH = 'a'.repeat(64)
+/** A viewer token seeded for the seeded job still opens it. */
+async function viewerTokenOpens(docket: Docket): Promise<void> {
+  assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
+}
+
 const TRACED_ID = '0190f3c4-58a0-7000-8000-00000000000c'
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
 
@@ -190,8 +196,14 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       check: leaseTakenOver(0),
     },
     {
-      // The trace context of the add (migration 6).
       since: 6,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', ${T}, 4102444800000);`,
+      check: viewerTokenOpens,
+    },
+    {
+      // The trace context of the add (migration 7).
+      since: 7,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
   VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
@@ -232,8 +244,14 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       },
     },
     {
-      // The trace context of the add (migration 10).
       since: 10,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', now() + interval '1 day');`,
+      check: viewerTokenOpens,
+    },
+    {
+      // The trace context of the add (migration 11).
+      since: 11,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
   VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}');

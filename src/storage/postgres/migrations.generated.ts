@@ -906,8 +906,24 @@ $$;
   },
   {
     version: 10,
+    name: 'viewer tokens',
+    file: '0010_viewer_tokens.sql',
+    sql: `-- Read-only, expiring tokens for watching one job (POST /jobs/{id}/viewer-token).
+-- Only the token's hash is stored. No foreign key to jobs: a token of a deleted
+-- job finds no job, and job deletes do not pay for a look-up here.
+CREATE TABLE viewer_tokens (
+  token_hash text PRIMARY KEY,
+  job_id uuid NOT NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at timestamptz(3) NOT NULL
+);
+CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
+`,
+  },
+  {
+    version: 11,
     name: 'job trace context',
-    file: '0010_job_trace_context.sql',
+    file: '0011_job_trace_context.sql',
     sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
 -- added the job, so the span that runs it joins the same trace. NULL when
 -- nothing was traced (no OpenTelemetry SDK registered in the adding process).

@@ -209,8 +209,24 @@ CREATE INDEX jobs_short_id ON jobs (substr(id, 29));
   },
   {
     version: 6,
+    name: 'viewer tokens',
+    file: '0006_viewer_tokens.sql',
+    sql: `-- Read-only, expiring tokens for watching one job (POST /jobs/{id}/viewer-token).
+-- Only the token's hash is stored. No foreign key to jobs: a token of a deleted
+-- job finds no job, and job deletes do not pay for a look-up here.
+CREATE TABLE viewer_tokens (
+  token_hash TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
+`,
+  },
+  {
+    version: 7,
     name: 'job trace context',
-    file: '0006_job_trace_context.sql',
+    file: '0007_job_trace_context.sql',
     sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
 -- added the job, so the span that runs it joins the same trace. NULL when
 -- nothing was traced (no OpenTelemetry SDK registered in the adding process).

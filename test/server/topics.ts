@@ -12,6 +12,7 @@ import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
+import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
 import { viewerSuite } from './viewer.js'
 
@@ -30,4 +31,5 @@ export function serverSuites(driver: Driver): void {
   searchSuite(driver)
   bulkSuite(driver)
   viewerSuite(driver)
+  tracingSuite(driver)
 }

@@ -162,6 +162,17 @@ async function viewerTokenOpens(docket: Docket): Promise<void> {
   assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
 }
 
+const TRACED_ID = '0190f3c4-58a0-7000-8000-00000000000c'
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+
+/** A job stored with a trace context (the traceparent and tracestate columns) hands it to its worker. */
+async function tracedJobCarriesItsContext(docket: Docket): Promise<void> {
+  const [claimed] = await docket.workers.claim({ workerId: 'w-traced', queues: ['traced'], limit: 1 })
+  assert.equal(claimed?.id, TRACED_ID)
+  assert.deepEqual(claimed?.traceContext, { traceparent: TRACEPARENT, tracestate: 'vendor=1' })
+  await docket.workers.complete(claimed!, null)
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -189,6 +200,18 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       sql: `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
   VALUES ('${VIEWER_HASH}', '${JOB_ID}', ${T}, 4102444800000);`,
       check: viewerTokenOpens,
+    },
+    {
+      // The trace context of the add (migration 7).
+      since: 7,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T},
+    '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
     },
   ],
   postgres: [
@@ -225,6 +248,18 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       sql: `INSERT INTO viewer_tokens (token_hash, job_id, expires_at)
   VALUES ('${VIEWER_HASH}', '${JOB_ID}', now() + interval '1 day');`,
       check: viewerTokenOpens,
+    },
+    {
+      // The trace context of the add (migration 11).
+      since: 11,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}');
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}',
+    now(), '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
     },
   ],
 }

@@ -223,4 +223,15 @@ CREATE TABLE viewer_tokens (
 CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
 `,
   },
+  {
+    version: 7,
+    name: 'job trace context',
+    file: '0007_job_trace_context.sql',
+    sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
+-- added the job, so the span that runs it joins the same trace. NULL when
+-- nothing was traced (no OpenTelemetry SDK registered in the adding process).
+ALTER TABLE jobs ADD COLUMN traceparent TEXT;
+ALTER TABLE jobs ADD COLUMN tracestate TEXT;
+`,
+  },
 ]

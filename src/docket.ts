@@ -351,16 +351,17 @@ export class Docket {
 
   // Reading jobs
 
-  /** A job with its event history, its dependencies and its artifacts. NOT_FOUND if there is none. */
+  /** A job with its event history, its attempts, its dependencies and its artifacts. NOT_FOUND if there is none. */
   async getJob(id: string): Promise<JobDetail & { artifacts: Artifact[] }> {
     const job = await this.store.getJob(checkJobId(id))
     if (!job) throw notFound('job', id)
-    const [events, dependencies, artifacts] = await Promise.all([
+    const [events, dependencies, artifacts, attemptHistory] = await Promise.all([
       this.store.getJobEvents(job.id),
       this.store.getJobDependencies(job.id),
       this.store.listArtifacts(job.id),
+      this.store.getJobAttempts(job.id),
     ])
-    return { ...job, events, dependencies, artifacts }
+    return { ...job, events, attemptHistory, dependencies, artifacts }
   }
 
   // Artifacts
@@ -618,6 +619,7 @@ export class Docket {
   ): Promise<Job> {
     const o = parse(failOptions, options, 'fail options')
     const e = normaliseError(error)
+    if (e.data !== undefined) assertJsonValue(e.data, 'error.data', this.#maxPayloadBytes)
     const retryable = o.retryable ?? !(error instanceof UnrecoverableError)
     return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
   }

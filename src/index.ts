@@ -1,5 +1,13 @@
 /** Docket's public library API. */
 
+export {
+  ATTEMPT_OUTCOMES,
+  ATTEMPT_STACKS_KEPT,
+  ATTEMPTS_KEPT,
+  type Attempt,
+  type AttemptError,
+  type AttemptOutcome,
+} from './core/attempts.js'
 export { type Clock, TestClock } from './core/clock.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'

@@ -1,4 +1,5 @@
 /** The domain model: what a queue, a job and a job event are, independent of storage. */
+import type { Attempt } from './attempts.js'
 import type { JobEventKind, StoredEventKind } from './events.js'
 
 export const JOB_STATUSES = [
@@ -151,6 +152,8 @@ export interface JobDependencies {
 
 export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payload, Result> {
   events: JobEvent[]
+  /** Every attempt, oldest first (core/attempts.ts); `attempts` stays the count. */
+  attemptHistory: Attempt[]
   dependencies: JobDependencies
 }
 

@@ -62,6 +62,8 @@ export interface FailureInput {
   message: string
   name?: string
   stack?: string
+  /** Any JSON, kept with the attempt (attemptHistory), not in lastError. */
+  data?: unknown
 }
 
 /** Throw this (or pass `retryable: false` to fail) to fail a job for good, without further attempts. */

@@ -4,6 +4,7 @@
  * them in the OpenAPI document.
  */
 import { z } from 'zod'
+import { ATTEMPT_OUTCOMES } from '../core/attempts.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
@@ -158,10 +159,34 @@ export const artifactJson = ({ storageKey: _key, ...a }: Artifact) => ({
   createdAt: a.createdAt.toISOString(),
 })
 
+export const attemptView = z
+  .object({
+    attempt: z
+      .number()
+      .int()
+      .describe(
+        'the job’s attempt count when it started (a released or snoozed attempt’s number comes again)',
+      ),
+    workerId: z.string().nullable().describe('null for an expiry, which no worker ran'),
+    startedAt: iso.nullable(),
+    finishedAt: iso.nullable().describe('null while it runs'),
+    outcome: z.enum(ATTEMPT_OUTCOMES),
+    error: z
+      .object({
+        name: z.string().nullable(),
+        message: z.string(),
+        stack: z.string().nullable().describe('kept for the newest 25 attempts'),
+        data: z.unknown(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'Attempt' })
+
 const dependencyView = z.object({ id: z.string(), status })
 export const jobDetailView = jobView
   .extend({
     events: z.array(jobEventView),
+    attemptHistory: z.array(attemptView).describe('every attempt, oldest first; `attempts` is the count'),
     dependencies: z.object({ upstream: z.array(dependencyView), downstream: z.array(dependencyView) }),
     artifacts: z.array(artifactView),
   })

@@ -3,6 +3,7 @@
  * both schemas; only the encodings differ (SQLite keeps times as epoch ms and
  * JSON as text, PostgreSQL as timestamptz and jsonb), which `Decode` hides.
  */
+import type { Attempt, AttemptError, AttemptOutcome } from '../core/attempts.js'
 import type { LeaseMemory } from '../core/leases.js'
 import type { QueueRecord } from '../core/resolve.js'
 import {
@@ -230,3 +231,15 @@ export function encodeError(error: JobError): string {
 }
 
 export const SORT_COLUMNS = { createdAt: 'created_at', priority: 'priority', runAt: 'run_at' } as const
+
+/** A row of `job_attempts`. */
+export function rowToAttempt(r: Row, d: Decode): Attempt {
+  return {
+    attempt: Number(r.attempt),
+    workerId: strOrNull(r.worker_id),
+    startedAt: dateOrNull(d, r.started_at),
+    finishedAt: dateOrNull(d, r.finished_at),
+    outcome: r.outcome as AttemptOutcome,
+    error: r.error == null ? null : (d.json(r.error) as AttemptError),
+  }
+}

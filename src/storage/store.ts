@@ -4,6 +4,7 @@
  * by core/, so a driver only persists. Both drivers pass the same conformance
  * suite (test/conformance/), which is the real definition of this interface.
  */
+import type { Attempt } from '../core/attempts.js'
 import type { Cursor } from '../core/cursor.js'
 import type { ReportedEventKind } from '../core/events.js'
 import type { IdMatch, JsonCondition, SearchTerm } from '../core/job-search.js'
@@ -65,7 +66,8 @@ export interface CompleteParams extends LeaseRef {
 }
 
 export interface FailParams extends LeaseRef {
-  error: Omit<JobError, 'attempt' | 'at'>
+  /** `data`: JSON the failure carries, kept in the attempt's record only. */
+  error: Omit<JobError, 'attempt' | 'at'> & { data?: unknown }
 }
 
 export interface ProgressParams extends LeaseRef {
@@ -255,6 +257,8 @@ export interface Store {
   getJob(id: string): Promise<Job | null>
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
+  /** The job's attempts, oldest first (see core/attempts.ts). */
+  getJobAttempts(id: string): Promise<Attempt[]>
   listJobs(params: ListJobsParams): Promise<Job[]>
   /** How many jobs match the filter (every page; the cursor and limit are ignored), counting no further than `upTo`. */
   countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>

@@ -6,6 +6,7 @@
  */
 import { after, before, describe } from 'node:test'
 import { Docket, TestClock } from '../../src/index.js'
+import { attemptsSuite } from './attempts.js'
 import { boundariesSuite } from './boundaries.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
@@ -90,6 +91,7 @@ export function conformanceSuite(
     searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)
+    attemptsSuite(ctx)
     fencingSuite(ctx)
     dependenciesSuite(ctx)
     controlSuite(ctx)

@@ -10,6 +10,7 @@ import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { searchSuite } from './search.js'
+import { semanticsSuite } from './semantics.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
 
@@ -26,4 +27,5 @@ export function serverSuites(driver: Driver): void {
   limitsSuite(driver)
   uploadsSuite(driver)
   searchSuite(driver)
+  semanticsSuite(driver)
 }

@@ -155,6 +155,18 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const ATTEMPTED_ID = '0190f3c4-58a0-7000-8000-00000000000b'
+
+/** The attempt seeded at the attempts migration reads back as the job's history. */
+async function seededAttemptReads(docket: Docket): Promise<void> {
+  const job = await docket.getJob(ATTEMPTED_ID)
+  assert.equal(job.status, 'completed')
+  assert.deepEqual(
+    job.attemptHistory.map((a) => ({ attempt: a.attempt, workerId: a.workerId, outcome: a.outcome })),
+    [{ attempt: 1, workerId: 'w-seed', outcome: 'completed' }],
+  )
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -176,6 +188,16 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       since: 1,
       sql: `INSERT INTO leader_leases (name, holder, expires_at) VALUES ('seeded-lease', 'old-holder', ${T});`,
       check: leaseTakenOver(0),
+    },
+    {
+      // Every attempt kept (migration 6).
+      since: 6,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T});
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', ${T}, ${T}, 'completed');`,
+      check: seededAttemptReads,
     },
   ],
   postgres: [
@@ -206,6 +228,16 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       check: async (docket) => {
         assert.equal(await text(docket.artifacts.open(BLOB_KEY)), 'hello world')
       },
+    },
+    {
+      // Every attempt kept (migration 9).
+      since: 9,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now());
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', now(), now(), 'completed');`,
+      check: seededAttemptReads,
     },
   ],
 }

@@ -88,8 +88,27 @@ export interface Artifact {
   createdAt: string
 }
 
+/** One attempt of a job, as GET /jobs/{id} lists them (oldest first). */
+export interface Attempt {
+  attempt: number
+  workerId: string | null
+  startedAt: string | null
+  finishedAt: string | null
+  outcome:
+    | 'running'
+    | 'completed'
+    | 'failed'
+    | 'lease-expired'
+    | 'released'
+    | 'snoozed'
+    | 'cancelled'
+    | 'expired'
+  error: { name: string | null; message: string; stack: string | null; data: unknown } | null
+}
+
 export interface JobDetail extends Job {
   events: JobEvent[]
+  attemptHistory: Attempt[]
   dependencies: {
     upstream: { id: string; status: JobStatus }[]
     downstream: { id: string; status: JobStatus }[]

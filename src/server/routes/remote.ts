@@ -397,6 +397,7 @@ export const remoteWorkerRoutes =
               message: z.string().max(10_000),
               name: z.string().max(200).optional(),
               stack: z.string().max(20_000).optional(),
+              data: z.unknown().optional().describe('any JSON, kept with this attempt in attemptHistory'),
             }),
             retryable: z.boolean().optional(),
           }),

@@ -4,6 +4,7 @@ import { assertTransition, decideRetry, type JobAction } from '../../core/states
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import type { CleanupParams } from '../store.js'
+import { closeAttempts } from './attempts.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
@@ -41,7 +42,10 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
       [id, now],
     )
     await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }], now)
-    if (row.status === 'active') await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
+    if (row.status === 'active') {
+      await closeAttempts(c, [id], 'cancelled', null, now)
+      await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
+    }
     if (row.has_dependents) await failDependents(c, id, 'was cancelled', now)
     return rowToJob(updated!, decode)
   })

@@ -2,6 +2,7 @@
 import type { Clock } from '../../core/clock.js'
 import type { Store } from '../store.js'
 import * as add from './add.js'
+import * as attempts from './attempts.js'
 import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
@@ -59,6 +60,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     getJob: (id) => read.getJob(ctx, id),
     getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: (id) => read.getJobDependencies(ctx, id),
+    getJobAttempts: (id) => attempts.getJobAttempts(ctx, id),
     listJobs: (p) => read.listJobs(ctx, p),
     countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
     recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),

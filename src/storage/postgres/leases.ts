@@ -4,6 +4,7 @@
  * lease's expiry (by the database clock), so a worker that lost its lease
  * changes nothing; `whyNot` then finds out why (core/leases.ts).
  */
+import { attemptError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { assertLeaseHeld, leaseLost } from '../../core/errors.js'
 import {
@@ -16,6 +17,7 @@ import {
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
+import { closeAttempts } from './attempts.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
@@ -165,7 +167,8 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
     const now = row.db_now as Date
     const job = rowToJob(row, decode)
     const decision = decideFailure(job, p.error.retryable, now)
-    const error: JobError = { ...p.error, attempt: job.attempts, at: now }
+    const { data: _data, ...failure } = p.error
+    const error: JobError = { ...failure, attempt: job.attempts, at: now }
     const [updated] = await c.query(
       `UPDATE jobs SET status = $2, run_at = coalesce($3, run_at), finished_at = $4,
          duration_ms = (extract(epoch FROM $6::timestamptz - started_at) * 1000)::bigint,
@@ -186,6 +189,7 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
       [{ id: p.id, queue: job.queue, status: decision.status, workerId: job.lease?.workerId }],
       now,
     )
+    await closeAttempts(c, [p.id], 'failed', [attemptError(p.error)], now)
     if (decision.status === 'failed' && row.has_dependents) await failDependents(c, p.id, 'failed', now)
     return rowToJob(updated!, decode)
   })
@@ -223,7 +227,7 @@ export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
      ), ev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)
        SELECT id, queue, worker_id, 'state', 'waiting', ${NOW(3)} FROM released
-     )
+     ), att AS (${CLOSE_RELEASED(3)})
      SELECT id FROM released`,
     [valid.map((r) => r.id), valid.map((r) => r.token), ctx.clockNow()],
   )
@@ -234,6 +238,11 @@ export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
  * What a release records: the attempt is given back before the lease's end
  * is recorded, so the next claim counts as a later lease.
  */
+/** Closes the attempts of the jobs in the CTE `released` (a release); `$n` is the statement's time. */
+export const CLOSE_RELEASED = (n: number) =>
+  `UPDATE job_attempts a SET finished_at = ${NOW(n)}, outcome = 'released'
+   FROM released WHERE a.job_id = released.id AND a.finished_at IS NULL`
+
 export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_reason = 'released',
   lease_ended_attempt = j.attempts - 1`
 
@@ -254,6 +263,7 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm)
         job,
         status: decideExpiry(job),
         error: encodeError(error),
+        attemptError: attemptError(error),
         hasDependents: Boolean(row.has_dependents),
       }
     })
@@ -276,6 +286,13 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm)
         status: d.status,
         workerId: d.job.lease?.workerId,
       })),
+      now,
+    )
+    await closeAttempts(
+      c,
+      decided.map((d) => d.job.id),
+      'lease-expired',
+      decided.map((d) => d.attemptError),
       now,
     )
     for (const d of decided) {

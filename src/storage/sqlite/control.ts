@@ -5,6 +5,7 @@ import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import { statusList } from '../sql.js'
 import type { CleanupParams } from '../store.js'
+import { closeAttempt } from './attempts.js'
 import { decode, type SqliteContext } from './db.js'
 import { onFailedForGood } from './dependencies.js'
 import { insertStateEvent } from './events.js'
@@ -41,6 +42,7 @@ export function cancelJob(ctx: SqliteContext, id: string): Job {
       )
       .get(now, id) as Row
     insertStateEvent(ctx, id, String(row.queue), 'cancelled', now)
+    if (row.status === 'active') closeAttempt(ctx, id, 'cancelled', null, now)
     if (row.has_dependents) onFailedForGood(ctx, id, 'was cancelled', now)
     return rowToJob(updated, decode)
   })

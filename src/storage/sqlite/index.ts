@@ -1,6 +1,7 @@
 /** The SQLite driver: better-sqlite3 is synchronous, so every method is one transaction on one connection. */
 import type { Store } from '../store.js'
 import * as add from './add.js'
+import * as attempts from './attempts.js'
 import * as control from './control.js'
 import { openSqlite } from './db.js'
 import * as keys from './keys.js'
@@ -57,6 +58,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     eventsTail: async () => read.eventsTail(ctx),
     eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
     getJob: async (id) => read.getJob(ctx, id),
+    getJobAttempts: async (id) => attempts.getJobAttempts(ctx, id),
     getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
     listJobs: async (p) => read.listJobs(ctx, p),

@@ -5,6 +5,7 @@
  * lease cannot touch the job any more.
  */
 import { randomUUID } from 'node:crypto'
+import { attemptError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { leaseLost } from '../../core/errors.js'
 import {
@@ -18,6 +19,7 @@ import {
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
+import { closeAttempt, openAttempt } from './attempts.js'
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
@@ -73,6 +75,7 @@ function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number)
     )
     .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
   insertStateEvent(ctx, id, String(row.queue), 'active', now, p.workerId)
+  openAttempt(ctx, id, Number(row.attempts), p.workerId, now)
   return rowToJob(row, decode) as ClaimedJob
 }
 
@@ -175,6 +178,7 @@ export function completeJobs(ctx: SqliteContext, params: S.CompleteParams[]): Le
         return leaseGone(p.id, typeof reason === 'string' ? reason : 'deleted')
       }
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now, workerOf(row))
+      closeAttempt(ctx, p.id, 'completed', null, now)
       if (row.has_dependents) onCompleted(ctx, p.id, now)
       return leaseHeld(p.id)
     })
@@ -187,7 +191,8 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
     const row = requireLease(ctx, p, now)
     const job = rowToJob(row, decode)
     const decision = decideFailure(job, p.error.retryable, new Date(now))
-    const error: JobError = { ...p.error, attempt: job.attempts, at: new Date(now) }
+    const { data: _data, ...failure } = p.error
+    const error: JobError = { ...failure, attempt: job.attempts, at: new Date(now) }
     const updated = ctx
       .stmt(
         `UPDATE jobs SET status = ?, run_at = coalesce(?, run_at), finished_at = ?, duration_ms = ? - started_at,
@@ -204,6 +209,7 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
         p.id,
       ) as Row
     insertStateEvent(ctx, p.id, job.queue, decision.status, now, workerOf(row))
+    closeAttempt(ctx, p.id, 'failed', attemptError(p.error), now)
     if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
     return rowToJob(updated, decode)
   })
@@ -241,6 +247,7 @@ export function releaseRow(
     )
     .run(id)
   insertStateEvent(ctx, id, queue, 'waiting', now, workerId)
+  closeAttempt(ctx, id, 'released', null, now)
   ctx.ready(queue)
 }
 
@@ -263,6 +270,7 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: S.LeaderTerm): 
         )
         .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
       insertStateEvent(ctx, job.id, job.queue, status, now, workerOf(row))
+      closeAttempt(ctx, job.id, 'lease-expired', attemptError(error), now)
       if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
     }
     return rows.length

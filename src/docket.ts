@@ -46,6 +46,7 @@ import {
   resolveJob,
   resolveQueue,
 } from './core/resolve.js'
+import { checkDelay } from './core/snooze.js'
 import { windowStats } from './core/stats.js'
 import {
   type ClaimedJob,
@@ -69,6 +70,7 @@ import {
   type JobOptions,
   type JobPage,
   type Leased,
+  RetryAfterError,
   UnrecoverableError,
 } from './docket/types.js'
 import { type DocketEvent, type SubscribeOptions, type Subscription, subscribe } from './events/feed.js'
@@ -94,7 +96,7 @@ export type {
   JobPage,
   Leased,
 } from './docket/types.js'
-export { DEFAULT_LEASE_MS, UnrecoverableError } from './docket/types.js'
+export { DEFAULT_LEASE_MS, RetryAfterError, UnrecoverableError } from './docket/types.js'
 
 export class Docket {
   readonly #store: Store
@@ -608,20 +610,33 @@ export class Docket {
   }
 
   /**
-   * Fails the current attempt. The job is retried after its backoff while it
-   * has attempts left, unless `retryable` is false or the error is an
-   * UnrecoverableError. Returns the job as it is after the failure.
+   * Fails the current attempt. The job is retried after its backoff (or after
+   * `retryInMs`, or a RetryAfterError's) while it has attempts left, unless
+   * `retryable` is false or the error is an UnrecoverableError. Returns the
+   * job as it is after the failure.
    */
   async fail(
     job: Leased,
     error: Error | FailureInput | string,
-    options: { retryable?: boolean } = {},
+    options: { retryable?: boolean; retryInMs?: number } = {},
   ): Promise<Job> {
     const o = parse(failOptions, options, 'fail options')
     const e = normaliseError(error)
     if (e.data !== undefined) assertJsonValue(e.data, 'error.data', this.#maxPayloadBytes)
     const retryable = o.retryable ?? !(error instanceof UnrecoverableError)
-    return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
+    const retryInMs = o.retryInMs ?? (error instanceof RetryAfterError ? error.retryInMs : undefined)
+    return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable }, retryInMs })
+  }
+
+  /**
+   * Gives a leased job back without spending its attempt, to run again after
+   * `delayMs` (0: at once). LEASE_LOST if the lease is gone. Returns the job as it is now.
+   */
+  async snooze(job: Leased, delayMs: number): Promise<Job> {
+    const ref = leaseRef(job)
+    const snoozed = await this.store.snoozeJob({ ...ref, delayMs: checkDelay(delayMs, 'delayMs') })
+    if (snoozed.status === 'waiting') await this.#wake([snoozed.queue])
+    return snoozed
   }
 
   /** Whether each lease is still held, and if not why (see core/leases.ts). Changes nothing. */

@@ -30,6 +30,7 @@ export {
   type JobOptions,
   type JobPage,
   type Leased,
+  RetryAfterError,
   UnrecoverableError,
 } from './docket.js'
 export {
@@ -47,6 +48,6 @@ export type {
   LeaseRef,
   WorkerInfo,
 } from './storage/store.js'
-export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
+export { type AbortReason, JobAbortedError, type JobContext, JobSnoozedError } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'

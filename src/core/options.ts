@@ -198,7 +198,16 @@ export function priorityValue(value: number | PriorityName | undefined): number 
   return typeof value === 'number' ? value : PRIORITIES[value]
 }
 
-export const failOptions = z.strictObject({ retryable: z.boolean().optional() })
+export const failOptions = z
+  .strictObject({
+    retryable: z.boolean().optional(),
+    /** Retry after this long instead of the job's backoff (while it has attempts left). */
+    retryInMs: durationMs.optional(),
+  })
+  .refine((o) => !(o.retryable === false && o.retryInMs !== undefined), {
+    message: 'give retryInMs or retryable: false, not both',
+    path: ['retryInMs'],
+  })
 export const deleteQueueOptions = z.strictObject({ force: z.boolean().optional() })
 export const stepDetails = z.strictObject({
   durationMs: z.number().int().min(0).optional(),

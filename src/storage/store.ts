@@ -68,6 +68,12 @@ export interface CompleteParams extends LeaseRef {
 export interface FailParams extends LeaseRef {
   /** `data`: JSON the failure carries, kept in the attempt's record only. */
   error: Omit<JobError, 'attempt' | 'at'> & { data?: unknown }
+  /** Retry after this long instead of the job's backoff (core/backoff.ts decideFailure). */
+  retryInMs?: number
+}
+
+export interface SnoozeParams extends LeaseRef {
+  delayMs: number
 }
 
 export interface ProgressParams extends LeaseRef {
@@ -273,6 +279,8 @@ export interface Store {
   appendEvent(params: EventParams): Promise<void>
   completeJobs(params: CompleteParams[]): Promise<LeaseOutcome[]>
   failJob(params: FailParams): Promise<Job>
+  /** Gives the lease back without spending the attempt; the job runs again after `delayMs` (core/snooze.ts). LEASE_LOST if not held. */
+  snoozeJob(params: SnoozeParams): Promise<Job>
   /** Whether each lease is still held, and if not why. Read-only. */
   checkLeases(refs: LeaseRef[]): Promise<LeaseOutcome[]>
   /** Gives a job back without counting the attempt (graceful shutdown, or a remote worker's release). */

@@ -25,6 +25,26 @@ export interface JobContext<Payload = unknown> {
   readArtifact(artifact: Artifact): Promise<Buffer>
   /** Stores an output file of this job (while the lease holds). */
   saveOutput(file: FileInput): Promise<Artifact>
+  /**
+   * Runs the job again after `ms` without spending this attempt, and ends the
+   * handler here: `return ctx.snooze(60_000)`. It gives the lease back at once
+   * (LEASE_LOST if it is already gone); whatever the handler does after it is
+   * not recorded.
+   */
+  snooze(ms: number): Promise<never>
+}
+
+/** What the executor learns from the context: whether the handler snoozed its job. */
+export interface SnoozeState {
+  snoozed: boolean
+}
+
+/** Thrown by `ctx.snooze()` once the job is snoozed, to end the handler; the worker records nothing more. */
+export class JobSnoozedError extends Error {
+  override readonly name = 'JobSnoozedError'
+  constructor(readonly delayMs: number) {
+    super(`the job was snoozed for ${delayMs} ms`)
+  }
 }
 
 export type AbortReason = 'cancelled' | 'lease-lost' | 'timeout' | 'shutdown'
@@ -39,7 +59,12 @@ export class JobAbortedError extends Error {
   }
 }
 
-export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: AbortSignal): JobContext<P> {
+export function createContext<P>(
+  docket: Docket,
+  job: ClaimedJob<P>,
+  signal: AbortSignal,
+  snooze: SnoozeState = { snoozed: false },
+): JobContext<P> {
   let step: string | null = null
   return {
     job,
@@ -82,5 +107,10 @@ export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: Abo
       return Buffer.concat(chunks)
     },
     saveOutput: (file: FileInput) => docket.saveOutput(job, file),
+    async snooze(ms: number): Promise<never> {
+      await docket.snooze(job, ms)
+      snooze.snoozed = true
+      throw new JobSnoozedError(ms)
+    },
   }
 }

@@ -6,16 +6,19 @@
  * attempt, unless the abort means the lease is already gone or handed back.
  */
 import { isDocketError } from '../core/errors.js'
+import { MAX_DELAY_MS } from '../core/snooze.js'
 import type { ClaimedJob } from '../core/types.js'
-import { type Docket, UnrecoverableError } from '../docket.js'
+import { type Docket, RetryAfterError, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
-import { type AbortReason, createContext, JobAbortedError } from './context.js'
-import type { Handler } from './options.js'
+import { type AbortReason, createContext, JobAbortedError, type SnoozeState } from './context.js'
+import type { BackoffFunction, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
   handlers: Record<string, Handler> | Handler
+  /** Backoff functions by job type (WorkerOptions.backoff). */
+  backoff?: Record<string, BackoffFunction>
   completer: Completer
   onError: (error: unknown, job?: ClaimedJob) => void
 }
@@ -58,13 +61,16 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
           () => controller.abort(new JobAbortedError('timeout', `timed out after ${job.timeoutMs} ms`)),
           job.timeoutMs,
         )
+  // Set once the handler snoozed the job: the lease is given back, so nothing is left to report.
+  const snooze: SnoozeState = { snoozed: false }
   try {
     if (!handler)
       throw new UnrecoverableError(`no handler for job type '${job.type}' on worker ${deps.workerId}`)
     const result = await untilAborted(
-      Promise.resolve().then(() => handler(job, createContext(deps.docket, job, controller.signal))),
+      Promise.resolve().then(() => handler(job, createContext(deps.docket, job, controller.signal, snooze))),
       controller.signal,
     )
+    if (snooze.snoozed) return
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
     // the whole batch of completions it would have been written with.
     try {
@@ -77,6 +83,7 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Not awaited: the slot frees now and the completion is written with the next batch.
     deps.completer.complete(job, result).catch((e) => deps.onError(e, job))
   } catch (error) {
+    if (snooze.snoozed) return
     await failAttempt(deps, job, controller.signal.aborted ? controller.signal.reason : error)
   } finally {
     if (timeout) clearTimeout(timeout)
@@ -93,10 +100,35 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   // Cancelled, lost or released: the lease is gone or handed back, so there is nothing to report.
   if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return
   const err = error instanceof Error ? error : new Error(String(error))
+  const retryable = !(error instanceof UnrecoverableError)
+  const retryInMs = retryable ? customBackoff(deps, job, err) : undefined
   try {
-    await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    await deps.docket.fail(job, err, retryInMs === undefined ? { retryable } : { retryable, retryInMs })
   } catch (e) {
     if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
+  }
+}
+
+/**
+ * The worker's backoff function for the job's type, if it has one and the
+ * error is not a RetryAfterError (which names its own delay). A function that
+ * throws or answers something other than a duration is reported, and the
+ * job's own backoff applies.
+ */
+function customBackoff(deps: ExecutorDeps, job: ClaimedJob, error: Error): number | undefined {
+  const backoff = deps.backoff?.[job.type]
+  if (!backoff || error instanceof RetryAfterError || !Object.hasOwn(deps.backoff!, job.type))
+    return undefined
+  try {
+    const ms = backoff(job.attempts, error)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new TypeError(
+        `the backoff function for '${job.type}' returned ${String(ms)}, not a duration in ms`,
+      )
+    return Math.min(Math.round(ms), MAX_DELAY_MS)
+  } catch (e) {
+    deps.onError(e, job)
+    return undefined
   }
 }
 

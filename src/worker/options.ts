@@ -14,10 +14,22 @@ export type Handler<Payload = any, Result = unknown> = (
   ctx: JobContext<Payload>,
 ) => Promise<Result> | Result
 
+/**
+ * How long to wait before retrying a job of one type after attempt `attempt`
+ * (1-based) failed with `error`, in milliseconds; replaces the job's backoff.
+ */
+export type BackoffFunction = (attempt: number, error: Error) => number
+
 export interface WorkerOptions {
   queues: string[]
   /** A handler per job type, or one function for every type. */
   handlers: Record<string, Handler> | Handler
+  /**
+   * A backoff function per job type, replacing the job's backoff policy:
+   * `{ analyse: (attempt, error) => attempt * 10_000 }`. A RetryAfterError
+   * thrown by the handler still wins for its attempt.
+   */
+  backoff?: Record<string, BackoffFunction>
   /** Jobs run at once by this worker. Default 5. */
   concurrency?: number
   /** Most jobs taken per claim. Default: the free slots. */
@@ -51,6 +63,7 @@ export interface WorkerOptions {
 export interface WorkerSettings {
   queues: string[]
   handlers: WorkerOptions['handlers']
+  backoff: Record<string, BackoffFunction>
   concurrency: number
   /** null: as many as there are free slots. */
   batchSize: number | null
@@ -80,6 +93,11 @@ export const workerOptions = z.strictObject({
   handlers: z.union([handler, z.record(z.string(), handler)], {
     error: 'expected a handler function, or an object of handler functions by job type',
   }),
+  backoff: z
+    .record(z.string(), fn<BackoffFunction>(), {
+      error: 'expected an object of backoff functions by job type',
+    })
+    .optional(),
   concurrency: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(1).max(1000).optional(),
   leaseMs: leaseMs.optional(),
@@ -103,6 +121,7 @@ export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
   return {
     queues: o.queues,
     handlers: o.handlers,
+    backoff: o.backoff ?? {},
     concurrency: o.concurrency ?? 5,
     batchSize: o.batchSize ?? null,
     leaseMs,

@@ -69,6 +69,7 @@ export class Worker {
       docket,
       workerId: this.id,
       handlers: this.#o.handlers,
+      backoff: this.#o.backoff,
       completer: this.#completer,
       onError,
     }

@@ -23,6 +23,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { retryAfterSuite } from './retry-after.js'
 import { searchSuite } from './search.js'
 import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
@@ -92,6 +93,7 @@ export function conformanceSuite(
     claimSuite(ctx)
     leasesSuite(ctx)
     attemptsSuite(ctx)
+    retryAfterSuite(ctx)
     fencingSuite(ctx)
     dependenciesSuite(ctx)
     controlSuite(ctx)

@@ -20,7 +20,7 @@ export function semanticsSuite(driver: Driver): void {
     const clock = new TestClock()
     const s = useServer(driver, {}, { clock })
     before(async () => {
-      for (const name of ['attempts'])
+      for (const name of ['attempts', 'later'])
         await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
           name,
           backoff: { type: 'fixed', delayMs: 1000, jitter: 0 },
@@ -58,6 +58,62 @@ export function semanticsSuite(driver: Driver): void {
       assert.equal(typeof job.attemptHistory[1].startedAt, 'string')
       const spec = await s.ok(200, null, 'GET', '/api/v1/openapi.json')
       assert.ok(spec.components.schemas.Attempt, 'the OpenAPI document describes an attempt')
+    })
+
+    it('fail { retryInMs } retries after that long; snooze runs later without spending the attempt', async () => {
+      const { id } = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'later', type: 'a' })
+      const first = await claimVia(s, 'w-l1', 'later')
+      const failed = await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${id}/fail`, {
+        token: first.lease.token,
+        error: { message: '429 from upstream' },
+        retryInMs: 45_000,
+      })
+      assert.equal(failed.status, 'scheduled')
+      assert.equal(new Date(failed.runAt).getTime(), clock.now().getTime() + 45_000)
+      clock.advance(45_000)
+
+      const second = await claimVia(s, 'w-l2', 'later')
+      assert.equal(second.attempts, 2)
+      const snoozed = await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${id}/snooze`, {
+        token: second.lease.token,
+        delayMs: 10_000,
+      })
+      assert.equal(snoozed.status, 'scheduled')
+      assert.equal(snoozed.attempts, 1, 'the snoozed attempt is given back')
+      assert.equal(new Date(snoozed.runAt).getTime(), clock.now().getTime() + 10_000)
+      const lost = await s.fail(409, 'LEASE_LOST', 'worker', 'POST', `/api/v1/jobs/${id}/snooze`, {
+        token: second.lease.token,
+        delayMs: 10_000,
+      })
+      assert.equal(lost.details.reason, 'snoozed')
+      const job = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${id}`)
+      assert.deepEqual(
+        job.attemptHistory.map((a: Json) => a.outcome),
+        ['failed', 'snoozed'],
+      )
+    })
+
+    it('bad input: a negative retryInMs or delayMs, retryInMs with retryable: false; nothing changes', async () => {
+      await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'later', type: 'b' })
+      clock.advance(10_000)
+      const held = await claimVia(s, 'w-l3', 'later')
+      const before = await s.snapshot()
+      const path = `/api/v1/jobs/${held.id}`
+      const token = held.lease.token
+      const bad = [
+        [`${path}/fail`, { token, error: { message: 'x' }, retryInMs: -1 }, 'retryInMs'],
+        [`${path}/fail`, { token, error: { message: 'x' }, retryInMs: 5, retryable: false }, 'retryInMs'],
+        [`${path}/snooze`, { token, delayMs: -1 }, 'delayMs'],
+        [`${path}/snooze`, { token, delayMs: 'soon' }, 'delayMs'],
+        [`${path}/snooze`, { token }, 'delayMs'],
+      ] as const
+      for (const [url, body, field] of bad) {
+        const error = await s.fail(400, 'INVALID_ARGUMENT', 'worker', 'POST', url, body)
+        assert.match(error.message, new RegExp(field), `${url} ${JSON.stringify(body)}: ${error.message}`)
+      }
+      assert.deepEqual(await s.snapshot(), before, 'a refused call changed something')
+      const spec = await s.ok(200, null, 'GET', '/api/v1/openapi.json')
+      assert.ok(spec.paths['/api/v1/jobs/{id}/snooze']?.post, 'the snooze route is documented')
     })
   })
 }

@@ -72,6 +72,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     appendEvent: (p) => leases.appendEvent(ctx, p),
     completeJobs: (p) => leases.completeJobs(ctx, p),
     failJob: (p) => leases.failJob(ctx, p),
+    snoozeJob: (p) => leases.snoozeJob(ctx, p),
     releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
     checkLeases: (refs) => leases.checkLeases(ctx, refs),
 

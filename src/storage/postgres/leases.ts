@@ -14,6 +14,7 @@ import {
   leaseHeld,
   leaseLostReason,
 } from '../../core/leases.js'
+import { decideSnooze, snoozeMessage } from '../../core/snooze.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
@@ -166,7 +167,7 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
     }
     const now = row.db_now as Date
     const job = rowToJob(row, decode)
-    const decision = decideFailure(job, p.error.retryable, now)
+    const decision = decideFailure(job, p.error.retryable, now, Math.random, p.retryInMs)
     const { data: _data, ...failure } = p.error
     const error: JobError = { ...failure, attempt: job.attempts, at: now }
     const [updated] = await c.query(
@@ -191,6 +192,39 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
     )
     await closeAttempts(c, [p.id], 'failed', [attemptError(p.error)], now)
     if (decision.status === 'failed' && row.has_dependents) await failDependents(c, p.id, 'failed', now)
+    return rowToJob(updated!, decode)
+  })
+}
+
+export async function snoozeJob(ctx: PgContext, p: S.SnoozeParams): Promise<Job> {
+  return ctx.tx(async (c) => {
+    const [row] = validTokens([p]).length
+      ? await c.query(`SELECT *, ${NOW(3)} AS db_now FROM jobs WHERE id = $1 AND ${held(3)} FOR UPDATE`, [
+          p.id,
+          p.token,
+          ctx.clockNow(),
+        ])
+      : []
+    if (!row) {
+      assertLeaseHeld((await whyNot(c, [p], new Set()))[0]!)
+      throw leaseLost(p.id, 'deleted')
+    }
+    const now = row.db_now as Date
+    const decision = decideSnooze(now, p.delayMs)
+    const [updated] = await c.query(
+      // The attempt is given back before the lease's end is recorded, as a release does.
+      `UPDATE jobs j SET status = $2, run_at = $3, attempts = j.attempts - 1, lease_ended_token = j.lease_token,
+         lease_ended_reason = 'snoozed', lease_ended_attempt = j.attempts - 1, lease_token = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING *`,
+      [p.id, decision.status, decision.runAt],
+    )
+    await c.query(
+      `INSERT INTO events (job_id, queue, worker_id, kind, status, message, at) VALUES ($1, $2, $3, 'state', $4, $5, $6)`,
+      [p.id, row.queue, row.worker_id, decision.status, snoozeMessage(p.delayMs), now],
+    )
+    await closeAttempts(c, [p.id], 'snoozed', null, now)
+    if (decision.status === 'waiting')
+      await c.query(`SELECT pg_notify('docket_ready_' || current_schema(), $1)`, [row.queue])
     return rowToJob(updated!, decode)
   })
 }

@@ -72,6 +72,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     appendEvent: async (p) => leases.appendEvent(ctx, p),
     completeJobs: async (p) => leases.completeJobs(ctx, p),
     failJob: async (p) => leases.failJob(ctx, p),
+    snoozeJob: async (p) => leases.snoozeJob(ctx, p),
     releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
     checkLeases: async (refs) => leases.checkLeases(ctx, refs),
 

@@ -16,6 +16,7 @@ import {
   leaseHeld,
   leaseLostReason,
 } from '../../core/leases.js'
+import { decideSnooze, snoozeMessage } from '../../core/snooze.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
@@ -190,7 +191,7 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
     const job = rowToJob(row, decode)
-    const decision = decideFailure(job, p.error.retryable, new Date(now))
+    const decision = decideFailure(job, p.error.retryable, new Date(now), Math.random, p.retryInMs)
     const { data: _data, ...failure } = p.error
     const error: JobError = { ...failure, attempt: job.attempts, at: new Date(now) }
     const updated = ctx
@@ -211,6 +212,34 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
     insertStateEvent(ctx, p.id, job.queue, decision.status, now, workerOf(row))
     closeAttempt(ctx, p.id, 'failed', attemptError(p.error), now)
     if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
+    return rowToJob(updated, decode)
+  })
+}
+
+export function snoozeJob(ctx: SqliteContext, p: S.SnoozeParams): Job {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const row = requireLease(ctx, p, now)
+    const decision = decideSnooze(new Date(now), p.delayMs)
+    const updated = ctx
+      .stmt(
+        // The attempt is given back before the lease's end is recorded, as a release does.
+        `UPDATE jobs SET status = ?, run_at = ?, attempts = attempts - 1, lease_ended_token = lease_token,
+           lease_ended_reason = 'snoozed', lease_ended_attempt = attempts - 1, lease_token = NULL,
+           lease_expires_at = NULL WHERE id = ? RETURNING *`,
+      )
+      .get(decision.status, decision.runAt.getTime(), p.id) as Row
+    insertEvent(ctx, {
+      jobId: p.id,
+      queue: String(row.queue),
+      workerId: workerOf(row),
+      kind: 'state',
+      status: decision.status,
+      message: snoozeMessage(p.delayMs),
+      at: now,
+    })
+    closeAttempt(ctx, p.id, 'snoozed', null, now)
+    if (decision.status === 'waiting') ctx.ready(String(row.queue))
     return rowToJob(updated, decode)
   })
 }

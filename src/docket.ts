@@ -696,6 +696,11 @@ export class Docket {
     return n
   }
 
+  /** Ends jobs not started by their expiry (expiresAt / expiresInMs) as failed and expired. Returns how many. */
+  async expireJobs(fence?: LeaderTerm): Promise<number> {
+    return this.store.expireJobs(fence)
+  }
+
   /** Registered workers with their kind, capabilities, load and last heartbeat. */
   async listWorkers() {
     return this.store.listWorkers()

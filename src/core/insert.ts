@@ -17,6 +17,7 @@
  */
 import { assertAcyclic, finishedDependency, missingDependency, sameOwner } from './dependencies.js'
 import { conflict, type DocketError } from './errors.js'
+import { resolveExpiry } from './expiry.js'
 import type { NewJob, QueueRecord } from './resolve.js'
 import { initialStatus } from './states.js'
 import type { Job, JobStatus } from './types.js'
@@ -42,6 +43,8 @@ export interface PlannedJob {
   job: NewJob
   status: JobStatus
   runAtMs: number
+  /** When the job expires unless started, epoch ms; null never. */
+  expiresAtMs: number | null
   /** Dependencies not yet completed. */
   pending: number
   /** The job's dependencies, with deduplicated jobs of the call replaced by the jobs they matched. */
@@ -116,7 +119,8 @@ export function planInsert(inputs: InsertInputs): InsertPlan {
       runAt: new Date(runAtMs),
       now: new Date(now),
     })
-    plan.inserts.push({ job, status, runAtMs, pending, dependsOn })
+    const expiresAtMs = resolveExpiry(job, runAtMs, now, jobs.length > 1 ? `jobs.${i}` : '')
+    plan.inserts.push({ job, status, runAtMs, expiresAtMs, pending, dependsOn })
     plan.edges.push(...dependsOn.map((to) => [job.id, to] as const))
     planned.add(job.id)
   })

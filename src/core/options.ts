@@ -105,10 +105,18 @@ export const jobInput = z
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
     dependsOn: z.array(jobId).max(1000).optional(),
     estimatedDurationMs: durationMs.nullable().optional(),
+    /** The job is not run unless it starts by then (core/expiry.ts). */
+    expiresAt: dateLike.optional(),
+    /** As expiresAt, counted from when the job is added. */
+    expiresInMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
   })
   .refine((job) => !(job.runAt !== undefined && job.delayMs !== undefined), {
     message: 'give runAt or delayMs, not both',
     path: ['delayMs'],
+  })
+  .refine((job) => !(job.expiresAt !== undefined && job.expiresInMs !== undefined), {
+    message: 'give expiresAt or expiresInMs, not both',
+    path: ['expiresInMs'],
   })
 export type JobInput = z.input<typeof jobInput>
 

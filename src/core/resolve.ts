@@ -84,6 +84,9 @@ export interface NewJob {
   dedupeKey: string | null
   dependsOn: string[]
   estimatedDurationMs: number | null
+  /** When it expires unless started (core/expiry.ts); `expiresInMs` counts from the insert's time. */
+  expiresAt: Date | null
+  expiresInMs: number | null
 }
 
 export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batchId: string | null): NewJob {
@@ -104,6 +107,8 @@ export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batc
     dedupeKey: input.dedupeKey ?? null,
     dependsOn: [...new Set(input.dependsOn ?? [])],
     estimatedDurationMs: input.estimatedDurationMs ?? null,
+    expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),
+    expiresInMs: input.expiresInMs ?? null,
   }
 }
 

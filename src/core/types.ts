@@ -108,6 +108,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   finishedAt: Date | null
   estimatedDurationMs: number | null
   durationMs: number | null
+  /** Not run unless it starts by then; null: never expires (core/expiry.ts). */
+  expiresAt: Date | null
 }
 
 /** The kinds of a job's history are listed in core/events.ts, with every other kind of event. */

@@ -109,6 +109,7 @@ export const jobView = z
     finishedAt: iso.nullable(),
     estimatedDurationMs: z.number().nullable(),
     durationMs: z.number().nullable(),
+    expiresAt: iso.nullable().describe('not run unless it starts by then; null: never expires'),
   })
   .meta({ id: 'Job' })
 

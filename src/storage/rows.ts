@@ -70,6 +70,7 @@ export function rowToJob(row: Row, d: Decode): Job {
     finishedAt: dateOrNull(d, row.finished_at),
     estimatedDurationMs: numOrNull(row.estimated_duration_ms),
     durationMs: numOrNull(row.duration_ms),
+    expiresAt: dateOrNull(d, row.expires_at),
   }
 }
 

@@ -300,6 +300,12 @@ export interface Store {
    * CLOCK_SKEW_TOLERANCE_MS after its expiry, since another process's clock set it.
    */
   recoverExpiredLeases(fence?: LeaderTerm): Promise<number>
+  /**
+   * Ends jobs not started by their expiry: failed, with a JobExpired error and an `expired`
+   * attempt (core/expiry.ts); their dependents fail too. Returns how many. `fence` as in
+   * recoverExpiredLeases.
+   */
+  expireJobs(fence?: LeaderTerm): Promise<number>
   /** Deletes finished jobs (and their events) in bounded batches. Returns how many. */
   cleanup(params: CleanupParams): Promise<number>
 

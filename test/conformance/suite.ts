@@ -13,6 +13,7 @@ import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
 import { dedupeSuite } from './dedupe.js'
 import { dependenciesSuite } from './dependencies.js'
+import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
 import { jobsSuite } from './jobs.js'
@@ -94,6 +95,7 @@ export function conformanceSuite(
     leasesSuite(ctx)
     attemptsSuite(ctx)
     retryAfterSuite(ctx)
+    expirySuite(ctx)
     fencingSuite(ctx)
     dependenciesSuite(ctx)
     controlSuite(ctx)

@@ -20,7 +20,7 @@ export function semanticsSuite(driver: Driver): void {
     const clock = new TestClock()
     const s = useServer(driver, {}, { clock })
     before(async () => {
-      for (const name of ['attempts', 'later'])
+      for (const name of ['attempts', 'later', 'expiring'])
         await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
           name,
           backoff: { type: 'fixed', delayMs: 1000, jitter: 0 },
@@ -114,6 +114,56 @@ export function semanticsSuite(driver: Driver): void {
       assert.deepEqual(await s.snapshot(), before, 'a refused call changed something')
       const spec = await s.ok(200, null, 'GET', '/api/v1/openapi.json')
       assert.ok(spec.paths['/api/v1/jobs/{id}/snooze']?.post, 'the snooze route is documented')
+    })
+
+    it('expiresInMs / expiresAt: a job not started in time ends failed as expired, counted in the statistics', async () => {
+      const now = clock.now().getTime()
+      const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'expiring',
+        type: 'notify',
+        expiresInMs: 60_000,
+      })
+      assert.equal(new Date(job.expiresAt).getTime(), now + 60_000)
+      const at = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'expiring',
+        type: 'preview',
+        expiresAt: new Date(now + 30_000).toISOString(),
+      })
+      assert.equal(at.expiresAt, new Date(now + 30_000).toISOString())
+      clock.advance(60_000)
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-x', queues: ['expiring'] })
+      const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-x/claim', { queues: ['expiring'] })
+      assert.deepEqual(claimed.jobs, [], 'an expired job is never handed out')
+      assert.equal(await s.docket.expireJobs(), 2)
+      const detail = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${job.id}`)
+      assert.equal(detail.status, 'failed')
+      assert.equal(detail.lastError.name, 'JobExpired')
+      assert.deepEqual(
+        detail.attemptHistory.map((a: Json) => a.outcome),
+        ['expired'],
+      )
+      const stats = await s.ok(200, 'admin', 'GET', '/api/v1/queues/expiring/stats')
+      assert.equal(stats.lastHour.expired, 2)
+    })
+
+    it('bad expiry input is a 400 naming the field, and adds nothing', async () => {
+      const before = await s.snapshot()
+      const now = clock.now().getTime()
+      const bad = [
+        [{ expiresAt: new Date(now - 1000).toISOString() }, 'expiresAt'],
+        [{ expiresInMs: -5 }, 'expiresInMs'],
+        [{ expiresInMs: 1000, expiresAt: new Date(now + 5000).toISOString() }, 'expiresInMs'],
+        [{ delayMs: 5000, expiresInMs: 5000 }, 'expiresInMs'],
+      ] as const
+      for (const [extra, field] of bad) {
+        const error = await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', '/api/v1/jobs', {
+          queue: 'expiring',
+          type: 't',
+          ...extra,
+        })
+        assert.match(error.message, new RegExp(field), `${JSON.stringify(extra)}: ${error.message}`)
+      }
+      assert.deepEqual(await s.snapshot(), before)
     })
   })
 }

@@ -157,10 +157,11 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
 
 const ATTEMPTED_ID = '0190f3c4-58a0-7000-8000-00000000000b'
 
-/** The attempt seeded at the attempts migration reads back as the job's history. */
+/** The attempt and the expiry seeded at the job-semantics migration read back. */
 async function seededAttemptReads(docket: Docket): Promise<void> {
   const job = await docket.getJob(ATTEMPTED_ID)
   assert.equal(job.status, 'completed')
+  assert.equal(job.expiresAt?.getTime(), T + 60_000)
   assert.deepEqual(
     job.attemptHistory.map((a) => ({ attempt: a.attempt, workerId: a.workerId, outcome: a.outcome })),
     [{ attempt: 1, workerId: 'w-seed', outcome: 'completed' }],
@@ -193,8 +194,8 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       // Every attempt kept (migration 6).
       since: 6,
       sql: `
-INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at)
-  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T}, ${T + 60_000});
 INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
   VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', ${T}, ${T}, 'completed');`,
       check: seededAttemptReads,
@@ -233,8 +234,8 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       // Every attempt kept (migration 9).
       since: 9,
       sql: `
-INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at)
-  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now());
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now(), to_timestamp(${(T + 60_000) / 1000}));
 INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
   VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', now(), now(), 'completed');`,
       check: seededAttemptReads,

@@ -282,6 +282,8 @@ describe('resolveJob', () => {
       dedupeKey: null,
       dependsOn: [],
       estimatedDurationMs: null,
+      expiresAt: null,
+      expiresInMs: null,
     })
   })
 

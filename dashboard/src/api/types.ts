@@ -39,6 +39,8 @@ export interface JobError {
 
 export interface Job {
   id: string
+  /** Not run unless it starts by then. */
+  expiresAt?: string | null
   queue: string
   type: string
   payload: unknown
@@ -163,6 +165,8 @@ export interface WindowStats {
   windowMs: number
   completed: number
   failed: number
+  /** Of the failed, those that expired before they started. */
+  expired: number
   cancelled: number
   throughputPerMinute: number
   failureRate: number | null

@@ -17,6 +17,7 @@ const windowView = z.object({
   windowMs: z.number(),
   completed: z.number().int(),
   failed: z.number().int(),
+  expired: z.number().int().describe('of the failed, jobs that expired before they started (expiresAt)'),
   cancelled: z.number().int(),
   throughputPerMinute: z.number(),
   failureRate: z.number().nullable(),

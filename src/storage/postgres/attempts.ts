@@ -29,21 +29,20 @@ export async function closeAttempts(
   )
 }
 
-/** Records an attempt no worker made (an expiry), finished at once. */
+/** Records attempts no worker made (expiries), finished at once. */
 export async function recordAttempts(
   c: Queryable,
-  jobs: { id: string; attempt: number }[],
+  jobs: { id: string; attempt: number; error: AttemptError | null }[],
   outcome: AttemptOutcome,
-  error: AttemptError | null,
   now: Date | null,
 ): Promise<void> {
   if (jobs.length === 0) return
   await c.query(
     `INSERT INTO job_attempts (job_id, seq, attempt, finished_at, outcome, error)
      SELECT t.id, coalesce((SELECT max(a.seq) FROM job_attempts a WHERE a.job_id = t.id), 0) + 1,
-       t.attempt, ${NOW(5)}, $3, $4::jsonb
-     FROM unnest($1::uuid[], $2::int[]) AS t(id, attempt)`,
-    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), outcome, json(error), now],
+       t.attempt, ${NOW(5)}, $4, t.error
+     FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS t(id, attempt, error)`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.attempt), jobs.map((j) => json(j.error)), outcome, now],
   )
 }
 

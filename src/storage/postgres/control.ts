@@ -64,7 +64,8 @@ export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
     const { status, pendingDependencies } = decideRetry(id, upstream, queue?.mode === 'manual')
     const [updated] = await c.query(
       // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
-      `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+      // A retried job no longer expires: whoever retries it wants it run, however late.
+      `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts, expires_at = NULL,
          run_at = ${NOW(4)}, pending_deps = $3, finished_at = NULL,
          result = NULL, duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
        WHERE id = $1 RETURNING *`,

@@ -6,6 +6,7 @@ import * as attempts from './attempts.js'
 import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
+import * as expiry from './expiry.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -83,6 +84,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     removeJob: (id) => control.removeJob(ctx, id),
 
     recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
+    expireJobs: (fence) => expiry.expireJobs(ctx, fence),
     cleanup: (p) => control.cleanup(ctx, p),
 
     notifyReady: (queues) => workers.notifyReady(ctx, queues),

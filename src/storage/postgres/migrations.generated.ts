@@ -661,7 +661,15 @@ CREATE TABLE job_attempts (
   PRIMARY KEY (job_id, seq)
 );
 
--- claim_jobs opens an attempt for every job it leases; complete_jobs closes it.
+-- Expiry (core/expiry.ts): a job not started by expires_at is never run. The
+-- claim skips it; the maintenance sweep finds it through this index, which
+-- holds only jobs that can expire.
+ALTER TABLE jobs ADD COLUMN expires_at timestamptz(3);
+CREATE INDEX jobs_expiring ON jobs (expires_at)
+  WHERE expires_at IS NOT NULL AND status IN ('waiting','scheduled','blocked','held');
+
+-- claim_jobs opens an attempt for every job it leases, and never starts an
+-- expired job; complete_jobs closes the attempt.
 CREATE OR REPLACE FUNCTION claim_jobs(p_worker text, p_queues text[], p_caps text[], p_limit int, p_lease_ms int,
   p_now timestamptz DEFAULT NULL)
 RETURNS SETOF jobs LANGUAGE plpgsql AS $$
@@ -692,6 +700,7 @@ BEGIN
         SELECT id FROM jobs
         WHERE queue = q.name AND status IN ('waiting','scheduled') AND run_at <= v_now
           AND (capabilities IS NULL OR capabilities <@ p_caps)
+          AND (expires_at IS NULL OR expires_at > v_now)
         ORDER BY priority DESC, run_at, id
         LIMIT take FOR UPDATE SKIP LOCKED
       ), leased AS (
@@ -716,6 +725,7 @@ BEGIN
         SELECT id FROM jobs
         WHERE queue = q.name AND status IN ('waiting','scheduled') AND run_at <= v_now
           AND (capabilities IS NULL OR capabilities <@ p_caps)
+          AND (expires_at IS NULL OR expires_at > v_now)
         ORDER BY run_at, id
         LIMIT take FOR UPDATE SKIP LOCKED
       ), leased AS (

@@ -1,3 +1,4 @@
+import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
 import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
@@ -209,7 +210,8 @@ export async function finishedJobs(
   limit: number,
 ): Promise<FinishedJobRow[]> {
   const rows = await ctx.query(
-    `SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+    `SELECT status, created_at, started_at, finished_at, duration_ms,
+       last_error->>'name' = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
      WHERE finished_at >= $1 AND ($2::text IS NULL OR queue = $2) ORDER BY finished_at DESC LIMIT $3`,
     [new Date(sinceMs), queue, limit],
   )
@@ -219,5 +221,6 @@ export async function finishedJobs(
     startedAt: r.started_at == null ? null : (r.started_at as Date).getTime(),
     finishedAt: (r.finished_at as Date).getTime(),
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    expired: r.expired === true,
   }))
 }

@@ -63,7 +63,8 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
     const updated = ctx
       .stmt(
         // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
-        `UPDATE jobs SET status = ?, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+        // A retried job no longer expires: whoever retries it wants it run, however late.
+        `UPDATE jobs SET status = ?, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts, expires_at = NULL,
            run_at = ?, pending_deps = ?, finished_at = NULL, result = NULL,
            duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
          WHERE id = ? RETURNING *`,

@@ -4,6 +4,7 @@ import * as add from './add.js'
 import * as attempts from './attempts.js'
 import * as control from './control.js'
 import { openSqlite } from './db.js'
+import * as expiry from './expiry.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -83,6 +84,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     removeJob: async (id) => control.removeJob(ctx, id),
 
     recoverExpiredLeases: async (fence) => leases.recoverExpiredLeases(ctx, fence),
+    expireJobs: async (fence) => expiry.expireJobs(ctx, fence),
     cleanup: async (p) => control.cleanup(ctx, p),
 
     async notifyReady(queues) {

@@ -29,6 +29,7 @@ import { assertTerm, expiredAtOrBefore } from './leadership.js'
 type Row = Record<string, unknown>
 
 const READY = `j.status IN ('waiting','scheduled') AND j.run_at <= @now AND j.queue = @queue
+  AND (j.expires_at IS NULL OR j.expires_at > @now)
   AND (j.capabilities IS NULL OR NOT EXISTS (
     SELECT 1 FROM json_each(j.capabilities) c WHERE c.value NOT IN (SELECT value FROM json_each(@caps))))`
 const CLAIM_ORDER = {

@@ -1,3 +1,4 @@
+import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
 import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
@@ -196,11 +197,13 @@ export function finishedJobs(
   const rows = (
     queue === null
       ? ctx
-          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms,
+                   json_extract(last_error, '$.name') = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
                  WHERE finished_at >= ? ORDER BY finished_at DESC LIMIT ?`)
           .all(sinceMs, limit)
       : ctx
-          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms,
+                   json_extract(last_error, '$.name') = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
                  WHERE finished_at >= ? AND queue = ? ORDER BY finished_at DESC LIMIT ?`)
           .all(sinceMs, queue, limit)
   ) as Row[]
@@ -210,5 +213,6 @@ export function finishedJobs(
     startedAt: r.started_at == null ? null : Number(r.started_at),
     finishedAt: Number(r.finished_at),
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    expired: r.expired === 1,
   }))
 }

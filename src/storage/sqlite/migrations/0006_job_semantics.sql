@@ -14,3 +14,10 @@ CREATE TABLE job_attempts (
   error TEXT,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
+
+-- Expiry (core/expiry.ts): a job not started by expires_at is never run. The
+-- claim skips it; the maintenance sweep finds it through this index, which
+-- holds only jobs that can expire.
+ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
+CREATE INDEX jobs_expiring ON jobs (expires_at)
+  WHERE expires_at IS NOT NULL AND status IN ('waiting','scheduled','blocked','held');

@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor } from './core/cursor.js'
 import { assertLeaseHeld, DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
 import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
 import {
+  type BatchThenInput,
   batchOptions,
   type ClaimInput,
   type CleanupInput,
@@ -61,6 +62,7 @@ import {
   type StatusCounts,
 } from './core/types.js'
 import { checkId, checkJobId, checkQueueName, leaseRef, normaliseError } from './docket/arguments.js'
+import { thenJob } from './docket/batch-then.js'
 import {
   DEFAULT_LEASE_MS,
   type DocketOptions,
@@ -217,10 +219,12 @@ export class Docket {
     return (await this.addManyWithOutcome(inputs)).jobs
   }
 
+  /** `then`: one more job, depending on every one of `inputs` with `completion` (a batch's `then`). */
   async addManyWithOutcome(
     inputs: JobInput[],
     batch: BatchRecord | null = null,
     artifacts: ArtifactRecord[] = [],
+    then: { id: string; input: JobInput } | null = null,
   ) {
     const batchId = batch?.id ?? null
     if (!Array.isArray(inputs))
@@ -240,9 +244,14 @@ export class Docket {
       )
       return job
     })
+    const queueNames = [...valid.map((j) => j.queue), ...(then ? [then.input.queue] : [])]
     const result = await this.store.addJobs(
-      valid.map((j) => j.queue),
-      (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
+      queueNames,
+      (queues) => {
+        const jobs = valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId))
+        if (then) jobs.push(thenJob(then.input, queues.get(then.input.queue)!, then.id, jobs))
+        return jobs
+      },
       { batch: batch ?? undefined, artifacts },
     )
     return result
@@ -262,18 +271,26 @@ export class Docket {
    */
   async addBatch(
     inputs: JobInput[],
-    options: { name?: string; owner?: string } = {},
-  ): Promise<{ batch: BatchSummary; jobs: Job[] }> {
+    options: { name?: string; owner?: string; then?: BatchThenInput } = {},
+  ): Promise<{ batch: BatchSummary; jobs: Job[]; thenJob?: Job }> {
     const o = parse(batchOptions, options, 'batch options')
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw invalidArgument('a batch needs at least one job', [
         { path: 'jobs', message: 'expected a non-empty array' },
       ])
     }
-    const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
+    if (o.then) assertJsonValue(o.then.payload ?? null, 'then.payload', this.#maxPayloadBytes)
+    const then = o.then ? { id: uuidv7(), input: { ...o.then, owner: o.owner ?? null } } : null
+    const record: BatchRecord = {
+      id: uuidv7(),
+      name: o.name ?? null,
+      owner: o.owner ?? null,
+      thenJobId: then?.id ?? null,
+    }
     const withOwner = o.owner === undefined ? inputs : inputs.map((j) => ({ owner: o.owner, ...j }))
-    const { jobs } = await this.addManyWithOutcome(withOwner, record)
-    return { batch: await this.getBatch(record.id), jobs }
+    const { jobs } = await this.addManyWithOutcome(withOwner, record, [], then)
+    const batch = await this.getBatch(record.id)
+    return then ? { batch, jobs: jobs.slice(0, -1), thenJob: jobs[jobs.length - 1]! } : { batch, jobs }
   }
 
   /** A batch with its counts by status and overall progress. */

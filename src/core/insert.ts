@@ -15,7 +15,14 @@
  * - the dependencies not yet completed are counted, and the count with the
  *   queue's mode and the run-at time gives the initial status.
  */
-import { assertAcyclic, finishedDependency, missingDependency, sameOwner } from './dependencies.js'
+import {
+  assertAcyclic,
+  type DependencyType,
+  dependencyState,
+  finishedDependency,
+  missingDependency,
+  sameOwner,
+} from './dependencies.js'
 import { conflict, type DocketError } from './errors.js'
 import { resolveExpiry } from './expiry.js'
 import type { NewJob, QueueRecord } from './resolve.js'
@@ -60,8 +67,8 @@ export type PlannedSlot = { deduplicated: boolean; id: string } | { deduplicated
 export interface InsertPlan {
   inserts: PlannedJob[]
   slots: PlannedSlot[]
-  /** Dependency edges to record once every job is in, as [job, depends on]. */
-  edges: (readonly [string, string])[]
+  /** Dependency edges to record once every job is in, as [job, depends on, what it waits for]. */
+  edges: (readonly [string, string, DependencyType])[]
 }
 
 /** Where a dedupe key lives: per queue and per owner (jobs without an owner share one place). */
@@ -97,19 +104,20 @@ export function planInsert(inputs: InsertInputs): InsertPlan {
     if (slots[i]!.deduplicated) return
     if (planned.has(job.id)) throw jobIdTaken(job.id)
     let pending = 0
+    const completion = new Set(job.onCompletion)
+    const typeOf = (id: string): DependencyType => (completion.has(id) ? 'completion' : 'success')
     for (const id of job.dependsOn) {
       if (owners.has(id)) {
         if (!sameOwner(owners.get(id)!, job.owner)) throw missingDependency(job.id, id)
-        // A job of this call, or the live job it was deduplicated onto: not completed yet.
+        // A job of this call, or the live job it was deduplicated onto: not finished yet.
         pending++
         continue
       }
       const found = upstream.get(id)
       if (found === undefined || !sameOwner(found.owner, job.owner)) throw missingDependency(job.id, id)
-      if (found.status === 'failed' || found.status === 'cancelled') {
-        throw finishedDependency(job.id, id, found.status)
-      }
-      if (found.status !== 'completed') pending++
+      const state = dependencyState(typeOf(id), found.status)
+      if (state === 'dead') throw finishedDependency(job.id, id, found.status)
+      if (state === 'pending') pending++
     }
     const dependsOn = job.dependsOn.map((id) => renamed.get(id) ?? id)
     const runAtMs = job.runAt ? job.runAt.getTime() : now + job.delayMs
@@ -121,7 +129,7 @@ export function planInsert(inputs: InsertInputs): InsertPlan {
     })
     const expiresAtMs = resolveExpiry(job, runAtMs, now, jobs.length > 1 ? `jobs.${i}` : '')
     plan.inserts.push({ job, status, runAtMs, expiresAtMs, pending, dependsOn })
-    plan.edges.push(...dependsOn.map((to) => [job.id, to] as const))
+    plan.edges.push(...job.dependsOn.map((id, k) => [job.id, dependsOn[k]!, typeOf(id)] as const))
     planned.add(job.id)
   })
   return plan

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { type Clock, isClock } from './clock.js'
+import { DEPENDENCY_TYPES } from './dependencies.js'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { SEARCH_MAX, WHERE_MAX } from './job-search.js'
 import { textIssue } from './json.js'
@@ -103,7 +104,11 @@ export const jobInput = z
     owner: label.nullable().optional(),
     capabilities: z.array(label).max(50).optional(),
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
-    dependsOn: z.array(jobId).max(1000).optional(),
+    /** Job ids (waiting for success), or `{ id, on: 'success' | 'completion' }` (core/dependencies.ts). */
+    dependsOn: z
+      .array(z.union([jobId, z.strictObject({ id: jobId, on: z.enum(DEPENDENCY_TYPES) })]))
+      .max(1000)
+      .optional(),
     estimatedDurationMs: durationMs.nullable().optional(),
     /** The job is not run unless it starts by then (core/expiry.ts). */
     expiresAt: dateLike.optional(),
@@ -242,7 +247,26 @@ export const docketOptions = z.strictObject({
   clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
 })
 
+/**
+ * A batch's `then`: one job that runs once every job of the batch is final,
+ * whatever their outcomes (it depends on each with `completion`). It belongs
+ * to the batch's owner and is not one of the batch's jobs.
+ */
+export const batchThen = z.strictObject({
+  queue: queueName,
+  type: label,
+  payload: z.unknown().optional(),
+  priority: priority.optional(),
+  maxAttempts: positiveInt.max(1000).optional(),
+  timeoutMs: positiveInt.nullable().optional(),
+  capabilities: z.array(label).max(50).optional(),
+})
+
+export type BatchThenInput = z.input<typeof batchThen>
+
 export const batchOptions = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   owner: z.string().min(1).max(200).optional(),
+  // biome-ignore lint/suspicious/noThenProperty: the option's name is fixed by the API (issue 15); options are never awaited
+  then: batchThen.optional(),
 })

@@ -1,5 +1,6 @@
 /** The domain model: what a queue, a job and a job event are, independent of storage. */
 import type { Attempt } from './attempts.js'
+import type { DependencyType } from './dependencies.js'
 import type { JobEventKind, StoredEventKind } from './events.js'
 
 export const JOB_STATUSES = [
@@ -146,10 +147,10 @@ export interface JobEvent extends Omit<EventRecord<JobEventKind>, 'jobId' | 'que
 export type StoredEvent = EventRecord<StoredEventKind>
 
 export interface JobDependencies {
-  /** Jobs this job waits for. */
-  upstream: { id: string; status: JobStatus }[]
+  /** Jobs this job waits for, and whether for their success or only their completion. */
+  upstream: { id: string; status: JobStatus; on: DependencyType }[]
   /** Jobs waiting for this job. */
-  downstream: { id: string; status: JobStatus }[]
+  downstream: { id: string; status: JobStatus; on: DependencyType }[]
 }
 
 export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payload, Result> {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { ATTEMPT_OUTCOMES } from '../core/attempts.js'
+import { DEPENDENCY_TYPES } from '../core/dependencies.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
@@ -183,7 +184,13 @@ export const attemptView = z
   })
   .meta({ id: 'Attempt' })
 
-const dependencyView = z.object({ id: z.string(), status })
+const dependencyView = z.object({
+  id: z.string(),
+  status,
+  on: z
+    .enum(DEPENDENCY_TYPES)
+    .describe('success: waits for it to complete, fails if it fails; completion: waits until it is final'),
+})
 export const jobDetailView = jobView
   .extend({
     events: z.array(jobEventView),
@@ -222,6 +229,10 @@ export const batchView = z
     id: z.string(),
     name: z.string().nullable(),
     owner: z.string().nullable(),
+    thenJobId: z
+      .string()
+      .nullable()
+      .describe('the job that runs once every job of the batch is final (its `then`); not one of its jobs'),
     createdAt: iso,
     total: z.number().int(),
     counts: countsView,

@@ -175,6 +175,7 @@ export function batchSummary(
     id: String(batch.id),
     name: strOrNull(batch.name),
     owner: strOrNull(batch.owner),
+    thenJobId: strOrNull(batch.then_job_id),
     createdAt: d.date(batch.created_at),
     total,
     counts: c,

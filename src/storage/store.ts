@@ -141,9 +141,12 @@ export interface BatchRecord {
   id: string
   name: string | null
   owner: string | null
+  /** The job that runs once every job of the batch is final (addBatch's `then`). */
+  thenJobId?: string | null
 }
 
 export interface BatchSummary extends BatchRecord {
+  thenJobId: string | null
   createdAt: Date
   total: number
   counts: StatusCounts

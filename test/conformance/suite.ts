@@ -13,6 +13,7 @@ import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
 import { dedupeSuite } from './dedupe.js'
 import { dependenciesSuite } from './dependencies.js'
+import { dependencyTypesSuite } from './dependency-types.js'
 import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
@@ -98,6 +99,7 @@ export function conformanceSuite(
     expirySuite(ctx)
     fencingSuite(ctx)
     dependenciesSuite(ctx)
+    dependencyTypesSuite(ctx)
     controlSuite(ctx)
     validationSuite(ctx)
     optionsSuite(ctx)

@@ -20,7 +20,7 @@ export function semanticsSuite(driver: Driver): void {
     const clock = new TestClock()
     const s = useServer(driver, {}, { clock })
     before(async () => {
-      for (const name of ['attempts', 'later', 'expiring'])
+      for (const name of ['attempts', 'later', 'expiring', 'deps'])
         await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
           name,
           backoff: { type: 'fixed', delayMs: 1000, jitter: 0 },
@@ -163,6 +163,57 @@ export function semanticsSuite(driver: Driver): void {
         })
         assert.match(error.message, new RegExp(field), `${JSON.stringify(extra)}: ${error.message}`)
       }
+      assert.deepEqual(await s.snapshot(), before)
+    })
+
+    it('dependsOn { id, on }: completion waits for the end whatever the outcome; a batch with then', async () => {
+      const jobs = await s.ok(201, 'alice', 'POST', '/api/v1/jobs/bulk', {
+        jobs: [
+          { id: '0190f3c4-58a0-7000-8000-0000000000d1', queue: 'deps', type: 'up', maxAttempts: 1 },
+          {
+            queue: 'deps',
+            type: 'down',
+            dependsOn: [{ id: '0190f3c4-58a0-7000-8000-0000000000d1', on: 'completion' }],
+          },
+        ],
+      })
+      const [up, down] = jobs.jobs
+      assert.equal(down.status, 'blocked')
+      const detail = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${down.id}`)
+      assert.deepEqual(detail.dependencies.upstream, [{ id: up.id, status: 'waiting', on: 'completion' }])
+      const claimed = await claimVia(s, 'w-d1', 'deps')
+      assert.equal(claimed.id, up.id)
+      await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${up.id}/fail`, {
+        token: claimed.lease.token,
+        error: { message: 'no' },
+      })
+      assert.equal((await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${down.id}`)).status, 'waiting')
+
+      const created = await s.ok(201, 'alice', 'POST', '/api/v1/batches', {
+        name: 'with-then',
+        jobs: [{ queue: 'deps', type: 'part' }],
+        then: { queue: 'deps', type: 'report', payload: { done: true } },
+      })
+      assert.equal(created.thenJob.status, 'blocked')
+      assert.equal(created.thenJob.owner, 'alice')
+      assert.equal(created.batch.thenJobId, created.thenJob.id)
+      const batch = await s.ok(200, 'alice', 'GET', `/api/v1/batches/${created.batch.id}`)
+      assert.equal(batch.thenJobId, created.thenJob.id)
+    })
+
+    it('bad dependency input is a 400 naming the field, and adds nothing', async () => {
+      const before = await s.snapshot()
+      const error = await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'deps',
+        type: 't',
+        dependsOn: [{ id: '0190f3c4-58a0-7000-8000-0000000000d1', on: 'whenever' }],
+      })
+      assert.match(error.message, /dependsOn/)
+      const bad = await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', '/api/v1/batches', {
+        jobs: [{ queue: 'deps', type: 'part' }],
+        then: { queue: 'deps', type: 'report', extra: 1 },
+      })
+      assert.match(bad.message, /then/)
       assert.deepEqual(await s.snapshot(), before)
     })
   })

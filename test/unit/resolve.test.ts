@@ -281,6 +281,7 @@ describe('resolveJob', () => {
       capabilities: [],
       dedupeKey: null,
       dependsOn: [],
+      onCompletion: [],
       estimatedDurationMs: null,
       expiresAt: null,
       expiresInMs: null,

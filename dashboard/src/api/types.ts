@@ -112,8 +112,9 @@ export interface JobDetail extends Job {
   events: JobEvent[]
   attemptHistory: Attempt[]
   dependencies: {
-    upstream: { id: string; status: JobStatus }[]
-    downstream: { id: string; status: JobStatus }[]
+    /** `on`: success (fails if it fails) or completion (waits for the end, whatever the outcome). */
+    upstream: { id: string; status: JobStatus; on: 'success' | 'completion' }[]
+    downstream: { id: string; status: JobStatus; on: 'success' | 'completion' }[]
   }
   artifacts: Artifact[]
 }
@@ -134,6 +135,8 @@ export interface Batch {
   id: string
   name: string | null
   owner: string | null
+  /** The job that runs once every job of the batch is final. */
+  thenJobId: string | null
   createdAt: string
   total: number
   counts: Counts

@@ -47,12 +47,10 @@ async function addOnce(
 ): Promise<AddJobsResult> {
   return ctx.tx(async (c) => {
     if (batch) {
-      await c.query(`INSERT INTO batches (id, name, owner, created_at) VALUES ($1, $2, $3, ${NOW(4)})`, [
-        batch.id,
-        batch.name,
-        batch.owner,
-        ctx.clockNow(),
-      ])
+      await c.query(
+        `INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES ($1, $2, $3, ${NOW(4)}, $5)`,
+        [batch.id, batch.name, batch.owner, ctx.clockNow(), batch.thenJobId ?? null],
+      )
     }
     const result = await addInTransaction(ctx, c, queueNames, build)
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
@@ -181,9 +179,9 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
 async function insertDependencies(c: Queryable, edges: InsertPlan['edges']): Promise<void> {
   if (edges.length === 0) return
   await c.query(
-    `INSERT INTO job_dependencies (job_id, depends_on)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-    [edges.map((e) => e[0]), edges.map((e) => e[1])],
+    `INSERT INTO job_dependencies (job_id, depends_on, type)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) ON CONFLICT DO NOTHING`,
+    [edges.map((e) => e[0]), edges.map((e) => e[1]), edges.map((e) => e[2])],
   )
   await c.query('UPDATE jobs SET has_dependents = true WHERE id = ANY($1::uuid[]) AND NOT has_dependents', [
     [...new Set(edges.map((e) => e[1]))],

@@ -56,8 +56,10 @@ export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
   return ctx.tx(async (c) => {
     const row = await lockFor(c, 'retry', id)
     const upstream = await c.query<{ id: string; status: JobStatus }>(
+      // Unfinished for the dependency's type: a finished upstream no longer holds up a completion dependency.
       `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
-       WHERE d.job_id = $1 AND j.status <> 'completed' FOR SHARE OF j`,
+       WHERE d.job_id = $1 AND j.status <> 'completed'
+         AND NOT (d.type = 'completion' AND j.status IN ('failed','cancelled')) FOR SHARE OF j`,
       [id],
     )
     const [queue] = await c.query<{ mode: string }>('SELECT mode FROM queues WHERE name = $1', [row.queue])

@@ -45,13 +45,13 @@ export async function getJobEvents(
 }
 
 export async function getJobDependencies(ctx: PgContext, id: string): Promise<JobDependencies> {
-  const upstream = await ctx.query<{ id: string; status: never }>(
-    `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+  const upstream = await ctx.query<{ id: string; status: never; on: never }>(
+    `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status, d.type AS "on" FROM job_dependencies d
      LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY d.depends_on`,
     [id],
   )
-  const downstream = await ctx.query<{ id: string; status: never }>(
-    `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+  const downstream = await ctx.query<{ id: string; status: never; on: never }>(
+    `SELECT d.job_id AS id, j.status, d.type AS "on" FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
      WHERE d.depends_on = $1 ORDER BY d.job_id`,
     [id],
   )

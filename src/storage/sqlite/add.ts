@@ -26,8 +26,8 @@ export function addJobs(
     const now = ctx.now()
     if (batch) {
       ctx
-        .stmt('INSERT INTO batches (id, name, owner, created_at) VALUES (?, ?, ?, ?)')
-        .run(batch.id, batch.name, batch.owner, now)
+        .stmt('INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES (?, ?, ?, ?, ?)')
+        .run(batch.id, batch.name, batch.owner, now, batch.thenJobId ?? null)
     }
     const queues = loadQueues(ctx, queueNames)
     const jobs = build(queues)
@@ -48,10 +48,10 @@ export function addJobs(
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
     for (const a of artifacts) if (inserted.has(a.jobId)) insertArtifact(ctx, a)
     // Only once every job is in: a job may depend on one listed after it.
-    for (const [jobId, upstream] of plan.edges) {
+    for (const [jobId, upstream, type] of plan.edges) {
       ctx
-        .stmt('INSERT OR IGNORE INTO job_dependencies (job_id, depends_on) VALUES (?, ?)')
-        .run(jobId, upstream)
+        .stmt('INSERT OR IGNORE INTO job_dependencies (job_id, depends_on, type) VALUES (?, ?, ?)')
+        .run(jobId, upstream, type)
       ctx.stmt('UPDATE jobs SET has_dependents = 1 WHERE id = ? AND has_dependents = 0').run(upstream)
     }
     return {

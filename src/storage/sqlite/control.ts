@@ -54,8 +54,10 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
     const row = rowFor(ctx, 'retry', id)
     const upstream = ctx
       .stmt(
+        // Unfinished for the dependency's type: a finished upstream no longer holds up a completion dependency.
         `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
-         WHERE d.job_id = ? AND j.status <> 'completed'`,
+         WHERE d.job_id = ? AND j.status <> 'completed'
+           AND NOT (d.type = 'completion' AND j.status IN ('failed','cancelled'))`,
       )
       .all(id) as { id: string; status: JobStatus }[]
     const mode = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })?.mode

@@ -234,6 +234,14 @@ CREATE TABLE job_attempts (
 ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
 CREATE INDEX jobs_expiring ON jobs (expires_at)
   WHERE expires_at IS NOT NULL AND status IN ('waiting','scheduled','blocked','held');
+
+-- Dependency types (core/dependencies.ts): 'success' waits for the upstream
+-- job to complete and fails with it; 'completion' waits until it is final,
+-- whatever its outcome. A batch's \`then\` job depends on the whole batch with
+-- 'completion'; the batch remembers it.
+ALTER TABLE job_dependencies ADD COLUMN type TEXT NOT NULL DEFAULT 'success'
+  CHECK (type IN ('success','completion'));
+ALTER TABLE batches ADD COLUMN then_job_id TEXT;
 `,
   },
 ]

@@ -43,13 +43,13 @@ export function getJobEvents(ctx: SqliteContext, id: string, afterId: number, li
 export function getJobDependencies(ctx: SqliteContext, id: string): JobDependencies {
   const upstream = ctx
     .stmt(
-      `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+      `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status, d.type AS "on" FROM job_dependencies d
        LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = ? ORDER BY d.depends_on`,
     )
     .all(id) as JobDependencies['upstream']
   const downstream = ctx
     .stmt(
-      `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+      `SELECT d.job_id AS id, j.status, d.type AS "on" FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
        WHERE d.depends_on = ? ORDER BY d.job_id`,
     )
     .all(id) as JobDependencies['downstream']

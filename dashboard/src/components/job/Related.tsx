@@ -5,6 +5,11 @@ import { bytes, shortId } from '../../lib/format.js'
 import { jobHref } from '../../lib/url.js'
 import { StateBadge } from '../StateBadge.js'
 
+const ON = {
+  success: 'waits for it to complete; fails if it fails',
+  completion: 'waits until it is final, whatever the outcome',
+} as const
+
 function DependencyList({ title, items }: { title: string; items: JobDetail['dependencies']['upstream'] }) {
   return (
     <div>
@@ -18,7 +23,10 @@ function DependencyList({ title, items }: { title: string; items: JobDetail['dep
               <a class="mono" href={jobHref(d.id)} title={d.id}>
                 {shortId(d.id)}
               </a>{' '}
-              <StateBadge status={d.status} />
+              <StateBadge status={d.status} />{' '}
+              <span class="muted small dependency-on" title={ON[d.on]}>
+                on {d.on}
+              </span>
             </li>
           ))}
         </ul>

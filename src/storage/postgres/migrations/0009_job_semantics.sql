@@ -22,6 +22,15 @@ ALTER TABLE jobs ADD COLUMN expires_at timestamptz(3);
 CREATE INDEX jobs_expiring ON jobs (expires_at)
   WHERE expires_at IS NOT NULL AND status IN ('waiting','scheduled','blocked','held');
 
+-- Dependency types (core/dependencies.ts): 'success' waits for the upstream
+-- job to complete and fails with it; 'completion' waits until it is final,
+-- whatever its outcome (unblock_dependents counts every edge of a completed
+-- job, so it needs no change). A batch's `then` job depends on the whole batch
+-- with 'completion'; the batch remembers it.
+ALTER TABLE job_dependencies ADD COLUMN type text NOT NULL DEFAULT 'success'
+  CHECK (type IN ('success','completion'));
+ALTER TABLE batches ADD COLUMN then_job_id uuid;
+
 -- claim_jobs opens an attempt for every job it leases, and never starts an
 -- expired job; complete_jobs closes the attempt.
 CREATE OR REPLACE FUNCTION claim_jobs(p_worker text, p_queues text[], p_caps text[], p_limit int, p_lease_ms int,

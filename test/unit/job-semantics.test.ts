@@ -1,7 +1,9 @@
-/** The pure rules behind attempts (what is kept) and snoozes (where a snoozed job goes, which delays are valid). */
+/** The pure rules behind attempts (what is kept), snoozes (where a snoozed job goes, which delays are valid) and dependency types. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ATTEMPT_STACKS_KEPT, ATTEMPTS_KEPT, attemptBounds, attemptError } from '../../src/core/attempts.js'
+import { dependencyState } from '../../src/core/dependencies.js'
+import { resolveDependencies } from '../../src/core/resolve.js'
 import { checkDelay, decideSnooze, MAX_DELAY_MS } from '../../src/core/snooze.js'
 import { RetryAfterError } from '../../src/index.js'
 import { expectDocketError } from './expect-error.js'
@@ -54,5 +56,29 @@ describe('snooze and retry-after', () => {
     assert.equal(e.name, 'RetryAfterError')
     assert.ok(e instanceof Error)
     expectDocketError(() => new RetryAfterError(-5), 'INVALID_ARGUMENT', 'retryInMs')
+  })
+})
+
+describe('dependency types', () => {
+  it('success waits for completed and dies with failed or cancelled; completion settles on any final state', () => {
+    assert.equal(dependencyState('success', 'completed'), 'resolved')
+    assert.equal(dependencyState('success', 'failed'), 'dead')
+    assert.equal(dependencyState('success', 'cancelled'), 'dead')
+    assert.equal(dependencyState('success', 'active'), 'pending')
+    assert.equal(dependencyState('completion', 'completed'), 'resolved')
+    assert.equal(dependencyState('completion', 'failed'), 'resolved')
+    assert.equal(dependencyState('completion', 'cancelled'), 'resolved')
+    assert.equal(dependencyState('completion', 'blocked'), 'pending')
+  })
+
+  it('bare ids wait for success; an id listed twice waits for success, the stricter', () => {
+    assert.deepEqual(resolveDependencies(['a', { id: 'b', on: 'completion' }, { id: 'c', on: 'success' }]), {
+      dependsOn: ['a', 'b', 'c'],
+      onCompletion: ['b'],
+    })
+    assert.deepEqual(resolveDependencies([{ id: 'a', on: 'completion' }, 'a']), {
+      dependsOn: ['a'],
+      onCompletion: [],
+    })
   })
 })

@@ -60,6 +60,7 @@ import {
   LIVE_STATUSES,
   type Queue,
   type StatusCounts,
+  type UpstreamJob,
 } from './core/types.js'
 import { checkId, checkJobId, checkQueueName, leaseRef, normaliseError } from './docket/arguments.js'
 import { thenJob } from './docket/batch-then.js'
@@ -381,6 +382,18 @@ export class Docket {
       this.store.getJobAttempts(job.id),
     ])
     return { ...job, events, attemptHistory, dependencies, artifacts }
+  }
+
+  /**
+   * The jobs `id` depends on, each with its type, status, what `id` waits for
+   * (`on`) and its result once completed: what a handler reads with
+   * `ctx.upstream()`. NOT_FOUND if there is no job `id`.
+   */
+  async upstream(id: string): Promise<UpstreamJob[]> {
+    const jobId = checkJobId(id)
+    const [upstream, job] = await Promise.all([this.store.getUpstreamJobs(jobId), this.store.getJob(jobId)])
+    if (!job) throw notFound('job', id)
+    return upstream
   }
 
   // Artifacts

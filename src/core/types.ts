@@ -153,6 +153,17 @@ export interface JobDependencies {
   downstream: { id: string; status: JobStatus; on: DependencyType }[]
 }
 
+/** A job another job depends on, as its dependent reads it (`ctx.upstream()`): its outcome and result. */
+export interface UpstreamJob<Result = unknown> {
+  id: string
+  type: string
+  status: JobStatus
+  /** What the dependent waits for: its success, or only its completion. */
+  on: DependencyType
+  /** The job's result once completed; null before, or when it failed or was cancelled. */
+  result: Result | null
+}
+
 export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payload, Result> {
   events: JobEvent[]
   /** Every attempt, oldest first (core/attempts.ts); `attempts` stays the count. */

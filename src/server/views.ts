@@ -200,6 +200,20 @@ export const jobDetailView = jobView
   })
   .meta({ id: 'JobDetail' })
 
+export const upstreamJobView = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    status,
+    on: z
+      .enum(DEPENDENCY_TYPES)
+      .describe('what the dependent waits for: its success, or only its completion'),
+    result: z
+      .unknown()
+      .describe('its result once completed; null before, or when it failed or was cancelled'),
+  })
+  .meta({ id: 'UpstreamJob' })
+
 export const matchCountView = z
   .object({
     value: z.number().int().describe(`jobs matching, on every page; at most ${COUNT_LIMIT}`),

@@ -15,6 +15,7 @@ import {
   type JobStatus,
   type Queue,
   type StoredEvent,
+  type UpstreamJob,
 } from '../core/types.js'
 import type { ApiKeyInfo, Artifact, BatchSummary, Role, SessionInfo, WorkerInfo } from './store.js'
 
@@ -233,6 +234,17 @@ export function encodeError(error: JobError): string {
 }
 
 export const SORT_COLUMNS = { createdAt: 'created_at', priority: 'priority', runAt: 'run_at' } as const
+
+/** A job another depends on: `SELECT j.id, j.type, j.status, j.result, d.type AS on`. */
+export function rowToUpstream(r: Row, d: Decode): UpstreamJob {
+  return {
+    id: String(r.id),
+    type: String(r.type),
+    status: r.status as JobStatus,
+    on: r.on as UpstreamJob['on'],
+    result: r.status === 'completed' && r.result != null ? d.json(r.result) : null,
+  }
+}
 
 /** A row of `job_attempts`. */
 export function rowToAttempt(r: Row, d: Decode): Attempt {

@@ -22,6 +22,7 @@ import type {
   Queue,
   StatusCounts,
   StoredEvent,
+  UpstreamJob,
 } from '../core/types.js'
 
 export type { LeaseOutcome } from '../core/leases.js'
@@ -266,6 +267,8 @@ export interface Store {
   getJob(id: string): Promise<Job | null>
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
+  /** The jobs `id` depends on, with their type, status and result, by id. A removed upstream job is left out. */
+  getUpstreamJobs(id: string): Promise<UpstreamJob[]>
   /** The job's attempts, oldest first (see core/attempts.ts). */
   getJobAttempts(id: string): Promise<Attempt[]>
   listJobs(params: ListJobsParams): Promise<Job[]>

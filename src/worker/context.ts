@@ -1,7 +1,7 @@
 /** What a handler gets besides the job: progress, steps, logs and an AbortSignal. */
 
 import type { ProgressInput } from '../core/options.js'
-import type { ClaimedJob } from '../core/types.js'
+import type { ClaimedJob, UpstreamJob } from '../core/types.js'
 import type { Docket, FileInput } from '../docket.js'
 import type { Artifact } from '../storage/store.js'
 
@@ -32,6 +32,11 @@ export interface JobContext<Payload = unknown> {
    * not recorded.
    */
   snooze(ms: number): Promise<never>
+  /**
+   * The jobs this one depends on: id, type, status, what it waits for (`on`)
+   * and the result of each completed one, e.g. the pages a summary job merges.
+   */
+  upstream<Result = unknown>(): Promise<UpstreamJob<Result>[]>
 }
 
 /** What the executor learns from the context: whether the handler snoozed its job. */
@@ -107,6 +112,7 @@ export function createContext<P>(
       return Buffer.concat(chunks)
     },
     saveOutput: (file: FileInput) => docket.saveOutput(job, file),
+    upstream: <Result>() => docket.upstream(job.id) as Promise<UpstreamJob<Result>[]>,
     async snooze(ms: number): Promise<never> {
       await docket.snooze(job, ms)
       snooze.snoozed = true

@@ -1,14 +1,17 @@
 /** Dependency types: `success` (a bare id) and `completion`, and a batch's `then` job. */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import { Worker } from '../../src/index.js'
 import {
   type ConformanceContext,
   claimOne,
   expectError,
   guardedQueue,
   makeQueue,
+  newId,
   status,
   test,
+  until,
 } from './harness.js'
 
 export function dependencyTypesSuite(ctx: ConformanceContext): void {
@@ -122,6 +125,54 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
       const plain = await docket.addBatch([{ queue, type: 'page' }])
       assert.equal(plain.batch.thenJobId, null)
       assert.equal(plain.thenJob, undefined)
+    })
+
+    test('upstream(): each job depended on, with its type, status, what it waits for and its result', async () => {
+      const { docket } = ctx
+      const queue = await makeQueue(docket, 'dt-upstream', { maxAttempts: 1 })
+      const [ok, broken] = await docket.addMany([
+        { queue, type: 'page', payload: { n: 1 }, priority: 'urgent' },
+        { queue, type: 'page', payload: { n: 2 }, priority: 'high' },
+      ])
+      const merge = await docket.add(queue, 'merge', null, {
+        dependsOn: [
+          { id: ok!.id, on: 'completion' },
+          { id: broken!.id, on: 'completion' },
+        ],
+      })
+      await docket.complete(await claimOne(docket, queue), { words: 120 })
+      await docket.fail(await claimOne(docket, queue), 'unreadable')
+      const byId = <T extends { id: string }>(list: T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id))
+      assert.deepEqual(
+        await docket.upstream(merge.id),
+        byId([
+          { id: ok!.id, type: 'page', status: 'completed', on: 'completion', result: { words: 120 } },
+          { id: broken!.id, type: 'page', status: 'failed', on: 'completion', result: null },
+        ]),
+      )
+      assert.deepEqual(await docket.upstream(ok!.id), [])
+      await expectError(() => docket.upstream(newId()), 'NOT_FOUND')
+
+      // In a handler: ctx.upstream().
+      let seen: unknown = null
+      const worker = await new Worker(docket, {
+        queues: [queue],
+        handlers: {
+          merge: async (_job, c) => {
+            seen = await c.upstream()
+            return 'merged'
+          },
+        },
+        pollMs: 20,
+        maintenance: false,
+        onError: () => {},
+      }).start()
+      try {
+        await until(async () => (await status(docket, merge.id)) === 'completed', 5_000, 'the merge')
+      } finally {
+        await worker.close()
+      }
+      assert.deepEqual(seen, await docket.upstream(merge.id))
     })
 
     test('bad input: an unknown dependency type, a bad then; nothing changes', async () => {

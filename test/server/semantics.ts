@@ -20,7 +20,7 @@ export function semanticsSuite(driver: Driver): void {
     const clock = new TestClock()
     const s = useServer(driver, {}, { clock })
     before(async () => {
-      for (const name of ['attempts', 'later', 'expiring', 'deps'])
+      for (const name of ['attempts', 'later', 'expiring', 'deps', 'joins'])
         await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
           name,
           backoff: { type: 'fixed', delayMs: 1000, jitter: 0 },
@@ -199,6 +199,49 @@ export function semanticsSuite(driver: Driver): void {
       assert.equal(created.batch.thenJobId, created.thenJob.id)
       const batch = await s.ok(200, 'alice', 'GET', `/api/v1/batches/${created.batch.id}`)
       assert.equal(batch.thenJobId, created.thenJob.id)
+    })
+
+    it('GET /jobs/{id}/upstream: results of the jobs it depends on, for the worker holding its lease', async () => {
+      const { jobs } = await s.ok(201, 'alice', 'POST', '/api/v1/jobs/bulk', {
+        jobs: [
+          { id: '0190f3c4-58a0-7000-8000-0000000000e1', queue: 'joins', type: 'part', priority: 'urgent' },
+          { queue: 'joins', type: 'join', dependsOn: ['0190f3c4-58a0-7000-8000-0000000000e1'] },
+        ],
+      })
+      const [part, join] = jobs
+      const first = await claimVia(s, 'w-u1', 'joins')
+      assert.equal(first.id, part.id)
+      await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${part.id}/complete`, {
+        token: first.lease.token,
+        result: { rows: 7 },
+      })
+      const second = await claimVia(s, 'w-u2', 'joins')
+      assert.equal(second.id, join.id)
+      const expected = [
+        { id: part.id, type: 'part', status: 'completed', on: 'success', result: { rows: 7 } },
+      ]
+      const viaHeader = await s.ok(200, 'worker', 'GET', `/api/v1/jobs/${join.id}/upstream`, undefined, {
+        'x-lease-token': second.lease.token,
+      })
+      assert.deepEqual(viaHeader.upstream, expected)
+      const viaQuery = await s.ok(
+        200,
+        'worker',
+        'GET',
+        `/api/v1/jobs/${join.id}/upstream?token=${second.lease.token}`,
+      )
+      assert.deepEqual(viaQuery.upstream, expected)
+      assert.deepEqual(
+        (await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${join.id}/upstream`)).upstream,
+        expected,
+      )
+      // Without the lease, or for someone else's job, it is missing.
+      await s.fail(404, 'NOT_FOUND', 'worker', 'GET', `/api/v1/jobs/${join.id}/upstream`)
+      await s.fail(404, 'NOT_FOUND', 'worker', 'GET', `/api/v1/jobs/${join.id}/upstream`, undefined, {
+        'x-lease-token': first.lease.token,
+      })
+      await s.fail(404, 'NOT_FOUND', 'bob', 'GET', `/api/v1/jobs/${join.id}/upstream`)
+      await s.ok(200, 'worker', 'POST', `/api/v1/jobs/${join.id}/complete`, { token: second.lease.token })
     })
 
     it('bad dependency input is a 400 naming the field, and adds nothing', async () => {

@@ -108,6 +108,15 @@ export interface Attempt {
   error: { name: string | null; message: string; stack: string | null; data: unknown } | null
 }
 
+/** A job another depends on, with its result once completed (GET /jobs/{id}/upstream). */
+export interface UpstreamJob {
+  id: string
+  type: string
+  status: JobStatus
+  on: 'success' | 'completion'
+  result: unknown
+}
+
 export interface JobDetail extends Job {
   events: JobEvent[]
   attemptHistory: Attempt[]

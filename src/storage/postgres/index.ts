@@ -62,6 +62,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: (id) => read.getJobDependencies(ctx, id),
     getJobAttempts: (id) => attempts.getJobAttempts(ctx, id),
+    getUpstreamJobs: (id) => read.getUpstreamJobs(ctx, id),
     listJobs: (p) => read.listJobs(ctx, p),
     countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
     recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),

@@ -7,6 +7,7 @@ import {
   type JobDependencies,
   type JobEvent,
   type StatusCounts,
+  type UpstreamJob,
 } from '../../core/types.js'
 import {
   buildCountJobsQuery,
@@ -21,6 +22,7 @@ import {
   rowToEvent,
   rowToJob,
   rowToStoredEvent,
+  rowToUpstream,
 } from '../rows.js'
 import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type PgContext } from './db.js'
@@ -42,6 +44,15 @@ export async function getJobEvents(
     limit,
   ])
   return rows.map((r) => rowToEvent(r, decode))
+}
+
+export async function getUpstreamJobs(ctx: PgContext, id: string): Promise<UpstreamJob[]> {
+  const rows = await ctx.query(
+    `SELECT j.id, j.type, j.status, j.result, d.type AS "on" FROM job_dependencies d
+     JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY d.depends_on`,
+    [id],
+  )
+  return rows.map((r) => rowToUpstream(r, decode))
 }
 
 export async function getJobDependencies(ctx: PgContext, id: string): Promise<JobDependencies> {

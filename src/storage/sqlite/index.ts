@@ -60,6 +60,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
     getJob: async (id) => read.getJob(ctx, id),
     getJobAttempts: async (id) => attempts.getJobAttempts(ctx, id),
+    getUpstreamJobs: async (id) => read.getUpstreamJobs(ctx, id),
     getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
     listJobs: async (p) => read.listJobs(ctx, p),

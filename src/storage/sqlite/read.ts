@@ -7,6 +7,7 @@ import {
   type JobDependencies,
   type JobEvent,
   type StatusCounts,
+  type UpstreamJob,
 } from '../../core/types.js'
 import {
   buildCountJobsQuery,
@@ -21,6 +22,7 @@ import {
   rowToEvent,
   rowToJob,
   rowToStoredEvent,
+  rowToUpstream,
 } from '../rows.js'
 import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
@@ -38,6 +40,17 @@ export function getJobEvents(ctx: SqliteContext, id: string, afterId: number, li
       .stmt('SELECT * FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?')
       .all(id, afterId, limit) as Row[]
   ).map((r) => rowToEvent(r, decode))
+}
+
+export function getUpstreamJobs(ctx: SqliteContext, id: string): UpstreamJob[] {
+  return (
+    ctx
+      .stmt(
+        `SELECT j.id, j.type, j.status, j.result, d.type AS "on" FROM job_dependencies d
+         JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = ? ORDER BY d.depends_on`,
+      )
+      .all(id) as Row[]
+  ).map((r) => rowToUpstream(r, decode))
 }
 
 export function getJobDependencies(ctx: SqliteContext, id: string): JobDependencies {

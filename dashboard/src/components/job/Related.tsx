@@ -1,8 +1,10 @@
 /** What a job is tied to: the jobs it waits for and those waiting for it, and its files. */
-import { artifactUrl } from '../../api/client.js'
+import { api, artifactUrl } from '../../api/client.js'
 import type { JobDetail } from '../../api/types.js'
 import { bytes, shortId } from '../../lib/format.js'
 import { jobHref } from '../../lib/url.js'
+import { useApi } from '../../lib/use-api.js'
+import { JsonView } from '../JsonView.js'
 import { StateBadge } from '../StateBadge.js'
 
 const ON = {
@@ -37,9 +39,34 @@ function DependencyList({ title, items }: { title: string; items: JobDetail['dep
 
 export function Dependencies({ job }: { job: JobDetail }) {
   return (
-    <div class="two-cols">
-      <DependencyList title="Waits for (upstream)" items={job.dependencies.upstream} />
-      <DependencyList title="Waited on by (downstream)" items={job.dependencies.downstream} />
+    <>
+      <div class="two-cols">
+        <DependencyList title="Waits for (upstream)" items={job.dependencies.upstream} />
+        <DependencyList title="Waited on by (downstream)" items={job.dependencies.downstream} />
+      </div>
+      {job.dependencies.upstream.some((d) => d.status === 'completed') ? <UpstreamResults job={job} /> : null}
+    </>
+  )
+}
+
+/** What the completed upstream jobs returned: what this job's handler reads with ctx.upstream(). */
+function UpstreamResults({ job }: { job: JobDetail }) {
+  const key = job.dependencies.upstream.map((d) => `${d.id}:${d.status}`).join(',')
+  const upstream = useApi(() => api.upstream(job.id), [job.id, key])
+  const done = (upstream.data?.upstream ?? []).filter((u) => u.status === 'completed')
+  if (done.length === 0) return null
+  return (
+    <div class="upstream-results">
+      <h3>Upstream results</h3>
+      {done.map((u) => (
+        <div key={u.id}>
+          <a class="mono" href={jobHref(u.id)} title={u.id}>
+            {shortId(u.id)}
+          </a>{' '}
+          <span class="muted small">{u.type}</span>
+          <JsonView value={u.result} label={`Result of ${u.id}`} />
+        </div>
+      ))}
     </div>
   )
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { type Clock, isClock } from './clock.js'
+import { DEDUPE_MODES } from './dedupe.js'
 import { DEPENDENCY_TYPES } from './dependencies.js'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { SEARCH_MAX, WHERE_MAX } from './job-search.js'
@@ -104,6 +105,10 @@ export const jobInput = z
     owner: label.nullable().optional(),
     capabilities: z.array(label).max(50).optional(),
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
+    /** What an add whose key a live job holds does: keep (default), replace or debounce (core/dedupe.ts). */
+    dedupeMode: z.enum(DEDUPE_MODES).optional(),
+    /** A job with the key that finished less than this long ago also holds it (throttling). */
+    dedupeTtlMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
     /** Job ids (waiting for success), or `{ id, on: 'success' | 'completion' }` (core/dependencies.ts). */
     dependsOn: z
       .array(z.union([jobId, z.strictObject({ id: jobId, on: z.enum(DEPENDENCY_TYPES) })]))
@@ -118,6 +123,14 @@ export const jobInput = z
   .refine((job) => !(job.runAt !== undefined && job.delayMs !== undefined), {
     message: 'give runAt or delayMs, not both',
     path: ['delayMs'],
+  })
+  .refine((job) => job.dedupeKey != null || job.dedupeMode === undefined, {
+    message: 'dedupeMode needs a dedupeKey',
+    path: ['dedupeMode'],
+  })
+  .refine((job) => job.dedupeKey != null || job.dedupeTtlMs === undefined, {
+    message: 'dedupeTtlMs needs a dedupeKey',
+    path: ['dedupeTtlMs'],
   })
   .refine((job) => !(job.expiresAt !== undefined && job.expiresInMs !== undefined), {
     message: 'give expiresAt or expiresInMs, not both',

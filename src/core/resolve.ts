@@ -5,6 +5,7 @@
  * transactions so that a job sees the queue's defaults as they are when it is added.
  */
 import { DEFAULT_BACKOFF } from './backoff.js'
+import type { DedupeMode } from './dedupe.js'
 import type { DependencyType } from './dependencies.js'
 import { invalidArgument } from './errors.js'
 import { findNonJson } from './json.js'
@@ -83,6 +84,9 @@ export interface NewJob {
   batchId: string | null
   capabilities: string[]
   dedupeKey: string | null
+  dedupeMode: DedupeMode
+  /** A job with the key finished less than this long ago also holds it; null: only live jobs do. */
+  dedupeTtlMs: number | null
   dependsOn: string[]
   /** Those of `dependsOn` that wait for completion, not success (core/dependencies.ts). */
   onCompletion: string[]
@@ -108,6 +112,8 @@ export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batc
     batchId,
     capabilities: [...new Set(input.capabilities ?? [])].sort(),
     dedupeKey: input.dedupeKey ?? null,
+    dedupeMode: input.dedupeMode ?? 'keep',
+    dedupeTtlMs: input.dedupeTtlMs ?? null,
     ...resolveDependencies(input.dependsOn ?? []),
     estimatedDurationMs: input.estimatedDurationMs ?? null,
     expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),

@@ -12,6 +12,7 @@ import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
 import { dedupeSuite } from './dedupe.js'
+import { dedupeModesSuite } from './dedupe-modes.js'
 import { dependenciesSuite } from './dependencies.js'
 import { dependencyTypesSuite } from './dependency-types.js'
 import { expirySuite } from './expiry.js'
@@ -90,6 +91,7 @@ export function conformanceSuite(
     queuesSuite(ctx)
     jobsSuite(ctx)
     dedupeSuite(ctx)
+    dedupeModesSuite(ctx)
     readSuite(ctx)
     searchSuite(ctx)
     claimSuite(ctx)

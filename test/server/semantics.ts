@@ -20,7 +20,7 @@ export function semanticsSuite(driver: Driver): void {
     const clock = new TestClock()
     const s = useServer(driver, {}, { clock })
     before(async () => {
-      for (const name of ['attempts', 'later', 'expiring', 'deps', 'joins'])
+      for (const name of ['attempts', 'later', 'expiring', 'deps', 'joins', 'keyed'])
         await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
           name,
           backoff: { type: 'fixed', delayMs: 1000, jitter: 0 },
@@ -257,6 +257,50 @@ export function semanticsSuite(driver: Driver): void {
         then: { queue: 'deps', type: 'report', extra: 1 },
       })
       assert.match(bad.message, /then/)
+      assert.deepEqual(await s.snapshot(), before)
+    })
+
+    it('dedupeMode replace and debounce over HTTP, scoped to the caller; bad input is a 400 naming the field', async () => {
+      const first = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'keyed',
+        type: 't',
+        payload: { v: 1 },
+        dedupeKey: 'report',
+        delayMs: 60_000,
+      })
+      const replaced = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'keyed',
+        type: 't',
+        payload: { v: 2 },
+        dedupeKey: 'report',
+        dedupeMode: 'debounce',
+        delayMs: 5_000,
+      })
+      assert.equal(replaced.id, first.id)
+      assert.deepEqual(replaced.payload, { v: 2 })
+      assert.equal(new Date(replaced.runAt).getTime(), clock.now().getTime() + 5_000)
+      const bobs = await s.ok(201, 'bob', 'POST', '/api/v1/jobs', {
+        queue: 'keyed',
+        type: 't',
+        payload: { v: 3 },
+        dedupeKey: 'report',
+        dedupeMode: 'replace',
+      })
+      assert.notEqual(bobs.id, first.id, "bob's key is his own")
+      assert.deepEqual((await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${first.id}`)).payload, { v: 2 })
+      const before = await s.snapshot()
+      for (const [body, field] of [
+        [{ dedupeKey: 'report', dedupeMode: 'squash' }, 'dedupeMode'],
+        [{ dedupeMode: 'replace' }, 'dedupeMode'],
+        [{ dedupeTtlMs: 1000 }, 'dedupeTtlMs'],
+      ] as const) {
+        const error = await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', '/api/v1/jobs', {
+          queue: 'keyed',
+          type: 't',
+          ...body,
+        })
+        assert.match(error.message, new RegExp(field))
+      }
       assert.deepEqual(await s.snapshot(), before)
     })
   })

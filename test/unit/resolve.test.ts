@@ -280,6 +280,8 @@ describe('resolveJob', () => {
       batchId: null,
       capabilities: [],
       dedupeKey: null,
+      dedupeMode: 'keep',
+      dedupeTtlMs: null,
       dependsOn: [],
       onCompletion: [],
       estimatedDurationMs: null,

@@ -242,6 +242,11 @@ CREATE INDEX jobs_expiring ON jobs (expires_at)
 ALTER TABLE job_dependencies ADD COLUMN type TEXT NOT NULL DEFAULT 'success'
   CHECK (type IN ('success','completion'));
 ALTER TABLE batches ADD COLUMN then_job_id TEXT;
+
+-- Dedupe with a TTL (core/dedupe.ts): a job with the key that finished within
+-- the TTL still holds it. Only finished jobs with a key are in this index.
+CREATE INDEX jobs_dedupe_finished ON jobs (queue, coalesce(owner, ''), dedupe_key, finished_at)
+  WHERE dedupe_key IS NOT NULL AND status IN ('completed','failed','cancelled');
 `,
   },
 ]

@@ -143,3 +143,8 @@ BEGIN
   END IF;
   RETURN QUERY SELECT unnest(coalesce(done_ids, '{}'::uuid[]));
 END $$;
+
+-- Dedupe with a TTL (core/dedupe.ts): a job with the key that finished within
+-- the TTL still holds it. Only finished jobs with a key are in this index.
+CREATE INDEX jobs_dedupe_finished ON jobs (queue, coalesce(owner, ''), dedupe_key, finished_at)
+  WHERE dedupe_key IS NOT NULL AND status IN ('completed','failed','cancelled');

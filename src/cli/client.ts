@@ -91,7 +91,7 @@ export class DirectClient implements Client {
   }
   listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w)))
   stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
-  listKeys = async () => (await this.docket.store.listApiKeys()).map((k) => j(apiKeyJson(k)))
+  listKeys = async () => (await this.docket.access.listApiKeys()).map((k) => j(apiKeyJson(k)))
   async createKey(name: string, role: Role) {
     const { key, info } = await createKey(this.docket, name, role)
     return { ...apiKeyJson(info), key }

@@ -222,10 +222,33 @@ export interface SessionRecord {
   ttlMs: number
 }
 
+/** A read-only token for watching one job; only its hash is stored. */
+export interface ViewerTokenRecord {
+  /** sha256 of the token, hex. */
+  hash: string
+  jobId: string
+  /** How long it lives, from now by the database clock. */
+  ttlMs: number
+}
+
+export interface ViewerTokenInfo {
+  jobId: string
+  expiresAt: Date
+}
+
 export interface SessionInfo {
   key: ApiKeyInfo
   csrfToken: string
   expiresAt: Date
+}
+
+/**
+ * The caller's own connection, inside a transaction it opened (PostgreSQL: a
+ * node-postgres Client or PoolClient after BEGIN). An add given one writes in
+ * that transaction, so the job commits or rolls back with the caller's work.
+ */
+export interface CallerTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
 }
 
 export interface Store {
@@ -253,7 +276,7 @@ export interface Store {
   addJobs(
     queues: string[],
     build: (queues: Map<string, QueueRecord>) => NewJob[],
-    extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[] },
+    extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction },
   ): Promise<AddJobsResult>
   /** Records an artifact of a job (its bytes are already stored under `storageKey`). */
   addArtifact(artifact: ArtifactRecord): Promise<Artifact>
@@ -354,6 +377,10 @@ export interface Store {
   findSession(idHash: string): Promise<SessionInfo | null>
   /** Ends a session (signing out); nothing happens for an unknown one. */
   deleteSession(idHash: string): Promise<void>
+  /** Stores a viewer token (and drops expired ones). */
+  createViewerToken(token: ViewerTokenRecord): Promise<ViewerTokenInfo>
+  /** The job a live (unexpired) viewer token opens, or null. */
+  findViewerToken(hash: string): Promise<ViewerTokenInfo | null>
 
   registerWorker(worker: WorkerRecord): Promise<void>
   /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */

@@ -79,20 +79,22 @@ export function createContext<P>(
       const input: ProgressInput = { percent }
       if (message !== undefined) input.message = message
       if (step !== null) input.step = step
-      await docket.progress(job, input)
+      await docket.workers.progress(job, input)
     },
     async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
       const started = performance.now()
-      await docket.step(job, name, 'started')
+      await docket.workers.step(job, name, 'started')
       const outer = step
       step = name
       try {
         const result = await fn()
-        await docket.step(job, name, 'completed', { durationMs: Math.round(performance.now() - started) })
+        await docket.workers.step(job, name, 'completed', {
+          durationMs: Math.round(performance.now() - started),
+        })
         return result
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
-        await docket
+        await docket.workers
           .step(job, name, 'failed', { durationMs: Math.round(performance.now() - started), message })
           .catch(() => {})
         throw error
@@ -101,7 +103,7 @@ export function createContext<P>(
       }
     },
     async log(message: string, data?: unknown) {
-      await docket.log(job, message, data)
+      await docket.workers.log(job, message, data)
     },
     artifacts: () => docket.listArtifacts(job.id),
     async readArtifact(artifact: Artifact) {
@@ -111,10 +113,10 @@ export function createContext<P>(
       for await (const chunk of stream) chunks.push(chunk as Buffer)
       return Buffer.concat(chunks)
     },
-    saveOutput: (file: FileInput) => docket.saveOutput(job, file),
+    saveOutput: (file: FileInput) => docket.workers.saveOutput(job, file),
     upstream: <Result>() => docket.upstream(job.id) as Promise<UpstreamJob<Result>[]>,
     async snooze(ms: number): Promise<never> {
-      await docket.snooze(job, ms)
+      await docket.workers.snooze(job, ms)
       snooze.snoozed = true
       throw new JobSnoozedError(ms)
     },

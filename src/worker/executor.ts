@@ -11,12 +11,12 @@ import type { ClaimedJob } from '../core/types.js'
 import { type Docket, RetryAfterError, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError, type SnoozeState } from './context.js'
-import type { BackoffFunction, Handler } from './options.js'
+import type { AnyHandlers, BackoffFunction, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
-  handlers: Record<string, Handler> | Handler
+  handlers: AnyHandlers
   /** Backoff functions by job type (WorkerOptions.backoff). */
   backoff?: Record<string, BackoffFunction>
   completer: Completer
@@ -74,7 +74,7 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
     // the whole batch of completions it would have been written with.
     try {
-      deps.docket.assertResult(result)
+      deps.docket.workers.assertResult(result)
     } catch (error) {
       throw new UnrecoverableError(
         `the handler returned a result that cannot be stored: ${(error as Error).message}`,
@@ -103,7 +103,11 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   const retryable = !(error instanceof UnrecoverableError)
   const retryInMs = retryable ? customBackoff(deps, job, err) : undefined
   try {
-    await deps.docket.fail(job, err, retryInMs === undefined ? { retryable } : { retryable, retryInMs })
+    await deps.docket.workers.fail(
+      job,
+      err,
+      retryInMs === undefined ? { retryable } : { retryable, retryInMs },
+    )
   } catch (e) {
     if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
   }

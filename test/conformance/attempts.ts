@@ -21,7 +21,7 @@ export function attemptsSuite(ctx: ConformanceContext): void {
         assert.ok(claimed, `attempt ${i + 1} was claimable`)
         starts.push(clock.now().getTime())
         clock.advance(250)
-        await docket.fail(claimed, {
+        await docket.workers.fail(claimed, {
           message: `boom ${i + 1}`,
           name: 'UpstreamError',
           stack: `stack ${i + 1}`,
@@ -32,7 +32,7 @@ export function attemptsSuite(ctx: ConformanceContext): void {
       assert.ok(last)
       starts.push(clock.now().getTime())
       clock.advance(100)
-      await docket.complete(last, { ok: true })
+      await docket.workers.complete(last, { ok: true })
 
       const detail = await docket.getJob(job.id)
       assert.equal(detail.attempts, 3, 'attempts stays the count')
@@ -75,7 +75,7 @@ export function attemptsSuite(ctx: ConformanceContext): void {
       clock.advance(1_000)
       await docket.recoverExpiredLeases()
       const second = await claimOne(docket, queue)
-      await docket.release(second)
+      await docket.workers.release(second)
       await claimOne(docket, queue)
       await docket.cancelJob(job.id)
 
@@ -100,7 +100,7 @@ export function attemptsSuite(ctx: ConformanceContext): void {
       const job = await docket.add(queue, 't', null, { maxAttempts: total, backoff: noWait })
       for (let i = 1; i <= total; i++) {
         const claimed = await claimOne(docket, queue)
-        await docket.fail(claimed, { message: `boom ${i}`, stack: `stack ${i}` })
+        await docket.workers.fail(claimed, { message: `boom ${i}`, stack: `stack ${i}` })
       }
       const detail = await docket.getJob(job.id)
       assert.equal(detail.status, 'failed')

@@ -86,7 +86,7 @@ export function dedupeModesSuite(ctx: ConformanceContext): void {
       const third = await docket.add(queue, 't', { v: 3 }, { dedupeKey: 'k', dedupeMode: 'replace' })
       assert.equal(third.id, next.id)
       assert.deepEqual(third.payload, { v: 3 })
-      await docket.fail(running, 'whatever happens to it', { retryable: false })
+      await docket.workers.fail(running, 'whatever happens to it', { retryable: false })
       assert.equal(await status(docket, next.id), 'waiting')
     })
 
@@ -94,7 +94,7 @@ export function dedupeModesSuite(ctx: ConformanceContext): void {
       const { clocked: docket, clock } = ctx
       const queue = await makeQueue(docket, 'dm-ttl')
       const first = await docket.add(queue, 't', null, { dedupeKey: 'k', dedupeTtlMs: 10_000 })
-      await docket.complete(await claimOne(docket, queue), 'done')
+      await docket.workers.complete(await claimOne(docket, queue), 'done')
       clock.advance(9_999)
       const within = await docket.add(queue, 't', null, { dedupeKey: 'k', dedupeTtlMs: 10_000 })
       assert.equal(within.id, first.id)

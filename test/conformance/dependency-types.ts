@@ -37,7 +37,7 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
           [bare.id, 'success'],
         ].sort(),
       )
-      await docket.fail(await claimOne(docket, queue), 'broken')
+      await docket.workers.fail(await claimOne(docket, queue), 'broken')
       assert.equal(await status(docket, onCompletion.id), 'waiting', 'completion: runs whatever the outcome')
       assert.equal(await status(docket, onSuccess.id), 'failed', 'success: fails with it')
       assert.equal(await status(docket, bare.id), 'failed', 'a bare id waits for success')
@@ -57,7 +57,7 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
       await docket.cancelJob(b.id)
       assert.equal(await status(docket, both.id), 'blocked', 'still waits for a')
       assert.equal((await docket.getJob(both.id)).pendingDependencies, 1)
-      await docket.complete(await claimOne(docket, queue), 'a done')
+      await docket.workers.complete(await claimOne(docket, queue), 'a done')
       assert.equal(await status(docket, both.id), 'waiting')
     })
 
@@ -65,7 +65,7 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
       const { docket } = ctx
       const queue = await makeQueue(docket, 'dt-dead', { maxAttempts: 1 })
       const dead = await docket.add(queue, 'dead')
-      await docket.fail(await claimOne(docket, queue), 'gone')
+      await docket.workers.fail(await claimOne(docket, queue), 'gone')
       const after = await docket.add(queue, 'after', null, { dependsOn: [{ id: dead.id, on: 'completion' }] })
       assert.equal(after.status, 'waiting')
       await expectError(() => docket.add(queue, 'x', null, { dependsOn: [dead.id] }), 'CONFLICT', [dead.id])
@@ -116,10 +116,10 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
         (await docket.getJob(then.id)).dependencies.upstream.map((u) => u.on),
         ['completion', 'completion', 'completion'],
       )
-      await docket.complete(await claimOne(docket, queue), 1)
-      await docket.fail(await claimOne(docket, queue), 'page 2 broke')
+      await docket.workers.complete(await claimOne(docket, queue), 1)
+      await docket.workers.fail(await claimOne(docket, queue), 'page 2 broke')
       assert.equal(await status(docket, then.id), 'blocked')
-      await docket.complete(await claimOne(docket, queue), 3)
+      await docket.workers.complete(await claimOne(docket, queue), 3)
       assert.equal(await status(docket, then.id), 'waiting')
       assert.deepEqual((await docket.getBatch(batch.id)).thenJobId, then.id)
       const plain = await docket.addBatch([{ queue, type: 'page' }])
@@ -140,8 +140,8 @@ export function dependencyTypesSuite(ctx: ConformanceContext): void {
           { id: broken!.id, on: 'completion' },
         ],
       })
-      await docket.complete(await claimOne(docket, queue), { words: 120 })
-      await docket.fail(await claimOne(docket, queue), 'unreadable')
+      await docket.workers.complete(await claimOne(docket, queue), { words: 120 })
+      await docket.workers.fail(await claimOne(docket, queue), 'unreadable')
       const byId = <T extends { id: string }>(list: T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id))
       assert.deepEqual(
         await docket.upstream(merge.id),

@@ -45,7 +45,7 @@ export function expirySuite(ctx: ConformanceContext): void {
       const claimed = await claimOne(docket, queue)
       clock.advance(10_000)
       await docket.expireJobs()
-      await docket.complete(claimed, 'late but started in time')
+      await docket.workers.complete(claimed, 'late but started in time')
       assert.equal((await docket.getJob(job.id)).status, 'completed')
     })
 

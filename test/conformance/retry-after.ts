@@ -27,7 +27,9 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(docket, 'ra-fail', { backoff: slowBackoff, maxAttempts: 5 })
       const job = await docket.add(queue, 't')
       let t0 = clock.now().getTime()
-      const failed = await docket.fail(await claimOne(docket, queue), 'rate limited', { retryInMs: 5_000 })
+      const failed = await docket.workers.fail(await claimOne(docket, queue), 'rate limited', {
+        retryInMs: 5_000,
+      })
       assert.equal(failed.status, 'scheduled')
       assert.equal(failed.runAt.getTime(), t0 + 5_000)
       clock.advance(4_999)
@@ -37,14 +39,14 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       assert.equal(second.attempts, 2, 'the failed attempt counted')
 
       t0 = clock.now().getTime()
-      const again = await docket.fail(second, new RetryAfterError(30_000, 'upstream said 429'))
+      const again = await docket.workers.fail(second, new RetryAfterError(30_000, 'upstream said 429'))
       assert.equal(again.runAt.getTime(), t0 + 30_000)
       assert.equal(again.lastError?.name, 'RetryAfterError')
       assert.equal(again.lastError?.message, 'upstream said 429')
       // Without a retry-after, the job's own backoff applies again.
       clock.advance(30_000)
       t0 = clock.now().getTime()
-      const third = await docket.fail(await claimOne(docket, queue), 'plain')
+      const third = await docket.workers.fail(await claimOne(docket, queue), 'plain')
       assert.equal(third.runAt.getTime(), t0 + HOUR)
       assert.deepEqual(
         (await docket.getJob(job.id)).attemptHistory.map((a) => a.outcome),
@@ -56,7 +58,7 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       const { clocked: docket } = ctx
       const queue = await makeQueue(docket, 'ra-last', { maxAttempts: 1 })
       await docket.add(queue, 't')
-      const failed = await docket.fail(await claimOne(docket, queue), 'no', { retryInMs: 1_000 })
+      const failed = await docket.workers.fail(await claimOne(docket, queue), 'no', { retryInMs: 1_000 })
       assert.equal(failed.status, 'failed')
     })
 
@@ -67,13 +69,13 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       const first = await claimOne(docket, queue)
       const t0 = clock.now().getTime()
       clock.advance(10)
-      const snoozed = await docket.snooze(first, 60_000)
+      const snoozed = await docket.workers.snooze(first, 60_000)
       assert.equal(snoozed.status, 'scheduled')
       assert.equal(snoozed.attempts, 0, 'the attempt was given back')
       assert.equal(snoozed.lease, null)
       assert.equal(snoozed.runAt.getTime(), t0 + 10 + 60_000)
-      await expectError(() => docket.complete(first, 'late'), 'LEASE_LOST', ['snoozed'])
-      assert.deepEqual(await docket.heartbeat(first), [
+      await expectError(() => docket.workers.complete(first, 'late'), 'LEASE_LOST', ['snoozed'])
+      assert.deepEqual(await docket.workers.heartbeat(first), [
         { id: job.id, ok: false, code: 'LEASE_LOST', reason: 'snoozed' },
       ])
 
@@ -82,7 +84,7 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       clock.advance(1)
       const second = await claimOne(docket, queue)
       assert.equal(second.attempts, 1, 'still the first attempt, though maxAttempts is 1')
-      await docket.complete(second, 'done')
+      await docket.workers.complete(second, 'done')
       const detail = await docket.getJob(job.id)
       assert.deepEqual(
         detail.attemptHistory.map((a) => [a.attempt, a.outcome]),
@@ -99,7 +101,7 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
       const { clocked: docket } = ctx
       const queue = await makeQueue(docket, 'ra-snooze0')
       await docket.add(queue, 't')
-      const snoozed = await docket.snooze(await claimOne(docket, queue), 0)
+      const snoozed = await docket.workers.snooze(await claimOne(docket, queue), 0)
       assert.equal(snoozed.status, 'waiting')
       assert.equal((await claimOne(docket, queue)).id, snoozed.id)
     })
@@ -107,15 +109,21 @@ export function retryAfterSuite(ctx: ConformanceContext): void {
     test('bad input: a negative or fractional delay, retryInMs with retryable: false, a lost lease; nothing changes', async () => {
       const { docket } = ctx
       const { leased, rejects } = await guardedQueue(docket, 'ra-bad')
-      await rejects(() => docket.snooze(leased, -1), 'INVALID_ARGUMENT', ['delayMs'])
-      await rejects(() => docket.snooze(leased, 1.5), 'INVALID_ARGUMENT', ['delayMs'])
-      await rejects(() => docket.fail(leased, 'x', { retryInMs: -5 }), 'INVALID_ARGUMENT', ['retryInMs'])
-      await rejects(() => docket.fail(leased, 'x', { retryable: false, retryInMs: 5 }), 'INVALID_ARGUMENT', [
+      await rejects(() => docket.workers.snooze(leased, -1), 'INVALID_ARGUMENT', ['delayMs'])
+      await rejects(() => docket.workers.snooze(leased, 1.5), 'INVALID_ARGUMENT', ['delayMs'])
+      await rejects(() => docket.workers.fail(leased, 'x', { retryInMs: -5 }), 'INVALID_ARGUMENT', [
         'retryInMs',
       ])
-      await rejects(() => docket.snooze({ id: leased.id, token: crypto.randomUUID() }, 1000), 'LEASE_LOST', [
-        leased.id,
-      ])
+      await rejects(
+        () => docket.workers.fail(leased, 'x', { retryable: false, retryInMs: 5 }),
+        'INVALID_ARGUMENT',
+        ['retryInMs'],
+      )
+      await rejects(
+        () => docket.workers.snooze({ id: leased.id, token: crypto.randomUUID() }, 1000),
+        'LEASE_LOST',
+        [leased.id],
+      )
     })
 
     describe('in a worker', () => {

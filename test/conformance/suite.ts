@@ -8,6 +8,7 @@ import { after, before, describe } from 'node:test'
 import { Docket, TestClock } from '../../src/index.js'
 import { attemptsSuite } from './attempts.js'
 import { boundariesSuite } from './boundaries.js'
+import { bulkSuite } from './bulk.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
@@ -103,6 +104,7 @@ export function conformanceSuite(
     dependenciesSuite(ctx)
     dependencyTypesSuite(ctx)
     controlSuite(ctx)
+    bulkSuite(ctx)
     validationSuite(ctx)
     optionsSuite(ctx)
     concurrencySuite(ctx)

@@ -3,6 +3,7 @@ import { accessSuite } from './access.js'
 import { badInputSuite } from './bad-input.js'
 import { batchListSuite } from './batch-list.js'
 import { boundariesSuite } from './boundaries.js'
+import { bulkSuite } from './bulk.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
@@ -13,6 +14,7 @@ import { searchSuite } from './search.js'
 import { semanticsSuite } from './semantics.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
+import { viewerSuite } from './viewer.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -27,5 +29,7 @@ export function serverSuites(driver: Driver): void {
   limitsSuite(driver)
   uploadsSuite(driver)
   searchSuite(driver)
+  bulkSuite(driver)
+  viewerSuite(driver)
   semanticsSuite(driver)
 }

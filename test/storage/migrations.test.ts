@@ -17,6 +17,7 @@ import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { storeOf } from '../../src/docket/store-of.js'
 import { Docket } from '../../src/index.js'
 import { parsePostgresUrl } from '../../src/storage/postgres/db.js'
 import {
@@ -27,9 +28,9 @@ import {
   migrate as migrateSqlite,
   migrations as sqliteMigrations,
 } from '../../src/storage/sqlite/migrations.js'
+import type { Driver } from '../support/helpers.js'
 import { freshPostgresSchema } from '../support/postgres.js'
 
-type Driver = 'sqlite' | 'postgres'
 type Row = Record<string, unknown>
 
 interface Target {
@@ -136,22 +137,22 @@ async function seededJobRuns(docket: Docket): Promise<void> {
     [['state', 'waiting']],
   )
   assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
-  const key = await docket.store.findApiKey('seed-key-hash')
+  const key = await storeOf(docket).findApiKey('seed-key-hash')
   assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
-  const [claimed] = await docket.claim({
+  const [claimed] = await docket.workers.claim({
     workerId: 'w-migrated',
     queues: ['seeded'],
     limit: 1,
     leaseMs: 30_000,
   })
   assert.equal(claimed?.id, JOB_ID)
-  await docket.complete(claimed!, { ok: true })
+  await docket.workers.complete(claimed!, { ok: true })
   assert.equal((await docket.getJob(JOB_ID)).status, 'completed')
 }
 
 /** A lapsed leadership lease seeded with term `seededTerm` is taken over with the next term. */
 const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
-  const term = await docket.store.acquireLeadership('seeded-lease', 'new-holder', 5_000)
+  const term = await docket.leadership.acquire('seeded-lease', 'new-holder', 5_000)
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
@@ -172,6 +173,12 @@ async function seededAttemptReads(docket: Docket): Promise<void> {
     job.attemptHistory.map((a) => ({ attempt: a.attempt, workerId: a.workerId, outcome: a.outcome })),
     [{ attempt: 1, workerId: 'w-seed', outcome: 'completed' }],
   )
+}
+
+const VIEWER_HASH = 'a'.repeat(64)
+/** A viewer token seeded for the seeded job still opens it. */
+async function viewerTokenOpens(docket: Docket): Promise<void> {
+  assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
 }
 
 const T = 1_700_000_000_000
@@ -197,8 +204,14 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       check: leaseTakenOver(0),
     },
     {
-      // Every attempt kept (migration 6).
       since: 6,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', ${T}, 4102444800000);`,
+      check: viewerTokenOpens,
+    },
+    {
+      // Every attempt kept (migration 7).
+      since: 7,
       sql: `
 INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
   VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T}, ${T + 60_000});
@@ -239,8 +252,14 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       },
     },
     {
-      // Every attempt kept (migration 9).
-      since: 9,
+      since: 10,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', now() + interval '1 day');`,
+      check: viewerTokenOpens,
+    },
+    {
+      // Every attempt kept (migration 11).
+      since: 11,
       sql: `
 INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
   VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now(), to_timestamp(${(T + 60_000) / 1000}));
@@ -305,14 +324,14 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         try {
           await docket.createQueue({ name: 'fresh' })
           const job = await docket.add('fresh', 'hello', { n: 1 })
-          const [claimed] = await docket.claim({
+          const [claimed] = await docket.workers.claim({
             workerId: 'w',
             queues: ['fresh'],
             limit: 1,
             leaseMs: 30_000,
           })
           assert.equal(claimed?.id, job.id)
-          await docket.complete(claimed!)
+          await docket.workers.complete(claimed!)
           assert.equal((await docket.getJob(job.id)).status, 'completed')
         } finally {
           await docket.close()

@@ -4,10 +4,12 @@ import { z } from 'zod'
 import { COUNT_LIMIT } from '../../core/job-search.js'
 import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
+import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } from '../../docket/bulk.js'
 import type { Docket } from '../../docket.js'
+import { mintViewerToken, VIEWER_TOKEN_TTL } from '../viewer.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
-import { errorResponses, jobParams, ok } from './common.js'
+import { errorResponses, jobParams, ok, viewerTokenQuery } from './common.js'
 
 /** listJobsInput as a query string: the same fields and rules, status comma-separated, limit a number in text. */
 const list = listJobsInput.shape
@@ -142,15 +144,90 @@ export const jobRoutes =
     app.get(
       '/jobs/:id',
       {
-        config,
+        config: { ...config, viewer: true },
         schema: {
           tags,
           summary: 'Get a job with its events, dependencies and artifacts',
+          description: 'Also open to a viewer token of this job (`?token=`), without a key.',
           params: jobParams,
+          querystring: z.strictObject({ token: viewerTokenQuery }),
           response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => jobDetailJson(await visibleJob(docket, request.principal, request.params.id)),
+    )
+
+    app.post(
+      '/jobs/actions/:action',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Retry, cancel, promote or delete every job matching a filter (the filters and search of GET /jobs), or each of a list of ids',
+          description: `Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
+          params: z.strictObject({
+            action: z.enum(Object.keys(BULK_ACTIONS) as [BulkAction, ...BulkAction[]]),
+          }),
+          body: bulkBody,
+          response: {
+            200: z.object({ matched: z.number().int(), changed: z.number().int() }),
+            ...errorResponses(400, 403),
+          },
+        },
+      },
+      async (request) => {
+        const owner = request.principal.role === 'admin' ? undefined : request.principal.name
+        return docket.actOnJobs(request.params.action, { ...request.body, ...(owner ? { owner } : {}) })
+      },
+    )
+
+    app.post(
+      '/jobs/:id/viewer-token',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Mint a read-only, expiring token that opens this one job’s detail and live feed without a key (to show a customer its progress)',
+          description:
+            'Use it as `?token=` on GET /jobs/{id} and GET /events (SSE or WebSocket; the feed is this job’s only). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.',
+          params: jobParams,
+          body: z
+            .strictObject({
+              ttlMs: z
+                .number()
+                .int()
+                .min(VIEWER_TOKEN_TTL.min)
+                .max(VIEWER_TOKEN_TTL.max)
+                .optional()
+                .describe('how long it lives: 1 minute to 7 days; default 1 hour'),
+            })
+            .nullish(),
+          response: {
+            201: z.object({
+              token: z.string(),
+              jobId: z.string(),
+              expiresAt: z.string().describe('ISO 8601 date-time'),
+              job: z.string().describe('the job’s URL with the token'),
+              events: z.string().describe('the job’s live feed URL with the token'),
+            }),
+            ...errorResponses(400, 403, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const job = await visibleJob(docket, request.principal, request.params.id)
+        const { token, expiresAt } = await mintViewerToken(docket, job.id, request.body?.ttlMs)
+        const q = `token=${encodeURIComponent(token)}`
+        return reply.status(201).send({
+          token,
+          jobId: job.id,
+          expiresAt: expiresAt.toISOString(),
+          job: `/api/v1/jobs/${job.id}?${q}`,
+          events: `/api/v1/events?jobId=${job.id}&${q}`,
+        })
+      },
     )
 
     const actions = {

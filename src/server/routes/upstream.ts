@@ -29,7 +29,7 @@ async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string
   const token =
     (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
   if (!token) return false
-  const [outcome] = await docket.checkLeases({ id: jobId, token })
+  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
   return outcome!.ok
 }
 

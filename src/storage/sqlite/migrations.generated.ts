@@ -209,8 +209,24 @@ CREATE INDEX jobs_short_id ON jobs (substr(id, 29));
   },
   {
     version: 6,
+    name: 'viewer tokens',
+    file: '0006_viewer_tokens.sql',
+    sql: `-- Read-only, expiring tokens for watching one job (POST /jobs/{id}/viewer-token).
+-- Only the token's hash is stored. No foreign key to jobs: a token of a deleted
+-- job finds no job, and job deletes do not pay for a look-up here.
+CREATE TABLE viewer_tokens (
+  token_hash TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
+`,
+  },
+  {
+    version: 7,
     name: 'job semantics',
-    file: '0006_job_semantics.sql',
+    file: '0007_job_semantics.sql',
     sql: `-- Every attempt of a job (core/attempts.ts): a claim opens one (outcome
 -- 'running', no finished_at); whatever ends the lease closes it. seq counts a
 -- job's attempt rows from 1; \`attempt\` is the job's attempt count then (a

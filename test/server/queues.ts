@@ -62,8 +62,6 @@ export const ROUTES: [string, string][] = [
   ['POST', '/api/v1/jobs/{id}/release'],
   ['POST', '/api/v1/jobs/{id}/snooze'],
   ['GET', '/api/v1/jobs/{id}/upstream'],
-  ['POST', '/api/v1/jobs/actions/{action}'],
-  ['POST', '/api/v1/jobs/{id}/viewer-token'],
   ['GET', '/api/v1/events'],
 ]
 

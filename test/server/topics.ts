@@ -11,6 +11,7 @@ import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { searchSuite } from './search.js'
+import { semanticsSuite } from './semantics.js'
 import { sessionsSuite } from './sessions.js'
 import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
@@ -32,4 +33,5 @@ export function serverSuites(driver: Driver): void {
   bulkSuite(driver)
   viewerSuite(driver)
   tracingSuite(driver)
+  semanticsSuite(driver)
 }

@@ -156,6 +156,25 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const ATTEMPTED_ID = '0190f3c4-58a0-7000-8000-00000000000b'
+const BATCH_ID = '0190f3c4-58a0-7000-8000-00000000000c'
+
+/** The attempt, the expiry, the dependency type and the batch's then job seeded at the job-semantics migration read back. */
+async function seededAttemptReads(docket: Docket): Promise<void> {
+  const job = await docket.getJob(ATTEMPTED_ID)
+  assert.equal(job.status, 'completed')
+  assert.equal(job.expiresAt?.getTime(), T + 60_000)
+  assert.deepEqual(
+    job.dependencies.upstream.map((u) => [u.id, u.on]),
+    [[JOB_ID, 'completion']],
+  )
+  assert.equal((await docket.getBatch(BATCH_ID)).thenJobId, ATTEMPTED_ID)
+  assert.deepEqual(
+    job.attemptHistory.map((a) => ({ attempt: a.attempt, workerId: a.workerId, outcome: a.outcome })),
+    [{ attempt: 1, workerId: 'w-seed', outcome: 'completed' }],
+  )
+}
+
 const VIEWER_HASH = 'a'.repeat(64)
 /** A viewer token seeded for the seeded job still opens it. */
 async function viewerTokenOpens(docket: Docket): Promise<void> {
@@ -213,6 +232,18 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
     '${TRACEPARENT}', 'vendor=1');`,
       check: tracedJobCarriesItsContext,
     },
+    {
+      // Every attempt kept (migration 8).
+      since: 8,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T}, ${T + 60_000});
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', ${T}, ${T}, 'completed');
+INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}', '${JOB_ID}', 'completion');
+INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, ${T}, '${ATTEMPTED_ID}');`,
+      check: seededAttemptReads,
+    },
   ],
   postgres: [
     {
@@ -260,6 +291,18 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
   VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}',
     now(), '${TRACEPARENT}', 'vendor=1');`,
       check: tracedJobCarriesItsContext,
+    },
+    {
+      // Every attempt kept (migration 12).
+      since: 12,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now(), to_timestamp(${(T + 60_000) / 1000}));
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', now(), now(), 'completed');
+INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}', '${JOB_ID}', 'completion');
+INSERT INTO batches (id, name, owner, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, '${ATTEMPTED_ID}');`,
+      check: seededAttemptReads,
     },
   ],
 }

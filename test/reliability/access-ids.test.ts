@@ -34,8 +34,9 @@ function kindOf(method: string, path: string): Kind {
   if (path.startsWith('/api/v1/workers/')) return 'worker'
   if (path.startsWith('/api/v1/batches/')) return 'batch'
   if (path.startsWith('/api/v1/artifacts/')) return 'artifact'
-  if (method === 'GET' && path.endsWith('/artifacts')) return 'files'
-  if (/\/(heartbeat|release|progress|events|complete|fail|artifacts)$/.test(path)) return 'lease'
+  // Read with the job's lease by a worker key, or as the job's owner: its files and its upstream results.
+  if (method === 'GET' && (path.endsWith('/artifacts') || path.endsWith('/upstream'))) return 'files'
+  if (/\/(heartbeat|release|progress|events|complete|fail|snooze|artifacts)$/.test(path)) return 'lease'
   return 'job'
 }
 
@@ -70,8 +71,13 @@ for (const driver of DRIVERS) {
       const queue = `acl-${randomBytes(4).toString('hex')}`
       const worker = `w-${queue}`
       await s.client.ok(201, 'admin', 'POST', '/api/v1/queues', { name: queue })
+      // A finished job it depends on, whose result the upstream route shows.
+      await s.docket.createQueue({ name: `${queue}-up` })
+      const before = await s.docket.add({ queue: `${queue}-up`, type: 'up', owner: 'alice' })
+      const [up] = await s.docket.workers.claim({ workerId: `up-${queue}`, queues: [`${queue}-up`] })
+      await s.docket.workers.complete(up!, { canary: A })
       const { job } = await s.docket.addWithFiles(
-        { queue, type: 'doc', owner: 'alice', payload: { canary: A } },
+        { queue, type: 'doc', owner: 'alice', payload: { canary: A }, dependsOn: [before.id] },
         [{ name: `${A}.txt`, mediaType: 'text/plain', data: Buffer.from(`${A}-bytes`) }],
       )
       const { artifacts } = await s.docket.getJob(job.id)
@@ -151,6 +157,7 @@ for (const driver of DRIVERS) {
         'POST /api/v1/jobs/{id}/events': { token, kind: 'log', message: 'x' },
         'POST /api/v1/jobs/{id}/complete': { token },
         'POST /api/v1/jobs/{id}/fail': { token, error: { message: 'x' } },
+        'POST /api/v1/jobs/{id}/snooze': { token, delayMs: 0 },
       }
       const headers = {
         ...auth,

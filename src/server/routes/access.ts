@@ -3,6 +3,7 @@
  * someone else's gets 404, exactly as for one that does not exist, so ids
  * cannot be probed.
  */
+import type { FastifyRequest } from 'fastify'
 import { v5 as uuidv5 } from 'uuid'
 import { DocketError, notFound } from '../../core/errors.js'
 import { isJobId } from '../../core/options.js'
@@ -92,3 +93,17 @@ export function scopeJobIds<T extends { id?: unknown; dependsOn?: unknown }>(
 }
 
 export const owned = (principal: Principal, jobs: Job[]) => jobs.filter((j) => canSee(principal, j.owner))
+
+/**
+ * Whether the request carries a live lease token of the job (the
+ * x-lease-token header, or `?token=`): how a worker key reads a job's files
+ * and upstream results, only while it holds the job.
+ */
+export async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
+  const header = request.headers['x-lease-token']
+  const token =
+    (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
+  if (!token) return false
+  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
+  return outcome!.ok
+}

@@ -11,8 +11,8 @@ import type { JobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import { handleUpload, readUpload, type UploadLimits } from '../uploads.js'
 import { artifactJson, artifactView, jobJson, jobView } from '../views.js'
-import { canSee, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
-import { errorResponses, idParams } from './common.js'
+import { canSee, holdsLease, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
+import { errorResponses, idParams, leaseQuery } from './common.js'
 
 /** The `job` field of an upload: the job to create, as JSON. */
 function jobField(text: string | undefined): Record<string, unknown> {
@@ -50,29 +50,6 @@ const multipartBodies = {
     token: z.string().describe('the lease token of the job; must come before the files'),
     file: files,
   }),
-}
-
-/**
- * A worker key reads a job's files only while it holds the job's lease: the
- * lease token comes as the `x-lease-token` header or the `token` query
- * parameter. Without a live lease the job (or file) is answered as missing.
- */
-const leaseQuery = z.strictObject({
-  token: z
-    .string()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('worker keys: the lease token (or send x-lease-token)'),
-})
-
-async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
-  const header = request.headers['x-lease-token']
-  const token =
-    (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
-  if (!token) return false
-  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
-  return outcome!.ok
 }
 
 /** Whether the caller may read the files of job `jobId`: its admin, its owner, or the worker holding its lease. */

@@ -28,3 +28,18 @@ export const viewerTokenQuery = z
   .max(200)
   .optional()
   .describe('a viewer token (POST /jobs/{id}/viewer-token): read this one job, or its feed, without a key')
+
+/**
+ * A worker key reads a job's files and upstream results only while it holds
+ * the job's lease: the lease token comes as the `x-lease-token` header or this
+ * `token` query parameter. Without a live lease the job (or file) is answered
+ * as missing (access.ts, holdsLease).
+ */
+export const leaseQuery = z.strictObject({
+  token: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('worker keys: the lease token (or send x-lease-token)'),
+})

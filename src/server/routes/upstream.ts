@@ -5,33 +5,14 @@
  * lease (the x-lease-token header or ?token=), as with the job's files;
  * admins read any job's, users their own jobs'. See docs/remote-workers.md.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { notFound } from '../../core/errors.js'
 import type { Docket } from '../../docket.js'
 import { upstreamJobView } from '../views.js'
-import { visibleJob } from './access.js'
-import { errorResponses, jobParams } from './common.js'
-
-const leaseQuery = z.strictObject({
-  token: z
-    .string()
-    .min(1)
-    .max(100)
-    .optional()
-    .describe('worker keys: the lease token (or send x-lease-token)'),
-})
-
-/** Whether the request carries a live lease token of the job. */
-async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
-  const header = request.headers['x-lease-token']
-  const token =
-    (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
-  if (!token) return false
-  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
-  return outcome!.ok
-}
+import { holdsLease, visibleJob } from './access.js'
+import { errorResponses, jobParams, leaseQuery } from './common.js'
 
 export const upstreamRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>

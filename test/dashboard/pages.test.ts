@@ -137,8 +137,8 @@ describe('dashboard: every page shows real data', () => {
   it('job page: the error with its stack, the attempts, and dependencies both ways', async () => {
     await page.goto(`/jobs/${flaky.id}`)
     await page.locator('.error-card .error-message', { hasText: 'upstream answered 503' }).waitFor()
-    await page.locator('.error-card').getByText('Stack trace').click()
-    await page.locator('.error-card .stack', { hasText: 'at ' }).waitFor()
+    // On a failed job the stack is open from the start.
+    await page.locator('.error-card .stack', { hasText: 'at ' }).waitFor({ state: 'visible' })
     // Every attempt with its worker and its own error, from the server's attempt history.
     const failed = page.locator('.attempts tbody tr', { hasText: 'failed' })
     await failed.first().waitFor()
@@ -149,6 +149,15 @@ describe('dashboard: every page shows real data', () => {
       .locator('.attempts tbody td', { hasText: detail.attemptHistory[0]!.workerId! })
       .first()
       .waitFor()
+
+    // A job that failed once and then completed leads with no red card, only a note.
+    const recovered = await env.docket.add({ queue: 'documents', type: 'flaky' })
+    await until(env, recovered.id, ['completed'])
+    await page.goto(`/jobs/${recovered.id}`)
+    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor()
+    await page.getByTestId('earlier-errors').filter({ hasText: '1 earlier attempt failed' }).waitFor()
+    assert.equal(await page.locator('.error-card').count(), 0)
+    await page.locator('.attempts .attempt-error', { hasText: 'upstream answered 503' }).waitFor()
 
     await page.goto(`/jobs/${child.id}`)
     await page.locator('h1 .badge', { hasText: 'blocked' }).waitFor()

@@ -17,6 +17,16 @@ const OUTCOME: Record<Attempt['outcome'], string> = {
 export function LastError({ job }: { job: JobDetail }) {
   const e = job.lastError
   if (!e) return null
+  // A job that got there in the end does not lead with a red card: its failures are in the Attempts table.
+  if (job.status !== 'failed') {
+    return (
+      <p class="card earlier-errors muted small" data-testid="earlier-errors">
+        {job.errorCount} earlier attempt{job.errorCount === 1 ? '' : 's'} failed (the last: attempt{' '}
+        {e.attempt}, {e.name ? `${e.name}: ` : ''}
+        {e.message}); see Attempts below.
+      </p>
+    )
+  }
   return (
     <section class="card error-card" aria-labelledby="error-title">
       <h2 id="error-title">
@@ -31,7 +41,8 @@ export function LastError({ job }: { job: JobDetail }) {
         {job.errorCount === 1 ? '' : 's'} in all
       </p>
       {e.stack ? (
-        <details>
+        // Open: on a failed job the stack is what one came to read.
+        <details open>
           <summary>Stack trace</summary>
           <pre class="stack">{e.stack}</pre>
         </details>

@@ -46,6 +46,13 @@ import {
   resolveJob,
   resolveQueue,
 } from './core/resolve.js'
+import type {
+  Schedule,
+  ScheduleCreateInput,
+  ScheduleDetail,
+  ScheduleRun,
+  ScheduleUpdateInput,
+} from './core/schedules.js'
 import { windowStats } from './core/stats.js'
 import {
   type ClaimedJob,
@@ -60,6 +67,7 @@ import {
   type StatusCounts,
 } from './core/types.js'
 import { checkId, checkJobId, checkQueueName, leaseRef, normaliseError } from './docket/arguments.js'
+import * as schedules from './docket/schedules.js'
 import {
   DEFAULT_LEASE_MS,
   type DocketOptions,
@@ -693,6 +701,54 @@ export class Docket {
       batchSize: c.batchSize ?? 1000,
       ...(fence ? { fence } : {}),
     })
+  }
+
+  // Schedules (docket/schedules.ts)
+
+  /** Creates a schedule: cron (optional seconds, `timezone`) or `every` ms; its jobs are owned by its owner. */
+  async createSchedule(input: ScheduleCreateInput): Promise<Schedule> {
+    return schedules.createSchedule(this.#schedules(), input)
+  }
+
+  async updateSchedule(id: string, patch: ScheduleUpdateInput): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, patch)
+  }
+
+  async pauseSchedule(id: string): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, { enabled: false })
+  }
+
+  /** Resumes a paused schedule; ticks missed while it was paused are not caught up. */
+  async resumeSchedule(id: string): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, { enabled: true })
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    return schedules.deleteSchedule(this.#schedules(), id)
+  }
+
+  /** Schedules by name; only `owner`'s when given (null: those nobody owns). */
+  async listSchedules(filter: { owner?: string | null; name?: string } = {}): Promise<Schedule[]> {
+    return schedules.listSchedules(this.#schedules(), filter)
+  }
+
+  /** A schedule with its next run times and its latest runs (newest first) and their outcomes. */
+  async getSchedule(id: string, options: { next?: number; runs?: number } = {}): Promise<ScheduleDetail> {
+    return schedules.scheduleDetail(this.#schedules(), id, options)
+  }
+
+  /** Runs a schedule once now (also while paused), as a manual run. */
+  async runSchedule(id: string): Promise<ScheduleRun> {
+    return schedules.runSchedule(this.#schedules(), id)
+  }
+
+  /** Runs every due schedule, each tick exactly once; `fence`: the maintenance leader's term. */
+  async runDueSchedules(fence?: LeaderTerm): Promise<ScheduleRun[]> {
+    return schedules.runDueSchedules(this.#schedules(), fence)
+  }
+
+  #schedules(): schedules.ScheduleContext {
+    return { store: this.store, clock: this.#clock, maxPayloadBytes: this.#maxPayloadBytes }
   }
 
   #assertOpen(): void {

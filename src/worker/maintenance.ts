@@ -1,6 +1,7 @@
 /**
  * Housekeeping that one process at a time does for everyone: recover
- * expired leases, mark silent workers lost, and apply queue retention.
+ * expired leases, mark silent workers lost, run due schedules, and apply
+ * queue retention.
  *
  * Leadership is a lease row with an expiry (the database clock on
  * PostgreSQL, the writer's clock on SQLite), renewed at the start of every
@@ -77,6 +78,7 @@ export class Maintenance {
     try {
       await this.#docket.recoverExpiredLeases(term)
       await store.markLostWorkers(this.#lostAfterMs, term)
+      await this.#docket.runDueSchedules(term)
       if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
         this.#lastCleanup = Date.now()
         await this.#docket.cleanup({}, term)

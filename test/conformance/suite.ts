@@ -22,6 +22,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
@@ -99,6 +100,7 @@ export function conformanceSuite(
     persistenceSuite(ctx)
     retentionSuite(ctx)
     leadershipSuite(ctx)
+    schedulesSuite(ctx)
     boundariesSuite(ctx)
     storeSuite(ctx)
   })

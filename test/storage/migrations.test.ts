@@ -123,6 +123,20 @@ interface Seed {
 const JOB_ID = '0190f3c4-58a0-7000-8000-00000000000a'
 const BLOB_KEY = 'db:0190f3c4-58a0-7000-8000-0000000000bb'
 const BACKOFF = '{"type":"exponential","delayMs":1000,"maxDelayMs":60000,"jitter":0}'
+const SCHEDULE_ID = '0190f3c4-58a0-7000-8000-0000000000cc'
+
+/** A schedule seeded an hour behind, with one run: it keeps its run, and its next pass runs once (catchUp latest). */
+async function seededScheduleRuns(docket: Docket): Promise<void> {
+  const before = await docket.getSchedule(SCHEDULE_ID)
+  assert.deepEqual(
+    before.runs.map((r) => [r.manual, r.jobId]),
+    [[false, JOB_ID]],
+  )
+  const runs = (await docket.runDueSchedules()).filter((r) => r.scheduleId === SCHEDULE_ID)
+  assert.equal(runs.length, 1)
+  assert.equal((await docket.getJob(runs[0]!.jobId!)).owner, 'seed-user')
+  assert.equal((await docket.getSchedule(SCHEDULE_ID)).runs.length, 2)
+}
 
 /** The job, its event, and the API key seeded at version 1 are there, and the job still runs. */
 async function seededJobRuns(docket: Docket): Promise<void> {
@@ -177,6 +191,17 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       sql: `INSERT INTO leader_leases (name, holder, expires_at) VALUES ('seeded-lease', 'old-holder', ${T});`,
       check: leaseTakenOver(0),
     },
+    {
+      since: 6,
+      sql: `
+INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
+    tick_cursor, next_run_at, created_at, updated_at)
+  VALUES ('${SCHEDULE_ID}', 'seeded', 'seed-user', 60000, 'seeded', 'tick', '{"n":2}', '{}', 'latest', 'allow', 1,
+    ${T} - 3600000, ${T} - 3540000, ${T} - 3600000, ${T} - 3600000);
+INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
+  VALUES ('${SCHEDULE_ID}', ${T} - 3600000, '${JOB_ID}', ${T} - 3600000);`,
+      check: seededScheduleRuns,
+    },
   ],
   postgres: [
     {
@@ -206,6 +231,17 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       check: async (docket) => {
         assert.equal(await text(docket.artifacts.open(BLOB_KEY)), 'hello world')
       },
+    },
+    {
+      since: 9,
+      sql: `
+INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
+    tick_cursor, next_run_at, created_at, updated_at)
+  VALUES ('${SCHEDULE_ID}', 'seeded', 'seed-user', 60000, 'seeded', 'tick', '{"n":2}', '{}', 'latest', 'allow', true,
+    now() - interval '1 hour', now() - interval '59 minutes', now() - interval '1 hour', now() - interval '1 hour');
+INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
+  VALUES ('${SCHEDULE_ID}', now() - interval '1 hour', '${JOB_ID}', now() - interval '1 hour');`,
+      check: seededScheduleRuns,
     },
   ],
 }

@@ -62,7 +62,7 @@ async function addOnce(
   })
 }
 
-async function addInTransaction(
+export async function addInTransaction(
   ctx: PgContext,
   c: Queryable,
   queueNames: string[],

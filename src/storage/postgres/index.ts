@@ -10,6 +10,7 @@ import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
+import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
@@ -101,5 +102,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: (term) => leadership.releaseLeadership(ctx, term),
+    createSchedule: (s) => schedules.createSchedule(ctx, s),
+    updateSchedule: (id, change) => schedules.updateSchedule(ctx, id, change),
+    getSchedule: (id) => schedules.getSchedule(ctx, id),
+    listSchedules: (filter) => schedules.listSchedules(ctx, filter),
+    deleteSchedule: (id) => schedules.deleteSchedule(ctx, id),
+    listScheduleRuns: (id, limit) => schedules.listScheduleRuns(ctx, id, limit),
+    dueSchedules: (limit) => schedules.dueSchedules(ctx, limit),
+    fireSchedule: (id, build, params) => schedules.fireSchedule(ctx, id, build, params),
   }
 }

@@ -8,6 +8,7 @@ import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
 import * as read from './read.js'
+import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
@@ -109,5 +110,13 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: async (term) => leadership.releaseLeadership(ctx, term),
+    createSchedule: async (s) => schedules.createSchedule(ctx, s),
+    updateSchedule: async (id, change) => schedules.updateSchedule(ctx, id, change),
+    getSchedule: async (id) => schedules.getSchedule(ctx, id),
+    listSchedules: async (filter) => schedules.listSchedules(ctx, filter),
+    deleteSchedule: async (id) => schedules.deleteSchedule(ctx, id),
+    listScheduleRuns: async (id, limit) => schedules.listScheduleRuns(ctx, id, limit),
+    dueSchedules: async (limit) => schedules.dueSchedules(ctx, limit),
+    fireSchedule: async (id, build, params) => schedules.fireSchedule(ctx, id, build, params),
   }
 }

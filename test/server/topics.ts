@@ -9,6 +9,7 @@ import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
@@ -26,4 +27,5 @@ export function serverSuites(driver: Driver): void {
   limitsSuite(driver)
   uploadsSuite(driver)
   searchSuite(driver)
+  schedulesSuite(driver)
 }

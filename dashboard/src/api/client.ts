@@ -12,6 +12,8 @@ import type {
   JobPage,
   JobSuggestions,
   Queue,
+  Schedule,
+  ScheduleRun,
   Session,
   Stats,
   Worker,
@@ -114,6 +116,14 @@ export const api = {
     call<{ batch: Batch; changed: number }>('POST', `/batches/${at(id)}/${action}`),
 
   workers: () => call<{ workers: Worker[] }>('GET', '/workers').then((r) => r.workers),
+
+  schedules: () =>
+    call<{ schedules: Schedule[] }>('GET', `/schedules${query({ next: 3, runs: 5 })}`).then(
+      (r) => r.schedules,
+    ),
+  scheduleAction: (id: string, action: 'pause' | 'resume') =>
+    call<Omit<Schedule, 'nextRuns' | 'runs'>>('POST', `/schedules/${at(id)}/${action}`),
+  runSchedule: (id: string) => call<ScheduleRun>('POST', `/schedules/${at(id)}/run`),
 }
 
 export const artifactUrl = (id: string) => `/api/v1/artifacts/${at(id)}`

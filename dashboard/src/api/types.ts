@@ -192,3 +192,38 @@ export interface JobFilter {
   sort?: 'createdAt' | 'priority' | 'runAt'
   order?: 'asc' | 'desc'
 }
+
+export type RunOutcome = JobStatus | 'skipped' | 'error' | 'removed'
+
+export interface ScheduleRun {
+  id: number
+  scheduleId: string
+  at: string
+  manual: boolean
+  jobId: string | null
+  outcome: RunOutcome
+  reason: string | null
+  createdAt: string
+}
+
+export interface Schedule {
+  id: string
+  name: string
+  owner: string | null
+  cron: string | null
+  every: number | null
+  timezone: string | null
+  queue: string
+  type: string
+  payload: unknown
+  options: Record<string, unknown>
+  catchUp: 'none' | 'latest' | 'all'
+  overlap: 'allow' | 'skip'
+  enabled: boolean
+  nextRunAt: string | null
+  lastRunAt: string | null
+  createdAt: string
+  updatedAt: string
+  nextRuns: string[]
+  runs: ScheduleRun[]
+}

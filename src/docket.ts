@@ -539,6 +539,11 @@ export class Docket {
     })
   }
 
+  /** For a worker that could start nothing: ms until a rate-limited queue of these opens a slot; null when none is held back. */
+  async rateLimitWaitMs(queues: string[]): Promise<number | null> {
+    return this.store.rateLimitWaitMs([...new Set(queues.map(checkQueueName))])
+  }
+
   /** Extends leases; each outcome says whether the lease is still held. */
   async heartbeat(jobs: Leased | Leased[], leaseMs = this.#defaultLeaseMs): Promise<LeaseOutcome[]> {
     const refs = [jobs].flat().map(leaseRef)

@@ -75,6 +75,14 @@ const queueFields = {
   timeoutMs: positiveInt.nullable().optional(),
   retentionMs: durationMs.nullable().optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** At most `max` starts in any window of `intervalMs` (a sliding window), across all workers. */
+  rateLimit: z
+    .strictObject({
+      max: positiveInt.max(1_000_000),
+      intervalMs: positiveInt.max(24 * 3600 * 1000),
+    })
+    .nullable()
+    .optional(),
 }
 
 export const queueCreateInput = z.strictObject({ name: queueName, ...queueFields })

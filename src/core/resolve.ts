@@ -30,6 +30,7 @@ export function resolveQueue(input: QueueCreateInput): QueueRecord {
     },
     retentionMs: input.retentionMs ?? null,
     settings: jsonSettings(input.settings ?? {}),
+    rateLimit: input.rateLimit ?? null,
   }
 }
 
@@ -48,6 +49,7 @@ export function applyQueueUpdate(queue: QueueRecord, patch: QueueUpdateInput): Q
     },
     retentionMs: patch.retentionMs !== undefined ? patch.retentionMs : queue.retentionMs,
     settings: patch.settings !== undefined ? jsonSettings(patch.settings) : queue.settings,
+    rateLimit: patch.rateLimit !== undefined ? patch.rateLimit : queue.rateLimit,
   }
 }
 

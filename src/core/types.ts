@@ -38,6 +38,11 @@ export interface QueueDefaults {
   timeoutMs: number | null
 }
 
+export interface RateLimit {
+  max: number
+  intervalMs: number
+}
+
 export interface Queue {
   name: string
   description: string | null
@@ -50,6 +55,8 @@ export interface Queue {
   /** Finished jobs older than this are deleted by cleanup; null keeps them. */
   retentionMs: number | null
   settings: Record<string, unknown>
+  /** At most `max` jobs of the queue start in any window of `intervalMs`, across all workers; null for no limit. */
+  rateLimit: RateLimit | null
   createdAt: Date
   updatedAt: Date
 }

@@ -58,6 +58,10 @@ export const queueView = z
     }),
     retentionMs: z.number().nullable(),
     settings: z.record(z.string(), z.unknown()),
+    rateLimit: z
+      .object({ max: z.number().int(), intervalMs: z.number().int() })
+      .nullable()
+      .describe('at most max jobs start in any window of intervalMs (a sliding window), across all workers'),
     createdAt: iso,
     updatedAt: iso,
     counts: countsView.optional(),

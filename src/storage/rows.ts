@@ -101,6 +101,8 @@ export function rowToQueueRecord(row: Row, d: Decode): QueueRecord {
     },
     retentionMs: numOrNull(row.retention_ms),
     settings: (d.json(row.settings) ?? {}) as Record<string, unknown>,
+    rateLimit:
+      row.rate_max == null ? null : { max: Number(row.rate_max), intervalMs: Number(row.rate_interval_ms) },
   }
 }
 

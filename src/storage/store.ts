@@ -281,6 +281,12 @@ export interface Store {
   countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
 
   claimJobs(params: ClaimParams): Promise<ClaimedJob[]>
+  /**
+   * For a worker that could start nothing: milliseconds until the first of
+   * these queues that is at its rate limit gets a free slot; null when none is
+   * held back by its rate limit. Read-only.
+   */
+  rateLimitWaitMs(queues: string[]): Promise<number | null>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>

@@ -60,6 +60,7 @@ export class Worker {
           limit,
           leaseMs: this.#o.leaseMs,
         }),
+      nextSlotMs: (queues) => docket.rateLimitWaitMs(queues),
       run: (job) => this.#execute(job),
       running: () => this.#running.size,
       unwritten: () => this.#completer.unwritten,

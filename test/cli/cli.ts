@@ -99,6 +99,19 @@ export function cliSuite(driver: Driver): void {
       assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
     })
 
+    it('sets and clears a queue rate limit', async () => {
+      const made = await docket(['queues', 'create', 'limited', '--rate-limit', '100/1s', '--json', ...db])
+      assert.equal(made.code, 0, made.stderr)
+      assert.deepEqual(JSON.parse(made.stdout).rateLimit, { max: 100, intervalMs: 1000 })
+      const ls = await docket(['queues', 'ls', ...db])
+      assert.match(ls.stdout, /limited\s+active\s+automatic\s+-\s+100\/1000ms/)
+      const cleared = await docket(['queues', 'update', 'limited', '--rate-limit', 'none', '--json', ...db])
+      assert.equal(JSON.parse(cleared.stdout).rateLimit, null)
+      const bad = await docket(['queues', 'update', 'limited', '--rate-limit', 'fast', ...db])
+      assert.equal(bad.code, 1)
+      assert.match(bad.stderr, /--rate-limit expects max\/interval/)
+    })
+
     it('manages schedules: create, ls, show, update, pause, resume, run and rm, by name or id', async () => {
       assert.equal((await docket(['queues', 'create', 'nightly-q', ...db])).code, 0)
       const made = await docket([

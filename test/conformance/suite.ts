@@ -20,6 +20,7 @@ import { leasesSuite } from './leases.js'
 import { optionsSuite } from './options.js'
 import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
+import { rateLimitsSuite } from './rate-limits.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
 import { schedulesSuite } from './schedules.js'
@@ -97,6 +98,7 @@ export function conformanceSuite(
     validationSuite(ctx)
     optionsSuite(ctx)
     concurrencySuite(ctx)
+    rateLimitsSuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
     leadershipSuite(ctx)

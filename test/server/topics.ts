@@ -9,6 +9,7 @@ import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { rateLimitsSuite } from './rate-limits.js'
 import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
@@ -28,4 +29,5 @@ export function serverSuites(driver: Driver): void {
   uploadsSuite(driver)
   searchSuite(driver)
   schedulesSuite(driver)
+  rateLimitsSuite(driver)
 }

@@ -125,6 +125,15 @@ const BLOB_KEY = 'db:0190f3c4-58a0-7000-8000-0000000000bb'
 const BACKOFF = '{"type":"exponential","delayMs":1000,"maxDelayMs":60000,"jitter":0}'
 const SCHEDULE_ID = '0190f3c4-58a0-7000-8000-0000000000cc'
 
+/** A queue seeded at its rate limit (one start a moment ago, at most one an hour) starts nothing, and says for how long. */
+async function seededRateLimitHolds(docket: Docket): Promise<void> {
+  assert.deepEqual((await docket.getQueue('seeded-rl')).rateLimit, { max: 1, intervalMs: 3_600_000 })
+  await docket.add('seeded-rl', 'x')
+  assert.deepEqual(await docket.claim({ workerId: 'seed-w', queues: ['seeded-rl'], limit: 5 }), [])
+  const wait = await docket.rateLimitWaitMs(['seeded-rl'])
+  assert.ok(wait !== null && wait > 3_000_000, `waits about an hour, not ${wait}`)
+}
+
 /** A schedule seeded an hour behind, with one run: it keeps its run, and its next pass runs once (catchUp latest). */
 async function seededScheduleRuns(docket: Docket): Promise<void> {
   const before = await docket.getSchedule(SCHEDULE_ID)
@@ -202,6 +211,14 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
   VALUES ('${SCHEDULE_ID}', ${T} - 3600000, '${JOB_ID}', ${T} - 3600000);`,
       check: seededScheduleRuns,
     },
+    {
+      since: 7,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms, created_at, updated_at)
+  VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000, ${T}, ${T});
+INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('subsec') * 1000 AS INTEGER) - 1000);`,
+      check: seededRateLimitHolds,
+    },
   ],
   postgres: [
     {
@@ -242,6 +259,14 @@ INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options,
 INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
   VALUES ('${SCHEDULE_ID}', now() - interval '1 hour', '${JOB_ID}', now() - interval '1 hour');`,
       check: seededScheduleRuns,
+    },
+    {
+      since: 10,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
+  VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
+INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval '1 second');`,
+      check: seededRateLimitHolds,
     },
   ],
 }

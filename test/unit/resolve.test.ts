@@ -34,6 +34,7 @@ function customQueue(): QueueRecord {
     },
     retentionMs: 86_400_000,
     settings: { colour: 'blue' },
+    rateLimit: { max: 10, intervalMs: 1_000 },
   }
 }
 
@@ -50,6 +51,7 @@ describe('resolveQueue', () => {
       defaults: { maxAttempts: 3, backoff: DEFAULT_BACKOFF, timeoutMs: null },
       retentionMs: null,
       settings: {},
+      rateLimit: null,
     })
   })
 
@@ -167,6 +169,7 @@ describe('applyQueueUpdate', () => {
       timeoutMs: 1,
       retentionMs: 0,
       settings: { size: 'L' },
+      rateLimit: { max: 5, intervalMs: 60_000 },
     })
     assert.deepEqual(updated, {
       name: 'custom',
@@ -182,6 +185,7 @@ describe('applyQueueUpdate', () => {
       },
       retentionMs: 0,
       settings: { size: 'L' },
+      rateLimit: { max: 5, intervalMs: 60_000 },
     })
   })
 
@@ -191,8 +195,10 @@ describe('applyQueueUpdate', () => {
       concurrency: null,
       timeoutMs: null,
       retentionMs: null,
+      rateLimit: null,
     })
     assert.equal(cleared.description, null)
+    assert.equal(cleared.rateLimit, null)
     assert.equal(cleared.concurrency, null)
     assert.equal(cleared.defaults.timeoutMs, null)
     assert.equal(cleared.retentionMs, null)

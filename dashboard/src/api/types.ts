@@ -23,6 +23,8 @@ export interface Queue {
   ordering: 'priority' | 'fifo'
   defaults: { maxAttempts: number; timeoutMs: number | null }
   retentionMs: number | null
+  /** At most max starts in any window of intervalMs, across all workers. */
+  rateLimit?: { max: number; intervalMs: number } | null
   createdAt: string
   updatedAt: string
   counts?: Counts

@@ -50,7 +50,11 @@ export function QueuePage() {
             {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : <Badge>automatic</Badge>}
             <Badge>{q.ordering === 'fifo' ? 'FIFO' : 'by priority'}</Badge>
             <span class="muted small">
-              concurrency {q.concurrency ?? 'unlimited'} · {q.defaults.maxAttempts} attempts · timeout{' '}
+              concurrency {q.concurrency ?? 'unlimited'}
+              {q.rateLimit
+                ? ` · at most ${q.rateLimit.max} starts per ${duration(q.rateLimit.intervalMs)}`
+                : ''}{' '}
+              · {q.defaults.maxAttempts} attempts · timeout{' '}
               {q.defaults.timeoutMs === null ? 'none' : duration(q.defaults.timeoutMs)}
               {q.description ? ` · ${q.description}` : ''}
             </span>

@@ -16,6 +16,10 @@ const queueOptions = (c: Command) =>
     .option('--timeout <duration>', 'default job timeout (30s, 10m)')
     .option('--retention <duration>', 'delete finished jobs older than this (7d)')
     .option('--description <text>')
+    .option(
+      '--rate-limit <max/interval>',
+      'at most max starts per interval across all workers, e.g. 100/1s ("none" to clear)',
+    )
 
 function queueFields(o: Record<string, string | number | undefined>): QueueUpdateInput {
   const fields: QueueUpdateInput = {}
@@ -27,7 +31,21 @@ function queueFields(o: Record<string, string | number | undefined>): QueueUpdat
   if (o.timeout !== undefined) fields.timeoutMs = parseDuration(String(o.timeout))
   if (o.retention !== undefined) fields.retentionMs = parseDuration(String(o.retention))
   if (o.description !== undefined) fields.description = String(o.description)
+  if (o.rateLimit !== undefined) fields.rateLimit = parseRateLimit(String(o.rateLimit))
   return fields
+}
+
+/** '100/1s' (max per interval) as { max, intervalMs }; 'none' clears the limit. */
+function parseRateLimit(text: string): { max: number; intervalMs: number } | null {
+  if (text === 'none') return null
+  const m = /^(\d+)\/(.+)$/.exec(text.trim())
+  if (!m) throw new Error(`--rate-limit expects max/interval such as 100/1s or 10/1m, or none; not '${text}'`)
+  return { max: Number(m[1]), intervalMs: parseDuration(m[2]!) }
+}
+
+const rateLine = (q: Json) => {
+  const r = q.rateLimit as { max: number; intervalMs: number } | null | undefined
+  return r ? `${r.max}/${r.intervalMs}ms` : null
 }
 
 const countsLine = (q: Json) => {
@@ -45,8 +63,8 @@ export function registerQueueCommands(program: Command): void {
         const list = await client.listQueues()
         print(o.json, list, () =>
           printTable(
-            list.map((q) => ({ ...q, counts: countsLine(q) })),
-            ['name', 'status', 'mode', 'concurrency', 'ordering', 'counts'],
+            list.map((q) => ({ ...q, counts: countsLine(q), rate: rateLine(q) })),
+            ['name', 'status', 'mode', 'concurrency', 'rate', 'ordering', 'counts'],
           ),
         )
       }),

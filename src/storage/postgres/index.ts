@@ -9,6 +9,7 @@ import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
+import * as rateLimits from './rate-limits.js'
 import * as read from './read.js'
 import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
@@ -66,6 +67,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     countJobs: (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: (p) => leases.claimJobs(ctx, p),
+    rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),
     appendEvent: (p) => leases.appendEvent(ctx, p),

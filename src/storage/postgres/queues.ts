@@ -18,13 +18,15 @@ const values = (q: QueueRecord) => [
   q.defaults.timeoutMs,
   q.retentionMs,
   JSON.stringify(q.settings),
+  q.rateLimit?.max ?? null,
+  q.rateLimit?.intervalMs ?? null,
 ]
 
 export async function createQueue(ctx: PgContext, queue: QueueRecord): Promise<Queue> {
   const rows = await ctx.query(
     `INSERT INTO queues (name, description, mode, status, concurrency, ordering, max_attempts, backoff,
-       timeout_ms, retention_ms, settings, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${NOW(12)}, ${NOW(12)})
+       timeout_ms, retention_ms, settings, rate_max, rate_interval_ms, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ${NOW(14)}, ${NOW(14)})
      ON CONFLICT (name) DO NOTHING RETURNING *`,
     [...values(queue), ctx.clockNow()],
   )
@@ -44,7 +46,7 @@ export async function updateQueue(
     const [row] = await c.query(
       `UPDATE queues SET description = $2, mode = $3, status = $4, concurrency = $5, ordering = $6,
          max_attempts = $7, backoff = $8, timeout_ms = $9, retention_ms = $10, settings = $11,
-         updated_at = ${NOW(12)}
+         rate_max = $12, rate_interval_ms = $13, updated_at = ${NOW(14)}
        WHERE name = $1 RETURNING *`,
       [...values({ ...next, name }), ctx.clockNow()],
     )

@@ -7,6 +7,7 @@ import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
+import * as rateLimits from './rate-limits.js'
 import * as read from './read.js'
 import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
@@ -66,6 +67,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     countJobs: async (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),
+    rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),
     appendEvent: async (p) => leases.appendEvent(ctx, p),

@@ -22,6 +22,7 @@ import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
 import { assertTerm, expiredAtOrBefore } from './leadership.js'
+import { type RateLimited, rateRoom, recordStarts } from './rate-limits.js'
 
 type Row = Record<string, unknown>
 
@@ -41,11 +42,16 @@ export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
     for (const name of p.queues) {
       const room = p.limit - claimed.length
       if (room <= 0) break
-      const queue = ctx.stmt('SELECT status, concurrency, ordering FROM queues WHERE name = ?').get(name) as
-        | { status: string; concurrency: number | null; ordering: 'priority' | 'fifo' }
+      const queue = ctx
+        .stmt(
+          'SELECT name, status, concurrency, ordering, rate_max, rate_interval_ms FROM queues WHERE name = ?',
+        )
+        .get(name) as
+        | (RateLimited & { status: string; concurrency: number | null; ordering: 'priority' | 'fifo' })
         | undefined
       if (queue?.status !== 'active') continue
-      let take = room
+      let take = Math.min(room, rateRoom(ctx, queue, now))
+      if (take <= 0) continue
       if (queue.concurrency !== null) {
         const { n } = ctx
           .stmt(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND status = 'active'`)
@@ -59,6 +65,7 @@ export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
         .stmt(CLAIM_ORDER[queue.ordering])
         .all({ now, queue: name, caps: JSON.stringify(p.capabilities), limit: take }) as { id: string }[]
       for (const { id } of ids) claimed.push(leaseJob(ctx, id, p, now))
+      recordStarts(ctx, queue, ids.length, now)
     }
     return claimed
   })

@@ -519,6 +519,13 @@ export class Docket {
     }
   }
 
+  /** The queue's busiest groups with their active and waiting jobs; only `owner`'s jobs when given. */
+  async groupCounts(queue: string, filter: { owner?: string; limit?: number } = {}) {
+    const q = await this.getQueue(queue)
+    const limit = Math.min(Math.max(1, Math.trunc(filter.limit ?? 20)), 100)
+    return this.store.groupCounts(q.name, filter.owner ?? null, Number.isFinite(limit) ? limit : 20)
+  }
+
   /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
   async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
     if (queue !== undefined) await this.getQueue(queue)

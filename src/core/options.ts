@@ -80,9 +80,16 @@ const queueFields = {
     .strictObject({
       max: positiveInt.max(1_000_000),
       intervalMs: positiveInt.max(24 * 3600 * 1000),
+      per: z.literal('group').optional(),
     })
     .nullable()
     .optional(),
+  /** Most active jobs per group across all workers. */
+  groupConcurrency: positiveInt.max(100_000).nullable().optional(),
+  /** Round-robin between groups. */
+  fair: z.boolean().optional(),
+  /** A job without a group gets its owner as its group. */
+  groupByOwner: z.boolean().optional(),
 }
 
 export const queueCreateInput = z.strictObject({ name: queueName, ...queueFields })
@@ -109,6 +116,7 @@ export const jobInput = z
     backoff: backoffInput.optional(),
     timeoutMs: positiveInt.nullable().optional(),
     owner: label.nullable().optional(),
+    group: label.nullable().optional(),
     capabilities: z.array(label).max(50).optional(),
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
     dependsOn: z.array(jobId).max(1000).optional(),

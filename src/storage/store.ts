@@ -287,6 +287,12 @@ export interface Store {
    * held back by its rate limit. Read-only.
    */
   rateLimitWaitMs(queues: string[]): Promise<number | null>
+  /** A queue's busiest groups: most active, then most waiting (ready or delayed) jobs; only `owner`'s jobs when given. */
+  groupCounts(
+    queue: string,
+    owner: string | null,
+    limit: number,
+  ): Promise<{ group: string; active: number; waiting: number }[]>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>

@@ -99,7 +99,7 @@ export function cliSuite(driver: Driver): void {
       assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
     })
 
-    it('sets and clears a queue rate limit', async () => {
+    it('sets and clears a queue rate limit, and its group options', async () => {
       const made = await docket(['queues', 'create', 'limited', '--rate-limit', '100/1s', '--json', ...db])
       assert.equal(made.code, 0, made.stderr)
       assert.deepEqual(JSON.parse(made.stdout).rateLimit, { max: 100, intervalMs: 1000 })
@@ -107,6 +107,31 @@ export function cliSuite(driver: Driver): void {
       assert.match(ls.stdout, /limited\s+active\s+automatic\s+-\s+100\/1000ms/)
       const cleared = await docket(['queues', 'update', 'limited', '--rate-limit', 'none', '--json', ...db])
       assert.equal(JSON.parse(cleared.stdout).rateLimit, null)
+      const grouped = await docket([
+        'queues',
+        'update',
+        'limited',
+        '--rate-limit',
+        '5/1m/group',
+        '--group-concurrency',
+        '2',
+        '--fair',
+        '--group-by-owner',
+        '--json',
+        ...db,
+      ])
+      const g = JSON.parse(grouped.stdout)
+      assert.deepEqual(
+        [g.rateLimit, g.groupConcurrency, g.fair, g.groupByOwner],
+        [{ max: 5, intervalMs: 60_000, per: 'group' }, 2, true, true],
+      )
+      const added = await docket(['add', 'limited', 't', '--group', 'acme', '--json', ...db])
+      assert.equal(JSON.parse(added.stdout).group, 'acme')
+      const unfair = await docket(['queues', 'update', 'limited', '--no-fair', '--json', ...db])
+      assert.deepEqual(
+        [JSON.parse(unfair.stdout).fair, JSON.parse(unfair.stdout).groupByOwner],
+        [false, true],
+      )
       const bad = await docket(['queues', 'update', 'limited', '--rate-limit', 'fast', ...db])
       assert.equal(bad.code, 1)
       assert.match(bad.stderr, /--rate-limit expects max\/interval/)

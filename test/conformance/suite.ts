@@ -13,6 +13,7 @@ import { controlSuite } from './control.js'
 import { dedupeSuite } from './dedupe.js'
 import { dependenciesSuite } from './dependencies.js'
 import { fencingSuite } from './fencing.js'
+import { groupsSuite } from './groups.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
 import { jobsSuite } from './jobs.js'
 import { leadershipSuite } from './leadership.js'
@@ -99,6 +100,7 @@ export function conformanceSuite(
     optionsSuite(ctx)
     concurrencySuite(ctx)
     rateLimitsSuite(ctx)
+    groupsSuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
     leadershipSuite(ctx)

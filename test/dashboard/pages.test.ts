@@ -191,6 +191,26 @@ describe('dashboard: every page shows real data', () => {
     assert.equal(await page.locator('tbody tr').count(), 2)
   })
 
+  it('queue page: its rate limit and group rules, and the busiest groups', async () => {
+    await env.docket.createQueue({
+      name: 'tenants',
+      fair: true,
+      groupConcurrency: 2,
+      rateLimit: { max: 10, intervalMs: 1_000, per: 'group' },
+    })
+    await env.docket.addMany([
+      ...Array.from({ length: 3 }, () => ({ queue: 'tenants', type: 't', group: 'acme' })),
+      { queue: 'tenants', type: 't', group: 'globex' },
+    ])
+    await page.goto('/queues/tenants')
+    await page.locator('.badge', { hasText: 'fair between groups' }).waitFor()
+    await page.getByText('2 at once per group').waitFor()
+    await page.getByText(/at most 10 starts per .* per group/).waitFor()
+    const acme = page.locator('section.groups tr[data-group="acme"]')
+    await acme.waitFor()
+    assert.deepEqual(await acme.locator('td').allTextContents(), ['acme', '0', '3'])
+  })
+
   it('schedules: each with its timing, next runs and latest runs with outcomes; pause and run now', async () => {
     const s = await env.docket.createSchedule({
       name: 'nightly-digest',

@@ -134,6 +134,17 @@ async function seededRateLimitHolds(docket: Docket): Promise<void> {
   assert.ok(wait !== null && wait > 3_000_000, `waits about an hour, not ${wait}`)
 }
 
+/** A fair queue seeded with a group limit of 1 and two jobs of one group starts one of them. */
+async function seededGroupsHold(docket: Docket): Promise<void> {
+  const q = await docket.getQueue('seeded-grp')
+  assert.deepEqual([q.groupConcurrency, q.fair, q.groupByOwner], [1, true, true])
+  const claimed = await docket.claim({ workerId: 'seed-g', queues: ['seeded-grp'], limit: 5 })
+  assert.deepEqual(
+    claimed.map((j) => j.group),
+    ['g1'],
+  )
+}
+
 /** A schedule seeded an hour behind, with one run: it keeps its run, and its next pass runs once (catchUp latest). */
 async function seededScheduleRuns(docket: Docket): Promise<void> {
   const before = await docket.getSchedule(SCHEDULE_ID)
@@ -219,6 +230,18 @@ INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_ma
 INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('subsec') * 1000 AS INTEGER) - 1000);`,
       check: seededRateLimitHolds,
     },
+    {
+      since: 8,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner,
+    created_at, updated_at)
+  VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 1, 1, ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at, group_key)
+  VALUES ('0190f3c4-58a0-7000-8000-0000000000d1', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g1'),
+    ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g1');
+INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1);`,
+      check: seededGroupsHold,
+    },
   ],
   postgres: [
     {
@@ -267,6 +290,17 @@ INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_ma
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
 INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval '1 second');`,
       check: seededRateLimitHolds,
+    },
+    {
+      since: 11,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
+  VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at, group_key)
+  VALUES ('0190f3c4-58a0-7000-8000-0000000000d1', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g1'),
+    ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g1');
+INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1);`,
+      check: seededGroupsHold,
     },
   ],
 }

@@ -24,7 +24,12 @@ export interface Queue {
   defaults: { maxAttempts: number; timeoutMs: number | null }
   retentionMs: number | null
   /** At most max starts in any window of intervalMs, across all workers. */
-  rateLimit?: { max: number; intervalMs: number } | null
+  rateLimit?: { max: number; intervalMs: number; per?: 'group' } | null
+  groupConcurrency?: number | null
+  fair?: boolean
+  groupByOwner?: boolean
+  /** The busiest groups (only on one queue's page). */
+  groups?: { group: string; active: number; waiting: number }[]
   createdAt: string
   updatedAt: string
   counts?: Counts

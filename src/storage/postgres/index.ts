@@ -5,6 +5,7 @@ import * as add from './add.js'
 import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
+import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -68,6 +69,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
     claimJobs: (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    groupCounts: (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),
     appendEvent: (p) => leases.appendEvent(ctx, p),

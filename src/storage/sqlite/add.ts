@@ -102,9 +102,9 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
   const row = ctx
     .stmt(
       `INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
-         owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms)
+         owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms, group_key)
        VALUES (@id, @queue, @type, @payload, @status, @priority, @runAt, @maxAttempts, @backoff, @timeoutMs,
-         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs)
+         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs, @group)
        RETURNING *`,
     )
     .get({
@@ -125,6 +125,7 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
       pending: p.pending,
       now,
       estimatedDurationMs: job.estimatedDurationMs,
+      group: job.group,
     }) as Record<string, unknown>
   return rowToJob(row, decode)
 }

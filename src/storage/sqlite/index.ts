@@ -3,6 +3,7 @@ import type { Store } from '../store.js'
 import * as add from './add.js'
 import * as control from './control.js'
 import { openSqlite } from './db.js'
+import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -68,6 +69,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    groupCounts: async (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),
     appendEvent: async (p) => leases.appendEvent(ctx, p),

@@ -9,11 +9,14 @@ export interface RateLimited {
   name: string
   rate_max: number | null
   rate_interval_ms: number | null
+  /** 'group': each group has its own budget (counted by the grouped claim, groups.ts). */
+  rate_per: string | null
 }
 
 /** How many more jobs of the queue may start now: the limit less the starts still in the window (pruning the rest). */
 export function rateRoom(ctx: SqliteContext, q: RateLimited, now: number): number {
-  if (q.rate_max === null || q.rate_interval_ms === null) return Number.POSITIVE_INFINITY
+  if (q.rate_max === null || q.rate_interval_ms === null || q.rate_per === 'group')
+    return Number.POSITIVE_INFINITY
   ctx.stmt('DELETE FROM rate_limit_starts WHERE queue = ? AND at <= ?').run(q.name, now - q.rate_interval_ms)
   const { n } = ctx.stmt('SELECT count(*) AS n FROM rate_limit_starts WHERE queue = ?').get(q.name) as {
     n: number
@@ -21,11 +24,16 @@ export function rateRoom(ctx: SqliteContext, q: RateLimited, now: number): numbe
   return q.rate_max - n
 }
 
-/** Records `count` starts of the queue at `now`, when it has a rate limit. */
-export function recordStarts(ctx: SqliteContext, q: RateLimited, count: number, now: number): void {
-  if (q.rate_max === null || count === 0) return
-  const insert = ctx.stmt('INSERT INTO rate_limit_starts (queue, at) VALUES (?, ?)')
-  for (let i = 0; i < count; i++) insert.run(q.name, now)
+/** Records the starts of these jobs (by their groups) at `now`, when the queue has a rate limit. */
+export function recordStarts(
+  ctx: SqliteContext,
+  q: RateLimited,
+  groups: (string | null)[],
+  now: number,
+): void {
+  if (q.rate_max === null) return
+  const insert = ctx.stmt('INSERT INTO rate_limit_starts (queue, group_key, at) VALUES (?, ?, ?)')
+  for (const g of groups) insert.run(q.name, q.rate_per === 'group' ? (g ?? '') : '', now)
 }
 
 /**
@@ -43,10 +51,16 @@ export function rateLimitWaitMs(ctx: SqliteContext, queues: string[]): number | 
       )
       .get(name) as { rate_max: number; rate_interval_ms: number } | undefined
     if (!q) continue
+    // Per group: the group whose slot opens first (a queue-wide limit is the one group '').
     const row = ctx
-      .stmt(`SELECT at FROM rate_limit_starts WHERE queue = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?`)
-      .get(name, now - q.rate_interval_ms, q.rate_max - 1) as { at: number } | undefined
-    if (!row) continue
+      .stmt(
+        `SELECT min(at) AS at FROM (
+           SELECT at, row_number() OVER (PARTITION BY group_key ORDER BY at DESC) AS rn
+           FROM rate_limit_starts WHERE queue = ? AND at > ?)
+         WHERE rn = ?`,
+      )
+      .get(name, now - q.rate_interval_ms, q.rate_max) as { at: number | null } | undefined
+    if (row?.at == null) continue
     const ms = Math.max(0, row.at + q.rate_interval_ms - now)
     wait = wait === null ? ms : Math.min(wait, ms)
   }

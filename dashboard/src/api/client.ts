@@ -93,7 +93,7 @@ export const api = {
 
   queues: () => call<{ queues: Queue[] }>('GET', '/queues').then((r) => r.queues),
   queue: (name: string) => call<Queue>('GET', `/queues/${at(name)}`),
-  updateQueue: (name: string, patch: Partial<Pick<Queue, 'mode' | 'concurrency'>>) =>
+  updateQueue: (name: string, patch: Partial<Pick<Queue, 'mode' | 'concurrency' | 'rateLimit'>>) =>
     call<Queue>('PATCH', `/queues/${at(name)}`, patch),
   pauseQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/pause`),
   resumeQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/resume`),

@@ -68,7 +68,9 @@ BEGIN
   IF picked IS NULL THEN RETURN; END IF;
   RETURN QUERY
   WITH locked AS (
-    SELECT id FROM jobs WHERE id = ANY(picked) FOR UPDATE SKIP LOCKED
+    -- Re-checked under the row lock: a job cancelled or removed since the ranking is not leased.
+    SELECT id FROM jobs WHERE id = ANY(picked) AND status IN ('waiting','scheduled') AND run_at <= p_now
+    FOR UPDATE SKIP LOCKED
   ), leased AS (
     UPDATE jobs j SET status = 'active', attempts = j.attempts + 1, worker_id = p_worker,
       lease_token = gen_random_uuid(), locked_at = p_now,

@@ -101,6 +101,22 @@ export function groupsSuite(ctx: ConformanceContext): void {
       assert.deepEqual(tally(await claim(docket, queue, { limit: 20 })), { a: 2, b: 2 })
     })
 
+    test('a queue-wide rate limit holds on a queue with group rules too', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'grp-rate-all', {
+        fair: true,
+        groupConcurrency: 5,
+        rateLimit: { max: 3, intervalMs: 1_000 },
+      })
+      await add(docket, queue, 'a', 5)
+      await add(docket, queue, 'b', 5)
+      assert.equal((await claim(docket, queue, { limit: 2 })).length, 2)
+      assert.equal((await claim(docket, queue, { limit: 20 })).length, 1)
+      assert.deepEqual(await claim(docket, queue, { limit: 20 }), [])
+      clock.advance(1_000)
+      assert.equal((await claim(docket, queue, { limit: 20 })).length, 3)
+    })
+
     test('groupCounts: the busiest groups with their active and waiting jobs, only an owner’s when asked', async () => {
       const { docket } = ctx
       const queue = await makeQueue(docket, 'grp-counts', { groupByOwner: true })

@@ -239,9 +239,9 @@ async function timeWrites(docket: Docket, label: string): Promise<{ add: number;
   const add = WRITES / ((performance.now() - start) / 1000)
   start = performance.now()
   for (;;) {
-    const jobs = await docket.claim({ workerId: 'bench', queues: [queue], limit: 100 })
+    const jobs = await docket.workers.claim({ workerId: 'bench', queues: [queue], limit: 100 })
     if (jobs.length === 0) break
-    await docket.completeMany(jobs.map((job) => ({ job, result: { ok: true } })))
+    await docket.workers.completeMany(jobs.map((job) => ({ job, result: { ok: true } })))
   }
   const work = WRITES / ((performance.now() - start) / 1000)
   console.log(

@@ -51,16 +51,16 @@ async function run(driver: string, url: string): Promise<Result[]> {
   })
   await time('claim+complete', N_BULK, async () => {
     for (;;) {
-      const jobs = await docket.claim({ workerId: 'bench', queues: ['bench'], limit: 100 })
+      const jobs = await docket.workers.claim({ workerId: 'bench', queues: ['bench'], limit: 100 })
       if (jobs.length === 0) break
-      await docket.completeMany(jobs.map((job) => ({ job, result: null })))
+      await docket.workers.completeMany(jobs.map((job) => ({ job, result: null })))
     }
   })
   await time('single', N_SINGLE, async () => {
     for (let i = 0; i < N_SINGLE; i++) {
       await docket.add('bench', 'noop', { i })
-      const [job] = await docket.claim({ workerId: 'bench', queues: ['bench'], limit: 1 })
-      await docket.complete(job!, null)
+      const [job] = await docket.workers.claim({ workerId: 'bench', queues: ['bench'], limit: 1 })
+      await docket.workers.complete(job!, null)
     }
   })
   await docket.close()

@@ -10,33 +10,29 @@ import { type ArtifactRouter, openArtifactStorage } from './artifacts/open.js'
 import { DEFAULT_MAX_ARTIFACT_BYTES, storeFile } from './artifacts/storage.js'
 import { type Clock, systemClock } from './core/clock.js'
 import { decodeCursor, encodeCursor } from './core/cursor.js'
-import { assertLeaseHeld, DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
+import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
 import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
 import {
   batchOptions,
-  type ClaimInput,
   type CleanupInput,
-  claimInput,
   cleanupInput,
   deleteQueueOptions,
   docketOptions,
   eventsQuery,
-  failOptions,
   type JobInput,
   jobInput,
   type ListJobsInput,
+  listBatchesInput,
   listJobsInput,
   type PriorityName,
-  type ProgressInput,
   parse,
   priority as priorityInput,
   priorityValue,
-  progressInput,
   type QueueCreateInput,
   type QueueUpdateInput,
   queueCreateInput,
   queueUpdateInput,
-  stepDetails,
+  type SqliteDatabase,
   suggestionsInput,
 } from './core/options.js'
 import {
@@ -55,7 +51,6 @@ import type {
 } from './core/schedules.js'
 import { windowStats } from './core/stats.js'
 import {
-  type ClaimedJob,
   emptyCounts,
   JOB_STATUSES,
   type Job,
@@ -66,30 +61,49 @@ import {
   type Queue,
   type StatusCounts,
 } from './core/types.js'
-import { checkId, checkJobId, checkQueueName, leaseRef, normaliseError } from './docket/arguments.js'
+import { Access } from './docket/access.js'
+import { checkId, checkJobId, checkQueueName } from './docket/arguments.js'
+import {
+  appliesTo,
+  BULK_ACTIONS,
+  BULK_CHUNK,
+  type BulkAction,
+  type BulkOutcome,
+  type BulkTarget,
+  bulkStatuses,
+  bulkTarget,
+} from './docket/bulk.js'
+import { Leadership } from './docket/leadership.js'
 import * as schedules from './docket/schedules.js'
+import { registerStore } from './docket/store-of.js'
+import type {
+  AnyTasks,
+  TaskArguments,
+  TaskInput,
+  TaskJob,
+  TaskJobDetail,
+  TaskMap,
+  TaskName,
+} from './docket/tasks.js'
 import {
   DEFAULT_LEASE_MS,
   type DocketOptions,
   type DocketStats,
-  type FailureInput,
   type FileInput,
   type JobOptions,
   type JobPage,
-  type Leased,
-  UnrecoverableError,
 } from './docket/types.js'
+import { WorkerProtocol } from './docket/worker-protocol.js'
 import { type DocketEvent, type SubscribeOptions, type Subscription, subscribe } from './events/feed.js'
-import { openStore, parseDatabaseUrl } from './storage/open.js'
+import { databaseTarget, openStore } from './storage/open.js'
 import type {
   Artifact,
   ArtifactRecord,
   BatchRecord,
   BatchSummary,
+  CallerTransaction,
   JobFilter,
   LeaderTerm,
-  LeaseOutcome,
-  LeaseRef,
   Store,
 } from './storage/store.js'
 
@@ -104,7 +118,7 @@ export type {
 } from './docket/types.js'
 export { DEFAULT_LEASE_MS, UnrecoverableError } from './docket/types.js'
 
-export class Docket {
+export class Docket<Tasks extends TaskMap = AnyTasks> {
   readonly #store: Store
   readonly #maxPayloadBytes: number
   readonly #defaultLeaseMs: number
@@ -112,6 +126,12 @@ export class Docket {
   readonly #clock: Clock
   /** Where artifact bytes are kept (artifacts/open.ts). */
   readonly artifacts: ArtifactRouter
+  /** The worker protocol: registry, claims, leases, reports, outcomes, output files (docket/worker-protocol.ts). */
+  readonly workers: WorkerProtocol
+  /** API keys and dashboard sessions, for the server (docket/access.ts). */
+  readonly access: Access
+  /** Named leadership leases with fenced terms, for the maintenance pass (docket/leadership.ts). */
+  readonly leadership: Leadership
   #closed = false
 
   private constructor(store: Store, options: DocketOptions, artifacts: ArtifactRouter) {
@@ -121,19 +141,45 @@ export class Docket {
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
     this.#defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS
     this.#clock = options.clock ?? systemClock
+    const open = () => this.#open()
+    this.workers = new WorkerProtocol(open, {
+      maxPayloadBytes: this.#maxPayloadBytes,
+      maxArtifactBytes: this.#maxArtifactBytes,
+      defaultLeaseMs: this.#defaultLeaseMs,
+      artifacts,
+      wake: (queues) => this.#wake(queues),
+    })
+    this.access = new Access(open)
+    this.leadership = new Leadership(open)
+    registerStore(this, store)
   }
 
   /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
-  static async open(url?: string, options: DocketOptions = {}): Promise<Docket> {
-    const valid = parse(docketOptions, options, 'Docket options')
+  /**
+   * Opens (and migrates) a database. `Docket.open<Tasks>(url)` binds job type
+   * names to their payloads and results at compile time (docket/tasks.ts).
+   */
+  static async open<T extends TaskMap = AnyTasks>(
+    options: DocketOptions & { database: SqliteDatabase },
+  ): Promise<Docket<T>>
+  static async open<T extends TaskMap = AnyTasks>(url?: string, options?: DocketOptions): Promise<Docket<T>>
+  static async open<T extends TaskMap = AnyTasks>(
+    urlOrOptions?: string | DocketOptions,
+    options: DocketOptions = {},
+  ): Promise<Docket<T>> {
+    const byHandle = typeof urlOrOptions === 'object' && urlOrOptions !== null
+    const url = byHandle ? undefined : urlOrOptions
+    const valid = parse(docketOptions, byHandle ? urlOrOptions : options, 'Docket options')
     if (url !== undefined && typeof url !== 'string') {
       throw invalidArgument('the database URL must be a string', [
         { path: 'url', message: 'expected a string' },
       ])
     }
-    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock })
+    const { database } = valid
+    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock, database })
     try {
-      return new Docket(store, valid, await openArtifactStorage(valid, parseDatabaseUrl(url), store))
+      const target = databaseTarget(url, database)
+      return new Docket<T>(store, valid, await openArtifactStorage(valid, target, store))
     } catch (error) {
       await store.close()
       throw error
@@ -144,8 +190,8 @@ export class Docket {
     return this.#store.driver
   }
 
-  /** The underlying store, for the worker runtime and the server. */
-  get store(): Store {
+  /** The store, refusing (CLOSED) once this Docket is closed. */
+  #open(): Store {
     this.#assertOpen()
     return this.#store
   }
@@ -158,33 +204,33 @@ export class Docket {
   }
 
   async ping(): Promise<void> {
-    await this.store.ping()
+    await this.#open().ping()
   }
 
   // Queues
 
   async createQueue(input: QueueCreateInput): Promise<Queue> {
-    return this.store.createQueue(resolveQueue(parse(queueCreateInput, input, 'queue')))
+    return this.#open().createQueue(resolveQueue(parse(queueCreateInput, input, 'queue')))
   }
 
   async updateQueue(name: string, patch: QueueUpdateInput): Promise<Queue> {
     const valid = parse(queueUpdateInput, patch, 'queue update')
-    return this.store.updateQueue(checkQueueName(name), (current) => applyQueueUpdate(current, valid))
+    return this.#open().updateQueue(checkQueueName(name), (current) => applyQueueUpdate(current, valid))
   }
 
   async getQueue(name: string): Promise<Queue> {
-    const queue = await this.store.getQueue(checkQueueName(name))
+    const queue = await this.#open().getQueue(checkQueueName(name))
     if (!queue) throw notFound('queue', name)
     return queue
   }
 
   async listQueues(): Promise<Queue[]> {
-    return this.store.listQueues()
+    return this.#open().listQueues()
   }
 
   async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<void> {
     const o = parse(deleteQueueOptions, options, 'delete options')
-    await this.store.deleteQueue(checkQueueName(name), o.force === true)
+    await this.#open().deleteQueue(checkQueueName(name), o.force === true)
   }
 
   async pauseQueue(name: string): Promise<Queue> {
@@ -200,18 +246,27 @@ export class Docket {
   // Adding jobs
 
   /** Adds one job: `add({ queue, type, payload, ...options })` or `add(queue, type, payload, options)`. */
-  async add(input: JobInput): Promise<Job>
-  async add(queue: string, type: string, payload?: unknown, options?: JobOptions): Promise<Job>
+  async add<K extends TaskName<Tasks>>(
+    input: TaskInput<Tasks, K>,
+    options?: AddOptions,
+  ): Promise<TaskJob<Tasks, K>>
+  async add<K extends TaskName<Tasks>>(
+    queue: string,
+    type: K,
+    ...rest: TaskArguments<Tasks, K>
+  ): Promise<TaskJob<Tasks, K>>
   async add(
-    inputOrQueue: JobInput | string,
-    type?: string,
+    inputOrQueue: unknown,
+    typeOrOptions?: unknown,
     payload?: unknown,
     options: JobOptions = {},
   ): Promise<Job> {
-    const input =
-      typeof inputOrQueue === 'string' ? { ...options, queue: inputOrQueue, type, payload } : inputOrQueue
-    const [job] = await this.addMany([input as JobInput])
-    return job!
+    if (typeof inputOrQueue === 'string') {
+      const input = { ...options, queue: inputOrQueue, type: typeOrOptions, payload }
+      return (await this.#addMany([input as JobInput])).jobs[0]!
+    }
+    const add = addOptions(typeOrOptions)
+    return (await this.#addMany([inputOrQueue as JobInput], null, [], add.client)).jobs[0]!
   }
 
   /**
@@ -219,14 +274,16 @@ export class Docket {
    * in the same call (give them ids). A job whose dedupe key matches a live
    * job of its queue returns that job instead of a new one.
    */
-  async addMany(inputs: JobInput[]): Promise<Job[]> {
-    return (await this.addManyWithOutcome(inputs)).jobs
+  async addMany(inputs: TaskInput<Tasks>[], options?: AddOptions): Promise<TaskJob<Tasks>[]> {
+    const { client } = addOptions(options)
+    return (await this.#addMany(inputs as unknown as JobInput[], null, [], client)).jobs as TaskJob<Tasks>[]
   }
 
-  async addManyWithOutcome(
+  async #addMany(
     inputs: JobInput[],
     batch: BatchRecord | null = null,
     artifacts: ArtifactRecord[] = [],
+    client?: CallerTransaction,
   ) {
     const batchId = batch?.id ?? null
     if (!Array.isArray(inputs))
@@ -246,10 +303,10 @@ export class Docket {
       )
       return job
     })
-    const result = await this.store.addJobs(
+    const result = await this.#open().addJobs(
       valid.map((j) => j.queue),
       (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
-      { batch: batch ?? undefined, artifacts },
+      { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
     )
     return result
   }
@@ -267,32 +324,49 @@ export class Docket {
    * owner of every job that does not name one.
    */
   async addBatch(
-    inputs: JobInput[],
-    options: { name?: string; owner?: string } = {},
-  ): Promise<{ batch: BatchSummary; jobs: Job[] }> {
-    const o = parse(batchOptions, options, 'batch options')
+    inputs: TaskInput<Tasks>[],
+    options: { name?: string; owner?: string } & AddOptions = {},
+  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[] }> {
+    const { client, ...batchFields } = (options ?? {}) as AddOptions & Record<string, unknown>
+    const o = parse(batchOptions, batchFields, 'batch options')
+    addOptions({ client })
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw invalidArgument('a batch needs at least one job', [
         { path: 'jobs', message: 'expected a non-empty array' },
       ])
     }
     const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
-    const withOwner = o.owner === undefined ? inputs : inputs.map((j) => ({ owner: o.owner, ...j }))
-    const { jobs } = await this.addManyWithOutcome(withOwner, record)
-    return { batch: await this.getBatch(record.id), jobs }
+    const given = inputs as unknown as JobInput[]
+    const withOwner = o.owner === undefined ? given : given.map((j) => ({ owner: o.owner, ...j }))
+    const { jobs } = await this.#addMany(withOwner, record, [], client)
+    // In the caller's transaction the batch is not committed yet: others cannot read it, so it is summed up here.
+    const batch = client ? newBatchSummary(record, jobs) : await this.getBatch(record.id)
+    return { batch, jobs: jobs as TaskJob<Tasks>[] }
   }
 
   /** A batch with its counts by status and overall progress. */
   async getBatch(id: string): Promise<BatchSummary> {
-    const batch = await this.store.getBatch(checkId(id, 'batch'))
+    const batch = await this.#open().getBatch(checkId(id, 'batch'))
     if (!batch) throw notFound('batch', id)
     return batch
+  }
+
+  /** Batches newest first, `owner`'s only when given; pass the last id as `before` for the next page. */
+  async listBatches(
+    filter: { owner?: string; before?: string; limit?: number } = {},
+  ): Promise<BatchSummary[]> {
+    const f = parse(listBatchesInput, filter, 'batch filter')
+    return this.#open().listBatches({
+      owner: f.owner ?? null,
+      before: f.before ?? null,
+      limit: f.limit ?? 50,
+    })
   }
 
   /** Cancels every job of the batch that has not finished. Returns how many were cancelled. */
   async cancelBatch(id: string): Promise<number> {
     await this.getBatch(id)
-    return this.#forEachInBatch(id, [...LIVE_STATUSES], (jobId) => this.store.cancelJob(jobId))
+    return this.#forEachInBatch(id, [...LIVE_STATUSES], (jobId) => this.#open().cancelJob(jobId))
   }
 
   /** Retries every failed job of the batch. Returns how many were retried. */
@@ -333,7 +407,7 @@ export class Docket {
     const day = 24 * 3600_000
     const [counts, rows] = await Promise.all([
       this.countJobs(queue),
-      this.store.finishedJobs(queue ?? null, now - day, 50_000),
+      this.#open().finishedJobs(queue ?? null, now - day, 50_000),
     ])
     const totals = emptyCounts()
     for (const c of Object.values(counts)) for (const s of JOB_STATUSES) totals[s] += c[s]
@@ -354,21 +428,27 @@ export class Docket {
   ): Promise<Subscription> {
     if (options.queue !== undefined) checkQueueName(options.queue)
     if (options.jobId !== undefined) checkJobId(options.jobId)
-    return subscribe(this.store, listener, options)
+    return subscribe(this.#open(), listener, options)
   }
 
   // Reading jobs
 
   /** A job with its event history, its dependencies and its artifacts. NOT_FOUND if there is none. */
-  async getJob(id: string): Promise<JobDetail & { artifacts: Artifact[] }> {
-    const job = await this.store.getJob(checkJobId(id))
+  async getJob(id: string): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
+    const job = await this.#open().getJob(checkJobId(id))
     if (!job) throw notFound('job', id)
     const [events, dependencies, artifacts] = await Promise.all([
-      this.store.getJobEvents(job.id),
-      this.store.getJobDependencies(job.id),
-      this.store.listArtifacts(job.id),
+      this.#open().getJobEvents(job.id),
+      this.#open().getJobDependencies(job.id),
+      this.#open().listArtifacts(job.id),
     ])
-    return { ...job, events, dependencies, artifacts }
+    const detail: JobDetail & { artifacts: Artifact[] } = { ...job, events, dependencies, artifacts }
+    return detail as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
+  }
+
+  /** A job as it is now, without its history; null if there is none (for access checks that must not throw). */
+  async findJob(id: string): Promise<TaskJob<Tasks> | null> {
+    return (await this.#open().getJob(checkJobId(id))) as TaskJob<Tasks> | null
   }
 
   // Artifacts
@@ -379,10 +459,10 @@ export class Docket {
    * next is asked for), then the job and their records in one transaction.
    * A failure at any point removes every file stored for it: no job, no file.
    */
-  async addWithFiles(
-    input: JobInput,
+  async addWithFiles<K extends TaskName<Tasks>>(
+    input: TaskInput<Tasks, K>,
     files: Iterable<FileInput> | AsyncIterable<FileInput>,
-  ): Promise<{ job: Job; artifacts: Artifact[] }> {
+  ): Promise<{ job: TaskJob<Tasks, K>; artifacts: Artifact[] }> {
     const job = parse(jobInput, input, 'job')
     // Checked before any file is read, so a bad payload does not cost an upload.
     assertJsonValue(job.payload === undefined ? null : job.payload, 'payload', this.#maxPayloadBytes)
@@ -391,46 +471,15 @@ export class Docket {
     try {
       for await (const file of files)
         stored.push(await storeFile(this.artifacts, id, 'input', file, this.#maxArtifactBytes))
-      const { jobs, deduplicated } = await this.addManyWithOutcome([{ ...input, id }], null, stored)
+      const { jobs, deduplicated } = await this.#addMany([{ ...input, id }], null, stored)
       // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
       if (deduplicated[0]) await this.#removeFiles(stored)
-      return { job: jobs[0]!, artifacts: await this.store.listArtifacts(jobs[0]!.id) }
+      const added = jobs[0]! as TaskJob<Tasks, K>
+      return { job: added, artifacts: await this.#open().listArtifacts(added.id) }
     } catch (error) {
       await this.#removeFiles(stored)
       throw error
     }
-  }
-
-  /** Stores an output file of a leased job. LEASE_LOST if the lease is gone. */
-  async saveOutput(job: Leased, file: FileInput): Promise<Artifact> {
-    return (await this.saveOutputs(job, [file]))[0]!
-  }
-
-  /**
-   * Stores output files of a leased job, as `files` yields them; their
-   * records are written once every file is stored, so a failure midway
-   * leaves none of them. LEASE_LOST if the lease is gone, before and after.
-   */
-  async saveOutputs(job: Leased, files: Iterable<FileInput> | AsyncIterable<FileInput>): Promise<Artifact[]> {
-    const ref = leaseRef(job)
-    await this.#assertLeaseHeld(ref)
-    const stored: ArtifactRecord[] = []
-    const saved: Artifact[] = []
-    try {
-      for await (const file of files)
-        stored.push(await storeFile(this.artifacts, ref.id, 'output', file, this.#maxArtifactBytes))
-      await this.#assertLeaseHeld(ref)
-      for (const record of stored) saved.push(await this.store.addArtifact(record))
-      return saved
-    } catch (error) {
-      const recorded = new Set(saved.map((a) => a.storageKey))
-      await this.#removeFiles(stored.filter((r) => !recorded.has(r.storageKey)))
-      throw error
-    }
-  }
-
-  async #assertLeaseHeld(ref: LeaseRef): Promise<void> {
-    assertLeaseHeld((await this.store.checkLeases([ref]))[0]!)
   }
 
   async #removeFiles(records: ArtifactRecord[]): Promise<void> {
@@ -438,13 +487,13 @@ export class Docket {
   }
 
   async listArtifacts(jobId: string): Promise<Artifact[]> {
-    return this.store.listArtifacts(checkJobId(jobId))
+    return this.#open().listArtifacts(checkJobId(jobId))
   }
 
   /** An artifact's record and a stream of its bytes. */
   /** An artifact's record, without opening its file. NOT_FOUND if there is none. */
   async getArtifact(id: string): Promise<Artifact> {
-    const artifact = await this.store.getArtifact(checkId(id, 'artifact'))
+    const artifact = await this.#open().getArtifact(checkId(id, 'artifact'))
     if (!artifact) throw notFound('artifact', id)
     return artifact
   }
@@ -461,7 +510,7 @@ export class Docket {
 
   async getJobEvents(id: string, options: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
     const o = parse(eventsQuery, options, 'events query')
-    return this.store.getJobEvents(checkJobId(id), o.afterId ?? 0, o.limit ?? 1000)
+    return this.#open().getJobEvents(checkJobId(id), o.afterId ?? 0, o.limit ?? 1000)
   }
 
   /**
@@ -484,8 +533,8 @@ export class Docket {
       ...jobMatch(f),
     }
     const [jobs, counted] = await Promise.all([
-      this.store.listJobs({ ...matching, sort, order, limit, after }),
-      f.count ? this.store.countMatchingJobs(matching, COUNT_LIMIT + 1) : undefined,
+      this.#open().listJobs({ ...matching, sort, order, limit, after }),
+      f.count ? this.#open().countMatchingJobs(matching, COUNT_LIMIT + 1) : undefined,
     ])
     const last = jobs.length === limit ? jobs[jobs.length - 1] : undefined
     const nextCursor = last
@@ -509,8 +558,8 @@ export class Docket {
   ): Promise<{ queues: string[]; types: string[] }> {
     const owner = parse(suggestionsInput, filter, 'suggestions filter').owner ?? null
     const [pairs, queues] = await Promise.all([
-      this.store.recentQueueTypes(owner, SUGGESTION_SAMPLE),
-      owner === null ? this.store.listQueues() : [],
+      this.#open().recentQueueTypes(owner, SUGGESTION_SAMPLE),
+      owner === null ? this.#open().listQueues() : [],
     ])
     const sorted = (names: Iterable<string>) => [...new Set(names)].sort()
     return {
@@ -522,192 +571,130 @@ export class Docket {
   /** The queue's busiest groups with their active and waiting jobs; only `owner`'s jobs when given. */
   async groupCounts(queue: string, filter: { owner?: string; limit?: number } = {}) {
     const q = await this.getQueue(queue)
-    const limit = Math.min(Math.max(1, Math.trunc(filter.limit ?? 20)), 100)
-    return this.store.groupCounts(q.name, filter.owner ?? null, Number.isFinite(limit) ? limit : 20)
+    const wanted = Math.trunc(filter.limit ?? 20)
+    const limit = Number.isFinite(wanted) ? Math.min(Math.max(1, wanted), 100) : 20
+    return this.#open().groupCounts(q.name, filter.owner ?? null, limit)
   }
 
   /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
   async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
     if (queue !== undefined) await this.getQueue(queue)
-    return Object.fromEntries(await this.store.countJobs(queue ?? null, filter.owner ?? null))
-  }
-
-  // The worker protocol
-
-  /** Leases up to `limit` ready jobs to a worker, in each queue's order, within each queue's concurrency limit. */
-  async claim(input: ClaimInput): Promise<ClaimedJob[]> {
-    const c = parse(claimInput, input, 'claim')
-    return this.store.claimJobs({
-      workerId: c.workerId,
-      queues: [...new Set(c.queues)],
-      capabilities: c.capabilities ?? [],
-      limit: c.limit ?? 1,
-      leaseMs: c.leaseMs ?? this.#defaultLeaseMs,
-    })
-  }
-
-  /** For a worker that could start nothing: ms until a rate-limited queue of these opens a slot; null when none is held back. */
-  async rateLimitWaitMs(queues: string[]): Promise<number | null> {
-    return this.store.rateLimitWaitMs([...new Set(queues.map(checkQueueName))])
-  }
-
-  /** Extends leases; each outcome says whether the lease is still held. */
-  async heartbeat(jobs: Leased | Leased[], leaseMs = this.#defaultLeaseMs): Promise<LeaseOutcome[]> {
-    const refs = [jobs].flat().map(leaseRef)
-    if (!Number.isInteger(leaseMs) || leaseMs < 50) {
-      throw invalidArgument('leaseMs must be an integer of at least 50', [
-        { path: 'leaseMs', message: 'expected >= 50' },
-      ])
-    }
-    return this.store.extendLeases(refs, leaseMs)
-  }
-
-  async progress(job: Leased, input: ProgressInput): Promise<void> {
-    await this.store.reportProgress({ ...leaseRef(job), ...parse(progressInput, input, 'progress') })
-  }
-
-  async log(job: Leased, message: string, data?: unknown): Promise<void> {
-    if (typeof message !== 'string')
-      throw invalidArgument('message must be a string', [{ path: 'message', message: 'expected a string' }])
-    if (data !== undefined) assertJsonValue(data, 'data', this.#maxPayloadBytes)
-    await this.store.appendEvent({ ...leaseRef(job), kind: 'log', message, data: data ?? null })
-  }
-
-  /** Records a step boundary: `started`, `completed` (with its duration) or `failed`. */
-  async step(
-    job: Leased,
-    step: string,
-    phase: 'started' | 'completed' | 'failed',
-    details: { durationMs?: number; message?: string } = {},
-  ) {
-    if (typeof step !== 'string' || step.length === 0 || step.length > 200) {
-      throw invalidArgument('step must be a name of 1-200 characters', [
-        { path: 'step', message: 'expected 1-200 characters' },
-      ])
-    }
-    if (!['started', 'completed', 'failed'].includes(phase)) {
-      throw invalidArgument('phase must be started, completed or failed', [
-        { path: 'phase', message: 'expected started | completed | failed' },
-      ])
-    }
-    details = parse(stepDetails, details, 'step details')
-    await this.store.appendEvent({
-      ...leaseRef(job),
-      kind: `step.${phase}`,
-      step,
-      message: details.message ?? null,
-      data: details.durationMs === undefined ? null : { durationMs: details.durationMs },
-    })
-  }
-
-  /** Completes a leased job with a JSON result. LEASE_LOST if the lease is no longer held. */
-  async complete(job: Leased, result?: unknown): Promise<void> {
-    const [outcome] = await this.completeMany([{ job, result }])
-    assertLeaseHeld(outcome!)
-  }
-
-  /**
-   * Refuses (INVALID_ARGUMENT) a result that complete() would refuse: not
-   * JSON, or over the payload limit. The worker checks each result with it
-   * before handing it to the completer, so one bad result fails its own job
-   * instead of a whole batch of completions.
-   */
-  assertResult(result: unknown, path = 'result'): void {
-    assertJsonValue(result === undefined ? null : result, path, this.#maxPayloadBytes)
-  }
-
-  /** Completes many leased jobs in one transaction; each outcome says whether its lease still held. */
-  async completeMany(items: { job: Leased; result?: unknown }[]): Promise<LeaseOutcome[]> {
-    const params = items.map((item, i) => ({
-      ...leaseRef(item.job),
-      result: item.result === undefined ? null : item.result,
-      _check: this.assertResult(item.result, items.length > 1 ? `results.${i}` : 'result'),
-    }))
-    return this.store.completeJobs(params.map(({ _check, ...p }) => p))
-  }
-
-  /**
-   * Fails the current attempt. The job is retried after its backoff while it
-   * has attempts left, unless `retryable` is false or the error is an
-   * UnrecoverableError. Returns the job as it is after the failure.
-   */
-  async fail(
-    job: Leased,
-    error: Error | FailureInput | string,
-    options: { retryable?: boolean } = {},
-  ): Promise<Job> {
-    const o = parse(failOptions, options, 'fail options')
-    const e = normaliseError(error)
-    const retryable = o.retryable ?? !(error instanceof UnrecoverableError)
-    return this.store.failJob({ ...leaseRef(job), error: { ...e, retryable } })
-  }
-
-  /** Whether each lease is still held, and if not why (see core/leases.ts). Changes nothing. */
-  async checkLeases(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
-    return this.store.checkLeases([jobs].flat().map(leaseRef))
-  }
-
-  /** Hands leased jobs back without counting the attempt (the job keeps its place in its queue). */
-  async release(jobs: Leased | Leased[]): Promise<LeaseOutcome[]> {
-    const outcomes = await this.store.releaseJobs([jobs].flat().map(leaseRef))
-    if (outcomes.some((o) => o.ok)) await this.#wake(['*'])
-    return outcomes
+    return Object.fromEntries(await this.#open().countJobs(queue ?? null, filter.owner ?? null))
   }
 
   // Operator actions
 
   async cancelJob(id: string): Promise<Job> {
-    return this.store.cancelJob(checkJobId(id))
+    return this.#open().cancelJob(checkJobId(id))
   }
 
   async retryJob(id: string): Promise<Job> {
-    const job = await this.store.retryJob(checkJobId(id))
+    const job = await this.#open().retryJob(checkJobId(id))
     if (job.status === 'waiting') await this.#wake([job.queue])
     return job
   }
 
   async setPriority(id: string, priority: number | PriorityName): Promise<Job> {
     const value = parse(priorityInput, priority, 'priority')
-    return this.store.setPriority(checkJobId(id), priorityValue(value))
+    return this.#open().setPriority(checkJobId(id), priorityValue(value))
   }
 
   /** Promotes held (manual-mode) or scheduled jobs to waiting: by ids, or every held job of a queue. */
   async promote(target: string | string[] | { queue: string }): Promise<number> {
     if (typeof target === 'object' && !Array.isArray(target)) {
       const queue = checkQueueName(target.queue)
-      const n = await this.store.promoteJobs({ queue })
+      const n = await this.#open().promoteJobs({ queue })
       if (n > 0) await this.#wake([queue])
       return n
     }
     const ids = [target].flat()
     if (ids.length === 0) return 0
-    const n = await this.store.promoteJobs({ ids: [...new Set(ids.map(checkJobId))] })
+    const n = await this.#open().promoteJobs({ ids: [...new Set(ids.map(checkJobId))] })
     if (n > 0) await this.#wake(['*'])
     return n
   }
 
+  /**
+   * Retries, cancels, promotes or deletes every job matching `{ filter }` (the
+   * filters and search of listJobs, `owner` included) or each of `{ ids }`
+   * (only `owner`'s, when given: others count as missing), in chunks of
+   * BULK_CHUNK, each job in its own transaction. Jobs in a state the action
+   * does not apply to are not matched; see docket/bulk.ts.
+   */
+  async actOnJobs(action: BulkAction, target: BulkTarget): Promise<BulkOutcome> {
+    if (typeof action !== 'string' || !Object.hasOwn(BULK_ACTIONS, action)) {
+      throw invalidArgument(
+        `unknown action ${JSON.stringify(action)}: expected ${Object.keys(BULK_ACTIONS).join(', ')}`,
+        [{ path: 'action', message: `expected ${Object.keys(BULK_ACTIONS).join(' | ')}` }],
+      )
+    }
+    const t = parse(bulkTarget, target, 'bulk target')
+    const { owner } = t
+    const outcome: BulkOutcome = { matched: 0, changed: 0 }
+    const apply = async (job: Job) => {
+      if (!appliesTo(action, job)) return
+      outcome.matched++
+      try {
+        if (await this.#act(action, job.id)) outcome.changed++
+      } catch (error) {
+        // It moved on between the read and the action (finished, taken, deleted): matched, not changed.
+        if (!['INVALID_STATE', 'CONFLICT', 'NOT_FOUND'].some((c) => isDocketError(error, c as never)))
+          throw error
+      }
+    }
+    if (t.ids) {
+      for (const id of new Set(t.ids.map((i) => i.toLowerCase()))) {
+        const job = await this.findJob(id)
+        if (job && (owner === undefined || job.owner === owner)) await apply(job)
+      }
+      return outcome
+    }
+    // `owner` narrows a filter too: another owner's jobs are never matched.
+    const given = t.filter ?? {}
+    if (owner !== undefined && given.owner !== undefined && given.owner !== owner) return outcome
+    const filter = owner === undefined ? given : { ...given, owner }
+    const status = bulkStatuses(action, filter.status)
+    if (status.length === 0) return outcome
+    let cursor: string | undefined
+    do {
+      const page = await this.listJobs({ ...filter, status, limit: BULK_CHUNK, order: 'asc', cursor })
+      for (const job of page.jobs) await apply(job)
+      cursor = page.nextCursor ?? undefined
+    } while (cursor)
+    return outcome
+  }
+
+  /** One job of a bulk action; whether it changed. */
+  async #act(action: BulkAction, id: string): Promise<boolean> {
+    if (action === 'retry') await this.retryJob(id)
+    else if (action === 'cancel') await this.cancelJob(id)
+    else if (action === 'delete') await this.removeJob(id)
+    else return (await this.promote(id)) > 0
+    return true
+  }
+
   async removeJob(id: string): Promise<void> {
-    await this.store.removeJob(checkJobId(id))
+    await this.#open().removeJob(checkJobId(id))
   }
 
   // Maintenance
 
   /** `fence`: the maintenance leader's term; the pass is refused (LEADERSHIP_LOST) once it is over. */
   async recoverExpiredLeases(fence?: LeaderTerm): Promise<number> {
-    const n = await this.store.recoverExpiredLeases(fence)
+    const n = await this.#open().recoverExpiredLeases(fence)
     if (n > 0) await this.#wake(['*'])
     return n
   }
 
   /** Registered workers with their kind, capabilities, load and last heartbeat. */
   async listWorkers() {
-    return this.store.listWorkers()
+    return this.#open().listWorkers()
   }
 
   /** Deletes finished jobs older than `olderThanMs`, or, without it, older than each queue's retention. */
   async cleanup(input: CleanupInput = {}, fence?: LeaderTerm): Promise<number> {
     const c = parse(cleanupInput, input, 'cleanup')
-    return this.store.cleanup({
+    return this.#open().cleanup({
       olderThanMs: c.olderThanMs ?? null,
       queue: c.queue ?? null,
       batchSize: c.batchSize ?? 1000,
@@ -760,10 +747,52 @@ export class Docket {
   }
 
   #schedules(): schedules.ScheduleContext {
-    return { store: this.store, clock: this.#clock, maxPayloadBytes: this.#maxPayloadBytes }
+    return { store: this.#open(), clock: this.#clock, maxPayloadBytes: this.#maxPayloadBytes }
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new DocketError('CLOSED', 'this Docket has been closed')
+  }
+}
+
+/** What add, addMany and addBatch take besides the jobs. */
+export interface AddOptions {
+  /**
+   * PostgreSQL: your own connection (a node-postgres Client or PoolClient)
+   * inside a transaction you opened with BEGIN. The jobs are written in it:
+   * they exist if and only if your transaction commits, and workers hear of
+   * them at commit. See docs/transactions.md.
+   */
+  client?: CallerTransaction
+}
+
+function addOptions(options: unknown): AddOptions {
+  if (options === undefined || options === null) return {}
+  const o = options as AddOptions
+  if (typeof o !== 'object' || Object.keys(o).some((k) => k !== 'client')) {
+    throw invalidArgument('add options take only client', [
+      { path: 'options', message: 'expected { client }' },
+    ])
+  }
+  if (o.client !== undefined && typeof (o.client as { query?: unknown })?.query !== 'function') {
+    throw invalidArgument(
+      'client must be a database connection with a query method (a pg Client or PoolClient)',
+      [{ path: 'client', message: 'expected a pg Client or PoolClient' }],
+    )
+  }
+  return o
+}
+
+/** The summary of a batch just added, from its jobs (before the caller's transaction commits). */
+function newBatchSummary(record: BatchRecord, jobs: Job[]): BatchSummary {
+  const own = jobs.filter((j) => j.batchId === record.id)
+  const counts = emptyCounts()
+  for (const j of own) counts[j.status]++
+  return {
+    ...record,
+    createdAt: own[0]?.createdAt ?? new Date(),
+    total: own.length,
+    counts,
+    progress: own.length === 0 ? 0 : own.reduce((sum, j) => sum + j.progress.percent, 0) / own.length,
   }
 }

@@ -29,6 +29,20 @@ export {
 } from './core/schedules.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'
+export type { Access } from './docket/access.js'
+export type { Leadership } from './docket/leadership.js'
+export type {
+  AnyTasks,
+  PayloadOf,
+  ResultOf,
+  TaskInput,
+  TaskJob,
+  TaskJobDetail,
+  TaskMap,
+  TaskName,
+  TaskSpec,
+} from './docket/tasks.js'
+export type { StepPhase, WorkerProtocol } from './docket/worker-protocol.js'
 export {
   Docket,
   type DocketOptions,
@@ -55,4 +69,4 @@ export type {
 } from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
-export { type Handler, Worker, type WorkerOptions } from './worker/worker.js'
+export { type Handler, type Handlers, Worker, type WorkerOptions } from './worker/worker.js'

@@ -84,9 +84,9 @@ async function timeClaims(docket: Docket): Promise<{ median: number; p99: number
   const samples: number[] = []
   for (let i = 0; i < n + 10; i++) {
     const t0 = performance.now()
-    const [job] = await docket.claim({ workerId: 'growth-bench', queues: [QUEUE], limit: 1 })
+    const [job] = await docket.workers.claim({ workerId: 'growth-bench', queues: [QUEUE], limit: 1 })
     if (i >= 10) samples.push(performance.now() - t0) // the first ten warm up statements and caches
-    await docket.complete(job!, null)
+    await docket.workers.complete(job!, null)
   }
   return { median: median(samples), p99: percentile(samples, 0.99) }
 }
@@ -97,7 +97,10 @@ async function growthFor(driver: 'sqlite' | 'postgres', url: string, fill: (temp
   try {
     await docket.createQueue({ name: QUEUE })
     const template = await docket.add(QUEUE, 'noop', {})
-    await docket.complete((await docket.claim({ workerId: 'growth-bench', queues: [QUEUE] }))[0]!, null)
+    await docket.workers.complete(
+      (await docket.workers.claim({ workerId: 'growth-bench', queues: [QUEUE] }))[0]!,
+      null,
+    )
     const fillRows = fill(template.id)
     let rows = 1
     for (const target of [settings.growthSmall, settings.growthLarge]) {

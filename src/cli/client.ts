@@ -118,7 +118,7 @@ export class DirectClient implements Client {
   }
   deleteSchedule = (id: string) => this.docket.deleteSchedule(id)
   stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
-  listKeys = async () => (await this.docket.store.listApiKeys()).map((k) => j(apiKeyJson(k)))
+  listKeys = async () => (await this.docket.access.listApiKeys()).map((k) => j(apiKeyJson(k)))
   async createKey(name: string, role: Role) {
     const { key, info } = await createKey(this.docket, name, role)
     return { ...apiKeyJson(info), key }

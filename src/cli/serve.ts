@@ -117,7 +117,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   )
   if (!o.auth) {
     console.warn('WARNING: authentication is OFF (--no-auth): anyone who can reach this address is an admin.')
-  } else if ((await docket.store.listApiKeys()).length === 0) {
+  } else if ((await docket.access.listApiKeys()).length === 0) {
     const { key } = await createKey(docket, 'admin', 'admin')
     console.log(
       `First start: created an admin API key. It is shown only this once, so keep it now:\n\n  ${key}\n`,

@@ -153,6 +153,12 @@ export const listJobsInput = z.strictObject({
 })
 export type ListJobsInput = z.infer<typeof listJobsInput>
 
+export const listBatchesInput = z.strictObject({
+  owner: label.optional(),
+  before: z.string().min(1).max(200).optional(),
+  limit: positiveInt.max(500).optional(),
+})
+
 export const suggestionsInput = z.strictObject({ owner: label.optional() })
 
 /** A lease's length: what claim and the Worker accept. */
@@ -170,6 +176,18 @@ export const claimInput = z.strictObject({
   leaseMs: leaseMs.optional(),
 })
 export type ClaimInput = z.infer<typeof claimInput>
+
+/** A worker's entry in the registry, as a worker registers itself (the remote routes check their body the same way). */
+export const workerRecordInput = z.strictObject({
+  id: workerId,
+  registeredBy: label.nullable().optional(),
+  host: label,
+  pid: z.number().int().min(0),
+  kind: label,
+  capabilities: z.array(label).max(50),
+  queues: z.array(queueName).min(1).max(100),
+  concurrency: positiveInt.max(10_000),
+})
 
 export const progressInput = z.strictObject({
   percent: z.number().min(0).max(100).optional(),
@@ -239,7 +257,34 @@ export const docketOptions = z.strictObject({
   maxPayloadBytes: z.number().int().min(1).optional(),
   defaultLeaseMs: z.number().int().min(50).optional(),
   clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
+  database: z
+    .custom<SqliteDatabase>(
+      isSqliteHandle,
+      'expected an open better-sqlite3 Database (an object with prepare, pragma and transaction)',
+    )
+    .optional(),
 })
+
+/**
+ * An application's better-sqlite3 Database, as far as Docket's types say:
+ * the package does not make its users install better-sqlite3's types.
+ */
+export interface SqliteDatabase {
+  readonly name: string
+  readonly inTransaction: boolean
+  prepare(sql: string): unknown
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  transaction(fn: (...args: never[]) => unknown): unknown
+}
+function isSqliteHandle(value: unknown): value is SqliteDatabase {
+  const v = value as Record<string, unknown> | null
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    ['prepare', 'pragma', 'transaction'].every((k) => typeof v[k] === 'function') &&
+    v.open !== false
+  )
+}
 
 export const batchOptions = z.strictObject({
   name: z.string().min(1).max(200).optional(),

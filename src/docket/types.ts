@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream'
 import type { Clock } from '../core/clock.js'
 import type { MatchCount } from '../core/job-search.js'
-import type { JobInput } from '../core/options.js'
+import type { JobInput, SqliteDatabase } from '../core/options.js'
 import type { WindowStats } from '../core/stats.js'
 import type { ClaimedJob, Job, StatusCounts } from '../core/types.js'
 import type { LeaseRef } from '../storage/store.js'
@@ -43,6 +43,14 @@ export interface DocketOptions {
    * default SQLite uses the process's clock and PostgreSQL the database's.
    */
   clock?: Clock
+  /**
+   * SQLite: your application's own better-sqlite3 Database, instead of a
+   * URL (`Docket.open({ database: db })`). Docket's writes then join the
+   * transactions you open on it, so a job commits or rolls back with your
+   * own rows; close() leaves the handle open. Docket turns on WAL, foreign
+   * keys and a busy timeout on it. See docs/transactions.md.
+   */
+  database?: SqliteDatabase
 }
 
 export type JobOptions = Omit<JobInput, 'queue' | 'type' | 'payload'>

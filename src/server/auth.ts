@@ -44,7 +44,7 @@ export async function createKey(
   const secret = randomBytes(24).toString('base64url')
   const prefix = `dk_${secret.slice(0, 6)}`
   const key = `${prefix}_${secret.slice(6)}`
-  const info = await docket.store.createApiKey({ id: uuidv7(), name, role, prefix, hash: hashKey(key) })
+  const info = await docket.access.createApiKey({ id: uuidv7(), name, role, prefix, hash: hashKey(key) })
   return { key, info }
 }
 
@@ -60,7 +60,7 @@ export async function findKey(docket: Docket, key: string | undefined): Promise<
       'UNAUTHENTICATED',
       'an API key is required: send Authorization: Bearer <key> (or sign in: POST /api/v1/session)',
     )
-  const info = key.length > 0 && key.length < 200 ? await docket.store.findApiKey(hashKey(key)) : null
+  const info = key.length > 0 && key.length < 200 ? await docket.access.findApiKey(hashKey(key)) : null
   if (!info) throw new DocketError('UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)')
   return info
 }
@@ -177,7 +177,7 @@ export class KeyUsage {
       if (id !== keyId) this.#marked.delete(id)
     }
     Promise.resolve()
-      .then(() => this.docket.store.markApiKeyUsed(keyId))
+      .then(() => this.docket.access.markApiKeyUsed(keyId))
       .catch(() => this.#marked.delete(keyId))
   }
 }

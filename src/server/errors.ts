@@ -7,7 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { stdSerializers } from 'pino'
-import { DocketError, type ErrorCode, type FieldIssue } from '../core/errors.js'
+import { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue } from '../core/errors.js'
 
 export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
   return { error: { code, message, details } }
@@ -41,6 +41,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_REQ_FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_FILES_LIMIT: 'PAYLOAD_TOO_LARGE',
   FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+}
+
+/**
+ * The stable code for another client error a plugin raised: the first code
+ * with that status (404 is NOT_FOUND, 409 CONFLICT); a status no code has is
+ * answered as a 400 INVALID_ARGUMENT, so that code and status always agree.
+ */
+export function codeForStatus(status: number): ErrorCode {
+  const codes = Object.keys(ERROR_CODES) as ErrorCode[]
+  return codes.find((c) => ERROR_CODES[c] === status) ?? 'INVALID_ARGUMENT'
 }
 
 /** A body of a type the route does not take: say which type was sent and which to send. */
@@ -122,12 +132,10 @@ export function installErrorHandling(
       const { message, details } = unsupportedMediaType(error.code!, request.headers['content-type'])
       return reply.status(415).send(errorBody(mapped, message, details))
     }
-    if (mapped) {
-      const status = mapped === 'PAYLOAD_TOO_LARGE' ? 413 : 400
-      return reply.status(status).send(errorBody(mapped, error.message))
-    }
+    if (mapped) return reply.status(ERROR_CODES[mapped]).send(errorBody(mapped, error.message))
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.status(error.statusCode).send(errorBody('INVALID_ARGUMENT', error.message))
+      const code = codeForStatus(error.statusCode)
+      return reply.status(ERROR_CODES[code]).send(errorBody(code, error.message))
     }
     request.log.error({ err: error }, 'unhandled error')
     return reply.status(500).send(errorBody('INTERNAL', 'an internal error occurred; it has been logged'))

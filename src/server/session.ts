@@ -30,7 +30,7 @@ export class Sessions {
   /** A new session for `key`; `id` goes into the cookie and is not stored anywhere else. */
   async start(key: ApiKeyInfo): Promise<{ id: string; session: SessionInfo }> {
     const id = randomToken()
-    const session = await this.docket.store.createSession({
+    const session = await this.docket.access.createSession({
       idHash: hashId(id),
       keyId: key.id,
       csrfToken: randomToken(),
@@ -41,7 +41,7 @@ export class Sessions {
 
   /** The live session whose id the cookie holds, or UNAUTHENTICATED. */
   async find(id: string): Promise<SessionInfo> {
-    const session = id.length > 0 && id.length < 200 ? await this.docket.store.findSession(hashId(id)) : null
+    const session = id.length > 0 && id.length < 200 ? await this.docket.access.findSession(hashId(id)) : null
     if (!session)
       throw new DocketError(
         'UNAUTHENTICATED',
@@ -51,7 +51,7 @@ export class Sessions {
   }
 
   async end(id: string): Promise<void> {
-    if (id.length > 0 && id.length < 200) await this.docket.store.deleteSession(hashId(id))
+    if (id.length > 0 && id.length < 200) await this.docket.access.deleteSession(hashId(id))
   }
 }
 

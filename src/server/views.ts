@@ -261,6 +261,38 @@ export const eventView = z
   })
   .meta({ id: 'Event' })
 
+const percentilesView = z.object({
+  p50: z.number().nullable(),
+  p90: z.number().nullable(),
+  p99: z.number().nullable(),
+})
+const windowView = z.object({
+  windowMs: z.number(),
+  completed: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  throughputPerMinute: z.number(),
+  failureRate: z.number().nullable(),
+  waitMs: percentilesView,
+  runMs: percentilesView,
+  series: z.array(z.object({ t: z.number(), completed: z.number().int(), failed: z.number().int() })),
+})
+export const statsView = z
+  .object({
+    queue: z.string().nullable(),
+    counts: z.record(z.string(), z.number().int()),
+    lastHour: windowView,
+    lastDay: windowView,
+  })
+  .meta({ id: 'Stats' })
+
+export const sessionView = z.object({
+  name: z.string(),
+  role: z.enum(['admin', 'user', 'worker']),
+  csrfToken: z.string().describe('send it as x-csrf-token on every change made with the session cookie'),
+  expiresAt: z.string().nullable().describe('ISO 8601 date-time; null without authentication'),
+})
+
 /** Dates to ISO strings, everything else as is (the domain types are otherwise plain JSON). */
 function plain<T>(value: T): unknown {
   return JSON.parse(JSON.stringify(value))

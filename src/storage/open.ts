@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Clock } from '../core/clock.js'
 import { invalidArgument } from '../core/errors.js'
+import type { SqliteDatabase } from '../core/options.js'
 import type { Store } from './store.js'
 
 export const DEFAULT_SQLITE_PATH = './data/docket.db'
@@ -33,10 +34,23 @@ export interface StoreOptions {
   clock?: Clock
   /** PostgreSQL only: a direct URL for session-bound work, beside a pooled `url` (postgres/db.ts). */
   directUrl?: string
+  /** SQLite only: the application's own better-sqlite3 handle, instead of a URL. */
+  database?: SqliteDatabase
+}
+
+/** Where the database is: from its URL, or the path of the application's SQLite handle. */
+export function databaseTarget(url: string | undefined, database?: SqliteDatabase): DatabaseTarget {
+  if (database === undefined) return parseDatabaseUrl(url)
+  if (url !== undefined) {
+    throw invalidArgument('give either a database URL or an open SQLite database, not both', [
+      { path: 'database', message: 'not with a URL' },
+    ])
+  }
+  return { driver: 'sqlite', path: database.name === '' ? ':memory:' : database.name }
 }
 
 export async function openStore(url: string | undefined, options: StoreOptions = {}): Promise<Store> {
-  const target = parseDatabaseUrl(url)
+  const target = databaseTarget(url, options.database)
   const { clock } = options
   if (target.driver === 'sqlite') {
     if (options.directUrl !== undefined)
@@ -44,7 +58,8 @@ export async function openStore(url: string | undefined, options: StoreOptions =
         { path: 'directUrl', message: 'only with a postgres:// URL' },
       ])
     const { createSqliteStore } = await import('./sqlite/index.js')
-    return createSqliteStore(target.path, clock ? { now: () => clock.now().getTime() } : {})
+    const where = options.database ? { database: options.database as never } : target.path
+    return createSqliteStore(where, clock ? { now: () => clock.now().getTime() } : {})
   }
   const { createPostgresStore } = await import('./postgres/index.js')
   return createPostgresStore(target.url, options)

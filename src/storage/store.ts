@@ -233,6 +233,15 @@ export interface FireParams {
   fence?: LeaderTerm
 }
 
+/**
+ * The caller's own connection, inside a transaction it opened (PostgreSQL: a
+ * node-postgres Client or PoolClient after BEGIN). An add given one writes in
+ * that transaction, so the job commits or rolls back with the caller's work.
+ */
+export interface CallerTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres'
   /** Where artifact bytes can live in this database itself, when the driver can keep them. */
@@ -258,7 +267,7 @@ export interface Store {
   addJobs(
     queues: string[],
     build: (queues: Map<string, QueueRecord>) => NewJob[],
-    extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[] },
+    extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction },
   ): Promise<AddJobsResult>
   /** Records an artifact of a job (its bytes are already stored under `storageKey`). */
   addArtifact(artifact: ArtifactRecord): Promise<Artifact>

@@ -114,7 +114,7 @@ async function writeCompletions(
   const deadline = Math.min(...batch.map((c) => c.job.lease.expiresAt.getTime()))
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
     try {
-      const outcomes = await docket.completeMany(batch.map((c) => ({ job: c.job, result: c.result })))
+      const outcomes = await docket.workers.completeMany(batch.map((c) => ({ job: c.job, result: c.result })))
       for (const o of outcomes) if (!o.ok) onError(new Error(`completion of ${o.id} refused: ${o.code}`))
       return
     } catch (error) {

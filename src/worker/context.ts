@@ -49,20 +49,22 @@ export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: Abo
       const input: ProgressInput = { percent }
       if (message !== undefined) input.message = message
       if (step !== null) input.step = step
-      await docket.progress(job, input)
+      await docket.workers.progress(job, input)
     },
     async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
       const started = performance.now()
-      await docket.step(job, name, 'started')
+      await docket.workers.step(job, name, 'started')
       const outer = step
       step = name
       try {
         const result = await fn()
-        await docket.step(job, name, 'completed', { durationMs: Math.round(performance.now() - started) })
+        await docket.workers.step(job, name, 'completed', {
+          durationMs: Math.round(performance.now() - started),
+        })
         return result
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
-        await docket
+        await docket.workers
           .step(job, name, 'failed', { durationMs: Math.round(performance.now() - started), message })
           .catch(() => {})
         throw error
@@ -71,7 +73,7 @@ export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: Abo
       }
     },
     async log(message: string, data?: unknown) {
-      await docket.log(job, message, data)
+      await docket.workers.log(job, message, data)
     },
     artifacts: () => docket.listArtifacts(job.id),
     async readArtifact(artifact: Artifact) {
@@ -81,6 +83,6 @@ export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: Abo
       for await (const chunk of stream) chunks.push(chunk as Buffer)
       return Buffer.concat(chunks)
     },
-    saveOutput: (file: FileInput) => docket.saveOutput(job, file),
+    saveOutput: (file: FileInput) => docket.workers.saveOutput(job, file),
   }
 }

@@ -10,12 +10,12 @@ import type { ClaimedJob } from '../core/types.js'
 import { type Docket, UnrecoverableError } from '../docket.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError } from './context.js'
-import type { Handler } from './options.js'
+import type { AnyHandlers, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
-  handlers: Record<string, Handler> | Handler
+  handlers: AnyHandlers
   completer: Completer
   onError: (error: unknown, job?: ClaimedJob) => void
 }
@@ -68,7 +68,7 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
     // the whole batch of completions it would have been written with.
     try {
-      deps.docket.assertResult(result)
+      deps.docket.workers.assertResult(result)
     } catch (error) {
       throw new UnrecoverableError(
         `the handler returned a result that cannot be stored: ${(error as Error).message}`,
@@ -94,7 +94,7 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return
   const err = error instanceof Error ? error : new Error(String(error))
   try {
-    await deps.docket.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    await deps.docket.workers.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
   } catch (e) {
     if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
   }

@@ -37,7 +37,7 @@ export class LeaseKeeper {
   }
 
   async start(): Promise<void> {
-    this.#unsubscribe = await this.#deps.docket.store.onCancelled((lease) => this.#onCancelled(lease))
+    this.#unsubscribe = await this.#deps.docket.workers.onCancelled((lease) => this.#onCancelled(lease))
     this.#every(this.#deps.heartbeatMs, () => this.#heartbeat())
     this.#every(this.#deps.cancelCheckMs, () => this.#checkLeases())
   }
@@ -67,13 +67,13 @@ export class LeaseKeeper {
 
   async #heartbeat(): Promise<void> {
     const { docket, leaseMs } = this.#deps
-    if (!(await docket.store.heartbeatWorker(this.#deps.record().id, this.#deps.running.size))) {
-      await docket.store.registerWorker(this.#deps.record())
+    if (!(await docket.workers.beat(this.#deps.record().id, this.#deps.running.size))) {
+      await docket.workers.register(this.#deps.record())
     }
     const live = this.#live()
     if (live.length === 0) return
     const sentAt = Date.now()
-    const outcomes = await docket.heartbeat(
+    const outcomes = await docket.workers.heartbeat(
       live.map((e) => e.job),
       leaseMs,
     )
@@ -88,9 +88,7 @@ export class LeaseKeeper {
   async #checkLeases(): Promise<void> {
     const live = this.#live()
     if (live.length === 0) return
-    const outcomes = await this.#deps.docket.store.checkLeases(
-      live.map((e) => ({ id: e.job.id, token: e.job.lease.token })),
-    )
+    const outcomes = await this.#deps.docket.workers.checkLeases(live.map((e) => e.job))
     for (const o of outcomes)
       if (!o.ok) this.#deps.running.get(o.id)?.abort(o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
   }

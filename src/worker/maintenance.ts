@@ -71,13 +71,12 @@ export class Maintenance {
 
   /** One pass: takes or renews leadership, and if this process has it, does the housekeeping under its term. */
   async runOnce(): Promise<PassOutcome> {
-    const store = this.#docket.store
-    const term = await store.acquireLeadership(LEADERSHIP, this.#holder, this.#ttlMs)
+    const term = await this.#docket.leadership.acquire(LEADERSHIP, this.#holder, this.#ttlMs)
     this.#term = term
     if (!term) return 'follower'
     try {
       await this.#docket.recoverExpiredLeases(term)
-      await store.markLostWorkers(this.#lostAfterMs, term)
+      await this.#docket.workers.markLost(this.#lostAfterMs, term)
       await this.#docket.runDueSchedules(term)
       if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
         this.#lastCleanup = Date.now()
@@ -113,7 +112,7 @@ export class Maintenance {
     if (this.#timer) clearTimeout(this.#timer)
     await this.#running
     // Hand leadership over now rather than make the others wait out the lease.
-    if (this.#term) await this.#docket.store.releaseLeadership(this.#term).catch(() => {})
+    if (this.#term) await this.#docket.leadership.release(this.#term).catch(() => {})
     this.#term = null
   }
 }

@@ -6,18 +6,37 @@
 import { z } from 'zod'
 import { leaseMs, parse, queueName } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
+import type { AnyTasks, PayloadOf, ResultOf, TaskMap, TaskName } from '../docket/tasks.js'
 import type { JobContext } from './context.js'
 
-// biome-ignore lint/suspicious/noExplicitAny: handlers choose their own payload and result types
-export type Handler<Payload = any, Result = unknown> = (
+/** Runs one job; what it returns (JSON) is the job's result. */
+export type Handler<Payload = unknown, Result = unknown> = (
   job: ClaimedJob<Payload>,
   ctx: JobContext<Payload>,
 ) => Promise<Result> | Result
 
-export interface WorkerOptions {
+/**
+ * A handler as an option takes it: checked like a method, so that a handler
+ * written for a narrower payload (`Handler<{ text: string }>`) is accepted
+ * without a task map too, while one written inline gets the map's payload
+ * type (`unknown` without a map) and its return value is checked.
+ */
+type HandlerOption<P, R> = {
+  bivariant(job: ClaimedJob<P>, ctx: JobContext<P>): Promise<R> | R
+}['bivariant']
+
+/** A handler per job type of the task map, each typed by it (docket/tasks.ts). */
+export type Handlers<T extends TaskMap = AnyTasks> = {
+  [K in TaskName<T>]?: HandlerOption<PayloadOf<T, K>, ResultOf<T, K>>
+}
+
+/** The handlers as the runtime holds them, once their types have done their work. */
+export type AnyHandlers = Record<string, Handler> | Handler
+
+export interface WorkerOptions<T extends TaskMap = AnyTasks> {
   queues: string[]
   /** A handler per job type, or one function for every type. */
-  handlers: Record<string, Handler> | Handler
+  handlers: Handlers<T> | HandlerOption<PayloadOf<T, TaskName<T>>, ResultOf<T, TaskName<T>>>
   /** Jobs run at once by this worker. Default 5. */
   concurrency?: number
   /** Most jobs taken per claim. Default: the free slots. */
@@ -50,7 +69,7 @@ export interface WorkerOptions {
 /** The options with every default applied. */
 export interface WorkerSettings {
   queues: string[]
-  handlers: WorkerOptions['handlers']
+  handlers: AnyHandlers
   concurrency: number
   /** null: as many as there are free slots. */
   batchSize: number | null
@@ -97,12 +116,12 @@ export const workerOptions = z.strictObject({
 })
 
 /** Validates the options (INVALID_ARGUMENT naming each bad field) and applies the defaults. */
-export function resolveWorkerOptions(options: WorkerOptions): WorkerSettings {
+export function resolveWorkerOptions<T extends TaskMap>(options: WorkerOptions<T>): WorkerSettings {
   const o = parse(workerOptions, options, 'worker options')
   const leaseMs = o.leaseMs ?? 30_000
   return {
     queues: o.queues,
-    handlers: o.handlers,
+    handlers: o.handlers as AnyHandlers,
     concurrency: o.concurrency ?? 5,
     batchSize: o.batchSize ?? null,
     leaseMs,

@@ -14,6 +14,7 @@
  */
 import { hostname } from 'node:os'
 import type { ClaimedJob } from '../core/types.js'
+import type { AnyTasks, TaskMap } from '../docket/tasks.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
@@ -23,9 +24,9 @@ import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
 
-export type { Handler, WorkerOptions } from './options.js'
+export type { Handler, Handlers, WorkerOptions } from './options.js'
 
-export class Worker {
+export class Worker<Tasks extends TaskMap = AnyTasks> {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings
@@ -41,7 +42,9 @@ export class Worker {
   #closing: Promise<void> | null = null
 
   /** Validates the options: INVALID_ARGUMENT naming each bad field. */
-  constructor(docket: Docket, options: WorkerOptions) {
+  constructor(typed: Docket<Tasks>, options: WorkerOptions<Tasks>) {
+    // The task map has done its work in the options' types; the runtime handles any job.
+    const docket = typed as unknown as Docket
     this.#docket = docket
     this.#o = resolveWorkerOptions(options)
     this.id = this.#o.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
@@ -53,14 +56,14 @@ export class Worker {
       batchSize: this.#o.batchSize,
       pollMs: this.#o.pollMs,
       claim: (queues, limit) =>
-        docket.claim({
+        docket.workers.claim({
           workerId: this.id,
           queues,
           capabilities: this.#o.capabilities,
           limit,
           leaseMs: this.#o.leaseMs,
         }),
-      nextSlotMs: (queues) => docket.rateLimitWaitMs(queues),
+      nextSlotMs: (queues) => docket.workers.rateLimitWaitMs(queues),
       run: (job) => this.#execute(job),
       running: () => this.#running.size,
       unwritten: () => this.#completer.unwritten,
@@ -92,9 +95,9 @@ export class Worker {
   async start(): Promise<this> {
     if (this.#state !== 'idle') throw new Error(`worker ${this.id} was already started`)
     this.#state = 'running'
-    const store = this.#docket.store
-    await store.registerWorker(this.#record())
-    this.#unsubscribe = await store.onReady((queue) => {
+    const workers = this.#docket.workers
+    await workers.register(this.#record())
+    this.#unsubscribe = await workers.onReady((queue) => {
       if (queue === '*' || this.#o.queues.includes(queue)) this.#producer.wake()
     })
     await this.#leaseKeeper.start()
@@ -142,7 +145,7 @@ export class Worker {
       if (!drained) {
         const left = [...this.#running.values()]
         for (const e of left) e.abort('shutdown')
-        await this.#docket.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
+        await this.#docket.workers.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
         await Promise.all(left.map((e) => e.done))
       }
       await this.#completer.flushed()
@@ -150,7 +153,7 @@ export class Worker {
     await this.#leaseKeeper.stop()
     await this.#unsubscribe?.()
     await this.#maintenance?.stop()
-    if (wasRunning) await this.#docket.store.deregisterWorker(this.id).catch((e) => this.#o.onError(e))
+    if (wasRunning) await this.#docket.workers.deregister(this.id).catch((e) => this.#o.onError(e))
     this.#state = 'stopped'
   }
 

@@ -146,7 +146,7 @@ export function boundariesSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(ctx.docket, 'b-reasons')
       await ctx.docket.add(queue, 't')
       const job = await claimOne(ctx.docket, queue)
-      assert.deepEqual(await ctx.docket.release(job), [{ id: job.id, ok: true }])
+      assert.deepEqual(await ctx.docket.workers.release(job), [{ id: job.id, ok: true }])
       await assertFenced(ctx.docket, job, 'released')
       const again = await claimOne(ctx.docket, queue)
       assert.equal(again.attempts, 1, 'a release gives the attempt back')
@@ -168,7 +168,7 @@ export function boundariesSuite(ctx: ConformanceContext): void {
         { queue, type: 'c' },
       ])
       const id = workerId('leaving')
-      await ctx.docket.store.registerWorker({
+      await ctx.docket.workers.register({
         id,
         host: 'h',
         pid: 1,
@@ -184,7 +184,7 @@ export function boundariesSuite(ctx: ConformanceContext): void {
       )
       const other = await claim(ctx.docket, queue, { limit: 1 })
       assert.equal(other[0]!.id, third!.id)
-      assert.equal(await ctx.docket.store.deregisterWorker(id), 2)
+      assert.equal(await ctx.docket.workers.deregister(id), 2)
       for (const job of held) {
         const now = await ctx.docket.getJob(job.id)
         assert.equal(now.status, 'waiting')
@@ -213,7 +213,7 @@ export function boundariesSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(docket, 'b-lost', { maxAttempts: 3 })
       await docket.add(queue, 't')
       const id = workerId('silent')
-      await docket.store.registerWorker({
+      await docket.workers.register({
         id,
         host: 'h',
         pid: 1,
@@ -225,16 +225,20 @@ export function boundariesSuite(ctx: ConformanceContext): void {
       const [job] = await claim(docket, queue, { worker: id, leaseMs: 200 })
       assert.ok(job)
       clock.advance(30)
-      assert.ok((await docket.store.markLostWorkers(10)).includes(id))
+      assert.ok((await docket.workers.markLost(10)).includes(id))
       await docket.recoverExpiredLeases() // other tests' leases may have run out on this clock
       assert.equal((await docket.getJob(job.id)).status, 'active', 'its lease still runs')
-      assert.deepEqual(await docket.heartbeat(job, 200), [{ id: job.id, ok: true }], 'and it may renew it')
+      assert.deepEqual(
+        await docket.workers.heartbeat(job, 200),
+        [{ id: job.id, ok: true }],
+        'and it may renew it',
+      )
       clock.advance(250)
       assert.ok((await docket.recoverExpiredLeases()) >= 1)
       const recovered = await docket.getJob(job.id)
       assert.equal(recovered.status, 'waiting')
       assert.match(recovered.lastError?.message ?? '', new RegExp(id))
-      assert.equal(await docket.store.heartbeatWorker(id, 0), false, 'a lost worker must register again')
+      assert.equal(await docket.workers.beat(id, 0), false, 'a lost worker must register again')
     })
   })
 }

@@ -152,7 +152,7 @@ export function claimSuite(ctx: ConformanceContext): void {
       assert.equal(c.length, 0)
       assert.equal((await counts(ctx.docket, queue)).active, 3)
 
-      await ctx.docket.complete(a[0]!)
+      await ctx.docket.workers.complete(a[0]!)
       const d = await claim(ctx.docket, queue, { limit: 5 })
       assert.equal(d.length, 1)
       assert.equal((await counts(ctx.docket, queue)).active, 3)

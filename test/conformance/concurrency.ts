@@ -27,7 +27,11 @@ export function concurrencySuite(ctx: ConformanceContext): void {
       const run = async (docket: Docket, index: number): Promise<number> => {
         let mine = 0
         for (;;) {
-          const jobs = await docket.claim({ workerId: `racer-${index}`, queues: [queue], limit: BATCH })
+          const jobs = await docket.workers.claim({
+            workerId: `racer-${index}`,
+            queues: [queue],
+            limit: BATCH,
+          })
           if (jobs.length === 0) return mine
           for (const job of jobs) {
             const seen = claimedBy.get(job.id) ?? []
@@ -35,7 +39,9 @@ export function concurrencySuite(ctx: ConformanceContext): void {
             claimedBy.set(job.id, seen)
             assert.equal(job.lease.workerId, `racer-${index}`)
           }
-          const outcomes = await docket.completeMany(jobs.map((job) => ({ job, result: { by: index } })))
+          const outcomes = await docket.workers.completeMany(
+            jobs.map((job) => ({ job, result: { by: index } })),
+          )
           for (const o of outcomes) if (!o.ok) lostCompletions.push(o.id)
           mine += jobs.length
         }
@@ -81,7 +87,7 @@ export function concurrencySuite(ctx: ConformanceContext): void {
       const samples: number[] = []
       const run = async (docket: Docket, index: number): Promise<void> => {
         while (done.size < TOTAL) {
-          const jobs: ClaimedJob[] = await docket.claim({
+          const jobs: ClaimedJob[] = await docket.workers.claim({
             workerId: `limited-${index}`,
             queues: [queue],
             limit: 2,
@@ -104,7 +110,7 @@ export function concurrencySuite(ctx: ConformanceContext): void {
             // Out of hand before the completion commits: the slot frees at the commit, and another
             // claimer's claim may resolve before this continuation runs.
             inHand.delete(job.id)
-            await docket.complete(job, { by: index })
+            await docket.workers.complete(job, { by: index })
             done.add(job.id)
           }
         }

@@ -48,11 +48,11 @@ export function controlSuite(ctx: ConformanceContext): void {
       const cancelled = await ctx.docket.cancelJob(job.id)
       assert.equal(cancelled.status, 'cancelled')
       assert.equal(cancelled.lease, null)
-      const late = await expectError(() => ctx.docket.complete(job, 'late'), 'LEASE_LOST')
+      const late = await expectError(() => ctx.docket.workers.complete(job, 'late'), 'LEASE_LOST')
       assert.equal(late.details.reason, 'cancelled')
-      await expectError(() => ctx.docket.progress(job, { percent: 10 }), 'LEASE_LOST')
-      await expectError(() => ctx.docket.fail(job, 'late'), 'LEASE_LOST')
-      assert.deepEqual(await ctx.docket.heartbeat(job), [
+      await expectError(() => ctx.docket.workers.progress(job, { percent: 10 }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.fail(job, 'late'), 'LEASE_LOST')
+      assert.deepEqual(await ctx.docket.workers.heartbeat(job), [
         { id: job.id, ok: false, code: 'LEASE_LOST', reason: 'cancelled' },
       ])
       const stored = await ctx.docket.getJob(job.id)
@@ -68,11 +68,11 @@ export function controlSuite(ctx: ConformanceContext): void {
       })
       const failing = await ctx.docket.add(queue, 'f')
       const first = await claimOne(ctx.docket, queue)
-      assert.equal((await ctx.docket.fail(first, 'try 1')).status, 'scheduled')
+      assert.equal((await ctx.docket.workers.fail(first, 'try 1')).status, 'scheduled')
       await ctx.docket.promote(failing.id)
       const second = await claimOne(ctx.docket, queue)
       assert.equal(second.attempts, 2)
-      assert.equal((await ctx.docket.fail(second, 'try 2')).status, 'failed')
+      assert.equal((await ctx.docket.workers.fail(second, 'try 2')).status, 'failed')
       assert.equal((await ctx.docket.getJob(failing.id)).status, 'failed')
       const retried = await ctx.docket.retryJob(failing.id)
       assert.equal(retried.status, 'waiting')
@@ -81,7 +81,7 @@ export function controlSuite(ctx: ConformanceContext): void {
       const again = await claimOne(ctx.docket, queue)
       assert.equal(again.id, failing.id)
       assert.equal(again.attempts, 1)
-      await ctx.docket.complete(again, 'second time lucky')
+      await ctx.docket.workers.complete(again, 'second time lucky')
       assert.equal((await ctx.docket.getJob(failing.id)).status, 'completed')
 
       const cancelled = await ctx.docket.add(queue, 'c', null, { delayMs: 60_000 })
@@ -164,7 +164,7 @@ export function controlSuite(ctx: ConformanceContext): void {
       await ctx.docket.cancelJob(cancelled.id)
       await ctx.docket.add(queue, 'failed', null, { priority: 'urgent' })
       const toFail = await claimOne(ctx.docket, queue)
-      const failed = await ctx.docket.fail(toFail, 'x', { retryable: false })
+      const failed = await ctx.docket.workers.fail(toFail, 'x', { retryable: false })
       const held = await ctx.docket.add(manual, 'held')
 
       for (const job of [completed, cancelled, failed])
@@ -186,7 +186,7 @@ export function controlSuite(ctx: ConformanceContext): void {
       assert.equal(heldBefore.status, 'held')
 
       // The active job is still leased to its worker.
-      await ctx.docket.complete(active, 'fine')
+      await ctx.docket.workers.complete(active, 'fine')
       assert.equal((await ctx.docket.getJob(active.id)).status, 'completed')
     })
 

@@ -30,11 +30,11 @@ export function dedupeSuite(ctx: ConformanceContext): void {
       assert.notEqual(elsewhere.id, first.id)
 
       // Still live while active; a new job once finished.
-      const claimed = await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 10 })
+      const claimed = await ctx.docket.workers.claim({ workerId: 'w', queues: [queue], limit: 10 })
       const held = claimed.find((j) => j.id === first.id)
       assert.ok(held)
       assert.equal((await ctx.docket.add(queue, 'report', null, { dedupeKey: 'report:42' })).id, first.id)
-      await ctx.docket.complete(held, { ok: true })
+      await ctx.docket.workers.complete(held, { ok: true })
       const fresh = await ctx.docket.add(queue, 'report', { v: 3 }, { dedupeKey: 'report:42' })
       assert.notEqual(fresh.id, first.id)
       assert.equal(fresh.status, 'waiting')

@@ -26,7 +26,7 @@ async function runNext(docket: Docket, queue: string, id: string): Promise<void>
     [id],
     'expected exactly this job to be ready',
   )
-  await docket.complete(ready[0]!)
+  await docket.workers.complete(ready[0]!)
 }
 
 export function dependenciesSuite(ctx: ConformanceContext): void {
@@ -94,11 +94,11 @@ export function dependenciesSuite(ctx: ConformanceContext): void {
       assert.deepEqual(new Set(ready.map((j) => j.id)), new Set([b, c]))
       const jobB = ready.find((j) => j.id === b)!
       const jobC = ready.find((j) => j.id === c)!
-      await ctx.docket.complete(jobB)
+      await ctx.docket.workers.complete(jobB)
       const halfway = await ctx.docket.getJob(d)
       assert.equal(halfway.status, 'blocked')
       assert.equal(halfway.pendingDependencies, 1)
-      await ctx.docket.complete(jobC)
+      await ctx.docket.workers.complete(jobC)
       assert.equal(await status(ctx.docket, d), 'waiting')
       await runNext(ctx.docket, queue, d)
     })
@@ -115,7 +115,7 @@ export function dependenciesSuite(ctx: ConformanceContext): void {
       ])
       const jobA = await claimOne(ctx.docket, queue)
       assert.equal(jobA.id, a)
-      await ctx.docket.fail(jobA, 'broken upload', { retryable: false })
+      await ctx.docket.workers.fail(jobA, 'broken upload', { retryable: false })
 
       assert.deepEqual(await statuses(ctx.docket, [a, b, c]), ['failed', 'failed', 'failed'])
       const failedB = await ctx.docket.getJob(b)
@@ -140,7 +140,7 @@ export function dependenciesSuite(ctx: ConformanceContext): void {
       const a = await ctx.docket.add(queue, 'a')
       const b = await ctx.docket.add(queue, 'b', null, { dependsOn: [a.id] })
       const job = await claimOne(ctx.docket, queue)
-      await ctx.docket.fail(job, 'transient')
+      await ctx.docket.workers.fail(job, 'transient')
       assert.deepEqual(await statuses(ctx.docket, [a.id, b.id]), ['failed', 'failed'])
       assert.ok((await ctx.docket.getJob(b.id)).lastError?.message.includes(a.id))
     })

@@ -15,18 +15,18 @@ export async function assertFenced(
 ): Promise<void> {
   const before = await docket.getJob(stale.id).catch(() => null)
   const refusals = [
-    await expectError(() => docket.complete(stale, { late: true }), 'LEASE_LOST', [stale.id]),
-    await expectError(() => docket.fail(stale, new Error('late')), 'LEASE_LOST'),
-    await expectError(() => docket.progress(stale, { percent: 99 }), 'LEASE_LOST'),
-    await expectError(() => docket.log(stale, 'late'), 'LEASE_LOST'),
-    await expectError(() => docket.step(stale, 'late', 'started'), 'LEASE_LOST'),
+    await expectError(() => docket.workers.complete(stale, { late: true }), 'LEASE_LOST', [stale.id]),
+    await expectError(() => docket.workers.fail(stale, new Error('late')), 'LEASE_LOST'),
+    await expectError(() => docket.workers.progress(stale, { percent: 99 }), 'LEASE_LOST'),
+    await expectError(() => docket.workers.log(stale, 'late'), 'LEASE_LOST'),
+    await expectError(() => docket.workers.step(stale, 'late', 'started'), 'LEASE_LOST'),
   ]
   for (const e of refusals) assert.deepEqual(e.details, { jobId: stale.id, reason }, e.message)
   const lost = [{ id: stale.id, ok: false, code: 'LEASE_LOST', reason }]
-  assert.deepEqual(await docket.heartbeat(stale), lost)
-  assert.deepEqual(await docket.release(stale), lost)
-  assert.deepEqual(await docket.completeMany([{ job: stale }]), lost)
-  assert.deepEqual(await docket.checkLeases(stale), lost)
+  assert.deepEqual(await docket.workers.heartbeat(stale), lost)
+  assert.deepEqual(await docket.workers.release(stale), lost)
+  assert.deepEqual(await docket.workers.completeMany([{ job: stale }]), lost)
+  assert.deepEqual(await docket.workers.checkLeases(stale), lost)
   assert.deepEqual(await docket.getJob(stale.id).catch(() => null), before, 'a refused write changed the job')
 }
 
@@ -40,8 +40,8 @@ export function fencingSuite(ctx: ConformanceContext): void {
       ])
       const a = await claimOne(ctx.docket, queue)
       const b = await claimOne(ctx.docket, queue)
-      await expectError(() => ctx.docket.complete({ id: a.id, token: b.lease.token }), 'LEASE_LOST')
-      await expectError(() => ctx.docket.complete({ id: a.id, token: newId() }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.complete({ id: a.id, token: b.lease.token }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.complete({ id: a.id, token: newId() }), 'LEASE_LOST')
       assert.equal((await ctx.docket.getJob(a.id)).status, 'active')
     })
 
@@ -71,9 +71,9 @@ export function fencingSuite(ctx: ConformanceContext): void {
       assert.notEqual(second.lease.token, first.lease.token)
       await assertFenced(docket, first, 'taken-over')
       assert.equal((await docket.getJob(first.id)).lease?.token, second.lease.token)
-      await docket.progress(second, { percent: 50 })
-      assert.deepEqual(await docket.heartbeat(second), [{ id: second.id, ok: true }])
-      await docket.complete(second, { by: 'second' })
+      await docket.workers.progress(second, { percent: 50 })
+      assert.deepEqual(await docket.workers.heartbeat(second), [{ id: second.id, ok: true }])
+      await docket.workers.complete(second, { by: 'second' })
       const done = await docket.getJob(first.id)
       assert.equal(done.status, 'completed')
       assert.deepEqual(done.result, { by: 'second' })
@@ -105,8 +105,8 @@ export function fencingSuite(ctx: ConformanceContext): void {
       const done = await claimOne(docket, queue, 100)
       const failed = await claimOne(docket, queue, 100)
       const cancelled = await claimOne(docket, queue, 100)
-      await docket.complete(done, { first: true })
-      await docket.fail(failed, 'final', { retryable: false })
+      await docket.workers.complete(done, { first: true })
+      await docket.workers.fail(failed, 'final', { retryable: false })
       await docket.cancelJob(cancelled.id)
       const snapshot = await Promise.all([done, failed, cancelled].map((j) => docket.getJob(j.id)))
       clock.advance(250)

@@ -47,7 +47,7 @@ export function groupsSuite(ctx: ConformanceContext): void {
       const first = await claim(docket, queue, { limit: 20 })
       assert.deepEqual(tally(first), { '-': 3, a: 2, b: 2 })
       assert.deepEqual(await claim(docket, queue, { limit: 20 }), [])
-      await docket.complete(first.find((j) => j.group === 'a')!, null)
+      await docket.workers.complete(first.find((j) => j.group === 'a')!, null)
       assert.deepEqual(tally(await claim(docket, queue, { limit: 20 })), { a: 1 })
     })
 
@@ -96,7 +96,7 @@ export function groupsSuite(ctx: ConformanceContext): void {
       await add(docket, queue, 'b', 5)
       assert.deepEqual(tally(await claim(docket, queue, { limit: 20 })), { a: 2, b: 2 })
       assert.deepEqual(await claim(docket, queue, { limit: 20 }), [])
-      assert.equal(await docket.rateLimitWaitMs([queue]), 1_000)
+      assert.equal(await docket.workers.rateLimitWaitMs([queue]), 1_000)
       clock.advance(1_000)
       assert.deepEqual(tally(await claim(docket, queue, { limit: 20 })), { a: 2, b: 2 })
     })

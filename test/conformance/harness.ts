@@ -18,7 +18,9 @@ import {
   type TestClock,
 } from '../../src/index.js'
 
-export type Driver = 'sqlite' | 'postgres'
+import { type Driver, sleep, until } from '../support/helpers.js'
+
+export { type Driver, sleep, until }
 
 export interface ConformanceContext {
   readonly driver: Driver
@@ -69,8 +71,6 @@ export async function makeQueue(
   return name
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export const newId = (): string => randomUUID()
 
 export const workerId = (label = 'w'): string => `${label}-${randomBytes(3).toString('hex')}`
@@ -81,7 +81,7 @@ export function claim(
   queues: string | string[],
   options: { limit?: number; leaseMs?: number; capabilities?: string[]; worker?: string } = {},
 ): Promise<ClaimedJob[]> {
-  return docket.claim({
+  return docket.workers.claim({
     workerId: options.worker ?? workerId(),
     queues: [queues].flat(),
     limit: options.limit ?? 1,
@@ -102,7 +102,7 @@ export async function addCompleted(docket: Docket, input: JobInput, result: unkn
   const job = await docket.add(input)
   const claimed = await claimOne(docket, input.queue)
   assert.equal(claimed.id, job.id, 'the queue held another ready job')
-  await docket.complete(claimed, result)
+  await docket.workers.complete(claimed, result)
   return job
 }
 
@@ -160,14 +160,6 @@ export async function allJobIds(docket: Docket, queue: string): Promise<string[]
 
 export async function status(docket: Docket, id: string) {
   return (await docket.getJob(id)).status
-}
-
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(20)
-  }
 }
 
 /** Everything a refused call could have touched: the queue's jobs (with their events) and the queues. */

@@ -153,7 +153,7 @@ export function jobsSuite(ctx: ConformanceContext): void {
         payloads,
       )
       // Through claim as well.
-      const claimed = await ctx.docket.claim({ workerId: 'w', queues: [queue], limit: 100 })
+      const claimed = await ctx.docket.workers.claim({ workerId: 'w', queues: [queue], limit: 100 })
       const byId = new Map(jobs.map((j, i) => [j.id, payloads[i]]))
       for (const job of claimed) assert.deepEqual(job.payload, byId.get(job.id))
     })

@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import { type Docket, type LeaderTerm, Maintenance } from '../../src/index.js'
+import { untilValue } from '../support/helpers.js'
 import {
   type ConformanceContext,
   claimOne,
@@ -40,50 +42,50 @@ export function leadershipSuite(ctx: ConformanceContext): void {
     test('a free leadership is taken in term 1; its holder renews it in the same term; others are refused meanwhile', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.store.acquireLeadership(name, 'a', 1_000)
+      const a = await docket.leadership.acquire(name, 'a', 1_000)
       assert.deepEqual(a, { name, holder: 'a', term: 1 })
-      assert.equal(await (await secondClocked()).store.acquireLeadership(name, 'b', 1_000), null)
+      assert.equal(await (await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
       clock.advance(600)
-      assert.deepEqual(await docket.store.acquireLeadership(name, 'a', 1_000), a, 'a renewal keeps the term')
+      assert.deepEqual(await docket.leadership.acquire(name, 'a', 1_000), a, 'a renewal keeps the term')
       clock.advance(600)
       // 1.2 s after the first acquisition: only the renewal keeps b out.
-      assert.equal(await (await secondClocked()).store.acquireLeadership(name, 'b', 1_000), null)
+      assert.equal(await (await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
     })
 
     test('a lapsed lease is taken over in a new term; the old holder is then refused', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.store.acquireLeadership(name, 'a', 100)
+      const a = await docket.leadership.acquire(name, 'a', 100)
       assert.ok(a)
       clock.advance(PAST_A_SHORT_LEASE_MS)
-      const b = await (await secondClocked()).store.acquireLeadership(name, 'b', 10_000)
+      const b = await (await secondClocked()).leadership.acquire(name, 'b', 10_000)
       assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
-      assert.equal(await docket.store.acquireLeadership(name, 'a', 10_000), null)
+      assert.equal(await docket.leadership.acquire(name, 'a', 10_000), null)
     })
 
     test('a holder whose own lease lapsed gets a new term when it renews, even if nobody took over', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.store.acquireLeadership(name, 'a', 100)
+      const a = await docket.leadership.acquire(name, 'a', 100)
       assert.ok(a)
       clock.advance(PAST_A_SHORT_LEASE_MS)
       await expectError(() => docket.recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
-      const again = await docket.store.acquireLeadership(name, 'a', 10_000)
+      const again = await docket.leadership.acquire(name, 'a', 10_000)
       assert.deepEqual(again, { name, holder: 'a', term: a.term + 1 })
       assert.equal(typeof (await docket.recoverExpiredLeases(again)), 'number')
     })
 
     test('release hands leadership over at once, and the next term is higher', async () => {
       const name = uniqueName('lead')
-      const a = await ctx.docket.store.acquireLeadership(name, 'a', 60_000)
+      const a = await ctx.docket.leadership.acquire(name, 'a', 60_000)
       assert.ok(a)
-      await ctx.docket.store.releaseLeadership(a)
-      const b = await (await second()).store.acquireLeadership(name, 'b', 60_000)
+      await ctx.docket.leadership.release(a)
+      const b = await (await second()).leadership.acquire(name, 'b', 60_000)
       assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
-      await expectError(() => ctx.docket.store.markLostWorkers(60_000, a), 'LEADERSHIP_LOST')
+      await expectError(() => ctx.docket.workers.markLost(60_000, a), 'LEADERSHIP_LOST')
       // Releasing a term that is over changes nothing.
-      await ctx.docket.store.releaseLeadership(a)
-      assert.equal(await ctx.docket.store.acquireLeadership(name, 'a', 60_000), null)
+      await ctx.docket.leadership.release(a)
+      assert.equal(await ctx.docket.leadership.acquire(name, 'a', 60_000), null)
     })
 
     test('two processes racing for a free leadership: exactly one wins, 20 times', async () => {
@@ -91,8 +93,8 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       for (let i = 0; i < 20; i++) {
         const name = uniqueName('race')
         const [x, y] = await Promise.all([
-          ctx.docket.store.acquireLeadership(name, 'a', 10_000),
-          b.store.acquireLeadership(name, 'b', 10_000),
+          ctx.docket.leadership.acquire(name, 'a', 10_000),
+          b.leadership.acquire(name, 'b', 10_000),
         ])
         assert.equal([x, y].filter(Boolean).length, 1, `both or neither won: ${JSON.stringify([x, y])}`)
         assert.equal((x ?? y)!.term, 1)
@@ -104,12 +106,12 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       const name = uniqueName('lead')
       const queue = await makeQueue(docket, 'lead-fence')
       const done = await docket.add(queue, 'done')
-      await docket.complete(await claimOne(docket, queue), 'ok')
+      await docket.workers.complete(await claimOne(docket, queue), 'ok')
       const expired = await docket.add(queue, 'expired')
       const leased = await claimOne(docket, queue, 100)
       assert.equal(leased.id, expired.id)
       const silent = workerId('silent')
-      await docket.store.registerWorker({
+      await docket.workers.register({
         id: silent,
         host: 'h',
         pid: 1,
@@ -118,21 +120,21 @@ export function leadershipSuite(ctx: ConformanceContext): void {
         queues: [queue],
         concurrency: 1,
       })
-      const stale = await docket.store.acquireLeadership(name, 'a', 100)
+      const stale = await docket.leadership.acquire(name, 'a', 100)
       assert.ok(stale)
       clock.advance(PAST_A_SHORT_LEASE_MS)
-      const current = await (await secondClocked()).store.acquireLeadership(name, 'b', 30_000)
+      const current = await (await secondClocked()).leadership.acquire(name, 'b', 30_000)
       assert.ok(current)
 
       await expectError(() => docket.recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
-      await expectError(() => docket.store.markLostWorkers(0, stale), 'LEADERSHIP_LOST')
+      await expectError(() => docket.workers.markLost(0, stale), 'LEADERSHIP_LOST')
       await expectError(() => docket.cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
       assert.equal(await status(docket, expired.id), 'active', 'the stale recovery moved a job')
       assert.equal((await docket.getJob(expired.id)).lease?.token, leased.lease.token)
       assert.equal((await docket.listWorkers()).find((w) => w.id === silent)?.status, 'up')
       assert.equal(await status(docket, done.id), 'completed', 'the stale cleanup deleted a job')
 
-      const fresh = otherClocked.store
+      const fresh = storeOf(otherClocked)
       assert.ok((await otherClocked.recoverExpiredLeases(current)) >= 1)
       assert.equal(await status(docket, expired.id), 'waiting')
       assert.ok((await fresh.markLostWorkers(0, current)).includes(silent))
@@ -161,7 +163,7 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       const taker = new Maintenance(b, { holder: uniqueName('taker'), leadershipTtlMs: 30_000 })
       await waitToLead(stalled)
       // Stall the next pass right after it renews leadership, as a frozen process would.
-      const store = ctx.docket.store
+      const store = storeOf(ctx.docket)
       const acquire = store.acquireLeadership
       let held: LeaderTerm | null = null
       store.acquireLeadership = async (...args) => {
@@ -173,7 +175,7 @@ export function leadershipSuite(ctx: ConformanceContext): void {
         const pass = stalled.runOnce()
         await sleep(50)
         // Meanwhile its lease runs out and the other process takes over.
-        assert.equal(await until(() => taker.runOnce(), 'led'), 'led')
+        assert.equal(await untilValue(() => taker.runOnce(), 'led'), 'led')
         assert.equal(await pass, 'deposed')
         assert.ok(held, 'the stalled pass had renewed leadership before it stalled')
         store.acquireLeadership = acquire
@@ -189,14 +191,5 @@ export function leadershipSuite(ctx: ConformanceContext): void {
 
 /** Runs passes until this one leads (another test's leader may hold a lease for a while). */
 async function waitToLead(m: Maintenance): Promise<void> {
-  await until(() => m.runOnce(), 'led', 15_000)
-}
-
-async function until<T>(fn: () => Promise<T>, want: T, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const got = await fn()
-    if (got === want || Date.now() > deadline) return got
-    await sleep(50)
-  }
+  await untilValue(() => m.runOnce(), 'led', 15_000)
 }

@@ -11,14 +11,15 @@ export function leasesSuite(ctx: ConformanceContext): void {
       await ctx.docket.add(queue, 't')
       const job = await claimOne(ctx.docket, queue, 1_000)
       const before = Date.now()
-      assert.deepEqual(await ctx.docket.heartbeat(job, 60_000), [{ id: job.id, ok: true }])
+      assert.deepEqual(await ctx.docket.workers.heartbeat(job, 60_000), [{ id: job.id, ok: true }])
       const lease = (await ctx.docket.getJob(job.id)).lease
       assert.ok(lease && lease.expiresAt.getTime() >= before + 59_000, 'lease not extended')
       assert.equal(lease.token, job.lease.token)
       // By id and token as well as by the claimed job.
-      assert.deepEqual(await ctx.docket.heartbeat([{ id: job.id, token: job.lease.token }], 120_000), [
-        { id: job.id, ok: true },
-      ])
+      assert.deepEqual(
+        await ctx.docket.workers.heartbeat([{ id: job.id, token: job.lease.token }], 120_000),
+        [{ id: job.id, ok: true }],
+      )
     })
 
     test('heartbeats keep a short lease alive past its first expiry; without one it runs out', async () => {
@@ -29,16 +30,16 @@ export function leasesSuite(ctx: ConformanceContext): void {
       assert.equal(job.lease.expiresAt.getTime(), clock.now().getTime() + 200)
       for (let i = 0; i < 5; i++) {
         clock.advance(150)
-        assert.deepEqual(await docket.heartbeat(job, 200), [{ id: job.id, ok: true }])
+        assert.deepEqual(await docket.workers.heartbeat(job, 200), [{ id: job.id, ok: true }])
       }
       assert.equal((await docket.getJob(job.id)).lease?.expiresAt.getTime(), clock.now().getTime() + 200)
       await docket.recoverExpiredLeases()
       assert.equal((await docket.getJob(job.id)).status, 'active')
       clock.advance(200)
-      assert.deepEqual(await docket.heartbeat(job, 200), [
+      assert.deepEqual(await docket.workers.heartbeat(job, 200), [
         { id: job.id, ok: false, code: 'LEASE_LOST', reason: 'expired' },
       ])
-      await expectError(() => docket.complete(job, 'late'), 'LEASE_LOST', ['expired'])
+      await expectError(() => docket.workers.complete(job, 'late'), 'LEASE_LOST', ['expired'])
     })
 
     test('a recovered or released job keeps its place in the queue, ahead of jobs added after it', async () => {
@@ -54,7 +55,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
       const again = await claimOne(docket, queue)
       assert.equal(again.id, first.id, 'the recovered job runs before the one added after it')
       assert.equal(again.runAt.getTime(), first.runAt.getTime())
-      await docket.release([again])
+      await docket.workers.release([again])
       assert.equal((await claimOne(docket, queue)).id, first.id, 'and so does a released one')
     })
 
@@ -98,21 +99,21 @@ export function leasesSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(ctx.docket, 'l-progress')
       await ctx.docket.add(queue, 't')
       const job = await claimOne(ctx.docket, queue)
-      await ctx.docket.progress(job, { percent: 30, step: 'ocr', message: 'reading page 3' })
+      await ctx.docket.workers.progress(job, { percent: 30, step: 'ocr', message: 'reading page 3' })
       const mid = await ctx.docket.getJob(job.id)
       assert.deepEqual(mid.progress, { percent: 30, step: 'ocr', message: 'reading page 3' })
       // Fields left out keep their value.
-      await ctx.docket.progress(job, { percent: 70.5 })
+      await ctx.docket.workers.progress(job, { percent: 70.5 })
       assert.deepEqual((await ctx.docket.getJob(job.id)).progress, {
         percent: 70.5,
         step: 'ocr',
         message: 'reading page 3',
       })
 
-      await ctx.docket.log(job, 'found 3 tables', { tables: 3, names: ['a', 'b', 'ç'] })
-      await ctx.docket.step(job, 'classify', 'started')
-      await ctx.docket.step(job, 'classify', 'completed', { durationMs: 12, message: 'invoice' })
-      await ctx.docket.step(job, 'summary', 'failed', { message: 'model timeout' })
+      await ctx.docket.workers.log(job, 'found 3 tables', { tables: 3, names: ['a', 'b', 'ç'] })
+      await ctx.docket.workers.step(job, 'classify', 'started')
+      await ctx.docket.workers.step(job, 'classify', 'completed', { durationMs: 12, message: 'invoice' })
+      await ctx.docket.workers.step(job, 'summary', 'failed', { message: 'model timeout' })
 
       const events = (await ctx.docket.getJob(job.id)).events.filter(
         (e) => e.kind !== 'state' && e.kind !== 'added',
@@ -145,7 +146,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
         ],
         label: 'grafik ✓',
       }
-      await ctx.docket.complete(job, result)
+      await ctx.docket.workers.complete(job, result)
       const done = await ctx.docket.getJob(job.id)
       assert.equal(done.status, 'completed')
       assert.deepEqual(done.result, result)
@@ -155,12 +156,12 @@ export function leasesSuite(ctx: ConformanceContext): void {
       assert.ok(done.durationMs !== null && done.durationMs >= 0)
       assert.equal(done.events.at(-1)?.status, 'completed')
       // Completing twice is refused and changes nothing.
-      await expectError(() => ctx.docket.complete(job, { again: true }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.complete(job, { again: true }), 'LEASE_LOST')
       assert.deepEqual((await ctx.docket.getJob(job.id)).result, result)
 
       await ctx.docket.add(queue, 't')
       const bare = await claimOne(ctx.docket, queue)
-      await ctx.docket.complete(bare)
+      await ctx.docket.workers.complete(bare)
       assert.equal((await ctx.docket.getJob(bare.id)).result, null)
     })
 
@@ -174,7 +175,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
       const b = await claimOne(ctx.docket, queue)
       await ctx.docket.cancelJob(b.id)
       const unknown = newId()
-      const outcomes = await ctx.docket.completeMany([
+      const outcomes = await ctx.docket.workers.completeMany([
         { job: a, result: 1 },
         { job: b, result: 2 },
         { job: { id: unknown, token: 'nope' } },
@@ -186,7 +187,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
       ])
       assert.equal((await ctx.docket.getJob(a.id)).result, 1)
       assert.equal((await ctx.docket.getJob(b.id)).status, 'cancelled')
-      await expectError(() => ctx.docket.complete({ id: unknown, token: 'nope' }), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.complete({ id: unknown, token: 'nope' }), 'LEASE_LOST')
     })
 
     test('fail schedules a retry after the backoff, and fails for good after maxAttempts', async () => {
@@ -201,7 +202,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
         assert.equal(job.id, added.id)
         assert.equal(job.attempts, attempt)
         const now = clock.now().getTime()
-        const after = await docket.fail(job, new TypeError(`boom ${attempt}`))
+        const after = await docket.workers.fail(job, new TypeError(`boom ${attempt}`))
         assert.equal(after.attempts, attempt)
         assert.equal(after.errorCount, attempt)
         assert.equal(after.lastError?.message, `boom ${attempt}`)
@@ -233,7 +234,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
         ['active', 'scheduled', 'active', 'scheduled', 'active', 'failed'],
       )
       await docket.add(queue, 'other')
-      const [next] = await docket.claim({ workerId: 'w', queues: [queue], limit: 5 })
+      const [next] = await docket.workers.claim({ workerId: 'w', queues: [queue], limit: 5 })
       assert.equal(next?.type, 'other')
     })
 
@@ -245,11 +246,11 @@ export function leasesSuite(ctx: ConformanceContext): void {
       })
       const job = await claimOne(docket, queue)
       assert.equal(job.id, fixed.id)
-      const failed = await docket.fail(job, 'no')
+      const failed = await docket.workers.fail(job, 'no')
       assert.equal(failed.status, 'scheduled')
       assert.equal(failed.runAt.getTime(), clock.now().getTime() + 60_000)
       clock.advance(59_999)
-      assert.deepEqual(await docket.claim({ workerId: 'w', queues: [queue], limit: 5 }), [])
+      assert.deepEqual(await docket.workers.claim({ workerId: 'w', queues: [queue], limit: 5 }), [])
       clock.advance(1)
       assert.equal((await claimOne(docket, queue)).id, fixed.id, 'due once the backoff ran out')
 
@@ -260,7 +261,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
       for (const expected of [10_000, 20_000, 40_000]) {
         const claimed = await claimOne(docket, queue)
         assert.equal(claimed.id, exp.id)
-        const f = await docket.fail(claimed, 'again')
+        const f = await docket.workers.fail(claimed, 'again')
         assert.equal(f.runAt.getTime(), clock.now().getTime() + expected, `expected ${expected} ms`)
         clock.advance(expected - 1)
         assert.deepEqual(await claim(docket, queue), [], `claimed before its ${expected} ms ran out`)
@@ -273,7 +274,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(ctx.docket, 'l-unrecoverable', { maxAttempts: 10 })
       await ctx.docket.add(queue, 'a')
       const a = await claimOne(ctx.docket, queue)
-      const failedA = await ctx.docket.fail(a, { message: 'bad input' }, { retryable: false })
+      const failedA = await ctx.docket.workers.fail(a, { message: 'bad input' }, { retryable: false })
       assert.equal(failedA.status, 'failed')
       assert.equal(failedA.attempts, 1)
       assert.equal(failedA.lastError?.retryable, false)
@@ -281,7 +282,7 @@ export function leasesSuite(ctx: ConformanceContext): void {
 
       await ctx.docket.add(queue, 'b')
       const b = await claimOne(ctx.docket, queue)
-      const failedB = await ctx.docket.fail(b, new UnrecoverableError('corrupt file'))
+      const failedB = await ctx.docket.workers.fail(b, new UnrecoverableError('corrupt file'))
       assert.equal(failedB.status, 'failed')
       assert.equal(failedB.lastError?.name, 'UnrecoverableError')
       assert.equal((await ctx.docket.getJob(b.id)).status, 'failed')
@@ -291,13 +292,13 @@ export function leasesSuite(ctx: ConformanceContext): void {
       const queue = await makeQueue(ctx.docket, 'l-release')
       await ctx.docket.add(queue, 't')
       const job = await claimOne(ctx.docket, queue)
-      assert.deepEqual(await ctx.docket.release(job), [{ id: job.id, ok: true }])
+      assert.deepEqual(await ctx.docket.workers.release(job), [{ id: job.id, ok: true }])
       const released = await ctx.docket.getJob(job.id)
       assert.equal(released.status, 'waiting')
       assert.equal(released.attempts, 0)
       assert.equal(released.lease, null)
       assert.equal(released.errorCount, 0)
-      await expectError(() => ctx.docket.complete(job), 'LEASE_LOST')
+      await expectError(() => ctx.docket.workers.complete(job), 'LEASE_LOST')
       const again = await claimOne(ctx.docket, queue)
       assert.equal(again.id, job.id)
       assert.equal(again.attempts, 1)

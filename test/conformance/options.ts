@@ -39,7 +39,7 @@ export function optionsSuite(ctx: ConformanceContext): void {
         'stauts',
       ])
       await rejects(
-        () => ctx.docket.claim(unknown({ workerId: 'w', queues: [queue], lmit: 1 })),
+        () => ctx.docket.workers.claim(unknown({ workerId: 'w', queues: [queue], lmit: 1 })),
         'INVALID_ARGUMENT',
         ['lmit'],
       )
@@ -59,16 +59,18 @@ export function optionsSuite(ctx: ConformanceContext): void {
 
     test('fail refuses an unknown option instead of retrying a job meant to fail for good', async () => {
       const { leased, rejects } = await setup('o-fail')
-      await rejects(() => ctx.docket.fail(leased, 'bad', unknown({ retriable: false })), 'INVALID_ARGUMENT', [
-        'retriable',
-      ])
+      await rejects(
+        () => ctx.docket.workers.fail(leased, 'bad', unknown({ retriable: false })),
+        'INVALID_ARGUMENT',
+        ['retriable'],
+      )
       assert.equal((await ctx.docket.getJob(leased.id)).status, 'active')
     })
 
     test('step refuses an unknown detail', async () => {
       const { leased, rejects } = await setup('o-step')
       await rejects(
-        () => ctx.docket.step(leased, 'ocr', 'completed', unknown({ duration: 12 })),
+        () => ctx.docket.workers.step(leased, 'ocr', 'completed', unknown({ duration: 12 })),
         'INVALID_ARGUMENT',
         ['duration'],
       )

@@ -54,13 +54,13 @@ export function persistenceSuite(ctx: ConformanceContext): void {
         return job
       }
       const completed = await lease(ids.completed, 'completed')
-      await docket.progress(completed, { percent: 60, step: 'extract', message: 'page 6' })
-      await docket.log(completed, 'found tables', { n: 3 })
-      await docket.complete(completed, { confidence: 0.97, points: [1, 2, 3] })
+      await docket.workers.progress(completed, { percent: 60, step: 'extract', message: 'page 6' })
+      await docket.workers.log(completed, 'found tables', { n: 3 })
+      await docket.workers.complete(completed, { confidence: 0.97, points: [1, 2, 3] })
       const failed = await lease(ids.failed, 'failed')
-      await docket.fail(failed, new RangeError('out of range'))
+      await docket.workers.fail(failed, new RangeError('out of range'))
       const active = await lease(ids.active, 'active')
-      await docket.progress(active, { percent: 25, step: 'ocr' })
+      await docket.workers.progress(active, { percent: 25, step: 'ocr' })
 
       const read = async () => ({
         jobs: await Promise.all(Object.values(ids).map((id) => docket.getJob(id))),
@@ -83,7 +83,7 @@ export function persistenceSuite(ctx: ConformanceContext): void {
           assert.deepEqual(after.jobs[i]!.payload, payload(state))
         }
         // The reopened database carries on: the lease still holds, and the dependency still blocks.
-        await docket.complete(active, { after: 'reopen' })
+        await docket.workers.complete(active, { after: 'reopen' })
         assert.equal((await docket.getJob(ids.active)).status, 'completed')
         assert.equal(await docket.promote(ids.scheduled), 1)
         assert.equal((await docket.add(auto, 'w', null, { dedupeKey: 'dk', owner: 'alice' })).id, ids.waiting)

@@ -52,7 +52,7 @@ export function rateLimitsSuite(ctx: ConformanceContext): void {
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 1, 'the window holds 3 starts')
       assert.equal((await claim(docket, queue, { limit: 10, worker: workerId('other') })).length, 0)
       assert.equal(
-        await docket.rateLimitWaitMs([queue]),
+        await docket.workers.rateLimitWaitMs([queue]),
         500,
         'the first two starts leave the window in 500 ms',
       )
@@ -60,7 +60,7 @@ export function rateLimitsSuite(ctx: ConformanceContext): void {
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 0)
       clock.advance(1)
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 2, 'the first two left the window')
-      assert.equal(await docket.rateLimitWaitMs([queue]), 500)
+      assert.equal(await docket.workers.rateLimitWaitMs([queue]), 500)
       clock.advance(500)
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 1, 'the start at 500 ms left it')
     })
@@ -74,7 +74,7 @@ export function rateLimitsSuite(ctx: ConformanceContext): void {
       await fill(docket, queue, 6)
       const first = await claim(docket, queue, { limit: 10 })
       assert.equal(first.length, 2, 'the concurrency limit is the tighter one now')
-      for (const job of first) await docket.complete(job, null)
+      for (const job of first) await docket.workers.complete(job, null)
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 1, 'then the rate limit')
       clock.advance(10_000)
       assert.equal((await claim(docket, queue, { limit: 10 })).length, 1, 'the concurrency limit again')
@@ -103,11 +103,11 @@ export function rateLimitsSuite(ctx: ConformanceContext): void {
       await fill(docket, roomy, 1)
       await fill(docket, full, 2)
       assert.equal((await claim(docket, [plain, roomy, full], { limit: 10 })).length, 3)
-      assert.equal(await docket.rateLimitWaitMs([plain, roomy]), null)
-      assert.equal(await docket.rateLimitWaitMs([plain, roomy, full]), 2_000)
+      assert.equal(await docket.workers.rateLimitWaitMs([plain, roomy]), null)
+      assert.equal(await docket.workers.rateLimitWaitMs([plain, roomy, full]), 2_000)
       await docket.pauseQueue(full)
-      assert.equal(await docket.rateLimitWaitMs([full]), null)
-      await expectError(() => docket.rateLimitWaitMs(['bad name!']), 'INVALID_ARGUMENT')
+      assert.equal(await docket.workers.rateLimitWaitMs([full]), null)
+      await expectError(() => docket.workers.rateLimitWaitMs(['bad name!']), 'INVALID_ARGUMENT')
     })
   })
 }

@@ -37,8 +37,8 @@ export function readSuite(ctx: ConformanceContext): void {
 
       const claimed = await claimOne(ctx.docket, queue)
       assert.equal(claimed.id, a)
-      await ctx.docket.progress(claimed, { percent: 50, step: 'half' })
-      await ctx.docket.complete(claimed, { done: true })
+      await ctx.docket.workers.progress(claimed, { percent: 50, step: 'half' })
+      await ctx.docket.workers.complete(claimed, { done: true })
       const detail = await ctx.docket.getJob(a)
       assert.deepEqual(
         detail.events.map((e) => [e.kind, e.status]),

@@ -12,8 +12,8 @@ async function finished(docket: Docket, queue: string, n: number): Promise<Job[]
   const claimed = await claim(docket, queue, { limit: n })
   assert.equal(claimed.length, n)
   for (const [i, job] of claimed.entries()) {
-    if (i % 3 === 0) await docket.complete(job, { i })
-    else if (i % 3 === 1) await docket.fail(job, 'no', { retryable: false })
+    if (i % 3 === 0) await docket.workers.complete(job, { i })
+    else if (i % 3 === 1) await docket.workers.fail(job, 'no', { retryable: false })
     else await docket.cancelJob(job.id)
   }
   return jobs

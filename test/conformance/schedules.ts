@@ -139,7 +139,7 @@ export function schedulesSuite(ctx: ConformanceContext): void {
         assert.equal((await run(s)).length, 1)
         const [claimed] = await claim(ctx.clocked, queue, { capabilities: ['pdf'] })
         assert.ok(claimed)
-        await ctx.clocked.complete(claimed, 'ok')
+        await ctx.clocked.workers.complete(claimed, 'ok')
         const detail = await ctx.clocked.getSchedule(s.id)
         assert.deepEqual(
           detail.runs.map((r) => r.outcome),
@@ -216,7 +216,7 @@ export function schedulesSuite(ctx: ConformanceContext): void {
         const job = await claimOne(ctx.clocked, queue)
         ctx.clock.advance(10 * SECOND)
         assert.equal((await run(s))[0]!.outcome, 'skipped', 'an active job is live too')
-        await ctx.clocked.complete(job, null)
+        await ctx.clocked.workers.complete(job, null)
         ctx.clock.advance(10 * SECOND)
         assert.equal((await run(s))[0]!.outcome, 'waiting')
         assert.equal((await jobsOf(queue)).length, 2)

@@ -42,10 +42,10 @@ export function searchSuite(ctx: ConformanceContext): void {
       const other = await ctx.docket.add({ queue, type: 't', payload: { n: 3, literal: '50%_off' } })
       const claimed = await claimOne(ctx.docket, queue)
       assert.equal(claimed.id, inPayload.id)
-      await ctx.docket.complete(claimed)
+      await ctx.docket.workers.complete(claimed)
       const second = await claimOne(ctx.docket, queue)
       assert.equal(second.id, failing.id)
-      await ctx.docket.fail(
+      await ctx.docket.workers.fail(
         second,
         { message: `Gateway said ${word.toUpperCase()}-ERR` },
         { retryable: false },

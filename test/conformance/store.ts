@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import type { StoredEvent } from '../../src/index.js'
 import type { ApiKeyRecord, Store, WorkerRecord } from '../../src/storage/store.js'
 import {
@@ -59,14 +60,19 @@ export function storeSuite(ctx: ConformanceContext): void {
       // Marking a worker lost does not end its leases (see boundaries.ts): "silent" is the leader's
       // threshold, and a worker that heartbeats less often may still be running its jobs.
       const { clocked: docket, clock } = ctx
-      const { store } = docket
+      const store = storeOf(docket)
       const queue = await makeQueue(docket, 's-lost')
       const silent = workerId('silent')
       const alive = workerId('alive')
       await store.registerWorker(worker(silent, [queue]))
       await store.registerWorker(worker(alive, [queue]))
       await docket.add(queue, 't')
-      const [job] = await docket.claim({ workerId: silent, queues: [queue], limit: 1, leaseMs: 60_000 })
+      const [job] = await docket.workers.claim({
+        workerId: silent,
+        queues: [queue],
+        limit: 1,
+        leaseMs: 60_000,
+      })
       assert.ok(job)
 
       clock.advance(5_000)
@@ -99,12 +105,12 @@ export function storeSuite(ctx: ConformanceContext): void {
 
     test('a worker that stopped is never marked lost, and gave its jobs back', async () => {
       const { clocked: docket, clock } = ctx
-      const { store } = docket
+      const store = storeOf(docket)
       const queue = await makeQueue(docket, 's-stopped')
       const id = workerId('stopped')
       await store.registerWorker(worker(id, [queue]))
       await docket.add(queue, 't')
-      await docket.claim({ workerId: id, queues: [queue], limit: 1 })
+      await docket.workers.claim({ workerId: id, queues: [queue], limit: 1 })
       assert.equal(await store.deregisterWorker(id), 1)
       clock.advance(60_000)
       assert.ok(!(await store.markLostWorkers(1_000)).includes(id))
@@ -120,16 +126,16 @@ export function storeSuite(ctx: ConformanceContext): void {
 
   describe('store: the event log', () => {
     test('readEvents pages in commit order from a cursor, never repeating or skipping an event', async () => {
-      const { store } = ctx.clocked
+      const store = storeOf(ctx.clocked)
       const docket = ctx.clocked
       const tail = await store.eventsTail()
       const queue = await makeQueue(docket, 's-events')
       const jobs = await docket.addMany([1, 2, 3].map((i) => ({ queue, type: 't', payload: { i } })))
       const leased = await claimOne(docket, queue)
-      await docket.progress(leased, { percent: 50, step: 'half' })
+      await docket.workers.progress(leased, { percent: 50, step: 'half' })
       await docket.pauseQueue(queue)
       await docket.resumeQueue(queue)
-      await docket.complete(leased, { ok: true })
+      await docket.workers.complete(leased, { ok: true })
 
       const { events, cursor } = await readAll(store, tail, 2)
       const ours = events.filter((e) => e.queue === queue)
@@ -181,7 +187,7 @@ export function storeSuite(ctx: ConformanceContext): void {
   describe('store: API keys and sessions', () => {
     test('a key is found by its hash until revoked; its principal keeps one role', async () => {
       const { clocked: docket, clock } = ctx
-      const { store } = docket
+      const store = storeOf(docket)
       const name = uniqueName('alice')
       const record = keyRecord(name)
       const created = await store.createApiKey(record)
@@ -224,7 +230,7 @@ export function storeSuite(ctx: ConformanceContext): void {
 
     test('a session lives until it expires by the clock, is deleted, or its key is revoked', async () => {
       const { clocked: docket, clock } = ctx
-      const { store } = docket
+      const store = storeOf(docket)
       const key = await store.createApiKey(keyRecord(uniqueName('bob')))
       const session = (ttlMs: number) => ({
         idHash: randomBytes(32).toString('hex'),

@@ -7,6 +7,7 @@
 import { after, before, describe } from 'node:test'
 import { Docket, TestClock } from '../../src/index.js'
 import { boundariesSuite } from './boundaries.js'
+import { bulkSuite } from './bulk.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
@@ -96,6 +97,7 @@ export function conformanceSuite(
     fencingSuite(ctx)
     dependenciesSuite(ctx)
     controlSuite(ctx)
+    bulkSuite(ctx)
     validationSuite(ctx)
     optionsSuite(ctx)
     concurrencySuite(ctx)

@@ -120,20 +120,28 @@ export function validationSuite(ctx: ConformanceContext): void {
 
     test('a result, log data or progress that is not valid is refused and the job stays as it was', async () => {
       const { leased, rejects } = await setup('v-result')
-      await rejects(() => ctx.docket.complete(leased, { at: new Date() }), 'INVALID_ARGUMENT', ['result'])
-      await rejects(() => ctx.docket.complete(leased, { n: Number.NaN }), 'INVALID_ARGUMENT', ['result'])
-      await rejects(() => ctx.docket.log(leased, 'x', { f: () => 1 }), 'INVALID_ARGUMENT', ['data'])
-      await rejects(() => ctx.docket.progress(leased, { percent: 150 }), 'INVALID_ARGUMENT', ['percent'])
-      await rejects(() => ctx.docket.progress(leased, { percent: -1 }), 'INVALID_ARGUMENT', ['percent'])
+      await rejects(() => ctx.docket.workers.complete(leased, { at: new Date() }), 'INVALID_ARGUMENT', [
+        'result',
+      ])
+      await rejects(() => ctx.docket.workers.complete(leased, { n: Number.NaN }), 'INVALID_ARGUMENT', [
+        'result',
+      ])
+      await rejects(() => ctx.docket.workers.log(leased, 'x', { f: () => 1 }), 'INVALID_ARGUMENT', ['data'])
+      await rejects(() => ctx.docket.workers.progress(leased, { percent: 150 }), 'INVALID_ARGUMENT', [
+        'percent',
+      ])
+      await rejects(() => ctx.docket.workers.progress(leased, { percent: -1 }), 'INVALID_ARGUMENT', [
+        'percent',
+      ])
       await rejects(
-        () => ctx.docket.progress(leased, { pct: 5 } as unknown as { percent: number }),
+        () => ctx.docket.workers.progress(leased, { pct: 5 } as unknown as { percent: number }),
         'INVALID_ARGUMENT',
         ['pct'],
       )
-      await rejects(() => ctx.docket.step(leased, '', 'started'), 'INVALID_ARGUMENT', ['step'])
-      await rejects(() => ctx.docket.heartbeat(leased, 10), 'INVALID_ARGUMENT', ['leaseMs'])
+      await rejects(() => ctx.docket.workers.step(leased, '', 'started'), 'INVALID_ARGUMENT', ['step'])
+      await rejects(() => ctx.docket.workers.heartbeat(leased, 10), 'INVALID_ARGUMENT', ['leaseMs'])
       // Still leased: the worker can finish it.
-      await ctx.docket.complete(leased, { fine: true })
+      await ctx.docket.workers.complete(leased, { fine: true })
     })
 
     test('a run-at that is not a date is INVALID_ARGUMENT naming runAt', async () => {
@@ -164,17 +172,21 @@ export function validationSuite(ctx: ConformanceContext): void {
     test('a limit of 0 (or otherwise out of range) is INVALID_ARGUMENT naming limit', async () => {
       const { queue, rejects } = await setup('v-limit')
       for (const limit of [0, -1, 1.5, 1_000_000]) {
-        await rejects(() => ctx.docket.claim({ workerId: 'w', queues: [queue], limit }), 'INVALID_ARGUMENT', [
-          'limit',
-        ])
+        await rejects(
+          () => ctx.docket.workers.claim({ workerId: 'w', queues: [queue], limit }),
+          'INVALID_ARGUMENT',
+          ['limit'],
+        )
         await rejects(() => ctx.docket.listJobs({ queue, limit }), 'INVALID_ARGUMENT', ['limit'])
       }
-      await rejects(() => ctx.docket.claim({ workerId: '', queues: [queue] }), 'INVALID_ARGUMENT', [
+      await rejects(() => ctx.docket.workers.claim({ workerId: '', queues: [queue] }), 'INVALID_ARGUMENT', [
         'workerId',
       ])
-      await rejects(() => ctx.docket.claim({ workerId: 'w', queues: [] }), 'INVALID_ARGUMENT', ['queues'])
+      await rejects(() => ctx.docket.workers.claim({ workerId: 'w', queues: [] }), 'INVALID_ARGUMENT', [
+        'queues',
+      ])
       await rejects(
-        () => ctx.docket.claim({ workerId: 'w', queues: [queue], leaseMs: 1 }),
+        () => ctx.docket.workers.claim({ workerId: 'w', queues: [queue], leaseMs: 1 }),
         'INVALID_ARGUMENT',
         ['leaseMs'],
       )
@@ -191,9 +203,11 @@ export function validationSuite(ctx: ConformanceContext): void {
         await rejects(() => ctx.docket.promote(bad), 'INVALID_ARGUMENT', ['id'])
         await rejects(() => ctx.docket.promote([newId(), bad]), 'INVALID_ARGUMENT', ['id'])
         await rejects(() => ctx.docket.removeJob(bad), 'INVALID_ARGUMENT', ['id'])
-        await rejects(() => ctx.docket.complete({ id: bad, token: leased.lease.token }), 'INVALID_ARGUMENT', [
-          'id',
-        ])
+        await rejects(
+          () => ctx.docket.workers.complete({ id: bad, token: leased.lease.token }),
+          'INVALID_ARGUMENT',
+          ['id'],
+        )
         await rejects(() => ctx.docket.add({ id: bad, queue, type: 't' }), 'INVALID_ARGUMENT', ['id'])
         await rejects(() => ctx.docket.add({ queue, type: 't', dependsOn: [bad] }), 'INVALID_ARGUMENT', [
           'dependsOn',

@@ -128,6 +128,23 @@ describe('dashboard: actions', () => {
     assert.deepEqual(statuses, ['cancelled', 'cancelled', 'scheduled'])
   })
 
+  it('cancels every job the filters match, on all pages, after a confirmation that repeats the count', async () => {
+    const jobs = await env.docket.addMany(
+      Array.from({ length: 55 }, (_, i) => ({ queue: 'emails', type: 'matching', payload: { i }, ...later })),
+    )
+    const other = await env.docket.add({ queue: 'emails', type: 'not-matching', ...later })
+    await page.goto('/queues/emails?state=scheduled&type=matching')
+    const all = page.getByRole('button', { name: 'Cancel all 55 scheduled in emails' })
+    await all.click()
+    await page.getByText('Cancel 55 scheduled jobs in emails, on every page?').waitFor()
+    await page.getByRole('button', { name: 'Cancel all 55', exact: true }).click()
+    await page.getByRole('status').filter({ hasText: '55 jobs cancelled.' }).waitFor()
+    const statuses = new Set(await Promise.all(jobs.map(async (j) => (await env.docket.getJob(j.id)).status)))
+    assert.deepEqual([...statuses], ['cancelled'], 'every page, not only the 50 shown')
+    assert.equal((await env.docket.getJob(other.id)).status, 'scheduled')
+    await all.waitFor({ state: 'detached' })
+  })
+
   it('still acts after the server restarts (the session and its CSRF token live in the database), and the feed reconnects', async () => {
     await page.goto('/queues/emails')
     await live(page)

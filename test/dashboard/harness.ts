@@ -154,7 +154,7 @@ export async function startEnv(options: { handlers?: Record<string, Handler> } =
   await docket.createQueue({ name: 'emails', maxAttempts: 1 })
   await docket.createQueue({ name: 'review', mode: 'manual' })
   // A worker that stopped sending heartbeats long ago, so the pages have a lost one to show.
-  await docket.store.registerWorker({
+  await docket.workers.register({
     id: 'ghost-1',
     host: 'old-box',
     pid: 4242,
@@ -164,8 +164,7 @@ export async function startEnv(options: { handlers?: Record<string, Handler> } =
     concurrency: 2,
   })
   // (marked lost once the clock has moved past its registration)
-  while (!(await docket.store.markLostWorkers(0)).includes('ghost-1'))
-    await new Promise((r) => setTimeout(r, 5))
+  while (!(await docket.workers.markLost(0)).includes('ghost-1')) await new Promise((r) => setTimeout(r, 5))
   const gates = new Gates()
   const worker = await new Worker(docket, {
     id: 'test-worker',

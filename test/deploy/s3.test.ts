@@ -128,9 +128,9 @@ describe('deploy: artifacts on S3-compatible storage (s3rver on 127.0.0.1)', () 
         assert.deepEqual(await docket.artifacts.list(), stored, 'a refused upload left an object behind')
 
         // A worker's output goes to the bucket too.
-        const [claimed] = await docket.claim({ queues: ['scans'], workerId: 'w-s3', limit: 1 })
+        const [claimed] = await docket.workers.claim({ queues: ['scans'], workerId: 'w-s3', limit: 1 })
         assert.equal(claimed!.id, job.id)
-        const output = await docket.saveOutput(claimed!, {
+        const output = await docket.workers.saveOutput(claimed!, {
           name: 'out.json',
           mediaType: 'application/json',
           data: '{"ok":true}',

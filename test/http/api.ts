@@ -246,7 +246,7 @@ export function apiSuite(driver: Driver): void {
       await expectError(403, 'FORBIDDEN', 'alice', 'POST', '/api/v1/workers/w/claim', { queues: ['docs'] })
       assert.equal((await call('admin', 'GET', `/api/v1/jobs/${job.id}`)).body.owner, 'alice')
       const revoked = await createKey(docket, 'carol', 'user')
-      await docket.store.revokeApiKey(revoked.info.id)
+      await docket.access.revokeApiKey(revoked.info.id)
       const r = await fetch(`${base}/api/v1/jobs`, { headers: { authorization: `Bearer ${revoked.key}` } })
       assert.equal(r.status, 401)
     })

@@ -44,9 +44,9 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         const auth = { authorization: `Bearer ${key}` }
         await docket.createQueue({ name: 'ws' })
         const job = await docket.add('ws', 't', {})
-        const [claimed] = await docket.claim({ workerId: 'w', queues: ['ws'] })
-        await docket.progress(claimed!, { percent: 40, step: 'halfway' })
-        await docket.complete(claimed!, { ok: 1 })
+        const [claimed] = await docket.workers.claim({ workerId: 'w', queues: ['ws'] })
+        await docket.workers.progress(claimed!, { percent: 40, step: 'halfway' })
+        await docket.workers.complete(claimed!, { ok: 1 })
 
         const all = (await listen(
           `ws://${host}/api/v1/events?jobId=${job.id}&after=0`,

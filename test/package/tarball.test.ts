@@ -105,6 +105,16 @@ export async function main(): Promise<string> {
   await docket.createQueue({ name: 42 })
   return job.id
 }
+type Tasks = { analyse: { payload: { url: string }; result: { words: number } } }
+export async function typed(): Promise<number> {
+  const docket = await Docket.open<Tasks>()
+  const job = await docket.add('q', 'analyse', { url: 'u' })
+  // @ts-expect-error the task map says what analyse takes
+  await docket.add('q', 'analyse', { url: 1 })
+  new Worker<Tasks>(docket, { queues: ['q'], handlers: { analyse: async (j) => ({ words: j.payload.url.length }) } })
+  const read = await docket.getJob(job.id)
+  return read.result?.words ?? 0
+}
 `,
     )
     writeFileSync(

@@ -70,13 +70,13 @@ export async function accessWorld(driver: Driver): Promise<AccessWorld> {
     ids[`${who}Artifact`] = artifacts[0]!.id
   }
   // Leases and reports for every user's jobs, with canaries in progress, logs and results.
-  const claimed = await s.docket.claim({ workerId: 'w-acl', queues: ['acl'], limit: 100 })
+  const claimed = await s.docket.workers.claim({ workerId: 'w-acl', queues: ['acl'], limit: 100 })
   assert.equal(claimed.length, 8)
   for (const job of claimed) {
     const canary = (job.payload as { canary: string }).canary
-    await s.docket.progress(job, { percent: 40, message: `${canary}-progress` })
-    await s.docket.log(job, `${canary}-log`, { canary })
-    if (job.id === ids.aliceJob || job.id === ids.bobJob) await s.docket.complete(job, { canary })
+    await s.docket.workers.progress(job, { percent: 40, message: `${canary}-progress` })
+    await s.docket.workers.log(job, `${canary}-log`, { canary })
+    if (job.id === ids.aliceJob || job.id === ids.bobJob) await s.docket.workers.complete(job, { canary })
   }
   return {
     s,

@@ -116,7 +116,7 @@ for (const driver of DRIVERS) {
     it('refuses or defuses SQL injection in every filter, sort, name and id', async () => {
       const c = s.client
       const before = await s.docket.countJobs()
-      const keysBefore = (await s.docket.store.listApiKeys()).length
+      const keysBefore = (await s.docket.access.listApiKeys()).length
       const paths: string[] = []
       for (const bad of SQL) {
         const q = encodeURIComponent(bad)
@@ -167,7 +167,7 @@ for (const driver of DRIVERS) {
       }
       const afterCounts = await s.docket.countJobs()
       assert.deepEqual(afterCounts, before, 'the jobs are as they were')
-      assert.equal((await s.docket.store.listApiKeys()).length, keysBefore, 'the keys are as they were')
+      assert.equal((await s.docket.access.listApiKeys()).length, keysBefore, 'the keys are as they were')
       figure('access-sql-injection', { driver, probes: paths.length * 2 + SQL.length * 2, ...outcomes })
     })
 
@@ -212,7 +212,7 @@ for (const driver of DRIVERS) {
       // A worker's output upload has the same limit.
       await s.docket.createQueue({ name: 'acl-out' })
       await s.docket.add('acl-out', 'out')
-      const [leased] = await s.docket.claim({ workerId: 'w-up', queues: ['acl-out'], limit: 1 })
+      const [leased] = await s.docket.workers.claim({ workerId: 'w-up', queues: ['acl-out'], limit: 1 })
       const overOutput = await upload(
         'worker',
         `/api/v1/jobs/${leased!.id}/artifacts`,

@@ -58,7 +58,7 @@ for (const driver of DRIVERS) {
       const queue = `${prefix}-${round}`
       await worker.createQueue({ name: queue, maxAttempts: 10, backoff: { type: 'fixed', delayMs: 60_000 } })
       await worker.addMany(Array.from({ length: PER_ROUND }, (_, i) => ({ queue, type: 'race', payload: i })))
-      const jobs = await worker.claim({
+      const jobs = await worker.workers.claim({
         workerId: 'racer',
         queues: [queue],
         limit: PER_ROUND,
@@ -82,7 +82,9 @@ for (const driver of DRIVERS) {
         const jobs = await claimRound('race-complete', round)
         const [outcomes] = await Promise.all([
           Promise.all(
-            shuffle(jobs).map(async (j) => [j, await outcome(worker.complete(j, { r: round }))] as const),
+            shuffle(jobs).map(
+              async (j) => [j, await outcome(worker.workers.complete(j, { r: round }))] as const,
+            ),
           ),
           maintainer.recoverExpiredLeases(),
           sleep(5).then(() => maintainer.recoverExpiredLeases()),
@@ -102,7 +104,7 @@ for (const driver of DRIVERS) {
           assert.deepEqual(await eventsAfterFinal(job.id), [], 'a finished job changed state again')
         }
         // Whatever was recovered runs again; nothing completed comes back.
-        const again = await worker.claim({
+        const again = await worker.workers.claim({
           workerId: 'second',
           queues: [`race-complete-${round}`],
           limit: PER_ROUND * 2,
@@ -114,7 +116,7 @@ for (const driver of DRIVERS) {
             .map(([j]) => j.id)
             .sort(),
         )
-        for (const j of again) await worker.complete(j)
+        for (const j of again) await worker.workers.complete(j)
       }
       figure('fencing-race-complete', { driver, races: ROUNDS * PER_ROUND, ...tally, flippedBack: 0 })
     })
@@ -126,10 +128,12 @@ for (const driver of DRIVERS) {
         const half = Math.floor(jobs.length / 2)
         const [fails, beats] = await Promise.all([
           Promise.all(
-            jobs.slice(0, half).map(async (j) => [j, await outcome(worker.fail(j, 'late'))] as const),
+            jobs.slice(0, half).map(async (j) => [j, await outcome(worker.workers.fail(j, 'late'))] as const),
           ),
           Promise.all(
-            jobs.slice(half).map(async (j) => [j, (await worker.heartbeat(j, 60_000))[0]!.ok] as const),
+            jobs
+              .slice(half)
+              .map(async (j) => [j, (await worker.workers.heartbeat(j, 60_000))[0]!.ok] as const),
           ),
           maintainer.recoverExpiredLeases(),
         ])
@@ -157,7 +161,7 @@ for (const driver of DRIVERS) {
               'a heartbeat was acknowledged, then its lease recovered anyway',
             )
             assert.equal(now.lease?.token, job.lease.token)
-            await worker.complete(job)
+            await worker.workers.complete(job)
           } else {
             tally.recovered++
             assert.equal(now.status, 'waiting')
@@ -172,12 +176,16 @@ for (const driver of DRIVERS) {
       const tally = { completed: 0, cancelled: 0 }
       for (let round = 0; round < ROUNDS; round++) {
         await worker.addMany(Array.from({ length: PER_ROUND }, () => ({ queue: 'race-cancel', type: 'c' })))
-        const jobs = await worker.claim({ workerId: 'racer', queues: ['race-cancel'], limit: PER_ROUND })
+        const jobs = await worker.workers.claim({
+          workerId: 'racer',
+          queues: ['race-cancel'],
+          limit: PER_ROUND,
+        })
         const results = await Promise.all(
           jobs.map(async (j) => {
             // Both orders: on SQLite, calls from one process take turns rather than overlap.
             const jitter = () => sleep(Math.random() * 4)
-            const complete = () => jitter().then(() => outcome(worker.complete(j)))
+            const complete = () => jitter().then(() => outcome(worker.workers.complete(j)))
             const cancel = () => jitter().then(() => outcome(maintainer.cancelJob(j.id)))
             const [done, cancelled] =
               Math.random() < 0.5
@@ -274,7 +282,7 @@ for (const driver of DRIVERS) {
       await s.ok(200, 'admin', 'POST', `/api/v1/jobs/${cancelled.id}/cancel`)
       const a = await assertFenced(cancelled.id, cancelled.lease.token, 'cancelled')
       const released = await claimOne()
-      assert.deepEqual(await s.docket.release({ id: released.id, token: released.lease.token }), [
+      assert.deepEqual(await s.docket.workers.release({ id: released.id, token: released.lease.token }), [
         { id: released.id, ok: true },
       ])
       const b = await assertFenced(released.id, released.lease.token, 'released')

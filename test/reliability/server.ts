@@ -33,7 +33,7 @@ export async function startServer(driver: Driver, options: Partial<AppOptions> =
   const docket = await Docket.open(target.url)
   const { app, base } = await listen({ docket, ...options })
   const revoked = await createKey(docket, 'carol', 'user')
-  await docket.store.revokeApiKey(revoked.info.id)
+  await docket.access.revokeApiKey(revoked.info.id)
   const keys: Keys = {
     admin: (await createKey(docket, 'root', 'admin')).key,
     alice: (await createKey(docket, 'alice', 'user')).key,

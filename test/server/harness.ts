@@ -29,7 +29,7 @@ export interface Reply {
 }
 
 export const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000'
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+export { sleep } from '../support/helpers.js'
 export const json = { 'content-type': 'application/json' }
 
 /** A client of one listening app. */
@@ -145,7 +145,7 @@ export function useServer(driver: Driver, options: Partial<AppOptions> = {}): Se
     s.app = app
     s.base = base
     const revoked = await createKey(s.docket, 'carol', 'user')
-    await s.docket.store.revokeApiKey(revoked.info.id)
+    await s.docket.access.revokeApiKey(revoked.info.id)
     s.keys = {
       admin: (await createKey(s.docket, 'root', 'admin')).key,
       alice: (await createKey(s.docket, 'alice', 'user')).key,

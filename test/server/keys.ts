@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import { type Driver, type Json, sleep, UNKNOWN_ID, useServer } from './harness.js'
 
 export function keysSuite(driver: Driver): void {
@@ -89,7 +90,7 @@ export function keysSuite(driver: Driver): void {
 
     it('marks when a key was last used, without a write per request', async () => {
       const made = await s.ok(201, 'admin', 'POST', '/api/v1/keys', { name: 'eve', role: 'user' })
-      const store = s.docket.store
+      const store = storeOf(s.docket)
       const original = store.markApiKeyUsed
       let writes = 0
       store.markApiKeyUsed = (id) => {

@@ -3,6 +3,7 @@ import { accessSuite } from './access.js'
 import { badInputSuite } from './bad-input.js'
 import { batchListSuite } from './batch-list.js'
 import { boundariesSuite } from './boundaries.js'
+import { bulkSuite } from './bulk.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { jobsSuite } from './jobs.js'
@@ -28,6 +29,7 @@ export function serverSuites(driver: Driver): void {
   limitsSuite(driver)
   uploadsSuite(driver)
   searchSuite(driver)
+  bulkSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
 }

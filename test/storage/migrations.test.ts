@@ -17,6 +17,7 @@ import { text } from 'node:stream/consumers'
 import { before, describe, it } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { storeOf } from '../../src/docket/store-of.js'
 import { Docket } from '../../src/index.js'
 import { parsePostgresUrl } from '../../src/storage/postgres/db.js'
 import {
@@ -27,9 +28,9 @@ import {
   migrate as migrateSqlite,
   migrations as sqliteMigrations,
 } from '../../src/storage/sqlite/migrations.js'
+import type { Driver } from '../support/helpers.js'
 import { freshPostgresSchema } from '../support/postgres.js'
 
-type Driver = 'sqlite' | 'postgres'
 type Row = Record<string, unknown>
 
 interface Target {
@@ -129,8 +130,8 @@ const SCHEDULE_ID = '0190f3c4-58a0-7000-8000-0000000000cc'
 async function seededRateLimitHolds(docket: Docket): Promise<void> {
   assert.deepEqual((await docket.getQueue('seeded-rl')).rateLimit, { max: 1, intervalMs: 3_600_000 })
   await docket.add('seeded-rl', 'x')
-  assert.deepEqual(await docket.claim({ workerId: 'seed-w', queues: ['seeded-rl'], limit: 5 }), [])
-  const wait = await docket.rateLimitWaitMs(['seeded-rl'])
+  assert.deepEqual(await docket.workers.claim({ workerId: 'seed-w', queues: ['seeded-rl'], limit: 5 }), [])
+  const wait = await docket.workers.rateLimitWaitMs(['seeded-rl'])
   assert.ok(wait !== null && wait > 3_000_000, `waits about an hour, not ${wait}`)
 }
 
@@ -138,7 +139,7 @@ async function seededRateLimitHolds(docket: Docket): Promise<void> {
 async function seededGroupsHold(docket: Docket): Promise<void> {
   const q = await docket.getQueue('seeded-grp')
   assert.deepEqual([q.groupConcurrency, q.fair, q.groupByOwner], [1, true, true])
-  const claimed = await docket.claim({ workerId: 'seed-g', queues: ['seeded-grp'], limit: 5 })
+  const claimed = await docket.workers.claim({ workerId: 'seed-g', queues: ['seeded-grp'], limit: 5 })
   assert.deepEqual(
     claimed.map((j) => j.group),
     ['g1'],
@@ -170,22 +171,22 @@ async function seededJobRuns(docket: Docket): Promise<void> {
     [['state', 'waiting']],
   )
   assert.equal((await docket.getQueue('seeded')).defaults.maxAttempts, 3)
-  const key = await docket.store.findApiKey('seed-key-hash')
+  const key = await storeOf(docket).findApiKey('seed-key-hash')
   assert.deepEqual(key && { name: key.name, role: key.role }, { name: 'seed-user', role: 'user' })
-  const [claimed] = await docket.claim({
+  const [claimed] = await docket.workers.claim({
     workerId: 'w-migrated',
     queues: ['seeded'],
     limit: 1,
     leaseMs: 30_000,
   })
   assert.equal(claimed?.id, JOB_ID)
-  await docket.complete(claimed!, { ok: true })
+  await docket.workers.complete(claimed!, { ok: true })
   assert.equal((await docket.getJob(JOB_ID)).status, 'completed')
 }
 
 /** A lapsed leadership lease seeded with term `seededTerm` is taken over with the next term. */
 const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
-  const term = await docket.store.acquireLeadership('seeded-lease', 'new-holder', 5_000)
+  const term = await docket.leadership.acquire('seeded-lease', 'new-holder', 5_000)
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
@@ -273,7 +274,7 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       },
     },
     {
-      since: 9,
+      since: 10,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -284,7 +285,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 10,
+      since: 11,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
@@ -292,7 +293,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval 
       check: seededRateLimitHolds,
     },
     {
-      since: 11,
+      since: 12,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
   VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);
@@ -357,14 +358,14 @@ for (const driver of ['sqlite', 'postgres'] as const) {
         try {
           await docket.createQueue({ name: 'fresh' })
           const job = await docket.add('fresh', 'hello', { n: 1 })
-          const [claimed] = await docket.claim({
+          const [claimed] = await docket.workers.claim({
             workerId: 'w',
             queues: ['fresh'],
             limit: 1,
             leaseMs: 30_000,
           })
           assert.equal(claimed?.id, job.id)
-          await docket.complete(claimed!)
+          await docket.workers.complete(claimed!)
           assert.equal((await docket.getJob(job.id)).status, 'completed')
         } finally {
           await docket.close()

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import { Docket } from '../../src/index.js'
 import { createKey, FailedAuthLimiter, KeyUsage, keyPrefix, limiterSubjects } from '../../src/server/auth.js'
 
@@ -73,7 +74,7 @@ describe('KeyUsage', () => {
     try {
       const { info } = await createKey(docket, 'u', 'user')
       const other = (await createKey(docket, 'v', 'user')).info
-      const store = docket.store
+      const store = storeOf(docket)
       const original = store.markApiKeyUsed
       const writes: string[] = []
       store.markApiKeyUsed = (id) => {

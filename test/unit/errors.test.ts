@@ -24,7 +24,6 @@ describe('DocketError', () => {
       LEADERSHIP_LOST: 409,
       PAYLOAD_TOO_LARGE: 413,
       UNSUPPORTED_MEDIA_TYPE: 415,
-      UNPROCESSABLE: 422,
       RATE_LIMITED: 429,
       CLOSED: 503,
       INTERNAL: 500,

@@ -34,7 +34,7 @@ export function completerSuite(driver: Driver): void {
         const queue = `complete-${name}`
         await docket.createQueue({ name: queue })
         await docket.addMany(Array.from({ length: 20 }, (_, i) => ({ queue, type: 't', payload: { i } })))
-        const jobs = await docket.claim({ workerId: name, queues: [queue], limit: 20 })
+        const jobs = await docket.workers.claim({ workerId: name, queues: [queue], limit: 20 })
         assert.equal(jobs.length, 20)
         const errors: unknown[] = []
         let written = 0

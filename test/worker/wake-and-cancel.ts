@@ -49,10 +49,10 @@ export function wakeAndCancelSuite(driver: Driver): void {
       await docket.createQueue({ name: 'lost-wake' })
       const own = await Docket.open(target.url)
       opened.push(own)
-      const claim = own.claim.bind(own)
+      const claim = own.workers.claim.bind(own.workers)
       let claims = 0
       let addedAt = 0
-      own.claim = async (input: ClaimInput) => {
+      own.workers.claim = async (input: ClaimInput) => {
         const jobs = await claim(input)
         if (++claims === 2) {
           // This listener was subscribed after the worker's, so once it hears the wake-up the
@@ -61,7 +61,7 @@ export function wakeAndCancelSuite(driver: Driver): void {
           const delivered = new Promise<void>((resolve) => {
             heard = resolve
           })
-          const unsubscribe = await own.store.onReady((queue) => {
+          const unsubscribe = await own.workers.onReady((queue) => {
             if (queue === 'lost-wake') heard()
           })
           addedAt = Date.now()
@@ -173,17 +173,17 @@ export function wakeAndCancelSuite(driver: Driver): void {
     it('checkLeases says why each lease is gone, in one call', async () => {
       await docket.createQueue({ name: 'why' })
       await docket.addMany([0, 1, 2, 3].map((i) => ({ queue: 'why', type: 't', payload: { i } })))
-      const [held, cancelled, taken, finished] = await docket.claim({
+      const [held, cancelled, taken, finished] = await docket.workers.claim({
         workerId: 'why',
         queues: ['why'],
         limit: 4,
       })
       assert.ok(held && cancelled && taken && finished)
       await docket.cancelJob(cancelled.id)
-      await docket.complete(finished, { ok: true })
+      await docket.workers.complete(finished, { ok: true })
       const missing = randomUUID()
       const unparsed = randomUUID()
-      const outcomes = await docket.store.checkLeases([
+      const outcomes = await docket.workers.checkLeases([
         { id: held.id, token: held.lease.token },
         { id: cancelled.id, token: cancelled.lease.token },
         { id: taken.id, token: randomUUID() },
@@ -203,8 +203,8 @@ export function wakeAndCancelSuite(driver: Driver): void {
           [unparsed, 'deleted'],
         ],
       )
-      await docket.release(held)
-      await docket.release(taken)
+      await docket.workers.release(held)
+      await docket.workers.release(taken)
     })
 
     it('bad worker options are INVALID_ARGUMENT naming the field, before anything starts', () => {

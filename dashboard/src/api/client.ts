@@ -6,6 +6,7 @@
  */
 import type {
   Batch,
+  BulkFilter,
   Job,
   JobDetail,
   JobFilter,
@@ -108,6 +109,9 @@ export const api = {
     call<Job>('POST', `/jobs/${at(id)}/${action}`),
   setPriority: (id: string, priority: number) => call<Job>('PATCH', `/jobs/${at(id)}`, { priority }),
   deleteJob: (id: string) => call<{ ok: true }>('DELETE', `/jobs/${at(id)}`),
+  /** Acts on every job the filter matches, done by the server (POST /jobs/actions/{action}). */
+  actOnMatching: (action: 'retry' | 'cancel' | 'promote' | 'delete', filter: BulkFilter) =>
+    call<{ matched: number; changed: number }>('POST', `/jobs/actions/${action}`, { filter }),
 
   batches: (before?: string) =>
     call<{ batches: Batch[]; nextBefore: string | null }>('GET', `/batches${query({ before, limit: 25 })}`),

@@ -1,186 +1,36 @@
-/** The JSON the Docket API returns (see /api/v1/openapi.json), as the dashboard reads it. */
+/**
+ * The JSON the Docket API returns, as the dashboard reads it: the types the
+ * server's own response schemas infer (src/server/views.ts, which are also the
+ * OpenAPI document), imported as types only, so the two cannot drift apart.
+ */
+import type { z } from 'zod'
 import type { JobStatus } from '../../../src/core/types.js'
+import type * as scheduleViews from '../../../src/server/schedule-views.js'
+import type * as views from '../../../src/server/views.js'
+
+export type { BulkFilter } from '../../../src/docket/bulk.js'
 
 export type { JobStatus }
-export type Role = 'admin' | 'user' | 'worker'
+export type Session = z.infer<typeof views.sessionView>
+export type Role = Session['role']
 export type Counts = Record<JobStatus, number>
-
-export interface Session {
-  name: string
-  role: Role
-  /** Sent as x-csrf-token on every change; 'none' when the server runs without keys. */
-  csrfToken: string
-  /** When the session ends (null without keys). */
-  expiresAt: string | null
-}
-
-export interface Queue {
-  name: string
-  description: string | null
-  mode: 'automatic' | 'manual'
-  status: 'active' | 'paused'
-  concurrency: number | null
-  ordering: 'priority' | 'fifo'
-  defaults: { maxAttempts: number; timeoutMs: number | null }
-  retentionMs: number | null
-  /** At most max starts in any window of intervalMs, across all workers. */
-  rateLimit?: { max: number; intervalMs: number; per?: 'group' } | null
-  groupConcurrency?: number | null
-  fair?: boolean
-  groupByOwner?: boolean
-  /** The busiest groups (only on one queue's page). */
-  groups?: { group: string; active: number; waiting: number }[]
-  createdAt: string
-  updatedAt: string
-  counts?: Counts
-}
-
-export interface JobError {
-  message: string
-  name: string | null
-  stack: string | null
-  attempt: number
-  at: string
-  retryable: boolean
-}
-
-export interface Job {
-  id: string
-  queue: string
-  type: string
-  payload: unknown
-  status: JobStatus
-  priority: number
-  runAt: string
-  attempts: number
-  maxAttempts: number
-  timeoutMs: number | null
-  progress: { percent: number; step: string | null; message: string | null }
-  lease: { workerId: string; lockedAt: string; expiresAt: string } | null
-  lastError: JobError | null
-  errorCount: number
-  result: unknown
-  owner: string | null
-  batchId: string | null
-  capabilities: string[]
-  dedupeKey: string | null
-  pendingDependencies: number
-  createdAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  estimatedDurationMs: number | null
-  durationMs: number | null
-}
-
-export interface JobEvent {
-  id: number
-  jobId: string
-  kind: 'added' | 'state' | 'progress' | 'step.started' | 'step.completed' | 'step.failed' | 'log'
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-  at: string
-}
-
-export interface Artifact {
-  id: string
-  jobId: string
-  direction: 'input' | 'output'
-  name: string
-  mediaType: string
-  size: number
-  sha256: string
-  createdAt: string
-}
-
-export interface JobDetail extends Job {
-  events: JobEvent[]
-  dependencies: {
-    upstream: { id: string; status: JobStatus }[]
-    downstream: { id: string; status: JobStatus }[]
-  }
-  artifacts: Artifact[]
-}
-
-export interface JobPage {
-  jobs: Job[]
-  nextCursor: string | null
-  /** With count=true: every job matching, on all pages (a lower bound when not exact). */
-  count?: { value: number; exact: boolean }
-}
-
-export interface JobSuggestions {
-  queues: string[]
-  types: string[]
-}
-
-export interface Batch {
-  id: string
-  name: string | null
-  owner: string | null
-  createdAt: string
-  total: number
-  counts: Counts
-  progress: number
-}
-
-export interface Worker {
-  id: string
-  host: string
-  pid: number
-  kind: string
-  capabilities: string[]
-  queues: string[]
-  concurrency: number
-  load: number
-  status: 'up' | 'lost' | 'stopped'
-  startedAt: string
-  heartbeatAt: string
-  heartbeatAgeMs: number
-}
-
-export interface Percentiles {
-  p50: number | null
-  p90: number | null
-  p99: number | null
-}
-
-export interface WindowStats {
-  windowMs: number
-  completed: number
-  failed: number
-  cancelled: number
-  throughputPerMinute: number
-  failureRate: number | null
-  waitMs: Percentiles
-  runMs: Percentiles
-  series: { t: number; completed: number; failed: number }[]
-}
-
-export interface Stats {
-  queue: string | null
-  counts: Record<string, number>
-  lastHour: WindowStats
-  lastDay: WindowStats
-}
-
+export type Queue = z.infer<typeof views.queueView>
+export type Job = z.infer<typeof views.jobView>
+export type JobError = NonNullable<Job['lastError']>
+export type JobEvent = z.infer<typeof views.jobEventView>
+export type Artifact = z.infer<typeof views.artifactView>
+export type JobDetail = z.infer<typeof views.jobDetailView>
+export type JobPage = z.infer<typeof views.jobPageView>
+export type JobSuggestions = z.infer<typeof views.jobSuggestionsView>
+export type Batch = z.infer<typeof views.batchView>
+export type Worker = z.infer<typeof views.workerView>
+export type Stats = z.infer<typeof views.statsView>
+export type WindowStats = Stats['lastHour']
+export type Percentiles = WindowStats['waitMs']
 /** One message of the live feed (/api/v1/events). */
-export interface FeedEvent {
-  id: number
-  kind: string
-  at: string
-  jobId: string | null
-  queue: string | null
-  workerId: string | null
-  status: JobStatus | null
-  step: string | null
-  percent: number | null
-  message: string | null
-  data: unknown
-}
+export type FeedEvent = z.infer<typeof views.eventView>
 
+/** What the job list may filter by (the query of GET /api/v1/jobs). */
 export interface JobFilter {
   queue?: string
   status?: string
@@ -200,37 +50,6 @@ export interface JobFilter {
   order?: 'asc' | 'desc'
 }
 
-export type RunOutcome = JobStatus | 'skipped' | 'error' | 'removed'
-
-export interface ScheduleRun {
-  id: number
-  scheduleId: string
-  at: string
-  manual: boolean
-  jobId: string | null
-  outcome: RunOutcome
-  reason: string | null
-  createdAt: string
-}
-
-export interface Schedule {
-  id: string
-  name: string
-  owner: string | null
-  cron: string | null
-  every: number | null
-  timezone: string | null
-  queue: string
-  type: string
-  payload: unknown
-  options: Record<string, unknown>
-  catchUp: 'none' | 'latest' | 'all'
-  overlap: 'allow' | 'skip'
-  enabled: boolean
-  nextRunAt: string | null
-  lastRunAt: string | null
-  createdAt: string
-  updatedAt: string
-  nextRuns: string[]
-  runs: ScheduleRun[]
-}
+export type Schedule = z.infer<typeof scheduleViews.scheduleDetailView>
+export type ScheduleRun = z.infer<typeof scheduleViews.scheduleRunView>
+export type RunOutcome = ScheduleRun['outcome']

@@ -8,13 +8,14 @@ import { useLocation } from 'preact-iso'
 import { api } from '../api/client.js'
 import { isStateEvent, useFeed, useLiveReload } from '../api/live.js'
 import { isAdmin, useSession } from '../api/session.js'
-import type { FeedEvent, JobFilter, JobPage } from '../api/types.js'
+import type { FeedEvent, JobFilter, JobPage, JobStatus } from '../api/types.js'
 import { href } from '../lib/url.js'
 import { useApi } from '../lib/use-api.js'
 import { BulkBar } from './BulkBar.js'
 import { type Filters, JobFilters } from './JobFilters.js'
 import { JobsTable } from './JobsTable.js'
 import { Loading } from './Layout.js'
+import { MatchingActions } from './MatchingActions.js'
 
 const PAGE = 50
 
@@ -40,6 +41,7 @@ export function JobList({ path, queue, batch }: Props) {
     where: query.where || undefined,
   }
   const searching = filters.search !== undefined || filters.where !== undefined
+  const oneState = filters.state && !filters.state.includes(',') ? (filters.state as JobStatus) : undefined
   const cursor = query.cursor || undefined
   const sort = (query.sort as JobFilter['sort']) || undefined
   const order = (query.order as JobFilter['order']) || undefined
@@ -55,7 +57,8 @@ export function JobList({ path, queue, batch }: Props) {
         batchId: filters.batch,
         search: filters.search,
         where: filters.where,
-        count: searching || undefined,
+        // Counted when searching, and when one state is shown (for "Retry all 65 failed").
+        count: searching || oneState !== undefined || undefined,
         cursor,
         sort,
         order,
@@ -146,6 +149,25 @@ export function JobList({ path, queue, batch }: Props) {
           <span class="muted small">Select jobs to retry, cancel, promote or delete them together.</span>
         )}
       </div>
+      {oneState && page.data?.count && !page.error ? (
+        <MatchingActions
+          filter={{
+            queue: filters.queue,
+            status: oneState,
+            type: filters.type,
+            owner: filters.owner,
+            batchId: filters.batch,
+            search: filters.search,
+            where: filters.where,
+          }}
+          state={oneState}
+          count={page.data.count}
+          onDone={() => {
+            setSelected(new Set())
+            page.reload()
+          }}
+        />
+      ) : null}
       {page.error && page.data ? (
         <p class="error-box" role="alert">
           {page.error.message}

@@ -71,7 +71,7 @@ async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string
   const token =
     (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
   if (!token) return false
-  const [outcome] = await docket.checkLeases({ id: jobId, token })
+  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
   return outcome!.ok
 }
 
@@ -80,7 +80,7 @@ async function mayRead(docket: Docket, request: FastifyRequest, jobId: string): 
   const { principal } = request
   if (principal.role === 'worker') return holdsLease(docket, request, jobId)
   if (principal.role === 'admin') return true
-  const job = await docket.store.getJob(jobId)
+  const job = await docket.findJob(jobId)
   return job !== null && canSee(principal, job.owner)
 }
 
@@ -153,7 +153,7 @@ export const artifactRoutes =
               'missing the `token` field (the lease token; it must come before the files)',
               [{ path: 'token', message: 'required' }],
             )
-          const saved = await docket.saveOutputs({ id: request.params.id, token }, upload.files)
+          const saved = await docket.workers.saveOutputs({ id: request.params.id, token }, upload.files)
           return reply.status(201).send({ artifacts: saved.map(artifactJson) })
         }),
     )

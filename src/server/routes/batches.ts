@@ -66,9 +66,9 @@ export const batchRoutes =
           return { batches: [], nextBefore: null }
         }
         const limit = q.limit ?? 50
-        const batches = await docket.store.listBatches({
-          owner: admin ? (q.owner ?? null) : request.principal.name,
-          before: q.before ?? null,
+        const batches = await docket.listBatches({
+          owner: admin ? q.owner : request.principal.name,
+          before: q.before,
           limit,
         })
         const last = batches.length === limit ? batches[batches.length - 1] : undefined

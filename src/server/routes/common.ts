@@ -3,7 +3,7 @@ import { jobId, queueName, uuid, workerId } from '../../core/options.js'
 import { errorView } from '../views.js'
 
 /** The error responses a route may give, for its OpenAPI entry. */
-export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429)[]) {
   return Object.fromEntries([401, 429, ...statuses].map((s) => [s, errorView])) as Record<
     number,
     typeof errorView

@@ -35,7 +35,7 @@ export function eventFilter(docket: Docket, principal: Principal) {
     if (principal.role === 'admin') return true
     if (principal.role !== 'user' || event.jobId === null) return false
     if (!owners.has(event.jobId)) {
-      const job = await docket.store.getJob(event.jobId)
+      const job = await docket.findJob(event.jobId)
       if (owners.size > 10_000) owners.clear()
       owners.set(event.jobId, job?.owner ?? null)
     }

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { COUNT_LIMIT } from '../../core/job-search.js'
 import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
+import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } from '../../docket/bulk.js'
 import type { Docket } from '../../docket.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
@@ -151,6 +152,31 @@ export const jobRoutes =
         },
       },
       async (request) => jobDetailJson(await visibleJob(docket, request.principal, request.params.id)),
+    )
+
+    app.post(
+      '/jobs/actions/:action',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Retry, cancel, promote or delete every job matching a filter (the filters and search of GET /jobs), or each of a list of ids',
+          description: `Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
+          params: z.strictObject({
+            action: z.enum(Object.keys(BULK_ACTIONS) as [BulkAction, ...BulkAction[]]),
+          }),
+          body: bulkBody,
+          response: {
+            200: z.object({ matched: z.number().int(), changed: z.number().int() }),
+            ...errorResponses(400, 403),
+          },
+        },
+      },
+      async (request) => {
+        const owner = request.principal.role === 'admin' ? undefined : request.principal.name
+        return docket.actOnJobs(request.params.action, { ...request.body, ...(owner ? { owner } : {}) })
+      },
     )
 
     const actions = {

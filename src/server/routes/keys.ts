@@ -55,7 +55,7 @@ export const apiKeyJson = (k: ApiKeyInfo): z.infer<typeof apiKeyView> => ({
 
 /** Revokes a live key, or NOT_FOUND (an unknown id and a revoked key alike). */
 export async function revokeKey(docket: Docket, id: string): Promise<void> {
-  if (!(await docket.store.revokeApiKey(id))) throw notFound('API key', id)
+  if (!(await docket.access.revokeApiKey(id))) throw notFound('API key', id)
 }
 
 export const keyRoutes =
@@ -76,7 +76,7 @@ export const keyRoutes =
           response: { 200: z.object({ keys: z.array(apiKeyView) }), ...errorResponses(403) },
         },
       },
-      async () => ({ keys: (await docket.store.listApiKeys()).map(apiKeyJson) }),
+      async () => ({ keys: (await docket.access.listApiKeys()).map(apiKeyJson) }),
     )
 
     app.post(

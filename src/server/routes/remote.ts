@@ -66,7 +66,7 @@ async function ownWorker(
   id: string,
   up: boolean,
 ): Promise<WorkerInfo> {
-  const worker = await docket.store.getWorker(id)
+  const worker = await docket.workers.get(id)
   const { principal } = request
   if (!worker || (principal.role !== 'admin' && worker.registeredBy !== principal.name))
     throw unregistered(id)
@@ -136,7 +136,7 @@ export const remoteWorkerRoutes =
       async (request, reply) => {
         const b = request.body
         const id = b.id ?? `remote:${request.ip}:${Math.random().toString(36).slice(2, 10)}`
-        const existing = b.id === undefined ? null : await docket.store.getWorker(id)
+        const existing = b.id === undefined ? null : await docket.workers.get(id)
         if (
           existing &&
           request.principal.role !== 'admin' &&
@@ -148,7 +148,7 @@ export const remoteWorkerRoutes =
               id,
             },
           )
-        await docket.store.registerWorker({
+        await docket.workers.register({
           id,
           registeredBy: request.principal.name,
           host: b.host ?? request.ip ?? hostname(),
@@ -176,7 +176,7 @@ export const remoteWorkerRoutes =
       },
       async (request) => {
         await ownWorker(docket, request, request.params.id, true)
-        if (!(await docket.store.heartbeatWorker(request.params.id, request.body.load)))
+        if (!(await docket.workers.beat(request.params.id, request.body.load)))
           throw unregistered(request.params.id)
         return { ok: true as const }
       },
@@ -199,7 +199,7 @@ export const remoteWorkerRoutes =
       },
       async (request) => {
         await ownWorker(docket, request, request.params.id, false)
-        return { ok: true as const, released: await docket.store.deregisterWorker(request.params.id) }
+        return { ok: true as const, released: await docket.workers.deregister(request.params.id) }
       },
     )
 
@@ -222,7 +222,7 @@ export const remoteWorkerRoutes =
         const capabilities = b.capabilities ?? worker.capabilities
         await checkClaim(docket, worker, b.queues, capabilities)
         const claim = async () => {
-          const jobs = await docket.claim({
+          const jobs = await docket.workers.claim({
             workerId: worker.id,
             queues: b.queues,
             capabilities,
@@ -230,8 +230,8 @@ export const remoteWorkerRoutes =
             leaseMs: b.leaseMs,
           })
           // Deregistered (or marked lost) while claiming: its jobs go straight back.
-          if (jobs.length > 0 && (await docket.store.getWorker(worker.id))?.status !== 'up') {
-            await docket.release(jobs)
+          if (jobs.length > 0 && (await docket.workers.get(worker.id))?.status !== 'up') {
+            await docket.workers.release(jobs)
             throw unregistered(worker.id)
           }
           return jobs
@@ -245,7 +245,7 @@ export const remoteWorkerRoutes =
         })
         if (jobs.length === 0 && b.waitMs) {
           const wake = new Wake()
-          const unsubscribe = await docket.store.onReady((queue) => {
+          const unsubscribe = await docket.workers.onReady((queue) => {
             if (queue === '*' || b.queues.includes(queue)) wake.wake()
           })
           try {
@@ -261,7 +261,7 @@ export const remoteWorkerRoutes =
           }
           // The client went away while we held its jobs: hand them straight back.
           if (gone && jobs.length > 0) {
-            await docket.release(jobs)
+            await docket.workers.release(jobs)
             jobs = []
           }
         }
@@ -283,7 +283,7 @@ export const remoteWorkerRoutes =
         },
       },
       async (request) => {
-        const [outcome] = await docket.heartbeat(
+        const [outcome] = await docket.workers.heartbeat(
           { id: request.params.id, token: request.body.token },
           request.body.leaseMs,
         )
@@ -306,7 +306,7 @@ export const remoteWorkerRoutes =
         },
       },
       async (request) => {
-        const [outcome] = await docket.release({ id: request.params.id, token: request.body.token })
+        const [outcome] = await docket.workers.release({ id: request.params.id, token: request.body.token })
         assertLeaseHeld(outcome!)
         return { ok: true as const }
       },
@@ -326,7 +326,7 @@ export const remoteWorkerRoutes =
       },
       async (request) => {
         const { token: t, ...progress } = request.body
-        await docket.progress({ id: request.params.id, token: t }, progress)
+        await docket.workers.progress({ id: request.params.id, token: t }, progress)
         return { ok: true as const }
       },
     )
@@ -353,12 +353,17 @@ export const remoteWorkerRoutes =
       async (request) => {
         const b = request.body
         const ref = { id: request.params.id, token: b.token }
-        if (b.kind === 'log') await docket.log(ref, b.message ?? '', b.data)
+        if (b.kind === 'log') await docket.workers.log(ref, b.message ?? '', b.data)
         else {
-          await docket.step(ref, b.step ?? '', b.kind.slice(5) as 'started' | 'completed' | 'failed', {
-            durationMs: b.durationMs,
-            message: b.message,
-          })
+          await docket.workers.step(
+            ref,
+            b.step ?? '',
+            b.kind.slice(5) as 'started' | 'completed' | 'failed',
+            {
+              durationMs: b.durationMs,
+              message: b.message,
+            },
+          )
         }
         return { ok: true as const }
       },
@@ -377,7 +382,10 @@ export const remoteWorkerRoutes =
         },
       },
       async (request) => {
-        await docket.complete({ id: request.params.id, token: request.body.token }, request.body.result)
+        await docket.workers.complete(
+          { id: request.params.id, token: request.body.token },
+          request.body.result,
+        )
         return { ok: true as const }
       },
     )
@@ -406,7 +414,9 @@ export const remoteWorkerRoutes =
       async (request) => {
         const b = request.body
         return jobJson(
-          await docket.fail({ id: request.params.id, token: b.token }, b.error, { retryable: b.retryable }),
+          await docket.workers.fail({ id: request.params.id, token: b.token }, b.error, {
+            retryable: b.retryable,
+          }),
         )
       },
     )

@@ -6,14 +6,8 @@ import { DocketError } from '../../core/errors.js'
 import type { SessionInfo } from '../../storage/store.js'
 import { type Authenticator, failedAuthentication, findKey } from '../auth.js'
 import { checkOrigin, clearedCookies, readCookie, SESSION_COOKIE, sessionCookies } from '../session.js'
+import { sessionView } from '../views.js'
 import { errorResponses, ok } from './common.js'
-
-const sessionView = z.object({
-  name: z.string(),
-  role: z.enum(['admin', 'user', 'worker']),
-  csrfToken: z.string().describe('send it as x-csrf-token on every change made with the session cookie'),
-  expiresAt: z.string().nullable().describe('ISO 8601 date-time; null without authentication'),
-})
 
 const view = (s: SessionInfo) => ({
   name: s.key.name,

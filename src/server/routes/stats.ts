@@ -5,33 +5,9 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { z } from 'zod'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
+import { statsView } from '../views.js'
 import { ADMINS } from './access.js'
 import { errorResponses, queueParams } from './common.js'
-
-const percentilesView = z.object({
-  p50: z.number().nullable(),
-  p90: z.number().nullable(),
-  p99: z.number().nullable(),
-})
-const windowView = z.object({
-  windowMs: z.number(),
-  completed: z.number().int(),
-  failed: z.number().int(),
-  cancelled: z.number().int(),
-  throughputPerMinute: z.number(),
-  failureRate: z.number().nullable(),
-  waitMs: percentilesView,
-  runMs: percentilesView,
-  series: z.array(z.object({ t: z.number(), completed: z.number().int(), failed: z.number().int() })),
-})
-export const statsView = z
-  .object({
-    queue: z.string().nullable(),
-    counts: z.record(z.string(), z.number().int()),
-    lastHour: windowView,
-    lastDay: windowView,
-  })
-  .meta({ id: 'Stats' })
 
 export const statsRoutes =
   ({

@@ -1,4 +1,4 @@
-import { conflict, notFound } from '../../core/errors.js'
+import { conflict, invalidArgument, notFound } from '../../core/errors.js'
 import {
   dedupeSlot,
   type InsertPlan,
@@ -12,9 +12,9 @@ import type { NewJob, QueueRecord } from '../../core/resolve.js'
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
 import { LIVE } from '../sql.js'
-import type { AddJobsResult, ArtifactRecord, BatchRecord } from '../store.js'
+import type { AddJobsResult, ArtifactRecord, BatchRecord, CallerTransaction } from '../store.js'
 import { NOW } from './clock.js'
-import { decode, type PgContext, type Queryable } from './db.js'
+import { decode, type PgContext, type Queryable, refusedText } from './db.js'
 
 const CHUNK = 5000
 
@@ -22,14 +22,17 @@ export async function addJobs(
   ctx: PgContext,
   queueNames: string[],
   build: (queues: Map<string, QueueRecord>) => NewJob[],
-  extras: { batch?: BatchRecord; artifacts?: ArtifactRecord[] } = {},
+  extras: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction } = {},
 ): Promise<AddJobsResult> {
-  const { batch, artifacts = [] } = extras
+  const { batch, artifacts = [], transaction } = extras
+  const inTransaction: Transact = transaction
+    ? (fn) => inCallerTransaction(ctx.schema, transaction, fn)
+    : (fn) => ctx.tx(fn)
   // A concurrent add can take a dedupe key between our look-up and our insert;
   // trying again then finds that job and returns it, as the dedupe contract says.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await addOnce(ctx, queueNames, build, batch, artifacts)
+      return await addOnce(ctx, inTransaction, queueNames, build, batch, artifacts)
     } catch (error) {
       const e = error as { code?: string; constraint?: string }
       if (e?.code === '23505' && e.constraint === 'jobs_dedupe' && attempt < 5) continue
@@ -38,14 +41,66 @@ export async function addJobs(
   }
 }
 
+type Transact = <T>(fn: (c: Queryable) => Promise<T>) => Promise<T>
+
+/**
+ * Runs `fn` inside the caller's open transaction, under a savepoint: a refused
+ * add (a missing queue, a dedupe race to retry) undoes only its own writes and
+ * leaves the caller's transaction usable. Docket's schema goes first on the
+ * search_path meanwhile, and the caller's path is put back after, so their
+ * own unqualified names mean what they meant. The ready notification is sent
+ * in the same transaction: workers hear of the job when the caller commits,
+ * and never if they roll back.
+ */
+async function inCallerTransaction<T>(
+  schema: string,
+  client: CallerTransaction,
+  fn: (c: Queryable) => Promise<T>,
+): Promise<T> {
+  const c: Queryable = {
+    async query(sql, values) {
+      try {
+        return (await client.query(sql, values)).rows as never
+      } catch (error) {
+        throw refusedText(error)
+      }
+    },
+  }
+  try {
+    // One round trip: the savepoint, the caller's path kept aside, Docket's schema put first.
+    await client.query(
+      `SAVEPOINT docket_add; SELECT set_config('docket.caller_search_path', current_setting('search_path'), true),
+        set_config('search_path', '"${schema}", ' || current_setting('search_path'), true)`,
+    )
+  } catch (error) {
+    // no_active_sql_transaction: a savepoint outside BEGIN.
+    if ((error as { code?: string }).code !== '25P01') throw error
+    throw invalidArgument('the client is not in a transaction: call BEGIN on it before adding with it', [
+      { path: 'client', message: 'expected a connection inside BEGIN' },
+    ])
+  }
+  try {
+    const result = await fn(c)
+    await client.query(
+      "SELECT set_config('search_path', current_setting('docket.caller_search_path'), true); RELEASE SAVEPOINT docket_add",
+    )
+    return result
+  } catch (error) {
+    // Also undoes the search_path change.
+    await client.query('ROLLBACK TO SAVEPOINT docket_add; RELEASE SAVEPOINT docket_add').catch(() => {})
+    throw error
+  }
+}
+
 async function addOnce(
   ctx: PgContext,
+  inTransaction: Transact,
   queueNames: string[],
   build: (queues: Map<string, QueueRecord>) => NewJob[],
   batch: BatchRecord | undefined,
   artifacts: ArtifactRecord[],
 ): Promise<AddJobsResult> {
-  return ctx.tx(async (c) => {
+  return inTransaction(async (c) => {
     if (batch) {
       await c.query(`INSERT INTO batches (id, name, owner, created_at) VALUES ($1, $2, $3, ${NOW(4)})`, [
         batch.id,

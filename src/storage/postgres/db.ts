@@ -49,7 +49,7 @@ export const DEFAULT_SCHEMA = 'docket'
  * inside JSON). A string with one that got past validation (a worker id, a
  * job type, a filter) is bad input, not a server fault: say so.
  */
-function refusedText(error: unknown): unknown {
+export function refusedText(error: unknown): unknown {
   const code = (error as { code?: unknown })?.code
   if (code !== '22021' && code !== '22P05') return error
   return invalidArgument('text may not contain the NUL character (\\u0000)', [

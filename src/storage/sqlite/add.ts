@@ -1,4 +1,4 @@
-import { notFound } from '../../core/errors.js'
+import { invalidArgument, notFound } from '../../core/errors.js'
 import {
   dedupeSlot,
   insertLookups,
@@ -11,7 +11,7 @@ import type { NewJob, QueueRecord } from '../../core/resolve.js'
 import type { Job } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
 import { LIVE } from '../sql.js'
-import type { AddJobsResult, ArtifactRecord, BatchRecord } from '../store.js'
+import type { AddJobsResult, ArtifactRecord, BatchRecord, CallerTransaction } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { insertEvent } from './events.js'
 
@@ -19,9 +19,15 @@ export function addJobs(
   ctx: SqliteContext,
   queueNames: string[],
   build: (queues: Map<string, QueueRecord>) => NewJob[],
-  extras: { batch?: BatchRecord; artifacts?: ArtifactRecord[] } = {},
+  extras: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction } = {},
 ): AddJobsResult {
   const { batch, artifacts = [] } = extras
+  if (extras.transaction !== undefined) {
+    throw invalidArgument(
+      "a transaction client is for PostgreSQL: on SQLite, open Docket on your application's own database handle (Docket.open({ database: db })) and its adds join that handle's transactions",
+      [{ path: 'client', message: 'only on PostgreSQL' }],
+    )
+  }
   return ctx.tx(() => {
     const now = ctx.now()
     if (batch) {

@@ -28,15 +28,24 @@ export const decode: Decode = {
   json: (v) => (v === null || v === undefined ? null : JSON.parse(String(v))),
 }
 
-export function openSqlite(path: string): SqliteContext {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.pragma('busy_timeout = 10000')
+/**
+ * Opens the file at `path`, or takes the application's own handle: then
+ * Docket's writes join whatever transaction the application has open on it,
+ * and only what Docket needs is set on it (WAL, a busy timeout, foreign keys);
+ * its page cache and temp store stay the application's choice.
+ */
+export function openSqlite(target: string | { database: Db }): SqliteContext {
+  const own = typeof target === 'string'
+  if (own && target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
+  const db = own ? new Database(target) : target.database
+  if (db.name !== ':memory:' && !db.memory) db.pragma('journal_mode = WAL')
+  if (Number(db.pragma('busy_timeout', { simple: true })) < 10_000) db.pragma('busy_timeout = 10000')
   db.pragma('foreign_keys = ON')
-  db.pragma('temp_store = MEMORY')
-  db.pragma('cache_size = -16000')
+  if (own) {
+    db.pragma('synchronous = NORMAL')
+    db.pragma('temp_store = MEMORY')
+    db.pragma('cache_size = -16000')
+  }
 
   const cache = new Map<string, Database.Statement>()
   const ctx: SqliteContext = {

@@ -2,7 +2,7 @@
 import type { Store } from '../store.js'
 import * as add from './add.js'
 import * as control from './control.js'
-import { openSqlite } from './db.js'
+import { type Db, openSqlite } from './db.js'
 import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
@@ -19,10 +19,15 @@ export interface SqliteStoreOptions {
   now?: () => number
 }
 
-export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
-  const ctx = openSqlite(path)
+/** `target`: a file path, or the application's own better-sqlite3 handle, which close() leaves open. */
+export function createSqliteStore(
+  target: string | { database: Db },
+  options: SqliteStoreOptions = {},
+): Store {
+  const ctx = openSqlite(target)
   if (options.now) ctx.now = options.now
-  const signal = workers.readySignal(path)
+  const owned = typeof target === 'string'
+  const signal = workers.readySignal(owned ? target : ctx.db.name)
   ctx.ready = (queue) => queueMicrotask(() => signal.emit('ready', queue))
   let closed = false
   return {
@@ -30,7 +35,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async close() {
       if (closed) return
       closed = true
-      ctx.db.close()
+      if (owned) ctx.db.close()
     },
     async ping() {
       ctx.db.prepare('SELECT 1').get()

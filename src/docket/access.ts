@@ -1,0 +1,75 @@
+/**
+ * API keys and dashboard sessions, as the server keeps them: only hashes of
+ * keys and session ids reach the database (server/auth.ts and
+ * server/session.ts make and hash them). `docket.access` is the one way in;
+ * each record is checked here before it is written.
+ */
+import { z } from 'zod'
+import { label, parse } from '../core/options.js'
+import type { ApiKeyInfo, ApiKeyRecord, SessionInfo, SessionRecord, Store } from '../storage/store.js'
+import { checkId } from './arguments.js'
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 digest in hex')
+const apiKeyRecord = z.strictObject({
+  id: z.uuid(),
+  name: label,
+  role: z.enum(['admin', 'user', 'worker']),
+  prefix: z.string().min(1).max(20),
+  hash: sha256Hex,
+})
+const sessionRecord = z.strictObject({
+  idHash: sha256Hex,
+  keyId: z.uuid(),
+  csrfToken: z.string().min(16).max(200),
+  ttlMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 24 * 3600_000),
+})
+
+/** A lookup by a hash that cannot be one finds nothing, as an unknown one does. */
+const isHash = (hash: unknown): hash is string => sha256Hex.safeParse(hash).success
+
+export class Access {
+  readonly #store: () => Store
+
+  constructor(store: () => Store) {
+    this.#store = store
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<ApiKeyInfo> {
+    return this.#store().createApiKey(parse(apiKeyRecord, key, 'API key'))
+  }
+
+  /** The live (not revoked) key with this hash, or null. */
+  async findApiKey(hash: string): Promise<ApiKeyInfo | null> {
+    return isHash(hash) ? this.#store().findApiKey(hash) : null
+  }
+
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    return this.#store().listApiKeys()
+  }
+
+  /** Revokes a key, and with it every session signed in with it; false if there is no live key with this id. */
+  async revokeApiKey(id: string): Promise<boolean> {
+    return this.#store().revokeApiKey(checkId(id, 'API key'))
+  }
+
+  async markApiKeyUsed(id: string): Promise<void> {
+    await this.#store().markApiKeyUsed(checkId(id, 'API key'))
+  }
+
+  async createSession(session: SessionRecord): Promise<SessionInfo> {
+    return this.#store().createSession(parse(sessionRecord, session, 'session'))
+  }
+
+  /** The live session with this id hash (its key not revoked, not expired), or null. */
+  async findSession(idHash: string): Promise<SessionInfo | null> {
+    return isHash(idHash) ? this.#store().findSession(idHash) : null
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    if (isHash(idHash)) await this.#store().deleteSession(idHash)
+  }
+}

@@ -115,6 +115,10 @@ try {
   await shot('stats', '/stats', '.tile')
   await page.emulateMedia({ colorScheme: 'dark' })
   await shot('overview-dark', '/', '.chip')
+  // A phone: the header folds into a menu, tables scroll within themselves.
+  await page.emulateMedia({ colorScheme: 'light' })
+  await page.setViewportSize({ width: 390, height: 844 })
+  await shot('job-mobile', `/jobs/${docs[0]!.id}`, '.timeline .step')
 } finally {
   await env.close()
 }

@@ -6,7 +6,15 @@
  */
 import { z } from 'zod'
 import { label, parse } from '../core/options.js'
-import type { ApiKeyInfo, ApiKeyRecord, SessionInfo, SessionRecord, Store } from '../storage/store.js'
+import type {
+  ApiKeyInfo,
+  ApiKeyRecord,
+  SessionInfo,
+  SessionRecord,
+  Store,
+  ViewerTokenInfo,
+  ViewerTokenRecord,
+} from '../storage/store.js'
 import { checkId } from './arguments.js'
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 digest in hex')
@@ -26,6 +34,14 @@ const sessionRecord = z.strictObject({
     .int()
     .min(1)
     .max(366 * 24 * 3600_000),
+})
+
+/** A viewer token lives from a minute to a week. */
+export const VIEWER_TOKEN_TTL = { min: 60_000, max: 7 * 24 * 3600_000, default: 3600_000 } as const
+const viewerTokenRecord = z.strictObject({
+  hash: sha256Hex,
+  jobId: z.uuid(),
+  ttlMs: z.number().int().min(VIEWER_TOKEN_TTL.min).max(VIEWER_TOKEN_TTL.max),
 })
 
 /** A lookup by a hash that cannot be one finds nothing, as an unknown one does. */
@@ -71,5 +87,16 @@ export class Access {
 
   async deleteSession(idHash: string): Promise<void> {
     if (isHash(idHash)) await this.#store().deleteSession(idHash)
+  }
+
+  /** Stores a read-only token for watching one job (server/viewer.ts makes and hashes it). */
+  async createViewerToken(token: ViewerTokenRecord): Promise<ViewerTokenInfo> {
+    const t = parse(viewerTokenRecord, token, 'viewer token')
+    return this.#store().createViewerToken({ ...t, jobId: t.jobId.toLowerCase() })
+  }
+
+  /** The job a live viewer token with this hash opens, or null (unknown or expired). */
+  async findViewerToken(hash: string): Promise<ViewerTokenInfo | null> {
+    return isHash(hash) ? this.#store().findViewerToken(hash) : null
   }
 }

@@ -46,6 +46,7 @@ import { statsRoutes } from './routes/stats.js'
 import { securityHeaders } from './security-headers.js'
 import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
+import { identifyViewer, viewerTokenOf } from './viewer.js'
 
 export interface AppOptions {
   docket: Docket
@@ -85,6 +86,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles allowed on this route; absent means public. */
     roles?: Role[]
+    /** Also open to a viewer token (`?token=dv_…`) for one job; the route narrows it to that job. */
+    viewer?: boolean
   }
 }
 
@@ -218,8 +221,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
       request.principal = ANONYMOUS_ADMIN
       return
     }
+    const viewerToken = request.routeOptions.config?.viewer ? viewerTokenOf(request) : undefined
+    if (viewerToken !== undefined) {
+      // The route itself narrows a viewer to its one job (routes/access.ts).
+      request.principal = await identifyViewer(auth, request, viewerToken)
+      // The customer's own page reads it from its own origin (fetch, EventSource). No cookie is
+      // involved, and the token opens one job read-only, so any origin may read the answer.
+      reply.header('access-control-allow-origin', '*')
+      return
+    }
     request.principal = await identify(auth, request, reply)
-    if (!roles.includes(request.principal.role)) {
+    if (!(roles as string[]).includes(request.principal.role)) {
       throw new DocketError(
         'FORBIDDEN',
         `a ${request.principal.role} key may not ${request.method} ${request.routeOptions.url}`,

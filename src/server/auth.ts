@@ -21,8 +21,11 @@ import {
 
 export interface Principal {
   name: string
-  role: Role
+  /** A key's role; or `viewer`, a viewer token's (server/viewer.ts), which sees one job only. */
+  role: Role | 'viewer'
   keyId: string | null
+  /** The one job a viewer may see. */
+  jobId?: string
 }
 
 export const ANONYMOUS_ADMIN: Principal = { name: 'local', role: 'admin', keyId: null }

@@ -211,6 +211,20 @@ export interface SessionRecord {
   ttlMs: number
 }
 
+/** A read-only token for watching one job; only its hash is stored. */
+export interface ViewerTokenRecord {
+  /** sha256 of the token, hex. */
+  hash: string
+  jobId: string
+  /** How long it lives, from now by the database clock. */
+  ttlMs: number
+}
+
+export interface ViewerTokenInfo {
+  jobId: string
+  expiresAt: Date
+}
+
 export interface SessionInfo {
   key: ApiKeyInfo
   csrfToken: string
@@ -368,6 +382,10 @@ export interface Store {
   findSession(idHash: string): Promise<SessionInfo | null>
   /** Ends a session (signing out); nothing happens for an unknown one. */
   deleteSession(idHash: string): Promise<void>
+  /** Stores a viewer token (and drops expired ones). */
+  createViewerToken(token: ViewerTokenRecord): Promise<ViewerTokenInfo>
+  /** The job a live (unexpired) viewer token opens, or null. */
+  findViewerToken(hash: string): Promise<ViewerTokenInfo | null>
 
   registerWorker(worker: WorkerRecord): Promise<void>
   /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */

@@ -262,5 +262,31 @@ export function storeSuite(ctx: ConformanceContext): void {
       await store.revokeApiKey(key.id)
       assert.equal(await store.findSession(live.idHash), null, "revoking the key ends the key's sessions")
     })
+
+    test('a viewer token opens its job until it expires by the clock; bad records are refused', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'viewer')
+      const job = await docket.add(queue, 't')
+      const hash = randomBytes(32).toString('hex')
+      const created = await docket.access.createViewerToken({
+        hash,
+        jobId: job.id.toUpperCase(),
+        ttlMs: 60_000,
+      })
+      assert.deepEqual(created, { jobId: job.id, expiresAt: new Date(clock.now().getTime() + 60_000) })
+      clock.advance(59_999)
+      assert.deepEqual(await docket.access.findViewerToken(hash), created)
+      clock.advance(1)
+      assert.equal(await docket.access.findViewerToken(hash), null, 'expired at its expiry')
+      assert.equal(await docket.access.findViewerToken('not-a-hash'), null)
+      for (const bad of [
+        { hash: 'short', jobId: job.id, ttlMs: 60_000 },
+        { hash, jobId: 'not-a-job', ttlMs: 60_000 },
+        { hash, jobId: job.id, ttlMs: 10 },
+        { hash, jobId: job.id, ttlMs: 8 * 24 * 3600_000 },
+      ]) {
+        await expectError(() => docket.access.createViewerToken(bad), 'INVALID_ARGUMENT')
+      }
+    })
   })
 }

@@ -145,6 +145,66 @@ describe('dashboard: actions', () => {
     await all.waitFor({ state: 'detached' })
   })
 
+  it('asks before removing a queue’s concurrency limit, and before cancelling a running job', async () => {
+    await env.docket.updateQueue('documents', { concurrency: 4 })
+    await page.goto('/queues/documents')
+    const head = page.locator('.page-sub')
+    await head.getByText('concurrency 4').waitFor()
+    await page.getByLabel('Concurrency limit').fill('')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByText('Remove the limit of 4?').waitFor()
+    await page.getByRole('button', { name: 'Keep 4' }).click()
+    assert.equal((await env.docket.getQueue('documents')).concurrency, 4, 'kept')
+    assert.equal(await page.getByLabel('Concurrency limit').inputValue(), '4')
+    await page.getByLabel('Concurrency limit').fill('')
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('button', { name: 'Remove the limit' }).click()
+    await page.getByRole('status').filter({ hasText: 'documents: no concurrency limit.' }).waitFor()
+    assert.equal((await env.docket.getQueue('documents')).concurrency, null)
+    await env.docket.updateQueue('documents', { concurrency: 4 })
+
+    const job = await env.docket.add({
+      queue: 'documents',
+      type: 'analyse',
+      payload: { gate: 'confirm-cancel' },
+    })
+    await until(env, job.id, ['active'])
+    await page.goto(`/jobs/${job.id}`)
+    await page.locator('h1 .badge', { hasText: 'active' }).waitFor()
+    await page.getByRole('button', { name: 'Cancel…' }).click()
+    await page.getByRole('button', { name: 'Let it run' }).click()
+    assert.equal((await env.docket.getJob(job.id)).status, 'active', 'not cancelled without a confirmation')
+    await page.getByRole('button', { name: 'Cancel…' }).click()
+    await page.getByRole('button', { name: 'Cancel the running job' }).click()
+    await page.locator('h1 .badge', { hasText: 'cancelled' }).waitFor()
+    assert.equal((await env.docket.getJob(job.id)).status, 'cancelled')
+  })
+
+  it('keeps ticked jobs through live updates that move them off the page, and pauses live updates on request', async () => {
+    const ticked = await env.docket.add({ queue: 'emails', type: 'keep', ...later })
+    await page.goto('/queues/emails?state=scheduled')
+    await page.locator(`tr[data-job="${ticked.id}"]`).waitFor()
+    await live(page)
+    await page.getByLabel(`Select job ${ticked.id}`).check()
+    // Fifty newer jobs push the ticked one to the second page (newest first).
+    await env.docket.addMany(
+      Array.from({ length: 50 }, () => ({ queue: 'emails', type: 'pushed', ...later })),
+    )
+    await page.locator(`tr[data-job="${ticked.id}"]`).waitFor({ state: 'detached' })
+    await page.locator('.bulk', { hasText: '1 selected (1 no longer on this page)' }).waitFor()
+    await page.locator('.bulk').getByRole('button', { name: 'Cancel' }).click()
+    await page.getByRole('status').filter({ hasText: '1 job cancelled.' }).waitFor()
+    assert.equal((await env.docket.getJob(ticked.id)).status, 'cancelled')
+
+    await page.getByLabel('Pause live updates').check()
+    const first = await page.locator('tbody tr').first().getAttribute('data-job')
+    const newest = await env.docket.add({ queue: 'emails', type: 'pushed', ...later })
+    await page.getByLabel('Pause live updates').uncheck()
+    await page.locator(`tr[data-job="${newest.id}"]`).waitFor()
+    assert.notEqual(first, newest.id)
+    await env.docket.actOnJobs('cancel', { filter: { queue: 'emails', type: 'pushed' } })
+  })
+
   it('still acts after the server restarts (the session and its CSRF token live in the database), and the feed reconnects', async () => {
     await page.goto('/queues/emails')
     await live(page)

@@ -36,6 +36,8 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/jobs/{id}'],
   ['PATCH', '/api/v1/jobs/{id}'],
   ['DELETE', '/api/v1/jobs/{id}'],
+  ['POST', '/api/v1/jobs/actions/{action}'],
+  ['POST', '/api/v1/jobs/{id}/viewer-token'],
   ['POST', '/api/v1/jobs/{id}/cancel'],
   ['POST', '/api/v1/jobs/{id}/retry'],
   ['POST', '/api/v1/jobs/{id}/promote'],

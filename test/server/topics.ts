@@ -15,6 +15,7 @@ import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
 import { uploadsSuite } from './uploads.js'
+import { viewerSuite } from './viewer.js'
 
 export function serverSuites(driver: Driver): void {
   queuesSuite(driver)
@@ -30,6 +31,7 @@ export function serverSuites(driver: Driver): void {
   uploadsSuite(driver)
   searchSuite(driver)
   bulkSuite(driver)
+  viewerSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
 }

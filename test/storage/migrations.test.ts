@@ -190,6 +190,12 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const VIEWER_HASH = 'a'.repeat(64)
+/** A viewer token seeded for the seeded job still opens it. */
+async function viewerTokenOpens(docket: Docket): Promise<void> {
+  assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -214,6 +220,12 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
     },
     {
       since: 6,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', ${T}, 4102444800000);`,
+      check: viewerTokenOpens,
+    },
+    {
+      since: 7,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -224,7 +236,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 7,
+      since: 8,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms, created_at, updated_at)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000, ${T}, ${T});
@@ -232,7 +244,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('s
       check: seededRateLimitHolds,
     },
     {
-      since: 8,
+      since: 9,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner,
     created_at, updated_at)
@@ -275,6 +287,12 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
     },
     {
       since: 10,
+      sql: `INSERT INTO viewer_tokens (token_hash, job_id, expires_at)
+  VALUES ('${VIEWER_HASH}', '${JOB_ID}', now() + interval '1 day');`,
+      check: viewerTokenOpens,
+    },
+    {
+      since: 11,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -285,7 +303,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 11,
+      since: 12,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
@@ -293,7 +311,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval 
       check: seededRateLimitHolds,
     },
     {
-      since: 12,
+      since: 13,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
   VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);

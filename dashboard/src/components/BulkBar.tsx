@@ -30,7 +30,16 @@ async function apply(action: Action, ids: string[]): Promise<{ ok: number; refus
   return { ok, refused }
 }
 
-export function BulkBar({ selected, onDone }: { selected: string[]; onDone: () => void }) {
+export function BulkBar({
+  selected,
+  offPage = 0,
+  onDone,
+}: {
+  selected: string[]
+  /** How many of the selected jobs are not on the page shown (a live update moved them). */
+  offPage?: number
+  onDone: () => void
+}) {
   const notify = useNotify()
   const [busy, setBusy] = useState(false)
   const [confirming, setConfirming] = useState(false)
@@ -53,7 +62,11 @@ export function BulkBar({ selected, onDone }: { selected: string[]; onDone: () =
     <section class="bulk" aria-label="Bulk actions">
       <span>
         <strong>{n}</strong> selected
+        {offPage > 0 ? <span class="muted small"> ({offPage} no longer on this page)</span> : null}
       </span>
+      <button type="button" class="btn btn-plain btn-small" disabled={busy} onClick={onDone}>
+        Clear
+      </button>
       {(['retry', 'cancel', 'promote'] as const).map((a) => (
         <button key={a} type="button" class="btn btn-plain" disabled={busy || n === 0} onClick={() => run(a)}>
           {a[0]!.toUpperCase() + a.slice(1)}

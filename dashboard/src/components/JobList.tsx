@@ -75,10 +75,12 @@ export function JobList({ path, queue, batch }: Props) {
     setPrevious([])
   }, [filterKey])
 
+  // Paused, the list stays as it is (to read it, or to pick jobs) until resumed, which reloads it once.
+  const [paused, setPaused] = useState(false)
   const mine = (e: FeedEvent) => filters.queue === undefined || e.queue === filters.queue
-  useLiveReload((e) => isStateEvent(e) && mine(e), page.reload, 1000)
+  useLiveReload((e) => !paused && isStateEvent(e) && mine(e), page.reload, 1000)
   useFeed((e) => {
-    if (e.kind !== 'job.progress' && e.kind !== 'job.step.started') return
+    if (paused || (e.kind !== 'job.progress' && e.kind !== 'job.step.started')) return
     page.update((p) => ({
       ...p,
       jobs: p.jobs.map((j) =>
@@ -109,7 +111,9 @@ export function JobList({ path, queue, batch }: Props) {
       return next
     })
   const jobs = page.data?.jobs ?? []
-  const visibleSelected = jobs.filter((j) => selected.has(j.id)).map((j) => j.id)
+  // A ticked job stays ticked when a live update moves it off this page: the bar still counts and acts on it.
+  const chosen = [...selected]
+  const offPage = chosen.filter((id) => !jobs.some((j) => j.id === id)).length
 
   return (
     <section class="job-list" aria-label="Jobs">
@@ -137,9 +141,21 @@ export function JobList({ path, queue, batch }: Props) {
             <option value="runAt:asc">next to run first</option>
           </select>
         </label>
-        {visibleSelected.length > 0 ? (
+        <label class="pause-live">
+          <input
+            type="checkbox"
+            checked={paused}
+            onChange={(e) => {
+              setPaused(e.currentTarget.checked)
+              if (!e.currentTarget.checked) page.reload()
+            }}
+          />{' '}
+          Pause live updates
+        </label>
+        {chosen.length > 0 ? (
           <BulkBar
-            selected={visibleSelected}
+            selected={chosen}
+            offPage={offPage}
             onDone={() => {
               setSelected(new Set())
               page.reload()

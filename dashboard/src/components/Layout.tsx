@@ -1,5 +1,6 @@
 /** The frame of every page: a skip link, the navigation, the job search, the live indicator, who is signed in. */
 import type { ComponentChildren } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
 import { useLocation } from 'preact-iso'
 import { useFeedStatus } from '../api/live.js'
 import { isAdmin, useSession } from '../api/session.js'
@@ -23,40 +24,54 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const live = useFeedStatus()
   const current = (href: string) =>
     href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`)
+  // On a phone the navigation, search and account fold into a menu, closed again on every page change.
+  const [menuOpen, setMenuOpen] = useState(false)
+  useEffect(() => setMenuOpen(false), [path])
   return (
     <>
       <a class="skip" href="#main">
         Skip to content
       </a>
-      <header class="top">
+      <header class={`top${menuOpen ? ' menu-open' : ''}`}>
         <a class="brand" href="/">
           Docket
         </a>
-        <nav aria-label="Main">
-          <ul>
-            {LINKS.filter((l) => !l.admin || isAdmin(session)).map((l) => (
-              <li key={l.href}>
-                <a href={l.href} aria-current={current(l.href) ? 'page' : undefined}>
-                  {l.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        {session.role === 'worker' ? null : <SiteSearch />}
-        <div class="who">
-          <span class={`live live-${live}`} data-live={live} title="The live event feed">
-            <span class="live-dot" aria-hidden="true" />
-            {LIVE_TEXT[live]}
-          </span>
-          <span class="muted">
-            {session.name} <span class="role">({session.role})</span>
-          </span>
-          {session.csrfToken !== 'none' ? (
-            <button type="button" class="btn btn-plain btn-small" onClick={() => void signOut()}>
-              Sign out
-            </button>
-          ) : null}
+        <span class={`live live-${live}`} data-live={live} title="The live event feed">
+          <span class="live-dot" aria-hidden="true" />
+          {LIVE_TEXT[live]}
+        </span>
+        <button
+          type="button"
+          class="btn btn-plain btn-small menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="site-menu"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          Menu
+        </button>
+        <div class="menu" id="site-menu">
+          <nav aria-label="Main">
+            <ul>
+              {LINKS.filter((l) => !l.admin || isAdmin(session)).map((l) => (
+                <li key={l.href}>
+                  <a href={l.href} aria-current={current(l.href) ? 'page' : undefined}>
+                    {l.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          {session.role === 'worker' ? null : <SiteSearch />}
+          <div class="who">
+            <span class="muted">
+              {session.name} <span class="role">({session.role})</span>
+            </span>
+            {session.csrfToken !== 'none' ? (
+              <button type="button" class="btn btn-plain btn-small" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            ) : null}
+          </div>
         </div>
       </header>
       <main id="main" tabIndex={-1}>

@@ -15,6 +15,7 @@ export function ProgressBar({ percent, step, message, status, compact }: Props) 
       <div
         class={`progress-track${status ? ` progress-${status}` : ''}`}
         role="progressbar"
+        aria-label={label ? `Progress: ${label}` : 'Progress'}
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={value}

@@ -72,9 +72,16 @@ export function QueueActions({ queue, onChange }: { queue: Queue; onChange: () =
   const manual = queue.mode === 'manual'
   const held = queue.counts?.held ?? 0
 
-  const saveLimit = async (e: Event) => {
+  // Emptying the field removes the limit: asked first, since nothing then holds the queue back.
+  const [confirmNoLimit, setConfirmNoLimit] = useState(false)
+  const saveLimit = async (e: Event, confirmed = false) => {
     e.preventDefault()
     const value = limit.trim() === '' ? null : Number(limit)
+    if (value === null && queue.concurrency !== null && !confirmed) {
+      setConfirmNoLimit(true)
+      return
+    }
+    setConfirmNoLimit(false)
     try {
       await api.updateQueue(queue.name, { concurrency: value })
       notify(
@@ -127,9 +134,28 @@ export function QueueActions({ queue, onChange }: { queue: Queue; onChange: () =
           value={limit}
           onInput={(e) => setLimit(e.currentTarget.value)}
         />
-        <button type="submit" class="btn btn-plain">
-          Save
-        </button>
+        {confirmNoLimit ? (
+          <>
+            <span class="muted small">Remove the limit of {queue.concurrency}?</span>
+            <button type="button" class="btn btn-danger" onClick={(e) => void saveLimit(e, true)}>
+              Remove the limit
+            </button>
+            <button
+              type="button"
+              class="btn btn-plain"
+              onClick={() => {
+                setConfirmNoLimit(false)
+                setLimit(String(queue.concurrency))
+              }}
+            >
+              Keep {queue.concurrency}
+            </button>
+          </>
+        ) : (
+          <button type="submit" class="btn btn-plain">
+            Save
+          </button>
+        )}
       </form>
     </div>
   )

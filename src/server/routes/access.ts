@@ -15,13 +15,21 @@ export const READERS = ['admin', 'user'] as const
 export const ADMINS = ['admin'] as const
 export const WORKERS = ['admin', 'worker'] as const
 
+/** Whether the principal may see a job: its owner's rule, and a viewer's one job. */
+export function canSeeJob(principal: Principal, job: { id: string; owner: string | null }): boolean {
+  if (principal.role === 'viewer') return job.id === principal.jobId
+  return canSee(principal, job.owner)
+}
+
 export function canSee(principal: Principal, owner: string | null): boolean {
   return principal.role === 'admin' || (principal.role === 'user' && owner === principal.name)
 }
 
 export async function visibleJob(docket: Docket, principal: Principal, id: string): Promise<JobDetail> {
+  // A viewer's question about another job is answered before any read, as a missing job's.
+  if (principal.role === 'viewer' && id.toLowerCase() !== principal.jobId) throw notFound('job', id)
   const job = await docket.getJob(id)
-  if (!canSee(principal, job.owner)) throw notFound('job', id)
+  if (!canSeeJob(principal, job)) throw notFound('job', id)
   return job
 }
 

@@ -20,3 +20,11 @@ export const queueParams = z.strictObject({ name: queueName })
 /** Any other id Docket made (an artifact's). */
 export const idParams = z.strictObject({ id: uuid('an id') })
 export const ok = z.object({ ok: z.literal(true) })
+
+/** `?token=`: a viewer token (POST /jobs/{id}/viewer-token), instead of a key, on the routes a viewer may read. */
+export const viewerTokenQuery = z
+  .string()
+  .min(1)
+  .max(200)
+  .optional()
+  .describe('a viewer token (POST /jobs/{id}/viewer-token): read this one job, or its feed, without a key')

@@ -7,14 +7,14 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { DocketError, invalidArgument, isDocketError } from '../../core/errors.js'
+import { DocketError, invalidArgument, isDocketError, notFound } from '../../core/errors.js'
 import { jobId, queueName } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
 import { eventJson, eventView } from '../views.js'
 import { READERS } from './access.js'
-import { errorResponses } from './common.js'
+import { errorResponses, viewerTokenQuery } from './common.js'
 
 const feedQuery = z.strictObject({
   queue: queueName.optional(),
@@ -26,6 +26,7 @@ const feedQuery = z.strictObject({
     .max(Number.MAX_SAFE_INTEGER)
     .optional()
     .describe('replay events after this id'),
+  token: viewerTokenQuery,
 })
 
 /** Decides, with a small cache of job owners, whether a principal may see an event. */
@@ -33,6 +34,7 @@ export function eventFilter(docket: Docket, principal: Principal) {
   const owners = new Map<string, string | null>()
   return async (event: DocketEvent): Promise<boolean> => {
     if (principal.role === 'admin') return true
+    if (principal.role === 'viewer') return event.jobId !== null && event.jobId === principal.jobId
     if (principal.role !== 'user' || event.jobId === null) return false
     if (!owners.has(event.jobId)) {
       const job = await docket.findJob(event.jobId)
@@ -83,7 +85,14 @@ export const eventRoutes =
 
     /** Checks the request's filters; throws a DocketError before anything is sent. */
     const prepare = async (request: FastifyRequest) => {
-      const q = request.query as z.infer<typeof feedQuery>
+      const { token: _token, ...q } = request.query as z.infer<typeof feedQuery>
+      const { principal } = request
+      if (principal.role === 'viewer') {
+        // A viewer's feed is its one job's; asking for another is asking for a missing job.
+        if (q.jobId !== undefined && q.jobId.toLowerCase() !== principal.jobId) throw notFound('job', q.jobId)
+        q.jobId = principal.jobId
+        q.queue = undefined
+      }
       if (q.jobId !== undefined) await docket.getJobEvents(q.jobId, { limit: 1 }) // validates the id
       return { ...q, afterId: parseAfter(q.after, request.headers['last-event-id']) }
     }
@@ -109,7 +118,7 @@ export const eventRoutes =
     app.route({
       method: 'GET',
       url: '/events',
-      config: { roles: [...READERS] },
+      config: { roles: [...READERS], viewer: true },
       schema: {
         tags: ['events'],
         summary:
@@ -135,8 +144,11 @@ export const eventRoutes =
       handler: async (request, reply) => {
         const filters = await prepare(request)
         const res = reply.raw
+        // Headers set so far (a viewer's CORS header) go out too: hijacked, the reply sends none itself.
+        const earlier = reply.getHeaders() as Record<string, string>
         reply.hijack()
         res.writeHead(200, {
+          ...earlier,
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
           connection: 'keep-alive',

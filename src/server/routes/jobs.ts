@@ -6,9 +6,10 @@ import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
 import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } from '../../docket/bulk.js'
 import type { Docket } from '../../docket.js'
+import { mintViewerToken, VIEWER_TOKEN_TTL } from '../viewer.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
-import { errorResponses, jobParams, ok } from './common.js'
+import { errorResponses, jobParams, ok, viewerTokenQuery } from './common.js'
 
 /** listJobsInput as a query string: the same fields and rules, status comma-separated, limit a number in text. */
 const list = listJobsInput.shape
@@ -143,11 +144,13 @@ export const jobRoutes =
     app.get(
       '/jobs/:id',
       {
-        config,
+        config: { ...config, viewer: true },
         schema: {
           tags,
           summary: 'Get a job with its events, dependencies and artifacts',
+          description: 'Also open to a viewer token of this job (`?token=`), without a key.',
           params: jobParams,
+          querystring: z.strictObject({ token: viewerTokenQuery }),
           response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
         },
       },
@@ -176,6 +179,54 @@ export const jobRoutes =
       async (request) => {
         const owner = request.principal.role === 'admin' ? undefined : request.principal.name
         return docket.actOnJobs(request.params.action, { ...request.body, ...(owner ? { owner } : {}) })
+      },
+    )
+
+    app.post(
+      '/jobs/:id/viewer-token',
+      {
+        config,
+        schema: {
+          tags,
+          summary:
+            'Mint a read-only, expiring token that opens this one job’s detail and live feed without a key (to show a customer its progress)',
+          description:
+            'Use it as `?token=` on GET /jobs/{id} and GET /events (SSE or WebSocket; the feed is this job’s only). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.',
+          params: jobParams,
+          body: z
+            .strictObject({
+              ttlMs: z
+                .number()
+                .int()
+                .min(VIEWER_TOKEN_TTL.min)
+                .max(VIEWER_TOKEN_TTL.max)
+                .optional()
+                .describe('how long it lives: 1 minute to 7 days; default 1 hour'),
+            })
+            .nullish(),
+          response: {
+            201: z.object({
+              token: z.string(),
+              jobId: z.string(),
+              expiresAt: z.string().describe('ISO 8601 date-time'),
+              job: z.string().describe('the job’s URL with the token'),
+              events: z.string().describe('the job’s live feed URL with the token'),
+            }),
+            ...errorResponses(400, 403, 404),
+          },
+        },
+      },
+      async (request, reply) => {
+        const job = await visibleJob(docket, request.principal, request.params.id)
+        const { token, expiresAt } = await mintViewerToken(docket, job.id, request.body?.ttlMs)
+        const q = `token=${encodeURIComponent(token)}`
+        return reply.status(201).send({
+          token,
+          jobId: job.id,
+          expiresAt: expiresAt.toISOString(),
+          job: `/api/v1/jobs/${job.id}?${q}`,
+          events: `/api/v1/events?jobId=${job.id}&${q}`,
+        })
       },
     )
 

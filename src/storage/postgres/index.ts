@@ -98,6 +98,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     createSession: (s) => sessions.createSession(ctx, s),
     findSession: (hash) => sessions.findSession(ctx, hash),
     deleteSession: (hash) => sessions.deleteSession(ctx, hash),
+    createViewerToken: (t) => sessions.createViewerToken(ctx, t),
+    findViewerToken: (hash) => sessions.findViewerToken(ctx, hash),
     registerWorker: (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: (id) => workers.deregisterWorker(ctx, id),

@@ -3,9 +3,9 @@
 // The SQL names no schema: the runner sets search_path to Docket's schema.
 //
 // Functions, each as defined by the last migration that creates it:
-//   add_job: migrations/0012_groups.sql
-//   claim_grouped: migrations/0012_groups.sql
-//   claim_jobs: migrations/0012_groups.sql
+//   add_job: migrations/0013_groups.sql
+//   claim_grouped: migrations/0013_groups.sql
+//   claim_jobs: migrations/0013_groups.sql
 //   complete_jobs: migrations/0007_statement_clock.sql
 //   unblock_dependents: migrations/0007_statement_clock.sql
 
@@ -907,8 +907,24 @@ $$;
   },
   {
     version: 10,
+    name: 'viewer tokens',
+    file: '0010_viewer_tokens.sql',
+    sql: `-- Read-only, expiring tokens for watching one job (POST /jobs/{id}/viewer-token).
+-- Only the token's hash is stored. No foreign key to jobs: a token of a deleted
+-- job finds no job, and job deletes do not pay for a look-up here.
+CREATE TABLE viewer_tokens (
+  token_hash text PRIMARY KEY,
+  job_id uuid NOT NULL,
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  expires_at timestamptz(3) NOT NULL
+);
+CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
+`,
+  },
+  {
+    version: 11,
     name: 'schedules',
-    file: '0010_schedules.sql',
+    file: '0011_schedules.sql',
     sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
 -- tick_cursor: ticks at or before it were handled (the latest tick, or when
 -- the schedule started or was resumed). next_run_at: the first tick after it,
@@ -955,9 +971,9 @@ CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
 `,
   },
   {
-    version: 11,
+    version: 12,
     name: 'rate limits',
-    file: '0011_rate_limits.sql',
+    file: '0012_rate_limits.sql',
     sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
 -- any window of rate_interval_ms, across every worker and machine. A sliding
 -- window log: one row per start inside the window, written by the claim that
@@ -1061,9 +1077,9 @@ END $$;
 `,
   },
   {
-    version: 12,
+    version: 13,
     name: 'groups',
-    file: '0012_groups.sql',
+    file: '0013_groups.sql',
     sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
 -- active jobs per group, fair turns between groups, a rate limit per group,
 -- and a queue option that makes a job's group default to its owner.

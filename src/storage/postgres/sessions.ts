@@ -1,6 +1,6 @@
 /** Dashboard sessions: rows keyed by the hash of the cookie's id, live until they expire or their key is revoked. */
 import { rowToSession, SESSION_SELECT } from '../rows.js'
-import type { SessionInfo, SessionRecord } from '../store.js'
+import type { SessionInfo, SessionRecord, ViewerTokenInfo, ViewerTokenRecord } from '../store.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext } from './db.js'
 
@@ -28,4 +28,25 @@ export async function findSession(ctx: PgContext, idHash: string): Promise<Sessi
 
 export async function deleteSession(ctx: PgContext, idHash: string): Promise<void> {
   await ctx.query('DELETE FROM sessions WHERE id_hash = $1', [idHash])
+}
+
+export async function createViewerToken(ctx: PgContext, t: ViewerTokenRecord): Promise<ViewerTokenInfo> {
+  return ctx.tx(async (c) => {
+    const now = ctx.clockNow()
+    await c.query(`DELETE FROM viewer_tokens WHERE expires_at <= ${NOW(1)}`, [now])
+    const [row] = await c.query<{ expires_at: Date }>(
+      `INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at)
+       VALUES ($1, $2, ${NOW(4)}, ${NOW(4)} + $3 * interval '1 millisecond') RETURNING expires_at`,
+      [t.hash, t.jobId, t.ttlMs, now],
+    )
+    return { jobId: t.jobId, expiresAt: decode.date(row!.expires_at) }
+  })
+}
+
+export async function findViewerToken(ctx: PgContext, hash: string): Promise<ViewerTokenInfo | null> {
+  const [row] = await ctx.query<{ job_id: string; expires_at: Date }>(
+    `SELECT job_id, expires_at FROM viewer_tokens WHERE token_hash = $1 AND expires_at > ${NOW(2)}`,
+    [hash, ctx.clockNow()],
+  )
+  return row ? { jobId: row.job_id, expiresAt: decode.date(row.expires_at) } : null
 }

@@ -111,6 +111,8 @@ export function createSqliteStore(
     createSession: async (s) => sessions.createSession(ctx, s),
     findSession: async (hash) => sessions.findSession(ctx, hash),
     deleteSession: async (hash) => sessions.deleteSession(ctx, hash),
+    createViewerToken: async (t) => sessions.createViewerToken(ctx, t),
+    findViewerToken: async (hash) => sessions.findViewerToken(ctx, hash),
     registerWorker: async (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),
     deregisterWorker: async (id) => workers.deregisterWorker(ctx, id),

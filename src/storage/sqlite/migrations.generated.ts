@@ -209,8 +209,24 @@ CREATE INDEX jobs_short_id ON jobs (substr(id, 29));
   },
   {
     version: 6,
+    name: 'viewer tokens',
+    file: '0006_viewer_tokens.sql',
+    sql: `-- Read-only, expiring tokens for watching one job (POST /jobs/{id}/viewer-token).
+-- Only the token's hash is stored. No foreign key to jobs: a token of a deleted
+-- job finds no job, and job deletes do not pay for a look-up here.
+CREATE TABLE viewer_tokens (
+  token_hash TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
+`,
+  },
+  {
+    version: 7,
     name: 'schedules',
-    file: '0006_schedules.sql',
+    file: '0007_schedules.sql',
     sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
 -- tick_cursor: ticks at or before it were handled (the latest tick, or when
 -- the schedule started or was resumed). next_run_at: the first tick after it,
@@ -257,9 +273,9 @@ CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
 `,
   },
   {
-    version: 7,
+    version: 8,
     name: 'rate limits',
-    file: '0007_rate_limits.sql',
+    file: '0008_rate_limits.sql',
     sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
 -- any window of rate_interval_ms, across every worker. A sliding window log:
 -- one row per start inside the window, written by the claim that started the
@@ -275,9 +291,9 @@ CREATE INDEX rate_limit_starts_window ON rate_limit_starts (queue, at);
 `,
   },
   {
-    version: 8,
+    version: 9,
     name: 'groups',
-    file: '0008_groups.sql',
+    file: '0009_groups.sql',
     sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
 -- active jobs per group, fair turns between groups, a rate limit per group,
 -- and a queue option that makes a job's group default to its owner.

@@ -1,6 +1,6 @@
 /** Dashboard sessions: rows keyed by the hash of the cookie's id, live until they expire or their key is revoked. */
 import { rowToSession, SESSION_SELECT } from '../rows.js'
-import type { SessionInfo, SessionRecord } from '../store.js'
+import type { SessionInfo, SessionRecord, ViewerTokenInfo, ViewerTokenRecord } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
@@ -27,4 +27,22 @@ export function findSession(ctx: SqliteContext, idHash: string): SessionInfo | n
 
 export function deleteSession(ctx: SqliteContext, idHash: string): void {
   ctx.stmt('DELETE FROM sessions WHERE id_hash = ?').run(idHash)
+}
+
+export function createViewerToken(ctx: SqliteContext, t: ViewerTokenRecord): ViewerTokenInfo {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    ctx.stmt('DELETE FROM viewer_tokens WHERE expires_at <= ?').run(now)
+    ctx
+      .stmt('INSERT INTO viewer_tokens (token_hash, job_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(t.hash, t.jobId, now, now + t.ttlMs)
+    return { jobId: t.jobId, expiresAt: new Date(now + t.ttlMs) }
+  })
+}
+
+export function findViewerToken(ctx: SqliteContext, hash: string): ViewerTokenInfo | null {
+  const row = ctx
+    .stmt('SELECT job_id, expires_at FROM viewer_tokens WHERE token_hash = ? AND expires_at > ?')
+    .get(hash, ctx.now()) as Row | undefined
+  return row ? { jobId: String(row.job_id), expiresAt: decode.date(row.expires_at) } : null
 }

@@ -14,6 +14,9 @@ export function JobActions({ job, onChange }: { job: Job; onChange: () => void }
   const { route } = useLocation()
   const [priority, setPriority] = useState(String(job.priority))
   const [confirmDelete, setConfirmDelete] = useState(false)
+  // Cancelling a running job stops its handler mid-work: asked first. A job that has not started is cancelled at once.
+  const [confirmCancel, setConfirmCancel] = useState(false)
+  useEffect(() => setConfirmCancel(false), [job.status])
   useEffect(() => setPriority(String(job.priority)), [job.priority])
   const s = job.status
   const act = (action: 'retry' | 'cancel' | 'promote', done: string) => async () => {
@@ -43,7 +46,21 @@ export function JobActions({ job, onChange }: { job: Job; onChange: () => void }
           Promote
         </AsyncButton>
       ) : null}
-      {can('cancel', s) ? (
+      {can('cancel', s) && s === 'active' && confirmCancel ? (
+        <>
+          <span class="muted small">Its handler is stopped mid-work.</span>
+          <AsyncButton kind="danger" run={act('cancel', 'cancelled')} then={onChange}>
+            Cancel the running job
+          </AsyncButton>
+          <button type="button" class="btn btn-plain" onClick={() => setConfirmCancel(false)}>
+            Let it run
+          </button>
+        </>
+      ) : can('cancel', s) && s === 'active' ? (
+        <button type="button" class="btn btn-danger" onClick={() => setConfirmCancel(true)}>
+          Cancel…
+        </button>
+      ) : can('cancel', s) ? (
         <AsyncButton kind="danger" run={act('cancel', 'cancelled')} then={onChange}>
           Cancel
         </AsyncButton>

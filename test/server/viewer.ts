@@ -1,0 +1,122 @@
+/**
+ * Viewer tokens: a job's owner mints a read-only, expiring token that opens
+ * that one job's detail and live feed without a key, and nothing else.
+ */
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { type Driver, type Json, UNKNOWN_ID, useServer } from './harness.js'
+import { SseStream } from './sse.js'
+
+export function viewerSuite(driver: Driver): void {
+  describe(`server: viewer tokens [${driver}]`, () => {
+    const s = useServer(driver)
+    let mine: Json
+    let other: Json
+    let bobs: Json
+    let minted: Json
+
+    before(async () => {
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'docs' })
+      mine = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'docs',
+        type: 'analyse',
+        payload: { page: 1 },
+      })
+      other = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'docs', type: 'analyse' })
+      bobs = await s.ok(201, 'bob', 'POST', '/api/v1/jobs', { queue: 'docs', type: 'analyse' })
+      minted = await s.ok(201, 'alice', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, { ttlMs: 600_000 })
+    })
+
+    it('mints a token for one’s own job, with its URLs and expiry', () => {
+      assert.match(minted.token, /^dv_[A-Za-z0-9_-]{43}$/)
+      assert.equal(minted.jobId, mine.id)
+      const left = new Date(minted.expiresAt).getTime() - Date.now()
+      assert.ok(left > 590_000 && left <= 601_000, `expires in ${left} ms`)
+      assert.equal(minted.job, `/api/v1/jobs/${mine.id}?token=${minted.token}`)
+      assert.equal(minted.events, `/api/v1/events?jobId=${mine.id}&token=${minted.token}`)
+    })
+
+    it('opens that job’s detail without a key, readable from any origin', async () => {
+      const r = await s.call(null, 'GET', minted.job)
+      assert.equal(r.status, 200, r.text)
+      assert.equal(r.headers.get('access-control-allow-origin'), '*')
+      const owned = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${mine.id}`)
+      assert.deepEqual(r.body, owned)
+    })
+
+    it('another job, someone else’s, or a missing one is the same 404; any other route needs a key', async () => {
+      const missing = await s.fail(404, 'NOT_FOUND', 'admin', 'GET', `/api/v1/jobs/${UNKNOWN_ID}`)
+      for (const id of [other.id, bobs.id, UNKNOWN_ID]) {
+        const e = await s.fail(404, 'NOT_FOUND', null, 'GET', `/api/v1/jobs/${id}?token=${minted.token}`)
+        assert.deepEqual(e, {
+          ...missing,
+          message: missing.message.replace(UNKNOWN_ID, id),
+          details: { ...missing.details, id },
+        })
+      }
+      const t = `token=${minted.token}`
+      await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/jobs?${t}`)
+      await s.fail(401, 'UNAUTHENTICATED', null, 'POST', `/api/v1/jobs/${mine.id}/cancel?${t}`)
+      await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/queues?${t}`)
+      await s.fail(401, 'UNAUTHENTICATED', null, 'POST', `/api/v1/jobs/${mine.id}/viewer-token?${t}`, {})
+      assert.equal(
+        (await s.ok(200, 'admin', 'GET', `/api/v1/jobs/${mine.id}`)).status,
+        'waiting',
+        'nothing changed',
+      )
+    })
+
+    it('streams only that job’s events, whatever the query asks for', async () => {
+      const feed = await SseStream.open(`${s.base}${minted.events}`, null)
+      const wide = await SseStream.open(`${s.base}/api/v1/events?token=${minted.token}`, null)
+      try {
+        assert.equal(feed.response.status, 200)
+        assert.equal(feed.response.headers.get('access-control-allow-origin'), '*')
+        await feed.comment('connected')
+        await wide.comment('connected')
+        await s.ok(200, 'alice', 'POST', `/api/v1/jobs/${other.id}/cancel`)
+        await s.ok(200, 'alice', 'POST', `/api/v1/jobs/${mine.id}/cancel`)
+        await feed.until((m) => m.some((e) => e.event === 'job.cancelled'), 5_000, 'the job’s cancel')
+        await wide.until((m) => m.some((e) => e.event === 'job.cancelled'), 5_000, 'the job’s cancel')
+        for (const stream of [feed, wide]) {
+          assert.ok(stream.messages.length > 0)
+          assert.ok(
+            stream.messages.every((e) => e.data.jobId === mine.id),
+            stream.kinds().join(','),
+          )
+        }
+      } finally {
+        await feed.close()
+        await wide.close()
+      }
+      const asked = await s.call(null, 'GET', `/api/v1/events?jobId=${other.id}&token=${minted.token}`)
+      assert.equal(asked.status, 404)
+      assert.equal(asked.body.error.code, 'NOT_FOUND')
+    })
+
+    it('refuses a token that does not exist as a bad key is refused, and minting for what one cannot see', async () => {
+      const e = await s.fail(
+        401,
+        'UNAUTHENTICATED',
+        null,
+        'GET',
+        `/api/v1/jobs/${mine.id}?token=dv_${'x'.repeat(43)}`,
+      )
+      assert.match(e.message, /viewer token/)
+      await s.fail(404, 'NOT_FOUND', 'bob', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {})
+      await s.fail(404, 'NOT_FOUND', 'alice', 'POST', `/api/v1/jobs/${UNKNOWN_ID}/viewer-token`, {})
+      await s.fail(403, 'FORBIDDEN', 'worker', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {})
+      await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {
+        ttlMs: 10,
+      })
+      await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {
+        ttlMs: 30 * 24 * 3600_000,
+      })
+      await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {
+        scope: 'all',
+      })
+      const admin = await s.ok(201, 'admin', 'POST', `/api/v1/jobs/${bobs.id}/viewer-token`)
+      assert.equal((await s.call(null, 'GET', admin.job)).status, 200, 'an admin mints for any job')
+    })
+  })
+}

@@ -49,7 +49,6 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/batches/{id}'],
   ['POST', '/api/v1/batches/{id}/cancel'],
   ['POST', '/api/v1/batches/{id}/retry'],
-  ['POST', '/api/v1/jobs/actions/{action}'],
   ['GET', '/api/v1/schedules'],
   ['POST', '/api/v1/schedules'],
   ['GET', '/api/v1/schedules/{id}'],

@@ -49,11 +49,11 @@ describe('dashboard: actions', () => {
 
     await page.getByLabel('Rate limit', { exact: true }).fill('50')
     await page.getByLabel('per seconds').fill('2')
-    await page.getByRole('button', { name: 'Save rate limit' }).click()
+    await page.getByRole('button', { name: 'Set rate limit' }).click()
     await head.getByText('at most 50 starts per 2').waitFor()
     assert.deepEqual((await env.docket.getQueue('documents')).rateLimit, { max: 50, intervalMs: 2000 })
     await page.getByLabel('Rate limit', { exact: true }).fill('')
-    await page.getByRole('button', { name: 'Save rate limit' }).click()
+    await page.getByRole('button', { name: 'Set rate limit' }).click()
     await head.getByText('at most 50 starts').waitFor({ state: 'detached' })
     assert.equal((await env.docket.getQueue('documents')).rateLimit, null)
   })

@@ -57,8 +57,8 @@ function RateLimitForm({ queue, onChange }: { queue: Queue; onChange: () => void
         value={seconds}
         onInput={(e) => setSeconds(e.currentTarget.value)}
       />
-      <button type="submit" class="btn btn-plain" aria-label="Save rate limit">
-        Save
+      <button type="submit" class="btn btn-plain" aria-label="Set rate limit">
+        Set
       </button>
     </form>
   )

@@ -106,6 +106,7 @@ import type {
   LeaderTerm,
   Store,
 } from './storage/store.js'
+import { traceAdd } from './tracing/spans.js'
 
 export type {
   DocketOptions,
@@ -303,12 +304,15 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       )
       return job
     })
-    const result = await this.#open().addJobs(
-      valid.map((j) => j.queue),
-      (queues) => valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId)),
-      { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
+    // Traced (tracing/spans.ts): each job stores the add's trace context, for its run's span.
+    return traceAdd(valid, (traceContext) =>
+      this.#open().addJobs(
+        valid.map((j) => j.queue),
+        (queues) =>
+          valid.map((j) => ({ ...resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId), traceContext })),
+        { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
+      ),
     )
-    return result
   }
 
   /** Wakes idle workers of these queues in every process; a failure here only delays pickup until the next poll. */

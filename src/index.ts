@@ -69,4 +69,14 @@ export type {
 } from './storage/store.js'
 export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
-export { type Handler, type Handlers, Worker, type WorkerOptions } from './worker/worker.js'
+export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'
+export {
+  type ClaimedTask,
+  type Handler,
+  type Handlers,
+  Worker,
+  type WorkerEventName,
+  type WorkerEvents,
+  type WorkerListener,
+  type WorkerOptions,
+} from './worker/worker.js'

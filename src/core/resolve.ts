@@ -9,7 +9,7 @@ import { invalidArgument } from './errors.js'
 import { findNonJson } from './json.js'
 import type { JobInput, QueueCreateInput, QueueUpdateInput } from './options.js'
 import { priorityValue } from './options.js'
-import type { BackoffPolicy, Queue } from './types.js'
+import type { BackoffPolicy, Queue, TraceContext } from './types.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 3
 
@@ -93,6 +93,8 @@ export interface NewJob {
   dedupeKey: string | null
   dependsOn: string[]
   estimatedDurationMs: number | null
+  /** The trace context of the add, stored with the job (docs/tracing.md). */
+  traceContext?: TraceContext | null
 }
 
 export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batchId: string | null): NewJob {

@@ -174,6 +174,19 @@ export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payl
 /** A job handed to a worker: the job as it is now active, with the lease that fences every later write. */
 export interface ClaimedJob<Payload = unknown> extends Job<Payload> {
   lease: JobLease
+  /**
+   * The W3C trace context of the code that added the job, when it was traced
+   * (an OpenTelemetry SDK was registered there): the run's span joins that
+   * trace. See docs/tracing.md.
+   */
+  traceContext?: TraceContext
+}
+
+/** A W3C trace context (https://www.w3.org/TR/trace-context/), as stored with a job. */
+export interface TraceContext {
+  /** `00-<trace id>-<span id>-<flags>` */
+  traceparent: string
+  tracestate?: string
 }
 
 export type StatusCounts = Record<JobStatus, number>

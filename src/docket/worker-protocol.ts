@@ -30,6 +30,7 @@ import type {
   WorkerInfo,
   WorkerRecord,
 } from '../storage/store.js'
+import { traceClaim } from '../tracing/spans.js'
 import { checkQueueName, leaseRef, normaliseError } from './arguments.js'
 import { type FailureInput, type FileInput, type Leased, UnrecoverableError } from './types.js'
 
@@ -106,13 +107,17 @@ export class WorkerProtocol {
   /** Leases up to `limit` ready jobs to a worker, in each queue's order, within each queue's concurrency limit. */
   async claim(input: ClaimInput): Promise<ClaimedJob[]> {
     const c = parse(claimInput, input, 'claim')
-    return this.#store().claimJobs({
-      workerId: c.workerId,
-      queues: [...new Set(c.queues)],
-      capabilities: c.capabilities ?? [],
-      limit: c.limit ?? 1,
-      leaseMs: c.leaseMs ?? this.#o.defaultLeaseMs,
-    })
+    const queues = [...new Set(c.queues)]
+    // Traced (tracing/spans.ts): a claim that took jobs is a span linked to each job's add.
+    return traceClaim(c.workerId, queues, () =>
+      this.#store().claimJobs({
+        workerId: c.workerId,
+        queues,
+        capabilities: c.capabilities ?? [],
+        limit: c.limit ?? 1,
+        leaseMs: c.leaseMs ?? this.#o.defaultLeaseMs,
+      }),
+    )
   }
 
   /** For a worker that could start nothing: ms until a rate-limited queue of these opens a slot; null when none is held back. */

@@ -134,6 +134,12 @@ export const claimedJobView = jobView
       lockedAt: iso,
       expiresAt: iso,
     }),
+    traceContext: z
+      .object({ traceparent: z.string(), tracestate: z.string().optional() })
+      .optional()
+      .describe(
+        'the W3C trace context of the add, when it was traced: make your run’s span its child (docs/tracing.md)',
+      ),
   })
   .meta({ id: 'ClaimedJob' })
 

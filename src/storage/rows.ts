@@ -7,6 +7,7 @@ import type { LeaseMemory } from '../core/leases.js'
 import type { QueueRecord } from '../core/resolve.js'
 import {
   type BackoffPolicy,
+  type ClaimedJob,
   emptyCounts,
   type Job,
   type JobError,
@@ -71,6 +72,18 @@ export function rowToJob(row: Row, d: Decode): Job {
     estimatedDurationMs: numOrNull(row.estimated_duration_ms),
     durationMs: numOrNull(row.duration_ms),
   }
+}
+
+/** A claimed job: the job, and the trace context it was added with (when it was traced). */
+export function rowToClaimedJob(row: Row, d: Decode): ClaimedJob {
+  const job = rowToJob(row, d) as ClaimedJob
+  if (typeof row.traceparent === 'string') {
+    job.traceContext =
+      typeof row.tracestate === 'string'
+        ? { traceparent: row.traceparent, tracestate: row.tracestate }
+        : { traceparent: row.traceparent }
+  }
+  return job
 }
 
 function decodeError(value: unknown): JobError | null {

@@ -25,6 +25,8 @@ export interface CompleterDeps {
   docket: Docket
   /** Called after each write: slots held by unwritten completions are free again. */
   onWritten: () => void
+  /** Called for each completion written (the worker's `completed` event). */
+  onCompleted?: (job: ClaimedJob, result: unknown) => void
   onError: (error: unknown, job?: ClaimedJob) => void
 }
 
@@ -108,14 +110,19 @@ export class InlineCompleter implements Completer {
  * finished is not run a second time just because its completion was late.
  */
 async function writeCompletions(
-  { docket, onError }: CompleterDeps,
+  { docket, onCompleted, onError }: CompleterDeps,
   batch: { job: ClaimedJob; result: unknown }[],
 ): Promise<void> {
   const deadline = Math.min(...batch.map((c) => c.job.lease.expiresAt.getTime()))
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
     try {
       const outcomes = await docket.workers.completeMany(batch.map((c) => ({ job: c.job, result: c.result })))
-      for (const o of outcomes) if (!o.ok) onError(new Error(`completion of ${o.id} refused: ${o.code}`))
+      const byId = new Map(batch.map((c) => [c.job.id, c]))
+      for (const o of outcomes) {
+        const c = byId.get(o.id)
+        if (!o.ok) onError(new Error(`completion of ${o.id} refused: ${o.code}`), c?.job)
+        else if (c) onCompleted?.(c.job, c.result)
+      }
       return
     } catch (error) {
       if (isDocketError(error) || Date.now() + delay >= deadline) {

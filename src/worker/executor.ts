@@ -6,8 +6,9 @@
  * attempt, unless the abort means the lease is already gone or handed back.
  */
 import { isDocketError } from '../core/errors.js'
-import type { ClaimedJob } from '../core/types.js'
+import type { ClaimedJob, Job } from '../core/types.js'
 import { type Docket, UnrecoverableError } from '../docket.js'
+import { type RunOutcome, RunSpan } from '../tracing/spans.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError } from './context.js'
 import type { AnyHandlers, Handler } from './options.js'
@@ -17,6 +18,8 @@ export interface ExecutorDeps {
   workerId: string
   handlers: AnyHandlers
   completer: Completer
+  /** Called once a failed attempt is recorded, with the job as it is now (the worker's `retrying` and `failed` events). */
+  onAttemptFailed?: (job: ClaimedJob, error: Error, next: Job) => void
   onError: (error: unknown, job?: ClaimedJob) => void
 }
 
@@ -51,6 +54,9 @@ export class Execution {
 
 async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorDeps): Promise<void> {
   const handler = handlerFor(deps.handlers, job.type)
+  const span = new RunSpan(job, deps.workerId)
+  let outcome: RunOutcome = 'completed'
+  let failure: unknown
   const timeout =
     job.timeoutMs === null
       ? null
@@ -62,7 +68,9 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     if (!handler)
       throw new UnrecoverableError(`no handler for job type '${job.type}' on worker ${deps.workerId}`)
     const result = await untilAborted(
-      Promise.resolve().then(() => handler(job, createContext(deps.docket, job, controller.signal))),
+      Promise.resolve().then(() =>
+        span.within(() => handler(job, createContext(deps.docket, job, controller.signal))),
+      ),
       controller.signal,
     )
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
@@ -77,9 +85,11 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Not awaited: the slot frees now and the completion is written with the next batch.
     deps.completer.complete(job, result).catch((e) => deps.onError(e, job))
   } catch (error) {
-    await failAttempt(deps, job, controller.signal.aborted ? controller.signal.reason : error)
+    failure = controller.signal.aborted ? controller.signal.reason : error
+    outcome = await failAttempt(deps, job, failure)
   } finally {
     if (timeout) clearTimeout(timeout)
+    span.end(outcome, failure)
   }
 }
 
@@ -88,15 +98,22 @@ function handlerFor(handlers: ExecutorDeps['handlers'], type: string): Handler |
   return Object.hasOwn(handlers, type) ? handlers[type] : undefined
 }
 
-async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown): Promise<void> {
+/** Records the failed attempt; says how the attempt ended, for its span. */
+async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown): Promise<RunOutcome> {
   const reason: AbortReason | null = error instanceof JobAbortedError ? error.reason : null
   // Cancelled, lost or released: the lease is gone or handed back, so there is nothing to report.
-  if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return
+  if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return reason
   const err = error instanceof Error ? error : new Error(String(error))
   try {
-    await deps.docket.workers.fail(job, err, { retryable: !(error instanceof UnrecoverableError) })
+    const next = await deps.docket.workers.fail(job, err, {
+      retryable: !(error instanceof UnrecoverableError),
+    })
+    deps.onAttemptFailed?.(job, err, next)
+    return next.status === 'failed' ? 'failed' : 'retrying'
   } catch (e) {
-    if (!isDocketError(e, 'LEASE_LOST')) deps.onError(e, job)
+    if (isDocketError(e, 'LEASE_LOST')) return 'lease-lost'
+    deps.onError(e, job)
+    return 'unrecorded'
   }
 }
 

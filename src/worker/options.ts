@@ -63,6 +63,10 @@ export interface WorkerOptions<T extends TaskMap = AnyTasks> {
   /** Take part in maintenance (lease recovery, lost workers, retention). Default true. */
   maintenance?: boolean
   maintenanceIntervalMs?: number
+  /**
+   * Called with every error in the worker (a claim, a heartbeat or a write that
+   * failed), beside the `error` event's listeners. With neither, errors are printed.
+   */
   onError?: (error: unknown, job?: ClaimedJob) => void
 }
 
@@ -84,7 +88,8 @@ export interface WorkerSettings {
   handleSignals: boolean
   maintenance: boolean
   maintenanceIntervalMs: number
-  onError: (error: unknown, job?: ClaimedJob) => void
+  /** null: errors go to the `error` listeners, or are printed when there are none (see events.ts). */
+  onError: ((error: unknown, job?: ClaimedJob) => void) | null
 }
 
 const fn = <T>() => z.custom<T>((value) => typeof value === 'function', 'expected a function')
@@ -135,6 +140,6 @@ export function resolveWorkerOptions<T extends TaskMap>(options: WorkerOptions<T
     handleSignals: o.handleSignals ?? false,
     maintenance: o.maintenance ?? true,
     maintenanceIntervalMs: o.maintenanceIntervalMs ?? 1_000,
-    onError: o.onError ?? ((error) => console.error('[docket worker]', error)),
+    onError: o.onError ?? null,
   }
 }

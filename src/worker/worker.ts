@@ -18,15 +18,18 @@ import type { AnyTasks, TaskMap } from '../docket/tasks.js'
 import type { Docket } from '../docket.js'
 import type { WorkerRecord } from '../storage/store.js'
 import { BatchCompleter, type Completer } from './completer.js'
+import { WorkerEventEmitter } from './events.js'
 import { Execution, type ExecutorDeps } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
 import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
 
+export type { ClaimedTask, WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
 export type { Handler, Handlers, WorkerOptions } from './options.js'
 
-export class Worker<Tasks extends TaskMap = AnyTasks> {
+/** Runs jobs; tells what happened to them as events (`completed`, `retrying`, `failed`, `error`: see events.ts). */
+export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter<Tasks> {
   readonly id: string
   readonly #docket: Docket
   readonly #o: WorkerSettings
@@ -43,13 +46,20 @@ export class Worker<Tasks extends TaskMap = AnyTasks> {
 
   /** Validates the options: INVALID_ARGUMENT naming each bad field. */
   constructor(typed: Docket<Tasks>, options: WorkerOptions<Tasks>) {
+    const settings = resolveWorkerOptions(options)
+    super(settings.onError)
     // The task map has done its work in the options' types; the runtime handles any job.
     const docket = typed as unknown as Docket
     this.#docket = docket
-    this.#o = resolveWorkerOptions(options)
+    this.#o = settings
     this.id = this.#o.id ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
-    const onError = this.#o.onError
-    this.#completer = new BatchCompleter({ docket, onWritten: () => this.#producer.wake(), onError })
+    const onError = (error: unknown, job?: ClaimedJob) => this.reportError(error, job)
+    this.#completer = new BatchCompleter({
+      docket,
+      onWritten: () => this.#producer.wake(),
+      onCompleted: (job, result) => this.emitCompleted(job, result),
+      onError,
+    })
     this.#producer = new Producer({
       queues: this.#o.queues,
       concurrency: this.#o.concurrency,
@@ -74,6 +84,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> {
       workerId: this.id,
       handlers: this.#o.handlers,
       completer: this.#completer,
+      onAttemptFailed: (job, error, next) => this.emitAttemptFailed(job, error, next),
       onError,
     }
     this.#leaseKeeper = new LeaseKeeper({
@@ -106,7 +117,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> {
         holder: this.id,
         intervalMs: this.#o.maintenanceIntervalMs,
         lostAfterMs: Math.max(this.#o.heartbeatMs * 3, 3_000),
-        onError: (e) => this.#o.onError(e),
+        onError: (e) => this.reportError(e),
       })
       this.#maintenance.start()
     }
@@ -145,7 +156,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> {
       if (!drained) {
         const left = [...this.#running.values()]
         for (const e of left) e.abort('shutdown')
-        await this.#docket.workers.release(left.map((e) => e.job)).catch((e) => this.#o.onError(e))
+        await this.#docket.workers.release(left.map((e) => e.job)).catch((e) => this.reportError(e))
         await Promise.all(left.map((e) => e.done))
       }
       await this.#completer.flushed()
@@ -153,7 +164,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> {
     await this.#leaseKeeper.stop()
     await this.#unsubscribe?.()
     await this.#maintenance?.stop()
-    if (wasRunning) await this.#docket.workers.deregister(this.id).catch((e) => this.#o.onError(e))
+    if (wasRunning) await this.#docket.workers.deregister(this.id).catch((e) => this.reportError(e))
     this.#state = 'stopped'
   }
 

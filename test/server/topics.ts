@@ -14,6 +14,7 @@ import { rateLimitsSuite } from './rate-limits.js'
 import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { sessionsSuite } from './sessions.js'
+import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
 import { viewerSuite } from './viewer.js'
 
@@ -32,6 +33,7 @@ export function serverSuites(driver: Driver): void {
   searchSuite(driver)
   bulkSuite(driver)
   viewerSuite(driver)
+  tracingSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
 }

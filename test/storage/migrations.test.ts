@@ -196,6 +196,17 @@ async function viewerTokenOpens(docket: Docket): Promise<void> {
   assert.equal((await docket.access.findViewerToken(VIEWER_HASH))?.jobId, JOB_ID)
 }
 
+const TRACED_ID = '0190f3c4-58a0-7000-8000-00000000000c'
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+
+/** A job stored with a trace context (the traceparent and tracestate columns) hands it to its worker. */
+async function tracedJobCarriesItsContext(docket: Docket): Promise<void> {
+  const [claimed] = await docket.workers.claim({ workerId: 'w-traced', queues: ['traced'], limit: 1 })
+  assert.equal(claimed?.id, TRACED_ID)
+  assert.deepEqual(claimed?.traceContext, { traceparent: TRACEPARENT, tracestate: 'vendor=1' })
+  await docket.workers.complete(claimed!, null)
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -225,7 +236,19 @@ INSERT INTO api_keys (id, principal_id, prefix, hash, created_at)
       check: viewerTokenOpens,
     },
     {
+      // The trace context of the add (migration 7).
       since: 7,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T},
+    '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
+    },
+    {
+      since: 8,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -236,7 +259,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 8,
+      since: 9,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms, created_at, updated_at)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000, ${T}, ${T});
@@ -244,7 +267,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('s
       check: seededRateLimitHolds,
     },
     {
-      since: 9,
+      since: 10,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner,
     created_at, updated_at)
@@ -292,7 +315,19 @@ INSERT INTO artifact_chunks (storage_key, seq, data) VALUES ('${BLOB_KEY}', 0, '
       check: viewerTokenOpens,
     },
     {
+      // The trace context of the add (migration 11).
       since: 11,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff)
+  VALUES ('traced', 'automatic', 'active', 'priority', 3, '${BACKOFF}');
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at,
+    traceparent, tracestate)
+  VALUES ('${TRACED_ID}', 'traced', 'seed', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}',
+    now(), '${TRACEPARENT}', 'vendor=1');`,
+      check: tracedJobCarriesItsContext,
+    },
+    {
+      since: 12,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -303,7 +338,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 12,
+      since: 13,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
@@ -311,7 +346,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval 
       check: seededRateLimitHolds,
     },
     {
-      since: 13,
+      since: 14,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
   VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);

@@ -14,7 +14,7 @@ import {
   leaseLostReason,
 } from '../../core/leases.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
-import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
+import { encodeError, rowToClaimedJob, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
@@ -35,7 +35,7 @@ export async function claimJobs(ctx: PgContext, p: S.ClaimParams): Promise<Claim
     p.leaseMs,
     ctx.clockNow(),
   ])
-  return rows.map((r) => rowToJob(r, decode) as ClaimedJob)
+  return rows.map((r) => rowToClaimedJob(r, decode))
 }
 
 /** Outcomes for refs whose write matched nothing: why each lease is no longer held. */

@@ -3,9 +3,9 @@
 // The SQL names no schema: the runner sets search_path to Docket's schema.
 //
 // Functions, each as defined by the last migration that creates it:
-//   add_job: migrations/0013_groups.sql
-//   claim_grouped: migrations/0013_groups.sql
-//   claim_jobs: migrations/0013_groups.sql
+//   add_job: migrations/0014_groups.sql
+//   claim_grouped: migrations/0014_groups.sql
+//   claim_jobs: migrations/0014_groups.sql
 //   complete_jobs: migrations/0007_statement_clock.sql
 //   unblock_dependents: migrations/0007_statement_clock.sql
 
@@ -923,8 +923,21 @@ CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
   },
   {
     version: 11,
+    name: 'job trace context',
+    file: '0011_job_trace_context.sql',
+    sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
+-- added the job, so the span that runs it joins the same trace. NULL when
+-- nothing was traced (no OpenTelemetry SDK registered in the adding process).
+-- Nullable columns without a default: adding them rewrites no rows. claim_jobs
+-- returns SETOF jobs, so claims carry the new columns with no change to it.
+ALTER TABLE jobs ADD COLUMN traceparent text;
+ALTER TABLE jobs ADD COLUMN tracestate text;
+`,
+  },
+  {
+    version: 12,
     name: 'schedules',
-    file: '0011_schedules.sql',
+    file: '0012_schedules.sql',
     sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
 -- tick_cursor: ticks at or before it were handled (the latest tick, or when
 -- the schedule started or was resumed). next_run_at: the first tick after it,
@@ -971,9 +984,9 @@ CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
 `,
   },
   {
-    version: 12,
+    version: 13,
     name: 'rate limits',
-    file: '0012_rate_limits.sql',
+    file: '0013_rate_limits.sql',
     sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
 -- any window of rate_interval_ms, across every worker and machine. A sliding
 -- window log: one row per start inside the window, written by the claim that
@@ -1077,9 +1090,9 @@ END $$;
 `,
   },
   {
-    version: 13,
+    version: 14,
     name: 'groups',
-    file: '0013_groups.sql',
+    file: '0014_groups.sql',
     sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
 -- active jobs per group, fair turns between groups, a rate limit per group,
 -- and a queue option that makes a job's group default to its owner.

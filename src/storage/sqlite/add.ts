@@ -108,9 +108,11 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
   const row = ctx
     .stmt(
       `INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
-         owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms, group_key)
+         owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
+         traceparent, tracestate, group_key)
        VALUES (@id, @queue, @type, @payload, @status, @priority, @runAt, @maxAttempts, @backoff, @timeoutMs,
-         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs, @group)
+         @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs,
+         @traceparent, @tracestate, @group)
        RETURNING *`,
     )
     .get({
@@ -131,6 +133,8 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
       pending: p.pending,
       now,
       estimatedDurationMs: job.estimatedDurationMs,
+      traceparent: job.traceContext?.traceparent ?? null,
+      tracestate: job.traceContext?.tracestate ?? null,
       group: job.group,
     }) as Record<string, unknown>
   return rowToJob(row, decode)

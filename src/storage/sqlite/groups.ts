@@ -1,7 +1,7 @@
 /**
  * The claim of a queue with groups in play on SQLite (per-group concurrency,
  * fair turns, a rate limit per group), inside the claim's IMMEDIATE
- * transaction. The same rule as PostgreSQL's claim_grouped (migration 0013):
+ * transaction. The same rule as PostgreSQL's claim_grouped (migration 0014):
  * each group may start at most its limit less its active jobs (and, per
  * group, its rate budget less its starts in the window); jobs without a group
  * are one group '' that no group limit applies to; fair claims take the first

@@ -16,7 +16,7 @@ import {
   leaseLostReason,
 } from '../../core/leases.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
-import { encodeError, rowToJob, rowToLeaseMemory } from '../rows.js'
+import { encodeError, rowToClaimedJob, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
@@ -87,7 +87,7 @@ function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number)
     )
     .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
   insertStateEvent(ctx, id, String(row.queue), 'active', now, p.workerId)
-  return rowToJob(row, decode) as ClaimedJob
+  return rowToClaimedJob(row, decode)
 }
 
 /** The worker a job row is (or was last) leased to. */

@@ -225,8 +225,19 @@ CREATE INDEX viewer_tokens_expiry ON viewer_tokens (expires_at);
   },
   {
     version: 7,
+    name: 'job trace context',
+    file: '0007_job_trace_context.sql',
+    sql: `-- Tracing (issue 16, docs/tracing.md): the W3C trace context of the code that
+-- added the job, so the span that runs it joins the same trace. NULL when
+-- nothing was traced (no OpenTelemetry SDK registered in the adding process).
+ALTER TABLE jobs ADD COLUMN traceparent TEXT;
+ALTER TABLE jobs ADD COLUMN tracestate TEXT;
+`,
+  },
+  {
+    version: 8,
     name: 'schedules',
-    file: '0007_schedules.sql',
+    file: '0008_schedules.sql',
     sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
 -- tick_cursor: ticks at or before it were handled (the latest tick, or when
 -- the schedule started or was resumed). next_run_at: the first tick after it,
@@ -273,9 +284,9 @@ CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
 `,
   },
   {
-    version: 8,
+    version: 9,
     name: 'rate limits',
-    file: '0008_rate_limits.sql',
+    file: '0009_rate_limits.sql',
     sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
 -- any window of rate_interval_ms, across every worker. A sliding window log:
 -- one row per start inside the window, written by the claim that started the
@@ -291,9 +302,9 @@ CREATE INDEX rate_limit_starts_window ON rate_limit_starts (queue, at);
 `,
   },
   {
-    version: 9,
+    version: 10,
     name: 'groups',
-    file: '0009_groups.sql',
+    file: '0010_groups.sql',
     sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
 -- active jobs per group, fair turns between groups, a rate limit per group,
 -- and a queue option that makes a job's group default to its owner.

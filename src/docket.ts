@@ -13,6 +13,7 @@ import { decodeCursor, encodeCursor } from './core/cursor.js'
 import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
 import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
 import {
+  type BatchThenInput,
   batchOptions,
   type CleanupInput,
   cleanupInput,
@@ -60,9 +61,11 @@ import {
   LIVE_STATUSES,
   type Queue,
   type StatusCounts,
+  type UpstreamJob,
 } from './core/types.js'
 import { Access } from './docket/access.js'
 import { checkId, checkJobId, checkQueueName } from './docket/arguments.js'
+import { thenJob } from './docket/batch-then.js'
 import {
   appliesTo,
   BULK_ACTIONS,
@@ -117,7 +120,7 @@ export type {
   JobPage,
   Leased,
 } from './docket/types.js'
-export { DEFAULT_LEASE_MS, UnrecoverableError } from './docket/types.js'
+export { DEFAULT_LEASE_MS, RetryAfterError, UnrecoverableError } from './docket/types.js'
 
 export class Docket<Tasks extends TaskMap = AnyTasks> {
   readonly #store: Store
@@ -280,11 +283,13 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     return (await this.#addMany(inputs as unknown as JobInput[], null, [], client)).jobs as TaskJob<Tasks>[]
   }
 
+  /** `then`: one more job, depending on every one of `inputs` with `completion` (a batch's `then`). */
   async #addMany(
     inputs: JobInput[],
     batch: BatchRecord | null = null,
     artifacts: ArtifactRecord[] = [],
     client?: CallerTransaction,
+    then: { id: string; input: JobInput } | null = null,
   ) {
     const batchId = batch?.id ?? null
     if (!Array.isArray(inputs))
@@ -304,12 +309,16 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       )
       return job
     })
+    const queueNames = [...valid.map((j) => j.queue), ...(then ? [then.input.queue] : [])]
     // Traced (tracing/spans.ts): each job stores the add's trace context, for its run's span.
     return traceAdd(valid, (traceContext) =>
       this.#open().addJobs(
-        valid.map((j) => j.queue),
-        (queues) =>
-          valid.map((j) => ({ ...resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId), traceContext })),
+        queueNames,
+        (queues) => {
+          const jobs = valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId))
+          if (then) jobs.push(thenJob(then.input, queues.get(then.input.queue)!, then.id, jobs))
+          return jobs.map((job) => ({ ...job, traceContext }))
+        },
         { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
       ),
     )
@@ -329,8 +338,8 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
    */
   async addBatch(
     inputs: TaskInput<Tasks>[],
-    options: { name?: string; owner?: string } & AddOptions = {},
-  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[] }> {
+    options: { name?: string; owner?: string; then?: BatchThenInput } & AddOptions = {},
+  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[]; thenJob?: Job }> {
     const { client, ...batchFields } = (options ?? {}) as AddOptions & Record<string, unknown>
     const o = parse(batchOptions, batchFields, 'batch options')
     addOptions({ client })
@@ -339,13 +348,23 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
         { path: 'jobs', message: 'expected a non-empty array' },
       ])
     }
-    const record: BatchRecord = { id: uuidv7(), name: o.name ?? null, owner: o.owner ?? null }
+    if (o.then) assertJsonValue(o.then.payload ?? null, 'then.payload', this.#maxPayloadBytes)
+    const then = o.then ? { id: uuidv7(), input: { ...o.then, owner: o.owner ?? null } } : null
+    const record: BatchRecord = {
+      id: uuidv7(),
+      name: o.name ?? null,
+      owner: o.owner ?? null,
+      thenJobId: then?.id ?? null,
+    }
     const given = inputs as unknown as JobInput[]
     const withOwner = o.owner === undefined ? given : given.map((j) => ({ owner: o.owner, ...j }))
-    const { jobs } = await this.#addMany(withOwner, record, [], client)
+    const added = (await this.#addMany(withOwner, record, [], client, then)).jobs
+    const jobs = then ? added.slice(0, -1) : added
     // In the caller's transaction the batch is not committed yet: others cannot read it, so it is summed up here.
     const batch = client ? newBatchSummary(record, jobs) : await this.getBatch(record.id)
-    return { batch, jobs: jobs as TaskJob<Tasks>[] }
+    return then
+      ? { batch, jobs: jobs as TaskJob<Tasks>[], thenJob: added[added.length - 1]! }
+      : { batch, jobs: jobs as TaskJob<Tasks>[] }
   }
 
   /** A batch with its counts by status and overall progress. */
@@ -437,22 +456,44 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   // Reading jobs
 
-  /** A job with its event history, its dependencies and its artifacts. NOT_FOUND if there is none. */
+  /** A job with its event history, its attempts, its dependencies and its artifacts. NOT_FOUND if there is none. */
   async getJob(id: string): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
     const job = await this.#open().getJob(checkJobId(id))
     if (!job) throw notFound('job', id)
-    const [events, dependencies, artifacts] = await Promise.all([
+    const [events, dependencies, artifacts, attemptHistory] = await Promise.all([
       this.#open().getJobEvents(job.id),
       this.#open().getJobDependencies(job.id),
       this.#open().listArtifacts(job.id),
+      this.#open().getJobAttempts(job.id),
     ])
-    const detail: JobDetail & { artifacts: Artifact[] } = { ...job, events, dependencies, artifacts }
+    const detail: JobDetail & { artifacts: Artifact[] } = {
+      ...job,
+      events,
+      attemptHistory,
+      dependencies,
+      artifacts,
+    }
     return detail as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
   }
 
   /** A job as it is now, without its history; null if there is none (for access checks that must not throw). */
   async findJob(id: string): Promise<TaskJob<Tasks> | null> {
     return (await this.#open().getJob(checkJobId(id))) as TaskJob<Tasks> | null
+  }
+
+  /**
+   * The jobs `id` depends on, each with its type, status, what `id` waits for
+   * (`on`) and its result once completed: what a handler reads with
+   * `ctx.upstream()`. NOT_FOUND if there is no job `id`.
+   */
+  async upstream(id: string): Promise<UpstreamJob[]> {
+    const jobId = checkJobId(id)
+    const [upstream, job] = await Promise.all([
+      this.#open().getUpstreamJobs(jobId),
+      this.#open().getJob(jobId),
+    ])
+    if (!job) throw notFound('job', id)
+    return upstream
   }
 
   // Artifacts
@@ -690,6 +731,11 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     return n
   }
 
+  /** Ends jobs not started by their expiry (expiresAt / expiresInMs) as failed and expired. Returns how many. */
+  async expireJobs(fence?: LeaderTerm): Promise<number> {
+    return this.#open().expireJobs(fence)
+  }
+
   /** Registered workers with their kind, capabilities, load and last heartbeat. */
   async listWorkers() {
     return this.#open().listWorkers()
@@ -794,6 +840,7 @@ function newBatchSummary(record: BatchRecord, jobs: Job[]): BatchSummary {
   for (const j of own) counts[j.status]++
   return {
     ...record,
+    thenJobId: record.thenJobId ?? null,
     createdAt: own[0]?.createdAt ?? new Date(),
     total: own.length,
     counts,

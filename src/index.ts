@@ -1,5 +1,13 @@
 /** Docket's public library API. */
 
+export {
+  ATTEMPT_OUTCOMES,
+  ATTEMPT_STACKS_KEPT,
+  ATTEMPTS_KEPT,
+  type Attempt,
+  type AttemptError,
+  type AttemptOutcome,
+} from './core/attempts.js'
 export { type Clock, TestClock } from './core/clock.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
@@ -50,6 +58,7 @@ export {
   type JobOptions,
   type JobPage,
   type Leased,
+  RetryAfterError,
   UnrecoverableError,
 } from './docket.js'
 export {
@@ -67,7 +76,7 @@ export type {
   LeaseRef,
   WorkerInfo,
 } from './storage/store.js'
-export { type AbortReason, JobAbortedError, type JobContext } from './worker/context.js'
+export { type AbortReason, JobAbortedError, type JobContext, JobSnoozedError } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'
 export {

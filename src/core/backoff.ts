@@ -31,15 +31,21 @@ export interface FailureDecision {
   runAt: Date | null
 }
 
-/** What happens to an active job whose attempt failed: another attempt after a backoff, or final failure. */
+/**
+ * What happens to an active job whose attempt failed: another attempt after a
+ * backoff, or final failure. `retryInMs` (a RetryAfterError, a remote
+ * worker's `fail { retryInMs }`, a worker's backoff function) replaces the
+ * backoff for this retry; it never adds an attempt.
+ */
 export function decideFailure(
   job: Pick<Job, 'attempts' | 'maxAttempts' | 'backoff'>,
   retryable: boolean,
   now: Date,
   random: () => number = Math.random,
+  retryInMs?: number,
 ): FailureDecision {
   if (!retryable || job.attempts >= job.maxAttempts) return { status: 'failed', runAt: null }
-  const delay = backoffDelay(job.backoff, job.attempts, random)
+  const delay = retryInMs ?? backoffDelay(job.backoff, job.attempts, random)
   return { status: 'scheduled', runAt: new Date(now.getTime() + delay) }
 }
 

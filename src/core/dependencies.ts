@@ -2,6 +2,26 @@ import { conflict, DocketError, invalidArgument } from './errors.js'
 import type { JobError, JobStatus } from './types.js'
 
 /**
+ * What a dependency waits for: `success` (the default; a bare id) waits for
+ * the upstream job to complete and fails the dependent if it fails for good;
+ * `completion` waits until it is final, whatever its outcome, and never
+ * passes a failure on.
+ */
+export const DEPENDENCY_TYPES = ['success', 'completion'] as const
+export type DependencyType = (typeof DEPENDENCY_TYPES)[number]
+
+/**
+ * Where a dependency of type `on` stands while its upstream job is `status`:
+ * still pending, resolved (the dependent need not wait for it), or dead (the
+ * dependent can never run).
+ */
+export function dependencyState(on: DependencyType, status: JobStatus): 'pending' | 'resolved' | 'dead' {
+  if (status === 'completed') return 'resolved'
+  if (status === 'failed' || status === 'cancelled') return on === 'completion' ? 'resolved' : 'dead'
+  return 'pending'
+}
+
+/**
  * Jobs added together may depend on one another; jobs already stored cannot
  * depend on new ones, so a cycle can only form inside one add call. Rejects
  * self-dependencies and cycles, naming the jobs on the cycle.

@@ -10,6 +10,7 @@
  *   expired     the lease ran out (no heartbeat in time); nobody else has run the job since
  *   taken-over  the lease ended and the job has been claimed again since, by this or another worker
  *   released    the lease was handed back (a release, or the worker deregistered)
+ *   snoozed     the handler snoozed the job under this lease (it runs again later)
  *   completed   the job was completed under this lease
  *   failed      this lease's attempt was failed
  *   deleted     the job does not exist (deleted, or never was), or this token never held it
@@ -21,6 +22,7 @@ export const LEASE_LOST_REASONS = [
   'expired',
   'taken-over',
   'released',
+  'snoozed',
   'completed',
   'failed',
   'deleted',
@@ -41,7 +43,7 @@ export const leaseGone = (id: string, reason: LeaseLostReason): LeaseOutcome => 
 })
 
 /** How a lease can end, as recorded on the job. */
-export type LeaseEnd = 'cancelled' | 'expired' | 'released' | 'completed' | 'failed'
+export type LeaseEnd = 'cancelled' | 'expired' | 'released' | 'snoozed' | 'completed' | 'failed'
 
 /** What a job remembers about its leases. */
 export interface LeaseMemory {
@@ -71,6 +73,7 @@ const EXPLAINED: Record<LeaseLostReason, string> = {
   expired: 'the lease expired before it was renewed',
   'taken-over': 'the lease ended and the job was claimed again since',
   released: 'the lease was released',
+  snoozed: 'the job was snoozed under this lease',
   completed: 'the job was completed under this lease',
   failed: 'this attempt was failed',
   deleted: 'there is no such job, or this token never held it',

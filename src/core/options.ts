@@ -6,6 +6,8 @@
  */
 import { z } from 'zod'
 import { type Clock, isClock } from './clock.js'
+import { DEDUPE_MODES } from './dedupe.js'
+import { DEPENDENCY_TYPES } from './dependencies.js'
 import { type FieldIssue, invalidArgument } from './errors.js'
 import { SEARCH_MAX, WHERE_MAX } from './job-search.js'
 import { textIssue } from './json.js'
@@ -119,12 +121,36 @@ export const jobInput = z
     group: label.nullable().optional(),
     capabilities: z.array(label).max(50).optional(),
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
-    dependsOn: z.array(jobId).max(1000).optional(),
+    /** What an add whose key a live job holds does: keep (default), replace or debounce (core/dedupe.ts). */
+    dedupeMode: z.enum(DEDUPE_MODES).optional(),
+    /** A job with the key that finished less than this long ago also holds it (throttling). */
+    dedupeTtlMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
+    /** Job ids (waiting for success), or `{ id, on: 'success' | 'completion' }` (core/dependencies.ts). */
+    dependsOn: z
+      .array(z.union([jobId, z.strictObject({ id: jobId, on: z.enum(DEPENDENCY_TYPES) })]))
+      .max(1000)
+      .optional(),
     estimatedDurationMs: durationMs.nullable().optional(),
+    /** The job is not run unless it starts by then (core/expiry.ts). */
+    expiresAt: dateLike.optional(),
+    /** As expiresAt, counted from when the job is added. */
+    expiresInMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
   })
   .refine((job) => !(job.runAt !== undefined && job.delayMs !== undefined), {
     message: 'give runAt or delayMs, not both',
     path: ['delayMs'],
+  })
+  .refine((job) => job.dedupeKey != null || job.dedupeMode === undefined, {
+    message: 'dedupeMode needs a dedupeKey',
+    path: ['dedupeMode'],
+  })
+  .refine((job) => job.dedupeKey != null || job.dedupeTtlMs === undefined, {
+    message: 'dedupeTtlMs needs a dedupeKey',
+    path: ['dedupeTtlMs'],
+  })
+  .refine((job) => !(job.expiresAt !== undefined && job.expiresInMs !== undefined), {
+    message: 'give expiresAt or expiresInMs, not both',
+    path: ['expiresInMs'],
   })
 export type JobInput = z.input<typeof jobInput>
 
@@ -232,7 +258,16 @@ export function priorityValue(value: number | PriorityName | undefined): number 
   return typeof value === 'number' ? value : PRIORITIES[value]
 }
 
-export const failOptions = z.strictObject({ retryable: z.boolean().optional() })
+export const failOptions = z
+  .strictObject({
+    retryable: z.boolean().optional(),
+    /** Retry after this long instead of the job's backoff (while it has attempts left). */
+    retryInMs: durationMs.optional(),
+  })
+  .refine((o) => !(o.retryable === false && o.retryInMs !== undefined), {
+    message: 'give retryInMs or retryable: false, not both',
+    path: ['retryInMs'],
+  })
 export const deleteQueueOptions = z.strictObject({ force: z.boolean().optional() })
 export const stepDetails = z.strictObject({
   durationMs: z.number().int().min(0).optional(),
@@ -286,7 +321,26 @@ function isSqliteHandle(value: unknown): value is SqliteDatabase {
   )
 }
 
+/**
+ * A batch's `then`: one job that runs once every job of the batch is final,
+ * whatever their outcomes (it depends on each with `completion`). It belongs
+ * to the batch's owner and is not one of the batch's jobs.
+ */
+export const batchThen = z.strictObject({
+  queue: queueName,
+  type: label,
+  payload: z.unknown().optional(),
+  priority: priority.optional(),
+  maxAttempts: positiveInt.max(1000).optional(),
+  timeoutMs: positiveInt.nullable().optional(),
+  capabilities: z.array(label).max(50).optional(),
+})
+
+export type BatchThenInput = z.input<typeof batchThen>
+
 export const batchOptions = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   owner: z.string().min(1).max(200).optional(),
+  // biome-ignore lint/suspicious/noThenProperty: the option's name is fixed by the API (issue 15); options are never awaited
+  then: batchThen.optional(),
 })

@@ -5,6 +5,8 @@
  * transactions so that a job sees the queue's defaults as they are when it is added.
  */
 import { DEFAULT_BACKOFF } from './backoff.js'
+import type { DedupeMode } from './dedupe.js'
+import type { DependencyType } from './dependencies.js'
 import { invalidArgument } from './errors.js'
 import { findNonJson } from './json.js'
 import type { JobInput, QueueCreateInput, QueueUpdateInput } from './options.js'
@@ -91,10 +93,18 @@ export interface NewJob {
   batchId: string | null
   capabilities: string[]
   dedupeKey: string | null
+  dedupeMode: DedupeMode
+  /** A job with the key finished less than this long ago also holds it; null: only live jobs do. */
+  dedupeTtlMs: number | null
   dependsOn: string[]
+  /** Those of `dependsOn` that wait for completion, not success (core/dependencies.ts). */
+  onCompletion: string[]
   estimatedDurationMs: number | null
   /** The trace context of the add, stored with the job (docs/tracing.md). */
   traceContext?: TraceContext | null
+  /** When it expires unless started (core/expiry.ts); `expiresInMs` counts from the insert's time. */
+  expiresAt: Date | null
+  expiresInMs: number | null
 }
 
 export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batchId: string | null): NewJob {
@@ -114,8 +124,32 @@ export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batc
     batchId,
     capabilities: [...new Set(input.capabilities ?? [])].sort(),
     dedupeKey: input.dedupeKey ?? null,
-    dependsOn: [...new Set(input.dependsOn ?? [])],
+    dedupeMode: input.dedupeMode ?? 'keep',
+    dedupeTtlMs: input.dedupeTtlMs ?? null,
+    ...resolveDependencies(input.dependsOn ?? []),
     estimatedDurationMs: input.estimatedDurationMs ?? null,
+    expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),
+    expiresInMs: input.expiresInMs ?? null,
+  }
+}
+
+/**
+ * The ids a job depends on, once each, and those that wait only for
+ * completion. Listed twice with different types, a dependency waits for
+ * success, the stricter of the two.
+ */
+export function resolveDependencies(
+  dependsOn: NonNullable<JobInput['dependsOn']>,
+): Pick<NewJob, 'dependsOn' | 'onCompletion'> {
+  const types = new Map<string, DependencyType>()
+  for (const d of dependsOn) {
+    const [id, on] =
+      typeof d === 'string' ? [d.toLowerCase(), 'success' as const] : [d.id.toLowerCase(), d.on]
+    types.set(id, types.get(id) === 'success' ? 'success' : on)
+  }
+  return {
+    dependsOn: [...types.keys()],
+    onCompletion: [...types].filter(([, on]) => on === 'completion').map(([id]) => id),
   }
 }
 

@@ -19,6 +19,7 @@
  *   fail         active -> scheduled (retry after backoff) | failed
  *   expire       active -> waiting | failed (lease ran out; the attempt counts)
  *   release      active -> waiting (worker shut down; the attempt is given back)
+ *   snooze       active -> waiting | scheduled (the handler asked to run later; the attempt is given back)
  *   cancel       waiting | scheduled | blocked | held | active -> cancelled
  *   retry        failed | cancelled -> waiting | held | blocked (dependencies unfinished again)
  *   promote      held | scheduled -> waiting
@@ -37,6 +38,7 @@ export const TRANSITIONS = {
   fail: { from: ['active'], to: ['scheduled', 'failed'] },
   expire: { from: ['active'], to: ['waiting', 'failed'] },
   release: { from: ['active'], to: ['waiting'] },
+  snooze: { from: ['active'], to: ['waiting', 'scheduled'] },
   cancel: { from: LIVE_STATUSES, to: ['cancelled'] },
   retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held', 'blocked'] },
   promote: { from: ['held', 'scheduled'], to: ['waiting'] },

@@ -10,6 +10,8 @@ export interface FinishedJobRow {
   startedAt: number | null
   finishedAt: number
   durationMs: number | null
+  /** Failed because it was not started before its expiry (core/expiry.ts). */
+  expired?: boolean
 }
 
 export interface Percentiles {
@@ -29,6 +31,8 @@ export interface WindowStats {
   windowMs: number
   completed: number
   failed: number
+  /** Of the failed, those that expired before they started. */
+  expired: number
   cancelled: number
   /** Completed jobs per minute over the window. */
   throughputPerMinute: number
@@ -69,6 +73,7 @@ export function windowStats(
     windowMs,
     completed,
     failed,
+    expired: inWindow.filter((r) => r.status === 'failed' && r.expired === true).length,
     cancelled: count('cancelled'),
     throughputPerMinute: Math.round((completed / (windowMs / 60_000)) * 100) / 100,
     failureRate:

@@ -1,4 +1,6 @@
 /** The domain model: what a queue, a job and a job event are, independent of storage. */
+import type { Attempt } from './attempts.js'
+import type { DependencyType } from './dependencies.js'
 import type { JobEventKind, StoredEventKind } from './events.js'
 
 export const JOB_STATUSES = [
@@ -124,6 +126,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   finishedAt: Date | null
   estimatedDurationMs: number | null
   durationMs: number | null
+  /** Not run unless it starts by then; null: never expires (core/expiry.ts). */
+  expiresAt: Date | null
 }
 
 /** The kinds of a job's history are listed in core/events.ts, with every other kind of event. */
@@ -160,14 +164,27 @@ export interface JobEvent extends Omit<EventRecord<JobEventKind>, 'jobId' | 'que
 export type StoredEvent = EventRecord<StoredEventKind>
 
 export interface JobDependencies {
-  /** Jobs this job waits for. */
-  upstream: { id: string; status: JobStatus }[]
+  /** Jobs this job waits for, and whether for their success or only their completion. */
+  upstream: { id: string; status: JobStatus; on: DependencyType }[]
   /** Jobs waiting for this job. */
-  downstream: { id: string; status: JobStatus }[]
+  downstream: { id: string; status: JobStatus; on: DependencyType }[]
+}
+
+/** A job another job depends on, as its dependent reads it (`ctx.upstream()`): its outcome and result. */
+export interface UpstreamJob<Result = unknown> {
+  id: string
+  type: string
+  status: JobStatus
+  /** What the dependent waits for: its success, or only its completion. */
+  on: DependencyType
+  /** The job's result once completed; null before, or when it failed or was cancelled. */
+  result: Result | null
 }
 
 export interface JobDetail<Payload = unknown, Result = unknown> extends Job<Payload, Result> {
   events: JobEvent[]
+  /** Every attempt, oldest first (core/attempts.ts); `attempts` stays the count. */
+  attemptHistory: Attempt[]
   dependencies: JobDependencies
 }
 

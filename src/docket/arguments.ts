@@ -42,6 +42,7 @@ export function normaliseError(error: Error | FailureInput | string): {
   message: string
   name: string | null
   stack: string | null
+  data?: unknown
 } {
   if (typeof error === 'string') return { message: error, name: null, stack: null }
   if (error === null || typeof error !== 'object' || typeof error.message !== 'string') {
@@ -53,5 +54,7 @@ export function normaliseError(error: Error | FailureInput | string): {
     message: error.message.slice(0, 10_000),
     name: typeof error.name === 'string' ? error.name : null,
     stack: typeof error.stack === 'string' ? error.stack.slice(0, 20_000) : null,
+    // Only a plain failure's data: an Error's own fields may be anything, not JSON.
+    ...(!(error instanceof Error) && error.data !== undefined ? { data: error.data } : {}),
   }
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import type { Clock } from '../core/clock.js'
 import type { MatchCount } from '../core/job-search.js'
 import type { JobInput, SqliteDatabase } from '../core/options.js'
+import { checkDelay } from '../core/snooze.js'
 import type { WindowStats } from '../core/stats.js'
 import type { ClaimedJob, Job, StatusCounts } from '../core/types.js'
 import type { LeaseRef } from '../storage/store.js'
@@ -70,11 +71,27 @@ export interface FailureInput {
   message: string
   name?: string
   stack?: string
+  /** Any JSON, kept with the attempt (attemptHistory), not in lastError. */
+  data?: unknown
 }
 
 /** Throw this (or pass `retryable: false` to fail) to fail a job for good, without further attempts. */
 export class UnrecoverableError extends Error {
   override readonly name = 'UnrecoverableError'
+}
+
+/**
+ * Throw this from a handler to retry after `retryInMs` instead of the job's
+ * backoff: an upstream answered 429 with Retry-After, say. The attempt counts;
+ * with none left the job fails as it would anyway.
+ */
+export class RetryAfterError extends Error {
+  override readonly name = 'RetryAfterError'
+  readonly retryInMs: number
+  constructor(retryInMs: number, message = `retry in ${retryInMs} ms`) {
+    super(message)
+    this.retryInMs = checkDelay(retryInMs, 'retryInMs')
+  }
 }
 
 export const DEFAULT_LEASE_MS = 30_000

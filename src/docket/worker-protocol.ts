@@ -19,6 +19,7 @@ import {
   workerRecordInput,
 } from '../core/options.js'
 import { assertJsonValue } from '../core/resolve.js'
+import { checkDelay } from '../core/snooze.js'
 import type { ClaimedJob, Job } from '../core/types.js'
 import type {
   Artifact,
@@ -32,7 +33,13 @@ import type {
 } from '../storage/store.js'
 import { traceClaim } from '../tracing/spans.js'
 import { checkQueueName, leaseRef, normaliseError } from './arguments.js'
-import { type FailureInput, type FileInput, type Leased, UnrecoverableError } from './types.js'
+import {
+  type FailureInput,
+  type FileInput,
+  type Leased,
+  RetryAfterError,
+  UnrecoverableError,
+} from './types.js'
 
 export interface WorkerProtocolOptions {
   maxPayloadBytes: number
@@ -220,19 +227,33 @@ export class WorkerProtocol {
   }
 
   /**
-   * Fails the current attempt. The job is retried after its backoff while it
-   * has attempts left, unless `retryable` is false or the error is an
-   * UnrecoverableError. Returns the job as it is after the failure.
+   * Fails the current attempt. The job is retried after its backoff (or after
+   * `retryInMs`, or a RetryAfterError's) while it has attempts left, unless
+   * `retryable` is false or the error is an UnrecoverableError. Returns the
+   * job as it is after the failure.
    */
   async fail(
     job: Leased,
     error: Error | FailureInput | string,
-    options: { retryable?: boolean } = {},
+    options: { retryable?: boolean; retryInMs?: number } = {},
   ): Promise<Job> {
     const o = parse(failOptions, options, 'fail options')
     const e = normaliseError(error)
+    if (e.data !== undefined) assertJsonValue(e.data, 'error.data', this.#o.maxPayloadBytes)
     const retryable = o.retryable ?? !(error instanceof UnrecoverableError)
-    return this.#store().failJob({ ...leaseRef(job), error: { ...e, retryable } })
+    const retryInMs = o.retryInMs ?? (error instanceof RetryAfterError ? error.retryInMs : undefined)
+    return this.#store().failJob({ ...leaseRef(job), error: { ...e, retryable }, retryInMs })
+  }
+
+  /**
+   * Gives a leased job back without spending its attempt, to run again after
+   * `delayMs` (0: at once). LEASE_LOST if the lease is gone. Returns the job as it is now.
+   */
+  async snooze(job: Leased, delayMs: number): Promise<Job> {
+    const ref = leaseRef(job)
+    const snoozed = await this.#store().snoozeJob({ ...ref, delayMs: checkDelay(delayMs, 'delayMs') })
+    if (snoozed.status === 'waiting') await this.#o.wake([snoozed.queue])
+    return snoozed
   }
 
   // Output files

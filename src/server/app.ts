@@ -43,6 +43,7 @@ import { remoteWorkerRoutes } from './routes/remote.js'
 import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
+import { upstreamRoutes } from './routes/upstream.js'
 import { securityHeaders } from './security-headers.js'
 import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
@@ -253,6 +254,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
+  await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })
   await app.register(eventRoutes({ ...deps, allowedOrigins: options.allowedOrigins }), { prefix: '/api/v1' })
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())

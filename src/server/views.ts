@@ -4,6 +4,8 @@
  * them in the OpenAPI document.
  */
 import { z } from 'zod'
+import { ATTEMPT_OUTCOMES } from '../core/attempts.js'
+import { DEPENDENCY_TYPES } from '../core/dependencies.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
@@ -122,6 +124,7 @@ export const jobView = z
     finishedAt: iso.nullable(),
     estimatedDurationMs: z.number().nullable(),
     durationMs: z.number().nullable(),
+    expiresAt: iso.nullable().describe('not run unless it starts by then; null: never expires'),
   })
   .meta({ id: 'Job' })
 
@@ -178,14 +181,58 @@ export const artifactJson = ({ storageKey: _key, ...a }: Artifact) => ({
   createdAt: a.createdAt.toISOString(),
 })
 
-const dependencyView = z.object({ id: z.string(), status })
+export const attemptView = z
+  .object({
+    attempt: z
+      .number()
+      .int()
+      .describe(
+        'the job’s attempt count when it started (a released or snoozed attempt’s number comes again)',
+      ),
+    workerId: z.string().nullable().describe('null for an expiry, which no worker ran'),
+    startedAt: iso.nullable(),
+    finishedAt: iso.nullable().describe('null while it runs'),
+    outcome: z.enum(ATTEMPT_OUTCOMES),
+    error: z
+      .object({
+        name: z.string().nullable(),
+        message: z.string(),
+        stack: z.string().nullable().describe('kept for the newest 25 attempts'),
+        data: z.unknown(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'Attempt' })
+
+const dependencyView = z.object({
+  id: z.string(),
+  status,
+  on: z
+    .enum(DEPENDENCY_TYPES)
+    .describe('success: waits for it to complete, fails if it fails; completion: waits until it is final'),
+})
 export const jobDetailView = jobView
   .extend({
     events: z.array(jobEventView),
+    attemptHistory: z.array(attemptView).describe('every attempt, oldest first; `attempts` is the count'),
     dependencies: z.object({ upstream: z.array(dependencyView), downstream: z.array(dependencyView) }),
     artifacts: z.array(artifactView),
   })
   .meta({ id: 'JobDetail' })
+
+export const upstreamJobView = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    status,
+    on: z
+      .enum(DEPENDENCY_TYPES)
+      .describe('what the dependent waits for: its success, or only its completion'),
+    result: z
+      .unknown()
+      .describe('its result once completed; null before, or when it failed or was cancelled'),
+  })
+  .meta({ id: 'UpstreamJob' })
 
 export const matchCountView = z
   .object({
@@ -216,6 +263,10 @@ export const batchView = z
     id: z.string(),
     name: z.string().nullable(),
     owner: z.string().nullable(),
+    thenJobId: z
+      .string()
+      .nullable()
+      .describe('the job that runs once every job of the batch is final (its `then`); not one of its jobs'),
     createdAt: iso,
     total: z.number().int(),
     counts: countsView,
@@ -276,6 +327,7 @@ const windowView = z.object({
   windowMs: z.number(),
   completed: z.number().int(),
   failed: z.number().int(),
+  expired: z.number().int().describe('of the failed, jobs that expired before they started (expiresAt)'),
   cancelled: z.number().int(),
   throughputPerMinute: z.number(),
   failureRate: z.number().nullable(),

@@ -3,6 +3,7 @@
  * both schemas; only the encodings differ (SQLite keeps times as epoch ms and
  * JSON as text, PostgreSQL as timestamptz and jsonb), which `Decode` hides.
  */
+import type { Attempt, AttemptError, AttemptOutcome } from '../core/attempts.js'
 import type { LeaseMemory } from '../core/leases.js'
 import type { QueueRecord } from '../core/resolve.js'
 import {
@@ -15,6 +16,7 @@ import {
   type JobStatus,
   type Queue,
   type StoredEvent,
+  type UpstreamJob,
 } from '../core/types.js'
 import type { ApiKeyInfo, Artifact, BatchSummary, Role, SessionInfo, WorkerInfo } from './store.js'
 
@@ -71,6 +73,7 @@ export function rowToJob(row: Row, d: Decode): Job {
     finishedAt: dateOrNull(d, row.finished_at),
     estimatedDurationMs: numOrNull(row.estimated_duration_ms),
     durationMs: numOrNull(row.duration_ms),
+    expiresAt: dateOrNull(d, row.expires_at),
   }
 }
 
@@ -198,6 +201,7 @@ export function batchSummary(
     id: String(batch.id),
     name: strOrNull(batch.name),
     owner: strOrNull(batch.owner),
+    thenJobId: strOrNull(batch.then_job_id),
     createdAt: d.date(batch.created_at),
     total,
     counts: c,
@@ -255,3 +259,26 @@ export function encodeError(error: JobError): string {
 }
 
 export const SORT_COLUMNS = { createdAt: 'created_at', priority: 'priority', runAt: 'run_at' } as const
+
+/** A job another depends on: `SELECT j.id, j.type, j.status, j.result, d.type AS on`. */
+export function rowToUpstream(r: Row, d: Decode): UpstreamJob {
+  return {
+    id: String(r.id),
+    type: String(r.type),
+    status: r.status as JobStatus,
+    on: r.on as UpstreamJob['on'],
+    result: r.status === 'completed' && r.result != null ? d.json(r.result) : null,
+  }
+}
+
+/** A row of `job_attempts`. */
+export function rowToAttempt(r: Row, d: Decode): Attempt {
+  return {
+    attempt: Number(r.attempt),
+    workerId: strOrNull(r.worker_id),
+    startedAt: dateOrNull(d, r.started_at),
+    finishedAt: dateOrNull(d, r.finished_at),
+    outcome: r.outcome as AttemptOutcome,
+    error: r.error == null ? null : (d.json(r.error) as AttemptError),
+  }
+}

@@ -4,6 +4,7 @@
  * by core/, so a driver only persists. Both drivers pass the same conformance
  * suite (test/conformance/), which is the real definition of this interface.
  */
+import type { Attempt } from '../core/attempts.js'
 import type { Cursor } from '../core/cursor.js'
 import type { ReportedEventKind } from '../core/events.js'
 import type { IdMatch, JsonCondition, SearchTerm } from '../core/job-search.js'
@@ -22,6 +23,7 @@ import type {
   Queue,
   StatusCounts,
   StoredEvent,
+  UpstreamJob,
 } from '../core/types.js'
 
 export type { LeaseOutcome } from '../core/leases.js'
@@ -66,7 +68,14 @@ export interface CompleteParams extends LeaseRef {
 }
 
 export interface FailParams extends LeaseRef {
-  error: Omit<JobError, 'attempt' | 'at'>
+  /** `data`: JSON the failure carries, kept in the attempt's record only. */
+  error: Omit<JobError, 'attempt' | 'at'> & { data?: unknown }
+  /** Retry after this long instead of the job's backoff (core/backoff.ts decideFailure). */
+  retryInMs?: number
+}
+
+export interface SnoozeParams extends LeaseRef {
+  delayMs: number
 }
 
 export interface ProgressParams extends LeaseRef {
@@ -134,9 +143,12 @@ export interface BatchRecord {
   id: string
   name: string | null
   owner: string | null
+  /** The job that runs once every job of the batch is final (addBatch's `then`). */
+  thenJobId?: string | null
 }
 
 export interface BatchSummary extends BatchRecord {
+  thenJobId: string | null
   createdAt: Date
   total: number
   counts: StatusCounts
@@ -295,6 +307,10 @@ export interface Store {
   getJob(id: string): Promise<Job | null>
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
+  /** The jobs `id` depends on, with their type, status and result, by id. A removed upstream job is left out. */
+  getUpstreamJobs(id: string): Promise<UpstreamJob[]>
+  /** The job's attempts, oldest first (see core/attempts.ts). */
+  getJobAttempts(id: string): Promise<Attempt[]>
   listJobs(params: ListJobsParams): Promise<Job[]>
   /** How many jobs match the filter (every page; the cursor and limit are ignored), counting no further than `upTo`. */
   countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>
@@ -321,6 +337,8 @@ export interface Store {
   appendEvent(params: EventParams): Promise<void>
   completeJobs(params: CompleteParams[]): Promise<LeaseOutcome[]>
   failJob(params: FailParams): Promise<Job>
+  /** Gives the lease back without spending the attempt; the job runs again after `delayMs` (core/snooze.ts). LEASE_LOST if not held. */
+  snoozeJob(params: SnoozeParams): Promise<Job>
   /** Whether each lease is still held, and if not why. Read-only. */
   checkLeases(refs: LeaseRef[]): Promise<LeaseOutcome[]>
   /** Gives a job back without counting the attempt (graceful shutdown, or a remote worker's release). */
@@ -340,6 +358,12 @@ export interface Store {
    * CLOCK_SKEW_TOLERANCE_MS after its expiry, since another process's clock set it.
    */
   recoverExpiredLeases(fence?: LeaderTerm): Promise<number>
+  /**
+   * Ends jobs not started by their expiry: failed, with a JobExpired error and an `expired`
+   * attempt (core/expiry.ts); their dependents fail too. Returns how many. `fence` as in
+   * recoverExpiredLeases.
+   */
+  expireJobs(fence?: LeaderTerm): Promise<number>
   /** Deletes finished jobs (and their events) in bounded batches. Returns how many. */
   cleanup(params: CleanupParams): Promise<number>
 

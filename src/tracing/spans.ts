@@ -56,6 +56,7 @@ export type RunOutcome =
   | 'cancelled'
   | 'lease-lost'
   | 'shutdown'
+  | 'snoozed'
   | 'unrecorded'
 
 /** Outcomes that are errors: the span's status says ERROR. */

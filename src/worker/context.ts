@@ -1,7 +1,7 @@
 /** What a handler gets besides the job: progress, steps, logs and an AbortSignal. */
 
 import type { ProgressInput } from '../core/options.js'
-import type { ClaimedJob } from '../core/types.js'
+import type { ClaimedJob, UpstreamJob } from '../core/types.js'
 import type { Docket, FileInput } from '../docket.js'
 import type { Artifact } from '../storage/store.js'
 
@@ -25,6 +25,31 @@ export interface JobContext<Payload = unknown> {
   readArtifact(artifact: Artifact): Promise<Buffer>
   /** Stores an output file of this job (while the lease holds). */
   saveOutput(file: FileInput): Promise<Artifact>
+  /**
+   * Runs the job again after `ms` without spending this attempt, and ends the
+   * handler here: `return ctx.snooze(60_000)`. It gives the lease back at once
+   * (LEASE_LOST if it is already gone); whatever the handler does after it is
+   * not recorded.
+   */
+  snooze(ms: number): Promise<never>
+  /**
+   * The jobs this one depends on: id, type, status, what it waits for (`on`)
+   * and the result of each completed one, e.g. the pages a summary job merges.
+   */
+  upstream<Result = unknown>(): Promise<UpstreamJob<Result>[]>
+}
+
+/** What the executor learns from the context: whether the handler snoozed its job. */
+export interface SnoozeState {
+  snoozed: boolean
+}
+
+/** Thrown by `ctx.snooze()` once the job is snoozed, to end the handler; the worker records nothing more. */
+export class JobSnoozedError extends Error {
+  override readonly name = 'JobSnoozedError'
+  constructor(readonly delayMs: number) {
+    super(`the job was snoozed for ${delayMs} ms`)
+  }
 }
 
 export type AbortReason = 'cancelled' | 'lease-lost' | 'timeout' | 'shutdown'
@@ -39,7 +64,12 @@ export class JobAbortedError extends Error {
   }
 }
 
-export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: AbortSignal): JobContext<P> {
+export function createContext<P>(
+  docket: Docket,
+  job: ClaimedJob<P>,
+  signal: AbortSignal,
+  snooze: SnoozeState = { snoozed: false },
+): JobContext<P> {
   let step: string | null = null
   return {
     job,
@@ -84,5 +114,11 @@ export function createContext<P>(docket: Docket, job: ClaimedJob<P>, signal: Abo
       return Buffer.concat(chunks)
     },
     saveOutput: (file: FileInput) => docket.workers.saveOutput(job, file),
+    upstream: <Result>() => docket.upstream(job.id) as Promise<UpstreamJob<Result>[]>,
+    async snooze(ms: number): Promise<never> {
+      await docket.workers.snooze(job, ms)
+      snooze.snoozed = true
+      throw new JobSnoozedError(ms)
+    },
   }
 }

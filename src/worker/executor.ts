@@ -6,17 +6,20 @@
  * attempt, unless the abort means the lease is already gone or handed back.
  */
 import { isDocketError } from '../core/errors.js'
+import { MAX_DELAY_MS } from '../core/snooze.js'
 import type { ClaimedJob, Job } from '../core/types.js'
-import { type Docket, UnrecoverableError } from '../docket.js'
+import { type Docket, RetryAfterError, UnrecoverableError } from '../docket.js'
 import { type RunOutcome, RunSpan } from '../tracing/spans.js'
 import type { Completer } from './completer.js'
-import { type AbortReason, createContext, JobAbortedError } from './context.js'
-import type { AnyHandlers, Handler } from './options.js'
+import { type AbortReason, createContext, JobAbortedError, type SnoozeState } from './context.js'
+import type { AnyHandlers, BackoffFunction, Handler } from './options.js'
 
 export interface ExecutorDeps {
   docket: Docket
   workerId: string
   handlers: AnyHandlers
+  /** Backoff functions by job type (WorkerOptions.backoff). */
+  backoff?: Record<string, BackoffFunction>
   completer: Completer
   /** Called once a failed attempt is recorded, with the job as it is now (the worker's `retrying` and `failed` events). */
   onAttemptFailed?: (job: ClaimedJob, error: Error, next: Job) => void
@@ -64,15 +67,21 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
           () => controller.abort(new JobAbortedError('timeout', `timed out after ${job.timeoutMs} ms`)),
           job.timeoutMs,
         )
+  // Set once the handler snoozed the job: the lease is given back, so nothing is left to report.
+  const snooze: SnoozeState = { snoozed: false }
   try {
     if (!handler)
       throw new UnrecoverableError(`no handler for job type '${job.type}' on worker ${deps.workerId}`)
     const result = await untilAborted(
       Promise.resolve().then(() =>
-        span.within(() => handler(job, createContext(deps.docket, job, controller.signal))),
+        span.within(() => handler(job, createContext(deps.docket, job, controller.signal, snooze))),
       ),
       controller.signal,
     )
+    if (snooze.snoozed) {
+      outcome = 'snoozed'
+      return
+    }
     // Checked here, as complete() would: a result it refuses fails this job alone, instead of
     // the whole batch of completions it would have been written with.
     try {
@@ -85,6 +94,10 @@ async function run(job: ClaimedJob, controller: AbortController, deps: ExecutorD
     // Not awaited: the slot frees now and the completion is written with the next batch.
     deps.completer.complete(job, result).catch((e) => deps.onError(e, job))
   } catch (error) {
+    if (snooze.snoozed) {
+      outcome = 'snoozed'
+      return
+    }
     failure = controller.signal.aborted ? controller.signal.reason : error
     outcome = await failAttempt(deps, job, failure)
   } finally {
@@ -104,16 +117,43 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   // Cancelled, lost or released: the lease is gone or handed back, so there is nothing to report.
   if (reason === 'cancelled' || reason === 'lease-lost' || reason === 'shutdown') return reason
   const err = error instanceof Error ? error : new Error(String(error))
+  const retryable = !(error instanceof UnrecoverableError)
+  const retryInMs = retryable ? customBackoff(deps, job, err) : undefined
   try {
-    const next = await deps.docket.workers.fail(job, err, {
-      retryable: !(error instanceof UnrecoverableError),
-    })
+    const next = await deps.docket.workers.fail(
+      job,
+      err,
+      retryInMs === undefined ? { retryable } : { retryable, retryInMs },
+    )
     deps.onAttemptFailed?.(job, err, next)
     return next.status === 'failed' ? 'failed' : 'retrying'
   } catch (e) {
     if (isDocketError(e, 'LEASE_LOST')) return 'lease-lost'
     deps.onError(e, job)
     return 'unrecorded'
+  }
+}
+
+/**
+ * The worker's backoff function for the job's type, if it has one and the
+ * error is not a RetryAfterError (which names its own delay). A function that
+ * throws or answers something other than a duration is reported, and the
+ * job's own backoff applies.
+ */
+function customBackoff(deps: ExecutorDeps, job: ClaimedJob, error: Error): number | undefined {
+  const backoff = deps.backoff?.[job.type]
+  if (!backoff || error instanceof RetryAfterError || !Object.hasOwn(deps.backoff!, job.type))
+    return undefined
+  try {
+    const ms = backoff(job.attempts, error)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new TypeError(
+        `the backoff function for '${job.type}' returned ${String(ms)}, not a duration in ms`,
+      )
+    return Math.min(Math.round(ms), MAX_DELAY_MS)
+  } catch (e) {
+    deps.onError(e, job)
+    return undefined
   }
 }
 

@@ -33,10 +33,22 @@ export type Handlers<T extends TaskMap = AnyTasks> = {
 /** The handlers as the runtime holds them, once their types have done their work. */
 export type AnyHandlers = Record<string, Handler> | Handler
 
+/**
+ * How long to wait before retrying a job of one type after attempt `attempt`
+ * (1-based) failed with `error`, in milliseconds; replaces the job's backoff.
+ */
+export type BackoffFunction = (attempt: number, error: Error) => number
+
 export interface WorkerOptions<T extends TaskMap = AnyTasks> {
   queues: string[]
   /** A handler per job type, or one function for every type. */
   handlers: Handlers<T> | HandlerOption<PayloadOf<T, TaskName<T>>, ResultOf<T, TaskName<T>>>
+  /**
+   * A backoff function per job type, replacing the job's backoff policy:
+   * `{ analyse: (attempt, error) => attempt * 10_000 }`. A RetryAfterError
+   * thrown by the handler still wins for its attempt.
+   */
+  backoff?: Record<string, BackoffFunction>
   /** Jobs run at once by this worker. Default 5. */
   concurrency?: number
   /** Most jobs taken per claim. Default: the free slots. */
@@ -74,6 +86,7 @@ export interface WorkerOptions<T extends TaskMap = AnyTasks> {
 export interface WorkerSettings {
   queues: string[]
   handlers: AnyHandlers
+  backoff: Record<string, BackoffFunction>
   concurrency: number
   /** null: as many as there are free slots. */
   batchSize: number | null
@@ -104,6 +117,11 @@ export const workerOptions = z.strictObject({
   handlers: z.union([handler, z.record(z.string(), handler)], {
     error: 'expected a handler function, or an object of handler functions by job type',
   }),
+  backoff: z
+    .record(z.string(), fn<BackoffFunction>(), {
+      error: 'expected an object of backoff functions by job type',
+    })
+    .optional(),
   concurrency: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(1).max(1000).optional(),
   leaseMs: leaseMs.optional(),
@@ -127,6 +145,7 @@ export function resolveWorkerOptions<T extends TaskMap>(options: WorkerOptions<T
   return {
     queues: o.queues,
     handlers: o.handlers as AnyHandlers,
+    backoff: o.backoff ?? {},
     concurrency: o.concurrency ?? 5,
     batchSize: o.batchSize ?? null,
     leaseMs,

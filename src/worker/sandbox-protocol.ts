@@ -22,6 +22,8 @@ export type ContextMethod =
   | 'artifacts'
   | 'readArtifact'
   | 'saveOutput'
+  | 'upstream'
+  | 'snooze'
 
 export type ToSandbox =
   | { kind: 'run'; module: string; export: string; job: ClaimedJob }

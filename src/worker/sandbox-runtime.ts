@@ -114,6 +114,13 @@ function contextFor(job: ClaimedJob): JobContext {
     readArtifact: async (artifact) => asBuffer(await call('readArtifact', artifact)) as Buffer,
     saveOutput: async (file) =>
       (await call('saveOutput', { ...file, data: await bytesOf(file.data) })) as Artifact,
+    upstream: () => call('upstream') as never,
+    // The parent snoozes the job on its real context, which always answers with the error that
+    // ends the handler: it rejects here too, and the parent's executor records the snooze.
+    snooze: async (ms) => {
+      await call('snooze', ms)
+      throw new Error('the job was snoozed')
+    },
   }
 }
 

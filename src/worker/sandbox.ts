@@ -281,6 +281,10 @@ function runSandboxed(spec: Spec, job: ClaimedJob, ctx: JobContext): Promise<unk
           return ctx.artifacts()
         case 'readArtifact':
           return ctx.readArtifact(args[0] as Artifact)
+        case 'upstream':
+          return ctx.upstream()
+        case 'snooze':
+          return ctx.snooze(args[0] as number)
         case 'saveOutput': {
           const file = args[0] as { name: string; mediaType: string; data: unknown }
           return ctx.saveOutput({ ...file, data: asBuffer(file.data) as Buffer | string })

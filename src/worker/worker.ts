@@ -83,6 +83,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
       docket,
       workerId: this.id,
       handlers: this.#o.handlers,
+      backoff: this.#o.backoff,
       completer: this.#completer,
       onAttemptFailed: (job, error, next) => this.emitAttemptFailed(job, error, next),
       onError,

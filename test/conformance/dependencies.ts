@@ -68,7 +68,9 @@ export function dependenciesSuite(ctx: ConformanceContext): void {
         { id: x, queue, type: 'x', delayMs: 60_000 },
       ])
       assert.equal(early?.status, 'blocked')
-      assert.deepEqual((await ctx.docket.getJob(y)).dependencies.upstream, [{ id: x, status: 'scheduled' }])
+      assert.deepEqual((await ctx.docket.getJob(y)).dependencies.upstream, [
+        { id: x, status: 'scheduled', on: 'success' },
+      ])
 
       await runNext(ctx.docket, queue, first.id)
       await runNext(ctx.docket, queue, second.id)
@@ -217,7 +219,7 @@ export function dependenciesSuite(ctx: ConformanceContext): void {
       assert.equal(b.status, 'waiting')
       assert.equal(b.pendingDependencies, 0)
       assert.deepEqual((await ctx.docket.getJob(b.id)).dependencies.upstream, [
-        { id: a.id, status: 'completed' },
+        { id: a.id, status: 'completed', on: 'success' },
       ])
       await runNext(ctx.docket, queue, b.id)
     })

@@ -42,7 +42,7 @@ export function jobsSuite(ctx: ConformanceContext): void {
       const other = await ctx.open()
       const seen = await other.getJob(job.id)
       await other.close()
-      const { events, dependencies, artifacts, ...stored } = seen
+      const { events, dependencies, artifacts, attemptHistory, ...stored } = seen
       assert.deepEqual(stored, job)
       assert.deepEqual(dependencies, { upstream: [], downstream: [] })
       assert.equal(events[0]?.kind, 'added')

@@ -29,11 +29,17 @@ export function readSuite(ctx: ConformanceContext): void {
         { id: b, queue, type: 'second', dependsOn: [a] },
       ])
       const upstream = await ctx.docket.getJob(a)
-      assert.deepEqual(upstream.dependencies, { upstream: [], downstream: [{ id: b, status: 'blocked' }] })
+      assert.deepEqual(upstream.dependencies, {
+        upstream: [],
+        downstream: [{ id: b, status: 'blocked', on: 'success' }],
+      })
       const downstream = await ctx.docket.getJob(b)
       assert.equal(downstream.status, 'blocked')
       assert.equal(downstream.pendingDependencies, 1)
-      assert.deepEqual(downstream.dependencies, { upstream: [{ id: a, status: 'waiting' }], downstream: [] })
+      assert.deepEqual(downstream.dependencies, {
+        upstream: [{ id: a, status: 'waiting', on: 'success' }],
+        downstream: [],
+      })
 
       const claimed = await claimOne(ctx.docket, queue)
       assert.equal(claimed.id, a)
@@ -61,7 +67,9 @@ export function readSuite(ctx: ConformanceContext): void {
       assert.deepEqual(await ctx.docket.getJobEvents(a), detail.events)
       assert.deepEqual(await ctx.docket.getJobEvents(a, { afterId: ids[1]! }), detail.events.slice(2))
       assert.deepEqual(await ctx.docket.getJobEvents(a, { limit: 1 }), detail.events.slice(0, 1))
-      assert.deepEqual((await ctx.docket.getJob(b)).dependencies.upstream, [{ id: a, status: 'completed' }])
+      assert.deepEqual((await ctx.docket.getJob(b)).dependencies.upstream, [
+        { id: a, status: 'completed', on: 'success' },
+      ])
       assert.equal((await ctx.docket.getJob(b)).status, 'waiting')
     })
 

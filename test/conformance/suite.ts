@@ -6,13 +6,17 @@
  */
 import { after, before, describe } from 'node:test'
 import { Docket, TestClock } from '../../src/index.js'
+import { attemptsSuite } from './attempts.js'
 import { boundariesSuite } from './boundaries.js'
 import { bulkSuite } from './bulk.js'
 import { claimSuite } from './claim.js'
 import { concurrencySuite } from './concurrency.js'
 import { controlSuite } from './control.js'
 import { dedupeSuite } from './dedupe.js'
+import { dedupeModesSuite } from './dedupe-modes.js'
 import { dependenciesSuite } from './dependencies.js'
+import { dependencyTypesSuite } from './dependency-types.js'
+import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
 import { groupsSuite } from './groups.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
@@ -25,6 +29,7 @@ import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
+import { retryAfterSuite } from './retry-after.js'
 import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { storeSuite } from './store.js'
@@ -90,12 +95,17 @@ export function conformanceSuite(
     queuesSuite(ctx)
     jobsSuite(ctx)
     dedupeSuite(ctx)
+    dedupeModesSuite(ctx)
     readSuite(ctx)
     searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)
+    attemptsSuite(ctx)
+    retryAfterSuite(ctx)
+    expirySuite(ctx)
     fencingSuite(ctx)
     dependenciesSuite(ctx)
+    dependencyTypesSuite(ctx)
     controlSuite(ctx)
     bulkSuite(ctx)
     validationSuite(ctx)

@@ -137,9 +137,18 @@ describe('dashboard: every page shows real data', () => {
   it('job page: the error with its stack, the attempts, and dependencies both ways', async () => {
     await page.goto(`/jobs/${flaky.id}`)
     await page.locator('.error-card .error-message', { hasText: 'upstream answered 503' }).waitFor()
-    await page.getByText('Stack trace').click()
-    await page.locator('.stack', { hasText: 'at ' }).waitFor()
-    await page.locator('.attempts tbody tr', { hasText: 'failed' }).waitFor()
+    await page.locator('.error-card').getByText('Stack trace').click()
+    await page.locator('.error-card .stack', { hasText: 'at ' }).waitFor()
+    // Every attempt with its worker and its own error, from the server's attempt history.
+    const failed = page.locator('.attempts tbody tr', { hasText: 'failed' })
+    await failed.first().waitFor()
+    assert.ok((await failed.count()) >= 1)
+    await failed.first().locator('.attempt-error', { hasText: 'upstream answered 503' }).waitFor()
+    const detail = await env.docket.getJob(flaky.id)
+    await page
+      .locator('.attempts tbody td', { hasText: detail.attemptHistory[0]!.workerId! })
+      .first()
+      .waitFor()
 
     await page.goto(`/jobs/${child.id}`)
     await page.locator('h1 .badge', { hasText: 'blocked' }).waitFor()

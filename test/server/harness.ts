@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, before } from 'node:test'
 import { ERROR_CODES, type ErrorCode } from '../../src/core/errors.js'
-import { Docket } from '../../src/index.js'
+import { Docket, type DocketOptions } from '../../src/index.js'
 import { type App, type AppOptions, buildApp } from '../../src/server/app.js'
 import { createKey } from '../../src/server/auth.js'
 import { type Driver, freshTarget, type Target } from '../worker/harness.js'
@@ -134,13 +134,17 @@ async function listen(options: AppOptions): Promise<{ app: App; base: string }> 
  * Registers before/after hooks in the calling describe() that start a server
  * on a fresh database; the returned object is filled in once before() ran.
  */
-export function useServer(driver: Driver, options: Partial<AppOptions> = {}): Server {
+export function useServer(
+  driver: Driver,
+  options: Partial<AppOptions> = {},
+  docketOptions: DocketOptions = {},
+): Server {
   const s = { driver } as Server
   let target: Target
   const spares: App[] = []
   before(async () => {
     target = await freshTarget(driver)
-    s.docket = await Docket.open(target.url)
+    s.docket = await Docket.open(target.url, docketOptions)
     const { app, base } = await listen({ docket: s.docket, ...options })
     s.app = app
     s.base = base

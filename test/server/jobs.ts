@@ -103,10 +103,16 @@ export function jobsSuite(driver: Driver): void {
       const [p, c] = bulk.jobs.map((j: Json) => j.id as string)
       assert.ok(p !== parent && c !== child)
       const up = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${c}`)
-      assert.deepEqual(up.dependencies, { upstream: [{ id: p, status: 'waiting' }], downstream: [] })
+      assert.deepEqual(up.dependencies, {
+        upstream: [{ id: p, status: 'waiting', on: 'success' }],
+        downstream: [],
+      })
       assert.equal(up.pendingDependencies, 1)
       const down = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${p}`)
-      assert.deepEqual(down.dependencies, { upstream: [], downstream: [{ id: c, status: 'blocked' }] })
+      assert.deepEqual(down.dependencies, {
+        upstream: [],
+        downstream: [{ id: c, status: 'blocked', on: 'success' }],
+      })
       const retried = await s.fail(409, 'CONFLICT', 'alice', 'POST', '/api/v1/jobs', {
         id: parent,
         queue: 'docs',

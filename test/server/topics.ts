@@ -13,6 +13,7 @@ import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
 import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
+import { semanticsSuite } from './semantics.js'
 import { sessionsSuite } from './sessions.js'
 import { tracingSuite } from './tracing.js'
 import { uploadsSuite } from './uploads.js'
@@ -34,6 +35,7 @@ export function serverSuites(driver: Driver): void {
   bulkSuite(driver)
   viewerSuite(driver)
   tracingSuite(driver)
+  semanticsSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
 }

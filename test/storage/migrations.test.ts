@@ -190,6 +190,25 @@ const leaseTakenOver = (seededTerm: number) => async (docket: Docket) => {
   assert.deepEqual(term, { name: 'seeded-lease', holder: 'new-holder', term: seededTerm + 1 })
 }
 
+const ATTEMPTED_ID = '0190f3c4-58a0-7000-8000-00000000000b'
+const BATCH_ID = '0190f3c4-58a0-7000-8000-00000000000c'
+
+/** The attempt, the expiry, the dependency type and the batch's then job seeded at the job-semantics migration read back. */
+async function seededAttemptReads(docket: Docket): Promise<void> {
+  const job = await docket.getJob(ATTEMPTED_ID)
+  assert.equal(job.status, 'completed')
+  assert.equal(job.expiresAt?.getTime(), T + 60_000)
+  assert.deepEqual(
+    job.dependencies.upstream.map((u) => [u.id, u.on]),
+    [[JOB_ID, 'completion']],
+  )
+  assert.equal((await docket.getBatch(BATCH_ID)).thenJobId, ATTEMPTED_ID)
+  assert.deepEqual(
+    job.attemptHistory.map((a) => ({ attempt: a.attempt, workerId: a.workerId, outcome: a.outcome })),
+    [{ attempt: 1, workerId: 'w-seed', outcome: 'completed' }],
+  )
+}
+
 const VIEWER_HASH = 'a'.repeat(64)
 /** A viewer token seeded for the seeded job still opens it. */
 async function viewerTokenOpens(docket: Docket): Promise<void> {
@@ -248,7 +267,19 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
       check: tracedJobCarriesItsContext,
     },
     {
+      // Every attempt kept (migration 8).
       since: 8,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, ${T}, 1, 3, '${BACKOFF}', ${T}, ${T + 60_000});
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', ${T}, ${T}, 'completed');
+INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}', '${JOB_ID}', 'completion');
+INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, ${T}, '${ATTEMPTED_ID}');`,
+      check: seededAttemptReads,
+    },
+    {
+      since: 9,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -259,7 +290,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 9,
+      since: 10,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms, created_at, updated_at)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000, ${T}, ${T});
@@ -267,7 +298,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('s
       check: seededRateLimitHolds,
     },
     {
-      since: 10,
+      since: 11,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner,
     created_at, updated_at)
@@ -327,7 +358,19 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
       check: tracedJobCarriesItsContext,
     },
     {
+      // Every attempt kept (migration 12).
       since: 12,
+      sql: `
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at, expires_at)
+  VALUES ('${ATTEMPTED_ID}', 'seeded', 'seed', 'null', 'completed', 5, now(), 1, 3, '${BACKOFF}', now(), to_timestamp(${(T + 60_000) / 1000}));
+INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_at, outcome)
+  VALUES ('${ATTEMPTED_ID}', 1, 1, 'w-seed', now(), now(), 'completed');
+INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}', '${JOB_ID}', 'completion');
+INSERT INTO batches (id, name, owner, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, '${ATTEMPTED_ID}');`,
+      check: seededAttemptReads,
+    },
+    {
+      since: 13,
       sql: `
 INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
     tick_cursor, next_run_at, created_at, updated_at)
@@ -338,7 +381,7 @@ INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
       check: seededScheduleRuns,
     },
     {
-      since: 13,
+      since: 14,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
   VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
@@ -346,7 +389,7 @@ INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval 
       check: seededRateLimitHolds,
     },
     {
-      since: 14,
+      since: 15,
       sql: `
 INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
   VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);

@@ -162,6 +162,22 @@ describe('decideFailure', () => {
     assert.deepEqual(decideFailure(job(5, 3), true, now, constant(0)), { status: 'failed', runAt: null })
   })
 
+  it('retryInMs replaces the backoff for this retry, but never adds an attempt', () => {
+    assert.deepEqual(decideFailure(job(4, 5), true, now, constant(0), 42_000), {
+      status: 'scheduled',
+      runAt: new Date(now.getTime() + 42_000),
+    })
+    assert.deepEqual(decideFailure(job(1, 5), true, now, constant(0), 0), { status: 'scheduled', runAt: now })
+    assert.deepEqual(decideFailure(job(5, 5), true, now, constant(0), 1000), {
+      status: 'failed',
+      runAt: null,
+    })
+    assert.deepEqual(decideFailure(job(1, 5), false, now, constant(0), 1000), {
+      status: 'failed',
+      runAt: null,
+    })
+  })
+
   it('otherwise schedules the next attempt at now + the backoff for this attempt', () => {
     assert.deepEqual(decideFailure(job(1, 5), true, now, constant(0)), {
       status: 'scheduled',

@@ -50,7 +50,7 @@ describe('planInsert', () => {
       ['waiting', 'blocked', 'held', 'scheduled', 'waiting'],
     )
     assert.equal(p.inserts[3]!.runAtMs, NOW + 5_000, 'a delay counts from the transaction time')
-    assert.deepEqual(p.edges, [[jobs[1]!.id, upstream.id]])
+    assert.deepEqual(p.edges, [[jobs[1]!.id, upstream.id, 'success']])
     assert.deepEqual(
       p.slots.map((s) => s.deduplicated),
       [false, false, false, false, false],
@@ -149,5 +149,21 @@ describe('insertLookups', () => {
       [a.id],
     )
     assert.deepEqual(lookups.upstream, ['stored'])
+  })
+
+  it('a completion dependency on a failed or cancelled job is settled; a success one is refused', () => {
+    for (const status of ['failed', 'cancelled'] as const) {
+      const upstream = new Map([['up', { status, owner: null }]])
+      const p = plan([newJob({ dependsOn: ['up'], onCompletion: ['up'] })], { upstream })
+      assert.equal(p.inserts[0]!.status, 'waiting')
+      assert.equal(p.inserts[0]!.pending, 0)
+      assert.deepEqual(p.edges[0]!.slice(1), ['up', 'completion'])
+      assert.throws(() => plan([newJob({ dependsOn: ['up'] })], { upstream }), /will never complete/)
+    }
+    const running = new Map([['up', { status: 'active' as const, owner: null }]])
+    assert.equal(
+      plan([newJob({ dependsOn: ['up'], onCompletion: ['up'] })], { upstream: running }).inserts[0]!.pending,
+      1,
+    )
   })
 })

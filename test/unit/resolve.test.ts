@@ -299,8 +299,13 @@ describe('resolveJob', () => {
       batchId: null,
       capabilities: [],
       dedupeKey: null,
+      dedupeMode: 'keep',
+      dedupeTtlMs: null,
       dependsOn: [],
+      onCompletion: [],
       estimatedDurationMs: null,
+      expiresAt: null,
+      expiresInMs: null,
     })
   })
 

@@ -25,6 +25,7 @@ const EXPECTED: Record<JobAction, { from: JobStatus[]; to: JobStatus[] }> = {
   fail: { from: ['active'], to: ['scheduled', 'failed'] },
   expire: { from: ['active'], to: ['waiting', 'failed'] },
   release: { from: ['active'], to: ['waiting'] },
+  snooze: { from: ['active'], to: ['waiting', 'scheduled'] },
   cancel: { from: ['waiting', 'scheduled', 'blocked', 'held', 'active'], to: ['cancelled'] },
   retry: { from: ['failed', 'cancelled'], to: ['waiting', 'held', 'blocked'] },
   promote: { from: ['held', 'scheduled'], to: ['waiting'] },
@@ -107,13 +108,14 @@ describe('TRANSITIONS', () => {
     assert.deepEqual(from('cancelled'), ['remove', 'retry'])
   })
 
-  it('an active job can be finished, released or cancelled, but never removed or reprioritised', () => {
+  it('an active job can be finished, released, snoozed or cancelled, but never removed or reprioritised', () => {
     assert.deepEqual(ACTIONS.filter((a) => canTransition(a, 'active')).sort(), [
       'cancel',
       'complete',
       'expire',
       'fail',
       'release',
+      'snooze',
     ])
   })
 

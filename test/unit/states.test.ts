@@ -44,12 +44,12 @@ describe('the job state machine', () => {
     }
   })
 
-  it('an active job cannot be removed or reprioritised, only finished, released or cancelled', () => {
+  it('an active job cannot be removed or reprioritised, only finished, released, snoozed or cancelled', () => {
     assert.deepEqual(
       Object.keys(TRANSITIONS)
         .filter((a) => sourcesOf(a as keyof typeof TRANSITIONS).includes('active'))
         .sort(),
-      ['cancel', 'complete', 'expire', 'fail', 'release'],
+      ['cancel', 'complete', 'expire', 'fail', 'release', 'snooze'],
     )
   })
 

@@ -17,6 +17,7 @@ import type {
   ScheduleRun,
   Session,
   Stats,
+  UpstreamJob,
   Worker,
 } from './types.js'
 
@@ -105,6 +106,7 @@ export const api = {
   jobs: (filter: JobFilter) => call<JobPage>('GET', `/jobs${query({ ...filter })}`),
   jobSuggestions: () => call<JobSuggestions>('GET', '/jobs/suggestions'),
   job: (id: string) => call<JobDetail>('GET', `/jobs/${at(id)}`),
+  upstream: (id: string) => call<{ upstream: UpstreamJob[] }>('GET', `/jobs/${at(id)}/upstream`),
   jobAction: (id: string, action: 'retry' | 'cancel' | 'promote') =>
     call<Job>('POST', `/jobs/${at(id)}/${action}`),
   setPriority: (id: string, priority: number) => call<Job>('PATCH', `/jobs/${at(id)}`, { priority }),

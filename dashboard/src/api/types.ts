@@ -20,6 +20,10 @@ export type JobError = NonNullable<Job['lastError']>
 export type JobEvent = z.infer<typeof views.jobEventView>
 export type Artifact = z.infer<typeof views.artifactView>
 export type JobDetail = z.infer<typeof views.jobDetailView>
+/** One attempt of a job, as GET /jobs/{id} lists them (oldest first). */
+export type Attempt = z.infer<typeof views.attemptView>
+/** A job another depends on, with its result once completed (GET /jobs/{id}/upstream). */
+export type UpstreamJob = z.infer<typeof views.upstreamJobView>
 export type JobPage = z.infer<typeof views.jobPageView>
 export type JobSuggestions = z.infer<typeof views.jobSuggestionsView>
 export type Batch = z.infer<typeof views.batchView>

@@ -11,7 +11,7 @@ import { Loading, PageHead } from '../components/Layout.js'
 import { ProgressBar } from '../components/ProgressBar.js'
 import { Ago } from '../components/Time.js'
 import { shortId } from '../lib/format.js'
-import { batchHref, href } from '../lib/url.js'
+import { batchHref, href, jobHref } from '../lib/url.js'
 import { useApi } from '../lib/use-api.js'
 
 const LIVE = ['waiting', 'scheduled', 'blocked', 'held', 'active'] as const
@@ -155,6 +155,17 @@ export function BatchPage() {
       <ul class="batches">
         <BatchSummary batch={batch.data} onChange={batch.reload} link={false} />
       </ul>
+      {batch.data.thenJobId ? (
+        <section class="card then-job" aria-labelledby="then-title">
+          <h2 id="then-title">Then</h2>
+          <p>
+            <a class="mono" href={jobHref(batch.data.thenJobId)}>
+              {shortId(batch.data.thenJobId)}
+            </a>{' '}
+            <span class="muted small">runs once every job of this batch is final, whatever the outcomes</span>
+          </p>
+        </section>
+      ) : null}
       <JobList path={batchHref(id)} batch={id} />
     </>
   )

@@ -151,6 +151,14 @@ function Facts({ job: j }: { job: JobDetail }) {
       <dd>
         <Ago iso={j.runAt} />
       </dd>
+      {j.expiresAt ? (
+        <>
+          <dt>Expires</dt>
+          <dd title={dateTime(j.expiresAt)}>
+            <Ago iso={j.expiresAt} /> <span class="muted small">unless started by then</span>
+          </dd>
+        </>
+      ) : null}
       <dt>Started</dt>
       <dd>
         <Ago iso={j.startedAt} />

@@ -75,6 +75,7 @@ function Window({ title, w, bucket }: { title: string; w: WindowStats; bucket: s
         <Tile label="throughput" value={`${w.throughputPerMinute.toFixed(2)}/min`} />
         <Tile label="completed" value={count(w.completed)} />
         <Tile label="failed" value={count(w.failed)} />
+        <Tile label="expired" value={count(w.expired)} />
         <Tile label="cancelled" value={count(w.cancelled)} />
         <Tile label="failure rate" value={percent(w.failureRate)} />
         <Tile label="wait time (p50)" value={duration(w.waitMs.p50)} hint={p(w.waitMs)} />

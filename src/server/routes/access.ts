@@ -63,7 +63,7 @@ export const userJobId = (user: string, id: string): string =>
  * id given (userJobId). The same user sending the same id gets the same job
  * id (a retried request is a 409 about their own job), and nothing a user
  * sends can land on, or probe for, an id someone else holds. `dependsOn`
- * entries naming an id given in the same request follow it; any other entry
+ * entries (ids, or `{ id, on }`) naming an id given in the same request follow it; any other entry
  * is a job id as the server returned it. Admin keys use ids as given.
  */
 export function scopeJobIds<T extends { id?: unknown; dependsOn?: unknown }>(
@@ -79,9 +79,14 @@ export function scopeJobIds<T extends { id?: unknown; dependsOn?: unknown }>(
     const scoped = { ...input }
     if (isJobId(input.id)) scoped.id = given.get(input.id.toLowerCase())
     if (Array.isArray(input.dependsOn))
-      scoped.dependsOn = input.dependsOn.map((d: unknown) =>
-        isJobId(d) ? (given.get(d.toLowerCase()) ?? d) : d,
-      )
+      scoped.dependsOn = input.dependsOn.map((d: unknown) => {
+        if (isJobId(d)) return given.get(d.toLowerCase()) ?? d
+        // `{ id, on }`: the id follows the same rule.
+        const entry = d as { id?: unknown } | null
+        if (entry && typeof entry === 'object' && isJobId(entry.id))
+          return { ...entry, id: given.get(entry.id.toLowerCase()) ?? entry.id }
+        return d
+      })
     return scoped
   })
 }

@@ -20,10 +20,15 @@ export const batchRoutes =
         config,
         schema: {
           tags,
-          summary: 'Create a batch of jobs in one transaction',
+          summary:
+            'Create a batch of jobs in one transaction; with `then`, also one job that runs once every job of the batch is final',
           body: batchOptions.extend({ jobs: z.array(jobInput).min(1).max(1000) }),
           response: {
-            201: z.object({ batch: batchView, jobs: z.array(jobView) }),
+            201: z.object({
+              batch: batchView,
+              jobs: z.array(jobView),
+              thenJob: jobView.optional().describe('the `then` job, when asked for'),
+            }),
             ...errorResponses(400, 403, 404, 409, 413),
           },
         },
@@ -34,10 +39,13 @@ export const batchRoutes =
           request.principal,
           request.body.jobs.map((j) => ({ ...j, owner: ownerFor(request.principal, j.owner ?? owner) })),
         )
-        const result = await docket.addBatch(jobs, { name: request.body.name, owner })
-        return reply
-          .status(201)
-          .send({ batch: batchJson(result.batch), jobs: result.jobs.map((j) => jobJson(j)) })
+        const { name, then } = request.body
+        const result = await docket.addBatch(jobs, { name, owner, ...(then ? { then } : {}) })
+        return reply.status(201).send({
+          batch: batchJson(result.batch),
+          jobs: result.jobs.map((j) => jobJson(j)),
+          ...(result.thenJob ? { thenJob: jobJson(result.thenJob) } : {}),
+        })
       },
     )
 

@@ -1,6 +1,6 @@
 /**
  * Remote workers over HTTP, in any language: register, claim (long-poll),
- * heartbeat, report progress and steps, complete, fail, release. The same
+ * heartbeat, report progress and steps, complete, fail (with a retry-after), snooze, release. The same
  * leases and fencing as library workers: every report names the lease token,
  * and a lost lease is a 409 LEASE_LOST saying why. The registry is the truth:
  * a worker id is usable only by the key that registered it, only while it is
@@ -20,6 +20,7 @@ import {
 } from '../../core/errors.js'
 import { REPORTED_EVENT_KINDS } from '../../core/events.js'
 import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
+import { MAX_DELAY_MS } from '../../core/snooze.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
 import { Wake } from '../../worker/wake.js'
@@ -405,19 +406,51 @@ export const remoteWorkerRoutes =
               message: z.string().max(10_000),
               name: z.string().max(200).optional(),
               stack: z.string().max(20_000).optional(),
+              data: z.unknown().optional().describe('any JSON, kept with this attempt in attemptHistory'),
             }),
             retryable: z.boolean().optional(),
+            retryInMs: z
+              .number()
+              .int()
+              .min(0)
+              .max(MAX_DELAY_MS)
+              .optional()
+              .describe(
+                'retry after this long instead of the job’s backoff (an upstream’s Retry-After); the attempt counts',
+              ),
           }),
           response: { 200: jobView, ...errorResponses(400, 403, 409) },
         },
       },
       async (request) => {
         const b = request.body
-        return jobJson(
-          await docket.workers.fail({ id: request.params.id, token: b.token }, b.error, {
-            retryable: b.retryable,
+        const options =
+          b.retryInMs === undefined
+            ? { retryable: b.retryable }
+            : { retryable: b.retryable, retryInMs: b.retryInMs }
+        return jobJson(await docket.workers.fail({ id: request.params.id, token: b.token }, b.error, options))
+      },
+    )
+
+    app.post(
+      '/jobs/:id/snooze',
+      {
+        ...leased,
+        schema: {
+          tags,
+          summary:
+            'Snooze a leased job: the lease ends, the attempt is not counted, and the job runs again after delayMs',
+          params: jobParams,
+          body: z.strictObject({
+            token,
+            delayMs: z.number().int().min(0).max(MAX_DELAY_MS).describe('0: ready again at once'),
           }),
-        )
+          response: { 200: jobView, ...errorResponses(400, 403, 409) },
+        },
+      },
+      async (request) => {
+        const b = request.body
+        return jobJson(await docket.workers.snooze({ id: request.params.id, token: b.token }, b.delayMs))
       },
     )
   }

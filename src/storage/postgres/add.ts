@@ -1,3 +1,4 @@
+import { type DedupeMode, type Replacement, replacedMessage } from '../../core/dedupe.js'
 import { conflict, invalidArgument, notFound } from '../../core/errors.js'
 import {
   dedupeSlot,
@@ -5,16 +6,19 @@ import {
   insertLookups,
   jobIdTaken,
   type PlannedJob,
+  type PlannedSlot,
   planInsert,
   type StoredUpstream,
 } from '../../core/insert.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
-import type { Job, JobStatus } from '../../core/types.js'
+import { FINAL_STATUSES, type Job, type JobStatus } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
-import { LIVE } from '../sql.js'
+import { LIVE, statusList } from '../sql.js'
 import type { AddJobsResult, ArtifactRecord, BatchRecord, CallerTransaction } from '../store.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable, refusedText } from './db.js'
+
+const FINAL = statusList(FINAL_STATUSES)
 
 const CHUNK = 5000
 
@@ -102,12 +106,10 @@ async function addOnce(
 ): Promise<AddJobsResult> {
   return inTransaction(async (c) => {
     if (batch) {
-      await c.query(`INSERT INTO batches (id, name, owner, created_at) VALUES ($1, $2, $3, ${NOW(4)})`, [
-        batch.id,
-        batch.name,
-        batch.owner,
-        ctx.clockNow(),
-      ])
+      await c.query(
+        `INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES ($1, $2, $3, ${NOW(4)}, $5)`,
+        [batch.id, batch.name, batch.owner, ctx.clockNow(), batch.thenJobId ?? null],
+      )
     }
     const result = await addInTransaction(ctx, c, queueNames, build)
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
@@ -142,25 +144,38 @@ export async function addInTransaction(
     now,
     duplicates: await findLiveDuplicates(c, lookups.keyed),
     upstream: await lockUpstream(c, lookups.upstream),
+    recent: await findRecentlyFinished(c, lookups.recent, now),
   })
+  // A running job that gives its key to a job queued after it lets go of it first (the key is unique among live jobs).
+  if (plan.keysReleased.length > 0)
+    await c.query('UPDATE jobs SET dedupe_key = NULL WHERE id = ANY($1::uuid[])', [plan.keysReleased])
+  const replaced = new Map<string, Job>()
+  for (const r of plan.replacements) replaced.set(r.id, await replaceJob(c, r, plan.slots, now))
   const inserted = new Map<string, Job>()
   for (let i = 0; i < plan.inserts.length; i += CHUNK) {
     for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), now)) inserted.set(job.id, job)
   }
   await insertDependencies(c, plan.edges)
   return {
-    jobs: plan.slots.map((slot) => ('stored' in slot ? slot.stored : inserted.get(slot.id)!)),
+    jobs: plan.slots.map((slot) =>
+      'stored' in slot ? (replaced.get(slot.stored.id) ?? slot.stored) : inserted.get(slot.id)!,
+    ),
     deduplicated: plan.slots.map((slot) => slot.deduplicated),
   }
 }
 
-/** Live jobs already holding a dedupe key used by one of `keyed`, by dedupe slot. */
+/**
+ * Live jobs already holding a dedupe key used by one of `keyed`, by dedupe
+ * slot; locked when one of them may be replaced, so that no claim starts it
+ * between the read and the replace (claims skip locked rows).
+ */
 async function findLiveDuplicates(c: Queryable, keyed: NewJob[]): Promise<Map<string, Job>> {
   if (keyed.length === 0) return new Map()
+  const lock = keyed.some((j) => j.dedupeMode !== 'keep') ? 'FOR UPDATE OF j' : ''
   const rows = await c.query(
     `SELECT j.* FROM jobs j JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(queue, owner, key)
        ON j.queue = t.queue AND coalesce(j.owner, '') = t.owner AND j.dedupe_key = t.key
-     WHERE j.status IN ${LIVE}`,
+     WHERE j.status IN ${LIVE} ${lock}`,
     [keyed.map((j) => j.queue), keyed.map((j) => j.owner ?? ''), keyed.map((j) => j.dedupeKey)],
   )
   return new Map(
@@ -169,6 +184,77 @@ async function findLiveDuplicates(c: Queryable, keyed: NewJob[]): Promise<Map<st
       rowToJob(r, decode),
     ]),
   )
+}
+
+/** For keyed jobs with a dedupeTtlMs: the newest job with the key that finished within it, by dedupe slot. */
+async function findRecentlyFinished(c: Queryable, keyed: NewJob[], now: number): Promise<Map<string, Job>> {
+  if (keyed.length === 0) return new Map()
+  const rows = await c.query(
+    `SELECT DISTINCT ON (j.queue, coalesce(j.owner, ''), j.dedupe_key) j.*
+     FROM jobs j JOIN unnest($1::text[], $2::text[], $3::text[], $4::float8[]) AS t(queue, owner, key, since_ms)
+       ON j.queue = t.queue AND coalesce(j.owner, '') = t.owner AND j.dedupe_key = t.key
+     WHERE j.status IN ${FINAL} AND j.finished_at > to_timestamp(t.since_ms / 1000.0)
+     ORDER BY j.queue, coalesce(j.owner, ''), j.dedupe_key, j.finished_at DESC`,
+    [
+      keyed.map((j) => j.queue),
+      keyed.map((j) => j.owner ?? ''),
+      keyed.map((j) => j.dedupeKey),
+      keyed.map((j) => now - j.dedupeTtlMs!),
+    ],
+  )
+  return new Map(
+    rows.map((r) => [
+      dedupeSlot(String(r.queue), (r.owner as string | null) ?? null, String(r.dedupe_key)),
+      rowToJob(r, decode),
+    ]),
+  )
+}
+
+/** Writes a replace or debounce onto a live job that has not started (core/dedupe.ts). */
+async function replaceJob(c: Queryable, r: Replacement, slots: PlannedSlot[], now: number): Promise<Job> {
+  const at = new Date(now)
+  const [row] = await c.query(
+    `WITH before AS (SELECT id, status FROM jobs WHERE id = $1)
+     UPDATE jobs j SET payload = $2::jsonb, priority = $3, max_attempts = $4, backoff = $5::jsonb, timeout_ms = $6,
+       capabilities = CASE WHEN $7::text IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text($7::jsonb)) END,
+       estimated_duration_ms = $8, expires_at = to_timestamp($9::float8 / 1000.0),
+       run_at = to_timestamp($10::float8 / 1000.0), status = $11
+     FROM before WHERE j.id = before.id AND j.status <> 'active'
+     RETURNING j.*, before.status AS status_before`,
+    [
+      r.id,
+      JSON.stringify(r.payload),
+      r.priority,
+      r.maxAttempts,
+      JSON.stringify(r.backoff),
+      r.timeoutMs,
+      r.capabilities.length > 0 ? JSON.stringify(r.capabilities) : null,
+      r.estimatedDurationMs,
+      r.expiresAtMs,
+      r.runAtMs,
+      r.status,
+    ],
+  )
+  const job = rowToJob(row!, decode)
+  const slot = slots.find((s) => 'stored' in s && s.stored.id === r.id && s.replaced) as {
+    replaced: DedupeMode
+  }
+  await c.query(`INSERT INTO events (job_id, queue, kind, message, at) VALUES ($1, $2, 'log', $3, $4)`, [
+    r.id,
+    job.queue,
+    replacedMessage(slot.replaced),
+    at,
+  ])
+  if (row!.status_before !== job.status)
+    await c.query(`INSERT INTO events (job_id, queue, kind, status, at) VALUES ($1, $2, 'state', $3, $4)`, [
+      r.id,
+      job.queue,
+      job.status,
+      at,
+    ])
+  if (job.status === 'waiting')
+    await c.query(`SELECT pg_notify('docket_ready_' || current_schema(), $1)`, [job.queue])
+  return job
 }
 
 /**
@@ -190,17 +276,18 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
     `WITH ins AS (
        INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
-         traceparent, tracestate, group_key)
+         traceparent, tracestate, expires_at, group_key)
        SELECT t.id, t.queue, t.type, t.payload::jsonb, t.status, t.priority,
          to_timestamp(t.run_at_ms / 1000.0), t.max_attempts, t.backoff::jsonb, t.timeout_ms,
          t.owner, t.batch_id,
          CASE WHEN t.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(t.caps::jsonb)) END,
-         t.dedupe_key, t.pending, $17::timestamptz, t.estimated, t.traceparent, t.tracestate, t.group_key
+         t.dedupe_key, t.pending, $17::timestamptz, t.estimated, t.traceparent, t.tracestate,
+         to_timestamp(t.expires_at_ms / 1000.0), t.group_key
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[],
          $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::bigint[],
-         $18::text[], $19::text[], $20::text[])
+         $18::text[], $19::text[], $20::float8[], $21::text[])
          AS t(id, queue, type, payload, status, priority, run_at_ms, max_attempts, backoff, timeout_ms,
-              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, group_key)
+              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, expires_at_ms, group_key)
        RETURNING *
      ), ev AS (
        INSERT INTO events (job_id, queue, kind, status, at) SELECT id, queue, 'added', status, created_at FROM ins
@@ -230,6 +317,7 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
       new Date(now),
       col((p) => p.job.traceContext?.traceparent ?? null),
       col((p) => p.job.traceContext?.tracestate ?? null),
+      col((p) => p.expiresAtMs),
       col((p) => p.job.group),
     ],
   )
@@ -239,9 +327,9 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
 async function insertDependencies(c: Queryable, edges: InsertPlan['edges']): Promise<void> {
   if (edges.length === 0) return
   await c.query(
-    `INSERT INTO job_dependencies (job_id, depends_on)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-    [edges.map((e) => e[0]), edges.map((e) => e[1])],
+    `INSERT INTO job_dependencies (job_id, depends_on, type)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) ON CONFLICT DO NOTHING`,
+    [edges.map((e) => e[0]), edges.map((e) => e[1]), edges.map((e) => e[2])],
   )
   await c.query('UPDATE jobs SET has_dependents = true WHERE id = ANY($1::uuid[]) AND NOT has_dependents', [
     [...new Set(edges.map((e) => e[1]))],

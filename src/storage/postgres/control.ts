@@ -4,6 +4,7 @@ import { assertTransition, decideRetry, type JobAction } from '../../core/states
 import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import type { CleanupParams } from '../store.js'
+import { closeAttempts } from './attempts.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
@@ -41,7 +42,10 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<Job> {
       [id, now],
     )
     await insertStateEvents(c, [{ id, queue: String(row.queue), status: 'cancelled' }], now)
-    if (row.status === 'active') await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
+    if (row.status === 'active') {
+      await closeAttempts(c, [id], 'cancelled', null, now)
+      await notifyCancelled(c, ctx.schema, { id, token: String(row.lease_token) })
+    }
     if (row.has_dependents) await failDependents(c, id, 'was cancelled', now)
     return rowToJob(updated!, decode)
   })
@@ -52,15 +56,18 @@ export async function retryJob(ctx: PgContext, id: string): Promise<Job> {
   return ctx.tx(async (c) => {
     const row = await lockFor(c, 'retry', id)
     const upstream = await c.query<{ id: string; status: JobStatus }>(
+      // Unfinished for the dependency's type: a finished upstream no longer holds up a completion dependency.
       `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
-       WHERE d.job_id = $1 AND j.status <> 'completed' FOR SHARE OF j`,
+       WHERE d.job_id = $1 AND j.status <> 'completed'
+         AND NOT (d.type = 'completion' AND j.status IN ('failed','cancelled')) FOR SHARE OF j`,
       [id],
     )
     const [queue] = await c.query<{ mode: string }>('SELECT mode FROM queues WHERE name = $1', [row.queue])
     const { status, pendingDependencies } = decideRetry(id, upstream, queue?.mode === 'manual')
     const [updated] = await c.query(
       // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
-      `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+      // A retried job no longer expires: whoever retries it wants it run, however late.
+      `UPDATE jobs SET status = $2, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts, expires_at = NULL,
          run_at = ${NOW(4)}, pending_deps = $3, finished_at = NULL,
          result = NULL, duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
        WHERE id = $1 RETURNING *`,

@@ -20,9 +20,10 @@ export async function failDependents(
   while (frontier.length > 0) {
     const next: typeof frontier = []
     for (const upstream of frontier) {
+      await resolveCompletionDependents(c, upstream.id, now)
       const dependents = await c.query<{ id: string; queue: string; attempts: number }>(
         `SELECT j.id, j.queue, j.attempts FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
-         WHERE d.depends_on = $1 AND j.status = 'blocked' FOR UPDATE OF j`,
+         WHERE d.depends_on = $1 AND j.status = 'blocked' AND d.type = 'success' FOR UPDATE OF j`,
         [upstream.id],
       )
       for (const dep of dependents) {
@@ -43,4 +44,39 @@ export async function failDependents(
     }
     frontier = next
   }
+}
+
+/**
+ * The upstream job is final without completing: dependents that wait only for
+ * its completion have one dependency fewer, and the last one unblocks them
+ * (the states mirror core/states.ts initialStatus, as unblock_dependents does).
+ */
+async function resolveCompletionDependents(
+  c: Queryable,
+  upstreamId: string,
+  now: Date | null,
+): Promise<void> {
+  await c.query(
+    `WITH counts AS (
+       SELECT d.job_id, count(*)::int AS n FROM job_dependencies d
+       WHERE d.depends_on = $1 AND d.type = 'completion' GROUP BY d.job_id
+     ), moved AS (
+       UPDATE jobs j SET
+         pending_deps = j.pending_deps - c.n,
+         status = CASE
+           WHEN j.pending_deps - c.n > 0 THEN 'blocked'
+           WHEN q.mode = 'manual' THEN 'held'
+           WHEN j.run_at > ${NOW(2)} THEN 'scheduled'
+           ELSE 'waiting' END
+       FROM counts c, queues q
+       WHERE j.id = c.job_id AND q.name = j.queue AND j.status = 'blocked'
+       RETURNING j.id, j.queue, j.status
+     ), ev AS (
+       INSERT INTO events (job_id, queue, kind, status, at)
+       SELECT id, queue, 'state', status, ${NOW(2)} FROM moved WHERE status <> 'blocked'
+     )
+     SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
+     FROM (SELECT DISTINCT queue FROM moved WHERE status = 'waiting') ready`,
+    [upstreamId, now],
+  )
 }

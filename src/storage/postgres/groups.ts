@@ -1,4 +1,4 @@
-/** Groups on PostgreSQL: the grouped claim is claim_grouped (migration 0014); this reads a queue's busiest groups. */
+/** Groups on PostgreSQL: the grouped claim is claim_grouped (migration 0015); this reads a queue's busiest groups. */
 import type { PgContext } from './db.js'
 
 /** The busiest groups of a queue (most active, then waiting jobs), only `owner`'s jobs when given. */

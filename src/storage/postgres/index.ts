@@ -2,9 +2,11 @@
 import type { Clock } from '../../core/clock.js'
 import type { Store } from '../store.js'
 import * as add from './add.js'
+import * as attempts from './attempts.js'
 import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
+import * as expiry from './expiry.js'
 import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
@@ -62,6 +64,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     getJob: (id) => read.getJob(ctx, id),
     getJobEvents: (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: (id) => read.getJobDependencies(ctx, id),
+    getJobAttempts: (id) => attempts.getJobAttempts(ctx, id),
+    getUpstreamJobs: (id) => read.getUpstreamJobs(ctx, id),
     listJobs: (p) => read.listJobs(ctx, p),
     countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
     recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
@@ -75,6 +79,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     appendEvent: (p) => leases.appendEvent(ctx, p),
     completeJobs: (p) => leases.completeJobs(ctx, p),
     failJob: (p) => leases.failJob(ctx, p),
+    snoozeJob: (p) => leases.snoozeJob(ctx, p),
     releaseJobs: (refs) => leases.releaseJobs(ctx, refs),
     checkLeases: (refs) => leases.checkLeases(ctx, refs),
 
@@ -85,6 +90,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     removeJob: (id) => control.removeJob(ctx, id),
 
     recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
+    expireJobs: (fence) => expiry.expireJobs(ctx, fence),
     cleanup: (p) => control.cleanup(ctx, p),
 
     notifyReady: (queues) => workers.notifyReady(ctx, queues),

@@ -4,6 +4,7 @@
  * lease's expiry (by the database clock), so a worker that lost its lease
  * changes nothing; `whyNot` then finds out why (core/leases.ts).
  */
+import { attemptError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { assertLeaseHeld, leaseLost } from '../../core/errors.js'
 import {
@@ -13,9 +14,11 @@ import {
   leaseHeld,
   leaseLostReason,
 } from '../../core/leases.js'
+import { decideSnooze, snoozeMessage } from '../../core/snooze.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToClaimedJob, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
+import { closeAttempts } from './attempts.js'
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
@@ -164,8 +167,9 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
     }
     const now = row.db_now as Date
     const job = rowToJob(row, decode)
-    const decision = decideFailure(job, p.error.retryable, now)
-    const error: JobError = { ...p.error, attempt: job.attempts, at: now }
+    const decision = decideFailure(job, p.error.retryable, now, Math.random, p.retryInMs)
+    const { data: _data, ...failure } = p.error
+    const error: JobError = { ...failure, attempt: job.attempts, at: now }
     const [updated] = await c.query(
       `UPDATE jobs SET status = $2, run_at = coalesce($3, run_at), finished_at = $4,
          duration_ms = (extract(epoch FROM $6::timestamptz - started_at) * 1000)::bigint,
@@ -186,7 +190,41 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
       [{ id: p.id, queue: job.queue, status: decision.status, workerId: job.lease?.workerId }],
       now,
     )
+    await closeAttempts(c, [p.id], 'failed', [attemptError(p.error)], now)
     if (decision.status === 'failed' && row.has_dependents) await failDependents(c, p.id, 'failed', now)
+    return rowToJob(updated!, decode)
+  })
+}
+
+export async function snoozeJob(ctx: PgContext, p: S.SnoozeParams): Promise<Job> {
+  return ctx.tx(async (c) => {
+    const [row] = validTokens([p]).length
+      ? await c.query(`SELECT *, ${NOW(3)} AS db_now FROM jobs WHERE id = $1 AND ${held(3)} FOR UPDATE`, [
+          p.id,
+          p.token,
+          ctx.clockNow(),
+        ])
+      : []
+    if (!row) {
+      assertLeaseHeld((await whyNot(c, [p], new Set()))[0]!)
+      throw leaseLost(p.id, 'deleted')
+    }
+    const now = row.db_now as Date
+    const decision = decideSnooze(now, p.delayMs)
+    const [updated] = await c.query(
+      // The attempt is given back before the lease's end is recorded, as a release does.
+      `UPDATE jobs j SET status = $2, run_at = $3, attempts = j.attempts - 1, lease_ended_token = j.lease_token,
+         lease_ended_reason = 'snoozed', lease_ended_attempt = j.attempts - 1, lease_token = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING *`,
+      [p.id, decision.status, decision.runAt],
+    )
+    await c.query(
+      `INSERT INTO events (job_id, queue, worker_id, kind, status, message, at) VALUES ($1, $2, $3, 'state', $4, $5, $6)`,
+      [p.id, row.queue, row.worker_id, decision.status, snoozeMessage(p.delayMs), now],
+    )
+    await closeAttempts(c, [p.id], 'snoozed', null, now)
+    if (decision.status === 'waiting')
+      await c.query(`SELECT pg_notify('docket_ready_' || current_schema(), $1)`, [row.queue])
     return rowToJob(updated!, decode)
   })
 }
@@ -223,7 +261,7 @@ export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
      ), ev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)
        SELECT id, queue, worker_id, 'state', 'waiting', ${NOW(3)} FROM released
-     )
+     ), att AS (${CLOSE_RELEASED(3)})
      SELECT id FROM released`,
     [valid.map((r) => r.id), valid.map((r) => r.token), ctx.clockNow()],
   )
@@ -234,6 +272,11 @@ export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
  * What a release records: the attempt is given back before the lease's end
  * is recorded, so the next claim counts as a later lease.
  */
+/** Closes the attempts of the jobs in the CTE `released` (a release); `$n` is the statement's time. */
+export const CLOSE_RELEASED = (n: number) =>
+  `UPDATE job_attempts a SET finished_at = ${NOW(n)}, outcome = 'released'
+   FROM released WHERE a.job_id = released.id AND a.finished_at IS NULL`
+
 export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_reason = 'released',
   lease_ended_attempt = j.attempts - 1`
 
@@ -254,6 +297,7 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm)
         job,
         status: decideExpiry(job),
         error: encodeError(error),
+        attemptError: attemptError(error),
         hasDependents: Boolean(row.has_dependents),
       }
     })
@@ -276,6 +320,13 @@ export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm)
         status: d.status,
         workerId: d.job.lease?.workerId,
       })),
+      now,
+    )
+    await closeAttempts(
+      c,
+      decided.map((d) => d.job.id),
+      'lease-expired',
+      decided.map((d) => d.attemptError),
       now,
     )
     for (const d of decided) {

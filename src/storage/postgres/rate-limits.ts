@@ -1,6 +1,6 @@
 /**
  * Queue rate limits on PostgreSQL: the claim function (claim_jobs, migration
- * 0014) counts and records starts in rate_limit_starts under the queue's row
+ * 0015) counts and records starts in rate_limit_starts under the queue's row
  * lock. This is what a worker with nothing it may start asks: when does the
  * next slot open.
  */

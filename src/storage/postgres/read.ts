@@ -1,3 +1,4 @@
+import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
 import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
@@ -6,6 +7,7 @@ import {
   type JobDependencies,
   type JobEvent,
   type StatusCounts,
+  type UpstreamJob,
 } from '../../core/types.js'
 import {
   buildCountJobsQuery,
@@ -20,6 +22,7 @@ import {
   rowToEvent,
   rowToJob,
   rowToStoredEvent,
+  rowToUpstream,
 } from '../rows.js'
 import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type PgContext } from './db.js'
@@ -43,14 +46,23 @@ export async function getJobEvents(
   return rows.map((r) => rowToEvent(r, decode))
 }
 
+export async function getUpstreamJobs(ctx: PgContext, id: string): Promise<UpstreamJob[]> {
+  const rows = await ctx.query(
+    `SELECT j.id, j.type, j.status, j.result, d.type AS "on" FROM job_dependencies d
+     JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY d.depends_on`,
+    [id],
+  )
+  return rows.map((r) => rowToUpstream(r, decode))
+}
+
 export async function getJobDependencies(ctx: PgContext, id: string): Promise<JobDependencies> {
-  const upstream = await ctx.query<{ id: string; status: never }>(
-    `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+  const upstream = await ctx.query<{ id: string; status: never; on: never }>(
+    `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status, d.type AS "on" FROM job_dependencies d
      LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = $1 ORDER BY d.depends_on`,
     [id],
   )
-  const downstream = await ctx.query<{ id: string; status: never }>(
-    `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+  const downstream = await ctx.query<{ id: string; status: never; on: never }>(
+    `SELECT d.job_id AS id, j.status, d.type AS "on" FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
      WHERE d.depends_on = $1 ORDER BY d.job_id`,
     [id],
   )
@@ -209,7 +221,8 @@ export async function finishedJobs(
   limit: number,
 ): Promise<FinishedJobRow[]> {
   const rows = await ctx.query(
-    `SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+    `SELECT status, created_at, started_at, finished_at, duration_ms,
+       last_error->>'name' = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
      WHERE finished_at >= $1 AND ($2::text IS NULL OR queue = $2) ORDER BY finished_at DESC LIMIT $3`,
     [new Date(sinceMs), queue, limit],
   )
@@ -219,5 +232,6 @@ export async function finishedJobs(
     startedAt: r.started_at == null ? null : (r.started_at as Date).getTime(),
     finishedAt: (r.finished_at as Date).getTime(),
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    expired: r.expired === true,
   }))
 }

@@ -5,7 +5,7 @@ import type { LeaderTerm, LeaseRef, WorkerInfo, WorkerRecord } from '../store.js
 import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { assertTerm } from './leadership.js'
-import { RELEASE_LEASE } from './leases.js'
+import { CLOSE_RELEASED, RELEASE_LEASE } from './leases.js'
 
 export const readyChannel = (schema: string) => `docket_ready_${schema}`
 export const cancelChannel = (schema: string) => `docket_cancel_${schema}`
@@ -183,7 +183,7 @@ export async function deregisterWorker(ctx: PgContext, id: string): Promise<numb
      ), jev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)
        SELECT id, queue, $1, 'state', 'waiting', ${NOW(2)} FROM released
-     ), wake AS (
+     ), att AS (${CLOSE_RELEASED(2)}), wake AS (
        SELECT count(pg_notify('docket_ready_' || current_schema(), queue)) AS n
        FROM (SELECT DISTINCT queue FROM released) ready
      )

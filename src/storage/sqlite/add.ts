@@ -1,19 +1,23 @@
+import { type DedupeMode, type Replacement, replacedMessage } from '../../core/dedupe.js'
 import { invalidArgument, notFound } from '../../core/errors.js'
 import {
   dedupeSlot,
   insertLookups,
   jobIdTaken,
   type PlannedJob,
+  type PlannedSlot,
   planInsert,
   type StoredUpstream,
 } from '../../core/insert.js'
 import type { NewJob, QueueRecord } from '../../core/resolve.js'
-import type { Job } from '../../core/types.js'
+import { FINAL_STATUSES, type Job } from '../../core/types.js'
 import { rowToJob, rowToQueueRecord } from '../rows.js'
-import { LIVE } from '../sql.js'
+import { LIVE, statusList } from '../sql.js'
 import type { AddJobsResult, ArtifactRecord, BatchRecord, CallerTransaction } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 import { insertEvent } from './events.js'
+
+const FINAL = statusList(FINAL_STATUSES)
 
 export function addJobs(
   ctx: SqliteContext,
@@ -32,8 +36,8 @@ export function addJobs(
     const now = ctx.now()
     if (batch) {
       ctx
-        .stmt('INSERT INTO batches (id, name, owner, created_at) VALUES (?, ?, ?, ?)')
-        .run(batch.id, batch.name, batch.owner, now)
+        .stmt('INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES (?, ?, ?, ?, ?)')
+        .run(batch.id, batch.name, batch.owner, now, batch.thenJobId ?? null)
     }
     const queues = loadQueues(ctx, queueNames)
     const jobs = build(queues)
@@ -44,7 +48,12 @@ export function addJobs(
       now,
       duplicates: findLiveDuplicates(ctx, lookups.keyed),
       upstream: readUpstream(ctx, lookups.upstream),
+      recent: findRecentlyFinished(ctx, lookups.recent, now),
     })
+    // A running job that gives its key to a job queued after it lets go of it first (the key is unique among live jobs).
+    for (const id of plan.keysReleased) ctx.stmt('UPDATE jobs SET dedupe_key = NULL WHERE id = ?').run(id)
+    const replaced = new Map<string, Job>()
+    for (const r of plan.replacements) replaced.set(r.id, replaceJob(ctx, r, plan.slots, now))
     const inserted = new Map<string, Job>()
     for (const p of plan.inserts) {
       if (ctx.stmt('SELECT 1 FROM jobs WHERE id = ?').get(p.job.id)) throw jobIdTaken(p.job.id)
@@ -54,17 +63,58 @@ export function addJobs(
     // A deduplicated job's files belong to no job: only those of jobs inserted here are recorded.
     for (const a of artifacts) if (inserted.has(a.jobId)) insertArtifact(ctx, a)
     // Only once every job is in: a job may depend on one listed after it.
-    for (const [jobId, upstream] of plan.edges) {
+    for (const [jobId, upstream, type] of plan.edges) {
       ctx
-        .stmt('INSERT OR IGNORE INTO job_dependencies (job_id, depends_on) VALUES (?, ?)')
-        .run(jobId, upstream)
+        .stmt('INSERT OR IGNORE INTO job_dependencies (job_id, depends_on, type) VALUES (?, ?, ?)')
+        .run(jobId, upstream, type)
       ctx.stmt('UPDATE jobs SET has_dependents = 1 WHERE id = ? AND has_dependents = 0').run(upstream)
     }
     return {
-      jobs: plan.slots.map((slot) => ('stored' in slot ? slot.stored : inserted.get(slot.id)!)),
+      jobs: plan.slots.map((slot) =>
+        'stored' in slot ? (replaced.get(slot.stored.id) ?? slot.stored) : inserted.get(slot.id)!,
+      ),
       deduplicated: plan.slots.map((slot) => slot.deduplicated),
     }
   })
+}
+
+/** Writes a replace or debounce onto a live job that has not started (core/dedupe.ts). */
+function replaceJob(ctx: SqliteContext, r: Replacement, slots: PlannedSlot[], now: number): Job {
+  const before = ctx.stmt('SELECT status FROM jobs WHERE id = ?').get(r.id) as { status: string }
+  const row = ctx
+    .stmt(
+      `UPDATE jobs SET payload = ?, priority = ?, max_attempts = ?, backoff = ?, timeout_ms = ?, capabilities = ?,
+         estimated_duration_ms = ?, expires_at = ?, run_at = ?, status = ?
+       WHERE id = ? AND status <> 'active' RETURNING *`,
+    )
+    .get(
+      JSON.stringify(r.payload),
+      r.priority,
+      r.maxAttempts,
+      JSON.stringify(r.backoff),
+      r.timeoutMs,
+      r.capabilities.length > 0 ? JSON.stringify(r.capabilities) : null,
+      r.estimatedDurationMs,
+      r.expiresAtMs,
+      r.runAtMs,
+      r.status,
+      r.id,
+    ) as Record<string, unknown>
+  const job = rowToJob(row, decode)
+  const mode = slots.find((s) => 'stored' in s && s.stored.id === r.id && s.replaced) as {
+    replaced: DedupeMode
+  }
+  insertEvent(ctx, {
+    jobId: r.id,
+    queue: job.queue,
+    kind: 'log',
+    message: replacedMessage(mode.replaced),
+    at: now,
+  })
+  if (before.status !== job.status)
+    insertEvent(ctx, { jobId: r.id, queue: job.queue, kind: 'state', status: job.status, at: now })
+  if (job.status === 'waiting') ctx.ready(job.queue)
+  return job
 }
 
 function loadQueues(ctx: SqliteContext, names: string[]): Map<string, QueueRecord> {
@@ -80,6 +130,23 @@ function loadQueues(ctx: SqliteContext, names: string[]): Map<string, QueueRecor
 }
 
 /** Live jobs holding the dedupe keys of `keyed`, by dedupe slot (queue, owner, key). */
+/** For keyed jobs with a dedupeTtlMs: the newest job with the key that finished within it, by dedupe slot. */
+function findRecentlyFinished(ctx: SqliteContext, keyed: NewJob[], now: number): Map<string, Job> {
+  const found = new Map<string, Job>()
+  for (const job of keyed) {
+    const row = ctx
+      .stmt(
+        `SELECT * FROM jobs WHERE queue = ? AND coalesce(owner, '') = ? AND dedupe_key = ?
+           AND status IN ${FINAL} AND finished_at > ? ORDER BY finished_at DESC LIMIT 1`,
+      )
+      .get(job.queue, job.owner ?? '', job.dedupeKey, now - job.dedupeTtlMs!) as
+      | Record<string, unknown>
+      | undefined
+    if (row) found.set(dedupeSlot(job.queue, job.owner, job.dedupeKey!), rowToJob(row, decode))
+  }
+  return found
+}
+
 function findLiveDuplicates(ctx: SqliteContext, keyed: NewJob[]): Map<string, Job> {
   const found = new Map<string, Job>()
   for (const job of keyed) {
@@ -109,10 +176,10 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
     .stmt(
       `INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
-         traceparent, tracestate, group_key)
+         traceparent, tracestate, expires_at, group_key)
        VALUES (@id, @queue, @type, @payload, @status, @priority, @runAt, @maxAttempts, @backoff, @timeoutMs,
          @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs,
-         @traceparent, @tracestate, @group)
+         @traceparent, @tracestate, @expiresAt, @group)
        RETURNING *`,
     )
     .get({
@@ -135,6 +202,7 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
       estimatedDurationMs: job.estimatedDurationMs,
       traceparent: job.traceContext?.traceparent ?? null,
       tracestate: job.traceContext?.tracestate ?? null,
+      expiresAt: p.expiresAtMs,
       group: job.group,
     }) as Record<string, unknown>
   return rowToJob(row, decode)

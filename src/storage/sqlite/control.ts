@@ -5,6 +5,7 @@ import type { Job, JobStatus } from '../../core/types.js'
 import { rowToJob } from '../rows.js'
 import { statusList } from '../sql.js'
 import type { CleanupParams } from '../store.js'
+import { closeAttempt } from './attempts.js'
 import { decode, type SqliteContext } from './db.js'
 import { onFailedForGood } from './dependencies.js'
 import { insertStateEvent } from './events.js'
@@ -41,6 +42,7 @@ export function cancelJob(ctx: SqliteContext, id: string): Job {
       )
       .get(now, id) as Row
     insertStateEvent(ctx, id, String(row.queue), 'cancelled', now)
+    if (row.status === 'active') closeAttempt(ctx, id, 'cancelled', null, now)
     if (row.has_dependents) onFailedForGood(ctx, id, 'was cancelled', now)
     return rowToJob(updated, decode)
   })
@@ -52,8 +54,10 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
     const row = rowFor(ctx, 'retry', id)
     const upstream = ctx
       .stmt(
+        // Unfinished for the dependency's type: a finished upstream no longer holds up a completion dependency.
         `SELECT d.depends_on AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on
-         WHERE d.job_id = ? AND j.status <> 'completed'`,
+         WHERE d.job_id = ? AND j.status <> 'completed'
+           AND NOT (d.type = 'completion' AND j.status IN ('failed','cancelled'))`,
       )
       .all(id) as { id: string; status: JobStatus }[]
     const mode = (ctx.stmt('SELECT mode FROM queues WHERE name = ?').get(row.queue) as { mode: string })?.mode
@@ -61,7 +65,8 @@ export function retryJob(ctx: SqliteContext, id: string): Job {
     const updated = ctx
       .stmt(
         // Attempts start again from 0; the last lease's attempt moves with them (see core/leases.ts).
-        `UPDATE jobs SET status = ?, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts,
+        // A retried job no longer expires: whoever retries it wants it run, however late.
+        `UPDATE jobs SET status = ?, attempts = 0, lease_ended_attempt = lease_ended_attempt - attempts, expires_at = NULL,
            run_at = ?, pending_deps = ?, finished_at = NULL, result = NULL,
            duration_ms = NULL, progress_percent = 0, progress_step = NULL, progress_message = NULL
          WHERE id = ? RETURNING *`,

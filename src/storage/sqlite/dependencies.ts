@@ -19,14 +19,25 @@ interface DependentRow {
   mode: string
 }
 
+/** The upstream job completed: every dependent has one dependency fewer to wait for. */
 export function onCompleted(ctx: SqliteContext, upstreamId: string, now: number): void {
+  resolveDependents(ctx, upstreamId, now, false)
+}
+
+/** One dependency fewer for each blocked dependent (only those waiting for completion when `completionOnly`). */
+function resolveDependents(
+  ctx: SqliteContext,
+  upstreamId: string,
+  now: number,
+  completionOnly: boolean,
+): void {
   const dependents = ctx
     .stmt(
       `SELECT j.id, j.queue, j.run_at, j.pending_deps, q.mode FROM job_dependencies d
        JOIN jobs j ON j.id = d.job_id JOIN queues q ON q.name = j.queue
-       WHERE d.depends_on = ? AND j.status = 'blocked'`,
+       WHERE d.depends_on = ? AND j.status = 'blocked' AND (? = 0 OR d.type = 'completion')`,
     )
-    .all(upstreamId) as DependentRow[]
+    .all(upstreamId, completionOnly ? 1 : 0) as DependentRow[]
   for (const dep of dependents) {
     const pending = dep.pending_deps - 1
     const status: JobStatus = initialStatus({
@@ -41,16 +52,21 @@ export function onCompleted(ctx: SqliteContext, upstreamId: string, now: number)
   }
 }
 
-/** `why` is 'failed', 'cancelled' or 'removed'. */
+/**
+ * `why` is 'failed', 'cancelled', 'expired' or 'removed'. Dependents waiting
+ * for success fail, transitively; those waiting only for completion have one
+ * dependency fewer (core/dependencies.ts dependencyState).
+ */
 export function onFailedForGood(ctx: SqliteContext, upstreamId: string, why: string, now: number): void {
   let frontier = [{ id: upstreamId, why }]
   while (frontier.length > 0) {
     const next: typeof frontier = []
     for (const upstream of frontier) {
+      resolveDependents(ctx, upstream.id, now, true)
       const dependents = ctx
         .stmt(
           `SELECT j.id, j.queue, j.attempts FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
-           WHERE d.depends_on = ? AND j.status = 'blocked'`,
+           WHERE d.depends_on = ? AND j.status = 'blocked' AND d.type = 'success'`,
         )
         .all(upstream.id) as { id: string; queue: string; attempts: number }[]
       for (const dep of dependents) {

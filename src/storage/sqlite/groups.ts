@@ -1,7 +1,7 @@
 /**
  * The claim of a queue with groups in play on SQLite (per-group concurrency,
  * fair turns, a rate limit per group), inside the claim's IMMEDIATE
- * transaction. The same rule as PostgreSQL's claim_grouped (migration 0014):
+ * transaction. The same rule as PostgreSQL's claim_grouped (migration 0015):
  * each group may start at most its limit less its active jobs (and, per
  * group, its rate budget less its starts in the window); jobs without a group
  * are one group '' that no group limit applies to; fair claims take the first
@@ -48,6 +48,7 @@ export function pickGrouped(
            row_number() OVER (PARTITION BY coalesce(group_key, '') ORDER BY ${order}) AS rn
          FROM jobs j
          WHERE j.queue = @queue AND j.status IN ('waiting','scheduled') AND j.run_at <= @now
+           AND (j.expires_at IS NULL OR j.expires_at > @now)
            AND (j.capabilities IS NULL OR NOT EXISTS (
              SELECT 1 FROM json_each(j.capabilities) c WHERE c.value NOT IN (SELECT value FROM json_each(@caps))))
        )

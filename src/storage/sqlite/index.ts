@@ -1,8 +1,10 @@
 /** The SQLite driver: better-sqlite3 is synchronous, so every method is one transaction on one connection. */
 import type { Store } from '../store.js'
 import * as add from './add.js'
+import * as attempts from './attempts.js'
 import * as control from './control.js'
 import { type Db, openSqlite } from './db.js'
+import * as expiry from './expiry.js'
 import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
@@ -65,6 +67,8 @@ export function createSqliteStore(
     eventsTail: async () => read.eventsTail(ctx),
     eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
     getJob: async (id) => read.getJob(ctx, id),
+    getJobAttempts: async (id) => attempts.getJobAttempts(ctx, id),
+    getUpstreamJobs: async (id) => read.getUpstreamJobs(ctx, id),
     getJobEvents: async (id, afterId = 0, limit = 1000) => read.getJobEvents(ctx, id, afterId, limit),
     getJobDependencies: async (id) => read.getJobDependencies(ctx, id),
     listJobs: async (p) => read.listJobs(ctx, p),
@@ -80,6 +84,7 @@ export function createSqliteStore(
     appendEvent: async (p) => leases.appendEvent(ctx, p),
     completeJobs: async (p) => leases.completeJobs(ctx, p),
     failJob: async (p) => leases.failJob(ctx, p),
+    snoozeJob: async (p) => leases.snoozeJob(ctx, p),
     releaseJobs: async (refs) => leases.releaseJobs(ctx, refs),
     checkLeases: async (refs) => leases.checkLeases(ctx, refs),
 
@@ -90,6 +95,7 @@ export function createSqliteStore(
     removeJob: async (id) => control.removeJob(ctx, id),
 
     recoverExpiredLeases: async (fence) => leases.recoverExpiredLeases(ctx, fence),
+    expireJobs: async (fence) => expiry.expireJobs(ctx, fence),
     cleanup: async (p) => control.cleanup(ctx, p),
 
     async notifyReady(queues) {

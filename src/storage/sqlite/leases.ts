@@ -5,6 +5,7 @@
  * lease cannot touch the job any more.
  */
 import { randomUUID } from 'node:crypto'
+import { attemptError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { leaseLost } from '../../core/errors.js'
 import {
@@ -15,9 +16,11 @@ import {
   leaseHeld,
   leaseLostReason,
 } from '../../core/leases.js'
+import { decideSnooze, snoozeMessage } from '../../core/snooze.js'
 import type { ClaimedJob, Job, JobError } from '../../core/types.js'
 import { encodeError, rowToClaimedJob, rowToJob, rowToLeaseMemory } from '../rows.js'
 import type * as S from '../store.js'
+import { closeAttempt, openAttempt } from './attempts.js'
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
@@ -31,6 +34,7 @@ type ClaimQueue = RateLimited & GroupedQueue & { status: string; concurrency: nu
 type Row = Record<string, unknown>
 
 const READY = `j.status IN ('waiting','scheduled') AND j.run_at <= @now AND j.queue = @queue
+  AND (j.expires_at IS NULL OR j.expires_at > @now)
   AND (j.capabilities IS NULL OR NOT EXISTS (
     SELECT 1 FROM json_each(j.capabilities) c WHERE c.value NOT IN (SELECT value FROM json_each(@caps))))`
 const CLAIM_ORDER = {
@@ -87,6 +91,7 @@ function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number)
     )
     .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
   insertStateEvent(ctx, id, String(row.queue), 'active', now, p.workerId)
+  openAttempt(ctx, id, Number(row.attempts), p.workerId, now)
   return rowToClaimedJob(row, decode)
 }
 
@@ -189,6 +194,7 @@ export function completeJobs(ctx: SqliteContext, params: S.CompleteParams[]): Le
         return leaseGone(p.id, typeof reason === 'string' ? reason : 'deleted')
       }
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now, workerOf(row))
+      closeAttempt(ctx, p.id, 'completed', null, now)
       if (row.has_dependents) onCompleted(ctx, p.id, now)
       return leaseHeld(p.id)
     })
@@ -200,8 +206,9 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
     const now = ctx.now()
     const row = requireLease(ctx, p, now)
     const job = rowToJob(row, decode)
-    const decision = decideFailure(job, p.error.retryable, new Date(now))
-    const error: JobError = { ...p.error, attempt: job.attempts, at: new Date(now) }
+    const decision = decideFailure(job, p.error.retryable, new Date(now), Math.random, p.retryInMs)
+    const { data: _data, ...failure } = p.error
+    const error: JobError = { ...failure, attempt: job.attempts, at: new Date(now) }
     const updated = ctx
       .stmt(
         `UPDATE jobs SET status = ?, run_at = coalesce(?, run_at), finished_at = ?, duration_ms = ? - started_at,
@@ -218,7 +225,36 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
         p.id,
       ) as Row
     insertStateEvent(ctx, p.id, job.queue, decision.status, now, workerOf(row))
+    closeAttempt(ctx, p.id, 'failed', attemptError(p.error), now)
     if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
+    return rowToJob(updated, decode)
+  })
+}
+
+export function snoozeJob(ctx: SqliteContext, p: S.SnoozeParams): Job {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    const row = requireLease(ctx, p, now)
+    const decision = decideSnooze(new Date(now), p.delayMs)
+    const updated = ctx
+      .stmt(
+        // The attempt is given back before the lease's end is recorded, as a release does.
+        `UPDATE jobs SET status = ?, run_at = ?, attempts = attempts - 1, lease_ended_token = lease_token,
+           lease_ended_reason = 'snoozed', lease_ended_attempt = attempts - 1, lease_token = NULL,
+           lease_expires_at = NULL WHERE id = ? RETURNING *`,
+      )
+      .get(decision.status, decision.runAt.getTime(), p.id) as Row
+    insertEvent(ctx, {
+      jobId: p.id,
+      queue: String(row.queue),
+      workerId: workerOf(row),
+      kind: 'state',
+      status: decision.status,
+      message: snoozeMessage(p.delayMs),
+      at: now,
+    })
+    closeAttempt(ctx, p.id, 'snoozed', null, now)
+    if (decision.status === 'waiting') ctx.ready(String(row.queue))
     return rowToJob(updated, decode)
   })
 }
@@ -255,6 +291,7 @@ export function releaseRow(
     )
     .run(id)
   insertStateEvent(ctx, id, queue, 'waiting', now, workerId)
+  closeAttempt(ctx, id, 'released', null, now)
   ctx.ready(queue)
 }
 
@@ -277,6 +314,7 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: S.LeaderTerm): 
         )
         .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
       insertStateEvent(ctx, job.id, job.queue, status, now, workerOf(row))
+      closeAttempt(ctx, job.id, 'lease-expired', attemptError(error), now)
       if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
     }
     return rows.length

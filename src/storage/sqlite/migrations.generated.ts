@@ -236,8 +236,50 @@ ALTER TABLE jobs ADD COLUMN tracestate TEXT;
   },
   {
     version: 8,
+    name: 'job semantics',
+    file: '0008_job_semantics.sql',
+    sql: `-- Every attempt of a job (core/attempts.ts): a claim opens one (outcome
+-- 'running', no finished_at); whatever ends the lease closes it. seq counts a
+-- job's attempt rows from 1; \`attempt\` is the job's attempt count then (a
+-- released or snoozed attempt is not counted, so its number comes again).
+-- Rows go with their job.
+CREATE TABLE job_attempts (
+  job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  worker_id TEXT,
+  started_at INTEGER,
+  finished_at INTEGER,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+
+-- Expiry (core/expiry.ts): a job not started by expires_at is never run. The
+-- claim skips it; the maintenance sweep finds it through this index, which
+-- holds only jobs that can expire.
+ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
+CREATE INDEX jobs_expiring ON jobs (expires_at)
+  WHERE expires_at IS NOT NULL AND status IN ('waiting','scheduled','blocked','held');
+
+-- Dependency types (core/dependencies.ts): 'success' waits for the upstream
+-- job to complete and fails with it; 'completion' waits until it is final,
+-- whatever its outcome. A batch's \`then\` job depends on the whole batch with
+-- 'completion'; the batch remembers it.
+ALTER TABLE job_dependencies ADD COLUMN type TEXT NOT NULL DEFAULT 'success'
+  CHECK (type IN ('success','completion'));
+ALTER TABLE batches ADD COLUMN then_job_id TEXT;
+
+-- Dedupe with a TTL (core/dedupe.ts): a job with the key that finished within
+-- the TTL still holds it. Only finished jobs with a key are in this index.
+CREATE INDEX jobs_dedupe_finished ON jobs (queue, coalesce(owner, ''), dedupe_key, finished_at)
+  WHERE dedupe_key IS NOT NULL AND status IN ('completed','failed','cancelled');
+`,
+  },
+  {
+    version: 9,
     name: 'schedules',
-    file: '0008_schedules.sql',
+    file: '0009_schedules.sql',
     sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
 -- tick_cursor: ticks at or before it were handled (the latest tick, or when
 -- the schedule started or was resumed). next_run_at: the first tick after it,
@@ -284,9 +326,9 @@ CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
 `,
   },
   {
-    version: 9,
+    version: 10,
     name: 'rate limits',
-    file: '0009_rate_limits.sql',
+    file: '0010_rate_limits.sql',
     sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
 -- any window of rate_interval_ms, across every worker. A sliding window log:
 -- one row per start inside the window, written by the claim that started the
@@ -302,9 +344,9 @@ CREATE INDEX rate_limit_starts_window ON rate_limit_starts (queue, at);
 `,
   },
   {
-    version: 10,
+    version: 11,
     name: 'groups',
-    file: '0010_groups.sql',
+    file: '0011_groups.sql',
     sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
 -- active jobs per group, fair turns between groups, a rate limit per group,
 -- and a queue option that makes a job's group default to its owner.

@@ -1,3 +1,4 @@
+import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
 import type { JsonCondition } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
@@ -6,6 +7,7 @@ import {
   type JobDependencies,
   type JobEvent,
   type StatusCounts,
+  type UpstreamJob,
 } from '../../core/types.js'
 import {
   buildCountJobsQuery,
@@ -20,6 +22,7 @@ import {
   rowToEvent,
   rowToJob,
   rowToStoredEvent,
+  rowToUpstream,
 } from '../rows.js'
 import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
@@ -39,16 +42,27 @@ export function getJobEvents(ctx: SqliteContext, id: string, afterId: number, li
   ).map((r) => rowToEvent(r, decode))
 }
 
+export function getUpstreamJobs(ctx: SqliteContext, id: string): UpstreamJob[] {
+  return (
+    ctx
+      .stmt(
+        `SELECT j.id, j.type, j.status, j.result, d.type AS "on" FROM job_dependencies d
+         JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = ? ORDER BY d.depends_on`,
+      )
+      .all(id) as Row[]
+  ).map((r) => rowToUpstream(r, decode))
+}
+
 export function getJobDependencies(ctx: SqliteContext, id: string): JobDependencies {
   const upstream = ctx
     .stmt(
-      `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status FROM job_dependencies d
+      `SELECT d.depends_on AS id, coalesce(j.status, 'completed') AS status, d.type AS "on" FROM job_dependencies d
        LEFT JOIN jobs j ON j.id = d.depends_on WHERE d.job_id = ? ORDER BY d.depends_on`,
     )
     .all(id) as JobDependencies['upstream']
   const downstream = ctx
     .stmt(
-      `SELECT d.job_id AS id, j.status FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+      `SELECT d.job_id AS id, j.status, d.type AS "on" FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
        WHERE d.depends_on = ? ORDER BY d.job_id`,
     )
     .all(id) as JobDependencies['downstream']
@@ -196,11 +210,13 @@ export function finishedJobs(
   const rows = (
     queue === null
       ? ctx
-          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms,
+                   json_extract(last_error, '$.name') = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
                  WHERE finished_at >= ? ORDER BY finished_at DESC LIMIT ?`)
           .all(sinceMs, limit)
       : ctx
-          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms FROM jobs
+          .stmt(`SELECT status, created_at, started_at, finished_at, duration_ms,
+                   json_extract(last_error, '$.name') = '${EXPIRED_ERROR_NAME}' AS expired FROM jobs
                  WHERE finished_at >= ? AND queue = ? ORDER BY finished_at DESC LIMIT ?`)
           .all(sinceMs, queue, limit)
   ) as Row[]
@@ -210,5 +226,6 @@ export function finishedJobs(
     startedAt: r.started_at == null ? null : Number(r.started_at),
     finishedAt: Number(r.finished_at),
     durationMs: r.duration_ms == null ? null : Number(r.duration_ms),
+    expired: r.expired === 1,
   }))
 }

@@ -1,15 +1,17 @@
-/** The error of the last failure with its stack, and every attempt with its outcome. */
-import type { JobDetail } from '../../api/types.js'
+/** The error of the last failure with its stack, and every attempt with its worker, outcome and error. */
+import type { Attempt, JobDetail } from '../../api/types.js'
 import { dateTime, duration } from '../../lib/format.js'
 import { Ago } from '../Time.js'
-import { attempts } from './history.js'
 
-const OUTCOME: Record<string, string> = {
+const OUTCOME: Record<Attempt['outcome'], string> = {
+  running: 'running',
   completed: 'completed',
-  scheduled: 'failed, retry scheduled',
   failed: 'failed',
-  waiting: 'lease lost or released; back in the queue',
+  'lease-expired': 'lease expired (no heartbeat)',
+  released: 'released, not counted',
+  snoozed: 'snoozed, not counted',
   cancelled: 'cancelled',
+  expired: 'expired before it started',
 }
 
 export function LastError({ job }: { job: JobDetail }) {
@@ -38,32 +40,59 @@ export function LastError({ job }: { job: JobDetail }) {
   )
 }
 
+/** Every attempt the job made, as the server keeps them: worker, times, outcome and error. */
 export function AttemptHistory({ job }: { job: JobDetail }) {
-  const list = attempts(job)
+  const list = job.attemptHistory ?? []
   if (list.length === 0) return <p class="muted">Not started yet.</p>
   return (
     <table class="attempts">
       <thead>
         <tr>
           <th>#</th>
+          <th>Worker</th>
           <th>Started</th>
           <th>Took</th>
           <th>Outcome</th>
         </tr>
       </thead>
       <tbody>
-        {list.map((a) => (
-          <tr key={a.number} class={a.error ? 'attempt-failed' : undefined}>
-            <td>{a.number}</td>
-            <td>{dateTime(new Date(a.startedAt).toISOString())}</td>
-            <td>{a.endedAt === null ? 'running' : duration(a.endedAt - a.startedAt)}</td>
+        {list.map((a, i) => (
+          <tr key={i} class={a.error ? 'attempt-failed' : undefined}>
+            <td>{a.attempt}</td>
+            <td>{a.workerId ?? '—'}</td>
+            <td>{a.startedAt ? dateTime(a.startedAt) : '—'}</td>
+            <td>{took(a)}</td>
             <td>
-              {a.outcome === null ? 'running' : (OUTCOME[a.outcome] ?? a.outcome)}
-              {a.error ? <div class="attempt-error">{a.error}</div> : null}
+              {OUTCOME[a.outcome] ?? a.outcome}
+              {a.error ? <AttemptFailure error={a.error} /> : null}
             </td>
           </tr>
         ))}
       </tbody>
     </table>
+  )
+}
+
+function took(a: Attempt): string {
+  if (a.startedAt === null) return '—'
+  if (a.finishedAt === null) return 'running'
+  return duration(new Date(a.finishedAt).getTime() - new Date(a.startedAt).getTime())
+}
+
+function AttemptFailure({ error }: { error: NonNullable<Attempt['error']> }) {
+  return (
+    <div class="attempt-error">
+      {error.name ? <strong>{error.name}: </strong> : null}
+      {error.message}
+      {error.stack ? (
+        <details>
+          <summary>Stack trace</summary>
+          <pre class="stack">{error.stack}</pre>
+        </details>
+      ) : null}
+      {error.data !== null && error.data !== undefined ? (
+        <pre class="stack">{JSON.stringify(error.data, null, 2)}</pre>
+      ) : null}
+    </div>
   )
 }

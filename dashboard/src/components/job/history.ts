@@ -1,5 +1,5 @@
-/** A job's history read from its events: the steps it ran and its attempts. Pure functions. */
-import type { JobDetail, JobEvent, JobStatus } from '../../api/types.js'
+/** A job's steps read from its events. Pure functions. */
+import type { JobEvent } from '../../api/types.js'
 
 export interface StepRun {
   name: string
@@ -9,15 +9,6 @@ export interface StepRun {
   endedAt: number | null
   status: 'running' | 'completed' | 'failed' | 'interrupted'
   message: string | null
-}
-
-export interface Attempt {
-  number: number
-  startedAt: number
-  endedAt: number | null
-  /** The state the attempt ended in: completed, scheduled (a retry), failed, waiting (lease lost, released), cancelled. */
-  outcome: JobStatus | null
-  error: string | null
 }
 
 const time = (e: JobEvent) => new Date(e.at).getTime()
@@ -55,27 +46,4 @@ export function stepRuns(events: JobEvent[]): StepRun[] {
     }
   }
   return runs
-}
-
-export function attempts(job: JobDetail): Attempt[] {
-  const list: Attempt[] = []
-  let current: Attempt | null = null
-  for (const e of job.events) {
-    if (e.kind === 'step.failed' && current && e.message) current.error = e.message
-    if (e.kind !== 'state' || e.status === null) continue
-    if (e.status === 'active') {
-      current = { number: list.length + 1, startedAt: time(e), endedAt: null, outcome: null, error: null }
-      list.push(current)
-    } else if (current) {
-      current.endedAt = time(e)
-      current.outcome = e.status
-      current = null
-    }
-  }
-  const last = job.lastError
-  if (last) {
-    const a = list.find((x) => x.number === last.attempt) ?? list[list.length - 1]
-    if (a) a.error = last.message
-  }
-  return list
 }

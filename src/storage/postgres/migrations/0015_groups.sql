@@ -54,6 +54,7 @@ BEGIN
     FROM jobs
     WHERE queue = p_queue AND status IN ('waiting','scheduled') AND run_at <= v_now
       AND (capabilities IS NULL OR capabilities <@ p_caps)
+      AND (expires_at IS NULL OR expires_at > v_now)
   ), allowed AS (
     SELECT r.*, coalesce(t.served, 0) AS served FROM ready r
     LEFT JOIN active a ON a.g = r.g
@@ -76,6 +77,7 @@ BEGIN
   WITH locked AS (
     -- Re-checked under the row lock: a job cancelled or removed since the ranking is not leased.
     SELECT id FROM jobs WHERE id = ANY(picked) AND status IN ('waiting','scheduled') AND run_at <= v_now
+      AND (expires_at IS NULL OR expires_at > v_now)
     FOR UPDATE SKIP LOCKED
   ), leased AS (
     UPDATE jobs j SET status = 'active', attempts = j.attempts + 1, worker_id = p_worker,
@@ -96,6 +98,11 @@ BEGIN
     SELECT p_queue, g, nextval('group_turn_seq') FROM (SELECT DISTINCT coalesce(group_key, '') AS g FROM leased) x
     WHERE p_fair
     ON CONFLICT (queue, group_key) DO UPDATE SET served = excluded.served
+  ), att AS (
+    -- Each start opens its attempt (migration 0012, job semantics).
+    INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, outcome)
+    SELECT l.id, coalesce((SELECT max(a.seq) FROM job_attempts a WHERE a.job_id = l.id), 0) + 1,
+      l.attempts, l.worker_id, v_now, 'running' FROM leased l
   )
   SELECT * FROM leased;
 END $$;
@@ -147,6 +154,7 @@ BEGIN
         SELECT id FROM jobs
         WHERE queue = q.name AND status IN ('waiting','scheduled') AND run_at <= v_now
           AND (capabilities IS NULL OR capabilities <@ p_caps)
+          AND (expires_at IS NULL OR expires_at > v_now)
         ORDER BY priority DESC, run_at, id
         LIMIT take FOR UPDATE SKIP LOCKED
       ), leased AS (
@@ -162,6 +170,10 @@ BEGIN
       ), started AS (
         INSERT INTO rate_limit_starts (queue, at)
         SELECT queue, v_now FROM leased WHERE q.rate_max IS NOT NULL
+      ), att AS (
+        INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, outcome)
+        SELECT l.id, coalesce((SELECT max(a.seq) FROM job_attempts a WHERE a.job_id = l.id), 0) + 1,
+          l.attempts, l.worker_id, v_now, 'running' FROM leased l
       )
       SELECT * FROM leased;
     ELSE
@@ -170,6 +182,7 @@ BEGIN
         SELECT id FROM jobs
         WHERE queue = q.name AND status IN ('waiting','scheduled') AND run_at <= v_now
           AND (capabilities IS NULL OR capabilities <@ p_caps)
+          AND (expires_at IS NULL OR expires_at > v_now)
         ORDER BY run_at, id
         LIMIT take FOR UPDATE SKIP LOCKED
       ), leased AS (
@@ -185,6 +198,10 @@ BEGIN
       ), started AS (
         INSERT INTO rate_limit_starts (queue, at)
         SELECT queue, v_now FROM leased WHERE q.rate_max IS NOT NULL
+      ), att AS (
+        INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, outcome)
+        SELECT l.id, coalesce((SELECT max(a.seq) FROM job_attempts a WHERE a.job_id = l.id), 0) + 1,
+          l.attempts, l.worker_id, v_now, 'running' FROM leased l
       )
       SELECT * FROM leased;
     END IF;

@@ -117,6 +117,20 @@ export function groupsSuite(ctx: ConformanceContext): void {
       assert.equal((await claim(docket, queue, { limit: 20 })).length, 3)
     })
 
+    test('a grouped claim never starts an expired job, and opens an attempt for each job it starts', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'grp-expiry', { fair: true, groupConcurrency: 5 })
+      await docket.add({ queue, type: 't', group: 'a', expiresInMs: 1_000 })
+      const keeps = await docket.add({ queue, type: 't', group: 'b' })
+      clock.advance(1_001)
+      const got = await claim(docket, queue, { limit: 10 })
+      assert.deepEqual(
+        got.map((j) => j.id),
+        [keeps.id],
+      )
+      assert.equal((await docket.getJob(keeps.id)).attemptHistory.length, 1)
+    })
+
     test('groupCounts: the busiest groups with their active and waiting jobs, only an owner’s when asked', async () => {
       const { docket } = ctx
       const queue = await makeQueue(docket, 'grp-counts', { groupByOwner: true })

@@ -43,6 +43,13 @@ import {
   resolveJob,
   resolveQueue,
 } from './core/resolve.js'
+import type {
+  Schedule,
+  ScheduleCreateInput,
+  ScheduleDetail,
+  ScheduleRun,
+  ScheduleUpdateInput,
+} from './core/schedules.js'
 import { windowStats } from './core/stats.js'
 import {
   emptyCounts,
@@ -70,6 +77,7 @@ import {
   bulkTarget,
 } from './docket/bulk.js'
 import { Leadership } from './docket/leadership.js'
+import * as schedules from './docket/schedules.js'
 import { registerStore } from './docket/store-of.js'
 import type {
   AnyTasks,
@@ -605,6 +613,14 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     }
   }
 
+  /** The queue's busiest groups with their active and waiting jobs; only `owner`'s jobs when given. */
+  async groupCounts(queue: string, filter: { owner?: string; limit?: number } = {}) {
+    const q = await this.getQueue(queue)
+    const wanted = Math.trunc(filter.limit ?? 20)
+    const limit = Number.isFinite(wanted) ? Math.min(Math.max(1, wanted), 100) : 20
+    return this.#open().groupCounts(q.name, filter.owner ?? null, limit)
+  }
+
   /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
   async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
     if (queue !== undefined) await this.getQueue(queue)
@@ -734,6 +750,54 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       batchSize: c.batchSize ?? 1000,
       ...(fence ? { fence } : {}),
     })
+  }
+
+  // Schedules (docket/schedules.ts)
+
+  /** Creates a schedule: cron (optional seconds, `timezone`) or `every` ms; its jobs are owned by its owner. */
+  async createSchedule(input: ScheduleCreateInput): Promise<Schedule> {
+    return schedules.createSchedule(this.#schedules(), input)
+  }
+
+  async updateSchedule(id: string, patch: ScheduleUpdateInput): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, patch)
+  }
+
+  async pauseSchedule(id: string): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, { enabled: false })
+  }
+
+  /** Resumes a paused schedule; ticks missed while it was paused are not caught up. */
+  async resumeSchedule(id: string): Promise<Schedule> {
+    return schedules.updateSchedule(this.#schedules(), id, { enabled: true })
+  }
+
+  async deleteSchedule(id: string): Promise<void> {
+    return schedules.deleteSchedule(this.#schedules(), id)
+  }
+
+  /** Schedules by name; only `owner`'s when given (null: those nobody owns). */
+  async listSchedules(filter: { owner?: string | null; name?: string } = {}): Promise<Schedule[]> {
+    return schedules.listSchedules(this.#schedules(), filter)
+  }
+
+  /** A schedule with its next run times and its latest runs (newest first) and their outcomes. */
+  async getSchedule(id: string, options: { next?: number; runs?: number } = {}): Promise<ScheduleDetail> {
+    return schedules.scheduleDetail(this.#schedules(), id, options)
+  }
+
+  /** Runs a schedule once now (also while paused), as a manual run. */
+  async runSchedule(id: string): Promise<ScheduleRun> {
+    return schedules.runSchedule(this.#schedules(), id)
+  }
+
+  /** Runs every due schedule, each tick exactly once; `fence`: the maintenance leader's term. */
+  async runDueSchedules(fence?: LeaderTerm): Promise<ScheduleRun[]> {
+    return schedules.runDueSchedules(this.#schedules(), fence)
+  }
+
+  #schedules(): schedules.ScheduleContext {
+    return { store: this.#open(), clock: this.#clock, maxPayloadBytes: this.#maxPayloadBytes }
   }
 
   #assertOpen(): void {

@@ -21,6 +21,20 @@ export type {
   QueueUpdateInput,
 } from './core/options.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
+export {
+  CATCH_UP,
+  type CatchUp,
+  MAX_CATCH_UP,
+  OVERLAP,
+  type Overlap,
+  type RunOutcome,
+  type Schedule,
+  type ScheduleCreateInput,
+  type ScheduleDetail,
+  type ScheduleJobOptions,
+  type ScheduleRun,
+  type ScheduleUpdateInput,
+} from './core/schedules.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
 export * from './core/types.js'
 export type { Access } from './docket/access.js'

@@ -14,6 +14,7 @@ import { JobsPage } from './pages/Jobs.js'
 import { NotFound } from './pages/NotFound.js'
 import { OverviewPage } from './pages/Overview.js'
 import { QueuePage } from './pages/Queue.js'
+import { SchedulesPage } from './pages/Schedules.js'
 import { SignInPage } from './pages/SignIn.js'
 import { StatsPage } from './pages/Stats.js'
 import { WorkersPage } from './pages/Workers.js'
@@ -73,6 +74,7 @@ export function App() {
                 <Route path="/board" component={BoardPage} />
                 <Route path="/batches" component={BatchesPage} />
                 <Route path="/batches/:id" component={BatchPage} />
+                <Route path="/schedules" component={SchedulesPage} />
                 <Route path="/workers" component={admin ? WorkersPage : NotFound} />
                 <Route path="/stats" component={admin ? StatsPage : NotFound} />
                 <Route default component={NotFound} />

@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { DocketError, type ErrorCode } from '../core/errors.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
+import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
 import type { Docket } from '../docket.js'
 import { createKey } from '../server/auth.js'
 import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
+import { scheduleDetailJson, scheduleJson, scheduleRunJson } from '../server/schedule-views.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
 import type { Role } from '../storage/store.js'
 
@@ -31,6 +33,14 @@ export interface Client {
   getBatch(id: string): Promise<Json>
   batchAction(id: string, action: 'cancel' | 'retry'): Promise<Json>
   listWorkers(): Promise<Json[]>
+  /** Schedules with their next and latest runs; by name when given. */
+  listSchedules(filter: { name?: string }): Promise<Json[]>
+  getSchedule(id: string): Promise<Json>
+  createSchedule(input: ScheduleCreateInput): Promise<Json>
+  updateSchedule(id: string, patch: ScheduleUpdateInput): Promise<Json>
+  /** pause and resume answer the schedule, run the run it made. */
+  scheduleAction(id: string, action: 'pause' | 'resume' | 'run'): Promise<Json>
+  deleteSchedule(id: string): Promise<void>
   stats(queue?: string): Promise<Json>
   listKeys(): Promise<Json[]>
   /** The new key's record with the key itself, which is shown only this once. */
@@ -90,6 +100,23 @@ export class DirectClient implements Client {
     return { batch: batchJson(await this.docket.getBatch(id)), changed }
   }
   listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w)))
+  async listSchedules(filter: { name?: string }) {
+    const list = await this.docket.listSchedules(filter)
+    return Promise.all(
+      list.map(async (x) => j(scheduleDetailJson(await this.docket.getSchedule(x.id, { next: 3 })))),
+    )
+  }
+  getSchedule = async (id: string) => j(scheduleDetailJson(await this.docket.getSchedule(id)))
+  createSchedule = async (input: ScheduleCreateInput) =>
+    j(scheduleJson(await this.docket.createSchedule(input)))
+  updateSchedule = async (id: string, patch: ScheduleUpdateInput) =>
+    j(scheduleJson(await this.docket.updateSchedule(id, patch)))
+  async scheduleAction(id: string, action: 'pause' | 'resume' | 'run') {
+    if (action === 'run') return j(scheduleRunJson(await this.docket.runSchedule(id)))
+    const s = action === 'pause' ? await this.docket.pauseSchedule(id) : await this.docket.resumeSchedule(id)
+    return j(scheduleJson(s))
+  }
+  deleteSchedule = (id: string) => this.docket.deleteSchedule(id)
   stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
   listKeys = async () => (await this.docket.access.listApiKeys()).map((k) => j(apiKeyJson(k)))
   async createKey(name: string, role: Role) {
@@ -175,6 +202,18 @@ export class HttpClient implements Client {
   batchAction = (id: string, action: 'cancel' | 'retry') =>
     this.#call('POST', `/batches/${encodeURIComponent(id)}/${action}`)
   listWorkers = async () => (await this.#call('GET', '/workers')).workers as Json[]
+  listSchedules = async (filter: { name?: string }) =>
+    (await this.#call('GET', `/schedules${filter.name ? `?name=${encodeURIComponent(filter.name)}` : ''}`))
+      .schedules as Json[]
+  getSchedule = (id: string) => this.#call('GET', `/schedules/${encodeURIComponent(id)}`)
+  createSchedule = (input: ScheduleCreateInput) => this.#call('POST', '/schedules', input)
+  updateSchedule = (id: string, patch: ScheduleUpdateInput) =>
+    this.#call('PATCH', `/schedules/${encodeURIComponent(id)}`, patch)
+  scheduleAction = (id: string, action: 'pause' | 'resume' | 'run') =>
+    this.#call('POST', `/schedules/${encodeURIComponent(id)}/${action}`)
+  deleteSchedule = async (id: string) => {
+    await this.#call('DELETE', `/schedules/${encodeURIComponent(id)}`)
+  }
   stats = (queue?: string) =>
     this.#call('GET', queue ? `/queues/${encodeURIComponent(queue)}/stats` : '/stats')
   listKeys = async () => (await this.#call('GET', '/keys')).keys as Json[]

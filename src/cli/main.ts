@@ -10,11 +10,12 @@ import { ConnectionError } from './client.js'
 import { registerAdminCommands } from './commands/admin.js'
 import { registerJobCommands } from './commands/jobs.js'
 import { registerQueueCommands } from './commands/queues.js'
+import { registerScheduleCommands } from './commands/schedules.js'
 import { UsageError } from './config.js'
 
 const program = new Command('docket')
   .description(
-    'Docket, a durable job queue: serve the API, run workers, manage queues, jobs, batches and keys.',
+    'Docket, a durable job queue: serve the API, run workers, manage queues, jobs, schedules, batches and keys.',
   )
   .version('0.1.0')
   .showHelpAfterError()
@@ -23,6 +24,7 @@ const program = new Command('docket')
 registerAdminCommands(program)
 registerJobCommands(program)
 registerQueueCommands(program)
+registerScheduleCommands(program)
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2

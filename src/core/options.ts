@@ -77,6 +77,21 @@ const queueFields = {
   timeoutMs: positiveInt.nullable().optional(),
   retentionMs: durationMs.nullable().optional(),
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** At most `max` starts in any window of `intervalMs` (a sliding window), across all workers. */
+  rateLimit: z
+    .strictObject({
+      max: positiveInt.max(1_000_000),
+      intervalMs: positiveInt.max(24 * 3600 * 1000),
+      per: z.literal('group').optional(),
+    })
+    .nullable()
+    .optional(),
+  /** Most active jobs per group across all workers. */
+  groupConcurrency: positiveInt.max(100_000).nullable().optional(),
+  /** Round-robin between groups. */
+  fair: z.boolean().optional(),
+  /** A job without a group gets its owner as its group. */
+  groupByOwner: z.boolean().optional(),
 }
 
 export const queueCreateInput = z.strictObject({ name: queueName, ...queueFields })
@@ -103,6 +118,7 @@ export const jobInput = z
     backoff: backoffInput.optional(),
     timeoutMs: positiveInt.nullable().optional(),
     owner: label.nullable().optional(),
+    group: label.nullable().optional(),
     capabilities: z.array(label).max(50).optional(),
     dedupeKey: z.string().min(1).max(500).nullable().optional(),
     /** What an add whose key a live job holds does: keep (default), replace or debounce (core/dedupe.ts). */

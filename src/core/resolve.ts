@@ -32,6 +32,10 @@ export function resolveQueue(input: QueueCreateInput): QueueRecord {
     },
     retentionMs: input.retentionMs ?? null,
     settings: jsonSettings(input.settings ?? {}),
+    rateLimit: input.rateLimit ?? null,
+    groupConcurrency: input.groupConcurrency ?? null,
+    fair: input.fair ?? false,
+    groupByOwner: input.groupByOwner ?? false,
   }
 }
 
@@ -50,6 +54,10 @@ export function applyQueueUpdate(queue: QueueRecord, patch: QueueUpdateInput): Q
     },
     retentionMs: patch.retentionMs !== undefined ? patch.retentionMs : queue.retentionMs,
     settings: patch.settings !== undefined ? jsonSettings(patch.settings) : queue.settings,
+    rateLimit: patch.rateLimit !== undefined ? patch.rateLimit : queue.rateLimit,
+    groupConcurrency: patch.groupConcurrency !== undefined ? patch.groupConcurrency : queue.groupConcurrency,
+    fair: patch.fair ?? queue.fair,
+    groupByOwner: patch.groupByOwner ?? queue.groupByOwner,
   }
 }
 
@@ -81,6 +89,7 @@ export interface NewJob {
   backoff: BackoffPolicy
   timeoutMs: number | null
   owner: string | null
+  group: string | null
   batchId: string | null
   capabilities: string[]
   dedupeKey: string | null
@@ -111,6 +120,7 @@ export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batc
     backoff: resolveBackoff(queue.defaults.backoff, input.backoff),
     timeoutMs: input.timeoutMs !== undefined ? input.timeoutMs : queue.defaults.timeoutMs,
     owner: input.owner ?? null,
+    group: input.group ?? (queue.groupByOwner ? (input.owner ?? null) : null),
     batchId,
     capabilities: [...new Set(input.capabilities ?? [])].sort(),
     dedupeKey: input.dedupeKey ?? null,

@@ -40,6 +40,13 @@ export interface QueueDefaults {
   timeoutMs: number | null
 }
 
+export interface RateLimit {
+  max: number
+  intervalMs: number
+  /** 'group': each group of jobs has its own budget of `max` per window. */
+  per?: 'group'
+}
+
 export interface Queue {
   name: string
   description: string | null
@@ -52,6 +59,14 @@ export interface Queue {
   /** Finished jobs older than this are deleted by cleanup; null keeps them. */
   retentionMs: number | null
   settings: Record<string, unknown>
+  /** At most `max` jobs of the queue start in any window of `intervalMs`, across all workers; null for no limit. */
+  rateLimit: RateLimit | null
+  /** Most active jobs per group (a job's `group`) across all workers; null for no limit. */
+  groupConcurrency: number | null
+  /** Claims take turns between groups (round-robin), in the queue's order inside each group. */
+  fair: boolean
+  /** A job added without a group gets its owner as its group. */
+  groupByOwner: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -99,6 +114,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   errorCount: number
   result: Result | null
   owner: string | null
+  /** The job's group (a tenant, a user): the unit of per-group limits and fair turns. */
+  group: string | null
   batchId: string | null
   capabilities: string[]
   dedupeKey: string | null

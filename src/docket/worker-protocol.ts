@@ -32,7 +32,7 @@ import type {
   WorkerRecord,
 } from '../storage/store.js'
 import { traceClaim } from '../tracing/spans.js'
-import { leaseRef, normaliseError } from './arguments.js'
+import { checkQueueName, leaseRef, normaliseError } from './arguments.js'
 import {
   type FailureInput,
   type FileInput,
@@ -125,6 +125,11 @@ export class WorkerProtocol {
         leaseMs: c.leaseMs ?? this.#o.defaultLeaseMs,
       }),
     )
+  }
+
+  /** For a worker that could start nothing: ms until a rate-limited queue of these opens a slot; null when none is held back. */
+  async rateLimitWaitMs(queues: string[]): Promise<number | null> {
+    return this.#store().rateLimitWaitMs([...new Set(queues.map(checkQueueName))])
   }
 
   /** Extends leases; each outcome says whether the lease is still held. */

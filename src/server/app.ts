@@ -40,6 +40,7 @@ import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
 import { queueRoutes } from './routes/queues.js'
 import { remoteWorkerRoutes } from './routes/remote.js'
+import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
 import { upstreamRoutes } from './routes/upstream.js'
@@ -251,6 +252,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
+  await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
   await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })

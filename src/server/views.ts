@@ -60,9 +60,22 @@ export const queueView = z
     }),
     retentionMs: z.number().nullable(),
     settings: z.record(z.string(), z.unknown()),
+    rateLimit: z
+      .object({ max: z.number().int(), intervalMs: z.number().int(), per: z.literal('group').optional() })
+      .nullable()
+      .describe(
+        'at most max jobs start in any window of intervalMs (a sliding window), across all workers; per group with per: group',
+      ),
+    groupConcurrency: z.number().int().nullable().describe('most active jobs per group, across all workers'),
+    fair: z.boolean().describe('claims take turns between groups (round-robin)'),
+    groupByOwner: z.boolean().describe('a job added without a group gets its owner as its group'),
     createdAt: iso,
     updatedAt: iso,
     counts: countsView.optional(),
+    groups: z
+      .array(z.object({ group: z.string(), active: z.number().int(), waiting: z.number().int() }))
+      .optional()
+      .describe('the busiest groups (most active, then waiting jobs); only on GET /queues/{name}'),
   })
   .meta({ id: 'Queue' })
 
@@ -101,6 +114,7 @@ export const jobView = z
     errorCount: z.number().int(),
     result: z.unknown(),
     owner: z.string().nullable(),
+    group: z.string().nullable().describe('the group for per-group limits and fair turns (a tenant, a user)'),
     batchId: z.string().nullable(),
     capabilities: z.array(z.string()),
     dedupeKey: z.string().nullable(),

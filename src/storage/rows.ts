@@ -63,6 +63,7 @@ export function rowToJob(row: Row, d: Decode): Job {
     errorCount: Number(row.error_count),
     result: row.result === null || row.result === undefined ? null : d.json(row.result),
     owner: strOrNull(row.owner),
+    group: strOrNull(row.group_key),
     batchId: strOrNull(row.batch_id),
     capabilities: row.capabilities == null ? [] : (d.json(row.capabilities) as string[]),
     dedupeKey: strOrNull(row.dedupe_key),
@@ -117,6 +118,17 @@ export function rowToQueueRecord(row: Row, d: Decode): QueueRecord {
     },
     retentionMs: numOrNull(row.retention_ms),
     settings: (d.json(row.settings) ?? {}) as Record<string, unknown>,
+    rateLimit:
+      row.rate_max == null
+        ? null
+        : {
+            max: Number(row.rate_max),
+            intervalMs: Number(row.rate_interval_ms),
+            ...(row.rate_per === 'group' ? { per: 'group' as const } : {}),
+          },
+    groupConcurrency: numOrNull(row.group_concurrency),
+    fair: Boolean(row.fair),
+    groupByOwner: Boolean(row.group_by_owner),
   }
 }
 

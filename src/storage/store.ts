@@ -11,6 +11,7 @@ import type { IdMatch, JsonCondition, SearchTerm } from '../core/job-search.js'
 import type { LeaseOutcome } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
+import type { Schedule, ScheduleRecord, ScheduleRun } from '../core/schedules.js'
 import type { FinishedJobRow } from '../core/stats.js'
 import type {
   ClaimedJob,
@@ -242,6 +243,22 @@ export interface SessionInfo {
   expiresAt: Date
 }
 
+/** How a schedule's tick becomes a job: called inside the transaction, with the queue as it is then. */
+export type BuildScheduledJob = (schedule: ScheduleRecord, queue: QueueRecord, tickAt: number) => NewJob
+
+/** A schedule after an update, and whether its ticks start afresh from now (core's applyScheduleUpdate). */
+export type ScheduleChange = (
+  current: ScheduleRecord,
+  now: number,
+) => { record: ScheduleRecord; restart: boolean }
+
+export interface FireParams {
+  /** A run asked for by hand: one job now, whatever the ticks, not counted as a tick. */
+  manual?: boolean
+  /** The maintenance leader's term: the run is refused (LEADERSHIP_LOST) once it is over. */
+  fence?: LeaderTerm
+}
+
 /**
  * The caller's own connection, inside a transaction it opened (PostgreSQL: a
  * node-postgres Client or PoolClient after BEGIN). An add given one writes in
@@ -303,6 +320,18 @@ export interface Store {
   countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
 
   claimJobs(params: ClaimParams): Promise<ClaimedJob[]>
+  /**
+   * For a worker that could start nothing: milliseconds until the first of
+   * these queues that is at its rate limit gets a free slot; null when none is
+   * held back by its rate limit. Read-only.
+   */
+  rateLimitWaitMs(queues: string[]): Promise<number | null>
+  /** A queue's busiest groups: most active, then most waiting (ready or delayed) jobs; only `owner`'s jobs when given. */
+  groupCounts(
+    queue: string,
+    owner: string | null,
+    limit: number,
+  ): Promise<{ group: string; active: number; waiting: number }[]>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>
@@ -406,4 +435,28 @@ export interface Store {
   acquireLeadership(name: string, holder: string, ttlMs: number): Promise<LeaderTerm | null>
   /** Ends the term at once, so another process can take over without waiting for the lease. */
   releaseLeadership(term: LeaderTerm): Promise<void>
+
+  /**
+   * Stores a schedule; its ticks count from now (the store's clock). CONFLICT
+   * if its owner already has a schedule of that name.
+   */
+  createSchedule(schedule: ScheduleRecord): Promise<Schedule>
+  /** Reads the schedule, lets `change` compute the new record, and writes it, in one transaction. NOT_FOUND if none. */
+  updateSchedule(id: string, change: ScheduleChange): Promise<Schedule>
+  getSchedule(id: string): Promise<Schedule | null>
+  /** Schedules by name; only `owner`'s when given (null: the schedules nobody owns). */
+  listSchedules(filter: { owner?: string | null; name?: string }): Promise<Schedule[]>
+  /** Deletes a schedule and its runs; false if there was none. Jobs it made stay. */
+  deleteSchedule(id: string): Promise<boolean>
+  /** A schedule's latest runs, newest first, each with its job's current status. */
+  listScheduleRuns(id: string, limit: number): Promise<ScheduleRun[]>
+  /** Ids of the enabled schedules with a tick due by now, soonest first. */
+  dueSchedules(limit: number): Promise<string[]>
+  /**
+   * Runs one schedule in one transaction: its due ticks as core's planTicks
+   * decides (or, `manual`, one run now), each recorded as a run unique per
+   * schedule and tick time, with the job `build` makes unless overlap says
+   * skip. Returns the runs written (none if nothing was due or the schedule is gone).
+   */
+  fireSchedule(id: string, build: BuildScheduledJob, params?: FireParams): Promise<ScheduleRun[]>
 }

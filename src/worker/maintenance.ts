@@ -1,7 +1,7 @@
 /**
  * Housekeeping that one process at a time does for everyone: recover
- * expired leases, end jobs past their expiry, mark silent workers lost, and
- * apply queue retention.
+ * expired leases, end jobs past their expiry, mark silent workers lost, run
+ * due schedules, and apply queue retention.
  *
  * Leadership is a lease row with an expiry (the database clock on
  * PostgreSQL, the writer's clock on SQLite), renewed at the start of every
@@ -78,6 +78,7 @@ export class Maintenance {
       await this.#docket.recoverExpiredLeases(term)
       await this.#docket.expireJobs(term)
       await this.#docket.workers.markLost(this.#lostAfterMs, term)
+      await this.#docket.runDueSchedules(term)
       if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
         this.#lastCleanup = Date.now()
         await this.#docket.cleanup({}, term)

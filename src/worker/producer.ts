@@ -37,6 +37,12 @@ export interface ProducerDeps {
   batchSize: number | null
   pollMs: number
   claim: (queues: string[], limit: number) => Promise<ClaimedJob[]>
+  /**
+   * After a claim that came back short: milliseconds until a rate-limited
+   * queue among these opens a slot (null: none is held back), so the
+   * producer wakes then instead of waiting out pollMs.
+   */
+  nextSlotMs?: (queues: string[]) => Promise<number | null>
   /** Starts running a claimed job. */
   run: (job: ClaimedJob) => void
   /** Jobs running now. */
@@ -88,8 +94,9 @@ export class Producer {
       if (this.#stopRequested) break
       // A full batch means more may be waiting: claim again at once if there is room.
       if (claimed > 0 && claimed === asked && this.#deps.running() < this.#deps.concurrency) continue
+      const sleepMs = claimed < asked ? await this.#untilNextSlot() : this.#deps.pollMs
       this.#enter('SLEEPING')
-      await this.#wake.sleep(this.#deps.pollMs, mark)
+      await this.#wake.sleep(sleepMs, mark)
     }
     this.#enter('STOPPED')
   }
@@ -109,6 +116,19 @@ export class Producer {
     } catch (error) {
       if (!this.#stopRequested) this.#deps.onError(error)
       return { asked, claimed: 0 }
+    }
+  }
+
+  /** How long to sleep after a short claim: until a rate limit's next slot, or pollMs, whichever comes first. */
+  async #untilNextSlot(): Promise<number> {
+    const { pollMs, nextSlotMs, queues } = this.#deps
+    if (!nextSlotMs || this.#stopRequested) return pollMs
+    try {
+      const ms = await nextSlotMs(queues)
+      return ms === null ? pollMs : Math.min(pollMs, Math.max(1, ms))
+    } catch (error) {
+      this.#deps.onError(error)
+      return pollMs
     }
   }
 

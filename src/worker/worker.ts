@@ -73,6 +73,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
           limit,
           leaseMs: this.#o.leaseMs,
         }),
+      nextSlotMs: (queues) => docket.workers.rateLimitWaitMs(queues),
       run: (job) => this.#execute(job),
       running: () => this.#running.size,
       unwritten: () => this.#completer.unwritten,

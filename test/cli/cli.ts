@@ -99,6 +99,108 @@ export function cliSuite(driver: Driver): void {
       assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
     })
 
+    it('sets and clears a queue rate limit, and its group options', async () => {
+      const made = await docket(['queues', 'create', 'limited', '--rate-limit', '100/1s', '--json', ...db])
+      assert.equal(made.code, 0, made.stderr)
+      assert.deepEqual(JSON.parse(made.stdout).rateLimit, { max: 100, intervalMs: 1000 })
+      const ls = await docket(['queues', 'ls', ...db])
+      assert.match(ls.stdout, /limited\s+active\s+automatic\s+-\s+100\/1000ms/)
+      const cleared = await docket(['queues', 'update', 'limited', '--rate-limit', 'none', '--json', ...db])
+      assert.equal(JSON.parse(cleared.stdout).rateLimit, null)
+      const grouped = await docket([
+        'queues',
+        'update',
+        'limited',
+        '--rate-limit',
+        '5/1m/group',
+        '--group-concurrency',
+        '2',
+        '--fair',
+        '--group-by-owner',
+        '--json',
+        ...db,
+      ])
+      const g = JSON.parse(grouped.stdout)
+      assert.deepEqual(
+        [g.rateLimit, g.groupConcurrency, g.fair, g.groupByOwner],
+        [{ max: 5, intervalMs: 60_000, per: 'group' }, 2, true, true],
+      )
+      const added = await docket(['add', 'limited', 't', '--group', 'acme', '--json', ...db])
+      assert.equal(JSON.parse(added.stdout).group, 'acme')
+      const unfair = await docket(['queues', 'update', 'limited', '--no-fair', '--json', ...db])
+      assert.deepEqual(
+        [JSON.parse(unfair.stdout).fair, JSON.parse(unfair.stdout).groupByOwner],
+        [false, true],
+      )
+      const bad = await docket(['queues', 'update', 'limited', '--rate-limit', 'fast', ...db])
+      assert.equal(bad.code, 1)
+      assert.match(bad.stderr, /--rate-limit expects max\/interval/)
+    })
+
+    it('manages schedules: create, ls, show, update, pause, resume, run and rm, by name or id', async () => {
+      assert.equal((await docket(['queues', 'create', 'nightly-q', ...db])).code, 0)
+      const made = await docket([
+        'schedules',
+        'create',
+        'nightly',
+        '--queue',
+        'nightly-q',
+        '--type',
+        'report',
+        '--cron',
+        '0 3 * * *',
+        '--timezone',
+        'Europe/Berlin',
+        '--payload',
+        '{"k":1}',
+        '--options',
+        '{"priority":"high"}',
+        '--catch-up',
+        'all',
+        '--json',
+        ...db,
+      ])
+      assert.equal(made.code, 0, made.stderr)
+      const s = JSON.parse(made.stdout)
+      assert.deepEqual(
+        [s.cron, s.timezone, s.catchUp, s.options.priority],
+        ['0 3 * * *', 'Europe/Berlin', 'all', 'high'],
+      )
+      const ls = await docket(['schedules', 'ls', ...db])
+      assert.match(ls.stdout, /nightly\s.*0 3 \* \* \* \(Europe\/Berlin\)\s+nightly-q\s+report\s+active/)
+      const ran = await docket(['schedules', 'run', 'nightly', ...db])
+      assert.match(ran.stdout, /run waiting: job [0-9a-f-]{36}/)
+      const updated = JSON.parse(
+        (await docket(['schedules', 'update', s.id, '--every', '90s', '--json', ...db])).stdout,
+      )
+      assert.deepEqual([updated.cron, updated.every], [null, 90_000])
+      assert.match((await docket(['schedules', 'pause', 'nightly', ...db])).stdout, /nightly is paused/)
+      assert.match((await docket(['schedules', 'resume', 'nightly', ...db])).stdout, /nightly is active/)
+      const shown = await docket(['schedules', 'show', 'nightly', ...db])
+      assert.match(shown.stdout, /every 90s/)
+      assert.match(shown.stdout, /run now\s+waiting/)
+      const bad = await docket([
+        'schedules',
+        'create',
+        'x',
+        '--queue',
+        'nightly-q',
+        '--type',
+        't',
+        '--cron',
+        '61 * * * *',
+        ...db,
+      ])
+      assert.equal(bad.code, 1)
+      assert.match(bad.stderr, /INVALID_ARGUMENT: invalid cron: minute field: 61 is out of range 0-59/)
+      noStack(bad)
+      assert.match((await docket(['schedules', 'rm', 'nightly', ...db])).stdout, /deleted schedule nightly/)
+      const gone = await docket(['schedules', 'show', 'nightly', ...db])
+      assert.equal(gone.code, 1)
+      assert.match(gone.stderr, /NOT_FOUND: schedule 'nightly' does not exist/)
+      assert.match((await docket(['schedules', 'create', '--help'])).stdout, /--catch-up <policy>/)
+    })
+
     it('manages API keys, printing a key only when it is created', async () => {
       const created = JSON.parse(
         (await docket(['keys', 'create', 'alice', '--role', 'user', '--json', ...db])).stdout,

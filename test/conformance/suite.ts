@@ -18,6 +18,7 @@ import { dependenciesSuite } from './dependencies.js'
 import { dependencyTypesSuite } from './dependency-types.js'
 import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
+import { groupsSuite } from './groups.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
 import { jobsSuite } from './jobs.js'
 import { leadershipSuite } from './leadership.js'
@@ -25,9 +26,11 @@ import { leasesSuite } from './leases.js'
 import { optionsSuite } from './options.js'
 import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
+import { rateLimitsSuite } from './rate-limits.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
 import { retryAfterSuite } from './retry-after.js'
+import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
@@ -108,9 +111,12 @@ export function conformanceSuite(
     validationSuite(ctx)
     optionsSuite(ctx)
     concurrencySuite(ctx)
+    rateLimitsSuite(ctx)
+    groupsSuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
     leadershipSuite(ctx)
+    schedulesSuite(ctx)
     boundariesSuite(ctx)
     storeSuite(ctx)
   })

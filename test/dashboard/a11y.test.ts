@@ -72,6 +72,14 @@ describe('dashboard: accessibility and small screens', () => {
       ],
     )
     const { batch } = await d.addBatch([{ queue: 'emails', type: 'quick' }], { name: 'a11y batch' })
+    const schedule = await d.createSchedule({
+      name: 'a11y nightly',
+      cron: '0 3 * * *',
+      queue: 'review',
+      type: 'quick',
+    })
+    await d.runSchedule(schedule.id)
+    await d.add({ queue: 'review', type: 'quick', group: 'acme' })
     await until(env, done.id, ['completed'])
     await until(env, failed.id, ['failed'])
     pages = [
@@ -85,6 +93,7 @@ describe('dashboard: accessibility and small screens', () => {
       '/board',
       '/batches',
       `/batches/${batch.id}`,
+      '/schedules',
       '/workers',
       '/stats',
     ]

@@ -43,9 +43,19 @@ describe('dashboard: actions', () => {
     assert.equal((await env.docket.getQueue('documents')).mode, 'automatic')
 
     await page.getByLabel('Concurrency limit').fill('7')
-    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
     await head.getByText('concurrency 7').waitFor()
     assert.equal((await env.docket.getQueue('documents')).concurrency, 7)
+
+    await page.getByLabel('Rate limit', { exact: true }).fill('50')
+    await page.getByLabel('per seconds').fill('2')
+    await page.getByRole('button', { name: 'Set rate limit' }).click()
+    await head.getByText('at most 50 starts per 2').waitFor()
+    assert.deepEqual((await env.docket.getQueue('documents')).rateLimit, { max: 50, intervalMs: 2000 })
+    await page.getByLabel('Rate limit', { exact: true }).fill('')
+    await page.getByRole('button', { name: 'Set rate limit' }).click()
+    await head.getByText('at most 50 starts').waitFor({ state: 'detached' })
+    assert.equal((await env.docket.getQueue('documents')).rateLimit, null)
   })
 
   it('retries a failed job, which then completes', async () => {

@@ -209,6 +209,54 @@ describe('dashboard: every page shows real data', () => {
     assert.equal(await page.locator('tbody tr').count(), 2)
   })
 
+  it('queue page: its rate limit and group rules, and the busiest groups', async () => {
+    await env.docket.createQueue({
+      name: 'tenants',
+      fair: true,
+      groupConcurrency: 2,
+      rateLimit: { max: 10, intervalMs: 1_000, per: 'group' },
+    })
+    await env.docket.addMany([
+      ...Array.from({ length: 3 }, () => ({ queue: 'tenants', type: 't', group: 'acme' })),
+      { queue: 'tenants', type: 't', group: 'globex' },
+    ])
+    await page.goto('/queues/tenants')
+    await page.locator('.badge', { hasText: 'fair between groups' }).waitFor()
+    await page.getByText('2 at once per group').waitFor()
+    await page.getByText(/at most 10 starts per .* per group/).waitFor()
+    const acme = page.locator('section.groups tr[data-group="acme"]')
+    await acme.waitFor()
+    assert.deepEqual(await acme.locator('td').allTextContents(), ['acme', '0', '3'])
+  })
+
+  it('schedules: each with its timing, next runs and latest runs with outcomes; pause and run now', async () => {
+    const s = await env.docket.createSchedule({
+      name: 'nightly-digest',
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+      queue: 'review',
+      type: 'digest',
+      owner: 'alice',
+    })
+    const run = await env.docket.runSchedule(s.id)
+    try {
+      await page.goto('/schedules')
+      const row = page.locator(`tr[data-schedule="${s.id}"]`)
+      await row.getByText('nightly-digest').waitFor()
+      await row.getByText('0 3 * * * (Europe/Berlin)').waitFor()
+      assert.equal(await row.locator('.next-runs li').count(), 3)
+      await row.locator(`.schedule-run[data-run="${run.id}"] .badge`, { hasText: 'held' }).waitFor()
+      await row.getByRole('button', { name: 'Pause schedule nightly-digest' }).click()
+      await row.locator('.badge', { hasText: 'paused' }).waitFor()
+      assert.equal((await env.docket.getSchedule(s.id)).enabled, false)
+      await row.getByRole('button', { name: 'Run schedule nightly-digest now' }).click()
+      await row.locator('.last-runs li').nth(1).waitFor()
+      assert.equal((await env.docket.getSchedule(s.id)).runs.length, 2)
+    } finally {
+      await env.docket.deleteSchedule(s.id)
+    }
+  })
+
   it('statistics: throughput, failure rate and percentiles, with charts for the last hour and day', async () => {
     const stats = await env.docket.stats()
     await page.goto('/stats')

@@ -23,8 +23,9 @@ const WORK: Role[] = ['admin', 'worker']
 const ALL: Role[] = ['admin', 'user', 'worker']
 
 /** Every endpoint that needs a key, with a plausible request for each. */
-function endpoints(job: string, batch: string): Endpoint[] {
+function endpoints(job: string, batch: string, schedule: string): Endpoint[] {
   const J = `/api/v1/jobs/${job}`
+  const S = `/api/v1/schedules/${schedule}`
   const token = { token: 'not-the-token' }
   return [
     { method: 'GET', path: '/api/v1/queues', roles: READ },
@@ -56,6 +57,19 @@ function endpoints(job: string, batch: string): Endpoint[] {
     { method: 'GET', path: `/api/v1/batches/${batch}`, roles: READ },
     { method: 'POST', path: `/api/v1/batches/${batch}/cancel`, roles: READ },
     { method: 'POST', path: `/api/v1/batches/${batch}/retry`, roles: READ },
+    { method: 'GET', path: '/api/v1/schedules', roles: READ },
+    {
+      method: 'POST',
+      path: '/api/v1/schedules',
+      body: { name: 'intruder', every: 60_000, queue: 'acl', type: 'x' },
+      roles: READ,
+    },
+    { method: 'GET', path: S, roles: READ },
+    { method: 'PATCH', path: S, body: { payload: { by: 'intruder' } }, roles: READ },
+    { method: 'DELETE', path: S, roles: READ },
+    { method: 'POST', path: `${S}/pause`, roles: READ },
+    { method: 'POST', path: `${S}/resume`, roles: READ },
+    { method: 'POST', path: `${S}/run`, roles: READ },
     { method: 'GET', path: '/api/v1/workers', roles: ADMIN },
     { method: 'POST', path: '/api/v1/workers', body: { queues: ['acl'] }, roles: WORK },
     { method: 'POST', path: '/api/v1/workers/w-acl/heartbeat', body: { load: 9 }, roles: WORK },
@@ -97,7 +111,13 @@ export function accessSuite(driver: Driver): void {
       aliceBatch = made.batch
       bobJob = await s.ok(201, 'bob', 'POST', '/api/v1/jobs', { queue: 'acl', type: 't' })
       await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-acl', queues: ['acl'] })
-      all = endpoints(aliceJob.id, aliceBatch.id)
+      const aliceSchedule = await s.ok(201, 'alice', 'POST', '/api/v1/schedules', {
+        name: 'acl-nightly',
+        cron: '0 3 * * *',
+        queue: 'acl',
+        type: 't',
+      })
+      all = endpoints(aliceJob.id, aliceBatch.id, aliceSchedule.id)
     })
 
     it('answers 401 to no key, an unknown key and a revoked key on every endpoint, changing nothing', async () => {

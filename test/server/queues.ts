@@ -49,6 +49,14 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/batches/{id}'],
   ['POST', '/api/v1/batches/{id}/cancel'],
   ['POST', '/api/v1/batches/{id}/retry'],
+  ['GET', '/api/v1/schedules'],
+  ['POST', '/api/v1/schedules'],
+  ['GET', '/api/v1/schedules/{id}'],
+  ['PATCH', '/api/v1/schedules/{id}'],
+  ['DELETE', '/api/v1/schedules/{id}'],
+  ['POST', '/api/v1/schedules/{id}/pause'],
+  ['POST', '/api/v1/schedules/{id}/resume'],
+  ['POST', '/api/v1/schedules/{id}/run'],
   ['GET', '/api/v1/workers'],
   ['POST', '/api/v1/workers'],
   ['DELETE', '/api/v1/workers/{id}'],
@@ -96,7 +104,17 @@ export function queuesSuite(driver: Driver): void {
         [],
         'routes in the OpenAPI document this suite does not know',
       )
-      for (const name of ['Job', 'JobDetail', 'Queue', 'Batch', 'Worker', 'Event', 'Error'])
+      for (const name of [
+        'Job',
+        'JobDetail',
+        'Queue',
+        'Batch',
+        'Worker',
+        'Event',
+        'Error',
+        'Schedule',
+        'ScheduleRun',
+      ])
         assert.ok(spec.components.schemas[name], `no component schema ${name}`)
       const docs = await s.call(null, 'GET', '/docs')
       assert.equal(docs.status, 200)

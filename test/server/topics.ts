@@ -10,6 +10,8 @@ import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
+import { rateLimitsSuite } from './rate-limits.js'
+import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { semanticsSuite } from './semantics.js'
 import { sessionsSuite } from './sessions.js'
@@ -34,4 +36,6 @@ export function serverSuites(driver: Driver): void {
   viewerSuite(driver)
   tracingSuite(driver)
   semanticsSuite(driver)
+  schedulesSuite(driver)
+  rateLimitsSuite(driver)
 }

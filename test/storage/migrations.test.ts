@@ -124,6 +124,40 @@ interface Seed {
 const JOB_ID = '0190f3c4-58a0-7000-8000-00000000000a'
 const BLOB_KEY = 'db:0190f3c4-58a0-7000-8000-0000000000bb'
 const BACKOFF = '{"type":"exponential","delayMs":1000,"maxDelayMs":60000,"jitter":0}'
+const SCHEDULE_ID = '0190f3c4-58a0-7000-8000-0000000000cc'
+
+/** A queue seeded at its rate limit (one start a moment ago, at most one an hour) starts nothing, and says for how long. */
+async function seededRateLimitHolds(docket: Docket): Promise<void> {
+  assert.deepEqual((await docket.getQueue('seeded-rl')).rateLimit, { max: 1, intervalMs: 3_600_000 })
+  await docket.add('seeded-rl', 'x')
+  assert.deepEqual(await docket.workers.claim({ workerId: 'seed-w', queues: ['seeded-rl'], limit: 5 }), [])
+  const wait = await docket.workers.rateLimitWaitMs(['seeded-rl'])
+  assert.ok(wait !== null && wait > 3_000_000, `waits about an hour, not ${wait}`)
+}
+
+/** A fair queue seeded with a group limit of 1 and two jobs of one group starts one of them. */
+async function seededGroupsHold(docket: Docket): Promise<void> {
+  const q = await docket.getQueue('seeded-grp')
+  assert.deepEqual([q.groupConcurrency, q.fair, q.groupByOwner], [1, true, true])
+  const claimed = await docket.workers.claim({ workerId: 'seed-g', queues: ['seeded-grp'], limit: 5 })
+  assert.deepEqual(
+    claimed.map((j) => j.group),
+    ['g1'],
+  )
+}
+
+/** A schedule seeded an hour behind, with one run: it keeps its run, and its next pass runs once (catchUp latest). */
+async function seededScheduleRuns(docket: Docket): Promise<void> {
+  const before = await docket.getSchedule(SCHEDULE_ID)
+  assert.deepEqual(
+    before.runs.map((r) => [r.manual, r.jobId]),
+    [[false, JOB_ID]],
+  )
+  const runs = (await docket.runDueSchedules()).filter((r) => r.scheduleId === SCHEDULE_ID)
+  assert.equal(runs.length, 1)
+  assert.equal((await docket.getJob(runs[0]!.jobId!)).owner, 'seed-user')
+  assert.equal((await docket.getSchedule(SCHEDULE_ID)).runs.length, 2)
+}
 
 /** The job, its event, and the API key seeded at version 1 are there, and the job still runs. */
 async function seededJobRuns(docket: Docket): Promise<void> {
@@ -244,6 +278,37 @@ INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}
 INSERT INTO batches (id, name, owner, created_at, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, ${T}, '${ATTEMPTED_ID}');`,
       check: seededAttemptReads,
     },
+    {
+      since: 9,
+      sql: `
+INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
+    tick_cursor, next_run_at, created_at, updated_at)
+  VALUES ('${SCHEDULE_ID}', 'seeded', 'seed-user', 60000, 'seeded', 'tick', '{"n":2}', '{}', 'latest', 'allow', 1,
+    ${T} - 3600000, ${T} - 3540000, ${T} - 3600000, ${T} - 3600000);
+INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
+  VALUES ('${SCHEDULE_ID}', ${T} - 3600000, '${JOB_ID}', ${T} - 3600000);`,
+      check: seededScheduleRuns,
+    },
+    {
+      since: 10,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms, created_at, updated_at)
+  VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000, ${T}, ${T});
+INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', CAST(unixepoch('subsec') * 1000 AS INTEGER) - 1000);`,
+      check: seededRateLimitHolds,
+    },
+    {
+      since: 11,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner,
+    created_at, updated_at)
+  VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 1, 1, ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at, group_key)
+  VALUES ('0190f3c4-58a0-7000-8000-0000000000d1', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g1'),
+    ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g1');
+INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1);`,
+      check: seededGroupsHold,
+    },
   ],
   postgres: [
     {
@@ -303,6 +368,36 @@ INSERT INTO job_attempts (job_id, seq, attempt, worker_id, started_at, finished_
 INSERT INTO job_dependencies (job_id, depends_on, type) VALUES ('${ATTEMPTED_ID}', '${JOB_ID}', 'completion');
 INSERT INTO batches (id, name, owner, then_job_id) VALUES ('${BATCH_ID}', 'seeded', NULL, '${ATTEMPTED_ID}');`,
       check: seededAttemptReads,
+    },
+    {
+      since: 13,
+      sql: `
+INSERT INTO schedules (id, name, owner, every_ms, queue, type, payload, options, catch_up, overlap, enabled,
+    tick_cursor, next_run_at, created_at, updated_at)
+  VALUES ('${SCHEDULE_ID}', 'seeded', 'seed-user', 60000, 'seeded', 'tick', '{"n":2}', '{}', 'latest', 'allow', true,
+    now() - interval '1 hour', now() - interval '59 minutes', now() - interval '1 hour', now() - interval '1 hour');
+INSERT INTO schedule_runs (schedule_id, tick_at, job_id, created_at)
+  VALUES ('${SCHEDULE_ID}', now() - interval '1 hour', '${JOB_ID}', now() - interval '1 hour');`,
+      check: seededScheduleRuns,
+    },
+    {
+      since: 14,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, rate_max, rate_interval_ms)
+  VALUES ('seeded-rl', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, 3600000);
+INSERT INTO rate_limit_starts (queue, at) VALUES ('seeded-rl', now() - interval '1 second');`,
+      check: seededRateLimitHolds,
+    },
+    {
+      since: 15,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, group_concurrency, fair, group_by_owner)
+  VALUES ('seeded-grp', 'automatic', 'active', 'priority', 3, '${BACKOFF}', 1, true, true);
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, created_at, group_key)
+  VALUES ('0190f3c4-58a0-7000-8000-0000000000d1', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g1'),
+    ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g1');
+INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1);`,
+      check: seededGroupsHold,
     },
   ],
 }

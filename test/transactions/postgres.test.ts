@@ -25,6 +25,7 @@ describe('enqueue in the caller’s transaction [postgres]', () => {
     docket = await Docket.open(url)
     await docket.createQueue({ name: 'emails', maxAttempts: 7, timeoutMs: 5_000 })
     await docket.createQueue({ name: 'approvals', mode: 'manual' })
+    await docket.createQueue({ name: 'tenants', groupByOwner: true })
     pool = new pg.Pool({ connectionString: (await findPostgres()).url, max: 4 })
     // The application's own table, in its own schema (the default search_path: public).
     await pool.query(`CREATE TABLE IF NOT EXISTS ${schema}_users (id serial PRIMARY KEY, name text)`)
@@ -195,6 +196,7 @@ describe('enqueue in the caller’s transaction [postgres]', () => {
       backoff: j.backoff,
       timeoutMs: j.timeoutMs,
       owner: j.owner,
+      group: j.group,
       capabilities: j.capabilities,
       dedupeKey: j.dedupeKey,
       estimatedDurationMs: j.estimatedDurationMs,
@@ -210,6 +212,10 @@ describe('enqueue in the caller’s transaction [postgres]', () => {
         ['emails', { runAt, backoff: { type: 'fixed', delayMs: 500 }, estimatedDurationMs: 900 }],
         ['emails', { backoff: { delayMs: 5_000, maxDelayMs: 10 }, timeoutMs: 60_000 }],
         ['approvals', { priority: 'urgent' }],
+        ['emails', { group: 'acme', owner: 'alice' }],
+        ['tenants', { owner: 'alice' }],
+        ['tenants', { owner: 'alice', group: 'acme' }],
+        ['tenants', {}],
       ]
       for (const [queue, options] of cases) {
         const payload = { case: options, nested: [1, 'two', null] }
@@ -297,6 +303,7 @@ describe('enqueue in the caller’s transaction [postgres]', () => {
         ['emails', 't', {}, { backoff: { delay: 1 } }, /options\.backoff\.delay/],
         ['emails', 't', {}, { timeoutMs: 0 }, /options\.timeoutMs/],
         ['emails', 't', {}, { owner: '' }, /options\.owner/],
+        ['emails', 't', {}, { group: 7 }, /options\.group/],
         ['emails', 't', {}, { capabilities: 'gpu' }, /options\.capabilities/],
         ['emails', 't', {}, { dedupeKey: 7 }, /options\.dedupeKey/],
         ['emails', 't', {}, { id: 'not-a-uuid' }, /options\.id/],

@@ -34,6 +34,10 @@ function customQueue(): QueueRecord {
     },
     retentionMs: 86_400_000,
     settings: { colour: 'blue' },
+    rateLimit: { max: 10, intervalMs: 1_000 },
+    groupConcurrency: 2,
+    fair: true,
+    groupByOwner: true,
   }
 }
 
@@ -50,6 +54,10 @@ describe('resolveQueue', () => {
       defaults: { maxAttempts: 3, backoff: DEFAULT_BACKOFF, timeoutMs: null },
       retentionMs: null,
       settings: {},
+      rateLimit: null,
+      groupConcurrency: null,
+      fair: false,
+      groupByOwner: false,
     })
   })
 
@@ -167,6 +175,10 @@ describe('applyQueueUpdate', () => {
       timeoutMs: 1,
       retentionMs: 0,
       settings: { size: 'L' },
+      rateLimit: { max: 5, intervalMs: 60_000 },
+      groupConcurrency: 9,
+      fair: false,
+      groupByOwner: false,
     })
     assert.deepEqual(updated, {
       name: 'custom',
@@ -182,6 +194,10 @@ describe('applyQueueUpdate', () => {
       },
       retentionMs: 0,
       settings: { size: 'L' },
+      rateLimit: { max: 5, intervalMs: 60_000 },
+      groupConcurrency: 9,
+      fair: false,
+      groupByOwner: false,
     })
   })
 
@@ -191,8 +207,10 @@ describe('applyQueueUpdate', () => {
       concurrency: null,
       timeoutMs: null,
       retentionMs: null,
+      rateLimit: null,
     })
     assert.equal(cleared.description, null)
+    assert.equal(cleared.rateLimit, null)
     assert.equal(cleared.concurrency, null)
     assert.equal(cleared.defaults.timeoutMs, null)
     assert.equal(cleared.retentionMs, null)
@@ -277,6 +295,7 @@ describe('resolveJob', () => {
       backoff: { type: 'fixed', delayMs: 500, maxDelayMs: 5_000, jitter: 0.1 },
       timeoutMs: 30_000,
       owner: null,
+      group: null,
       batchId: null,
       capabilities: [],
       dedupeKey: null,
@@ -396,5 +415,19 @@ describe('resolveJob', () => {
     const job = resolveJob({ queue: 'q', type: 't' }, updated, ID, null)
     assert.equal(job.maxAttempts, 9)
     assert.equal(job.timeoutMs, null)
+  })
+})
+
+describe('resolveJob: groups', () => {
+  const queue = (groupByOwner: boolean) => ({ ...resolveQueue({ name: 'q' }), groupByOwner })
+  it('a job keeps the group it names; without one it has none, or its owner on a groupByOwner queue', () => {
+    assert.equal(resolveJob({ queue: 'q', type: 't', group: 'acme' }, queue(false), ID, null).group, 'acme')
+    assert.equal(resolveJob({ queue: 'q', type: 't', owner: 'alice' }, queue(false), ID, null).group, null)
+    assert.equal(resolveJob({ queue: 'q', type: 't', owner: 'alice' }, queue(true), ID, null).group, 'alice')
+    assert.equal(
+      resolveJob({ queue: 'q', type: 't', owner: 'alice', group: 'acme' }, queue(true), ID, null).group,
+      'acme',
+    )
+    assert.equal(resolveJob({ queue: 'q', type: 't' }, queue(true), ID, null).group, null)
   })
 })

@@ -28,7 +28,14 @@ describe('Wake', () => {
 
 describe('Producer', () => {
   /** A producer over a claim the test answers by hand, recording its modes. */
-  const harness = (options: { concurrency?: number; batchSize?: number | null; pollMs?: number } = {}) => {
+  const harness = (
+    options: {
+      concurrency?: number
+      batchSize?: number | null
+      pollMs?: number
+      nextSlotMs?: (queues: string[]) => Promise<number | null>
+    } = {},
+  ) => {
     const claims: { queues: string[]; limit: number; answer: (jobs: ClaimedJob[]) => void }[] = []
     const ran: ClaimedJob[] = []
     let running = 0
@@ -38,6 +45,7 @@ describe('Producer', () => {
       batchSize: options.batchSize ?? null,
       pollMs: options.pollMs ?? 60_000,
       claim: (queues, limit) => new Promise((answer) => claims.push({ queues, limit, answer })),
+      ...(options.nextSlotMs ? { nextSlotMs: options.nextSlotMs } : {}),
       run: (job) => {
         ran.push(job)
         running++
@@ -73,6 +81,35 @@ describe('Producer', () => {
       ran.map((j) => j.id),
       ['1', '2'],
     )
+  })
+
+  it('after a short claim, sleeps until a rate limit opens its next slot instead of the whole poll', async () => {
+    const asked: string[][] = []
+    const { producer, claims, modeIs } = harness({
+      pollMs: 60_000,
+      nextSlotMs: async (queues) => {
+        asked.push(queues)
+        return 30
+      },
+    })
+    producer.start()
+    claims[0]!.answer([]) // nothing it may start: the queue is at its rate limit
+    await modeIs('SLEEPING')
+    await until(() => claims.length === 2, 2_000, 'the claim when the slot opens (not after pollMs)')
+    assert.deepEqual(asked, [['a', 'b']])
+    const stopped = producer.stop()
+    claims[1]!.answer([])
+    await stopped
+  })
+
+  it('without a rate-limited queue (no next slot) sleeps the whole poll', async () => {
+    const { producer, claims, modeIs } = harness({ pollMs: 60_000, nextSlotMs: async () => null })
+    producer.start()
+    claims[0]!.answer([])
+    await modeIs('SLEEPING')
+    await new Promise((r) => setImmediate(r))
+    assert.equal(claims.length, 1)
+    await producer.stop()
   })
 
   it('claims again at once after a full batch while slots are free, and not when none is', async () => {

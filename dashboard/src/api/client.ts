@@ -13,6 +13,8 @@ import type {
   JobPage,
   JobSuggestions,
   Queue,
+  Schedule,
+  ScheduleRun,
   Session,
   Stats,
   UpstreamJob,
@@ -93,7 +95,7 @@ export const api = {
 
   queues: () => call<{ queues: Queue[] }>('GET', '/queues').then((r) => r.queues),
   queue: (name: string) => call<Queue>('GET', `/queues/${at(name)}`),
-  updateQueue: (name: string, patch: Partial<Pick<Queue, 'mode' | 'concurrency'>>) =>
+  updateQueue: (name: string, patch: Partial<Pick<Queue, 'mode' | 'concurrency' | 'rateLimit'>>) =>
     call<Queue>('PATCH', `/queues/${at(name)}`, patch),
   pauseQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/pause`),
   resumeQueue: (name: string) => call<Queue>('POST', `/queues/${at(name)}/resume`),
@@ -120,6 +122,14 @@ export const api = {
     call<{ batch: Batch; changed: number }>('POST', `/batches/${at(id)}/${action}`),
 
   workers: () => call<{ workers: Worker[] }>('GET', '/workers').then((r) => r.workers),
+
+  schedules: () =>
+    call<{ schedules: Schedule[] }>('GET', `/schedules${query({ next: 3, runs: 5 })}`).then(
+      (r) => r.schedules,
+    ),
+  scheduleAction: (id: string, action: 'pause' | 'resume') =>
+    call<Omit<Schedule, 'nextRuns' | 'runs'>>('POST', `/schedules/${at(id)}/${action}`),
+  runSchedule: (id: string) => call<ScheduleRun>('POST', `/schedules/${at(id)}/run`),
 }
 
 export const artifactUrl = (id: string) => `/api/v1/artifacts/${at(id)}`

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod'
 import type { JobStatus } from '../../../src/core/types.js'
+import type * as scheduleViews from '../../../src/server/schedule-views.js'
 import type * as views from '../../../src/server/views.js'
 
 export type { BulkFilter } from '../../../src/docket/bulk.js'
@@ -52,3 +53,7 @@ export interface JobFilter {
   sort?: 'createdAt' | 'priority' | 'runAt'
   order?: 'asc' | 'desc'
 }
+
+export type Schedule = z.infer<typeof scheduleViews.scheduleDetailView>
+export type ScheduleRun = z.infer<typeof scheduleViews.scheduleRunView>
+export type RunOutcome = ScheduleRun['outcome']

@@ -11,6 +11,7 @@ const LINKS: { href: string; label: string; admin?: boolean }[] = [
   { href: '/jobs', label: 'Jobs' },
   { href: '/board', label: 'Board' },
   { href: '/batches', label: 'Batches' },
+  { href: '/schedules', label: 'Schedules' },
   { href: '/workers', label: 'Workers', admin: true },
   { href: '/stats', label: 'Statistics', admin: true },
 ]

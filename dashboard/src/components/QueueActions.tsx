@@ -1,9 +1,68 @@
-/** An admin's controls for a queue: pause or resume, automatic or manual mode, the concurrency limit, promote all held. */
+/** An admin's controls for a queue: pause or resume, automatic or manual mode, the concurrency and rate limits, promote all held. */
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api/client.js'
 import type { Queue } from '../api/types.js'
 import { AsyncButton } from './AsyncButton.js'
 import { useNotify } from './Notices.js'
+
+/** At most N starts per S seconds (a sliding window); an empty N clears the limit. A per-group limit stays per group. */
+function RateLimitForm({ queue, onChange }: { queue: Queue; onChange: () => void }) {
+  const notify = useNotify()
+  const current = queue.rateLimit ?? null
+  const [max, setMax] = useState(current ? String(current.max) : '')
+  const [seconds, setSeconds] = useState(current ? String(current.intervalMs / 1000) : '1')
+  useEffect(() => {
+    setMax(current ? String(current.max) : '')
+    setSeconds(current ? String(current.intervalMs / 1000) : '1')
+  }, [current?.max, current?.intervalMs])
+  const save = async (e: Event) => {
+    e.preventDefault()
+    const rateLimit =
+      max.trim() === ''
+        ? null
+        : {
+            max: Number(max),
+            intervalMs: Math.round(Number(seconds) * 1000),
+            ...(current?.per ? { per: current.per } : {}),
+          }
+    try {
+      await api.updateQueue(queue.name, { rateLimit })
+      notify(
+        rateLimit === null
+          ? `${queue.name}: no rate limit.`
+          : `${queue.name}: at most ${rateLimit.max} starts per ${seconds} s.`,
+      )
+      onChange()
+    } catch (error) {
+      notify((error as Error).message, 'error')
+    }
+  }
+  return (
+    <form class="inline-form" onSubmit={save}>
+      <label for="rate-max">Rate limit</label>
+      <input
+        id="rate-max"
+        type="number"
+        min={1}
+        placeholder="none"
+        value={max}
+        onInput={(e) => setMax(e.currentTarget.value)}
+      />
+      <label for="rate-seconds">per seconds</label>
+      <input
+        id="rate-seconds"
+        type="number"
+        min={0.001}
+        step="any"
+        value={seconds}
+        onInput={(e) => setSeconds(e.currentTarget.value)}
+      />
+      <button type="submit" class="btn btn-plain" aria-label="Set rate limit">
+        Set
+      </button>
+    </form>
+  )
+}
 
 export function QueueActions({ queue, onChange }: { queue: Queue; onChange: () => void }) {
   const notify = useNotify()
@@ -63,6 +122,7 @@ export function QueueActions({ queue, onChange }: { queue: Queue; onChange: () =
           Promote all held ({held})
         </AsyncButton>
       ) : null}
+      <RateLimitForm queue={queue} onChange={onChange} />
       <form class="inline-form" onSubmit={saveLimit}>
         <label for="concurrency">Concurrency limit</label>
         <input

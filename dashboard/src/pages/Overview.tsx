@@ -79,6 +79,9 @@ function QueueTable({ queues, admin }: { queues: Queue[]; admin: boolean }) {
                   {q.status === 'paused' ? <Badge tone="warn">paused</Badge> : null}
                   {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : null}
                   {q.concurrency !== null ? <Badge>{`max ${q.concurrency}`}</Badge> : null}
+                  {q.rateLimit ? (
+                    <Badge>{`${q.rateLimit.max} per ${duration(q.rateLimit.intervalMs)}`}</Badge>
+                  ) : null}
                 </div>
               </td>
               <td>{q.counts ? <Counts counts={q.counts} queue={q.name} /> : null}</td>

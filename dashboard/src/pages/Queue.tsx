@@ -3,6 +3,7 @@ import { useRoute } from 'preact-iso'
 import { api } from '../api/client.js'
 import { isStateEvent, useLiveReload } from '../api/live.js'
 import { isAdmin, useSession } from '../api/session.js'
+import type { Queue } from '../api/types.js'
 import { Counts } from '../components/Counts.js'
 import { JobList } from '../components/JobList.js'
 import { Loading, PageHead } from '../components/Layout.js'
@@ -11,6 +12,32 @@ import { Badge } from '../components/StateBadge.js'
 import { duration } from '../lib/format.js'
 import { boardHref, href, queueHref } from '../lib/url.js'
 import { useApi } from '../lib/use-api.js'
+
+function BusiestGroups({ groups }: { groups: NonNullable<Queue['groups']> }) {
+  return (
+    <section class="card groups" aria-label="Busiest groups">
+      <h2>Busiest groups</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>Group</th>
+            <th>Active</th>
+            <th>Waiting</th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((g) => (
+            <tr key={g.group} data-group={g.group}>
+              <td class="mono">{g.group}</td>
+              <td>{g.active}</td>
+              <td>{g.waiting}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  )
+}
 
 export function QueuePage() {
   const { params } = useRoute()
@@ -49,8 +76,14 @@ export function QueuePage() {
             {q.status === 'paused' ? <Badge tone="warn">paused</Badge> : <Badge tone="good">active</Badge>}
             {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : <Badge>automatic</Badge>}
             <Badge>{q.ordering === 'fifo' ? 'FIFO' : 'by priority'}</Badge>
+            {q.fair ? <Badge>fair between groups</Badge> : null}
             <span class="muted small">
-              concurrency {q.concurrency ?? 'unlimited'} · {q.defaults.maxAttempts} attempts · timeout{' '}
+              concurrency {q.concurrency ?? 'unlimited'}
+              {q.rateLimit
+                ? ` · at most ${q.rateLimit.max} starts per ${duration(q.rateLimit.intervalMs)}${q.rateLimit.per ? ' per group' : ''}`
+                : ''}
+              {q.groupConcurrency ? ` · ${q.groupConcurrency} at once per group` : ''}
+              {q.groupByOwner ? ' · grouped by owner' : ''} · {q.defaults.maxAttempts} attempts · timeout{' '}
               {q.defaults.timeoutMs === null ? 'none' : duration(q.defaults.timeoutMs)}
               {q.description ? ` · ${q.description}` : ''}
             </span>
@@ -62,6 +95,7 @@ export function QueuePage() {
           {q.counts ? <Counts counts={q.counts} queue={name} /> : null}
           {isAdmin(session) ? null : <p class="muted small">The counts and the list cover your own jobs.</p>}
           {isAdmin(session) ? <QueueActions queue={q} onChange={queue.reload} /> : null}
+          {q.groups && q.groups.length > 0 ? <BusiestGroups groups={q.groups} /> : null}
         </>
       ) : (
         <Loading error={queue.error} what="the queue" />

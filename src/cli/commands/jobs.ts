@@ -75,6 +75,7 @@ export function registerJobCommands(program: Command): void {
       .option('--delay <duration>', 'run after this long (30s, 15m, 2h)')
       .option('--max-attempts <n>', 'attempts before it fails for good', int('--max-attempts'))
       .option('--owner <name>', 'who the job belongs to')
+      .option('--group <name>', 'its group (a tenant, a user) for per-group limits and fair turns')
       .option('--dedupe-key <key>', 'return the live job with this key instead of adding another')
       .option('--depends-on <ids>', 'comma-separated job ids to wait for', list)
       .option('--capabilities <list>', 'capabilities a worker needs, comma-separated', list)
@@ -87,6 +88,7 @@ export function registerJobCommands(program: Command): void {
     if (o.delay !== undefined) input.delayMs = parseDuration(o.delay)
     if (o.maxAttempts !== undefined) input.maxAttempts = o.maxAttempts
     if (o.owner !== undefined) input.owner = o.owner
+    if (o.group !== undefined) input.group = o.group
     if (o.dedupeKey !== undefined) input.dedupeKey = o.dedupeKey
     if (o.dependsOn !== undefined) input.dependsOn = o.dependsOn
     if (o.capabilities !== undefined) input.capabilities = o.capabilities

@@ -16,8 +16,17 @@ const queueOptions = (c: Command) =>
     .option('--timeout <duration>', 'default job timeout (30s, 10m)')
     .option('--retention <duration>', 'delete finished jobs older than this (7d)')
     .option('--description <text>')
+    .option(
+      '--rate-limit <max/interval>',
+      'at most max starts per interval across all workers, e.g. 100/1s; 10/1s/group for a budget per group ("none" to clear)',
+    )
+    .option('--group-concurrency <n>', 'most active jobs per group across all workers ("none" for no limit)')
+    .option('--fair', 'claims take turns between groups (round-robin)')
+    .option('--no-fair', 'claims follow the queue order alone')
+    .option('--group-by-owner', "a job without a group gets its owner's name as its group")
+    .option('--no-group-by-owner', 'a job without a group has none')
 
-function queueFields(o: Record<string, string | number | undefined>): QueueUpdateInput {
+function queueFields(o: Record<string, string | number | boolean | undefined>): QueueUpdateInput {
   const fields: QueueUpdateInput = {}
   if (o.mode !== undefined) fields.mode = o.mode as 'automatic'
   if (o.concurrency !== undefined)
@@ -27,7 +36,26 @@ function queueFields(o: Record<string, string | number | undefined>): QueueUpdat
   if (o.timeout !== undefined) fields.timeoutMs = parseDuration(String(o.timeout))
   if (o.retention !== undefined) fields.retentionMs = parseDuration(String(o.retention))
   if (o.description !== undefined) fields.description = String(o.description)
+  if (o.rateLimit !== undefined) fields.rateLimit = parseRateLimit(String(o.rateLimit))
+  if (o.groupConcurrency !== undefined)
+    fields.groupConcurrency = o.groupConcurrency === 'none' ? null : Number(o.groupConcurrency)
+  if (o.fair !== undefined) fields.fair = Boolean(o.fair)
+  if (o.groupByOwner !== undefined) fields.groupByOwner = Boolean(o.groupByOwner)
   return fields
+}
+
+/** '100/1s' (max per interval) as { max, intervalMs }; 'none' clears the limit. */
+function parseRateLimit(text: string): QueueUpdateInput['rateLimit'] {
+  if (text === 'none') return null
+  const m = /^(\d+)\/([^/]+)(\/group)?$/.exec(text.trim())
+  if (!m)
+    throw new Error(`--rate-limit expects max/interval such as 100/1s or 10/1m/group, or none; not '${text}'`)
+  return { max: Number(m[1]), intervalMs: parseDuration(m[2]!), ...(m[3] ? { per: 'group' as const } : {}) }
+}
+
+const rateLine = (q: Json) => {
+  const r = q.rateLimit as { max: number; intervalMs: number; per?: string } | null | undefined
+  return r ? `${r.max}/${r.intervalMs}ms${r.per ? `/${r.per}` : ''}` : null
 }
 
 const countsLine = (q: Json) => {
@@ -45,8 +73,8 @@ export function registerQueueCommands(program: Command): void {
         const list = await client.listQueues()
         print(o.json, list, () =>
           printTable(
-            list.map((q) => ({ ...q, counts: countsLine(q) })),
-            ['name', 'status', 'mode', 'concurrency', 'ordering', 'counts'],
+            list.map((q) => ({ ...q, counts: countsLine(q), rate: rateLine(q) })),
+            ['name', 'status', 'mode', 'concurrency', 'rate', 'ordering', 'counts'],
           ),
         )
       }),

@@ -60,10 +60,11 @@ export const queueRoutes =
       },
       async (request) => {
         const queue = await docket.getQueue(request.params.name)
-        return queueJson(
-          queue,
-          (await docket.countJobs(queue.name, ownJobsOnly(request.principal)))[queue.name],
-        )
+        const [counts, groups] = await Promise.all([
+          docket.countJobs(queue.name, ownJobsOnly(request.principal)),
+          docket.groupCounts(queue.name, ownJobsOnly(request.principal)),
+        ])
+        return { ...queueJson(queue, counts[queue.name]), groups }
       },
     )
 

@@ -119,7 +119,7 @@ async function addOnce(
   })
 }
 
-async function addInTransaction(
+export async function addInTransaction(
   ctx: PgContext,
   c: Queryable,
   queueNames: string[],
@@ -276,18 +276,18 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
     `WITH ins AS (
        INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
-         traceparent, tracestate, expires_at)
+         traceparent, tracestate, expires_at, group_key)
        SELECT t.id, t.queue, t.type, t.payload::jsonb, t.status, t.priority,
          to_timestamp(t.run_at_ms / 1000.0), t.max_attempts, t.backoff::jsonb, t.timeout_ms,
          t.owner, t.batch_id,
          CASE WHEN t.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(t.caps::jsonb)) END,
          t.dedupe_key, t.pending, $17::timestamptz, t.estimated, t.traceparent, t.tracestate,
-         to_timestamp(t.expires_at_ms / 1000.0)
+         to_timestamp(t.expires_at_ms / 1000.0), t.group_key
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[],
          $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::bigint[],
-         $18::text[], $19::text[], $20::float8[])
+         $18::text[], $19::text[], $20::float8[], $21::text[])
          AS t(id, queue, type, payload, status, priority, run_at_ms, max_attempts, backoff, timeout_ms,
-              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, expires_at_ms)
+              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, expires_at_ms, group_key)
        RETURNING *
      ), ev AS (
        INSERT INTO events (job_id, queue, kind, status, at) SELECT id, queue, 'added', status, created_at FROM ins
@@ -318,6 +318,7 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
       col((p) => p.job.traceContext?.traceparent ?? null),
       col((p) => p.job.traceContext?.tracestate ?? null),
       col((p) => p.expiresAtMs),
+      col((p) => p.job.group),
     ],
   )
   return rows.map((r) => rowToJob(r, decode))

@@ -7,11 +7,14 @@ import { postgresBlobs } from './blobs.js'
 import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as expiry from './expiry.js'
+import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
+import * as rateLimits from './rate-limits.js'
 import * as read from './read.js'
+import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
@@ -69,6 +72,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     countJobs: (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: (p) => leases.claimJobs(ctx, p),
+    rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    groupCounts: (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),
     appendEvent: (p) => leases.appendEvent(ctx, p),
@@ -109,5 +114,13 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: (term) => leadership.releaseLeadership(ctx, term),
+    createSchedule: (s) => schedules.createSchedule(ctx, s),
+    updateSchedule: (id, change) => schedules.updateSchedule(ctx, id, change),
+    getSchedule: (id) => schedules.getSchedule(ctx, id),
+    listSchedules: (filter) => schedules.listSchedules(ctx, filter),
+    deleteSchedule: (id) => schedules.deleteSchedule(ctx, id),
+    listScheduleRuns: (id, limit) => schedules.listScheduleRuns(ctx, id, limit),
+    dueSchedules: (limit) => schedules.dueSchedules(ctx, limit),
+    fireSchedule: (id, build, params) => schedules.fireSchedule(ctx, id, build, params),
   }
 }

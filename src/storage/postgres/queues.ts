@@ -18,13 +18,20 @@ const values = (q: QueueRecord) => [
   q.defaults.timeoutMs,
   q.retentionMs,
   JSON.stringify(q.settings),
+  q.rateLimit?.max ?? null,
+  q.rateLimit?.intervalMs ?? null,
+  q.rateLimit?.per ?? null,
+  q.groupConcurrency,
+  q.fair,
+  q.groupByOwner,
 ]
 
 export async function createQueue(ctx: PgContext, queue: QueueRecord): Promise<Queue> {
   const rows = await ctx.query(
     `INSERT INTO queues (name, description, mode, status, concurrency, ordering, max_attempts, backoff,
-       timeout_ms, retention_ms, settings, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${NOW(12)}, ${NOW(12)})
+       timeout_ms, retention_ms, settings, rate_max, rate_interval_ms, rate_per, group_concurrency, fair,
+       group_by_owner, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, ${NOW(18)}, ${NOW(18)})
      ON CONFLICT (name) DO NOTHING RETURNING *`,
     [...values(queue), ctx.clockNow()],
   )
@@ -44,7 +51,8 @@ export async function updateQueue(
     const [row] = await c.query(
       `UPDATE queues SET description = $2, mode = $3, status = $4, concurrency = $5, ordering = $6,
          max_attempts = $7, backoff = $8, timeout_ms = $9, retention_ms = $10, settings = $11,
-         updated_at = ${NOW(12)}
+         rate_max = $12, rate_interval_ms = $13, rate_per = $14, group_concurrency = $15, fair = $16,
+         group_by_owner = $17, updated_at = ${NOW(18)}
        WHERE name = $1 RETURNING *`,
       [...values({ ...next, name }), ctx.clockNow()],
     )

@@ -176,10 +176,10 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
     .stmt(
       `INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
-         traceparent, tracestate, expires_at)
+         traceparent, tracestate, expires_at, group_key)
        VALUES (@id, @queue, @type, @payload, @status, @priority, @runAt, @maxAttempts, @backoff, @timeoutMs,
          @owner, @batchId, @capabilities, @dedupeKey, @pending, @now, @estimatedDurationMs,
-         @traceparent, @tracestate, @expiresAt)
+         @traceparent, @tracestate, @expiresAt, @group)
        RETURNING *`,
     )
     .get({
@@ -203,6 +203,7 @@ function insertJob(ctx: SqliteContext, p: PlannedJob, now: number): Job {
       traceparent: job.traceContext?.traceparent ?? null,
       tracestate: job.traceContext?.tracestate ?? null,
       expiresAt: p.expiresAtMs,
+      group: job.group,
     }) as Record<string, unknown>
   return rowToJob(row, decode)
 }

@@ -5,11 +5,14 @@ import * as attempts from './attempts.js'
 import * as control from './control.js'
 import { type Db, openSqlite } from './db.js'
 import * as expiry from './expiry.js'
+import * as groups from './groups.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
 import * as queues from './queues.js'
+import * as rateLimits from './rate-limits.js'
 import * as read from './read.js'
+import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
 import * as workers from './workers.js'
 
@@ -74,6 +77,8 @@ export function createSqliteStore(
     countJobs: async (queue, owner) => read.countJobs(ctx, queue, owner ?? null),
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),
+    rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    groupCounts: async (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),
     appendEvent: async (p) => leases.appendEvent(ctx, p),
@@ -122,5 +127,13 @@ export function createSqliteStore(
     markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
     acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: async (term) => leadership.releaseLeadership(ctx, term),
+    createSchedule: async (s) => schedules.createSchedule(ctx, s),
+    updateSchedule: async (id, change) => schedules.updateSchedule(ctx, id, change),
+    getSchedule: async (id) => schedules.getSchedule(ctx, id),
+    listSchedules: async (filter) => schedules.listSchedules(ctx, filter),
+    deleteSchedule: async (id) => schedules.deleteSchedule(ctx, id),
+    listScheduleRuns: async (id, limit) => schedules.listScheduleRuns(ctx, id, limit),
+    dueSchedules: async (limit) => schedules.dueSchedules(ctx, limit),
+    fireSchedule: async (id, build, params) => schedules.fireSchedule(ctx, id, build, params),
   }
 }

@@ -24,7 +24,12 @@ import { closeAttempt, openAttempt } from './attempts.js'
 import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
+import { type GroupedQueue, hasGroupRules, pickGrouped, recordTurns } from './groups.js'
 import { assertTerm, expiredAtOrBefore } from './leadership.js'
+import { type RateLimited, rateRoom, recordStarts } from './rate-limits.js'
+
+/** What the claim reads of a queue. */
+type ClaimQueue = RateLimited & GroupedQueue & { status: string; concurrency: number | null }
 
 type Row = Record<string, unknown>
 
@@ -45,11 +50,10 @@ export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
     for (const name of p.queues) {
       const room = p.limit - claimed.length
       if (room <= 0) break
-      const queue = ctx.stmt('SELECT status, concurrency, ordering FROM queues WHERE name = ?').get(name) as
-        | { status: string; concurrency: number | null; ordering: 'priority' | 'fifo' }
-        | undefined
+      const queue = ctx.stmt('SELECT * FROM queues WHERE name = ?').get(name) as ClaimQueue | undefined
       if (queue?.status !== 'active') continue
-      let take = room
+      let take = Math.min(room, rateRoom(ctx, queue, now))
+      if (take <= 0) continue
       if (queue.concurrency !== null) {
         const { n } = ctx
           .stmt(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND status = 'active'`)
@@ -59,10 +63,20 @@ export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
         take = Math.min(take, queue.concurrency - n)
         if (take <= 0) continue
       }
-      const ids = ctx
-        .stmt(CLAIM_ORDER[queue.ordering])
-        .all({ now, queue: name, caps: JSON.stringify(p.capabilities), limit: take }) as { id: string }[]
-      for (const { id } of ids) claimed.push(leaseJob(ctx, id, p, now))
+      const ids = hasGroupRules(queue)
+        ? pickGrouped(ctx, queue, p.capabilities, take, now)
+        : (
+            ctx
+              .stmt(CLAIM_ORDER[queue.ordering])
+              .all({ now, queue: name, caps: JSON.stringify(p.capabilities), limit: take }) as {
+              id: string
+            }[]
+          ).map((r) => r.id)
+      const leased = ids.map((id) => leaseJob(ctx, id, p, now))
+      claimed.push(...leased)
+      const groups = leased.map((j) => j.group)
+      recordStarts(ctx, queue, groups, now)
+      recordTurns(ctx, queue, groups)
     }
     return claimed
   })

@@ -276,4 +276,97 @@ CREATE INDEX jobs_dedupe_finished ON jobs (queue, coalesce(owner, ''), dedupe_ke
   WHERE dedupe_key IS NOT NULL AND status IN ('completed','failed','cancelled');
 `,
   },
+  {
+    version: 9,
+    name: 'schedules',
+    file: '0009_schedules.sql',
+    sql: `-- Schedules (issue 14): cron or interval, run by the maintenance leader.
+-- tick_cursor: ticks at or before it were handled (the latest tick, or when
+-- the schedule started or was resumed). next_run_at: the first tick after it,
+-- NULL while paused, so the leader finds due schedules by an index.
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  owner TEXT,
+  cron TEXT,
+  every_ms INTEGER,
+  timezone TEXT,
+  queue TEXT NOT NULL,
+  type TEXT NOT NULL,
+  payload TEXT,
+  options TEXT NOT NULL DEFAULT '{}',
+  catch_up TEXT NOT NULL CHECK (catch_up IN ('none','latest','all')),
+  overlap TEXT NOT NULL CHECK (overlap IN ('allow','skip')),
+  enabled INTEGER NOT NULL DEFAULT 1,
+  tick_cursor INTEGER NOT NULL,
+  next_run_at INTEGER,
+  last_run_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  CHECK ((cron IS NULL) <> (every_ms IS NULL))
+);
+-- A schedule's name is unique per owner: a user's names never collide with another user's.
+CREATE UNIQUE INDEX schedules_owner_name ON schedules (coalesce(owner, ''), name);
+CREATE INDEX schedules_due ON schedules (next_run_at) WHERE enabled = 1 AND next_run_at IS NOT NULL;
+
+-- One row per run: a tick (unique per schedule and tick time, so a tick makes
+-- its job once whoever runs it) or a run asked for by hand.
+CREATE TABLE schedule_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  schedule_id TEXT NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+  tick_at INTEGER NOT NULL,
+  manual INTEGER NOT NULL DEFAULT 0,
+  job_id TEXT,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  reason TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX schedule_runs_tick ON schedule_runs (schedule_id, tick_at) WHERE manual = 0;
+CREATE INDEX schedule_runs_recent ON schedule_runs (schedule_id, id);
+`,
+  },
+  {
+    version: 10,
+    name: 'rate limits',
+    file: '0010_rate_limits.sql',
+    sql: `-- Queue rate limits (issue 14): at most rate_max jobs of the queue start in
+-- any window of rate_interval_ms, across every worker. A sliding window log:
+-- one row per start inside the window, written by the claim that started the
+-- job, pruned by the next claim of that queue.
+ALTER TABLE queues ADD COLUMN rate_max INTEGER CHECK (rate_max IS NULL OR rate_max > 0);
+ALTER TABLE queues ADD COLUMN rate_interval_ms INTEGER CHECK (rate_interval_ms IS NULL OR rate_interval_ms > 0);
+
+CREATE TABLE rate_limit_starts (
+  queue TEXT NOT NULL REFERENCES queues (name) ON DELETE CASCADE,
+  at INTEGER NOT NULL
+);
+CREATE INDEX rate_limit_starts_window ON rate_limit_starts (queue, at);
+`,
+  },
+  {
+    version: 11,
+    name: 'groups',
+    file: '0011_groups.sql',
+    sql: `-- Groups (issue 14): a job's group (a tenant, a user), a queue's limit of
+-- active jobs per group, fair turns between groups, a rate limit per group,
+-- and a queue option that makes a job's group default to its owner.
+ALTER TABLE jobs ADD COLUMN group_key TEXT;
+ALTER TABLE queues ADD COLUMN group_concurrency INTEGER CHECK (group_concurrency IS NULL OR group_concurrency > 0);
+ALTER TABLE queues ADD COLUMN fair INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN group_by_owner INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE queues ADD COLUMN rate_per TEXT CHECK (rate_per IS NULL OR rate_per = 'group');
+
+-- Starts of a rate limit per group are counted per group ('' for jobs without one).
+ALTER TABLE rate_limit_starts ADD COLUMN group_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX rate_limit_starts_group ON rate_limit_starts (queue, group_key, at);
+
+-- When each group of a fair queue was last served: the least recently served goes first.
+CREATE TABLE group_turns (
+  queue TEXT NOT NULL REFERENCES queues (name) ON DELETE CASCADE,
+  group_key TEXT NOT NULL,
+  served INTEGER NOT NULL,
+  PRIMARY KEY (queue, group_key)
+);
+`,
+  },
 ]

@@ -20,6 +20,12 @@ function params(q: QueueRecord) {
     timeoutMs: q.defaults.timeoutMs,
     retentionMs: q.retentionMs,
     settings: JSON.stringify(q.settings),
+    rateMax: q.rateLimit?.max ?? null,
+    rateIntervalMs: q.rateLimit?.intervalMs ?? null,
+    ratePer: q.rateLimit?.per ?? null,
+    groupConcurrency: q.groupConcurrency,
+    fair: q.fair ? 1 : 0,
+    groupByOwner: q.groupByOwner ? 1 : 0,
   }
 }
 
@@ -32,9 +38,11 @@ export function createQueue(ctx: SqliteContext, queue: QueueRecord): Queue {
     const row = ctx
       .stmt(
         `INSERT INTO queues (name, description, mode, status, concurrency, ordering, max_attempts, backoff,
-           timeout_ms, retention_ms, settings, created_at, updated_at)
+           timeout_ms, retention_ms, settings, rate_max, rate_interval_ms, rate_per, group_concurrency, fair,
+           group_by_owner, created_at, updated_at)
          VALUES (@name, @description, @mode, @status, @concurrency, @ordering, @maxAttempts, @backoff,
-           @timeoutMs, @retentionMs, @settings, @now, @now) RETURNING *`,
+           @timeoutMs, @retentionMs, @settings, @rateMax, @rateIntervalMs, @ratePer, @groupConcurrency, @fair,
+           @groupByOwner, @now, @now) RETURNING *`,
       )
       .get({ ...params(queue), now }) as Row
     return rowToQueue(row, decode)
@@ -54,7 +62,9 @@ export function updateQueue(
       .stmt(
         `UPDATE queues SET description = @description, mode = @mode, status = @status, concurrency = @concurrency,
            ordering = @ordering, max_attempts = @maxAttempts, backoff = @backoff, timeout_ms = @timeoutMs,
-           retention_ms = @retentionMs, settings = @settings, updated_at = @now
+           retention_ms = @retentionMs, settings = @settings, rate_max = @rateMax,
+           rate_interval_ms = @rateIntervalMs, rate_per = @ratePer, group_concurrency = @groupConcurrency,
+           fair = @fair, group_by_owner = @groupByOwner, updated_at = @now
          WHERE name = @name RETURNING *`,
       )
       .get({ ...params({ ...next, name }), now: ctx.now() }) as Row

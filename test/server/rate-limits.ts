@@ -1,0 +1,98 @@
+/** Flow control over HTTP: rate limits and groups set on create and update, shown on the queue, enforced on remote claims, bad input refused. */
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { type Driver, useServer } from './harness.js'
+
+export function rateLimitsSuite(driver: Driver): void {
+  describe(`server: rate limits [${driver}]`, () => {
+    const s = useServer(driver)
+
+    before(async () => {
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-rl', queues: ['rl'] })
+    })
+
+    it('sets a rate limit on create and update, shows it, and remote claims respect it', async () => {
+      const made = await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
+        name: 'rl',
+        rateLimit: { max: 2, intervalMs: 3_600_000 },
+      })
+      assert.deepEqual(made.rateLimit, { max: 2, intervalMs: 3_600_000 })
+      for (let i = 0; i < 5; i++) await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'rl', type: 't' })
+      const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-rl/claim', {
+        queues: ['rl'],
+        limit: 5,
+      })
+      assert.equal(claimed.jobs.length, 2)
+      const again = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-rl/claim', {
+        queues: ['rl'],
+        limit: 5,
+      })
+      assert.equal(again.jobs.length, 0)
+      const patched = await s.ok(200, 'admin', 'PATCH', '/api/v1/queues/rl', {
+        rateLimit: { max: 3, intervalMs: 3_600_000 },
+      })
+      assert.deepEqual(patched.rateLimit, { max: 3, intervalMs: 3_600_000 })
+      const third = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-rl/claim', {
+        queues: ['rl'],
+        limit: 5,
+      })
+      assert.equal(third.jobs.length, 1, 'the raised limit has room for one more in this window')
+      assert.deepEqual((await s.ok(200, 'alice', 'GET', '/api/v1/queues/rl')).rateLimit, patched.rateLimit)
+      assert.equal(
+        (await s.ok(200, 'admin', 'PATCH', '/api/v1/queues/rl', { rateLimit: null })).rateLimit,
+        null,
+      )
+    })
+
+    it('groups: queue options, a job defaulting to its owner’s group, per-group counts (a user sees their own)', async () => {
+      const q = await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
+        name: 'grp',
+        groupConcurrency: 1,
+        fair: true,
+        groupByOwner: true,
+      })
+      assert.deepEqual([q.groupConcurrency, q.fair, q.groupByOwner], [1, true, true])
+      for (const who of ['alice', 'alice', 'bob'] as const) {
+        const job = await s.ok(201, who, 'POST', '/api/v1/jobs', { queue: 'grp', type: 't' })
+        assert.equal(job.group, who)
+      }
+      assert.equal(
+        (await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'grp', type: 't', group: 'team' })).group,
+        'team',
+      )
+      const admin = await s.ok(200, 'admin', 'GET', '/api/v1/queues/grp')
+      assert.deepEqual(admin.groups, [
+        { group: 'alice', active: 0, waiting: 2 },
+        { group: 'bob', active: 0, waiting: 1 },
+        { group: 'team', active: 0, waiting: 1 },
+      ])
+      const alice = await s.ok(200, 'alice', 'GET', '/api/v1/queues/grp')
+      assert.deepEqual(
+        alice.groups.map((g: { group: string }) => g.group),
+        ['alice', 'team'],
+      )
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-grp', queues: ['grp'] })
+      const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-grp/claim', {
+        queues: ['grp'],
+        limit: 10,
+      })
+      assert.deepEqual(claimed.jobs.map((j: { group: string }) => j.group).sort(), ['alice', 'bob', 'team'])
+      await s.fail(400, 'INVALID_ARGUMENT', 'admin', 'PATCH', '/api/v1/queues/grp', { groupConcurrency: 0 })
+    })
+
+    it('refuses a bad rate limit with 400 naming the field', async () => {
+      for (const [rateLimit, field] of [
+        [{ max: 0, intervalMs: 1000 }, 'rateLimit.max'],
+        [{ max: 1 }, 'rateLimit.intervalMs'],
+        [{ max: 1, intervalMs: 1000, per: 'tenant' }, 'per'],
+      ] as const) {
+        const error = await s.fail(400, 'INVALID_ARGUMENT', 'admin', 'POST', '/api/v1/queues', {
+          name: 'rl-bad',
+          rateLimit,
+        })
+        assert.match(JSON.stringify(error), new RegExp(field.replace('.', '\\.')))
+      }
+      await s.fail(404, 'NOT_FOUND', 'admin', 'GET', '/api/v1/queues/rl-bad')
+    })
+  })
+}

@@ -17,7 +17,7 @@ import { type Json, UNKNOWN_ID } from '../server/harness.js'
 import { startServer, type TestServer } from './server.js'
 import { DRIVERS, figure } from './support.js'
 
-type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'worker' | 'key'
+type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'schedule' | 'worker' | 'key'
 type Caller = 'admin' | 'owner' | 'other-user' | 'worker-with-lease' | 'worker-without-lease' | 'other-worker'
 const CALLERS: Caller[] = [
   'admin',
@@ -33,6 +33,7 @@ function kindOf(method: string, path: string): Kind {
   if (path.startsWith('/api/v1/keys/')) return 'key'
   if (path.startsWith('/api/v1/workers/')) return 'worker'
   if (path.startsWith('/api/v1/batches/')) return 'batch'
+  if (path.startsWith('/api/v1/schedules/')) return 'schedule'
   if (path.startsWith('/api/v1/artifacts/')) return 'artifact'
   // Read with the job's lease by a worker key, or as the job's owner: its files and its upstream results.
   if (method === 'GET' && (path.endsWith('/artifacts') || path.endsWith('/upstream'))) return 'files'
@@ -41,8 +42,8 @@ function kindOf(method: string, path: string): Kind {
 }
 
 const ENTITLED: Record<Caller, Kind[]> = {
-  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'worker', 'key'],
-  owner: ['job', 'files', 'artifact', 'batch'],
+  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'schedule', 'worker', 'key'],
+  owner: ['job', 'files', 'artifact', 'batch', 'schedule'],
   'other-user': [],
   'worker-with-lease': ['lease', 'files', 'artifact', 'worker'],
   'worker-without-lease': ['worker'],
@@ -56,6 +57,8 @@ interface Fixture {
   token: string
   artifact: string
   batch: string
+  /** One of alice's schedules (paused, so it never runs by itself here). */
+  schedule: string
   worker: string
   /** An API key (admin only): revoking it is the route. */
   key: string
@@ -95,6 +98,14 @@ for (const driver of DRIVERS) {
         name: `${A}-batch`,
         jobs: [{ queue, type: 'b', payload: { canary: A } }],
       })
+      const schedule = await s.client.ok(201, 'alice', 'POST', '/api/v1/schedules', {
+        name: `${A}-schedule-${queue}`,
+        every: 3_600_000,
+        queue,
+        type: 's',
+        payload: { canary: A },
+        enabled: false,
+      })
       const key = await s.client.ok(201, 'admin', 'POST', '/api/v1/keys', {
         name: `k-${queue}`,
         role: 'user',
@@ -105,6 +116,7 @@ for (const driver of DRIVERS) {
         token,
         artifact: artifacts[0]!.id,
         batch: batch.batch.id,
+        schedule: schedule.id,
         worker,
         key: key.id,
       }
@@ -114,6 +126,7 @@ for (const driver of DRIVERS) {
     function idFor(kind: Kind, f: Fixture | null): string {
       if (kind === 'worker') return f ? f.worker : 'w-never-registered'
       if (kind === 'batch') return f ? f.batch : UNKNOWN_ID
+      if (kind === 'schedule') return f ? f.schedule : UNKNOWN_ID
       if (kind === 'key') return f ? f.key : UNKNOWN_ID
       if (kind === 'artifact') return f ? f.artifact : UNKNOWN_ID
       return f ? f.job : UNKNOWN_ID
@@ -149,6 +162,7 @@ for (const driver of DRIVERS) {
       }
       const bodies: Record<string, Json> = {
         'PATCH /api/v1/jobs/{id}': { priority: 1 },
+        'PATCH /api/v1/schedules/{id}': { payload: { canary: A, changed: true } },
         'POST /api/v1/workers/{id}/heartbeat': { load: 0 },
         'POST /api/v1/workers/{id}/claim': { queues: [real.queue] },
         'POST /api/v1/jobs/{id}/heartbeat': { token },

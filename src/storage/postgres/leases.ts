@@ -152,19 +152,27 @@ export async function completeJobs(ctx: PgContext, params: S.CompleteParams[]): 
   return whyNot(ctx, params, new Set(rows.map((r) => r.id)))
 }
 
+/**
+ * The row of a job whose lease `p` holds, locked for the rest of the
+ * transaction (with the statement's time as `db_now`); LEASE_LOST saying why
+ * when the lease is not held.
+ */
+async function lockHeld(ctx: PgContext, c: Queryable, p: S.LeaseRef): Promise<Record<string, unknown>> {
+  const [row] = validTokens([p]).length
+    ? await c.query(`SELECT *, ${NOW(3)} AS db_now FROM jobs WHERE id = $1 AND ${held(3)} FOR UPDATE`, [
+        p.id,
+        p.token,
+        ctx.clockNow(),
+      ])
+    : []
+  if (row) return row
+  assertLeaseHeld((await whyNot(c, [p], new Set()))[0]!)
+  throw leaseLost(p.id, 'deleted')
+}
+
 export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
   return ctx.tx(async (c) => {
-    const [row] = validTokens([p]).length
-      ? await c.query(`SELECT *, ${NOW(3)} AS db_now FROM jobs WHERE id = $1 AND ${held(3)} FOR UPDATE`, [
-          p.id,
-          p.token,
-          ctx.clockNow(),
-        ])
-      : []
-    if (!row) {
-      assertLeaseHeld((await whyNot(c, [p], new Set()))[0]!)
-      throw leaseLost(p.id, 'deleted')
-    }
+    const row = await lockHeld(ctx, c, p)
     const now = row.db_now as Date
     const job = rowToJob(row, decode)
     const decision = decideFailure(job, p.error.retryable, now, Math.random, p.retryInMs)
@@ -198,17 +206,7 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
 
 export async function snoozeJob(ctx: PgContext, p: S.SnoozeParams): Promise<Job> {
   return ctx.tx(async (c) => {
-    const [row] = validTokens([p]).length
-      ? await c.query(`SELECT *, ${NOW(3)} AS db_now FROM jobs WHERE id = $1 AND ${held(3)} FOR UPDATE`, [
-          p.id,
-          p.token,
-          ctx.clockNow(),
-        ])
-      : []
-    if (!row) {
-      assertLeaseHeld((await whyNot(c, [p], new Set()))[0]!)
-      throw leaseLost(p.id, 'deleted')
-    }
+    const row = await lockHeld(ctx, c, p)
     const now = row.db_now as Date
     const decision = decideSnooze(now, p.delayMs)
     const [updated] = await c.query(

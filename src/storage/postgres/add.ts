@@ -16,7 +16,12 @@ import { rowToJob, rowToQueueRecord } from '../rows.js'
 import { LIVE, statusList } from '../sql.js'
 import type { AddJobsResult, ArtifactRecord, BatchRecord, CallerTransaction } from '../store.js'
 import { NOW } from './clock.js'
-import { decode, type PgContext, type Queryable, refusedText } from './db.js'
+import { decode, type PgContext, type Queryable, refusedText, StatementNames } from './db.js'
+
+/** Names for Docket's statements on callers' own connections (see inCallerTransaction). */
+const callerStatements = new StatementNames()
+/** Callers' connections that run Docket's statements unnamed (a plan went stale under them). */
+const unnamed = new WeakSet<object>()
 
 const FINAL = statusList(FINAL_STATUSES)
 
@@ -40,6 +45,8 @@ export async function addJobs(
     } catch (error) {
       const e = error as { code?: string; constraint?: string }
       if (e?.code === '23505' && e.constraint === 'jobs_dedupe' && attempt < 5) continue
+      // A stale prepared statement on the caller's connection: undone by the savepoint, tried again unnamed.
+      if (e?.code === '0A000' && transaction && attempt < 5) continue
       throw translateUniqueViolation(error)
     }
   }
@@ -61,10 +68,26 @@ async function inCallerTransaction<T>(
   client: CallerTransaction,
   fn: (c: Queryable) => Promise<T>,
 ): Promise<T> {
+  // A node-postgres client takes named statements: Docket's statements are then parsed and planned
+  // once per connection, as on its own pool, instead of on every add.
+  // A connection whose prepared statement no longer fits the schema (another process migrated it:
+  // "cached plan must not change result type") runs unnamed from then on; the add is tried again.
+  const named = typeof (client as { connection?: unknown }).connection === 'object' && !unnamed.has(client)
+  const run = async (sql: string, values?: unknown[]) => {
+    const name = named && values?.length ? callerStatements.nameFor(sql) : null
+    if (name === null) return (await client.query(sql, values)).rows
+    const query = client.query as unknown as (q: object) => Promise<{ rows: Record<string, unknown>[] }>
+    try {
+      return (await query.call(client, { name, text: sql, values })).rows
+    } catch (error) {
+      if ((error as { code?: string }).code === '0A000') unnamed.add(client)
+      throw error
+    }
+  }
   const c: Queryable = {
     async query(sql, values) {
       try {
-        return (await client.query(sql, values)).rows as never
+        return (await run(sql, values)) as never
       } catch (error) {
         throw refusedText(error)
       }

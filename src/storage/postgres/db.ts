@@ -119,7 +119,7 @@ export function parsePostgresUrl(url: string): PostgresSettings {
  * necessity. Dynamic SQL (list filters) is bounded, and past the cap new texts
  * simply run unprepared.
  */
-class StatementNames {
+export class StatementNames {
   readonly #names = new Map<string, string>()
   constructor(readonly cap = 1_000) {}
 

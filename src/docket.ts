@@ -36,6 +36,7 @@ import {
   type SqliteDatabase,
   suggestionsInput,
 } from './core/options.js'
+import { type RateLimitUse, rateLimitUse } from './core/rate-limits.js'
 import {
   applyQueueUpdate,
   assertJsonValue,
@@ -611,6 +612,14 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       queues: sorted([...queues.map((q) => q.name), ...pairs.map((p) => p.queue)]),
       types: sorted(pairs.map((p) => p.type)),
     }
+  }
+
+  /** The queue's rate limit as it stands (starts in the window, when the next slot opens); null without one. */
+  async rateLimitUse(queue: string): Promise<RateLimitUse | null> {
+    const q = await this.getQueue(queue)
+    if (!q.rateLimit) return null
+    const counted = await this.#open().rateLimitUse(q.name)
+    return counted && rateLimitUse(q.rateLimit, counted, this.#clock.now())
   }
 
   /** The queue's busiest groups with their active and waiting jobs; only `owner`'s jobs when given. */

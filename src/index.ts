@@ -21,6 +21,7 @@ export type {
   QueueUpdateInput,
 } from './core/options.js'
 export { PRIORITIES, type PriorityName } from './core/options.js'
+export type { RateLimitUse } from './core/rate-limits.js'
 export {
   CATCH_UP,
   type CatchUp,

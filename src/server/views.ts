@@ -76,6 +76,20 @@ export const queueView = z
       .array(z.object({ group: z.string(), active: z.number().int(), waiting: z.number().int() }))
       .optional()
       .describe('the busiest groups (most active, then waiting jobs); only on GET /queues/{name}'),
+    rateLimitUse: z
+      .object({
+        used: z.number().int().describe('starts in the current window (per group: the busiest group’s)'),
+        max: z.number().int(),
+        intervalMs: z.number().int(),
+        per: z.literal('group').optional(),
+        full: z.boolean().describe('the window holds max starts: nothing starts until nextSlotAt'),
+        nextSlotAt: iso.nullable().describe('when a start is allowed again; null while there is room'),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        'the rate limit’s current use (null without a rate limit); only on GET /queues/{name}, not to user keys (it counts everyone’s starts)',
+      ),
   })
   .meta({ id: 'Queue' })
 

@@ -326,6 +326,12 @@ export interface Store {
    * held back by its rate limit. Read-only.
    */
   rateLimitWaitMs(queues: string[]): Promise<number | null>
+  /**
+   * A queue's rate limit as it stands: starts still in the window (the busiest
+   * group's, per group) and, when they fill it, ms until the next slot opens;
+   * null without a rate limit. Read-only.
+   */
+  rateLimitUse(queue: string): Promise<{ used: number; waitMs: number | null } | null>
   /** A queue's busiest groups: most active, then most waiting (ready or delayed) jobs; only `owner`'s jobs when given. */
   groupCounts(
     queue: string,

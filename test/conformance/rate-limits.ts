@@ -109,5 +109,42 @@ export function rateLimitsSuite(ctx: ConformanceContext): void {
       assert.equal(await docket.workers.rateLimitWaitMs([full]), null)
       await expectError(() => docket.workers.rateLimitWaitMs(['bad name!']), 'INVALID_ARGUMENT')
     })
+
+    test('rateLimitUse: starts in the window, full, and when the next slot opens; per group, the busiest group', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'rl-use', { rateLimit: { max: 2, intervalMs: 1_000 } })
+      await fill(docket, queue, 5)
+      const base = { max: 2, intervalMs: 1_000 }
+      assert.deepEqual(await docket.rateLimitUse(queue), { used: 0, ...base, full: false, nextSlotAt: null })
+      await claim(docket, queue)
+      const t0 = clock.now().getTime()
+      clock.advance(300)
+      await claim(docket, queue)
+      assert.deepEqual(await docket.rateLimitUse(queue), {
+        used: 2,
+        ...base,
+        full: true,
+        nextSlotAt: new Date(t0 + 1_000),
+      })
+      clock.advance(700)
+      assert.deepEqual(await docket.rateLimitUse(queue), { used: 1, ...base, full: false, nextSlotAt: null })
+      assert.equal(await docket.rateLimitUse(await makeQueue(docket, 'rl-use-none')), null)
+      await expectError(() => docket.rateLimitUse('rl-use-missing'), 'NOT_FOUND')
+
+      const grouped = await makeQueue(docket, 'rl-use-group', {
+        rateLimit: { max: 2, intervalMs: 1_000, per: 'group' },
+      })
+      await docket.addMany(['a', 'a', 'a', 'b'].map((group) => ({ queue: grouped, type: 't', group })))
+      assert.equal((await claim(docket, grouped, { limit: 10 })).length, 3, 'two of a, one of b')
+      const g0 = clock.now().getTime()
+      assert.deepEqual(await docket.rateLimitUse(grouped), {
+        used: 2,
+        max: 2,
+        intervalMs: 1_000,
+        per: 'group',
+        full: true,
+        nextSlotAt: new Date(g0 + 1_000),
+      })
+    })
   })
 }

@@ -1,9 +1,73 @@
 /** Flow control over HTTP: rate limits and groups set on create and update, shown on the queue, enforced on remote claims, bad input refused. */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
+import { TestClock } from '../../src/index.js'
 import { type Driver, useServer } from './harness.js'
 
 export function rateLimitsSuite(driver: Driver): void {
+  describe(`server: a rate limit's current use [${driver}]`, () => {
+    const clock = new TestClock()
+    const s = useServer(driver, {}, { clock })
+    const claim = () =>
+      s.call('worker', 'POST', '/api/v1/workers/w-use/claim', { queues: ['rl-use'], limit: 5 })
+
+    it('the queue shows starts in the window and the next slot; a remote claim held back is told when to come back', async () => {
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
+        name: 'rl-use',
+        rateLimit: { max: 2, intervalMs: 10_000 },
+      })
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'rl-free' })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-use', queues: ['rl-use', 'rl-free'] })
+      for (let i = 0; i < 4; i++)
+        await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'rl-use', type: 't' })
+      const use = async () => (await s.ok(200, 'admin', 'GET', '/api/v1/queues/rl-use')).rateLimitUse
+      assert.deepEqual(await use(), { used: 0, max: 2, intervalMs: 10_000, full: false, nextSlotAt: null })
+
+      const first = await s.call('worker', 'POST', '/api/v1/workers/w-use/claim', {
+        queues: ['rl-use'],
+        limit: 1,
+      })
+      assert.equal(first.body.jobs.length, 1)
+      assert.equal(first.body.retryAfterMs, undefined, 'a claim that got a job is not told to wait')
+      const t0 = clock.now().getTime()
+      clock.advance(4_000)
+      assert.equal((await claim()).body.jobs.length, 1, 'the second slot of the window')
+      assert.deepEqual(await use(), {
+        used: 2,
+        max: 2,
+        intervalMs: 10_000,
+        full: true,
+        nextSlotAt: new Date(t0 + 10_000).toISOString(),
+      })
+
+      const held = await claim()
+      assert.equal(held.status, 200)
+      assert.deepEqual(held.body, { jobs: [], retryAfterMs: 6_000 })
+      assert.equal(held.headers.get('retry-after'), '6')
+      clock.advance(5_500)
+      const soon = await claim()
+      assert.equal(soon.body.retryAfterMs, 500)
+      assert.equal(soon.headers.get('retry-after'), '1', 'whole seconds, rounded up')
+
+      clock.advance(500)
+      assert.deepEqual(await use(), { used: 1, max: 2, intervalMs: 10_000, full: false, nextSlotAt: null })
+      const next = await claim()
+      assert.equal(next.body.jobs.length, 1, 'the first start left the window')
+      assert.equal(next.headers.get('retry-after'), null)
+
+      // An empty queue without a rate limit: nothing to wait for, so no retryAfterMs.
+      const empty = await s.call('worker', 'POST', '/api/v1/workers/w-use/claim', { queues: ['rl-free'] })
+      assert.deepEqual(empty.body, { jobs: [] })
+      assert.equal(empty.headers.get('retry-after'), null)
+      assert.equal((await s.ok(200, 'admin', 'GET', '/api/v1/queues/rl-free')).rateLimitUse, null)
+      assert.equal(
+        'rateLimitUse' in (await s.ok(200, 'alice', 'GET', '/api/v1/queues/rl-use')),
+        false,
+        'a user key is not shown everyone’s starts',
+      )
+    })
+  })
+
   describe(`server: rate limits [${driver}]`, () => {
     const s = useServer(driver)
 

@@ -60,11 +60,18 @@ export const queueRoutes =
       },
       async (request) => {
         const queue = await docket.getQueue(request.params.name)
-        const [counts, groups] = await Promise.all([
+        const [counts, groups, use] = await Promise.all([
           docket.countJobs(queue.name, ownJobsOnly(request.principal)),
           docket.groupCounts(queue.name, ownJobsOnly(request.principal)),
+          // Everyone's starts in the window: not shown to a user, whose counts cover their own jobs only.
+          request.principal.role === 'user' ? undefined : docket.rateLimitUse(queue.name),
         ])
-        return { ...queueJson(queue, counts[queue.name]), groups }
+        const rateLimitUse = use && { ...use, nextSlotAt: use.nextSlotAt?.toISOString() ?? null }
+        return {
+          ...queueJson(queue, counts[queue.name]),
+          groups,
+          ...(use !== undefined ? { rateLimitUse } : {}),
+        }
       },
     )
 

@@ -7,6 +7,7 @@
  * up, and claims only within the queues and capabilities it registered.
  * See docs/remote-workers.md.
  */
+
 import { hostname } from 'node:os'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -20,6 +21,7 @@ import {
 } from '../../core/errors.js'
 import { REPORTED_EVENT_KINDS } from '../../core/events.js'
 import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
+import { retryAfterSeconds } from '../../core/rate-limits.js'
 import { MAX_DELAY_MS } from '../../core/snooze.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
@@ -214,7 +216,19 @@ export const remoteWorkerRoutes =
             'Claim ready jobs under a lease, within the queues and capabilities the worker registered; with waitMs, waits for one to arrive',
           params: workerParams,
           body: claimBody,
-          response: { 200: z.object({ jobs: z.array(claimedJobView) }), ...errorResponses(400, 403, 404) },
+          response: {
+            200: z.object({
+              jobs: z.array(claimedJobView),
+              retryAfterMs: z
+                .number()
+                .int()
+                .optional()
+                .describe(
+                  'only when no job came and a rate limit of these queues is full: ms until its next slot opens (also as a Retry-After header, in whole seconds)',
+                ),
+            }),
+            ...errorResponses(400, 403, 404),
+          },
         },
       },
       async (request, reply) => {
@@ -264,6 +278,14 @@ export const remoteWorkerRoutes =
           if (gone && jobs.length > 0) {
             await docket.workers.release(jobs)
             jobs = []
+          }
+        }
+        if (jobs.length === 0) {
+          // Held back by a full rate limit, not by an empty queue: say when to come back.
+          const retryAfterMs = await docket.workers.rateLimitWaitMs(b.queues)
+          if (retryAfterMs !== null) {
+            reply.header('retry-after', String(retryAfterSeconds(retryAfterMs)))
+            return { jobs: [], retryAfterMs }
           }
         }
         return { jobs: jobs.map(claimedJobJson) }

@@ -73,6 +73,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
 
     claimJobs: (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    rateLimitUse: (queue) => rateLimits.rateLimitUse(ctx, queue),
     groupCounts: (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),

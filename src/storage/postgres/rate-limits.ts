@@ -26,3 +26,31 @@ export async function rateLimitWaitMs(ctx: PgContext, queues: string[]): Promise
   // GREATEST in SQL would turn "no queue held back" (NULL) into 0.
   return row?.wait == null ? null : Math.max(0, Math.ceil(Number(row.wait)))
 }
+
+/**
+ * The queue's rate limit as it stands: the starts still in the window (the
+ * busiest group's, for a limit per group) and, when they fill it, ms until
+ * the next slot opens. Null for a queue without a rate limit. Read-only.
+ */
+export async function rateLimitUse(
+  ctx: PgContext,
+  queue: string,
+): Promise<{ used: number; waitMs: number | null } | null> {
+  // Per group ('' when the limit is queue-wide): its starts in the window and its max-th newest start.
+  const [row] = await ctx.query<{ limited: boolean; used: number; wait: number | null }>(
+    `WITH q AS (
+       SELECT rate_max, rate_interval_ms * interval '1 millisecond' AS span FROM queues
+       WHERE name = $1 AND rate_max IS NOT NULL
+     ), per AS (
+       SELECT count(*)::int AS n, (array_agg(s.at ORDER BY s.at DESC))[q.rate_max] AS slot
+       FROM rate_limit_starts s, q WHERE s.queue = $1 AND s.at > ${NOW(2)} - q.span
+       GROUP BY s.group_key, q.rate_max
+     )
+     SELECT EXISTS (SELECT 1 FROM q) AS limited, coalesce((SELECT max(n) FROM per), 0) AS used,
+       (SELECT min(extract(epoch FROM per.slot + q.span - ${NOW(2)}) * 1000) FROM per, q
+        WHERE per.n >= q.rate_max)::float8 AS wait`,
+    [queue, ctx.clockNow()],
+  )
+  if (!row?.limited) return null
+  return { used: row.used, waitMs: row.wait == null ? null : Math.max(0, Math.ceil(Number(row.wait))) }
+}

@@ -78,6 +78,7 @@ export function createSqliteStore(
 
     claimJobs: async (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
+    rateLimitUse: async (queue) => rateLimits.rateLimitUse(ctx, queue),
     groupCounts: async (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),

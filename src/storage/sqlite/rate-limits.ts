@@ -66,3 +66,36 @@ export function rateLimitWaitMs(ctx: SqliteContext, queues: string[]): number | 
   }
   return wait
 }
+
+/**
+ * The queue's rate limit as it stands: the starts still in the window (the
+ * busiest group's, for a limit per group) and, when they fill it, ms until
+ * the next slot opens. Null for a queue without a rate limit. Read-only.
+ */
+export function rateLimitUse(
+  ctx: SqliteContext,
+  queue: string,
+): { used: number; waitMs: number | null } | null {
+  const q = ctx
+    .stmt('SELECT rate_max, rate_interval_ms FROM queues WHERE name = ? AND rate_max IS NOT NULL')
+    .get(queue) as { rate_max: number; rate_interval_ms: number } | undefined
+  if (!q) return null
+  const now = ctx.now()
+  // Per group ('' when the limit is queue-wide): its starts in the window and its max-th newest start.
+  const row = ctx
+    .stmt(
+      `SELECT max(n) AS used, min(CASE WHEN n >= @max THEN slot END) AS slot FROM (
+         SELECT count(*) AS n,
+           (SELECT at FROM rate_limit_starts s WHERE s.queue = @queue AND s.group_key = g.group_key AND s.at > @since
+            ORDER BY at DESC LIMIT 1 OFFSET @max - 1) AS slot
+         FROM rate_limit_starts g WHERE g.queue = @queue AND g.at > @since GROUP BY g.group_key)`,
+    )
+    .get({ queue, since: now - q.rate_interval_ms, max: q.rate_max }) as {
+    used: number | null
+    slot: number | null
+  }
+  return {
+    used: row.used ?? 0,
+    waitMs: row.slot == null ? null : Math.max(0, row.slot + q.rate_interval_ms - now),
+  }
+}

@@ -28,8 +28,9 @@ export interface ScheduleFigure {
   ticks: number
   expected: number
   missing: number
-  /** Jobs beyond one per tick. */
+  /** Jobs beyond one per tick (and jobs of the queue no tick made). */
   twice: number
+  /** Jobs made for the expected ticks. */
   jobs: number
   /** Most a tick's job was made after its tick time (the failover gap). */
   mostLateMs: number
@@ -138,11 +139,16 @@ export async function scheduleFailover(driver: string, url: string): Promise<Sch
 
   let missing = 0
   let ticks = 0
+  let twice = 0
+  let jobs = 0
   for (let k = 1; k <= expected; k++) {
-    if (runs.has(start + k * 1_000)) ticks++
+    const made = runs.get(start + k * 1_000)?.size ?? 0
+    if (made > 0) ticks++
     else missing++
+    if (made > 1) twice += made - 1
+    jobs += made
   }
-  const madeRuns = [...runs.values()].reduce((a, s) => a + s.size, 0)
+  const known = [...runs.values()].reduce((a, set) => a + set.size, 0)
   return {
     driver,
     minutes: MINUTES,
@@ -150,9 +156,9 @@ export async function scheduleFailover(driver: string, url: string): Promise<Sch
     ticks,
     expected,
     missing,
-    // More jobs than ticks run (a tick with two jobs, or a job no run knows of).
-    twice: Math.max(0, Number(n) - runs.size) + (madeRuns - runs.size),
-    jobs: Number(n),
+    // A tick with more than one job, or a job of the queue that no run knows of.
+    twice: twice + Math.max(0, Number(n) - known),
+    jobs,
     mostLateMs: late.length ? Math.max(...late) : 0,
   }
 }

@@ -150,6 +150,40 @@ export function groupsSuite(ctx: ConformanceContext): void {
       assert.equal((await docket.groupCounts(queue, { limit: 1 })).length, 1)
     })
 
+    test('fair: a group whose jobs all ran is forgotten, and comes back with a job retried, snoozed or added', async () => {
+      const { docket } = ctx
+      const queue = await makeQueue(docket, 'grp-fair-back', { fair: true, maxAttempts: 1 })
+      await add(docket, queue, 'a', 1)
+      await add(docket, queue, 'b', 2)
+      const [a] = await claim(docket, queue)
+      assert.equal(a!.group, 'a')
+      await docket.workers.fail(a!, 'boom')
+      const [b1] = await claim(docket, queue)
+      assert.equal(b1!.group, 'b', 'a has nothing waiting: it is passed over (and forgotten)')
+      const [b2] = await claim(docket, queue)
+      assert.equal(b2!.group, 'b')
+      assert.deepEqual(await claim(docket, queue), [])
+      await docket.retryJob(a!.id)
+      const [again] = await claim(docket, queue)
+      assert.equal(again?.id, a!.id, 'the job retried by hand is claimed')
+      await docket.workers.snooze(again!, 0)
+      assert.equal((await claim(docket, queue))[0]?.id, a!.id, 'and again once snoozed')
+      await add(docket, queue, 'c', 1)
+      assert.equal((await claim(docket, queue))[0]?.group, 'c')
+    })
+
+    test('fair: a queue turned fair takes turns between the groups it already has, jobs without a group too', async () => {
+      const { docket } = ctx
+      const queue = await makeQueue(docket, 'grp-turned-fair')
+      await add(docket, queue, 'big', 6)
+      await add(docket, queue, null, 2)
+      await add(docket, queue, 'small', 2)
+      await docket.updateQueue(queue, { fair: true })
+      const got = await claim(docket, queue, { limit: 6 })
+      assert.deepEqual(tally(got), { '-': 2, big: 2, small: 2 }, 'two rounds of three groups')
+      assert.deepEqual(tally(await claim(docket, queue, { limit: 10 })), { big: 4 })
+    })
+
     test('bad group options are refused naming the field', async () => {
       const queue = await makeQueue(ctx.docket, 'grp-bad')
       await expectError(() => ctx.docket.updateQueue(queue, { groupConcurrency: 0 }), 'INVALID_ARGUMENT', [

@@ -229,6 +229,21 @@ describe('dashboard: every page shows real data', () => {
     assert.deepEqual(await acme.locator('td').allTextContents(), ['acme', '0', '3'])
   })
 
+  it('queue page: the rate limit’s current use, and when a full window has room again', async () => {
+    await env.docket.createQueue({ name: 'metered', rateLimit: { max: 2, intervalMs: 3_600_000 } })
+    await env.docket.addMany(Array.from({ length: 3 }, () => ({ queue: 'metered', type: 't' })))
+    await page.goto('/queues/metered')
+    const use = page.locator('p.rate-use')
+    await use.getByText('0 of 2 starts in the last 1 h 0 min', { exact: false }).waitFor()
+    assert.equal(await use.getAttribute('data-full'), 'false')
+    await env.docket.workers.claim({ workerId: 'dash-rate', queues: ['metered'], limit: 5 })
+    await page.reload()
+    await use.getByText('2 of 2 starts', { exact: false }).waitFor()
+    assert.equal(await use.getAttribute('data-full'), 'true')
+    await use.locator('.badge', { hasText: 'full' }).waitFor()
+    assert.match((await use.locator('time').textContent()) ?? '', /^in (60 min|1 h)$/)
+  })
+
   it('schedules: each with its timing, next runs and latest runs with outcomes; pause and run now', async () => {
     const s = await env.docket.createSchedule({
       name: 'nightly-digest',

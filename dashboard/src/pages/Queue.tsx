@@ -1,4 +1,5 @@
 /** One queue: its settings and counts, an admin's controls, and its jobs. */
+import { useEffect } from 'preact/hooks'
 import { useRoute } from 'preact-iso'
 import { api } from '../api/client.js'
 import { isStateEvent, useLiveReload } from '../api/live.js'
@@ -9,9 +10,9 @@ import { JobList } from '../components/JobList.js'
 import { Loading, PageHead } from '../components/Layout.js'
 import { QueueActions } from '../components/QueueActions.js'
 import { Badge } from '../components/StateBadge.js'
-import { duration } from '../lib/format.js'
+import { ago, dateTime, duration } from '../lib/format.js'
 import { boardHref, href, queueHref } from '../lib/url.js'
-import { useApi } from '../lib/use-api.js'
+import { useApi, useNow } from '../lib/use-api.js'
 
 function BusiestGroups({ groups }: { groups: NonNullable<Queue['groups']> }) {
   return (
@@ -36,6 +37,36 @@ function BusiestGroups({ groups }: { groups: NonNullable<Queue['groups']> }) {
         </tbody>
       </table>
     </section>
+  )
+}
+
+/** The rate limit as it stands: starts in the window, and when a full window next has room. */
+function RateLimitUse({ use, onOpen }: { use: NonNullable<Queue['rateLimitUse']>; onOpen: () => void }) {
+  const now = useNow(1000)
+  // Nothing is sent when a slot opens: read the queue again then.
+  useEffect(() => {
+    if (!use.nextSlotAt) return
+    const timer = setTimeout(onOpen, Math.max(0, Date.parse(use.nextSlotAt) - Date.now()) + 250)
+    return () => clearTimeout(timer)
+  }, [use.nextSlotAt, onOpen])
+  return (
+    <p class="rate-use small" data-full={String(use.full)}>
+      Rate limit: <strong>{use.used}</strong> of {use.max} starts in the last {duration(use.intervalMs)}
+      {use.per ? ' (the busiest group)' : ''}
+      {use.full ? (
+        <>
+          {' '}
+          <Badge tone="warn">full</Badge> next slot{' '}
+          {use.nextSlotAt ? (
+            <time dateTime={use.nextSlotAt} title={dateTime(use.nextSlotAt)}>
+              {ago(use.nextSlotAt, now)}
+            </time>
+          ) : (
+            'unknown'
+          )}
+        </>
+      ) : null}
+    </p>
   )
 }
 
@@ -93,6 +124,7 @@ export function QueuePage() {
       {q ? (
         <>
           {q.counts ? <Counts counts={q.counts} queue={name} /> : null}
+          {q.rateLimitUse ? <RateLimitUse use={q.rateLimitUse} onOpen={queue.reload} /> : null}
           {isAdmin(session) ? null : <p class="muted small">The counts and the list cover your own jobs.</p>}
           {isAdmin(session) ? <QueueActions queue={q} onChange={queue.reload} /> : null}
           {q.groups && q.groups.length > 0 ? <BusiestGroups groups={q.groups} /> : null}

@@ -38,7 +38,11 @@ const knownQueues = new WeakMap<PgContext, Map<string, { record: QueueRecord; te
 
 /** Jobs whose insert needs nothing read first: no dependencies, dedupe key, fixed run time or expiry. */
 const isPlain = (j: NewJob) =>
-  j.dependsOn.length === 0 && j.dedupeKey === null && j.runAt === null && j.expiresAt === null && j.expiresInMs === null
+  j.dependsOn.length === 0 &&
+  j.dedupeKey === null &&
+  j.runAt === null &&
+  j.expiresAt === null &&
+  j.expiresInMs === null
 
 export async function addJobs(
   ctx: PgContext,
@@ -222,7 +226,8 @@ export async function addInTransaction(
   for (const r of plan.replacements) replaced.set(r.id, await replaceJob(c, r, plan.slots, now))
   const inserted = new Map<string, Job>()
   for (let i = 0; i < plan.inserts.length; i += CHUNK) {
-    for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), new Date(now))) inserted.set(job.id, job)
+    for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), new Date(now)))
+      inserted.set(job.id, job)
   }
   await insertDependencies(c, plan.edges)
   return {
@@ -234,9 +239,10 @@ export async function addInTransaction(
 }
 
 function rememberQueues(ctx: PgContext, rows: Record<string, unknown>[], queues: Map<string, QueueRecord>) {
-  let known = knownQueues.get(ctx)
-  if (!known) knownQueues.set(ctx, (known = new Map()))
-  for (const r of rows) known.set(String(r.name), { record: queues.get(String(r.name))!, text: String(r.row_text) })
+  const known = knownQueues.get(ctx) ?? new Map()
+  knownQueues.set(ctx, known)
+  for (const r of rows)
+    known.set(String(r.name), { record: queues.get(String(r.name))!, text: String(r.row_text) })
 }
 
 /**

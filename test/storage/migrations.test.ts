@@ -306,7 +306,7 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
     ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g1'),
     ('0190f3c4-58a0-7000-8000-0000000000d3', 'seeded-grp', 'g', '{}', 'waiting', 5, ${T}, 3, '${BACKOFF}', ${T}, 'g2');
 INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1)
-  ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 16) a trigger made the row`,
+  ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 17) a trigger made the row`,
       check: seededGroupsHold,
     },
   ],
@@ -398,7 +398,7 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
     ('0190f3c4-58a0-7000-8000-0000000000d2', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g1'),
     ('0190f3c4-58a0-7000-8000-0000000000d3', 'seeded-grp', 'g', '{}', 'waiting', 5, now() - interval '1 minute', 3, '${BACKOFF}', now(), 'g2');
 INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1)
-  ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 16) a trigger made the row`,
+  ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 17) a trigger made the row`,
       check: seededGroupsHold,
     },
   ],

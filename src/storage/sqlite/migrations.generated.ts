@@ -374,7 +374,7 @@ CREATE TABLE group_turns (
     name: 'fair claim by group',
     file: '0012_fair_claim_by_group.sql',
     sql: `-- A fair queue's claim without ranking its whole backlog (issue 14; as
--- PostgreSQL's migration 0016). The grouped claim of migration 0011 numbered
+-- PostgreSQL's migration 0017). The grouped claim of migration 0011 numbered
 -- every ready job of the queue with a window function on each claim; a fair
 -- claim now walks the queue's groups in turn order (group_turns, by an
 -- index) and takes each group's first ready job by an index, stopping once it

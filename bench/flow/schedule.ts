@@ -149,7 +149,7 @@ export async function scheduleFailover(driver: string, url: string): Promise<Sch
     jobs += made
   }
   const known = [...runs.values()].reduce((a, set) => a + set.size, 0)
-  return {
+  const figure: ScheduleFigure = {
     driver,
     minutes: MINUTES,
     kills,
@@ -161,4 +161,6 @@ export async function scheduleFailover(driver: string, url: string): Promise<Sch
     jobs,
     mostLateMs: late.length ? Math.max(...late) : 0,
   }
+  log(`  ${driver}: ${JSON.stringify(figure)}`)
+  return figure
 }

@@ -9,6 +9,7 @@ export {
   type AttemptOutcome,
 } from './core/attempts.js'
 export { type Clock, TestClock } from './core/clock.js'
+export type { QueueHealth } from './core/stats.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'

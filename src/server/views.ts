@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { ATTEMPT_OUTCOMES } from '../core/attempts.js'
 import { DEPENDENCY_TYPES } from '../core/dependencies.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
+import type { QueueHealth } from '../core/stats.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
 import {
@@ -45,6 +46,33 @@ export const errorView = z
   })
   .meta({ id: 'Error' })
 
+const finishedRateView = z.object({ completed: z.number(), failed: z.number() })
+export const queueHealthView = z
+  .object({
+    latencyMs: z
+      .number()
+      .describe('age of the oldest ready job (waiting, or scheduled and due); 0 when none is ready'),
+    rates: z
+      .object({ lastMinute: finishedRateView, last5Minutes: finishedRateView })
+      .describe('jobs finished per minute, by outcome, over the last minute and the last five minutes'),
+    backlogTrendPerMinute: z
+      .number()
+      .describe('jobs per minute the backlog grew by over the last five minutes (added less finished); negative: shrinking'),
+    stalled: z.boolean().describe('the queue is paused while jobs are ready to run'),
+    topErrors: z
+      .array(
+        z.object({
+          name: z.string().nullable(),
+          message: z.string(),
+          count: z.number().int(),
+          latestJobId: z.string(),
+          latestAt: iso,
+        }),
+      )
+      .describe('failed jobs grouped by error name and message, most frequent first (at most 5)'),
+  })
+  .meta({ id: 'QueueHealth' })
+
 export const queueView = z
   .object({
     name: z.string(),
@@ -76,6 +104,9 @@ export const queueView = z
       .array(z.object({ group: z.string(), active: z.number().int(), waiting: z.number().int() }))
       .optional()
       .describe('the busiest groups (most active, then waiting jobs); only on GET /queues/{name}'),
+    health: queueHealthView
+      .optional()
+      .describe('latency, rates, backlog trend and top errors; on GET /queues and GET /queues/{name}'),
   })
   .meta({ id: 'Queue' })
 
@@ -341,6 +372,7 @@ export const statsView = z
     counts: z.record(z.string(), z.number().int()),
     lastHour: windowView,
     lastDay: windowView,
+    health: queueHealthView.optional().describe('the queue’s health; only on GET /queues/{name}/stats'),
   })
   .meta({ id: 'Stats' })
 
@@ -374,8 +406,9 @@ export const jobDetailJson = (job: JobDetail & { artifacts?: { storageKey?: stri
   if (view.lease) delete view.lease.token
   return view
 }
-export const queueJson = (q: Queue, counts?: StatusCounts) =>
-  plain(counts ? { ...q, counts } : q) as z.infer<typeof queueView>
+export const healthJson = (h: QueueHealth) => plain(h) as z.infer<typeof queueHealthView>
+export const queueJson = (q: Queue, counts?: StatusCounts, health?: QueueHealth) =>
+  plain({ ...q, ...(counts ? { counts } : {}), ...(health ? { health } : {}) }) as z.infer<typeof queueView>
 export const batchJson = (b: BatchSummary) => plain(b) as z.infer<typeof batchView>
 export const eventJson = (e: DocketEvent) => plain(e) as z.infer<typeof eventView>
 export const jobEventJson = (e: JobEvent) => plain(e) as z.infer<typeof jobEventView>

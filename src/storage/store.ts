@@ -12,7 +12,7 @@ import type { LeaseOutcome } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { Schedule, ScheduleRecord, ScheduleRun } from '../core/schedules.js'
-import type { FinishedJobRow } from '../core/stats.js'
+import type { FinishedJobRow, QueueHealthRow } from '../core/stats.js'
 import type {
   ClaimedJob,
   Job,
@@ -332,6 +332,8 @@ export interface Store {
     owner: string | null,
     limit: number,
   ): Promise<{ group: string; active: number; waiting: number }[]>
+  /** A queue's health figures at `now` (core/stats.ts): only `owner`'s jobs when given. Read-only. */
+  queueHealth(queue: string, owner: string | null, now: number): Promise<QueueHealthRow>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>

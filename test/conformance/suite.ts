@@ -19,6 +19,7 @@ import { dependencyTypesSuite } from './dependency-types.js'
 import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
 import { groupsSuite } from './groups.js'
+import { healthSuite } from './health.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
 import { jobsSuite } from './jobs.js'
 import { leadershipSuite } from './leadership.js'
@@ -97,6 +98,7 @@ export function conformanceSuite(
     dedupeSuite(ctx)
     dedupeModesSuite(ctx)
     readSuite(ctx)
+    healthSuite(ctx)
     searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)

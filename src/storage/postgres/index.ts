@@ -8,6 +8,7 @@ import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as expiry from './expiry.js'
 import * as groups from './groups.js'
+import * as health from './health.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -74,6 +75,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     claimJobs: (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     groupCounts: (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
+    queueHealth: (queue, owner, now) => health.queueHealth(ctx, queue, owner, now),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),
     appendEvent: (p) => leases.appendEvent(ctx, p),

@@ -6,6 +6,7 @@ import * as control from './control.js'
 import { type Db, openSqlite } from './db.js'
 import * as expiry from './expiry.js'
 import * as groups from './groups.js'
+import * as health from './health.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -79,6 +80,7 @@ export function createSqliteStore(
     claimJobs: async (p) => leases.claimJobs(ctx, p),
     rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     groupCounts: async (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
+    queueHealth: async (queue, owner, now) => health.queueHealth(ctx, queue, owner, now),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),
     appendEvent: async (p) => leases.appendEvent(ctx, p),

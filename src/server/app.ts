@@ -44,6 +44,7 @@ import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
 import { upstreamRoutes } from './routes/upstream.js'
+import { workerAdminRoutes } from './routes/workers.js'
 import { securityHeaders } from './security-headers.js'
 import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
@@ -254,6 +255,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
+  await app.register(workerAdminRoutes(deps), { prefix: '/api/v1' })
   await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })
   await app.register(eventRoutes({ ...deps, allowedOrigins: options.allowedOrigins }), { prefix: '/api/v1' })

@@ -427,6 +427,10 @@ export interface Store {
    * With `fence`, as in recoverExpiredLeases.
    */
   markLostWorkers(silentForMs: number, fence?: LeaderTerm): Promise<string[]>
+  /** Forgets a worker that is not up: 'removed'; 'up' when it is (nothing changes); null when there is none. */
+  removeWorker(id: string): Promise<'removed' | 'up' | null>
+  /** Forgets stopped and lost workers last heard from more than `olderThanMs` ago. With `fence`, as above. */
+  pruneWorkers(olderThanMs: number, fence?: LeaderTerm): Promise<string[]>
   /**
    * Takes or renews the named leadership for `holder` for `ttlMs`: a lease row
    * taken when it is free, lapsed, or already `holder`'s. Returns the term

@@ -28,6 +28,7 @@ import { optionsSuite } from './options.js'
 import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
+import { registrySuite } from './registry.js'
 import { readSuite } from './read.js'
 import { retentionSuite } from './retention.js'
 import { retryAfterSuite } from './retry-after.js'
@@ -117,6 +118,7 @@ export function conformanceSuite(
     groupsSuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
+    registrySuite(ctx)
     leadershipSuite(ctx)
     schedulesSuite(ctx)
     boundariesSuite(ctx)

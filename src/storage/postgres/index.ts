@@ -114,6 +114,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     getWorker: (id) => workers.getWorker(ctx, id),
     listWorkers: () => workers.listWorkers(ctx),
     markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    removeWorker: (id) => workers.removeWorker(ctx, id),
+    pruneWorkers: (ms, fence) => workers.pruneWorkers(ctx, ms, fence),
     acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: (term) => leadership.releaseLeadership(ctx, term),
     createSchedule: (s) => schedules.createSchedule(ctx, s),

@@ -127,6 +127,8 @@ export function createSqliteStore(
     getWorker: async (id) => workers.getWorker(ctx, id),
     listWorkers: async () => workers.listWorkers(ctx),
     markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    removeWorker: async (id) => workers.removeWorker(ctx, id),
+    pruneWorkers: async (ms, fence) => workers.pruneWorkers(ctx, ms, fence),
     acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: async (term) => leadership.releaseLeadership(ctx, term),
     createSchedule: async (s) => schedules.createSchedule(ctx, s),

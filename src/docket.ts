@@ -194,6 +194,11 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     return this.#store.driver
   }
 
+  /** The time by this Docket's clock (a test's clock when one was given). */
+  now(): Date {
+    return this.#clock.now()
+  }
+
   /** The store, refusing (CLOSED) once this Docket is closed. */
   #open(): Store {
     this.#assertOpen()

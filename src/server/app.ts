@@ -157,6 +157,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<ZodTypeProvider>()
   logEachRequest(app)
   app.addHook('onSend', securityHeaders)
+  // The server's time on every answer, so the dashboard measures elapsed times against it, not the browser's clock.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-server-time', String(options.docket.now().getTime()))
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // The dashboard routes in the browser: any other GET for a page gets its index.html.

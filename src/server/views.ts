@@ -132,6 +132,10 @@ export const jobView = z
         expiresAt: iso,
       })
       .nullable(),
+    workerId: z
+      .string()
+      .nullable()
+      .describe('the worker of its latest attempt, kept after it ends; null before the first'),
     lastError: z
       .object({
         message: z.string(),

@@ -108,6 +108,7 @@ try {
   }
   await shot('overview', '/', '.chip')
   await shot('queue', '/queues/documents', 'tbody tr')
+  await shot('queue-health', '/queues/emails', '.queue-health .top-errors tbody tr')
   await shot('job', `/jobs/${docs[0]!.id}`, '.timeline .step')
   await shot('board', '/board?queue=documents', '.job-card')
   await shot('workers', '/workers', 'tr.worker-lost')

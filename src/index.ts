@@ -9,7 +9,6 @@ export {
   type AttemptOutcome,
 } from './core/attempts.js'
 export { type Clock, TestClock } from './core/clock.js'
-export type { QueueHealth } from './core/stats.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
 export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
@@ -37,6 +36,7 @@ export {
   type ScheduleUpdateInput,
 } from './core/schedules.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
+export type { QueueHealth } from './core/stats.js'
 export * from './core/types.js'
 export type { Access } from './docket/access.js'
 export type { Leadership } from './docket/leadership.js'

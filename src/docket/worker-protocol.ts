@@ -95,12 +95,16 @@ export class WorkerProtocol {
     const outcome = await this.#store().removeWorker(checkWorkerId(id))
     if (outcome === null) throw notFound('worker', id)
     if (outcome === 'up')
-      throw new DocketError('INVALID_STATE', `worker ${id} is up: only a stopped or lost worker can be removed`, {
-        workerId: id,
-        status: 'up',
-        action: 'remove',
-        allowedFrom: ['stopped', 'lost'],
-      })
+      throw new DocketError(
+        'INVALID_STATE',
+        `worker ${id} is up: only a stopped or lost worker can be removed`,
+        {
+          workerId: id,
+          status: 'up',
+          action: 'remove',
+          allowedFrom: ['stopped', 'lost'],
+        },
+      )
   }
 
   /** Forgets stopped and lost workers silent for more than `olderThanMs` (the maintenance leader's retention). */

@@ -7,9 +7,9 @@ import { z } from 'zod'
 import { ATTEMPT_OUTCOMES } from '../core/attempts.js'
 import { DEPENDENCY_TYPES } from '../core/dependencies.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
-import type { QueueHealth } from '../core/stats.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
+import type { QueueHealth } from '../core/stats.js'
 import {
   type ClaimedJob,
   JOB_STATUSES,
@@ -57,7 +57,9 @@ export const queueHealthView = z
       .describe('jobs finished per minute, by outcome, over the last minute and the last five minutes'),
     backlogTrendPerMinute: z
       .number()
-      .describe('jobs per minute the backlog grew by over the last five minutes (added less finished); negative: shrinking'),
+      .describe(
+        'jobs per minute the backlog grew by over the last five minutes (added less finished); negative: shrinking',
+      ),
     stalled: z.boolean().describe('the queue is paused while jobs are ready to run'),
     topErrors: z
       .array(

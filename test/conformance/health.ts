@@ -63,7 +63,11 @@ export function healthSuite(ctx: ConformanceContext): void {
       assert.equal((await docket.queueHealth(queue)).backlogTrendPerMinute, 2, '10 more added: +2 a minute')
       clock.advance(5 * 60_000 + 1)
       const later = await docket.queueHealth(queue)
-      assert.deepEqual(later.rates.last5Minutes, { completed: 0, failed: 0 }, 'older finishes leave the window')
+      assert.deepEqual(
+        later.rates.last5Minutes,
+        { completed: 0, failed: 0 },
+        'older finishes leave the window',
+      )
       assert.equal(later.backlogTrendPerMinute, 0)
     })
 

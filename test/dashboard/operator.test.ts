@@ -34,7 +34,8 @@ describe('dashboard: the operator’s view (health, workers, correctness)', () =
       },
     })
     const d = env.docket
-    for (let i = 0; i < 3; i++) failures.push(await d.add({ queue: 'emails', type: 'deploy', payload: { i } }))
+    for (let i = 0; i < 3; i++)
+      failures.push(await d.add({ queue: 'emails', type: 'deploy', payload: { i } }))
     done = await d.add({ queue: 'emails', type: 'quick', payload: { to: 'ops@example.com' } })
     for (const j of failures) await until(env, j.id, ['failed'])
     await until(env, done.id, ['completed'])
@@ -92,16 +93,25 @@ describe('dashboard: the operator’s view (health, workers, correctness)', () =
     await page.goto('/workers')
     const ghost = page.locator('tr[data-worker="ghost-1"]')
     await ghost.locator('td.mono', { hasText: 'ghost-1' }).waitFor()
-    const age = async () => Number(await ghost.locator('[data-heartbeat-age]').getAttribute('data-heartbeat-age'))
+    const age = async () =>
+      Number(await ghost.locator('[data-heartbeat-age]').getAttribute('data-heartbeat-age'))
     const first = await age()
     await page.waitForFunction(
       (a) =>
-        Number(document.querySelector('tr[data-worker="ghost-1"] [data-heartbeat-age]')?.getAttribute('data-heartbeat-age')) >= a + 1500,
+        Number(
+          document
+            .querySelector('tr[data-worker="ghost-1"] [data-heartbeat-age]')
+            ?.getAttribute('data-heartbeat-age'),
+        ) >=
+        a + 1500,
       first,
     )
     assert.ok((await age()) > first, 'the age keeps counting without a reload')
     assert.equal(
-      await page.locator('tr[data-worker="test-worker"]').getByRole('button', { name: /Remove/ }).count(),
+      await page
+        .locator('tr[data-worker="test-worker"]')
+        .getByRole('button', { name: /Remove/ })
+        .count(),
       0,
       'a worker that is up cannot be removed',
     )
@@ -115,7 +125,8 @@ describe('dashboard: the operator’s view (health, workers, correctness)', () =
     const row = page.locator(`tr[data-job="${done.id}"]`)
     await row.waitFor()
     const headers = await page.locator('table.jobs thead th').allTextContents()
-    for (const h of ['Finished', 'Duration', 'Worker']) assert.ok(headers.includes(h), `no ${h} column: ${headers}`)
+    for (const h of ['Finished', 'Duration', 'Worker'])
+      assert.ok(headers.includes(h), `no ${h} column: ${headers}`)
     await page.locator('[data-testid="total-count"]', { hasText: 'of 4 jobs' }).waitFor()
     const cells = await row.locator('td').allTextContents()
     const col = (name: string) => cells[headers.indexOf(name)]!
@@ -128,7 +139,11 @@ describe('dashboard: the operator’s view (health, workers, correctness)', () =
     await page.goto(`/jobs/${done.id}`)
     const title = await page.locator('time').first().getAttribute('title')
     assert.match(title ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (UTC|GMT[+-]?[\d:]*|[A-Z]{2,5})$/)
-    const attempt = await page.locator('.attempts tbody tr td').filter({ hasText: /^\d{4}-/ }).first().textContent()
+    const attempt = await page
+      .locator('.attempts tbody tr td')
+      .filter({ hasText: /^\d{4}-/ })
+      .first()
+      .textContent()
     assert.match(attempt ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$/)
   })
 
@@ -174,7 +189,10 @@ describe('dashboard: the operator’s view (health, workers, correctness)', () =
     await env.context.clock.install({ time: Date.now() - 2 * 3600_000 })
     const skewed = await signIn(env, env.keys.admin, `/jobs/${running.id}`)
     try {
-      assert.ok((await skewed.evaluate(() => Date.now())) < Date.now() - 3600_000, 'the browser clock is behind')
+      assert.ok(
+        (await skewed.evaluate(() => Date.now())) < Date.now() - 3600_000,
+        'the browser clock is behind',
+      )
       const step = skewed.locator('.timeline .step-running .step-duration')
       await step.waitFor()
       const read = async () => (await step.textContent()) ?? ''

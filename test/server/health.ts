@@ -92,7 +92,9 @@ export function healthSuite(driver: Driver): void {
       const r = await s.call('admin', 'GET', '/metrics')
       assert.equal(r.status, 200)
       assert.match(r.text, /# TYPE docket_queue_latency_seconds gauge/)
-      const line = r.text.split('\n').find((l) => l.startsWith('docket_queue_latency_seconds{queue="health"}'))
+      const line = r.text
+        .split('\n')
+        .find((l) => l.startsWith('docket_queue_latency_seconds{queue="health"}'))
       assert.ok(line, r.text)
       assert.ok(Number(line.split(' ')[1]) >= 0)
       assert.match(r.text, /^docket_queue_latency_seconds\{queue="idle"\} 0$/m)

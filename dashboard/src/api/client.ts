@@ -4,6 +4,8 @@
  * session's CSRF token; the browser adds the page's Origin, which the server
  * checks too.
  */
+
+import { observeServerTime } from '../lib/server-clock.js'
 import type {
   Batch,
   BulkFilter,
@@ -20,7 +22,6 @@ import type {
   UpstreamJob,
   Worker,
 } from './types.js'
-import { observeServerTime } from '../lib/server-clock.js'
 
 export class ApiError extends Error {
   constructor(

@@ -1,8 +1,8 @@
 /** Jobs as a table with a checkbox per row for bulk actions. */
 import type { Job } from '../api/types.js'
 import { duration, priorityName, shortId } from '../lib/format.js'
-import { useNow } from '../lib/use-api.js'
 import { jobHref, queueHref } from '../lib/url.js'
+import { useNow } from '../lib/use-api.js'
 import { ProgressBar } from './ProgressBar.js'
 import { StateBadge } from './StateBadge.js'
 import { Ago } from './Time.js'
@@ -117,6 +117,7 @@ export function JobsTable({ jobs, selected, onSelect, showQueue, showOwner }: Pr
 function JobDuration({ job }: { job: Job }) {
   const running = job.status === 'active' && job.startedAt !== null
   const now = useNow(running ? 1000 : 60_000)
-  if (running) return <span class="muted">{duration(Math.max(0, now - new Date(job.startedAt!).getTime()))}</span>
+  if (running)
+    return <span class="muted">{duration(Math.max(0, now - new Date(job.startedAt!).getTime()))}</span>
   return <>{duration(job.durationMs)}</>
 }

@@ -42,7 +42,9 @@ export function HealthSummary({ health }: { health: Health }) {
       </div>
       <div>
         <span class="muted">1 min</span> {perMinute(lastMinute.completed)} done
-        {lastMinute.failed > 0 ? <span class="error-text">, {perMinute(lastMinute.failed)} failed</span> : null}
+        {lastMinute.failed > 0 ? (
+          <span class="error-text">, {perMinute(lastMinute.failed)} failed</span>
+        ) : null}
       </div>
       <div>
         <span class="muted">5 min</span> {perMinute(last5Minutes.completed)} done
@@ -51,7 +53,8 @@ export function HealthSummary({ health }: { health: Health }) {
         ) : null}
       </div>
       <div>
-        <span class="muted">backlog</span> <span data-testid="trend">{trendText(health.backlogTrendPerMinute)}</span>
+        <span class="muted">backlog</span>{' '}
+        <span data-testid="trend">{trendText(health.backlogTrendPerMinute)}</span>
       </div>
     </div>
   )

@@ -195,7 +195,8 @@ function WorkerChip({ worker: w }: { worker: Worker }) {
   return (
     <li class={`chip worker-${w.status}`} data-worker={w.id}>
       <strong class="mono">{w.id}</strong> <span class="muted small">{w.host}</span>{' '}
-      <span class="muted small">{w.kind}</span> {w.status === 'lost' ? <Badge tone="bad">⚠ lost</Badge> : null}
+      <span class="muted small">{w.kind}</span>{' '}
+      {w.status === 'lost' ? <Badge tone="bad">⚠ lost</Badge> : null}
       <div class="small">
         load {w.load}/{w.concurrency} · heartbeat{' '}
         {duration(Math.max(0, now - new Date(w.heartbeatAt).getTime()))} ago

@@ -130,7 +130,12 @@ export const statsRoutes =
           docket.listQueues(),
         ])
         const health = await Promise.all(
-          queues.map((q) => docket.queueHealth(q.name).then((h) => [q.name, h] as const, () => null)),
+          queues.map((q) =>
+            docket.queueHealth(q.name).then(
+              (h) => [q.name, h] as const,
+              () => null,
+            ),
+          ),
         )
         latency.reset()
         for (const h of health) if (h) latency.set({ queue: h[0] }, h[1].latencyMs / 1000)

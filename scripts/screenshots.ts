@@ -96,6 +96,10 @@ try {
   env.gates.open('b:extract')
   for (const j of running) await until(env, j.id, ['active'])
   await d.pauseQueue('review')
+  // A queue paused with jobs ready, for the overview's loud mark.
+  await d.createQueue({ name: 'exports', description: 'nightly CSV exports' })
+  for (let i = 0; i < 3; i++) await d.add({ queue: 'exports', type: 'export', payload: { day: i + 1 } })
+  await d.pauseQueue('exports')
 
   const page = await signIn(env, env.keys.admin)
   const shot = async (name: string, path: string, ready: string) => {

@@ -95,16 +95,16 @@ export function JobsTable({ jobs, selected, onSelect, showQueue, showOwner }: Pr
                 {job.attempts}/{job.maxAttempts}
               </td>
               {showOwner ? <td>{job.owner ?? '—'}</td> : null}
-              <td>
+              <td class="nowrap">
                 <Ago iso={job.createdAt} />
               </td>
-              <td>
+              <td class="nowrap">
                 <Ago iso={job.finishedAt} />
               </td>
               <td class="nowrap">
                 <JobDuration job={job} />
               </td>
-              <td class="mono small">{job.workerId ?? '—'}</td>
+              <td class="mono small nowrap">{job.workerId ?? '—'}</td>
             </tr>
           ))}
         </tbody>

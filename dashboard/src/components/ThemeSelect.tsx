@@ -6,7 +6,7 @@ export function ThemeSelect() {
   const [theme, setTheme] = useState<Theme>(readTheme())
   return (
     <label class="theme-select small">
-      <span class="muted">Theme</span>{' '}
+      <span class="sr-only">Theme</span>
       <select
         value={theme}
         onChange={(e) => {

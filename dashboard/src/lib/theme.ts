@@ -7,6 +7,9 @@ export type Theme = 'system' | 'light' | 'dark'
 
 const KEY = 'docket.theme'
 
+/** Dispatched on window when the theme is chosen: what draws its own colours (charts) draws again. */
+export const THEME_CHANGED = 'docket:theme'
+
 export function readTheme(): Theme {
   try {
     const saved = localStorage.getItem(KEY)
@@ -19,6 +22,7 @@ export function readTheme(): Theme {
 export function applyTheme(theme: Theme): void {
   if (theme === 'system') delete document.documentElement.dataset.theme
   else document.documentElement.dataset.theme = theme
+  window.dispatchEvent(new Event(THEME_CHANGED))
 }
 
 export function saveTheme(theme: Theme): void {

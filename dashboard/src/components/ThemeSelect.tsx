@@ -15,7 +15,9 @@ export function ThemeSelect() {
           saveTheme(next)
         }}
       >
-        <option value="system">Follow the system</option>
+        <option value="system" title="Follow the system's light or dark setting">
+          System
+        </option>
         <option value="light">Light</option>
         <option value="dark">Dark</option>
       </select>

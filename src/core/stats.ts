@@ -94,7 +94,7 @@ export interface QueueHealthRow {
   finished: { lastMinute: FinishedCounts; last5Minutes: FinishedCounts }
   /** Jobs added in the last five minutes: the inflow the backlog trend weighs against what finished. */
   added5Minutes: number
-  /** Failed jobs grouped by error name and message, most frequent first. */
+  /** Jobs failed in the last 24 hours, grouped by error name and message, most frequent first. */
   topErrors: TopError[]
 }
 
@@ -113,6 +113,8 @@ export interface TopError {
 
 /** How many error groups a queue's health lists. */
 export const TOP_ERRORS = 5
+/** Top errors count the failures of the last 24 hours: what is going wrong now, read in time proportional to it. */
+export const TOP_ERRORS_WINDOW_MS = 24 * 3600_000
 
 export interface QueueHealth {
   /** Age of the oldest ready job (0 when none is waiting): how far behind the queue is. */

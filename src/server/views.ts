@@ -71,7 +71,9 @@ export const queueHealthView = z
           latestAt: iso,
         }),
       )
-      .describe('failed jobs grouped by error name and message, most frequent first (at most 5)'),
+      .describe(
+        'jobs failed in the last 24 hours, grouped by error name and message, most frequent first (at most 5)',
+      ),
   })
   .meta({ id: 'QueueHealth' })
 
@@ -418,7 +420,8 @@ export const queueJson = (q: Queue, counts?: StatusCounts, health?: QueueHealth)
 export const batchJson = (b: BatchSummary) => plain(b) as z.infer<typeof batchView>
 export const eventJson = (e: DocketEvent) => plain(e) as z.infer<typeof eventView>
 export const jobEventJson = (e: JobEvent) => plain(e) as z.infer<typeof jobEventView>
-export const workerJson = (w: WorkerInfo) =>
-  plain({ ...w, heartbeatAgeMs: Math.max(0, Date.now() - w.heartbeatAt.getTime()) }) as z.infer<
+/** A worker with its heartbeat's age at `now` (the Docket's clock, the one x-server-time reports). */
+export const workerJson = (w: WorkerInfo, now: Date = new Date()) =>
+  plain({ ...w, heartbeatAgeMs: Math.max(0, now.getTime() - w.heartbeatAt.getTime()) }) as z.infer<
     typeof workerView
   >

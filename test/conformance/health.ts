@@ -128,6 +128,10 @@ export function healthSuite(ctx: ConformanceContext): void {
         ],
       )
       assert.ok(!bobs.topErrors.some((e) => e.latestJobId === latest))
+
+      // A day later they are history: the top errors say what goes wrong now.
+      clock.advance(24 * 3600_000 + 1)
+      assert.deepEqual((await docket.queueHealth(queue)).topErrors, [])
     })
 
     test("an owner's latency and rates count only their jobs", async () => {

@@ -103,11 +103,11 @@ export function QueueHealthCard({ queue, health }: { queue: string; health: Heal
 }
 
 function TopErrors({ queue, errors }: { queue: string; errors: Health['topErrors'] }) {
-  if (errors.length === 0) return <p class="muted small">No failed jobs.</p>
+  if (errors.length === 0) return <p class="muted small">No failures in the last 24 hours.</p>
   return (
     <div class="table-wrap">
       <table class="top-errors" aria-label="Top errors">
-        <caption class="sr-only">Failed jobs grouped by error name and message</caption>
+        <caption class="sr-only">Jobs failed in the last 24 hours, grouped by error name and message</caption>
         <thead>
           <tr>
             <th>Failed</th>

@@ -1,5 +1,5 @@
 /** A queue's health on PostgreSQL: the oldest ready job, recent finishes and additions, the top errors (core/stats.ts). */
-import { type QueueHealthRow, TOP_ERRORS } from '../../core/stats.js'
+import { type QueueHealthRow, TOP_ERRORS, TOP_ERRORS_WINDOW_MS } from '../../core/stats.js'
 import type { PgContext } from './db.js'
 
 /** Read at `now` (the injected clock); only `owner`'s jobs when given, as if no one else's existed. */
@@ -29,9 +29,10 @@ export async function queueHealth(
     ctx.query<{ name: string | null; message: string | null; n: number; latest_at: Date; id: string }>(
       `SELECT last_error->>'name' AS name, last_error->>'message' AS message, count(*)::int AS n,
          max(finished_at) AS latest_at, (array_agg(id ORDER BY finished_at DESC, id DESC))[1] AS id
-       FROM jobs WHERE queue = $1 AND status = 'failed' AND last_error IS NOT NULL AND ${mine}
+       FROM jobs WHERE queue = $1 AND status = 'failed' AND last_error IS NOT NULL
+         AND finished_at >= $3::timestamptz - $4 * interval '1 millisecond' AND ${mine}
        GROUP BY 1, 2 ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
-      [queue, owner],
+      [queue, owner, at, TOP_ERRORS_WINDOW_MS],
     ),
   ])
   return {

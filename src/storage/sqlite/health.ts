@@ -1,5 +1,5 @@
 /** A queue's health on SQLite: the oldest ready job, recent finishes and additions, the top errors (core/stats.ts). */
-import { type QueueHealthRow, TOP_ERRORS } from '../../core/stats.js'
+import { type QueueHealthRow, TOP_ERRORS, TOP_ERRORS_WINDOW_MS } from '../../core/stats.js'
 import type { SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
@@ -11,7 +11,7 @@ export function queueHealth(
   owner: string | null,
   now: number,
 ): QueueHealthRow {
-  const p = { queue, owner, now, minute: now - 60_000, five: now - 300_000 }
+  const p = { queue, owner, now, minute: now - 60_000, five: now - 300_000, day: now - TOP_ERRORS_WINDOW_MS }
   const mine = '(@owner IS NULL OR owner = @owner)'
   const ready = ctx
     .stmt(
@@ -40,7 +40,8 @@ export function queueHealth(
     .stmt(
       `SELECT json_extract(last_error, '$.name') AS name, json_extract(last_error, '$.message') AS message,
          count(*) AS n, max(finished_at) AS latest_at, id
-       FROM jobs WHERE queue = @queue AND status = 'failed' AND last_error IS NOT NULL AND ${mine}
+       FROM jobs WHERE queue = @queue AND status = 'failed' AND last_error IS NOT NULL
+         AND finished_at >= @day AND ${mine}
        GROUP BY 1, 2 ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
     )
     .all(p) as Row[]

@@ -59,11 +59,12 @@ async function main(): Promise<void> {
     systems: configs.map((c) => c.id),
     bulkAdd: {},
     throughput: {},
+    perJob: {},
     capped: {},
     memoryMb: {},
     baselineMb: null,
     pickup: {},
-    limits: { pg1: [], pg8: [], sqlite: [] },
+    limits: { pg1: [], pg8: [], sqlite: [], hot100x1: [], hot100x8: [], cycle100x1: [], cycle100x2: [] },
     growth: {},
     timings: {},
   }

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         results,
       ),
     )
-    await part('limits', '5. the physical limit: single-row update commits/s', () =>
+    await part('limits', '5. the physical limit: pgbench single-row and 100-row updates, a bare claim/complete cycle, SQLite commits/s', () =>
       runLimits(results, tmpDir),
     )
     await part('growth', "6. growth: Docket's claim latency with 10k vs 1M finished jobs", () =>

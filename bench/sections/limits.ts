@@ -2,8 +2,14 @@
  * Part 5: the physical limit, so that every queue's figure can be read as a
  * fraction of what the database can commit at all.
  *
- *   PostgreSQL  pgbench, one single-row UPDATE per transaction, 1 and 8
- *               clients, in a scratch database of its own (dropped after)
+ *   PostgreSQL  pgbench, in a scratch database of its own (dropped after):
+ *               one single-row UPDATE per transaction, 1 and 8 clients;
+ *               one UPDATE of 100 adjacent rows per transaction, no indexed
+ *               column changed, so a HOT update (pgbench_accounts filled to
+ *               80 %, so that pages have room for it), 1 and 8 clients; and
+ *               a bare claim-100 / complete-100 cycle on a minimal queue
+ *               table whose status is indexed (so not HOT), each statement
+ *               its own transaction, 1 and 2 clients
  *   SQLite      better-sqlite3 from Node, WAL, synchronous = NORMAL (as
  *               Docket and plainjob open it), one single-row UPDATE per
  *               transaction
@@ -19,15 +25,53 @@ import { num } from '../lib/stats.js'
 
 const SCRATCH_DB = 'docket_bench_pgbench'
 const ACCOUNTS = 100_000 // pgbench scale 1
+/** Waiting jobs in the bare queue table before each cycle run: more than any run here gets through. */
+const CYCLE_ROWS = 300_000
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: pgUrl })
+/**
+ * The least a queue's claim and completion can cost on PostgreSQL: the
+ * status is in the claim index's predicate, so every state change writes
+ * new index entries (no HOT), as a real queue's does. Nothing else: no
+ * attempts, no events, no payload beyond '{}'.
+ */
+const CYCLE_TABLE = `
+  CREATE TABLE bench_queue (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    status smallint NOT NULL DEFAULT 0,
+    run_at timestamptz NOT NULL DEFAULT now(),
+    locked_at timestamptz,
+    payload jsonb NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX bench_queue_ready ON bench_queue (run_at, id) WHERE status = 0;`
+const CYCLE_SCRIPT =
+  // One line each: pgbench ends a command at its line's end, and \\gset hands the ids to the next one.
+  `WITH c AS (UPDATE bench_queue SET status = 1, locked_at = now() WHERE id IN (SELECT id FROM bench_queue WHERE status = 0 AND run_at <= now() ORDER BY run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id) SELECT coalesce(array_agg(id), '{}')::text AS ids FROM c \\gset\n` +
+  `UPDATE bench_queue SET status = 2 WHERE id = ANY (:ids::bigint[]);\n`
+
+async function admin(sql: string, url = pgUrl): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(sql)
+    const result = await client.query<{ n?: number }>(sql)
+    return Number((Array.isArray(result) ? result.at(-1) : result)?.rows[0]?.n ?? 0)
   } finally {
     await client.end()
   }
+}
+
+/** Jobs per second of the claim/complete cycle: the jobs really completed, over the run's time. */
+async function cycleRate(pgbench: string, url: string, script: string, clients: number): Promise<number> {
+  await admin(
+    `TRUNCATE bench_queue; INSERT INTO bench_queue (run_at) SELECT now() - interval '1 hour' FROM generate_series(1, ${CYCLE_ROWS})`,
+    url,
+  )
+  await admin('VACUUM ANALYZE bench_queue', url) // not in the same call: VACUUM refuses a transaction block
+  const start = performance.now()
+  pgbenchTps(pgbench, url, script, clients)
+  const seconds = (performance.now() - start) / 1000
+  const done = await admin('SELECT count(*)::int AS n FROM bench_queue WHERE status = 2', url)
+  if (done >= CYCLE_ROWS) log(`  the claim/complete cycle ran out of jobs: ${num(done)} is a lower bound`)
+  return done / seconds
 }
 
 function pgbenchTps(pgbench: string, url: string, script: string, clients: number): number {
@@ -68,17 +112,35 @@ async function postgresLimit(results: Results, tmpDir: string): Promise<void> {
     script,
     `\\set aid random(1, ${ACCOUNTS})\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n`,
   )
+  const hot = join(tmpDir, 'hot-100-row-update.sql')
+  writeFileSync(
+    hot,
+    `\\set aid random(1, ${ACCOUNTS - 99})\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid BETWEEN :aid AND :aid + 99;\n`,
+  )
+  const cycle = join(tmpDir, 'claim-complete-100.sql')
+  writeFileSync(cycle, CYCLE_SCRIPT)
   await admin(`DROP DATABASE IF EXISTS ${SCRATCH_DB}`)
   await admin(`CREATE DATABASE ${SCRATCH_DB}`)
+  const clientsLabel = (c: number) => `${c} client${c > 1 ? 's' : ''}`
   try {
-    execFileSync(pgbench, ['-i', '-q', '-s', '1', url.toString()], { stdio: 'ignore' })
+    // -F 80: room on every page for a new row version, so that updates of unindexed columns are HOT.
+    execFileSync(pgbench, ['-i', '-q', '-s', '1', '-F', '80', url.toString()], { stdio: 'ignore' })
+    await admin(CYCLE_TABLE, url.toString())
     for (let rep = 1; rep <= settings.reps; rep++) {
       for (const clients of [1, 8] as const) {
         const tps = pgbenchTps(pgbench, url.toString(), script, clients)
         results.limits[clients === 1 ? 'pg1' : 'pg8'].push(tps)
-        log(
-          `  rep ${rep} PostgreSQL, pgbench ${clients} client${clients > 1 ? 's' : ''}: ${num(tps)} commits/s`,
-        )
+        log(`  rep ${rep} PostgreSQL, pgbench ${clientsLabel(clients)}: ${num(tps)} commits/s`)
+      }
+      for (const clients of [1, 8] as const) {
+        const rows = pgbenchTps(pgbench, url.toString(), hot, clients) * 100
+        results.limits[clients === 1 ? 'hot100x1' : 'hot100x8'].push(rows)
+        log(`  rep ${rep} PostgreSQL, 100-row HOT update, ${clientsLabel(clients)}: ${num(rows)} rows/s`)
+      }
+      for (const clients of [1, 2] as const) {
+        const jobs = await cycleRate(pgbench, url.toString(), cycle, clients)
+        results.limits[clients === 1 ? 'cycle100x1' : 'cycle100x2'].push(jobs)
+        log(`  rep ${rep} PostgreSQL, bare claim-100/complete-100, ${clientsLabel(clients)}: ${num(jobs)} jobs/s`)
       }
     }
   } finally {

@@ -1,11 +1,12 @@
 /**
- * `npm run bench`: Docket side by side with graphile-worker, pg-boss, BullMQ
- * and plainjob, on this machine, in one run. Installs the peers into
+ * `npm run bench`: Docket side by side with graphile-worker, pg-boss,
+ * sidequest, BullMQ and plainjob, on this machine, in one run; every system
+ * at the common 10 jobs in flight and at its best documented setting. Installs the peers into
  * bench/peers (its own lockfile), measures, writes bench/results/latest.json,
  * and rewrites the generated part of docs/benchmarks.md and its chart.
  *
  * For a quick look: BENCH_ONLY=throughput,pickup,limits,growth picks parts,
- * BENCH_SYSTEMS=docket-postgres,pg-boss picks systems, and BENCH_JOBS,
+ * BENCH_SYSTEMS=docket-postgres,pg-boss-best picks rows (ids in systems/index.ts), and BENCH_JOBS,
  * BENCH_REPS, BENCH_GROWTH_ROWS, ... lower the counts (see lib/context.ts).
  * A partial run prints its figures but leaves the docs alone.
  */
@@ -160,6 +161,8 @@ function versions(): Record<string, string> {
     bullmq: own('bullmq'),
     ioredis: own('ioredis'),
     plainjob: own('plainjob'),
+    sidequest: own('sidequest'),
+    '@sidequest/postgres-backend': own('@sidequest/postgres-backend'),
   }
 }
 

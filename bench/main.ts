@@ -104,8 +104,10 @@ async function main(): Promise<void> {
         results,
       ),
     )
-    await part('limits', '5. the physical limit: pgbench single-row and 100-row updates, a bare claim/complete cycle, SQLite commits/s', () =>
-      runLimits(results, tmpDir),
+    await part(
+      'limits',
+      '5. the physical limit: pgbench single-row and 100-row updates, a bare claim/complete cycle, SQLite commits/s',
+      () => runLimits(results, tmpDir),
     )
     await part('growth', "6. growth: Docket's claim latency with 10k vs 1M finished jobs", () =>
       runGrowth(results, tmpDir),

@@ -3,10 +3,13 @@
  * and of the database server, and the WAL PostgreSQL wrote, read around the
  * run and divided by the jobs it finished.
  *
- * CPU comes from /proc/<pid>/stat (utime + stime). For the server it is the
- * sum over every process named `postgres` (or `redis-server`), plus what
- * they reaped (cutime + cstime): a backend that exits during the run is
- * counted by the postmaster that waits for it. The server is shared, so
+ * CPU comes from /proc/<pid>/stat (utime + stime, every thread of the
+ * process, in clock ticks). For the server it is the sum over every process
+ * named `postgres` (or `redis-server`) of its exact time on the CPU
+ * (/proc/<pid>/schedstat, nanoseconds: a backend's share of a short run is a
+ * few ticks, which tick sampling gets badly wrong), plus what they reaped
+ * (cutime + cstime): a backend that exits during the run is counted by the
+ * postmaster that waits for it. The server is shared, so
  * anything else it does meanwhile is counted too: run on a quiet machine.
  */
 import { execFileSync } from 'node:child_process'
@@ -47,6 +50,16 @@ export function processCpuUs(pid: number): number | null {
   return s ? s.own * usPerTick() : null
 }
 
+/** Exact CPU microseconds of a process's main thread, from /proc/<pid>/schedstat (null where there is none). */
+function scheduledUs(pid: string): number | null {
+  try {
+    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
+    return Number.isFinite(ns) ? ns / 1000 : null
+  } catch {
+    return null
+  }
+}
+
 /** CPU microseconds used so far by every process with this name, and by the children they reaped. */
 export function serverCpuUs(comm: 'postgres' | 'redis-server'): number | null {
   let dirs: string[]
@@ -55,15 +68,15 @@ export function serverCpuUs(comm: 'postgres' | 'redis-server'): number | null {
   } catch {
     return null
   }
-  let ticks = 0
+  let us = 0
   let found = false
   for (const d of dirs) {
     const s = stat(d)
     if (s?.comm !== comm) continue
     found = true
-    ticks += s.own + s.reaped
+    us += (scheduledUs(d) ?? s.own * usPerTick()) + s.reaped * usPerTick()
   }
-  return found ? ticks * usPerTick() : null
+  return found ? us : null
 }
 
 /** PostgreSQL's current WAL insert position, to subtract with walBytesSince. */

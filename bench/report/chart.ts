@@ -46,7 +46,7 @@ function panelSvg(panel: Panel, x0: number, y0: number): { svg: string; height: 
       ? (Math.log10(Math.max(v, minLog) / minLog) / Math.log10(maxV / minLog)) * plotW
       : (v / maxV) * plotW
   const ticks = panel.log
-    ? [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= maxV)
+    ? [0.1, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= maxV)
     : [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxV)
   const rowH = panel.series.length * (BAR_H + 2) + ROW_GAP
   const top = y0 + 44
@@ -142,8 +142,8 @@ export function chartSvg(results: Results): string {
       rows: rows((id) => [s(results.memoryMb[id])]),
     },
     {
-      title: 'CPU per job, 1 worker process (µs, lower is better)',
-      log: false,
+      title: 'CPU per job, 1 worker process (µs, log scale, lower is better)',
+      log: true,
       series: [
         { name: 'database server', color: '#e15759' },
         { name: 'worker process', color: '#ff9d9a' },
@@ -154,10 +154,13 @@ export function chartSvg(results: Results): string {
       ),
     },
     {
-      title: 'PostgreSQL WAL per job, 1 worker process (bytes, lower is better)',
-      log: false,
+      title: 'PostgreSQL WAL per job (bytes, log scale, lower is better)',
+      log: true,
       series: [{ name: 'pg_current_wal_lsn() difference', color: '#76b7b2' }],
-      rows: rows((id) => [s(costs(results, id, 'one', 'walBytes'))], (id) => backendOf(id) === 'postgres'),
+      rows: rows(
+        (id) => [s(costs(results, id, 'one', 'walBytes'))],
+        (id) => backendOf(id) === 'postgres',
+      ),
     },
   ]
   const drawn = panels.map((p, i) => panelSvg(p, 20 + (i % 2) * (W + 20), 0))

@@ -140,7 +140,9 @@ async function postgresLimit(results: Results, tmpDir: string): Promise<void> {
       for (const clients of [1, 2] as const) {
         const jobs = await cycleRate(pgbench, url.toString(), cycle, clients)
         results.limits[clients === 1 ? 'cycle100x1' : 'cycle100x2'].push(jobs)
-        log(`  rep ${rep} PostgreSQL, bare claim-100/complete-100, ${clientsLabel(clients)}: ${num(jobs)} jobs/s`)
+        log(
+          `  rep ${rep} PostgreSQL, bare claim-100/complete-100, ${clientsLabel(clients)}: ${num(jobs)} jobs/s`,
+        )
       }
     }
   } finally {

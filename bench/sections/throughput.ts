@@ -148,9 +148,11 @@ function record(results: Results, config: SystemConfig, processes: number, run: 
   const id = config.id
   const key = processes === 1 ? 'one' : 'two'
   results.bulkAdd[id] = [...(results.bulkAdd[id] ?? []), run.bulkRate]
-  const tp = (results.throughput[id] ??= { one: [], two: [] })
+  const tp = results.throughput[id] ?? { one: [], two: [] }
+  results.throughput[id] = tp
   tp[key].push(run.rate)
-  const cost = (results.perJob[id] ??= { one: [], two: [] })
+  const cost = results.perJob[id] ?? { one: [], two: [] }
+  results.perJob[id] = cost
   cost[key].push(run.perJob)
   const rss = run.rssKb.filter((k): k is number => k !== null).map((k) => k / 1024)
   if (processes === 1) results.memoryMb[id] = [...(results.memoryMb[id] ?? []), ...rss]

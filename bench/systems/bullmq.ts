@@ -4,7 +4,14 @@
  * keep BullMQ's defaults (completed jobs are kept, as Docket keeps them).
  */
 import { importPeer } from '../lib/peers.js'
-import { type Consumer, inFlight, type Producer, type QueueSystem, type SystemConfig, type WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 

@@ -1,7 +1,14 @@
 /** Docket itself, on a SQLite file or on PostgreSQL, through its public library API. */
 import { Docket, Worker } from '../../src/index.js'
 import { dropSchema, removeSqlite } from './storage.js'
-import { type Consumer, inFlight, type Producer, type QueueSystem, type SystemConfig, type WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 

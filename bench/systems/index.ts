@@ -87,7 +87,12 @@ export const ROWS: Record<SystemId, Row> = {
     tuning: { concurrency: 500, runner: 'inline' },
   },
   plainjob: { kind: 'plainjob', best: false, setting: '', tuning: {} },
-  'plainjob-best': { kind: 'plainjob', best: true, setting: '1 worker per process', tuning: { concurrency: 1 } },
+  'plainjob-best': {
+    kind: 'plainjob',
+    best: true,
+    setting: '1 worker per process',
+    tuning: { concurrency: 1 },
+  },
   bullmq: { kind: 'bullmq', best: false, setting: '', tuning: {} },
   'bullmq-best': { kind: 'bullmq', best: true, setting: 'concurrency 500', tuning: { concurrency: 500 } },
 }

@@ -15,7 +15,14 @@
  */
 import { importPeer } from '../lib/peers.js'
 import { dropSchema } from './storage.js'
-import { type Consumer, inFlight, type Producer, type QueueSystem, type SystemConfig, type WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 
@@ -86,7 +93,11 @@ export function pgBossSystem(config: SystemConfig): QueueSystem {
       const { batchSize, burst } = config.tuning
       const options: WorkOptions =
         batchSize === undefined
-          ? { batchSize: 1, localConcurrency: inFlight(config, settings), pollingIntervalSeconds: settings.pollMs / 1000 }
+          ? {
+              batchSize: 1,
+              localConcurrency: inFlight(config, settings),
+              pollingIntervalSeconds: settings.pollMs / 1000,
+            }
           : {
               batchSize,
               localConcurrency: 1,

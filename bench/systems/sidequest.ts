@@ -11,11 +11,19 @@
  * row runs 500 at once with `runner: 'inline'`. A job tells the worker's
  * main thread it ran through a BroadcastChannel (it may be in a thread).
  */
-import { pathToFileURL } from 'node:url'
+
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { PEERS_DIR } from '../lib/peers.js'
 import { dropSchema } from './storage.js'
-import { type Consumer, inFlight, type Producer, type QueueSystem, type SystemConfig, type WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 

@@ -26,6 +26,7 @@ import type { Role } from '../storage/store.js'
 import {
   ANONYMOUS_ADMIN,
   type Authenticator,
+  credentialCheck,
   FailedAuthLimiter,
   identify,
   KeyUsage,
@@ -47,7 +48,7 @@ import { upstreamRoutes } from './routes/upstream.js'
 import { securityHeaders } from './security-headers.js'
 import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
-import { identifyViewer, viewerTokenOf } from './viewer.js'
+import { identifyViewer, viewerTokenCheck, viewerTokenOf } from './viewer.js'
 
 export interface AppOptions {
   docket: Docket
@@ -78,11 +79,19 @@ export interface AppOptions {
   trustProxy?: boolean | string
   /** How long a dashboard session lasts. Default 24 hours. */
   sessionTtlMs?: number
+  /**
+   * How often an open live feed (SSE, WebSocket) checks that the key, session
+   * or viewer token it was opened with is still valid; it closes once it is
+   * not. Default 5 s.
+   */
+  credentialRecheckMs?: number
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal
+    /** Whether the credential this request came in with is still valid (a revoked key is not). */
+    stillAuthenticated: () => Promise<boolean>
   }
   interface FastifyContextConfig {
     /** Roles allowed on this route; absent means public. */
@@ -211,6 +220,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     allowedOrigins: options.allowedOrigins ?? [],
   }
   app.decorateRequest('principal', null as unknown as Principal)
+  app.decorateRequest('stillAuthenticated', null as unknown as () => Promise<boolean>)
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     const roles = request.routeOptions.config?.roles
     if (!roles) return
@@ -220,18 +230,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
       // server listens on loopback only in this mode).
       if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false)
       request.principal = ANONYMOUS_ADMIN
+      request.stillAuthenticated = async () => true
       return
     }
     const viewerToken = request.routeOptions.config?.viewer ? viewerTokenOf(request) : undefined
     if (viewerToken !== undefined) {
       // The route itself narrows a viewer to its one job (routes/access.ts).
       request.principal = await identifyViewer(auth, request, viewerToken)
+      request.stillAuthenticated = viewerTokenCheck(auth, viewerToken)
       // The customer's own page reads it from its own origin (fetch, EventSource). No cookie is
       // involved, and the token opens one job read-only, so any origin may read the answer.
       reply.header('access-control-allow-origin', '*')
       return
     }
     request.principal = await identify(auth, request, reply)
+    request.stillAuthenticated = credentialCheck(auth, request)
     if (!(roles as string[]).includes(request.principal.role)) {
       throw new DocketError(
         'FORBIDDEN',
@@ -256,7 +269,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
   await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })
-  await app.register(eventRoutes({ ...deps, allowedOrigins: options.allowedOrigins }), { prefix: '/api/v1' })
+  await app.register(
+    eventRoutes({
+      ...deps,
+      allowedOrigins: options.allowedOrigins,
+      recheckMs: options.credentialRecheckMs ?? 5_000,
+    }),
+    { prefix: '/api/v1' },
+  )
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const dashboard = options.dashboardDir ?? fileURLToPath(new URL('../../dashboard/dist', import.meta.url))
   if (existsSync(join(dashboard, 'index.html'))) {

@@ -218,6 +218,22 @@ export function failedAuthentication(
  * change made with the cookie must come from our page with the session's
  * CSRF token. A cookie that no longer opens a session is cleared.
  */
+/**
+ * How a long-lived response (the live feed) asks, now and then, whether the
+ * credential it was opened with still opens it: false once its key is
+ * revoked or its session has ended. A database that cannot answer is not a
+ * no: the stream stays open.
+ */
+export function credentialCheck(auth: Authenticator, request: FastifyRequest): () => Promise<boolean> {
+  const key = keyFromHeaders(request.headers)
+  const sessionId = key === undefined ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined
+  const check =
+    sessionId === undefined
+      ? async () => key !== undefined && (await auth.docket.access.findApiKey(hashKey(key))) !== null
+      : () => auth.sessions.find(sessionId).then(() => true)
+  return () => check().catch((error) => !isDocketError(error, 'UNAUTHENTICATED'))
+}
+
 export async function identify(
   auth: Authenticator,
   request: FastifyRequest,

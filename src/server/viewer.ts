@@ -56,3 +56,12 @@ export async function identifyViewer(
   }
   return { name: `viewer:${found.jobId}`, role: 'viewer', keyId: null, jobId: found.jobId }
 }
+
+/** The viewer's credentialCheck (auth.ts): false once the token has expired. */
+export function viewerTokenCheck(auth: Authenticator, token: string): () => Promise<boolean> {
+  return () =>
+    auth.docket.access.findViewerToken(hashKey(token)).then(
+      (found) => found !== null,
+      () => true,
+    )
+}

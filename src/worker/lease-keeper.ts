@@ -1,5 +1,7 @@
 /**
- * The lease keeper looks after the leases of the jobs a worker is running:
+ * The lease keeper looks after the leases of the jobs a worker is running,
+ * and of those it claimed ahead and holds in its local queue (a prefetched
+ * job whose lease is gone is dropped there, never started):
  *
  * - every `heartbeatMs` it extends them in one statement (and records the
  *   worker's load); a lease it can no longer extend aborts its handler with
@@ -13,6 +15,7 @@ import type { ClaimedJob } from '../core/types.js'
 import type { Docket } from '../docket.js'
 import type { LeaseRef, WorkerRecord } from '../storage/store.js'
 import type { Execution } from './executor.js'
+import type { LocalQueue } from './local-queue.js'
 
 export interface LeaseKeeperDeps {
   docket: Docket
@@ -23,6 +26,8 @@ export interface LeaseKeeperDeps {
   record: () => WorkerRecord
   /** The jobs running now, by id. */
   running: ReadonlyMap<string, Execution>
+  /** The jobs claimed ahead, not started yet. */
+  prefetched: LocalQueue
   onError: (error: unknown, job?: ClaimedJob) => void
 }
 
@@ -48,9 +53,17 @@ export class LeaseKeeper {
     await this.#unsubscribe?.()
   }
 
-  /** Running jobs whose handler has not been aborted yet. */
-  #live(): Execution[] {
-    return [...this.#deps.running.values()].filter((e) => !e.aborted)
+  /** Jobs whose lease this worker holds: running and not aborted yet, or prefetched. */
+  #held(): ClaimedJob[] {
+    const running = [...this.#deps.running.values()].filter((e) => !e.aborted).map((e) => e.job)
+    return [...running, ...this.#deps.prefetched.jobs()]
+  }
+
+  /** The lease of this job is gone: abort its handler, or drop it unstarted. */
+  #lost(id: string, reason: 'cancelled' | 'lease-lost'): void {
+    const execution = this.#deps.running.get(id)
+    if (execution) execution.abort(reason)
+    else this.#deps.prefetched.drop(id)
   }
 
   #onCancelled(lease: LeaseRef | '*'): void {
@@ -60,9 +73,9 @@ export class LeaseKeeper {
       this.#checkLeases().catch((e) => this.#deps.onError(e))
       return
     }
-    const execution = this.#deps.running.get(lease.id)
+    const job = this.#deps.running.get(lease.id)?.job ?? this.#deps.prefetched.get(lease.id)
     // The token tells this attempt from a later one of the same job.
-    if (execution?.job.lease.token === lease.token) execution.abort('cancelled')
+    if (job?.lease.token === lease.token) this.#lost(lease.id, 'cancelled')
   }
 
   async #heartbeat(): Promise<void> {
@@ -70,27 +83,26 @@ export class LeaseKeeper {
     if (!(await docket.workers.beat(this.#deps.record().id, this.#deps.running.size))) {
       await docket.workers.register(this.#deps.record())
     }
-    const live = this.#live()
-    if (live.length === 0) return
+    const held = this.#held()
+    if (held.length === 0) return
     const sentAt = Date.now()
-    const outcomes = await docket.workers.heartbeat(
-      live.map((e) => e.job),
-      leaseMs,
-    )
+    const outcomes = await docket.workers.heartbeat(held, leaseMs)
     const renewedUntil = new Date(sentAt + leaseMs)
+    const byId = new Map(held.map((j) => [j.id, j]))
     for (const o of outcomes) {
-      const execution = this.#deps.running.get(o.id)
-      if (!o.ok) execution?.abort('lease-lost')
-      else if (execution) execution.job.lease.expiresAt = renewedUntil
+      if (!o.ok) this.#lost(o.id, 'lease-lost')
+      else {
+        const job = byId.get(o.id)
+        if (job) job.lease.expiresAt = renewedUntil
+      }
     }
   }
 
   async #checkLeases(): Promise<void> {
-    const live = this.#live()
-    if (live.length === 0) return
-    const outcomes = await this.#deps.docket.workers.checkLeases(live.map((e) => e.job))
-    for (const o of outcomes)
-      if (!o.ok) this.#deps.running.get(o.id)?.abort(o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
+    const held = this.#held()
+    if (held.length === 0) return
+    const outcomes = await this.#deps.docket.workers.checkLeases(held)
+    for (const o of outcomes) if (!o.ok) this.#lost(o.id, o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
   }
 
   /** Runs `fn` every `ms`, skipping a beat while the previous run is still going. */

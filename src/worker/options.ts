@@ -53,6 +53,15 @@ export interface WorkerOptions<T extends TaskMap = AnyTasks> {
   concurrency?: number
   /** Most jobs taken per claim. Default: the free slots. */
   batchSize?: number
+  /**
+   * Jobs claimed ahead of the free slots and held in a local queue, so that a
+   * slot that frees starts its next job without a round trip (as
+   * graphile-worker's local queue). They are leased like running jobs: kept
+   * alive by the heartbeat, dropped if cancelled, handed back on close, and
+   * recovered like running jobs if the worker dies. They count as active for
+   * the queue's concurrency and rate limits. Default 0.
+   */
+  prefetch?: number
   /** Lease length. Default 30 s. */
   leaseMs?: number
   /** How often leases are extended. Default leaseMs / 3. */
@@ -90,6 +99,7 @@ export interface WorkerSettings {
   concurrency: number
   /** null: as many as there are free slots. */
   batchSize: number | null
+  prefetch: number
   leaseMs: number
   heartbeatMs: number
   cancelCheckMs: number
@@ -124,6 +134,7 @@ export const workerOptions = z.strictObject({
     .optional(),
   concurrency: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(1).max(1000).optional(),
+  prefetch: z.number().int().min(0).max(10_000).optional(),
   leaseMs: leaseMs.optional(),
   heartbeatMs: timerMs.optional(),
   cancelCheckMs: timerMs.optional(),
@@ -148,6 +159,7 @@ export function resolveWorkerOptions<T extends TaskMap>(options: WorkerOptions<T
     backoff: o.backoff ?? {},
     concurrency: o.concurrency ?? 5,
     batchSize: o.batchSize ?? null,
+    prefetch: o.prefetch ?? 0,
     leaseMs,
     heartbeatMs: o.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 3)),
     cancelCheckMs: o.cancelCheckMs ?? 500,

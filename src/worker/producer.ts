@@ -1,7 +1,8 @@
 /**
  * The producer claims jobs for the worker's free slots, and sleeps when it
- * has nothing to do. It asks for only as many jobs as there are free slots,
- * serves its queues in turn, and hands each claimed job to the executor.
+ * has nothing to do. It asks for as many jobs as there are free slots, plus
+ * room in the local queue when the worker prefetches (local-queue.ts),
+ * serves its queues in turn, and hands each claimed job to the worker.
  *
  * Modes, and the transitions between them (each asserted by #enter):
  *
@@ -33,6 +34,8 @@ const ENTERED_FROM: Record<ProducerMode, readonly ProducerMode[]> = {
 export interface ProducerDeps {
   queues: string[]
   concurrency: number
+  /** Jobs held claimed ahead of the slots (WorkerOptions.prefetch); 0: none. */
+  prefetch: number
   /** Most jobs per claim; null: as many as there are free slots. */
   batchSize: number | null
   pollMs: number
@@ -43,9 +46,9 @@ export interface ProducerDeps {
    * producer wakes then instead of waiting out pollMs.
    */
   nextSlotMs?: (queues: string[]) => Promise<number | null>
-  /** Starts running a claimed job. */
+  /** Starts running a claimed job, or holds it in the local queue when every slot is taken. */
   run: (job: ClaimedJob) => void
-  /** Jobs running now. */
+  /** Jobs running now, and those held in the local queue. */
   running: () => number
   /** Finished jobs whose completion is not written yet. */
   unwritten: () => number
@@ -93,7 +96,7 @@ export class Producer {
       const { asked, claimed } = await this.#claimForFreeSlots()
       if (this.#stopRequested) break
       // A full batch means more may be waiting: claim again at once if there is room.
-      if (claimed > 0 && claimed === asked && this.#deps.running() < this.#deps.concurrency) continue
+      if (claimed > 0 && claimed === asked && this.#room() >= this.#leastClaim()) continue
       const sleepMs = claimed < asked ? await this.#untilNextSlot() : this.#deps.pollMs
       this.#enter('SLEEPING')
       await this.#wake.sleep(sleepMs, mark)
@@ -102,12 +105,9 @@ export class Producer {
   }
 
   async #claimForFreeSlots(): Promise<{ asked: number; claimed: number }> {
-    const { concurrency, batchSize } = this.#deps
-    // Finished jobs whose completion is not written yet hold their slot only
-    // when they pile up (a slow database); otherwise the next claim overlaps the write.
-    const unwritten = Math.max(0, this.#deps.unwritten() - concurrency)
-    const free = concurrency - this.#deps.running() - unwritten
-    if (free <= 0) return { asked: 0, claimed: 0 }
+    const { batchSize } = this.#deps
+    const free = this.#room()
+    if (free < this.#leastClaim()) return { asked: 0, claimed: 0 }
     const asked = Math.min(free, batchSize ?? free)
     try {
       const jobs = await this.#deps.claim(this.#rotatedQueues(), asked)
@@ -117,6 +117,25 @@ export class Producer {
       if (!this.#stopRequested) this.#deps.onError(error)
       return { asked, claimed: 0 }
     }
+  }
+
+  /** Jobs this worker could take now: free slots, and room in the local queue. */
+  #room(): number {
+    const { concurrency, prefetch } = this.#deps
+    // Finished jobs whose completion is not written yet hold their slot only
+    // when they pile up (a slow database); otherwise the next claim overlaps the write.
+    const unwritten = Math.max(0, this.#deps.unwritten() - concurrency)
+    return concurrency + prefetch - this.#deps.running() - unwritten
+  }
+
+  /**
+   * The smallest claim worth making. Without prefetch, one free slot. With
+   * it, the local queue is refilled once half of it has been used, in one
+   * claim, rather than one job per slot that frees; an empty local queue
+   * always leaves at least this much room, so a free slot never waits.
+   */
+  #leastClaim(): number {
+    return Math.max(1, Math.ceil(this.#deps.prefetch / 2))
   }
 
   /** How long to sleep after a short claim: until a rate limit's next slot, or pollMs, whichever comes first. */

@@ -3,6 +3,7 @@
  * close, signals) and wires its parts, one role per file, as in River:
  *
  *   producer.ts      claims jobs for free slots; sleeps until woken or the poll
+ *   local-queue.ts   jobs claimed ahead of the slots (prefetch)
  *   executor.ts      runs one job: handler, timeout, abort signal
  *   completer.ts     writes completions, batched
  *   lease-keeper.ts  heartbeats, lost leases and cancellation
@@ -21,6 +22,7 @@ import { BatchCompleter, type Completer } from './completer.js'
 import { WorkerEventEmitter } from './events.js'
 import { Execution, type ExecutorDeps } from './executor.js'
 import { LeaseKeeper } from './lease-keeper.js'
+import { LocalQueue } from './local-queue.js'
 import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
@@ -34,6 +36,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
   readonly #docket: Docket
   readonly #o: WorkerSettings
   readonly #running = new Map<string, Execution>()
+  readonly #prefetched = new LocalQueue()
   readonly #completer: Completer
   readonly #executorDeps: ExecutorDeps
   readonly #producer: Producer
@@ -63,6 +66,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
     this.#producer = new Producer({
       queues: this.#o.queues,
       concurrency: this.#o.concurrency,
+      prefetch: this.#o.prefetch,
       batchSize: this.#o.batchSize,
       pollMs: this.#o.pollMs,
       claim: (queues, limit) =>
@@ -74,8 +78,8 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
           leaseMs: this.#o.leaseMs,
         }),
       nextSlotMs: (queues) => docket.workers.rateLimitWaitMs(queues),
-      run: (job) => this.#execute(job),
-      running: () => this.#running.size,
+      run: (job) => this.#startOrHold(job),
+      running: () => this.#running.size + this.#prefetched.size,
       unwritten: () => this.#completer.unwritten,
       onError,
     })
@@ -95,6 +99,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
       cancelCheckMs: this.#o.cancelCheckMs,
       record: () => this.#record(),
       running: this.#running,
+      prefetched: this.#prefetched,
       onError,
     })
   }
@@ -148,6 +153,9 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
       process.off('SIGINT', this.#signalHandler)
     }
     await this.#producer.stop()
+    // Jobs claimed ahead and not started go back at once, for other workers to take.
+    const unstarted = this.#prefetched.drain()
+    if (unstarted.length > 0) await this.#docket.workers.release(unstarted).catch((e) => this.reportError(e))
     if (wasRunning) {
       // The lease keeper goes on meanwhile: leases of jobs still finishing are extended, cancels still arrive.
       const drained = await waitFor(
@@ -181,11 +189,19 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
     }
   }
 
+  #startOrHold(job: ClaimedJob): void {
+    if (this.#running.size < this.#o.concurrency) this.#execute(job)
+    else this.#prefetched.push(job)
+  }
+
   #execute(job: ClaimedJob): void {
     const execution = new Execution(job, this.#executorDeps)
     this.#running.set(job.id, execution)
     execution.done.finally(() => {
       this.#running.delete(job.id)
+      // The freed slot takes the next prefetched job, unless the worker is stopping (those go back).
+      const next = this.#state === 'running' ? this.#prefetched.take() : undefined
+      if (next) this.#execute(next)
       this.#producer.wake()
     })
   }

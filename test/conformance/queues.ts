@@ -101,6 +101,26 @@ export function queuesSuite(ctx: ConformanceContext): void {
       assert.equal(cleared.description, null)
     })
 
+    test('an add takes the queue as it is now, changed, deleted or made again by another process', async () => {
+      const name = uniqueName('q-fresh')
+      await ctx.docket.createQueue({ name, maxAttempts: 2 })
+      assert.equal((await ctx.docket.add(name, 'x', null)).maxAttempts, 2)
+      // Another process (its own Docket on the same database) changes the queue between two adds.
+      const other = await ctx.open()
+      await other.updateQueue(name, { maxAttempts: 9, mode: 'manual' })
+      const changed = await ctx.docket.add(name, 'x', null)
+      assert.equal(changed.maxAttempts, 9)
+      assert.equal(changed.status, 'held')
+      await other.deleteQueue(name, { force: true })
+      await expectError(() => ctx.docket.add(name, 'x', null), 'NOT_FOUND')
+      await other.createQueue({ name, maxAttempts: 4 })
+      const again = await ctx.docket.add(name, 'x', null, { delayMs: 60_000 })
+      assert.equal(again.maxAttempts, 4)
+      assert.equal(again.status, 'scheduled')
+      assert.ok(again.runAt.getTime() - again.createdAt.getTime() >= 59_000)
+      await other.close()
+    })
+
     test('pauses and resumes a queue', async () => {
       const name = await makeQueue(ctx.docket, 'q-pause')
       assert.equal((await ctx.docket.pauseQueue(name)).status, 'paused')

@@ -79,6 +79,34 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         await target.cleanup()
       }
     })
+
+    it('closes a socket whose key is revoked, saying why (1008 UNAUTHENTICATED)', async () => {
+      const target = await freshTarget(driver)
+      const docket = await Docket.open(target.url)
+      const app = await buildApp({ docket, credentialRecheckMs: 100 })
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const host = `127.0.0.1:${(app.server.address() as { port: number }).port}`
+        const { key, info } = await createKey(docket, 'dora', 'user')
+        const socket = new WebSocket(`ws://${host}/api/v1/events`, {
+          headers: { authorization: `Bearer ${key}` },
+        })
+        const messages: { error?: { code: string } }[] = []
+        socket.on('message', (data) => messages.push(JSON.parse(String(data))))
+        const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+          socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+        )
+        await new Promise((resolve) => socket.on('open', resolve))
+        await docket.access.revokeApiKey(info.id)
+        const { code, reason } = await closed
+        assert.deepEqual([code, reason], [1008, 'UNAUTHENTICATED'])
+        assert.equal(messages.at(-1)?.error?.code, 'UNAUTHENTICATED')
+      } finally {
+        await app.close()
+        await docket.close()
+        await target.cleanup()
+      }
+    })
   })
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { afterEach, before, describe, it } from 'node:test'
+import { createKey } from '../../src/server/auth.js'
 import { type Driver, type Json, type Server, UNKNOWN_ID, useServer, type Who } from './harness.js'
 import { assertWellFormed, type SseMessage, SseStream } from './sse.js'
 
@@ -49,7 +50,8 @@ const completed = (jobId: string) => (m: SseMessage[]) =>
 
 export function feedSuite(driver: Driver): void {
   describe(`server: live feed over SSE [${driver}]`, () => {
-    const s = useServer(driver)
+    // Streams check their credential every 100 ms here (5 s by default).
+    const s = useServer(driver, { credentialRecheckMs: 100 })
     const open: SseStream[] = []
     const stream = async (who: Who, query = '', headers: Record<string, string> = {}) => {
       const st = await SseStream.open(`${s.base}/api/v1/events${query}`, who && s.keys[who], headers)
@@ -66,6 +68,24 @@ export function feedSuite(driver: Driver): void {
     })
     afterEach(async () => {
       for (const st of open.splice(0)) await st.close()
+    })
+
+    it('a stream whose key is revoked says so and closes; the key cannot reopen it', async () => {
+      const { key, info } = await createKey(s.docket, 'dora', 'user')
+      const st = await SseStream.open(`${s.base}/api/v1/events`, key)
+      open.push(st)
+      await st.comment('connected')
+      const kept = await stream('alice')
+      await s.ok(200, 'admin', 'DELETE', `/api/v1/keys/${info.id}`)
+      await st.ended(5_000)
+      assert.deepEqual(st.messages.at(-1)?.event, 'feed.closed')
+      assert.equal(st.messages.at(-1)?.data.code, 'UNAUTHENTICATED')
+      // Reconnecting with it is refused; another user's stream goes on.
+      const again = await SseStream.open(`${s.base}/api/v1/events`, key)
+      open.push(again)
+      assert.equal(again.response.status, 401)
+      const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'other', type: 'still-here' })
+      await kept.until((m) => m.some((x) => x.data.jobId === job.id), 5_000, 'alice’s event')
     })
 
     it('streams a job’s whole lifecycle in order, as the remote worker reports it', async () => {

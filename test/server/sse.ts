@@ -120,6 +120,22 @@ export class SseStream {
     return this.messages
   }
 
+  /** Waits until the server has ended the stream; fails after `timeoutMs`. */
+  async ended(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.#ended) {
+      const left = deadline - Date.now()
+      if (left <= 0) assert.fail(`the stream was still open after ${timeoutMs} ms`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.#wake.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+  }
+
   /** Waits until a comment (such as `connected`) has arrived. */
   async comment(text: string, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs

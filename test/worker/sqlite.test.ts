@@ -1,5 +1,6 @@
 import { completerSuite } from './completer.js'
 import { eventsSuite } from './events.js'
+import { prefetchSuite } from './prefetch.js'
 import { processSuite } from './processes.js'
 import { runtimeSuite } from './runtime.js'
 import { sandboxSuite } from './sandbox.js'
@@ -8,6 +9,7 @@ import { wakeAndCancelSuite } from './wake-and-cancel.js'
 
 runtimeSuite('sqlite')
 wakeAndCancelSuite('sqlite')
+prefetchSuite('sqlite')
 completerSuite('sqlite')
 eventsSuite('sqlite')
 tracingSuite('sqlite')

@@ -31,6 +31,7 @@ describe('Producer', () => {
   const harness = (
     options: {
       concurrency?: number
+      prefetch?: number
       batchSize?: number | null
       pollMs?: number
       nextSlotMs?: (queues: string[]) => Promise<number | null>
@@ -42,6 +43,7 @@ describe('Producer', () => {
     const producer = new Producer({
       queues: ['a', 'b'],
       concurrency: options.concurrency ?? 2,
+      prefetch: options.prefetch ?? 0,
       batchSize: options.batchSize ?? null,
       pollMs: options.pollMs ?? 60_000,
       claim: (queues, limit) => new Promise((answer) => claims.push({ queues, limit, answer })),
@@ -124,6 +126,27 @@ describe('Producer', () => {
     assert.equal(claims.length, 3)
     await producer.stop()
     assert.equal(producer.mode, 'STOPPED')
+  })
+
+  it('with prefetch, claims slots and local queue at once, and refills only once half of it is used', async () => {
+    const { producer, claims, ran, modeIs, finish } = harness({ concurrency: 2, prefetch: 4 })
+    producer.start()
+    assert.equal(claims[0]!.limit, 6) // 2 slots + 4 ahead
+    claims[0]!.answer(['1', '2', '3', '4', '5', '6'].map(job))
+    await modeIs('SLEEPING')
+    finish() // one job done: room for 1, less than half the local queue
+    producer.wake()
+    await modeIs('SLEEPING')
+    await new Promise((r) => setImmediate(r))
+    assert.equal(claims.length, 1)
+    finish() // room for 2: half of it, refilled in one claim
+    producer.wake()
+    await until(() => claims.length === 2, 2_000, 'the refill')
+    assert.equal(claims[1]!.limit, 2)
+    const stopped = producer.stop()
+    claims[1]!.answer([])
+    await stopped
+    assert.equal(ran.length, 6)
   })
 
   it('refuses a second start, and stops before starting', async () => {

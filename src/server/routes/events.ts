@@ -2,7 +2,10 @@
  * The live feed, as Server-Sent Events (and, on the same path, a WebSocket).
  * Each event carries its id; a client that reconnects with Last-Event-ID
  * (or ?after=) gets what it missed, within the event log's retention.
- * A user receives only events about their own jobs.
+ * A user receives only events about their own jobs. A stream lives no
+ * longer than its credential: every `recheckMs` it asks whether the key,
+ * session or viewer token it was opened with is still valid, and once it is
+ * not (revoked, signed out, expired) it says so and closes.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -78,8 +81,44 @@ export function assertSameOrigin(
   })
 }
 
+/** What a feed says before it closes because its credential is no longer valid. */
+const CREDENTIAL_ENDED = {
+  code: 'UNAUTHENTICATED',
+  message: 'the credential this feed was opened with is no longer valid (revoked, signed out or expired)',
+} as const
+
+/**
+ * Calls `onEnded` once the request's credential is no longer valid, checking
+ * every `ms`; returns the function that stops checking.
+ */
+function watchCredential(request: FastifyRequest, ms: number, onEnded: () => void): () => void {
+  let busy = false
+  const timer = setInterval(async () => {
+    if (busy) return
+    busy = true
+    try {
+      if (!(await request.stillAuthenticated())) {
+        clearInterval(timer)
+        onEnded()
+      }
+    } finally {
+      busy = false
+    }
+  }, ms)
+  timer.unref()
+  return () => clearInterval(timer)
+}
+
 export const eventRoutes =
-  ({ docket, allowedOrigins = [] }: { docket: Docket; allowedOrigins?: string[] }): FastifyPluginAsync =>
+  ({
+    docket,
+    allowedOrigins = [],
+    recheckMs = 5_000,
+  }: {
+    docket: Docket
+    allowedOrigins?: string[]
+    recheckMs?: number
+  }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
 
@@ -124,7 +163,7 @@ export const eventRoutes =
         summary:
           'Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade',
         description:
-          'Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON.',
+          'Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named `feed.closed` whose data is `{"code":"UNAUTHENTICATED","message":...}`, over a WebSocket with `{"error":{...}}` and close code 1008.',
         querystring: feedQuery,
         response: {
           200: {
@@ -159,8 +198,10 @@ export const eventRoutes =
         // behind a subscription that polls the event log for ever.
         let subscription: Awaited<ReturnType<typeof open>> | null = null
         let keepAlive: NodeJS.Timeout | undefined
+        let unwatch = () => {}
         const stop = () => {
           clearInterval(keepAlive)
+          unwatch()
           void subscription?.close()
         }
         request.raw.once('close', stop)
@@ -169,16 +210,31 @@ export const eventRoutes =
         })
         if (request.raw.destroyed || res.destroyed) return stop()
         keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+        unwatch = watchCredential(request, recheckMs, () => {
+          stop()
+          res.end(`event: feed.closed\ndata: ${JSON.stringify(CREDENTIAL_ENDED)}\n\n`)
+        })
       },
       wsHandler: async (socket, request) => {
         let subscription: Awaited<ReturnType<typeof open>> | null = null
-        socket.on('close', () => void subscription?.close())
+        let unwatch = () => {}
+        socket.on('close', () => {
+          unwatch()
+          void subscription?.close()
+        })
         try {
           const filters = await prepare(request)
           subscription = await open(request, filters, (event) =>
             socket.send(JSON.stringify(eventJson(event))),
           )
-          if (socket.readyState !== socket.OPEN) await subscription.close()
+          if (socket.readyState !== socket.OPEN) {
+            await subscription.close()
+            return
+          }
+          unwatch = watchCredential(request, recheckMs, () => {
+            socket.send(JSON.stringify({ error: CREDENTIAL_ENDED }))
+            socket.close(1008, CREDENTIAL_ENDED.code)
+          })
         } catch (error) {
           const body = isDocketError(error)
             ? error.toJSON()

@@ -27,6 +27,23 @@ const FINAL = statusList(FINAL_STATUSES)
 
 const CHUNK = 5000
 
+/**
+ * The queues this context last read, each with its row as text. A plain add
+ * (see isPlain) resolves its queue's defaults from here and is one statement,
+ * with no transaction around it: the insert happens only if each queue's row
+ * still reads as it did, so a queue changed or deleted since is noticed and
+ * the add takes the full path, which reads the queues again.
+ */
+const knownQueues = new WeakMap<PgContext, Map<string, { record: QueueRecord; text: string }>>()
+
+/** Jobs whose insert needs nothing read first: no dependencies, dedupe key, fixed run time or expiry. */
+const isPlain = (j: NewJob) =>
+  j.dependsOn.length === 0 &&
+  j.dedupeKey === null &&
+  j.runAt === null &&
+  j.expiresAt === null &&
+  j.expiresInMs === null
+
 export async function addJobs(
   ctx: PgContext,
   queueNames: string[],
@@ -34,6 +51,12 @@ export async function addJobs(
   extras: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction } = {},
 ): Promise<AddJobsResult> {
   const { batch, artifacts = [], transaction } = extras
+  if (!transaction && !batch && artifacts.length === 0) {
+    const added = await addPlain(ctx, queueNames, build).catch((error) => {
+      throw translateUniqueViolation(error)
+    })
+    if (added) return added
+  }
   const inTransaction: Transact = transaction
     ? (fn) => inCallerTransaction(ctx.schema, transaction, fn)
     : (fn) => ctx.tx(fn)
@@ -142,6 +165,32 @@ async function addOnce(
   })
 }
 
+/**
+ * One statement, one round trip: the common add. Null when the jobs are not
+ * plain or a queue is not known as it is now; the caller then takes the full path.
+ */
+async function addPlain(
+  ctx: PgContext,
+  queueNames: string[],
+  build: (queues: Map<string, QueueRecord>) => NewJob[],
+): Promise<AddJobsResult | null> {
+  const known = knownQueues.get(ctx)
+  const names = [...new Set(queueNames)]
+  if (!known || !names.every((n) => known.has(n))) return null
+  const queues = new Map(names.map((n) => [n, known.get(n)!.record]))
+  const jobs = build(queues)
+  if (!jobs.every(isPlain)) return null
+  // A plain job's status does not depend on the time (held, scheduled when delayed, else waiting),
+  // so any clock plans it; the statement counts its run time from the database's.
+  const plan = planInsert({ jobs, queues, now: Date.now(), duplicates: new Map(), upstream: new Map() })
+  const inserted = await insertJobs(ctx, plan.inserts, ctx.clockNow(), {
+    names,
+    texts: names.map((n) => known.get(n)!.text),
+  })
+  if (inserted.length === 0) return null
+  return { jobs: inserted, deduplicated: inserted.map(() => false) }
+}
+
 export async function addInTransaction(
   ctx: PgContext,
   c: Queryable,
@@ -150,11 +199,12 @@ export async function addInTransaction(
 ): Promise<AddJobsResult> {
   const names = [...new Set(queueNames)]
   // KEY SHARE keeps the queues from being deleted under us without blocking claimers.
-  const rows = await c.query(`SELECT *, ${NOW(2)} AS db_now FROM queues WHERE name = ANY($1) FOR KEY SHARE`, [
-    names,
-    ctx.clockNow(),
-  ])
+  const rows = await c.query(
+    `SELECT q.*, q::text AS row_text, ${NOW(2)} AS db_now FROM queues q WHERE name = ANY($1) FOR KEY SHARE`,
+    [names, ctx.clockNow()],
+  )
   const queues = new Map(rows.map((r) => [String(r.name), rowToQueueRecord(r, decode)]))
+  rememberQueues(ctx, rows, queues)
   const missing = names.find((n) => !queues.has(n))
   if (missing !== undefined) throw notFound('queue', missing)
   const now = (rows[0]!.db_now as Date).getTime()
@@ -176,7 +226,8 @@ export async function addInTransaction(
   for (const r of plan.replacements) replaced.set(r.id, await replaceJob(c, r, plan.slots, now))
   const inserted = new Map<string, Job>()
   for (let i = 0; i < plan.inserts.length; i += CHUNK) {
-    for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), now)) inserted.set(job.id, job)
+    for (const job of await insertJobs(c, plan.inserts.slice(i, i + CHUNK), new Date(now)))
+      inserted.set(job.id, job)
   }
   await insertDependencies(c, plan.edges)
   return {
@@ -185,6 +236,13 @@ export async function addInTransaction(
     ),
     deduplicated: plan.slots.map((slot) => slot.deduplicated),
   }
+}
+
+function rememberQueues(ctx: PgContext, rows: Record<string, unknown>[], queues: Map<string, QueueRecord>) {
+  const known = knownQueues.get(ctx) ?? new Map()
+  knownQueues.set(ctx, known)
+  for (const r of rows)
+    known.set(String(r.name), { record: queues.get(String(r.name))!, text: String(r.row_text) })
 }
 
 /**
@@ -293,24 +351,42 @@ async function lockUpstream(c: Queryable, ids: string[]): Promise<Map<string, St
   return new Map(rows.map((r) => [r.id, { status: r.status, owner: r.owner }]))
 }
 
-async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Promise<Job[]> {
+/**
+ * Inserts planned jobs with their `added` events, and wakes workers of the
+ * ready ones. `now` null: the database's clock. With `unchanged`, it inserts
+ * nothing unless each named queue's row still reads as the given text, and
+ * a job's run time is its delay from now (a plain add: see addPlain).
+ */
+async function insertJobs(
+  c: Queryable,
+  planned: PlannedJob[],
+  now: Date | null,
+  unchanged?: { names: string[]; texts: string[] },
+): Promise<Job[]> {
   const col = <T>(f: (p: PlannedJob) => T) => planned.map(f)
   const rows = await c.query(
-    `WITH ins AS (
+    `WITH fresh AS (
+       SELECT q.name FROM queues q JOIN unnest($22::text[], $23::text[]) AS g(name, row_text)
+         ON q.name = g.name AND q::text = g.row_text
+       FOR KEY SHARE OF q
+     ), ins AS (
        INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attempts, backoff, timeout_ms,
          owner, batch_id, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms,
          traceparent, tracestate, expires_at, group_key)
        SELECT t.id, t.queue, t.type, t.payload::jsonb, t.status, t.priority,
-         to_timestamp(t.run_at_ms / 1000.0), t.max_attempts, t.backoff::jsonb, t.timeout_ms,
+         coalesce(to_timestamp(t.run_at_ms / 1000.0), ${NOW(17)} + t.delay_ms * interval '1 millisecond'),
+         t.max_attempts, t.backoff::jsonb, t.timeout_ms,
          t.owner, t.batch_id,
          CASE WHEN t.caps IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(t.caps::jsonb)) END,
-         t.dedupe_key, t.pending, $17::timestamptz, t.estimated, t.traceparent, t.tracestate,
+         t.dedupe_key, t.pending, ${NOW(17)}, t.estimated, t.traceparent, t.tracestate,
          to_timestamp(t.expires_at_ms / 1000.0), t.group_key
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::float8[], $8::int[],
          $9::text[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[], $16::bigint[],
-         $18::text[], $19::text[], $20::float8[], $21::text[])
+         $18::text[], $19::text[], $20::float8[], $21::text[], $24::bigint[])
          AS t(id, queue, type, payload, status, priority, run_at_ms, max_attempts, backoff, timeout_ms,
-              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, expires_at_ms, group_key)
+              owner, batch_id, caps, dedupe_key, pending, estimated, traceparent, tracestate, expires_at_ms, group_key,
+              delay_ms)
+       WHERE $22::text[] IS NULL OR (SELECT count(*) FROM fresh) = cardinality($22::text[])
        RETURNING *
      ), ev AS (
        INSERT INTO events (job_id, queue, kind, status, at) SELECT id, queue, 'added', status, created_at FROM ins
@@ -327,7 +403,7 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
       col((p) => JSON.stringify(p.job.payload)),
       col((p) => p.status),
       col((p) => p.job.priority),
-      col((p) => p.runAtMs),
+      col((p) => (unchanged ? null : p.runAtMs)),
       col((p) => p.job.maxAttempts),
       col((p) => JSON.stringify(p.job.backoff)),
       col((p) => p.job.timeoutMs),
@@ -337,11 +413,14 @@ async function insertJobs(c: Queryable, planned: PlannedJob[], now: number): Pro
       col((p) => p.job.dedupeKey),
       col((p) => p.pending),
       col((p) => p.job.estimatedDurationMs),
-      new Date(now),
+      now,
       col((p) => p.job.traceContext?.traceparent ?? null),
       col((p) => p.job.traceContext?.tracestate ?? null),
       col((p) => p.expiresAtMs),
       col((p) => p.job.group),
+      unchanged?.names ?? null,
+      unchanged?.texts ?? null,
+      col((p) => p.job.delayMs),
     ],
   )
   return rows.map((r) => rowToJob(r, decode))

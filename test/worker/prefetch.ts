@@ -1,0 +1,171 @@
+/**
+ * Prefetch (local-queue.ts): jobs claimed ahead of the slots wait in the
+ * worker, run no more than `concurrency` at a time, keep their leases, are
+ * never started once cancelled, and go back to the queue on close.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { Docket, Worker, type WorkerOptions } from '../../src/index.js'
+import { type Driver, freshTarget, type Target, until } from './harness.js'
+
+export function prefetchSuite(driver: Driver): void {
+  describe(`worker prefetch [${driver}]`, () => {
+    let target: Target
+    let docket: Docket
+    const workers: Worker[] = []
+
+    before(async () => {
+      target = await freshTarget(driver)
+      docket = await Docket.open(target.url)
+    })
+    after(async () => {
+      await Promise.all(workers.map((w) => w.close()))
+      await docket.close()
+      await target.cleanup()
+    })
+
+    const start = (options: WorkerOptions) => {
+      const w = new Worker(docket, { maintenance: false, onError: () => {}, ...options })
+      workers.push(w)
+      return w.start()
+    }
+    /** A handler that holds each job until released, recording how many run at once. */
+    const gate = () => {
+      const waiting: (() => void)[] = []
+      const state = { running: 0, most: 0, started: [] as string[] }
+      const handler = (job: { id: string }) =>
+        new Promise<null>((resolve) => {
+          state.running++
+          state.most = Math.max(state.most, state.running)
+          state.started.push(job.id)
+          waiting.push(() => {
+            state.running--
+            resolve(null)
+          })
+        })
+      const releaseOne = () => waiting.shift()?.()
+      return { state, handler, releaseOne, held: () => waiting.length }
+    }
+
+    it('claims concurrency + prefetch jobs, runs concurrency at a time, and finishes them all', async () => {
+      await docket.createQueue({ name: 'pf-run' })
+      const added = await docket.addMany(
+        Array.from({ length: 6 }, (_, i) => ({ queue: 'pf-run', type: 't', payload: { i } })),
+      )
+      const g = gate()
+      await start({ queues: ['pf-run'], concurrency: 2, prefetch: 4, handlers: g.handler })
+      await until(async () => (await docket.countJobs('pf-run'))['pf-run']!.active === 6, 5_000, 'six leased')
+      assert.equal(g.state.running, 2)
+      while (g.state.started.length < 6 || g.held() > 0) {
+        await until(() => g.held() > 0, 5_000, 'a running job')
+        g.releaseOne()
+        await new Promise((r) => setImmediate(r))
+      }
+      await until(
+        async () => (await docket.countJobs('pf-run'))['pf-run']!.completed === 6,
+        5_000,
+        'all done',
+      )
+      assert.equal(g.state.most, 2)
+      // Started in the order they were claimed.
+      assert.deepEqual(
+        g.state.started,
+        added.map((j) => j.id),
+      )
+    })
+
+    it('a prefetched job that is cancelled before its turn never starts', async () => {
+      await docket.createQueue({ name: 'pf-cancel' })
+      const [first, second] = await docket.addMany([
+        { queue: 'pf-cancel', type: 't', payload: 1 },
+        { queue: 'pf-cancel', type: 't', payload: 2 },
+      ])
+      const g = gate()
+      await start({
+        queues: ['pf-cancel'],
+        concurrency: 1,
+        prefetch: 1,
+        cancelCheckMs: 50,
+        handlers: g.handler,
+      })
+      await until(async () => (await docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
+      assert.deepEqual(g.state.started, [first!.id])
+      await docket.cancelJob(second!.id)
+      // Give the cancel time to reach the worker (notification, or the 50 ms check), then free the slot.
+      await new Promise((r) => setTimeout(r, 300))
+      g.releaseOne()
+      await until(async () => (await docket.getJob(first!.id)).status === 'completed', 5_000, 'first done')
+      await new Promise((r) => setTimeout(r, 100))
+      assert.deepEqual(g.state.started, [first!.id])
+      assert.equal((await docket.getJob(second!.id)).status, 'cancelled')
+    })
+
+    it('close() hands prefetched jobs back at once, their attempt not counted, for another worker', async () => {
+      await docket.createQueue({ name: 'pf-close' })
+      await docket.addMany(
+        Array.from({ length: 4 }, (_, i) => ({ queue: 'pf-close', type: 't', payload: i })),
+      )
+      const g = gate()
+      const w = await start({ queues: ['pf-close'], concurrency: 1, prefetch: 3, handlers: g.handler })
+      await until(
+        async () => (await docket.countJobs('pf-close'))['pf-close']!.active === 4,
+        5_000,
+        'four leased',
+      )
+      const closing = w.close()
+      // Handed back before the running job is done: the others are waiting again at once.
+      await until(
+        async () => (await docket.countJobs('pf-close'))['pf-close']!.waiting === 3,
+        5_000,
+        'three back',
+      )
+      g.releaseOne()
+      await closing
+      const { jobs } = await docket.listJobs({ queue: 'pf-close' })
+      const back = jobs.filter((j) => j.status === 'waiting')
+      assert.equal(back.length, 3)
+      for (const j of back) assert.equal(j.attempts, 0)
+      const other = gate()
+      await start({ queues: ['pf-close'], concurrency: 3, handlers: other.handler })
+      await until(() => other.state.started.length === 3, 5_000, 'taken by another worker')
+      for (let i = 0; i < 3; i++) other.releaseOne()
+    })
+
+    it('keeps the leases of prefetched jobs alive while they wait their turn', async () => {
+      await docket.createQueue({ name: 'pf-lease' })
+      const [, second] = await docket.addMany([
+        { queue: 'pf-lease', type: 't', payload: 1 },
+        { queue: 'pf-lease', type: 't', payload: 2 },
+      ])
+      const g = gate()
+      await start({ queues: ['pf-lease'], concurrency: 1, prefetch: 1, leaseMs: 200, handlers: g.handler })
+      await until(async () => (await docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
+      const leasedUntil = (await docket.getJob(second!.id)).lease!.expiresAt.getTime()
+      // Several lease lengths later (heartbeats every ~66 ms), the waiting job's lease has moved on.
+      await until(
+        async () => (await docket.getJob(second!.id)).lease!.expiresAt.getTime() > leasedUntil + 400,
+        5_000,
+        'the prefetched lease extended',
+      )
+      g.releaseOne()
+      await until(() => g.held() > 0, 5_000, 'second started')
+      g.releaseOne()
+      await until(async () => (await docket.getJob(second!.id)).status === 'completed', 5_000, 'second done')
+      assert.equal((await docket.getJob(second!.id)).attempts, 1)
+    })
+
+    it('refuses a prefetch that is not a whole number from 0 to 10000', async () => {
+      for (const prefetch of [-1, 1.5, 10_001, '4']) {
+        assert.throws(
+          () =>
+            new Worker(docket, {
+              queues: ['pf-run'],
+              handlers: () => null,
+              prefetch: prefetch as number,
+            }),
+          /prefetch/,
+        )
+      }
+    })
+  })
+}

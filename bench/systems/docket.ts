@@ -53,8 +53,8 @@ export function docketSystem(config: SystemConfig): QueueSystem {
       const worker = new Worker(docket, {
         queues: [QUEUE],
         concurrency: inFlight(config, settings),
-        // Only where the row asks for it: a Docket without the option must not be handed it.
-        ...(prefetch === undefined ? {} : ({ prefetch } as object)),
+        // Only where the row asks for it: the worker's own default otherwise.
+        ...(prefetch === undefined ? {} : { prefetch }),
         handlers: () => {
           onJob()
           return null

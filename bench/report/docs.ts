@@ -77,7 +77,9 @@ ${targetsTable(r)}
 What this machine's databases do at all: single-row UPDATEs, one per transaction (a queue that
 spends one commit per state change needs two per job, claim and complete, unless it batches);
 one 100-row UPDATE per transaction that changes no indexed column, so HOT (what a batched
-claim could cost if a status change did not touch an index); and a bare queue table (id, status,
+claim could cost if a status change did not touch an index; \`pgbench_accounts\` is filled to
+50 % so that a page has room for new versions of all its rows, and the run logs the share of
+HOT updates); and a bare queue table (id, status,
 run_at, locked_at, payload; one partial index on the ready jobs) driven by pgbench through a
 claim of 100 (\`FOR UPDATE SKIP LOCKED\`) and the completion of those 100, each its own
 transaction: a status change in the index's predicate, so not HOT, and nothing else a real queue
@@ -114,6 +116,8 @@ ${growthTable(r)}
   multi-process example; sidequest 500 at once with \`runner: 'inline'\`.
 - sidequest runs in the measured process (\`fork: false\`; by default it forks a process of its
   own) and has no bulk add: its bulk-add figure is \`enqueue()\`, 10 at a time.
+  Its jobs may run in worker threads, so a job reports to the bench through a
+  \`BroadcastChannel\`, which its pickup figure includes.
 - CPU and WAL are the whole server's: anything else the shared PostgreSQL does during a run is
   counted too.
 - Worker RSS includes Node and tsx: a worker process that loads no queue peaks at

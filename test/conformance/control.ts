@@ -1,6 +1,7 @@
 /** Operator actions: cancel, retry, setPriority, promote, remove; each refused from a wrong state. */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import type { Docket, Job } from '../../src/index.js'
 import {
   addCompleted,
@@ -148,6 +149,7 @@ export function controlSuite(ctx: ConformanceContext): void {
       const done = await addCompleted(ctx.docket, { queue, type: 'd' })
       await ctx.docket.removeJob(done.id)
       await expectError(() => ctx.docket.getJob(done.id), 'NOT_FOUND')
+      assert.deepEqual(await storeOf(ctx.docket).getJobAttempts(done.id), [], 'attempts left behind')
       await expectError(() => ctx.docket.removeJob(done.id), 'NOT_FOUND', [done.id])
       assert.equal((await ctx.docket.listJobs({ queue })).jobs.length, 0)
     })

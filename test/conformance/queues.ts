@@ -1,6 +1,7 @@
 /** Queues: create, get, list, update, delete, pause and resume. */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import {
   addCompleted,
   type ConformanceContext,
@@ -157,6 +158,7 @@ export function queuesSuite(ctx: ConformanceContext): void {
       await expectError(() => ctx.docket.getJob(waiting.id), 'NOT_FOUND')
       await expectError(() => ctx.docket.getJob(active.id), 'NOT_FOUND')
       assert.deepEqual(await ctx.docket.getJobEvents(waiting.id), [])
+      assert.deepEqual(await storeOf(ctx.docket).getJobAttempts(active.id), [], 'attempts left behind')
     })
 
     test('deletes a queue whose jobs have all finished without force', async () => {

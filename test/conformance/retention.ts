@@ -1,6 +1,7 @@
 /** Retention: cleanup deletes finished jobs (and their events) older than an age or a queue's retention. */
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import { storeOf } from '../../src/docket/store-of.js'
 import type { Docket, Job } from '../../src/index.js'
 import { type ConformanceContext, claim, expectError, makeQueue, test, total } from './harness.js'
 
@@ -23,6 +24,11 @@ async function gone(docket: Docket, jobs: Job[]): Promise<void> {
   for (const job of jobs) {
     await expectError(() => docket.getJob(job.id), 'NOT_FOUND')
     assert.deepEqual(await docket.getJobEvents(job.id), [], `events of ${job.id} were left behind`)
+    assert.deepEqual(
+      await storeOf(docket).getJobAttempts(job.id),
+      [],
+      `attempts of ${job.id} were left behind`,
+    )
   }
 }
 

@@ -136,6 +136,8 @@ export async function removeJob(ctx: PgContext, id: string): Promise<void> {
 async function deleteJobs(c: Queryable, ids: string[]): Promise<void> {
   await c.query('DELETE FROM events WHERE job_id = ANY($1::uuid[])', [ids])
   await c.query('DELETE FROM job_dependencies WHERE job_id = ANY($1::uuid[])', [ids])
+  // No foreign key takes them along (migration 0016): one less lock and trigger per claim.
+  await c.query('DELETE FROM job_attempts WHERE job_id = ANY($1::uuid[])', [ids])
   await c.query('DELETE FROM jobs WHERE id = ANY($1::uuid[])', [ids])
 }
 

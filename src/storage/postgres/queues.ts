@@ -95,6 +95,7 @@ export async function deleteQueue(ctx: PgContext, name: string, force: boolean):
     await c.query('DELETE FROM job_dependencies WHERE job_id IN (SELECT id FROM jobs WHERE queue = $1)', [
       name,
     ])
+    await c.query('DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE queue = $1)', [name])
     await c.query('DELETE FROM jobs WHERE queue = $1', [name])
     await c.query('DELETE FROM queues WHERE name = $1', [name])
   })

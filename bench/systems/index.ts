@@ -58,7 +58,20 @@ export const ROWS: Record<SystemId, Row> = {
     setting: 'concurrency 500',
     tuning: { concurrency: 500 },
   },
+  // 10 in flight, as the common row, with a local queue of 50 claimed ahead (a claim of 25 or more at a time).
+  'docket-sqlite-prefetch': {
+    kind: 'docket-sqlite',
+    best: true,
+    setting: 'concurrency 10, prefetch 50',
+    tuning: { concurrency: 10, prefetch: 50 },
+  },
   'docket-postgres': { kind: 'docket-postgres', best: false, setting: '', tuning: {} },
+  'docket-postgres-prefetch': {
+    kind: 'docket-postgres',
+    best: true,
+    setting: 'concurrency 10, prefetch 50',
+    tuning: { concurrency: 10, prefetch: 50 },
+  },
   'docket-postgres-best': {
     kind: 'docket-postgres',
     best: true,

@@ -18,12 +18,14 @@ export type SystemKind =
   | 'plainjob'
   | 'sidequest'
 
-/** The rows: a kind at the default 10 in flight, or at its best documented setting (`-best`). */
+/** The rows: a kind at the default 10 in flight, at its best documented setting (`-best`), or Docket at 10 in flight with a local queue (`-prefetch`). */
 export type SystemId =
   | 'docket-sqlite'
   | 'docket-sqlite-best'
+  | 'docket-sqlite-prefetch'
   | 'docket-postgres'
   | 'docket-postgres-best'
+  | 'docket-postgres-prefetch'
   | 'graphile-worker'
   | 'graphile-worker-best'
   | 'pg-boss'

@@ -37,8 +37,8 @@ export interface Row {
  * The rows, in the report's order. Each `-best` row is that system at its
  * own documented setting for throughput:
  *
- *   Docket           concurrency 500 (a row with `prefetch` can be added
- *                    here the same way: tuning { concurrency: 10, prefetch: N })
+ *   Docket           concurrency 500; and a `-prefetch` row: the common 10 in
+ *                    flight with 50 more claimed ahead (WorkerOptions.prefetch)
  *   graphile-worker  the preset of its performance page: concurrentJobs 24,
  *                    maxPoolSize 25, localQueue.size 500,
  *                    completeJobBatchDelay and failJobBatchDelay 0

@@ -1,11 +1,12 @@
 /**
- * `npm run bench`: Docket side by side with graphile-worker, pg-boss, BullMQ
- * and plainjob, on this machine, in one run. Installs the peers into
+ * `npm run bench`: Docket side by side with graphile-worker, pg-boss,
+ * sidequest, BullMQ and plainjob, on this machine, in one run; every system
+ * at the common 10 jobs in flight and at its best documented setting. Installs the peers into
  * bench/peers (its own lockfile), measures, writes bench/results/latest.json,
  * and rewrites the generated part of docs/benchmarks.md and its chart.
  *
  * For a quick look: BENCH_ONLY=throughput,pickup,limits,growth picks parts,
- * BENCH_SYSTEMS=docket-postgres,pg-boss picks systems, and BENCH_JOBS,
+ * BENCH_SYSTEMS=docket-postgres,pg-boss-best picks rows (ids in systems/index.ts), and BENCH_JOBS,
  * BENCH_REPS, BENCH_GROWTH_ROWS, ... lower the counts (see lib/context.ts).
  * A partial run prints its figures but leaves the docs alone.
  */
@@ -59,11 +60,12 @@ async function main(): Promise<void> {
     systems: configs.map((c) => c.id),
     bulkAdd: {},
     throughput: {},
+    perJob: {},
     capped: {},
     memoryMb: {},
     baselineMb: null,
     pickup: {},
-    limits: { pg1: [], pg8: [], sqlite: [] },
+    limits: { pg1: [], pg8: [], sqlite: [], hot100x1: [], hot100x8: [], cycle100x1: [], cycle100x2: [] },
     growth: {},
     timings: {},
   }
@@ -102,8 +104,10 @@ async function main(): Promise<void> {
         results,
       ),
     )
-    await part('limits', '5. the physical limit: single-row update commits/s', () =>
-      runLimits(results, tmpDir),
+    await part(
+      'limits',
+      '5. the physical limit: pgbench single-row and 100-row updates, a bare claim/complete cycle, SQLite commits/s',
+      () => runLimits(results, tmpDir),
     )
     await part('growth', "6. growth: Docket's claim latency with 10k vs 1M finished jobs", () =>
       runGrowth(results, tmpDir),
@@ -159,6 +163,8 @@ function versions(): Record<string, string> {
     bullmq: own('bullmq'),
     ioredis: own('ioredis'),
     plainjob: own('plainjob'),
+    sidequest: own('sidequest'),
+    '@sidequest/postgres-backend': own('@sidequest/postgres-backend'),
   }
 }
 

@@ -96,6 +96,10 @@ try {
   env.gates.open('b:extract')
   for (const j of running) await until(env, j.id, ['active'])
   await d.pauseQueue('review')
+  // A queue paused with jobs ready, for the overview's loud mark.
+  await d.createQueue({ name: 'exports', description: 'nightly CSV exports' })
+  for (let i = 0; i < 3; i++) await d.add({ queue: 'exports', type: 'export', payload: { day: i + 1 } })
+  await d.pauseQueue('exports')
 
   const page = await signIn(env, env.keys.admin)
   const shot = async (name: string, path: string, ready: string) => {
@@ -108,6 +112,7 @@ try {
   }
   await shot('overview', '/', '.chip')
   await shot('queue', '/queues/documents', 'tbody tr')
+  await shot('queue-health', '/queues/emails', '.queue-health .top-errors tbody tr')
   await shot('job', `/jobs/${docs[0]!.id}`, '.timeline .step')
   await shot('board', '/board?queue=documents', '.job-card')
   await shot('workers', '/workers', 'tr.worker-lost')

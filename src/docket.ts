@@ -51,7 +51,7 @@ import type {
   ScheduleRun,
   ScheduleUpdateInput,
 } from './core/schedules.js'
-import { windowStats } from './core/stats.js'
+import { type QueueHealth, queueHealth, windowStats } from './core/stats.js'
 import {
   emptyCounts,
   JOB_STATUSES,
@@ -193,6 +193,11 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   get driver(): 'sqlite' | 'postgres' {
     return this.#store.driver
+  }
+
+  /** The time by this Docket's clock (a test's clock when one was given). */
+  now(): Date {
+    return this.#clock.now()
   }
 
   /** The store, refusing (CLOSED) once this Docket is closed. */
@@ -628,6 +633,18 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     const wanted = Math.trunc(filter.limit ?? 20)
     const limit = Number.isFinite(wanted) ? Math.min(Math.max(1, wanted), 100) : 20
     return this.#open().groupCounts(q.name, filter.owner ?? null, limit)
+  }
+
+  /**
+   * A queue's health now (core/stats.ts): latency (age of the oldest ready
+   * job), 1- and 5-minute rates, the backlog trend, whether it is paused with
+   * jobs ready, and the top errors; only `owner`'s jobs when given.
+   */
+  async queueHealth(queue: string, filter: { owner?: string } = {}): Promise<QueueHealth> {
+    const q = await this.getQueue(queue)
+    const now = this.#clock.now().getTime()
+    const row = await this.#open().queueHealth(q.name, filter.owner ?? null, now)
+    return queueHealth(row, now, q.status === 'paused')
   }
 
   /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */

@@ -37,6 +37,7 @@ export {
   type ScheduleUpdateInput,
 } from './core/schedules.js'
 export { type JobAction, TRANSITIONS } from './core/states.js'
+export type { QueueHealth } from './core/stats.js'
 export * from './core/types.js'
 export type { Access } from './docket/access.js'
 export type { Leadership } from './docket/leadership.js'

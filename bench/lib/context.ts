@@ -17,7 +17,7 @@ const int = (name: string, fallback: number) => {
 
 export const settings = {
   /** Jobs added in bulk, and then processed, per run. */
-  jobs: int('BENCH_JOBS', 20_000),
+  jobs: int('BENCH_JOBS', 10_000),
   /** Repetitions of every measurement. */
   reps: int('BENCH_REPS', 3),
   /** Jobs in flight per worker process, the same for every system. */

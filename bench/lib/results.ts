@@ -21,6 +21,16 @@ export interface GrowthResult {
   fillSeconds: number
 }
 
+/** What one processing run cost per job it finished; null where not measured (no such server). */
+export interface PerJob {
+  /** CPU of the worker processes, µs. */
+  workerCpuUs: number | null
+  /** CPU of the database server (every postgres, or redis-server, process), µs. */
+  serverCpuUs: number | null
+  /** PostgreSQL WAL written (pg_current_wal_lsn() before and after), bytes. */
+  walBytes: number | null
+}
+
 export interface Results {
   startedAt: string
   command: string
@@ -34,6 +44,8 @@ export interface Results {
   bulkAdd: Partial<Record<SystemId, number[]>>
   /** Jobs per second, enqueue excluded, worker start included; one sample per repetition. */
   throughput: Partial<Record<SystemId, { one: number[]; two: number[] }>>
+  /** Per job, one entry per processing run, by worker processes. */
+  perJob: Partial<Record<SystemId, { one: PerJob[]; two: PerJob[] }>>
   /** Systems with a processing run cut short at the cap (rate over the jobs finished by then). */
   capped: Partial<Record<SystemId, boolean>>
   /** Peak RSS of one worker process, MB, over the one-process runs. */
@@ -47,6 +59,15 @@ export interface Results {
     pg8: number[]
     /** better-sqlite3, WAL, synchronous NORMAL, one single-row UPDATE per transaction. */
     sqlite: number[]
+    /** pgbench, one UPDATE of 100 rows per transaction, no indexed column changed (HOT): rows per second. */
+    hot100x1: number[]
+    hot100x8: number[]
+    /**
+     * pgbench, a bare queue table: claim 100 (UPDATE ... FOR UPDATE SKIP LOCKED, the status is
+     * indexed, so not HOT) and complete those 100, each its own transaction: jobs per second.
+     */
+    cycle100x1: number[]
+    cycle100x2: number[]
   }
   growth: Partial<Record<'sqlite' | 'postgres', GrowthResult[]>>
   /** Seconds each part took. */

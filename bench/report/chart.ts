@@ -1,12 +1,16 @@
 /**
- * The chart in docs/images/benchmarks.png: an SVG drawn here by hand (four
+ * The chart in docs/images/benchmarks.png: an SVG drawn here by hand (six
  * panels of horizontal bars: the median, and a whisker from min to max),
  * rendered to PNG by @resvg/resvg-js from bench/peers, so no browser is needed.
+ * Each system's best-settings row is labelled "best"; the tables say what
+ * that setting is.
  */
 import { importPeer } from '../lib/peers.js'
 import type { Results } from '../lib/results.js'
 import { num, type Summary, summarize } from '../lib/stats.js'
-import { SYSTEM_LABELS } from '../systems/index.js'
+import { backendOf, isDocket, KIND_LABELS, ROWS } from '../systems/index.js'
+import type { SystemId } from '../systems/types.js'
+import { costs } from './tables.js'
 
 interface Series {
   name: string
@@ -22,7 +26,7 @@ interface Panel {
 
 const FONT = "font-family='DejaVu Sans, Liberation Sans, Arial, sans-serif'"
 const W = 560
-const LABEL_W = 150
+const LABEL_W = 190
 const ROW_GAP = 10
 const BAR_H = 11
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
@@ -42,7 +46,7 @@ function panelSvg(panel: Panel, x0: number, y0: number): { svg: string; height: 
       ? (Math.log10(Math.max(v, minLog) / minLog) / Math.log10(maxV / minLog)) * plotW
       : (v / maxV) * plotW
   const ticks = panel.log
-    ? [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= maxV)
+    ? [0.1, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= maxV)
     : [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxV)
   const rowH = panel.series.length * (BAR_H + 2) + ROW_GAP
   const top = y0 + 44
@@ -94,11 +98,15 @@ function panelSvg(panel: Panel, x0: number, y0: number): { svg: string; height: 
   return { svg: out.join('\n'), height }
 }
 
+const chartLabel = (id: SystemId) => `${KIND_LABELS[ROWS[id].kind]}${ROWS[id].best ? ', best' : ''}`
+
 export function chartSvg(results: Results): string {
-  const rows = (pick: (id: Results['systems'][number]) => (Summary | undefined)[]) =>
-    results.systems.map((id) => ({
-      label: SYSTEM_LABELS[id],
-      docket: id.startsWith('docket'),
+  const all = () => true
+  const common = (id: SystemId) => !ROWS[id].best
+  const rows = (pick: (id: SystemId) => (Summary | undefined)[], keep: (id: SystemId) => boolean = all) =>
+    results.systems.filter(keep).map((id) => ({
+      label: chartLabel(id),
+      docket: isDocket(id),
       values: pick(id),
     }))
   const s = (v: number[] | undefined) => (v && v.length > 0 ? summarize(v) : undefined)
@@ -119,13 +127,13 @@ export function chartSvg(results: Results): string {
         { name: 'median', color: '#f28e2b' },
         { name: 'p99', color: '#ffbe7d' },
       ],
-      rows: rows((id) => [s(results.pickup[id]?.medians), s(results.pickup[id]?.p99s)]),
+      rows: rows((id) => [s(results.pickup[id]?.medians), s(results.pickup[id]?.p99s)], common),
     },
     {
       title: `Bulk add of ${num(Number(results.settings.jobs))} jobs (jobs/s, higher is better)`,
       log: false,
       series: [{ name: 'one bulk call', color: '#59a14f' }],
-      rows: rows((id) => [s(results.bulkAdd[id])]),
+      rows: rows((id) => [s(results.bulkAdd[id])], common),
     },
     {
       title: 'Peak RSS of a worker process (MB, lower is better)',
@@ -133,19 +141,42 @@ export function chartSvg(results: Results): string {
       series: [{ name: 'one-process runs', color: '#b07aa1' }],
       rows: rows((id) => [s(results.memoryMb[id])]),
     },
+    {
+      title: 'CPU per job, 1 worker process (µs, log scale, lower is better)',
+      log: true,
+      series: [
+        { name: 'database server', color: '#e15759' },
+        { name: 'worker process', color: '#ff9d9a' },
+      ],
+      rows: rows(
+        (id) => [s(costs(results, id, 'one', 'serverCpuUs')), s(costs(results, id, 'one', 'workerCpuUs'))],
+        (id) => backendOf(id) !== 'sqlite',
+      ),
+    },
+    {
+      title: 'PostgreSQL WAL per job (bytes, log scale, lower is better)',
+      log: true,
+      series: [{ name: 'pg_current_wal_lsn() difference', color: '#76b7b2' }],
+      rows: rows(
+        (id) => [s(costs(results, id, 'one', 'walBytes'))],
+        (id) => backendOf(id) === 'postgres',
+      ),
+    },
   ]
   const drawn = panels.map((p, i) => panelSvg(p, 20 + (i % 2) * (W + 20), 0))
-  const rowHeights = [
-    Math.max(drawn[0]!.height, drawn[1]!.height),
-    Math.max(drawn[2]!.height, drawn[3]!.height),
-  ]
+  // Panels go two by two; each pair of panels is as tall as the taller one.
+  const rowHeights: number[] = []
+  for (let i = 0; i < drawn.length; i += 2) {
+    rowHeights.push(Math.max(drawn[i]!.height, drawn[i + 1]?.height ?? 0))
+  }
+  const offset = (pair: number) => 50 + rowHeights.slice(0, pair).reduce((a, b) => a + b, 0)
   const width = 2 * W + 60
-  const height = 50 + rowHeights[0]! + rowHeights[1]! + 30
+  const height = offset(rowHeights.length) + 30
   const body = drawn
-    .map((d, i) => `<g transform='translate(0, ${50 + (i < 2 ? 0 : rowHeights[0]!)})'>${d.svg}</g>`)
+    .map((d, i) => `<g transform='translate(0, ${offset(Math.floor(i / 2))})'>${d.svg}</g>`)
     .join('\n')
   const m = results.machine
-  const subtitle = `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres.split(' ')[0]}, ${results.startedAt.slice(0, 10)}. Bars: median of ${results.settings.reps} repetitions; whiskers: min–max.`
+  const subtitle = `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres.split(' ')[0]}, ${results.startedAt.slice(0, 10)}. Bars: median of ${results.settings.reps} repetitions; whiskers: min–max. "best": the system at its best documented setting.`
   return `<svg xmlns='http://www.w3.org/2000/svg' width='${width}' height='${height}' viewBox='0 0 ${width} ${height}'>
 <rect width='100%' height='100%' fill='white'/>
 <text x='20' y='24' font-size='18' font-weight='bold' ${FONT}>Docket and its peers, one run of npm run bench</text>

@@ -33,18 +33,22 @@ ${minutes(r.runtimeSeconds)} in all (${timings}).
   PostgreSQL ${m.postgres} on the same machine, default settings; SQLite ${m.sqlite};
   Redis ${m.redis ?? 'not running'}.
 - **Versions:** Docket ${v.docket}, graphile-worker ${v['graphile-worker']}, pg-boss ${v['pg-boss']},
+  sidequest ${v.sidequest} (@sidequest/postgres-backend ${v['@sidequest/postgres-backend']}),
   BullMQ ${v.bullmq} (ioredis ${v.ioredis}), plainjob ${v.plainjob}; better-sqlite3 ${v['better-sqlite3']}, pg ${v.pg}.
-  graphile-worker 0.18 and pg-boss 11+ need Node 22, so these are the newest releases that run on Node 20,
-  the Node that Docket supports.
 - **Method:** every figure is the median of ${st.reps} repetitions, with min–max in brackets. Each
   processing run starts from empty storage: ${num(Number(st.jobs))} no-op jobs are added with the
   system's own bulk call (that is the bulk-add figure), then worker processes (separate child
-  processes, started and connected before the clock starts) run each system's own worker with
-  ${st.concurrency} jobs in flight per process, until the system's own count of unfinished jobs is
-  zero. Pickup: one process with an idle worker and a producer adds one job at a time and times
-  add() → the first line of the handler; ${st.pickupSamples} jobs per repetition at most (12 s), after
-  ${st.pickupWarmup} warm-up jobs, each after a random pause (see the notes).
-  PostgreSQL systems share one server, each in its own schema; SQLite systems use a file each.
+  processes, started and connected before the clock starts) run each system's own worker until
+  the system's own count of unfinished jobs is zero. Every system has two rows: ${st.concurrency} jobs
+  in flight per process, and its best documented setting for throughput (named in the row).
+  Around each run the bench reads the CPU time of the worker processes and of every database
+  server process (\`/proc/<pid>/stat\`; for PostgreSQL every \`postgres\` process, for BullMQ
+  \`redis-server\`) and PostgreSQL's WAL position (\`pg_current_wal_lsn()\`), and divides by the
+  jobs finished. Pickup: one process with an idle worker and a producer adds one job at a time
+  and times add() → the first line of the handler; ${st.pickupSamples} jobs per repetition at most
+  (12 s), after ${st.pickupWarmup} warm-up jobs, each after a random pause (see the notes); the
+  ${st.concurrency}-in-flight rows only. PostgreSQL systems share one server, each in its own schema;
+  SQLite systems use a file each.
 
 ![Processing throughput, pickup latency, bulk add and worker memory, side by side](images/benchmarks.png)
 
@@ -52,10 +56,15 @@ ${minutes(r.runtimeSeconds)} in all (${timings}).
 
 ${figuresTable(r)}
 
-${Object.keys(r.capped).length > 0 ? `† Cut short at 30 s: the rate is over the jobs finished by then (see the notes).\n\n` : ''}### Docket / best peer
+${Object.keys(r.capped).length > 0 ? `† Cut short at 30 s: the rate is over the jobs finished by then (see the notes).\n\n` : ''}CPU and WAL per job are over the one-process runs (the two-process runs are in
+\`bench/results/latest.json\`); database CPU is PostgreSQL's or Redis's, and n/a for SQLite,
+which runs inside the worker process.
 
-Ratios of medians. For throughput a ratio above 1 is Docket ahead; for latency and memory a ratio
-below 1 is. The best peer is the best of all four peers, whatever their storage.
+### Docket / best peer
+
+Ratios of medians, each system at whichever of its rows is better on that figure. For
+throughput a ratio above 1 is Docket ahead; for latency and memory a ratio below 1 is. The best
+peer is the best of all five peers, whatever their storage.
 
 ${ratiosTable(r)}
 
@@ -65,8 +74,16 @@ ${targetsTable(r)}
 
 ### The physical limit
 
-The most this machine's databases commit, one single-row UPDATE per transaction; a queue that
-spends one commit per state change needs two per job (claim and complete), unless it batches.
+What this machine's databases do at all: single-row UPDATEs, one per transaction (a queue that
+spends one commit per state change needs two per job, claim and complete, unless it batches);
+one 100-row UPDATE per transaction that changes no indexed column, so HOT (what a batched
+claim could cost if a status change did not touch an index; \`pgbench_accounts\` is filled to
+50 % so that a page has room for new versions of all its rows, and the run logs the share of
+HOT updates); and a bare queue table (id, status,
+run_at, locked_at, payload; one partial index on the ready jobs) driven by pgbench through a
+claim of 100 (\`FOR UPDATE SKIP LOCKED\`) and the completion of those 100, each its own
+transaction: a status change in the index's predicate, so not HOT, and nothing else a real queue
+writes (no attempts, no events, no retries).
 
 ${limitsTable(r)}
 
@@ -81,15 +98,28 @@ ${growthTable(r)}
 ### Notes on this run
 
 - Poll intervals: graphile-worker and Docket wake on LISTEN/NOTIFY (Docket on SQLite wakes
-  workers in its own process), BullMQ blocks on Redis; pg-boss and plainjob only poll, both set to
-  ${st.pollMs} ms here (pg-boss's minimum; its default is 2 s, plainjob's 1 s). Pickup pauses are
-  ${st.pickupGapMs}–${Number(st.pickupGapMs) + Number(st.pickupJitterMs)} ms, and for the two pollers
+  workers in its own process), BullMQ blocks on Redis; pg-boss (LISTEN/NOTIFY is opt-in there),
+  plainjob and sidequest poll: pg-boss and plainjob set to ${st.pollMs} ms here (pg-boss's minimum;
+  its default is 2 s, plainjob's 1 s), sidequest at its default 100 ms. Pickup pauses are
+  ${st.pickupGapMs}–${Number(st.pickupGapMs) + Number(st.pickupJitterMs)} ms, and for the pollers
   ${st.pickupGapMs}–${Number(st.pickupGapMs) + Number(st.pickupJitterMs) + Number(st.pollMs)} ms so that jobs land at random
   points of the poll cycle.
-- Jobs in flight: graphile-worker \`concurrency\`, BullMQ \`concurrency\`, Docket \`concurrency\`;
-  pg-boss one \`work()\` with \`batchSize\` ${st.concurrency} (pg-boss 10 fetches one batch per
-  polling interval, so this caps it at ${num((Number(st.concurrency) * 1000) / Number(st.pollMs))} jobs/s per process);
-  plainjob ${st.concurrency} \`defineWorker\` loops (a plainjob worker runs one job at a time).
+- ${st.concurrency} in flight: Docket, graphile-worker and BullMQ \`concurrency\`; pg-boss one \`work()\`
+  with \`localConcurrency\` ${st.concurrency} (each of its workers waits a polling interval between fetches,
+  so this caps it at ${num((Number(st.concurrency) * 1000) / Number(st.pollMs))} jobs/s per process); plainjob ${st.concurrency} \`defineWorker\`
+  loops (a plainjob worker runs one job at a time); sidequest \`maxConcurrentJobs\` and the queue's
+  \`concurrency\`, jobs in its default worker-thread pool.
+- Best settings: Docket \`concurrency: 500\`; graphile-worker the preset of its performance page
+  (\`concurrentJobs\` 24, \`maxPoolSize\` 25, \`localQueue: { size: 500 }\`,
+  \`completeJobBatchDelay\` and \`failJobBatchDelay\` 0); pg-boss \`batchSize\` 1000 with
+  \`burstWhenBatchFull\`; BullMQ \`concurrency\` 500; plainjob one worker per process, as its README's
+  multi-process example; sidequest 500 at once with \`runner: 'inline'\`.
+- sidequest runs in the measured process (\`fork: false\`; by default it forks a process of its
+  own) and has no bulk add: its bulk-add figure is \`enqueue()\`, 10 at a time.
+  Its jobs may run in worker threads, so a job reports to the bench through a
+  \`BroadcastChannel\`, which its pickup figure includes.
+- CPU and WAL are the whole server's: anything else the shared PostgreSQL does during a run is
+  counted too.
 - Worker RSS includes Node and tsx: a worker process that loads no queue peaks at
   ${r.baselineMb === null ? 'n/a' : num(r.baselineMb)} MB.
 - Completed jobs are kept by every system that keeps them by default (Docket, BullMQ, pg-boss,

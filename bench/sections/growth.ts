@@ -129,7 +129,7 @@ export async function runGrowth(results: Results, tmpDir: string): Promise<void>
   results.growth.sqlite = await growthFor('sqlite', path, (id) => sqliteFill(path, id))
   await dropSchema(pgUrl, SCHEMA)
   try {
-    const url = docketUrl({ id: 'docket-postgres', target: pgUrl, namespace: SCHEMA })
+    const url = docketUrl({ kind: 'docket-postgres', target: pgUrl, namespace: SCHEMA })
     results.growth.postgres = await growthFor('postgres', url, (id) => postgresFill(SCHEMA, id))
   } finally {
     await dropSchema(pgUrl, SCHEMA)

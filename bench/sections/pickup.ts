@@ -30,14 +30,15 @@ export async function runPickup(configs: SystemConfig[], results: Results): Prom
     const label = SYSTEM_LABELS[config.id]
     let child: Child | null = null
     try {
-      await (await createSystem(config)).reset()
+      const workerSettings = { concurrency: settings.concurrency, pollMs: settings.pollMs }
+      await (await createSystem(config)).reset(workerSettings)
       child = new Child({
         mode: 'pickup',
         system: config,
-        settings: { concurrency: settings.concurrency, pollMs: settings.pollMs },
+        settings: workerSettings,
         pickup: {
           ...PICKUP_PLAN,
-          jitterMs: PICKUP_PLAN.jitterMs + (POLL_ONLY.has(config.id) ? settings.pollMs : 0),
+          jitterMs: PICKUP_PLAN.jitterMs + (POLL_ONLY.has(config.kind) ? settings.pollMs : 0),
         },
       })
       const { reps } = await child.next('pickup', PICKUP_PLAN.reps * PICKUP_PLAN.capMs + 90_000)

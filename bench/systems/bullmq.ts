@@ -4,7 +4,14 @@
  * keep BullMQ's defaults (completed jobs are kept, as Docket keeps them).
  */
 import { importPeer } from '../lib/peers.js'
-import type { Consumer, Producer, QueueSystem, SystemConfig, WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 
@@ -69,7 +76,7 @@ export function bullmqSystem(config: SystemConfig): QueueSystem {
         async () => {
           onJob()
         },
-        { connection, prefix, concurrency: settings.concurrency, autorun: false },
+        { connection, prefix, concurrency: inFlight(config, settings), autorun: false },
       )
       worker.on('error', (error) => console.error('[bullmq]', error))
       return {

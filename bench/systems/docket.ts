@@ -1,13 +1,20 @@
 /** Docket itself, on a SQLite file or on PostgreSQL, through its public library API. */
 import { Docket, Worker } from '../../src/index.js'
 import { dropSchema, removeSqlite } from './storage.js'
-import type { Consumer, Producer, QueueSystem, SystemConfig, WorkerSettings } from './types.js'
+import {
+  type Consumer,
+  inFlight,
+  type Producer,
+  type QueueSystem,
+  type SystemConfig,
+  type WorkerSettings,
+} from './types.js'
 
 const QUEUE = 'bench'
 
 /** The URL Docket.open takes: the SQLite file, or the PostgreSQL URL with Docket's `schema` parameter. */
-export function docketUrl(config: SystemConfig): string {
-  if (config.id === 'docket-sqlite') return config.target
+export function docketUrl(config: Pick<SystemConfig, 'kind' | 'target' | 'namespace'>): string {
+  if (config.kind === 'docket-sqlite') return config.target
   const sep = config.target.includes('?') ? '&' : '?'
   return `${config.target}${sep}schema=${config.namespace}`
 }
@@ -17,7 +24,7 @@ export function docketSystem(config: SystemConfig): QueueSystem {
   return {
     id: config.id,
     async reset() {
-      if (config.id === 'docket-sqlite') removeSqlite(config.target)
+      if (config.kind === 'docket-sqlite') removeSqlite(config.target)
       else await dropSchema(config.target, config.namespace)
       const docket = await Docket.open(url)
       await docket.createQueue({ name: QUEUE })
@@ -42,9 +49,12 @@ export function docketSystem(config: SystemConfig): QueueSystem {
     },
     async consumer(settings: WorkerSettings, onJob: () => void): Promise<Consumer> {
       const docket = await Docket.open(url)
+      const { prefetch } = config.tuning
       const worker = new Worker(docket, {
         queues: [QUEUE],
-        concurrency: settings.concurrency,
+        concurrency: inFlight(config, settings),
+        // Only where the row asks for it: the worker's own default otherwise.
+        ...(prefetch === undefined ? {} : { prefetch }),
         handlers: () => {
           onJob()
           return null

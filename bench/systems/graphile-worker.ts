@@ -2,11 +2,16 @@
  * graphile-worker through its public API: makeWorkerUtils for adding jobs and
  * migrating, run() with a task list for workers (LISTEN/NOTIFY plus polling),
  * and its documented read-only `jobs` view for counting what is left.
+ *
+ * The best-settings row passes its performance page's preset
+ * (`preset.worker`: localQueue.size, completeJobBatchDelay, failJobBatchDelay,
+ * maxPoolSize) beside `concurrency`.
  */
 import { importPeer } from '../lib/peers.js'
 import { dropSchema } from './storage.js'
 import {
   type Consumer,
+  inFlight,
   type Producer,
   type QueueSystem,
   quietLogger,
@@ -24,6 +29,12 @@ interface WorkerUtils {
   withPgClient<T>(fn: (client: PgClient) => Promise<T>): Promise<T>
   release(): Promise<void>
 }
+interface WorkerPreset {
+  localQueue?: { size: number }
+  completeJobBatchDelay?: number
+  failJobBatchDelay?: number
+  maxPoolSize?: number
+}
 interface Runner {
   stop(): Promise<void>
 }
@@ -40,6 +51,7 @@ interface GraphileWorker {
     concurrency: number
     noHandleSignals: boolean
     logger: unknown
+    preset?: { worker: WorkerPreset }
     taskList: Record<string, () => Promise<void>>
   }): Promise<Runner>
 }
@@ -84,15 +96,24 @@ export function graphileWorkerSystem(config: SystemConfig): QueueSystem {
     },
     async consumer(settings: WorkerSettings, onJob: () => void): Promise<Consumer> {
       const { gw, logger } = await load()
+      const { localQueueSize, batchDelayMs, maxPoolSize } = config.tuning
+      const worker: WorkerPreset = {
+        ...(localQueueSize === undefined ? {} : { localQueue: { size: localQueueSize } }),
+        ...(batchDelayMs === undefined
+          ? {}
+          : { completeJobBatchDelay: batchDelayMs, failJobBatchDelay: batchDelayMs }),
+        ...(maxPoolSize === undefined ? {} : { maxPoolSize }),
+      }
       let runner: Runner | null = null
       return {
         async start() {
           runner = await gw.run({
             connectionString,
             schema,
-            concurrency: settings.concurrency,
+            concurrency: inFlight(config, settings),
             noHandleSignals: true,
             logger,
+            ...(Object.keys(worker).length > 0 ? { preset: { worker } } : {}),
             taskList: {
               noop: async () => {
                 onJob()

@@ -3,13 +3,15 @@
  * addMany / add, countJobs, defineWorker. A plainjob worker runs one job at a
  * time and polls (no wake-up); N jobs in flight means N workers in the
  * process, each with its own loop, all on the process's one connection, as
- * its README suggests for more throughput (it then forks processes).
+ * its README suggests for more throughput (it then forks processes). The
+ * best-settings row is its README's multi-process setup: one worker per process.
  */
 import Database from 'better-sqlite3'
 import { importPeer } from '../lib/peers.js'
 import { removeSqlite } from './storage.js'
 import {
   type Consumer,
+  inFlight,
   type Producer,
   type QueueSystem,
   quietLogger,
@@ -77,7 +79,7 @@ export function plainjobSystem(config: SystemConfig): QueueSystem {
     },
     async consumer(settings: WorkerSettings, onJob: () => void): Promise<Consumer> {
       const { pj, queue } = await open()
-      const workers = Array.from({ length: settings.concurrency }, () =>
+      const workers = Array.from({ length: inFlight(config, settings) }, () =>
         pj.defineWorker(
           TYPE,
           async () => {

@@ -99,7 +99,7 @@ export class DirectClient implements Client {
     const changed = action === 'cancel' ? await this.docket.cancelBatch(id) : await this.docket.retryBatch(id)
     return { batch: batchJson(await this.docket.getBatch(id)), changed }
   }
-  listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w)))
+  listWorkers = async () => (await this.docket.listWorkers()).map((w) => j(workerJson(w, this.docket.now())))
   async listSchedules(filter: { name?: string }) {
     const list = await this.docket.listSchedules(filter)
     return Promise.all(

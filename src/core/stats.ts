@@ -85,3 +85,65 @@ export function windowStats(
     series,
   }
 }
+
+/** What the store reads for a queue's health, by the caller's clock (`now`), only the owner's jobs when scoped. */
+export interface QueueHealthRow {
+  /** The run-at of the oldest job that could start now (waiting, or scheduled and due); null when none. */
+  oldestReadyAt: number | null
+  /** Jobs finished in the last minute and the last five minutes, by outcome. */
+  finished: { lastMinute: FinishedCounts; last5Minutes: FinishedCounts }
+  /** Jobs added in the last five minutes: the inflow the backlog trend weighs against what finished. */
+  added5Minutes: number
+  /** Jobs failed in the last 24 hours, grouped by error name and message, most frequent first. */
+  topErrors: TopError[]
+}
+
+export interface FinishedCounts {
+  completed: number
+  failed: number
+}
+
+export interface TopError {
+  name: string | null
+  message: string
+  count: number
+  latestJobId: string
+  latestAt: number
+}
+
+/** How many error groups a queue's health lists. */
+export const TOP_ERRORS = 5
+/** Top errors count the failures of the last 24 hours: what is going wrong now, read in time proportional to it. */
+export const TOP_ERRORS_WINDOW_MS = 24 * 3600_000
+
+export interface QueueHealth {
+  /** Age of the oldest ready job (0 when none is waiting): how far behind the queue is. */
+  latencyMs: number
+  /** Per minute, over the last minute and over the last five minutes. */
+  rates: { lastMinute: FinishedCounts; last5Minutes: FinishedCounts }
+  /**
+   * Jobs per minute the backlog grows by (negative: shrinks), over the last
+   * five minutes: added less finished.
+   */
+  backlogTrendPerMinute: number
+  /** Paused with jobs ready to run: nothing will move until someone resumes it. */
+  stalled: boolean
+  topErrors: { name: string | null; message: string; count: number; latestJobId: string; latestAt: Date }[]
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100
+
+/** A queue's health from what the store read; `paused`: the queue's status is paused. */
+export function queueHealth(row: QueueHealthRow, now: number, paused: boolean): QueueHealth {
+  const five = row.finished.last5Minutes
+  return {
+    latencyMs: row.oldestReadyAt === null ? 0 : Math.max(0, now - row.oldestReadyAt),
+    rates: {
+      lastMinute: { ...row.finished.lastMinute },
+      last5Minutes: { completed: round2(five.completed / 5), failed: round2(five.failed / 5) },
+    },
+    backlogTrendPerMinute: round2((row.added5Minutes - five.completed - five.failed) / 5),
+    stalled: paused && row.oldestReadyAt !== null,
+    topErrors: row.topErrors.map((e) => ({ ...e, latestAt: new Date(e.latestAt) })),
+  }
+}

@@ -110,6 +110,8 @@ export interface Job<Payload = unknown, Result = unknown> {
   timeoutMs: number | null
   progress: JobProgress
   lease: JobLease | null
+  /** The worker of its latest attempt, kept after it ends (the lease says whether it still holds the job); null before the first. */
+  workerId: string | null
   lastError: JobError | null
   errorCount: number
   result: Result | null

@@ -7,7 +7,7 @@
  */
 import type { ArtifactRouter } from '../artifacts/open.js'
 import { storeFile } from '../artifacts/storage.js'
-import { assertLeaseHeld, invalidArgument } from '../core/errors.js'
+import { assertLeaseHeld, DocketError, invalidArgument, notFound } from '../core/errors.js'
 import {
   type ClaimInput,
   claimInput,
@@ -85,6 +85,31 @@ export class WorkerProtocol {
     const released = await this.#store().deregisterWorker(checkWorkerId(id))
     if (released > 0) await this.#o.wake(['*'])
     return released
+  }
+
+  /**
+   * Forgets a stopped or lost worker (its row, not its history of events).
+   * NOT_FOUND when there is none; INVALID_STATE while it is up: deregister it first.
+   */
+  async remove(id: string): Promise<void> {
+    const outcome = await this.#store().removeWorker(checkWorkerId(id))
+    if (outcome === null) throw notFound('worker', id)
+    if (outcome === 'up')
+      throw new DocketError(
+        'INVALID_STATE',
+        `worker ${id} is up: only a stopped or lost worker can be removed`,
+        {
+          workerId: id,
+          status: 'up',
+          action: 'remove',
+          allowedFrom: ['stopped', 'lost'],
+        },
+      )
+  }
+
+  /** Forgets stopped and lost workers silent for more than `olderThanMs` (the maintenance leader's retention). */
+  async prune(olderThanMs: number, fence?: LeaderTerm): Promise<string[]> {
+    return this.#store().pruneWorkers(olderThanMs, fence)
   }
 
   async get(id: string): Promise<WorkerInfo | null> {

@@ -45,6 +45,7 @@ import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
 import { upstreamRoutes } from './routes/upstream.js'
+import { workerAdminRoutes } from './routes/workers.js'
 import { securityHeaders } from './security-headers.js'
 import { checkOrigin, isUnsafe, Sessions } from './session.js'
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_REQUEST_BYTES, type UploadLimits } from './uploads.js'
@@ -165,6 +166,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<ZodTypeProvider>()
   logEachRequest(app)
   app.addHook('onSend', securityHeaders)
+  // The server's time on every answer, so the dashboard measures elapsed times against it, not the browser's clock.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-server-time', String(options.docket.now().getTime()))
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // The dashboard routes in the browser: any other GET for a page gets its index.html.
@@ -267,6 +272,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
+  await app.register(workerAdminRoutes(deps), { prefix: '/api/v1' })
   await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })
   await app.register(

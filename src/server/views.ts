@@ -9,6 +9,7 @@ import { DEPENDENCY_TYPES } from '../core/dependencies.js'
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js'
 import { FEED_EVENT_KINDS, JOB_EVENT_KINDS } from '../core/events.js'
 import { COUNT_LIMIT, SUGGESTION_SAMPLE } from '../core/job-search.js'
+import type { QueueHealth } from '../core/stats.js'
 import {
   type ClaimedJob,
   JOB_STATUSES,
@@ -44,6 +45,37 @@ export const errorView = z
     }),
   })
   .meta({ id: 'Error' })
+
+const finishedRateView = z.object({ completed: z.number(), failed: z.number() })
+export const queueHealthView = z
+  .object({
+    latencyMs: z
+      .number()
+      .describe('age of the oldest ready job (waiting, or scheduled and due); 0 when none is ready'),
+    rates: z
+      .object({ lastMinute: finishedRateView, last5Minutes: finishedRateView })
+      .describe('jobs finished per minute, by outcome, over the last minute and the last five minutes'),
+    backlogTrendPerMinute: z
+      .number()
+      .describe(
+        'jobs per minute the backlog grew by over the last five minutes (added less finished); negative: shrinking',
+      ),
+    stalled: z.boolean().describe('the queue is paused while jobs are ready to run'),
+    topErrors: z
+      .array(
+        z.object({
+          name: z.string().nullable(),
+          message: z.string(),
+          count: z.number().int(),
+          latestJobId: z.string(),
+          latestAt: iso,
+        }),
+      )
+      .describe(
+        'jobs failed in the last 24 hours, grouped by error name and message, most frequent first (at most 5)',
+      ),
+  })
+  .meta({ id: 'QueueHealth' })
 
 export const queueView = z
   .object({
@@ -90,6 +122,9 @@ export const queueView = z
       .describe(
         'the rate limit’s current use (null without a rate limit); only on GET /queues/{name}, not to user keys (it counts everyone’s starts)',
       ),
+    health: queueHealthView
+      .optional()
+      .describe('latency, rates, backlog trend and top errors; on GET /queues and GET /queues/{name}'),
   })
   .meta({ id: 'Queue' })
 
@@ -115,6 +150,10 @@ export const jobView = z
         expiresAt: iso,
       })
       .nullable(),
+    workerId: z
+      .string()
+      .nullable()
+      .describe('the worker of its latest attempt, kept after it ends; null before the first'),
     lastError: z
       .object({
         message: z.string(),
@@ -355,6 +394,7 @@ export const statsView = z
     counts: z.record(z.string(), z.number().int()),
     lastHour: windowView,
     lastDay: windowView,
+    health: queueHealthView.optional().describe('the queue’s health; only on GET /queues/{name}/stats'),
   })
   .meta({ id: 'Stats' })
 
@@ -388,12 +428,14 @@ export const jobDetailJson = (job: JobDetail & { artifacts?: { storageKey?: stri
   if (view.lease) delete view.lease.token
   return view
 }
-export const queueJson = (q: Queue, counts?: StatusCounts) =>
-  plain(counts ? { ...q, counts } : q) as z.infer<typeof queueView>
+export const healthJson = (h: QueueHealth) => plain(h) as z.infer<typeof queueHealthView>
+export const queueJson = (q: Queue, counts?: StatusCounts, health?: QueueHealth) =>
+  plain({ ...q, ...(counts ? { counts } : {}), ...(health ? { health } : {}) }) as z.infer<typeof queueView>
 export const batchJson = (b: BatchSummary) => plain(b) as z.infer<typeof batchView>
 export const eventJson = (e: DocketEvent) => plain(e) as z.infer<typeof eventView>
 export const jobEventJson = (e: JobEvent) => plain(e) as z.infer<typeof jobEventView>
-export const workerJson = (w: WorkerInfo) =>
-  plain({ ...w, heartbeatAgeMs: Math.max(0, Date.now() - w.heartbeatAt.getTime()) }) as z.infer<
+/** A worker with its heartbeat's age at `now` (the Docket's clock, the one x-server-time reports). */
+export const workerJson = (w: WorkerInfo, now: Date = new Date()) =>
+  plain({ ...w, heartbeatAgeMs: Math.max(0, now.getTime() - w.heartbeatAt.getTime()) }) as z.infer<
     typeof workerView
   >

@@ -59,6 +59,7 @@ export function rowToJob(row: Row, d: Decode): Job {
           expiresAt: d.date(row.lease_expires_at),
         }
       : null,
+    workerId: strOrNull(row.worker_id),
     lastError: decodeError(d.json(row.last_error)),
     errorCount: Number(row.error_count),
     result: row.result === null || row.result === undefined ? null : d.json(row.result),

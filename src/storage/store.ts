@@ -12,7 +12,7 @@ import type { LeaseOutcome } from '../core/leases.js'
 import type { SortKey } from '../core/options.js'
 import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { Schedule, ScheduleRecord, ScheduleRun } from '../core/schedules.js'
-import type { FinishedJobRow } from '../core/stats.js'
+import type { FinishedJobRow, QueueHealthRow } from '../core/stats.js'
 import type {
   ClaimedJob,
   Job,
@@ -338,6 +338,8 @@ export interface Store {
     owner: string | null,
     limit: number,
   ): Promise<{ group: string; active: number; waiting: number }[]>
+  /** A queue's health figures at `now` (core/stats.ts): only `owner`'s jobs when given. Read-only. */
+  queueHealth(queue: string, owner: string | null, now: number): Promise<QueueHealthRow>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>
@@ -431,6 +433,10 @@ export interface Store {
    * With `fence`, as in recoverExpiredLeases.
    */
   markLostWorkers(silentForMs: number, fence?: LeaderTerm): Promise<string[]>
+  /** Forgets a worker that is not up: 'removed'; 'up' when it is (nothing changes); null when there is none. */
+  removeWorker(id: string): Promise<'removed' | 'up' | null>
+  /** Forgets stopped and lost workers last heard from more than `olderThanMs` ago. With `fence`, as above. */
+  pruneWorkers(olderThanMs: number, fence?: LeaderTerm): Promise<string[]>
   /**
    * Takes or renews the named leadership for `holder` for `ttlMs`: a lease row
    * taken when it is free, lapsed, or already `holder`'s. Returns the term

@@ -102,7 +102,8 @@ export class LeaseKeeper {
     const held = this.#held()
     if (held.length === 0) return
     const outcomes = await this.#deps.docket.workers.checkLeases(held)
-    for (const o of outcomes) if (!o.ok) this.#lost(o.id, o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
+    for (const o of outcomes)
+      if (!o.ok) this.#lost(o.id, o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
   }
 
   /** Runs `fn` every `ms`, skipping a beat while the previous run is still going. */

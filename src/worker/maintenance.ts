@@ -1,7 +1,7 @@
 /**
  * Housekeeping that one process at a time does for everyone: recover
  * expired leases, end jobs past their expiry, mark silent workers lost, run
- * due schedules, and apply queue retention.
+ * due schedules, and apply queue retention (and forget long-stopped workers).
  *
  * Leadership is a lease row with an expiry (the database clock on
  * PostgreSQL, the writer's clock on SQLite), renewed at the start of every
@@ -32,6 +32,11 @@ export interface MaintenanceOptions {
   lostAfterMs?: number
   /** How often retention runs. Default 60 s. */
   cleanupEveryMs?: number
+  /**
+   * Stopped and lost workers are forgotten (removed from the registry) this
+   * long after they were last heard from, at each retention run. Default 24 h.
+   */
+  workerRetentionMs?: number
   holder: string
   onError?: (error: unknown) => void
 }
@@ -47,6 +52,7 @@ export class Maintenance {
   readonly #ttlMs: number
   readonly #lostAfterMs: number
   readonly #cleanupEveryMs: number
+  readonly #workerRetentionMs: number
   readonly #holder: string
   readonly #onError: (error: unknown) => void
   #timer: NodeJS.Timeout | null = null
@@ -61,6 +67,7 @@ export class Maintenance {
     this.#ttlMs = options.leadershipTtlMs ?? Math.max(this.#intervalMs * 3, 1_000)
     this.#lostAfterMs = options.lostAfterMs ?? 30_000
     this.#cleanupEveryMs = options.cleanupEveryMs ?? 60_000
+    this.#workerRetentionMs = options.workerRetentionMs ?? 24 * 3600_000
     this.#holder = options.holder
     this.#onError = options.onError ?? (() => {})
   }
@@ -82,6 +89,7 @@ export class Maintenance {
       if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
         this.#lastCleanup = Date.now()
         await this.#docket.cleanup({}, term)
+        await this.#docket.workers.prune(this.#workerRetentionMs, term)
       }
       return 'led'
     } catch (error) {

@@ -20,6 +20,7 @@ import { expirySuite } from './expiry.js'
 import { fencingSuite } from './fencing.js'
 import { groupsSuite } from './groups.js'
 import { type ConformanceContext, type Driver, testsRan } from './harness.js'
+import { healthSuite } from './health.js'
 import { jobsSuite } from './jobs.js'
 import { leadershipSuite } from './leadership.js'
 import { leasesSuite } from './leases.js'
@@ -28,6 +29,7 @@ import { persistenceSuite } from './persistence.js'
 import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
 import { readSuite } from './read.js'
+import { registrySuite } from './registry.js'
 import { retentionSuite } from './retention.js'
 import { retryAfterSuite } from './retry-after.js'
 import { schedulesSuite } from './schedules.js'
@@ -97,6 +99,7 @@ export function conformanceSuite(
     dedupeSuite(ctx)
     dedupeModesSuite(ctx)
     readSuite(ctx)
+    healthSuite(ctx)
     searchSuite(ctx)
     claimSuite(ctx)
     leasesSuite(ctx)
@@ -115,6 +118,7 @@ export function conformanceSuite(
     groupsSuite(ctx)
     persistenceSuite(ctx)
     retentionSuite(ctx)
+    registrySuite(ctx)
     leadershipSuite(ctx)
     schedulesSuite(ctx)
     boundariesSuite(ctx)

@@ -80,12 +80,17 @@ describe('dashboard: accessibility and small screens', () => {
     })
     await d.runSchedule(schedule.id)
     await d.add({ queue: 'review', type: 'quick', group: 'acme' })
+    // A paused queue with jobs ready, for the loud mark (no worker serves it).
+    await d.createQueue({ name: 'stuck' })
+    await d.add({ queue: 'stuck', type: 'x' })
+    await d.pauseQueue('stuck')
     await until(env, done.id, ['completed'])
     await until(env, failed.id, ['failed'])
     pages = [
       '/',
       '/queues/emails',
       '/queues/review',
+      '/queues/stuck',
       `/jobs/${done.id}`,
       `/jobs/${failed.id}`,
       `/jobs/${withFiles.id}`,
@@ -124,6 +129,30 @@ describe('dashboard: accessibility and small screens', () => {
         await open(path)
         const list = await violations(page)
         if (list.length > 0) found.push(describeViolations(`${scheme} ${path}`, list))
+      }
+      assert.equal(found.length, 0, `\n${found.join('\n')}`)
+    })
+  }
+
+  // The theme chosen in the header against the system's: each must hold on its own.
+  for (const [system, theme] of [
+    ['light', 'dark'],
+    ['dark', 'light'],
+  ] as const) {
+    it(`has no WCAG 2 AA violation with the ${theme} theme chosen while the system is ${system}`, async () => {
+      await page.setViewportSize({ width: 1280, height: 860 })
+      await page.emulateMedia({ colorScheme: system })
+      await open('/')
+      await page.getByLabel('Theme').selectOption(theme)
+      const found: string[] = []
+      try {
+        for (const path of ['/', '/queues/emails', '/queues/stuck', '/workers', pages[4]!, '/jobs']) {
+          await open(path)
+          const list = await violations(page)
+          if (list.length > 0) found.push(describeViolations(`${theme} on ${system} ${path}`, list))
+        }
+      } finally {
+        await page.getByLabel('Theme').selectOption('system')
       }
       assert.equal(found.length, 0, `\n${found.join('\n')}`)
     })

@@ -86,7 +86,7 @@ describe('dashboard: every page shows real data', () => {
     await page.waitForURL(/\/queues\/emails\?state=failed$/)
     await page.locator(`tr[data-job="${child.id}"]`).waitFor({ state: 'detached' })
     await page.locator(`tr[data-job="${flaky.id}"]`).waitFor()
-    assert.equal(await page.locator('tbody tr').count(), 1)
+    assert.equal(await page.locator('table.jobs tbody tr').count(), 1)
 
     await page.goto(`/queues/emails?batch=${batchId}`)
     await page.locator('tbody tr').nth(1).waitFor()

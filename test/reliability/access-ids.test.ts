@@ -17,7 +17,7 @@ import { type Json, UNKNOWN_ID } from '../server/harness.js'
 import { startServer, type TestServer } from './server.js'
 import { DRIVERS, figure } from './support.js'
 
-type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'schedule' | 'worker' | 'key'
+type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'schedule' | 'worker' | 'registry' | 'key'
 type Caller = 'admin' | 'owner' | 'other-user' | 'worker-with-lease' | 'worker-without-lease' | 'other-worker'
 const CALLERS: Caller[] = [
   'admin',
@@ -31,6 +31,8 @@ const CALLERS: Caller[] = [
 /** What a route's id names, and so who is entitled to it. */
 function kindOf(method: string, path: string): Kind {
   if (path.startsWith('/api/v1/keys/')) return 'key'
+  // Forgetting a worker is the operator's care of the registry, not the worker's own call.
+  if (path === '/api/v1/workers/{id}/remove') return 'registry'
   if (path.startsWith('/api/v1/workers/')) return 'worker'
   if (path.startsWith('/api/v1/batches/')) return 'batch'
   if (path.startsWith('/api/v1/schedules/')) return 'schedule'
@@ -42,7 +44,7 @@ function kindOf(method: string, path: string): Kind {
 }
 
 const ENTITLED: Record<Caller, Kind[]> = {
-  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'schedule', 'worker', 'key'],
+  admin: ['job', 'lease', 'files', 'artifact', 'batch', 'schedule', 'worker', 'registry', 'key'],
   owner: ['job', 'files', 'artifact', 'batch', 'schedule'],
   'other-user': [],
   'worker-with-lease': ['lease', 'files', 'artifact', 'worker'],
@@ -124,7 +126,7 @@ for (const driver of DRIVERS) {
 
     /** The id the route's path takes, of the fixture or of nothing. */
     function idFor(kind: Kind, f: Fixture | null): string {
-      if (kind === 'worker') return f ? f.worker : 'w-never-registered'
+      if (kind === 'worker' || kind === 'registry') return f ? f.worker : 'w-never-registered'
       if (kind === 'batch') return f ? f.batch : UNKNOWN_ID
       if (kind === 'schedule') return f ? f.schedule : UNKNOWN_ID
       if (kind === 'key') return f ? f.key : UNKNOWN_ID

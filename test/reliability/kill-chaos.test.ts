@@ -5,6 +5,8 @@
  * table), and every job a killed worker held must be picked up again within
  * the lease plus a second.
  *
+ * Every other worker prefetches (a local queue of `concurrency` more jobs).
+ *
  * Short (npm test): 600 jobs, 3 workers, 10 s. Long (npm run chaos): 5,000
  * jobs, 4 workers, one killed every 2 s for 60 s.
  */
@@ -104,6 +106,9 @@ for (const driver of DRIVERS) {
           id: `chaos-${++spawned}`,
           queues: ['chaos'],
           concurrency: P.concurrency,
+          // Every other worker prefetches: a killed worker's jobs waiting in its local
+          // queue must come back like those it was running.
+          prefetch: spawned % 2 === 0 ? P.concurrency : 0,
           leaseMs: LEASE_MS,
           workMs: [...P.workMs],
           // Across SQLite processes a recovered job is found by polling: the bound is lease + these two.

@@ -74,6 +74,7 @@ function endpoints(job: string, batch: string, schedule: string): Endpoint[] {
     { method: 'POST', path: '/api/v1/workers', body: { queues: ['acl'] }, roles: WORK },
     { method: 'POST', path: '/api/v1/workers/w-acl/heartbeat', body: { load: 9 }, roles: WORK },
     { method: 'DELETE', path: '/api/v1/workers/w-acl', roles: WORK },
+    { method: 'POST', path: '/api/v1/workers/w-acl/remove', roles: ADMIN },
     {
       method: 'POST',
       path: '/api/v1/workers/w-acl/claim',

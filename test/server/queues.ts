@@ -60,6 +60,7 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/workers'],
   ['POST', '/api/v1/workers'],
   ['DELETE', '/api/v1/workers/{id}'],
+  ['POST', '/api/v1/workers/{id}/remove'],
   ['POST', '/api/v1/workers/{id}/heartbeat'],
   ['POST', '/api/v1/workers/{id}/claim'],
   ['POST', '/api/v1/jobs/{id}/heartbeat'],

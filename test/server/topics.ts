@@ -6,6 +6,7 @@ import { boundariesSuite } from './boundaries.js'
 import { bulkSuite } from './bulk.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
+import { healthSuite } from './health.js'
 import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
@@ -38,4 +39,5 @@ export function serverSuites(driver: Driver): void {
   semanticsSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
+  healthSuite(driver)
 }

@@ -1,6 +1,6 @@
 /** The worker's own events: completed, retrying, failed and error, with the job and its result or error. */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import {
   type ClaimedJob,
   Docket,
@@ -10,22 +10,15 @@ import {
   type WorkerListener,
   type WorkerOptions,
 } from '../../src/index.js'
-import { type Driver, freshTarget, type Target, until } from './harness.js'
+import { type Driver, until, useWorkerDocket } from './harness.js'
 
 export function eventsSuite(driver: Driver): void {
   describe(`worker events [${driver}]`, () => {
-    let target: Target
+    const t = useWorkerDocket(driver)
+    const workers = t.workers
     let docket: Docket
-    const workers: Worker[] = []
-
-    before(async () => {
-      target = await freshTarget(driver)
-      docket = await Docket.open(target.url)
-    })
-    after(async () => {
-      await Promise.all(workers.map((w) => w.close()))
-      await docket.close()
-      await target.cleanup()
+    before(() => {
+      docket = t.docket
     })
 
     const worker = (
@@ -139,7 +132,7 @@ export function eventsSuite(driver: Driver): void {
 
     it("emits 'error' for the worker's own failures, and still calls the onError option", async () => {
       await docket.createQueue({ name: 'ev-broken' })
-      const own = await Docket.open(target.url)
+      const own = await Docket.open(t.target.url)
       const fromOption: unknown[] = []
       const w = new Worker(own, {
         queues: ['ev-broken'],

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { after, before } from 'node:test'
+import { Docket, type Worker } from '../../src/index.js'
 import { type Driver, sleep, until } from '../support/helpers.js'
 
 export { type Driver, sleep, until }
@@ -21,6 +23,33 @@ export async function freshTarget(driver: Driver): Promise<Target> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'docket-worker-test-'))
   return { url: join(dir, 'docket.db'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** What useWorkerDocket fills in once its before() hook has run. */
+export interface WorkerDocket {
+  target: Target
+  docket: Docket
+  /** Workers a test started; each is closed when the suite ends. */
+  workers: Worker[]
+}
+
+/**
+ * Registers before/after hooks in the calling describe(): a fresh database
+ * and a Docket on it, and at the end every worker in `workers` closed, then
+ * the Docket, then the database dropped.
+ */
+export function useWorkerDocket(driver: Driver): WorkerDocket {
+  const t = { workers: [] as Worker[] } as WorkerDocket
+  before(async () => {
+    t.target = await freshTarget(driver)
+    t.docket = await Docket.open(t.target.url)
+  })
+  after(async () => {
+    await Promise.all(t.workers.map((w) => w.close()))
+    await t.docket?.close()
+    await t.target?.cleanup()
+  })
+  return t
 }
 
 export interface WorkerProcess {

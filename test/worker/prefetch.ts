@@ -4,29 +4,16 @@
  * never started once cancelled, and go back to the queue on close.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import { Docket, Worker, type WorkerOptions } from '../../src/index.js'
-import { type Driver, freshTarget, type Target, until } from './harness.js'
+import { describe, it } from 'node:test'
+import { Worker, type WorkerOptions } from '../../src/index.js'
+import { type Driver, until, useWorkerDocket } from './harness.js'
 
 export function prefetchSuite(driver: Driver): void {
   describe(`worker prefetch [${driver}]`, () => {
-    let target: Target
-    let docket: Docket
-    const workers: Worker[] = []
-
-    before(async () => {
-      target = await freshTarget(driver)
-      docket = await Docket.open(target.url)
-    })
-    after(async () => {
-      await Promise.all(workers.map((w) => w.close()))
-      await docket.close()
-      await target.cleanup()
-    })
-
+    const t = useWorkerDocket(driver)
     const start = (options: WorkerOptions) => {
-      const w = new Worker(docket, { maintenance: false, onError: () => {}, ...options })
-      workers.push(w)
+      const w = new Worker(t.docket, { maintenance: false, onError: () => {}, ...options })
+      t.workers.push(w)
       return w.start()
     }
     /** A handler that holds each job until released, recording how many run at once. */
@@ -48,13 +35,17 @@ export function prefetchSuite(driver: Driver): void {
     }
 
     it('claims concurrency + prefetch jobs, runs concurrency at a time, and finishes them all', async () => {
-      await docket.createQueue({ name: 'pf-run' })
-      const added = await docket.addMany(
+      await t.docket.createQueue({ name: 'pf-run' })
+      const added = await t.docket.addMany(
         Array.from({ length: 6 }, (_, i) => ({ queue: 'pf-run', type: 't', payload: { i } })),
       )
       const g = gate()
       await start({ queues: ['pf-run'], concurrency: 2, prefetch: 4, handlers: g.handler })
-      await until(async () => (await docket.countJobs('pf-run'))['pf-run']!.active === 6, 5_000, 'six leased')
+      await until(
+        async () => (await t.docket.countJobs('pf-run'))['pf-run']!.active === 6,
+        5_000,
+        'six leased',
+      )
       assert.equal(g.state.running, 2)
       while (g.state.started.length < 6 || g.held() > 0) {
         await until(() => g.held() > 0, 5_000, 'a running job')
@@ -62,7 +53,7 @@ export function prefetchSuite(driver: Driver): void {
         await new Promise((r) => setImmediate(r))
       }
       await until(
-        async () => (await docket.countJobs('pf-run'))['pf-run']!.completed === 6,
+        async () => (await t.docket.countJobs('pf-run'))['pf-run']!.completed === 6,
         5_000,
         'all done',
       )
@@ -75,8 +66,8 @@ export function prefetchSuite(driver: Driver): void {
     })
 
     it('a prefetched job that is cancelled before its turn never starts', async () => {
-      await docket.createQueue({ name: 'pf-cancel' })
-      const [first, second] = await docket.addMany([
+      await t.docket.createQueue({ name: 'pf-cancel' })
+      const [first, second] = await t.docket.addMany([
         { queue: 'pf-cancel', type: 't', payload: 1 },
         { queue: 'pf-cancel', type: 't', payload: 2 },
       ])
@@ -88,40 +79,40 @@ export function prefetchSuite(driver: Driver): void {
         cancelCheckMs: 50,
         handlers: g.handler,
       })
-      await until(async () => (await docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
+      await until(async () => (await t.docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
       assert.deepEqual(g.state.started, [first!.id])
-      await docket.cancelJob(second!.id)
+      await t.docket.cancelJob(second!.id)
       // Give the cancel time to reach the worker (notification, or the 50 ms check), then free the slot.
       await new Promise((r) => setTimeout(r, 300))
       g.releaseOne()
-      await until(async () => (await docket.getJob(first!.id)).status === 'completed', 5_000, 'first done')
+      await until(async () => (await t.docket.getJob(first!.id)).status === 'completed', 5_000, 'first done')
       await new Promise((r) => setTimeout(r, 100))
       assert.deepEqual(g.state.started, [first!.id])
-      assert.equal((await docket.getJob(second!.id)).status, 'cancelled')
+      assert.equal((await t.docket.getJob(second!.id)).status, 'cancelled')
     })
 
     it('close() hands prefetched jobs back at once, their attempt not counted, for another worker', async () => {
-      await docket.createQueue({ name: 'pf-close' })
-      await docket.addMany(
+      await t.docket.createQueue({ name: 'pf-close' })
+      await t.docket.addMany(
         Array.from({ length: 4 }, (_, i) => ({ queue: 'pf-close', type: 't', payload: i })),
       )
       const g = gate()
       const w = await start({ queues: ['pf-close'], concurrency: 1, prefetch: 3, handlers: g.handler })
       await until(
-        async () => (await docket.countJobs('pf-close'))['pf-close']!.active === 4,
+        async () => (await t.docket.countJobs('pf-close'))['pf-close']!.active === 4,
         5_000,
         'four leased',
       )
       const closing = w.close()
       // Handed back before the running job is done: the others are waiting again at once.
       await until(
-        async () => (await docket.countJobs('pf-close'))['pf-close']!.waiting === 3,
+        async () => (await t.docket.countJobs('pf-close'))['pf-close']!.waiting === 3,
         5_000,
         'three back',
       )
       g.releaseOne()
       await closing
-      const { jobs } = await docket.listJobs({ queue: 'pf-close' })
+      const { jobs } = await t.docket.listJobs({ queue: 'pf-close' })
       const back = jobs.filter((j) => j.status === 'waiting')
       assert.equal(back.length, 3)
       for (const j of back) assert.equal(j.attempts, 0)
@@ -132,33 +123,37 @@ export function prefetchSuite(driver: Driver): void {
     })
 
     it('keeps the leases of prefetched jobs alive while they wait their turn', async () => {
-      await docket.createQueue({ name: 'pf-lease' })
-      const [, second] = await docket.addMany([
+      await t.docket.createQueue({ name: 'pf-lease' })
+      const [, second] = await t.docket.addMany([
         { queue: 'pf-lease', type: 't', payload: 1 },
         { queue: 'pf-lease', type: 't', payload: 2 },
       ])
       const g = gate()
       await start({ queues: ['pf-lease'], concurrency: 1, prefetch: 1, leaseMs: 200, handlers: g.handler })
-      await until(async () => (await docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
-      const leasedUntil = (await docket.getJob(second!.id)).lease!.expiresAt.getTime()
+      await until(async () => (await t.docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
+      const leasedUntil = (await t.docket.getJob(second!.id)).lease!.expiresAt.getTime()
       // Several lease lengths later (heartbeats every ~66 ms), the waiting job's lease has moved on.
       await until(
-        async () => (await docket.getJob(second!.id)).lease!.expiresAt.getTime() > leasedUntil + 400,
+        async () => (await t.docket.getJob(second!.id)).lease!.expiresAt.getTime() > leasedUntil + 400,
         5_000,
         'the prefetched lease extended',
       )
       g.releaseOne()
       await until(() => g.held() > 0, 5_000, 'second started')
       g.releaseOne()
-      await until(async () => (await docket.getJob(second!.id)).status === 'completed', 5_000, 'second done')
-      assert.equal((await docket.getJob(second!.id)).attempts, 1)
+      await until(
+        async () => (await t.docket.getJob(second!.id)).status === 'completed',
+        5_000,
+        'second done',
+      )
+      assert.equal((await t.docket.getJob(second!.id)).attempts, 1)
     })
 
     it('refuses a prefetch that is not a whole number from 0 to 10000', async () => {
       for (const prefetch of [-1, 1.5, 10_001, '4']) {
         assert.throws(
           () =>
-            new Worker(docket, {
+            new Worker(t.docket, {
               queues: ['pf-run'],
               handlers: () => null,
               prefetch: prefetch as number,

@@ -1,8 +1,8 @@
 /** The worker runtime in one process: the handler context, signals, routing, modes, dependencies, batches. */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import {
-  Docket,
+  type Docket,
   type Handler,
   type Job,
   JobAbortedError,
@@ -10,22 +10,15 @@ import {
   Worker,
   type WorkerOptions,
 } from '../../src/index.js'
-import { type Driver, freshTarget, sleep, type Target, until } from './harness.js'
+import { type Driver, sleep, until, useWorkerDocket } from './harness.js'
 
 export function runtimeSuite(driver: Driver): void {
   describe(`worker runtime [${driver}]`, () => {
-    let target: Target
+    const t = useWorkerDocket(driver)
+    const workers = t.workers
     let docket: Docket
-    const workers: Worker[] = []
-
-    before(async () => {
-      target = await freshTarget(driver)
-      docket = await Docket.open(target.url)
-    })
-    after(async () => {
-      await Promise.all(workers.map((w) => w.close()))
-      await docket.close()
-      await target.cleanup()
+    before(() => {
+      docket = t.docket
     })
 
     const start = async (

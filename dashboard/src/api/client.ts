@@ -4,6 +4,8 @@
  * session's CSRF token; the browser adds the page's Origin, which the server
  * checks too.
  */
+
+import { observeServerTime } from '../lib/server-clock.js'
 import type {
   Batch,
   BulkFilter,
@@ -47,12 +49,14 @@ export async function call<T>(method: string, path: string, body?: unknown, retr
   const headers: Record<string, string> = { accept: 'application/json' }
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken
+  const sentAt = Date.now()
   const response = await fetch(`/api/v1${path}`, {
     method,
     headers,
     credentials: 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body),
   })
+  observeServerTime(response.headers.get('x-server-time'), sentAt)
   const text = await response.text()
   let json: unknown = null
   try {
@@ -122,6 +126,8 @@ export const api = {
     call<{ batch: Batch; changed: number }>('POST', `/batches/${at(id)}/${action}`),
 
   workers: () => call<{ workers: Worker[] }>('GET', '/workers').then((r) => r.workers),
+  /** Forgets a stopped or lost worker (admin). */
+  removeWorker: (id: string) => call<{ ok: true }>('POST', `/workers/${at(id)}/remove`),
 
   schedules: () =>
     call<{ schedules: Schedule[] }>('GET', `/schedules${query({ next: 3, runs: 5 })}`).then(

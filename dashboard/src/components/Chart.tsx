@@ -6,6 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { THEME_CHANGED } from '../lib/theme.js'
 
 export interface Line {
   label: string
@@ -28,9 +29,22 @@ interface Props {
   sparkline?: boolean
 }
 
+/**
+ * A colour as the canvas takes it (#rrggbb): the stylesheet's colours are
+ * light-dark() pairs, which only an element's computed style resolves.
+ */
 function cssColor(color: string, el: HTMLElement): string {
-  const m = /^var\((--[\w-]+)\)$/.exec(color)
-  return m ? getComputedStyle(el).getPropertyValue(m[1]!).trim() || '#888' : color
+  const probe = document.createElement('span')
+  probe.style.color = color
+  el.appendChild(probe)
+  const computed = getComputedStyle(probe).color
+  probe.remove()
+  const rgb = /rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(computed)
+  if (!rgb) return '#888888'
+  return `#${rgb
+    .slice(1, 4)
+    .map((n) => Number(n).toString(16).padStart(2, '0'))
+    .join('')}`
 }
 
 /** Bars of two series sit side by side in each bucket: the first left of its centre, the second right. */
@@ -99,13 +113,15 @@ export function Chart(props: Props) {
     resize.observe(el)
     const scheme = matchMedia('(prefers-color-scheme: dark)')
     const rebuild = () => {
-      u.destroy()
+      plot.current?.destroy()
       plot.current = new uPlot(options(props, el, Math.max(60, el.clientWidth)), data, el)
     }
     scheme.addEventListener('change', rebuild)
+    window.addEventListener(THEME_CHANGED, rebuild)
     return () => {
       resize.disconnect()
       scheme.removeEventListener('change', rebuild)
+      window.removeEventListener(THEME_CHANGED, rebuild)
       plot.current?.destroy()
       plot.current = null
     }

@@ -57,8 +57,8 @@ export function JobList({ path, queue, batch }: Props) {
         batchId: filters.batch,
         search: filters.search,
         where: filters.where,
-        // Counted when searching, and when one state is shown (for "Retry all 65 failed").
-        count: searching || oneState !== undefined || undefined,
+        // Always counted (up to the server's limit): the list says how many match in all.
+        count: true,
         cursor,
         sort,
         order,
@@ -214,8 +214,9 @@ export function JobList({ path, queue, batch }: Props) {
         >
           {previous.length > 0 || !cursor ? '← Previous' : '← First page'}
         </button>
-        <span class="muted small">
-          {jobs.length} job{jobs.length === 1 ? '' : 's'} on this page
+        <span class="muted small" data-testid="total-count">
+          {jobs.length} on this page
+          {page.data?.count ? ` of ${totalText(page.data.count)}` : ''}
         </span>
         <button
           type="button"
@@ -231,4 +232,11 @@ export function JobList({ path, queue, batch }: Props) {
       </nav>
     </section>
   )
+}
+
+/** "1,234 jobs", or "more than 10,000 jobs" past the server's counting limit. */
+function totalText(count: NonNullable<JobPage['count']>): string {
+  const n = count.value.toLocaleString()
+  if (!count.exact) return `more than ${n} jobs`
+  return `${n} job${count.value === 1 ? '' : 's'}`
 }

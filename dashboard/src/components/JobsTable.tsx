@@ -1,7 +1,8 @@
 /** Jobs as a table with a checkbox per row for bulk actions. */
 import type { Job } from '../api/types.js'
-import { priorityName, shortId } from '../lib/format.js'
+import { duration, priorityName, shortId } from '../lib/format.js'
 import { jobHref, queueHref } from '../lib/url.js'
+import { useNow } from '../lib/use-api.js'
 import { ProgressBar } from './ProgressBar.js'
 import { StateBadge } from './StateBadge.js'
 import { Ago } from './Time.js'
@@ -44,6 +45,9 @@ export function JobsTable({ jobs, selected, onSelect, showQueue, showOwner }: Pr
             <th>Attempts</th>
             {showOwner ? <th>Owner</th> : null}
             <th>Created</th>
+            <th>Finished</th>
+            <th>Duration</th>
+            <th>Worker</th>
           </tr>
         </thead>
         <tbody>
@@ -91,13 +95,29 @@ export function JobsTable({ jobs, selected, onSelect, showQueue, showOwner }: Pr
                 {job.attempts}/{job.maxAttempts}
               </td>
               {showOwner ? <td>{job.owner ?? '—'}</td> : null}
-              <td>
+              <td class="nowrap">
                 <Ago iso={job.createdAt} />
               </td>
+              <td class="nowrap">
+                <Ago iso={job.finishedAt} />
+              </td>
+              <td class="nowrap">
+                <JobDuration job={job} />
+              </td>
+              <td class="mono small nowrap">{job.workerId ?? '—'}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
   )
+}
+
+/** How long it ran, or, while it runs, how long so far by the server's clock. */
+function JobDuration({ job }: { job: Job }) {
+  const running = job.status === 'active' && job.startedAt !== null
+  const now = useNow(running ? 1000 : 60_000)
+  if (running)
+    return <span class="muted">{duration(Math.max(0, now - new Date(job.startedAt!).getTime()))}</span>
+  return <>{duration(job.durationMs)}</>
 }

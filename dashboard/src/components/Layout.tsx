@@ -5,6 +5,7 @@ import { useLocation } from 'preact-iso'
 import { useFeedStatus } from '../api/live.js'
 import { isAdmin, useSession } from '../api/session.js'
 import { SiteSearch } from './JobFilters.js'
+import { ThemeSelect } from './ThemeSelect.js'
 
 const LINKS: { href: string; label: string; admin?: boolean }[] = [
   { href: '/', label: 'Overview' },
@@ -63,6 +64,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </nav>
           {session.role === 'worker' ? null : <SiteSearch />}
           <div class="who">
+            <ThemeSelect />
             <span class="muted">
               {session.name} <span class="role">({session.role})</span>
             </span>

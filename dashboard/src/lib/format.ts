@@ -25,16 +25,26 @@ export function ago(iso: string | null | undefined, now: number): string {
   return diff >= 0 ? `${text} ago` : `in ${text}`
 }
 
-export function dateTime(iso: string | null | undefined): string {
-  if (!iso) return '—'
-  return new Date(iso).toLocaleString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  })
+const absolute = new Intl.DateTimeFormat('en-GB', {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'short',
+})
+
+/**
+ * The one absolute format of every time the dashboard shows, with its time
+ * zone (the browser's): "2026-12-02 14:05:09 GMT+1". Sortable, and the same
+ * whatever the browser's language.
+ */
+export function dateTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '—'
+  const parts = Object.fromEntries(absolute.formatToParts(new Date(iso)).map((p) => [p.type, p.value]))
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}`
 }
 
 /** The random tail of a UUIDv7 (its head is a timestamp, the same for jobs added together). */

@@ -1,5 +1,7 @@
 /** Loading data from the API into a component: keeps the last answer while reloading, drops stale ones. */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { feed } from '../api/live.js'
+import { serverNow } from './server-clock.js'
 
 export interface Loaded<T> {
   data: T | undefined
@@ -34,6 +36,15 @@ export function useApi<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     run()
   }, deps)
 
+  // A load that failed while the server was out of reach is tried again once the feed is live: it is back.
+  const failed = state.error !== undefined
+  useEffect(() => {
+    if (!failed) return
+    return feed.onStatus((status) => {
+      if (status === 'live') run()
+    })
+  }, [failed])
+
   const update = useCallback((change: (data: T) => T) => {
     setState((s) => (s.data === undefined ? s : { ...s, data: change(s.data) }))
   }, [])
@@ -53,11 +64,14 @@ export function useInterval(fn: () => void, ms: number): void {
   }, [ms])
 }
 
-/** The current time, refreshed every `ms`: for "12 s ago" labels that keep counting. */
+/**
+ * The current time by the server's clock (lib/server-clock.ts), refreshed
+ * every `ms`: for "12 s ago" labels and running durations that keep counting.
+ */
 export function useNow(ms = 1000): number {
-  const [now, setNow] = useState(Date.now())
+  const [now, setNow] = useState(serverNow())
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), ms)
+    const timer = setInterval(() => setNow(serverNow()), ms)
     return () => clearInterval(timer)
   }, [ms])
   return now

@@ -10,10 +10,11 @@ import type { Queue, Stats, Worker } from '../api/types.js'
 import { Chart, total } from '../components/Chart.js'
 import { Counts } from '../components/Counts.js'
 import { Loading, PageHead } from '../components/Layout.js'
+import { HealthSummary, StalledMark } from '../components/QueueHealth.js'
 import { Badge } from '../components/StateBadge.js'
 import { duration, percent } from '../lib/format.js'
 import { href, queueHref } from '../lib/url.js'
-import { useApi, useInterval } from '../lib/use-api.js'
+import { useApi, useInterval, useNow } from '../lib/use-api.js'
 
 export function OverviewPage() {
   const { session } = useSession()
@@ -65,6 +66,7 @@ function QueueTable({ queues, admin }: { queues: Queue[]; admin: boolean }) {
           <tr>
             <th>Queue</th>
             <th>Jobs by state</th>
+            <th>Health</th>
             {admin ? <th>Last hour</th> : null}
           </tr>
         </thead>
@@ -77,6 +79,7 @@ function QueueTable({ queues, admin }: { queues: Queue[]; admin: boolean }) {
                 </a>
                 <div class="badges">
                   {q.status === 'paused' ? <Badge tone="warn">paused</Badge> : null}
+                  {q.health ? <StalledMark health={q.health} waiting={q.counts?.waiting ?? 0} /> : null}
                   {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : null}
                   {q.concurrency !== null ? <Badge>{`max ${q.concurrency}`}</Badge> : null}
                   {q.rateLimit ? (
@@ -85,6 +88,7 @@ function QueueTable({ queues, admin }: { queues: Queue[]; admin: boolean }) {
                 </div>
               </td>
               <td>{q.counts ? <Counts counts={q.counts} queue={q.name} /> : null}</td>
+              <td>{q.health ? <HealthSummary health={q.health} /> : null}</td>
               {admin ? (
                 <td>{stats.data?.[q.name] ? <Sparklines stats={stats.data[q.name]!} /> : null}</td>
               ) : null}
@@ -187,12 +191,15 @@ function WorkersSummary() {
 }
 
 function WorkerChip({ worker: w }: { worker: Worker }) {
+  const now = useNow(1000)
   return (
-    <li class={`chip worker-${w.status}`}>
-      <strong>{w.host}</strong> <span class="muted small">{w.kind}</span>{' '}
+    <li class={`chip worker-${w.status}`} data-worker={w.id}>
+      <strong class="mono">{w.id}</strong> <span class="muted small">{w.host}</span>{' '}
+      <span class="muted small">{w.kind}</span>{' '}
       {w.status === 'lost' ? <Badge tone="bad">⚠ lost</Badge> : null}
       <div class="small">
-        load {w.load}/{w.concurrency} · heartbeat {duration(w.heartbeatAgeMs)} ago
+        load {w.load}/{w.concurrency} · heartbeat{' '}
+        {duration(Math.max(0, now - new Date(w.heartbeatAt).getTime()))} ago
       </div>
     </li>
   )

@@ -9,6 +9,7 @@ import { Counts } from '../components/Counts.js'
 import { JobList } from '../components/JobList.js'
 import { Loading, PageHead } from '../components/Layout.js'
 import { QueueActions } from '../components/QueueActions.js'
+import { QueueHealthCard, StalledMark } from '../components/QueueHealth.js'
 import { Badge } from '../components/StateBadge.js'
 import { ago, dateTime, duration } from '../lib/format.js'
 import { boardHref, href, queueHref } from '../lib/url.js'
@@ -105,6 +106,7 @@ export function QueuePage() {
         {q ? (
           <span class="badges">
             {q.status === 'paused' ? <Badge tone="warn">paused</Badge> : <Badge tone="good">active</Badge>}
+            {q.health ? <StalledMark health={q.health} waiting={q.counts?.waiting ?? 0} /> : null}
             {q.mode === 'manual' ? <Badge tone="warn">manual</Badge> : <Badge>automatic</Badge>}
             <Badge>{q.ordering === 'fifo' ? 'FIFO' : 'by priority'}</Badge>
             {q.fair ? <Badge>fair between groups</Badge> : null}
@@ -127,6 +129,7 @@ export function QueuePage() {
           {q.rateLimitUse ? <RateLimitUse use={q.rateLimitUse} onOpen={queue.reload} /> : null}
           {isAdmin(session) ? null : <p class="muted small">The counts and the list cover your own jobs.</p>}
           {isAdmin(session) ? <QueueActions queue={q} onChange={queue.reload} /> : null}
+          {q.health ? <QueueHealthCard queue={name} health={q.health} /> : null}
           {q.groups && q.groups.length > 0 ? <BusiestGroups groups={q.groups} /> : null}
         </>
       ) : (

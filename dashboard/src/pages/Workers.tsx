@@ -1,7 +1,13 @@
-/** The workers: where they run, what they can do, how loaded they are, when they last spoke. Lost ones stand out. */
+/**
+ * The workers, named by their id: where they run, what they can do, how
+ * loaded they are, when they last spoke (by the server's clock, ticking).
+ * Lost ones stand out; stopped and lost ones can be removed (the maintenance
+ * leader also forgets them after a retention period).
+ */
 import { api } from '../api/client.js'
 import { useLiveReload } from '../api/live.js'
 import type { Worker } from '../api/types.js'
+import { AsyncButton } from '../components/AsyncButton.js'
 import { Loading, PageHead } from '../components/Layout.js'
 import { Badge } from '../components/StateBadge.js'
 import { Ago } from '../components/Time.js'
@@ -11,12 +17,12 @@ import { useApi, useInterval, useNow } from '../lib/use-api.js'
 const ORDER = { lost: 0, up: 1, stopped: 2 }
 
 export function WorkersPage() {
-  const workers = useApi(async () => ({ list: await api.workers(), at: Date.now() }), [])
+  const workers = useApi(() => api.workers(), [])
   useLiveReload((e) => e.kind.startsWith('worker.'), workers.reload, 500)
   useInterval(workers.reload, 5000)
   const now = useNow(1000)
   if (!workers.data) return <Loading error={workers.error} what="workers" />
-  const { list, at } = workers.data
+  const list = workers.data
   const sorted = [...list].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.id.localeCompare(b.id))
   const lost = list.filter((w) => w.status === 'lost').length
   const up = list.filter((w) => w.status === 'up').length
@@ -47,11 +53,19 @@ export function WorkersPage() {
                 <th>Load</th>
                 <th>Heartbeat</th>
                 <th>Started</th>
+                <th>
+                  <span class="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {sorted.map((w) => (
-                <WorkerRow key={w.id} worker={w} age={w.heartbeatAgeMs + (now - at)} />
+                <WorkerRow
+                  key={w.id}
+                  worker={w}
+                  age={now - new Date(w.heartbeatAt).getTime()}
+                  onRemoved={workers.reload}
+                />
               ))}
             </tbody>
           </table>
@@ -61,7 +75,7 @@ export function WorkersPage() {
   )
 }
 
-function WorkerRow({ worker: w, age }: { worker: Worker; age: number }) {
+function WorkerRow({ worker: w, age, onRemoved }: { worker: Worker; age: number; onRemoved: () => void }) {
   const tone = w.status === 'lost' ? 'bad' : w.status === 'up' ? 'good' : 'neutral'
   return (
     <tr class={`worker-${w.status}`} data-worker={w.id}>
@@ -80,9 +94,26 @@ function WorkerRow({ worker: w, age }: { worker: Worker; age: number }) {
         <meter min={0} max={w.concurrency} value={w.load} aria-label={`load ${w.load} of ${w.concurrency}`} />{' '}
         {w.load}/{w.concurrency}
       </td>
-      <td class={w.status === 'lost' ? 'lost-text' : undefined}>{duration(Math.max(0, age))} ago</td>
+      <td class={w.status === 'lost' ? 'lost-text' : undefined} data-heartbeat-age={Math.max(0, age)}>
+        {duration(Math.max(0, age))} ago
+      </td>
       <td>
         <Ago iso={w.startedAt} />
+      </td>
+      <td>
+        {w.status === 'up' ? null : (
+          <AsyncButton
+            kind="plain"
+            label={`Remove worker ${w.id}`}
+            run={async () => {
+              await api.removeWorker(w.id)
+              return `Worker ${w.id} removed`
+            }}
+            then={onRemoved}
+          >
+            Remove
+          </AsyncButton>
+        )}
       </td>
     </tr>
   )

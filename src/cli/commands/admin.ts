@@ -129,7 +129,12 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
     .requiredOption('--module <path>', 'module exporting handlers (and optionally queues)')
     .option('--queues <list>', 'queues to serve, comma-separated (default: the module’s queues)', list)
     .option('--concurrency <n>', 'jobs at once', int('--concurrency'), 5)
-    .option('--prefetch <n>', 'jobs claimed ahead of the free slots, held in a local queue', int('--prefetch'), 0)
+    .option(
+      '--prefetch <n>',
+      'jobs claimed ahead of the free slots, held in a local queue',
+      int('--prefetch'),
+      0,
+    )
     .option('--kind <kind>', 'kind of machine, such as cpu or gpu', 'cpu')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. gpu)', list)
     .action(async (o) => {

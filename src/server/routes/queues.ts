@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { isDocketError } from '../../core/errors.js'
 import { queueCreateInput, queueUpdateInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { Principal } from '../auth.js'
@@ -20,16 +21,15 @@ export const queueRoutes =
         config: { roles: [...READERS] },
         schema: {
           tags,
-          summary: 'List queues with counts by state',
+          summary: 'List queues with counts by state and their health (latency, rates, top errors)',
           response: { 200: z.object({ queues: z.array(queueView) }), ...errorResponses(403) },
         },
       },
       async (request) => {
-        const [queues, counts] = await Promise.all([
-          docket.listQueues(),
-          docket.countJobs(undefined, ownJobsOnly(request.principal)),
-        ])
-        return { queues: queues.map((q) => queueJson(q, counts[q.name])) }
+        const own = ownJobsOnly(request.principal)
+        const [queues, counts] = await Promise.all([docket.listQueues(), docket.countJobs(undefined, own)])
+        const health = await Promise.all(queues.map((q) => healthOf(docket, q.name, own)))
+        return { queues: queues.map((q, i) => queueJson(q, counts[q.name], health[i])) }
       },
     )
 
@@ -53,22 +53,24 @@ export const queueRoutes =
         config: { roles: [...READERS] },
         schema: {
           tags,
-          summary: 'Get a queue with counts by state',
+          summary: 'Get a queue with counts by state, its busiest groups and its health',
           params: queueParams,
           response: { 200: queueView, ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => {
         const queue = await docket.getQueue(request.params.name)
-        const [counts, groups, use] = await Promise.all([
-          docket.countJobs(queue.name, ownJobsOnly(request.principal)),
-          docket.groupCounts(queue.name, ownJobsOnly(request.principal)),
+        const own = ownJobsOnly(request.principal)
+        const [counts, groups, health, use] = await Promise.all([
+          docket.countJobs(queue.name, own),
+          docket.groupCounts(queue.name, own),
+          docket.queueHealth(queue.name, own),
           // Everyone's starts in the window: not shown to a user, whose counts cover their own jobs only.
           request.principal.role === 'user' ? undefined : docket.rateLimitUse(queue.name),
         ])
         const rateLimitUse = use && { ...use, nextSlotAt: use.nextSlotAt?.toISOString() ?? null }
         return {
-          ...queueJson(queue, counts[queue.name]),
+          ...queueJson(queue, counts[queue.name], health),
           groups,
           ...(use !== undefined ? { rateLimitUse } : {}),
         }
@@ -143,6 +145,16 @@ export const queueRoutes =
       },
     )
   }
+
+/** A queue deleted between the list and this read has no health to show. */
+async function healthOf(docket: Docket, name: string, own: { owner?: string }) {
+  try {
+    return await docket.queueHealth(name, own)
+  } catch (error) {
+    if (isDocketError(error, 'NOT_FOUND')) return undefined
+    throw error
+  }
+}
 
 /** A user's counts cover their own jobs only, as everything else they read does. */
 function ownJobsOnly(principal: Principal): { owner?: string } {

@@ -121,7 +121,10 @@ export const remoteWorkerRoutes =
           response: { 200: z.object({ workers: z.array(workerView) }), ...errorResponses(403) },
         },
       },
-      async () => ({ workers: (await docket.listWorkers()).map(workerJson) }),
+      async () => {
+        const now = docket.now()
+        return { workers: (await docket.listWorkers()).map((w) => workerJson(w, now)) }
+      },
     )
 
     app.post(

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { z } from 'zod'
 import { JOB_STATUSES } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
-import { statsView } from '../views.js'
+import { healthJson, statsView } from '../views.js'
 import { ADMINS } from './access.js'
 import { errorResponses, queueParams } from './common.js'
 
@@ -40,12 +40,18 @@ export const statsRoutes =
         config,
         schema: {
           tags,
-          summary: 'Statistics of one queue',
+          summary: 'Statistics of one queue, with its health (latency, 1- and 5-minute rates, top errors)',
           params: queueParams,
           response: { 200: statsView, ...errorResponses(400, 403, 404) },
         },
       },
-      async (request) => docket.stats(request.params.name),
+      async (request) => {
+        const [stats, health] = await Promise.all([
+          docket.stats(request.params.name),
+          docket.queueHealth(request.params.name),
+        ])
+        return { ...stats, health: healthJson(health) }
+      },
     )
 
     const registry = new Registry()
@@ -71,6 +77,12 @@ export const statsRoutes =
       name: 'docket_job_run_seconds',
       help: 'Run time of jobs finished in the last hour, by quantile',
       labelNames: ['quantile'],
+      registers: [registry],
+    })
+    const latency = new Gauge({
+      name: 'docket_queue_latency_seconds',
+      help: 'Age of the oldest ready job of each queue (0 when none is ready)',
+      labelNames: ['queue'],
       registers: [registry],
     })
     const http = new Counter({
@@ -111,11 +123,22 @@ export const statsRoutes =
         },
       },
       async (_request, reply) => {
-        const [counts, list, stats] = await Promise.all([
+        const [counts, list, stats, queues] = await Promise.all([
           docket.countJobs(),
           docket.listWorkers(),
           docket.stats(),
+          docket.listQueues(),
         ])
+        const health = await Promise.all(
+          queues.map((q) =>
+            docket.queueHealth(q.name).then(
+              (h) => [q.name, h] as const,
+              () => null,
+            ),
+          ),
+        )
+        latency.reset()
+        for (const h of health) if (h) latency.set({ queue: h[0] }, h[1].latencyMs / 1000)
         jobs.reset()
         for (const [queue, c] of Object.entries(counts))
           for (const s of JOB_STATUSES) jobs.set({ queue, state: s }, c[s])

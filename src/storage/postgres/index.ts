@@ -8,6 +8,7 @@ import * as control from './control.js'
 import { openPostgres, type PostgresOptions, sessionConnectionString } from './db.js'
 import * as expiry from './expiry.js'
 import * as groups from './groups.js'
+import * as health from './health.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -75,6 +76,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     rateLimitWaitMs: (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     rateLimitUse: (queue) => rateLimits.rateLimitUse(ctx, queue),
     groupCounts: (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
+    queueHealth: (queue, owner, now) => health.queueHealth(ctx, queue, owner, now),
     extendLeases: (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: (p) => leases.reportProgress(ctx, p),
     appendEvent: (p) => leases.appendEvent(ctx, p),
@@ -113,6 +115,8 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     getWorker: (id) => workers.getWorker(ctx, id),
     listWorkers: () => workers.listWorkers(ctx),
     markLostWorkers: (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    removeWorker: (id) => workers.removeWorker(ctx, id),
+    pruneWorkers: (ms, fence) => workers.pruneWorkers(ctx, ms, fence),
     acquireLeadership: (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: (term) => leadership.releaseLeadership(ctx, term),
     createSchedule: (s) => schedules.createSchedule(ctx, s),

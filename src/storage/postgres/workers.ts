@@ -227,3 +227,35 @@ export async function markLostWorkers(
     : await mark(ctx)
   return rows.map((r) => r.id)
 }
+
+/** Forgets a worker that is not up: 'removed', 'up' (refused), or null when there is none. */
+export async function removeWorker(ctx: PgContext, id: string): Promise<'removed' | 'up' | null> {
+  const [row] = await ctx.query<{ removed: boolean; status: string | null }>(
+    `WITH gone AS (DELETE FROM workers WHERE id = $1 AND status <> 'up' RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM gone) AS removed, (SELECT status FROM workers WHERE id = $1) AS status`,
+    [id],
+  )
+  if (row?.removed) return 'removed'
+  return row?.status === 'up' ? 'up' : null
+}
+
+/** Forgets stopped and lost workers last heard from more than `olderThanMs` ago. Returns their ids. */
+export async function pruneWorkers(
+  ctx: PgContext,
+  olderThanMs: number,
+  fence?: LeaderTerm,
+): Promise<string[]> {
+  const prune = (c: Queryable) =>
+    c.query<{ id: string }>(
+      `DELETE FROM workers WHERE status IN ('stopped','lost')
+         AND heartbeat_at < ${NOW(2)} - $1 * interval '1 millisecond' RETURNING id`,
+      [olderThanMs, ctx.clockNow()],
+    )
+  const rows = fence
+    ? await ctx.tx(async (c) => {
+        await assertTerm(c, fence, ctx.clockNow())
+        return prune(c)
+      })
+    : await prune(ctx)
+  return rows.map((r) => r.id)
+}

@@ -6,6 +6,7 @@ import * as control from './control.js'
 import { type Db, openSqlite } from './db.js'
 import * as expiry from './expiry.js'
 import * as groups from './groups.js'
+import * as health from './health.js'
 import * as keys from './keys.js'
 import * as leadership from './leadership.js'
 import * as leases from './leases.js'
@@ -80,6 +81,7 @@ export function createSqliteStore(
     rateLimitWaitMs: async (queues) => rateLimits.rateLimitWaitMs(ctx, queues),
     rateLimitUse: async (queue) => rateLimits.rateLimitUse(ctx, queue),
     groupCounts: async (queue, owner, limit) => groups.groupCounts(ctx, queue, owner, limit),
+    queueHealth: async (queue, owner, now) => health.queueHealth(ctx, queue, owner, now),
     extendLeases: async (refs, leaseMs) => leases.extendLeases(ctx, refs, leaseMs),
     reportProgress: async (p) => leases.reportProgress(ctx, p),
     appendEvent: async (p) => leases.appendEvent(ctx, p),
@@ -126,6 +128,8 @@ export function createSqliteStore(
     getWorker: async (id) => workers.getWorker(ctx, id),
     listWorkers: async () => workers.listWorkers(ctx),
     markLostWorkers: async (ms, fence) => workers.markLostWorkers(ctx, ms, fence),
+    removeWorker: async (id) => workers.removeWorker(ctx, id),
+    pruneWorkers: async (ms, fence) => workers.pruneWorkers(ctx, ms, fence),
     acquireLeadership: async (name, holder, ttlMs) => leadership.acquireLeadership(ctx, name, holder, ttlMs),
     releaseLeadership: async (term) => leadership.releaseLeadership(ctx, term),
     createSchedule: async (s) => schedules.createSchedule(ctx, s),

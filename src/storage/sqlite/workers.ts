@@ -98,3 +98,26 @@ export function markLostWorkers(ctx: SqliteContext, silentForMs: number, fence?:
     return lost.map((r) => r.id)
   })
 }
+
+/** Forgets a worker that is not up: 'removed', 'up' (refused), or null when there is none. */
+export function removeWorker(ctx: SqliteContext, id: string): 'removed' | 'up' | null {
+  return ctx.tx(() => {
+    const row = ctx.stmt('SELECT status FROM workers WHERE id = ?').get(id) as { status: string } | undefined
+    if (!row) return null
+    if (row.status === 'up') return 'up'
+    ctx.stmt('DELETE FROM workers WHERE id = ?').run(id)
+    return 'removed'
+  })
+}
+
+/** Forgets stopped and lost workers last heard from more than `olderThanMs` ago. Returns their ids. */
+export function pruneWorkers(ctx: SqliteContext, olderThanMs: number, fence?: LeaderTerm): string[] {
+  return ctx.tx(() => {
+    const now = ctx.now()
+    assertTerm(ctx, fence, now)
+    const rows = ctx
+      .stmt(`DELETE FROM workers WHERE status IN ('stopped','lost') AND heartbeat_at < ? RETURNING id`)
+      .all(now - olderThanMs) as { id: string }[]
+    return rows.map((r) => r.id)
+  })
+}

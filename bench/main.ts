@@ -86,7 +86,14 @@ async function main(): Promise<void> {
       if (!only.includes(name)) return
       const start = elapsed()
       log(`${title}`)
-      await fn()
+      try {
+        await fn()
+      } catch (error) {
+        // One part that fails must not take the others' figures with it: say so, and go on.
+        const message = `${title}: ${(error as Error).message.split('\n')[0]}`
+        results.notes.push(`Failed part: ${message}`)
+        log(`  FAILED ${message}`)
+      }
       results.timings[name] = elapsed() - start
       log(`${title}: done in ${Math.round(results.timings[name])} s`)
     }

@@ -508,6 +508,38 @@ for (const driver of ['sqlite', 'postgres'] as const) {
       })
     }
 
+    if (driver === 'postgres')
+      it("Docket's triggers work for SQL from any search_path (an operator's psql naming the schema)", async () => {
+        const fresh = await freshPostgresSchema()
+        const docket = await Docket.open(fresh.url)
+        const outside = new pg.Client({ connectionString: parsePostgresUrl(fresh.url).connectionString })
+        await outside.connect()
+        try {
+          await docket.createQueue({ name: 'fair', fair: true })
+          const job = await docket.add('fair', 't', { n: 1 }, { group: 'g1' })
+          const s = `"${fresh.schema}"`
+          await outside.query('SET search_path TO public')
+          // A copy inserted, and a job sent back to waiting: both fire the group-turn triggers.
+          await outside.query(
+            `INSERT INTO ${s}.jobs SELECT (jsonb_populate_record(NULL::${s}.jobs,
+               to_jsonb(j) || jsonb_build_object('id', gen_random_uuid(), 'group_key', 'g2'))).*
+             FROM ${s}.jobs j WHERE id = $1`,
+            [job.id],
+          )
+          await outside.query(`UPDATE ${s}.jobs SET status = 'held' WHERE id = $1`, [job.id])
+          await outside.query(`UPDATE ${s}.jobs SET status = 'waiting' WHERE id = $1`, [job.id])
+          const turns = await outside.query(`SELECT group_key FROM ${s}.group_turns ORDER BY group_key`)
+          assert.deepEqual(
+            turns.rows.map((r) => r.group_key),
+            ['g1', 'g2'],
+          )
+        } finally {
+          await outside.end()
+          await docket.close()
+          await fresh.drop()
+        }
+      })
+
     it('three processes opening a new database at once migrate it exactly once', async () => {
       const target = await targetFor(driver)
       try {

@@ -1779,6 +1779,10 @@ CREATE INDEX events_id ON events USING brin (id);
 -- shared advisory lock on its queue until it commits, and the claim forgets
 -- only under the exclusive one), so a group with a job never goes missing.
 -- Jobs without a group are the group '' as before.
+--
+-- The trigger functions keep Docket's schema as their search_path: they run
+-- for whoever writes to jobs or queues, from any search_path (an operator's
+-- psql, a script naming Docket's tables by schema).
 
 -- A turn number for a group that has not been served: below every served one, in order of arrival.
 CREATE FUNCTION group_turn_unserved() RETURNS bigint LANGUAGE sql VOLATILE AS $$
@@ -1799,7 +1803,7 @@ CREATE FUNCTION group_turns_lock_key(p_queue text) RETURNS int LANGUAGE sql IMMU
 $$;
 
 -- Jobs added: their groups in fair queues get a turn if they have none. One call per statement.
-CREATE FUNCTION group_turns_added() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION group_turns_added() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(1145784148, group_turns_lock_key(x.queue))
   FROM (SELECT DISTINCT a.queue FROM added a JOIN queues q ON q.name = a.queue AND q.fair) x;
@@ -1816,7 +1820,7 @@ CREATE TRIGGER jobs_group_turns_added AFTER INSERT ON jobs
   REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION group_turns_added();
 
 -- A job back to waiting or scheduled (retry, lease recovery, promote, unblocked, snooze, retried by hand).
-CREATE FUNCTION group_turns_ready() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION group_turns_ready() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   IF EXISTS (SELECT 1 FROM queues WHERE name = NEW.queue AND fair) THEN
     PERFORM pg_advisory_xact_lock_shared(1145784148, group_turns_lock_key(NEW.queue));
@@ -1831,7 +1835,7 @@ CREATE TRIGGER jobs_group_turns_ready AFTER UPDATE OF status ON jobs
   EXECUTE FUNCTION group_turns_ready();
 
 -- A queue turned fair: the groups it has waiting get their turns.
-CREATE FUNCTION group_turns_queue_fair() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION group_turns_queue_fair() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
   INSERT INTO group_turns (queue, group_key, served)
   SELECT NEW.name, x.g, group_turn_unserved() FROM (

@@ -15,7 +15,7 @@ import type {
   ViewerTokenInfo,
   ViewerTokenRecord,
 } from '../storage/store.js'
-import { checkId } from './arguments.js'
+import { checkId, checkJobId } from './arguments.js'
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 digest in hex')
 const apiKeyRecord = z.strictObject({
@@ -93,6 +93,11 @@ export class Access {
   async createViewerToken(token: ViewerTokenRecord): Promise<ViewerTokenInfo> {
     const t = parse(viewerTokenRecord, token, 'viewer token')
     return this.#store().createViewerToken({ ...t, jobId: t.jobId.toLowerCase() })
+  }
+
+  /** Ends every live viewer token of the job (its open feeds close at their next check); returns how many. */
+  async revokeViewerTokens(jobId: string): Promise<number> {
+    return this.#store().revokeViewerTokens(checkJobId(jobId))
   }
 
   /** The job a live viewer token with this hash opens, or null (unknown or expired). */

@@ -416,6 +416,8 @@ export interface Store {
   deleteSession(idHash: string): Promise<void>
   /** Stores a viewer token (and drops expired ones). */
   createViewerToken(token: ViewerTokenRecord): Promise<ViewerTokenInfo>
+  /** Ends every live viewer token of the job; returns how many. */
+  revokeViewerTokens(jobId: string): Promise<number>
   /** The job a live (unexpired) viewer token opens, or null. */
   findViewerToken(hash: string): Promise<ViewerTokenInfo | null>
 

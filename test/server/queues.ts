@@ -38,6 +38,7 @@ export const ROUTES: [string, string][] = [
   ['DELETE', '/api/v1/jobs/{id}'],
   ['POST', '/api/v1/jobs/actions/{action}'],
   ['POST', '/api/v1/jobs/{id}/viewer-token'],
+  ['DELETE', '/api/v1/jobs/{id}/viewer-tokens'],
   ['POST', '/api/v1/jobs/{id}/cancel'],
   ['POST', '/api/v1/jobs/{id}/retry'],
   ['POST', '/api/v1/jobs/{id}/promote'],

@@ -9,7 +9,7 @@ import { SseStream } from './sse.js'
 
 export function viewerSuite(driver: Driver): void {
   describe(`server: viewer tokens [${driver}]`, () => {
-    const s = useServer(driver)
+    const s = useServer(driver, { credentialRecheckMs: 100 })
     let mine: Json
     let other: Json
     let bobs: Json
@@ -117,6 +117,30 @@ export function viewerSuite(driver: Driver): void {
       })
       const admin = await s.ok(201, 'admin', 'POST', `/api/v1/jobs/${bobs.id}/viewer-token`)
       assert.equal((await s.call(null, 'GET', admin.job)).status, 200, 'an admin mints for any job')
+    })
+
+    it('the owner ends every token of a job: its detail is refused at once and its open feed closes', async () => {
+      const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'docs', type: 'revocable' })
+      const first = await s.ok(201, 'alice', 'POST', `/api/v1/jobs/${job.id}/viewer-token`)
+      const second = await s.ok(201, 'alice', 'POST', `/api/v1/jobs/${job.id}/viewer-token`)
+      const feed = await SseStream.open(`${s.base}${first.events}`, null)
+      await feed.comment('connected')
+      // Someone else's job, and a missing one, are the same 404; a worker key may not.
+      await s.fail(404, 'NOT_FOUND', 'bob', 'DELETE', `/api/v1/jobs/${job.id}/viewer-tokens`)
+      await s.fail(404, 'NOT_FOUND', 'alice', 'DELETE', `/api/v1/jobs/${UNKNOWN_ID}/viewer-tokens`)
+      await s.fail(403, 'FORBIDDEN', 'worker', 'DELETE', `/api/v1/jobs/${job.id}/viewer-tokens`)
+      assert.equal((await s.call(null, 'GET', first.job)).status, 200, 'refusals changed nothing')
+      assert.deepEqual(await s.ok(200, 'alice', 'DELETE', `/api/v1/jobs/${job.id}/viewer-tokens`), {
+        revoked: 2,
+      })
+      for (const t of [first, second]) await s.fail(401, 'UNAUTHENTICATED', null, 'GET', t.job)
+      await feed.ended(5_000)
+      assert.equal(feed.messages.at(-1)?.event, 'feed.closed')
+      assert.deepEqual(await s.ok(200, 'admin', 'DELETE', `/api/v1/jobs/${job.id}/viewer-tokens`), {
+        revoked: 0,
+      })
+      // Other jobs' tokens are untouched.
+      assert.equal((await s.call(null, 'GET', minted.job)).status, 200)
     })
   })
 }

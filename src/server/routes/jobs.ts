@@ -230,6 +230,28 @@ export const jobRoutes =
       },
     )
 
+    app.delete(
+      '/jobs/:id/viewer-tokens',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'End every viewer token of this job: pages and feeds opened with them stop working',
+          description:
+            'For a token handed out by mistake, or a customer who should no longer watch. GET /jobs/{id}?token= answers 401 at once; a feed opened with one of them ends within a few seconds (a `feed.closed` event over SSE, close code 1008 over a WebSocket). Tokens cannot be listed, so this ends them all.',
+          params: jobParams,
+          response: {
+            200: z.object({ revoked: z.number().int().describe('how many live tokens ended') }),
+            ...errorResponses(400, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        const job = await visibleJob(docket, request.principal, request.params.id)
+        return { revoked: await docket.access.revokeViewerTokens(job.id) }
+      },
+    )
+
     const actions = {
       cancel: (id: string) => docket.cancelJob(id),
       retry: (id: string) => docket.retryJob(id),

@@ -108,6 +108,7 @@ export async function createPostgresStore(url: string, options: PostgresStoreOpt
     findSession: (hash) => sessions.findSession(ctx, hash),
     deleteSession: (hash) => sessions.deleteSession(ctx, hash),
     createViewerToken: (t) => sessions.createViewerToken(ctx, t),
+    revokeViewerTokens: (jobId) => sessions.revokeViewerTokens(ctx, jobId),
     findViewerToken: (hash) => sessions.findViewerToken(ctx, hash),
     registerWorker: (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: (id, load) => workers.heartbeatWorker(ctx, id, load),

@@ -43,6 +43,14 @@ export async function createViewerToken(ctx: PgContext, t: ViewerTokenRecord): P
   })
 }
 
+export async function revokeViewerTokens(ctx: PgContext, jobId: string): Promise<number> {
+  const rows = await ctx.query(
+    `DELETE FROM viewer_tokens WHERE job_id = $1 AND expires_at > ${NOW(2)} RETURNING job_id`,
+    [jobId, ctx.clockNow()],
+  )
+  return rows.length
+}
+
 export async function findViewerToken(ctx: PgContext, hash: string): Promise<ViewerTokenInfo | null> {
   const [row] = await ctx.query<{ job_id: string; expires_at: Date }>(
     `SELECT job_id, expires_at FROM viewer_tokens WHERE token_hash = $1 AND expires_at > ${NOW(2)}`,

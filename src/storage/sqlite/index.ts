@@ -121,6 +121,7 @@ export function createSqliteStore(
     findSession: async (hash) => sessions.findSession(ctx, hash),
     deleteSession: async (hash) => sessions.deleteSession(ctx, hash),
     createViewerToken: async (t) => sessions.createViewerToken(ctx, t),
+    revokeViewerTokens: async (jobId) => sessions.revokeViewerTokens(ctx, jobId),
     findViewerToken: async (hash) => sessions.findViewerToken(ctx, hash),
     registerWorker: async (w) => workers.registerWorker(ctx, w),
     heartbeatWorker: async (id, load) => workers.heartbeatWorker(ctx, id, load),

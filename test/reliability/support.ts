@@ -8,8 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { appendFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import pg from 'pg'
+import { openSql, type Sql } from '../support/sql.js'
 import { until } from '../worker/harness.js'
 import type { FixtureConfig } from './fixtures/worker.js'
 
@@ -46,48 +45,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Plain SQL on the test database, to check Docket's tables and the executions table from outside. */
-export interface Sql {
-  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>
-  close(): Promise<void>
-}
-
-export async function openSql(url: string): Promise<Sql> {
-  if (!url.startsWith('postgres')) {
-    const db = new Database(url.replace(/^file:/, ''))
-    db.pragma('busy_timeout = 10000')
-    return {
-      async all<T>(sql: string, params: unknown[] = []) {
-        return db.prepare(sql).all(...params) as T[]
-      },
-      async close() {
-        db.close()
-      },
-    }
-  }
-  const parsed = new URL(url)
-  const schema = parsed.searchParams.get('schema') ?? 'docket'
-  parsed.searchParams.delete('schema')
-  const pool = new pg.Pool({
-    connectionString: parsed.toString(),
-    max: 2,
-    options: `-c search_path=${schema}`,
-  })
-  pool.on('error', () => {})
-  return {
-    async all<T>(sql: string, params: unknown[] = []) {
-      let n = 0
-      return (
-        await pool.query(
-          sql.replace(/\?/g, () => `$${++n}`),
-          params,
-        )
-      ).rows as T[]
-    },
-    async close() {
-      await pool.end()
-    },
-  }
-}
+export { openSql, type Sql }
 
 /**
  * What the database holds, for a test that timed out waiting on it: counts by

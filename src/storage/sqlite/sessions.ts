@@ -41,7 +41,8 @@ export function createViewerToken(ctx: SqliteContext, t: ViewerTokenRecord): Vie
 }
 
 export function revokeViewerTokens(ctx: SqliteContext, jobId: string): number {
-  return ctx.stmt('DELETE FROM viewer_tokens WHERE job_id = ? AND expires_at > ?').run(jobId, ctx.now()).changes
+  return ctx.stmt('DELETE FROM viewer_tokens WHERE job_id = ? AND expires_at > ?').run(jobId, ctx.now())
+    .changes
 }
 
 export function findViewerToken(ctx: SqliteContext, hash: string): ViewerTokenInfo | null {

@@ -178,7 +178,13 @@ async function addPlain(
   const names = [...new Set(queueNames)]
   if (!known || !names.every((n) => known.has(n))) return null
   const queues = new Map(names.map((n) => [n, known.get(n)!.record]))
-  const jobs = build(queues)
+  let jobs: NewJob[]
+  try {
+    jobs = build(queues)
+  } catch {
+    // Refused by a queue as this process last read it: the full path decides with the queue as it is now.
+    return null
+  }
   if (!jobs.every(isPlain)) return null
   // A plain job's status does not depend on the time (held, scheduled when delayed, else waiting),
   // so any clock plans it; the statement counts its run time from the database's.

@@ -5,6 +5,7 @@
  * then counted per 1-second window from the first start.
  */
 import { Docket } from '../../src/index.js'
+import { busiestWindow } from '../../test/support/windows.js'
 import { log } from '../lib/context.js'
 import { ms, openSql } from '../lib/sql.js'
 import { median, num } from '../lib/stats.js'
@@ -40,18 +41,6 @@ function perSecond(times: number[], seconds: number): number[] {
     { length: seconds },
     (_, k) => times.filter((t) => t >= t0 + k * 1_000 && t < t0 + (k + 1) * 1_000).length,
   )
-}
-
-/** Most of these times in any window of `windowMs` (each window opening at one of them). */
-export function busiestWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b)
-  let most = 0
-  let lo = 0
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[hi]! - sorted[lo]! >= windowMs) lo++
-    most = Math.max(most, hi - lo + 1)
-  }
-  return most
 }
 
 export async function rateLimit(driver: string, url: string): Promise<RateFigure> {

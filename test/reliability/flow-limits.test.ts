@@ -12,6 +12,8 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { Docket } from '../../src/index.js'
+import { ms } from '../support/sql.js'
+import { busiestWindow } from '../support/windows.js'
 import {
   DRIVERS,
   figure,
@@ -35,21 +37,6 @@ const RATE = { max: 20, intervalMs: 1_000 }
 const GROUP_LIMIT = 2
 const GROUPS = ['acme', 'globex', 'initech', 'umbrella']
 const LEASE_MS = 1_500
-
-const ms = (v: unknown) =>
-  v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number(v)
-
-/** Most starts in any window of `windowMs` (each window opening at a start). */
-export function busiestWindow(starts: number[], windowMs: number): number {
-  const sorted = [...starts].sort((a, b) => a - b)
-  let most = 0
-  let lo = 0
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[hi]! - sorted[lo]! >= windowMs) lo++
-    most = Math.max(most, hi - lo + 1)
-  }
-  return most
-}
 
 /** Most jobs active at once, from [start, end) intervals (a start and an end at one time: the end first). */
 export function mostAtOnce(intervals: [number, number][]): number {

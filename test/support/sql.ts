@@ -53,3 +53,7 @@ export async function openSql(url: string): Promise<Sql> {
     },
   }
 }
+
+/** A time column as epoch ms (PostgreSQL gives Dates, SQLite integers). */
+export const ms = (v: unknown): number =>
+  v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number(v)

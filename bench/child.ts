@@ -6,7 +6,9 @@
  *   pickup    hosts an idle worker and a producer; adds one job at a time and
  *             times add() -> first line of the handler (the same process, so
  *             one monotonic clock)
- *   baseline  loads nothing: the RSS of Node + tsx alone, for reference
+ *   baseline  loads nothing: the RSS of Node alone, for reference
+ *
+ * Run as plain JavaScript, bundled by lib/build-child.ts, with Docket from dist/.
  */
 import type { ChildArgs, ChildMessage, PickupPlan } from './lib/children.js'
 import { createSystem } from './systems/index.js'

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { buildChild } from './lib/build-child.js'
 import { Child } from './lib/children.js'
 import { describeMachine, elapsed, log, pgUrl, redisAddress, redisAnswers, settings } from './lib/context.js'
 import { ensurePeersInstalled, peerVersion } from './lib/peers.js'
@@ -35,6 +36,7 @@ const ROOT = join(import.meta.dirname, '..')
 async function main(): Promise<void> {
   log('Docket side-by-side benchmark (npm run bench)')
   ensurePeersInstalled(log)
+  await buildChild(log)
   const redis = await redisAnswers(redisAddress)
   const sqliteVersion = (
     new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
   )
 }
 
-/** Peak RSS of a worker process that loads no queue at all: what Node + tsx cost by themselves. */
+/** Peak RSS of a worker process that loads no queue at all: what Node costs by itself. */
 async function baselineRss(config: SystemConfig): Promise<number> {
   const child = new Child({ mode: 'baseline', system: config, settings: { concurrency: 1, pollMs: 1000 } })
   const { maxRssKb } = await child.next('baseline', 30_000)

@@ -1,11 +1,11 @@
 /**
- * Worker processes: bench/child.ts, forked with tsx, one system each. The
+ * Worker processes: bench/child.ts (bundled to plain JavaScript), one system each. The
  * parent sends 'go' and 'stop'; the child reports readiness, how many
  * handlers have run, its peak RSS, and pickup samples.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { join } from 'node:path'
 import type { SystemConfig, WorkerSettings } from '../systems/types.js'
+import { CHILD_BUNDLE } from './build-child.js'
 
 export interface PickupPlan {
   reps: number
@@ -43,8 +43,9 @@ export class Child {
   constructor(args: ChildArgs) {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of every worker process there (for profiling by hand).
     const prof = process.env.BENCH_CPU_PROF
-    this.process = fork(join(import.meta.dirname, '..', 'child.ts'), [JSON.stringify(args)], {
-      execArgv: ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    // Plain JavaScript (see build-child.ts): built by buildChild() before the first fork.
+    this.process = fork(CHILD_BUNDLE, [JSON.stringify(args)], {
+      execArgv: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.process.on('message', (m: ChildMessage) => {

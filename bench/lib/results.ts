@@ -50,7 +50,7 @@ export interface Results {
   capped: Partial<Record<SystemId, boolean>>
   /** Peak RSS of one worker process, MB, over the one-process runs. */
   memoryMb: Partial<Record<SystemId, number[]>>
-  /** Peak RSS of a worker process that loads nothing (Node + tsx), MB. */
+  /** Peak RSS of a worker process that loads nothing (Node alone), MB. */
   baselineMb: number | null
   pickup: Partial<Record<SystemId, PickupResult>>
   limits: {

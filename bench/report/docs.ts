@@ -120,7 +120,9 @@ ${growthTable(r)}
   \`BroadcastChannel\`, which its pickup figure includes.
 - CPU and WAL are the whole server's: anything else the shared PostgreSQL does during a run is
   counted too.
-- Worker RSS includes Node and tsx: a worker process that loads no queue peaks at
+- Worker processes run plain JavaScript (the bench's code bundled, Docket from its built
+  \`dist/\`, the peers from their packages), with no TypeScript loader in them; worker RSS
+  includes Node itself: a worker process that loads no queue peaks at
   ${r.baselineMb === null ? 'n/a' : num(r.baselineMb)} MB.
 - Completed jobs are kept by every system that keeps them by default (Docket, BullMQ, pg-boss,
   plainjob); graphile-worker deletes a job when it completes.

@@ -42,6 +42,16 @@ export const list = (value: string) =>
     .map((s) => s.trim())
     .filter(Boolean)
 
+/** A whole number above zero, for durations and sizes. */
+export function positive(name: string) {
+  const parse = int(name)
+  return (value: string) => {
+    const n = parse(value)
+    if (n <= 0) throw new Error(`${name} must be above 0, not '${value}'`)
+    return n
+  }
+}
+
 export function int(name: string) {
   return (value: string) => {
     const n = Number(value)

@@ -21,6 +21,10 @@ export interface ServeOptions {
   /** See AppOptions.trustProxy. */
   trustProxy: boolean | string
   worker?: string
+  /** See AppOptions.credentialRecheckMs. */
+  credentialRecheckMs?: number
+  /** See MaintenanceOptions.workerRetentionMs. */
+  workerRetentionMs?: number
   logLevel: string
   /** 'auto' (the default): pretty on a terminal, JSON lines otherwise. */
   logFormat?: 'auto' | 'json' | 'pretty'
@@ -83,12 +87,14 @@ export async function serve(o: ServeOptions): Promise<void> {
     docket,
     auth: o.auth ? 'keys' : 'none',
     trustProxy: o.trustProxy,
+    ...(o.credentialRecheckMs === undefined ? {} : { credentialRecheckMs: o.credentialRecheckMs }),
     logger: await loggerOptions(o.logLevel, o.logFormat),
   })
   const maintenance = new Maintenance(docket, {
     // Unique per process even where two hosts share a name and a pid (containers: pid 1).
     holder: `serve:${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     onError: (e) => app.log.error(e),
+    ...(o.workerRetentionMs === undefined ? {} : { workerRetentionMs: o.workerRetentionMs }),
   })
   maintenance.start()
 

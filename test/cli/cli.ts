@@ -381,5 +381,20 @@ export function cliSuite(driver: Driver): void {
       assert.equal(bad.code, 2)
       assert.match(bad.stderr, /not an address, CIDR range or range name: "10.0.0.300"/)
     })
+
+    it('takes --credential-recheck-ms and --worker-retention-ms on `docket serve`, above 0', async () => {
+      const serve = await docket(['serve', '--help'])
+      assert.match(serve.stdout, /--credential-recheck-ms <ms>/)
+      assert.match(serve.stdout, /--worker-retention-ms <ms>/)
+      for (const [flag, value] of [
+        ['--credential-recheck-ms', '0'],
+        ['--worker-retention-ms', 'soon'],
+      ] as const) {
+        const bad = await docket(['serve', flag, value, ...db])
+        assert.notEqual(bad.code, 0)
+        assert.match(bad.stderr, new RegExp(`${flag} must be`))
+        noStack(bad)
+      }
+    })
   })
 }

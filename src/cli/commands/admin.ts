@@ -6,7 +6,15 @@ import type { Docket } from '../../docket.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
-import { artifactsOption, type CommonFlags, directUrlOption, int, list, withConnection } from '../options.js'
+import {
+  artifactsOption,
+  type CommonFlags,
+  directUrlOption,
+  int,
+  list,
+  positive,
+  withConnection,
+} from '../options.js'
 import { parseDuration, print, printTable } from '../output.js'
 import { parseTrustProxy, serve } from '../serve.js'
 import { run } from './jobs.js'
@@ -76,6 +84,22 @@ export function registerAdminCommands(program: Command): void {
       'also run a worker in this process, with the queues and handlers the module exports',
     )
     .addOption(
+      new Option(
+        '--credential-recheck-ms <ms>',
+        'how often an open live feed checks that its key, session or viewer token is still valid',
+      )
+        .default(5_000)
+        .argParser(positive('--credential-recheck-ms')),
+    )
+    .addOption(
+      new Option(
+        '--worker-retention-ms <ms>',
+        'how long stopped and lost workers stay listed after they were last heard from',
+      )
+        .default(24 * 3600_000)
+        .argParser(positive('--worker-retention-ms')),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .default('info')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
@@ -119,6 +143,8 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
         worker: o.worker,
+        credentialRecheckMs: o.credentialRecheckMs,
+        workerRetentionMs: o.workerRetentionMs,
         logLevel: o.logLevel,
         logFormat: o.logFormat,
       })

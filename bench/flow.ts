@@ -1,7 +1,8 @@
 /**
  * Flow-control benchmark (issue 14), not a test: `npm run bench:flow [-- claim rate schedule]`.
  *
- *   claim     claim latency, fair group-limited queue vs plain, 1,000 groups x 100 jobs (target: within 2x)
+ *   claim     claim latency, group-limited queues (fair, not fair) vs plain, 1,000 groups x 100 jobs
+ *             (target: within 2x)
  *   rate      a rate limit of 100/s over 10 s, 4 worker processes (per 1-s window: max <= 100, mean >= 95)
  *   schedule  a schedule every second for BENCH_FLOW_MINUTES (default 10) with the maintenance leader
  *             SIGKILLed every 30 s (expect one job per tick, none missing, none twice)
@@ -65,12 +66,12 @@ for (const driver of drivers) {
 const ms = (v: number) => `${num(v)} ms`
 if (claims.length) {
   console.log('\nclaim latency (single claims, each completed; 1,000 groups x 100 waiting jobs)')
-  console.log('driver     queue     jobs      median     p99        median ratio  p99 ratio')
+  console.log('driver     queue                      jobs      median     p99        median ratio  p99 ratio')
   for (const c of claims) {
     const plain = claims.find((x) => x.driver === c.driver && x.queue === 'plain')!
     const ratio = (a: number, b: number) => (c.queue === 'plain' ? '' : `${(a / b).toFixed(2)}x`)
     console.log(
-      `${c.driver.padEnd(10)} ${c.queue.padEnd(9)} ${num(c.jobs).padEnd(9)} ${ms(c.median).padEnd(10)} ${ms(c.p99).padEnd(10)} ${ratio(c.median, plain.median).padEnd(13)} ${ratio(c.p99, plain.p99)}`,
+      `${c.driver.padEnd(10)} ${c.queue.padEnd(26)} ${num(c.jobs).padEnd(9)} ${ms(c.median).padEnd(10)} ${ms(c.p99).padEnd(10)} ${ratio(c.median, plain.median).padEnd(13)} ${ratio(c.p99, plain.p99)}`,
     )
   }
 }

@@ -51,6 +51,40 @@ export function groupsSuite(ctx: ConformanceContext): void {
       assert.deepEqual(tally(await claim(docket, queue, { limit: 20 })), { a: 1 })
     })
 
+    test('groupConcurrency without fair: the queue’s order, passing over jobs of full groups, either ordering', async () => {
+      const { clocked: docket, clock } = ctx
+      for (const ordering of ['priority', 'fifo'] as const) {
+        const queue = await makeQueue(docket, `grp-order-${ordering}`, { groupConcurrency: 1, ordering })
+        const job = async (group: string | null, priority = 0, extra = {}) =>
+          (await docket.add({ queue, type: 't', group, priority, ...extra })).id
+        const a1 = await job('a')
+        const a2 = await job('a')
+        const b1 = await job('b')
+        const a3 = await job('a', 10)
+        const c1 = await job('c', 5)
+        const u1 = await job(null)
+        const u2 = await job(null)
+        // Passed over as well: one needs a capability this worker lacks, one has expired.
+        await job('d', 20, { capabilities: ['gpu'] })
+        await job('e', 30, { expiresInMs: 1_000 })
+        clock.advance(1_001)
+        const first = await claim(docket, queue, { limit: 5 })
+        assert.deepEqual(
+          first.map((j) => j.id),
+          ordering === 'priority' ? [a3, c1, b1, u1, u2] : [a1, b1, c1, u1, u2],
+          ordering,
+        )
+        // Group a has room again: its next job in the queue's order starts; b and c are still full.
+        await docket.workers.complete(first.find((j) => j.group === 'a')!, null)
+        const next = await claim(docket, queue, { limit: 5 })
+        assert.deepEqual(
+          next.map((j) => j.id),
+          [ordering === 'priority' ? a1 : a2],
+          ordering,
+        )
+      }
+    })
+
     test('groupConcurrency holds across several processes claiming at once', async () => {
       const others = [await ctx.open(), await ctx.open(), await ctx.open()]
       const queue = await makeQueue(ctx.docket, 'grp-race', { groupConcurrency: 3 })

@@ -36,42 +36,7 @@ export function pickGrouped(
       .stmt('DELETE FROM rate_limit_starts WHERE queue = ? AND at <= ?')
       .run(q.name, now - q.rate_interval_ms!)
   if (q.fair === 1) return pickFair(ctx, q, caps, take, now, ratePerGroup)
-  const order = q.ordering === 'priority' ? 'priority DESC, run_at, id' : 'run_at, id'
-  const rows = ctx
-    .stmt(
-      `WITH active AS (
-         SELECT coalesce(group_key, '') AS g, count(*) AS n FROM jobs
-         WHERE queue = @queue AND status = 'active' GROUP BY 1
-       ), recent AS (
-         SELECT group_key AS g, count(*) AS n FROM rate_limit_starts WHERE queue = @queue GROUP BY 1
-       ), ready AS (
-         SELECT id, coalesce(group_key, '') AS g, group_key IS NULL AS ungrouped, priority, run_at,
-           row_number() OVER (PARTITION BY coalesce(group_key, '') ORDER BY ${order}) AS rn
-         FROM jobs j
-         WHERE j.queue = @queue AND j.status IN ('waiting','scheduled') AND j.run_at <= @now
-           AND (j.expires_at IS NULL OR j.expires_at > @now)
-           AND (j.capabilities IS NULL OR NOT EXISTS (
-             SELECT 1 FROM json_each(j.capabilities) c WHERE c.value NOT IN (SELECT value FROM json_each(@caps))))
-       )
-       SELECT r.id FROM ready r
-       LEFT JOIN active a ON a.g = r.g
-       LEFT JOIN recent s ON s.g = r.g
-       LEFT JOIN group_turns t ON t.queue = @queue AND t.group_key = r.g
-       WHERE (@groupLimit IS NULL OR r.ungrouped OR r.rn <= @groupLimit - coalesce(a.n, 0))
-         AND (@rateMax IS NULL OR r.rn <= @rateMax - coalesce(s.n, 0))
-       ORDER BY CASE WHEN @fair THEN r.rn END, CASE WHEN @fair THEN coalesce(t.served, 0) END, ${order.replace(/(^|, )/g, '$1r.')}
-       LIMIT @take`,
-    )
-    .all({
-      queue: q.name,
-      now,
-      caps: JSON.stringify(caps),
-      groupLimit: q.group_concurrency,
-      rateMax: ratePerGroup ? q.rate_max : null,
-      fair: q.fair,
-      take,
-    }) as { id: string }[]
-  return rows.map((r) => r.id)
+  return pickInOrder(ctx, q, caps, take, now, ratePerGroup)
 }
 
 const READY_OF_GROUP = `j.queue = @queue AND j.status IN ('waiting','scheduled') AND j.run_at <= @now
@@ -89,6 +54,76 @@ const GROUP_READY = {
     ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1 OFFSET @skip`,
   ungroupedFifo: `SELECT id FROM jobs j WHERE ${READY_OF_GROUP} AND j.group_key IS NULL
     ORDER BY j.run_at, j.id LIMIT 1 OFFSET @skip`,
+}
+
+/** The queue's ready jobs in its order, by the claim index, with their group ('' for none). */
+const IN_ORDER = {
+  priority: `SELECT id, coalesce(group_key, '') AS g FROM jobs j INDEXED BY jobs_claim_priority
+    WHERE ${READY_OF_GROUP} ORDER BY j.priority DESC, j.run_at, j.id`,
+  fifo: `SELECT id, coalesce(group_key, '') AS g FROM jobs j INDEXED BY jobs_claim_fifo
+    WHERE ${READY_OF_GROUP} ORDER BY j.run_at, j.id`,
+}
+
+/**
+ * How many more jobs each group may start now: its limit less its active
+ * jobs, its rate budget less its recent starts; jobs without a group ('')
+ * only by the rate budget.
+ */
+function groupRoom(
+  ctx: SqliteContext,
+  q: GroupedQueue,
+  take: number,
+  ratePerGroup: boolean,
+): (g: string) => number {
+  const counts = (sql: string) =>
+    new Map((ctx.stmt(sql).all(q.name) as { g: string; n: number }[]).map((r) => [r.g, r.n]))
+  const active =
+    q.group_concurrency === null
+      ? new Map<string, number>()
+      : counts(
+          `SELECT coalesce(group_key, '') AS g, count(*) AS n FROM jobs WHERE queue = ? AND status = 'active' GROUP BY 1`,
+        )
+  const recent = ratePerGroup
+    ? counts('SELECT group_key AS g, count(*) AS n FROM rate_limit_starts WHERE queue = ? GROUP BY 1')
+    : new Map<string, number>()
+  return (g) => {
+    let room = q.group_concurrency === null || g === '' ? take : q.group_concurrency - (active.get(g) ?? 0)
+    if (ratePerGroup) room = Math.min(room, q.rate_max! - (recent.get(g) ?? 0))
+    return room
+  }
+}
+
+/**
+ * The pick of a queue with group limits that is not fair: its ready jobs in
+ * the queue's order, passing over those of groups with no room left. The
+ * walk stops once it has `take` jobs, so a claim reads the jobs ahead of the
+ * ones it takes (those of full groups among them), not the whole backlog.
+ */
+function pickInOrder(
+  ctx: SqliteContext,
+  q: GroupedQueue,
+  caps: string[],
+  take: number,
+  now: number,
+  ratePerGroup: boolean,
+): string[] {
+  const roomOf = groupRoom(ctx, q, take, ratePerGroup)
+  const taken = new Map<string, number>()
+  const picked: string[] = []
+  const rows = ctx
+    .stmt(IN_ORDER[q.ordering])
+    .iterate({ queue: q.name, now, caps: JSON.stringify(caps) }) as IterableIterator<{
+    id: string
+    g: string
+  }>
+  for (const { id, g } of rows) {
+    const n = taken.get(g) ?? 0
+    if (n >= roomOf(g)) continue
+    taken.set(g, n + 1)
+    picked.push(id)
+    if (picked.length >= take) break
+  }
+  return picked
 }
 
 /** Turn rows read at a time: few first (most claims stop at the first groups), more once groups are passed over. */
@@ -111,22 +146,7 @@ function pickFair(
   now: number,
   ratePerGroup: boolean,
 ): string[] {
-  const counts = (sql: string) =>
-    new Map((ctx.stmt(sql).all(q.name) as { g: string; n: number }[]).map((r) => [r.g, r.n]))
-  const active =
-    q.group_concurrency === null
-      ? new Map<string, number>()
-      : counts(
-          `SELECT coalesce(group_key, '') AS g, count(*) AS n FROM jobs WHERE queue = ? AND status = 'active' GROUP BY 1`,
-        )
-  const recent = ratePerGroup
-    ? counts('SELECT group_key AS g, count(*) AS n FROM rate_limit_starts WHERE queue = ? GROUP BY 1')
-    : new Map<string, number>()
-  const roomOf = (g: string) => {
-    let room = q.group_concurrency === null || g === '' ? take : q.group_concurrency - (active.get(g) ?? 0)
-    if (ratePerGroup) room = Math.min(room, q.rate_max! - (recent.get(g) ?? 0))
-    return room
-  }
+  const roomOf = groupRoom(ctx, q, take, ratePerGroup)
   const args = { queue: q.name, now, caps: JSON.stringify(caps) }
   const probe = (g: string, skip: number) => {
     const sql =

@@ -60,7 +60,8 @@ BEGIN
   RETURN picked;
 END $$;
 
--- claim_grouped (migration 0017) with the pick above for queues that are not fair.
+-- claim_grouped (migration 0017) with the pick above for queues that are not fair, and the jobs
+-- returned in the order they were picked (they came back in no particular order).
 CREATE OR REPLACE FUNCTION claim_grouped(p_queue text, p_ordering text, p_group_concurrency int, p_fair boolean,
   p_rate_max int, p_rate_interval_ms bigint, p_record_starts boolean, p_worker text, p_caps text[], p_take int,
   p_lease_ms int, p_now timestamptz DEFAULT NULL)
@@ -113,5 +114,6 @@ BEGIN
     SELECT l.id, coalesce((SELECT max(a.seq) FROM job_attempts a WHERE a.job_id = l.id), 0) + 1,
       l.attempts, l.worker_id, v_now, 'running' FROM leased l
   )
-  SELECT * FROM leased;
+  -- In the order of the pick, which is the order the worker is to start them in.
+  SELECT l.* FROM leased l JOIN unnest(picked) WITH ORDINALITY AS p(id, n) ON p.id = l.id ORDER BY p.n;
 END $$;

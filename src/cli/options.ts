@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander'
 import type { ConnectionFlags } from './config.js'
+import { parseDuration } from './output.js'
 
 export interface CommonFlags extends ConnectionFlags {
   json?: boolean
@@ -42,13 +43,18 @@ export const list = (value: string) =>
     .map((s) => s.trim())
     .filter(Boolean)
 
-/** A whole number above zero, for durations and sizes. */
-export function positive(name: string) {
-  const parse = int(name)
+/** A duration above zero ('5s', '24h', or milliseconds; see parseDuration), in milliseconds. */
+export function duration(name: string) {
   return (value: string) => {
-    const n = parse(value)
-    if (n <= 0) throw new Error(`${name} must be above 0, not '${value}'`)
-    return n
+    const ms = (() => {
+      try {
+        return parseDuration(value)
+      } catch {
+        return 0
+      }
+    })()
+    if (ms <= 0) throw new Error(`${name} must be a duration above 0, such as 5s or 24h, not '${value}'`)
+    return ms
   }
 }
 

@@ -382,13 +382,14 @@ export function cliSuite(driver: Driver): void {
       assert.match(bad.stderr, /not an address, CIDR range or range name: "10.0.0.300"/)
     })
 
-    it('takes --credential-recheck-ms and --worker-retention-ms on `docket serve`, above 0', async () => {
+    it('takes --credential-recheck and --worker-retention on `docket serve`, durations above 0', async () => {
       const serve = await docket(['serve', '--help'])
-      assert.match(serve.stdout, /--credential-recheck-ms <ms>/)
-      assert.match(serve.stdout, /--worker-retention-ms <ms>/)
+      assert.match(serve.stdout, /--credential-recheck <duration>/)
+      assert.match(serve.stdout, /--worker-retention <duration>/)
+      assert.match(serve.stdout, /default:\s+24h/)
       for (const [flag, value] of [
-        ['--credential-recheck-ms', '0'],
-        ['--worker-retention-ms', 'soon'],
+        ['--credential-recheck', '0'],
+        ['--worker-retention', 'soon'],
       ] as const) {
         const bad = await docket(['serve', flag, value, ...db])
         assert.notEqual(bad.code, 0)

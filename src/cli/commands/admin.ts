@@ -10,9 +10,9 @@ import {
   artifactsOption,
   type CommonFlags,
   directUrlOption,
+  duration,
   int,
   list,
-  positive,
   withConnection,
 } from '../options.js'
 import { parseDuration, print, printTable } from '../output.js'
@@ -85,19 +85,19 @@ export function registerAdminCommands(program: Command): void {
     )
     .addOption(
       new Option(
-        '--credential-recheck-ms <ms>',
+        '--credential-recheck <duration>',
         'how often an open live feed checks that its key, session or viewer token is still valid',
       )
-        .default(5_000)
-        .argParser(positive('--credential-recheck-ms')),
+        .default(5_000, '5s')
+        .argParser(duration('--credential-recheck')),
     )
     .addOption(
       new Option(
-        '--worker-retention-ms <ms>',
+        '--worker-retention <duration>',
         'how long stopped and lost workers stay listed after they were last heard from',
       )
-        .default(24 * 3600_000)
-        .argParser(positive('--worker-retention-ms')),
+        .default(24 * 3600_000, '24h')
+        .argParser(duration('--worker-retention')),
     )
     .addOption(
       new Option('--log-level <level>', 'log level')
@@ -143,8 +143,8 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
         worker: o.worker,
-        credentialRecheckMs: o.credentialRecheckMs,
-        workerRetentionMs: o.workerRetentionMs,
+        credentialRecheckMs: o.credentialRecheck,
+        workerRetentionMs: o.workerRetention,
         logLevel: o.logLevel,
         logFormat: o.logFormat,
       })

@@ -96,7 +96,7 @@ export const jobRoutes =
           summary:
             'List jobs: filters, search by id, text and payload values, keyset pagination (pass nextCursor back as cursor), sort on indexed columns',
           description:
-            "A user key lists, searches and counts only its own jobs. `id`, `search`, `where` and `count` are described in the README's Finding jobs section.",
+            'A user key lists, searches and counts only its own jobs. `id`, `search`, `where` and `count` are described in docs/search.md.',
           querystring: listQuery,
           response: { 200: jobPageView, ...errorResponses(400, 403) },
         },

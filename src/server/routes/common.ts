@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { jobId, queueName, uuid, workerId } from '../../core/options.js'
+import { jobId, queueName, uuid, workerId } from '../../core/bounds.js'
 import { errorView } from '../views.js'
 
 /** The error responses a route may give, for its OpenAPI entry. */
@@ -11,7 +11,7 @@ export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
 }
 
 // Path parameters, from the same schemas the library checks its arguments with
-// (core/options.ts), so the OpenAPI document shows the rule the server applies.
+// (core/bounds.ts), so the OpenAPI document shows the rule the server applies.
 export const jobParams = z.strictObject({ id: jobId })
 export const batchParams = z.strictObject({ id: uuid('a batch id') })
 export const keyParams = z.strictObject({ id: uuid('an API key id') })

@@ -7,7 +7,7 @@ import type { FailureInput, Leased } from './types.js'
 
 /** An id Docket made (`what`: 'batch', 'schedule', 'API key'…), in lower case; INVALID_ARGUMENT naming `id` otherwise. */
 export function checkId(id: unknown, what: string): string {
-  return checkBound(uuid(`a ${what} id`), id, 'id').toLowerCase()
+  return checkBound(uuid(`${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} id`), id, 'id').toLowerCase()
 }
 
 export function checkJobId(id: unknown): string {

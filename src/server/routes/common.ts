@@ -17,8 +17,8 @@ export const batchParams = z.strictObject({ id: uuid('a batch id') })
 export const keyParams = z.strictObject({ id: uuid('an API key id') })
 export const workerParams = z.strictObject({ id: workerId })
 export const queueParams = z.strictObject({ name: queueName })
-/** Any other id Docket made (an artifact's). */
-export const idParams = z.strictObject({ id: uuid('an id') })
+/** An artifact's id (the library's getArtifact names it the same way). */
+export const idParams = z.strictObject({ id: uuid('an artifact id') })
 export const ok = z.object({ ok: z.literal(true) })
 
 /** `?token=`: a viewer token (POST /jobs/{id}/viewer-token), instead of a key, on the routes a viewer may read. */

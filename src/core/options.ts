@@ -5,6 +5,16 @@
  * INVALID_ARGUMENT DocketError whose message names each field.
  */
 import { z } from 'zod'
+import {
+  durationMs,
+  isJobId,
+  jobId,
+  leaseMs,
+  positiveDurationMs,
+  queueName,
+  uuid,
+  workerId,
+} from './bounds.js'
 import { type Clock, isClock } from './clock.js'
 import { DEDUPE_MODES } from './dedupe.js'
 import { DEPENDENCY_TYPES } from './dependencies.js'
@@ -18,22 +28,11 @@ export type PriorityName = keyof typeof PRIORITIES
 export const MIN_PRIORITY = 0
 export const MAX_PRIORITY = 100
 
-/**
- * An id Docket made or accepts: any 8-4-4-4-12 hex string, in either case (Docket makes UUIDv7s).
- * Jobs, batches, artifacts and API keys have one. `what` names it in the error, e.g. 'a job id'.
- */
-export const uuid = (what: string) => z.guid({ error: `expected ${what} (a UUID)` })
-const anyUuid = z.guid()
-export const isJobId = (value: unknown): value is string => anyUuid.safeParse(value).success
+// The five bounds every entry point shares are decided in core/bounds.ts; they are
+// exported from here too, beside the options schemas that use them.
+export { durationMs, isJobId, jobId, leaseMs, positiveDurationMs, queueName, uuid, workerId }
 
-export const queueName = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
-    'expected 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)',
-  )
-export const jobId = uuid('a job id').transform((id) => id.toLowerCase())
-/** A name or tag given by a caller (a job type, an owner, a capability, a worker's id or host); also
+/** A name or tag given by a caller (a job type, an owner, a capability, a worker's host); also
  * stored inside JSON (capabilities), so only text every driver stores as it is. */
 export const label = z
   .string()
@@ -43,16 +42,9 @@ export const label = z
     const problem = textIssue(text)
     if (problem) ctx.addIssue({ code: 'custom', message: `contains ${problem}` })
   })
-/** A worker's id: its name in the registry and in each job's lease. */
-export const workerId = label
 /** A lease token as a worker sends it back (Docket makes UUIDs; anything else is a lost lease). */
 export const leaseToken = z.string().min(1).max(100)
 const positiveInt = z.number().int().min(1)
-const durationMs = z
-  .number()
-  .int()
-  .min(0)
-  .max(10 * 365 * 24 * 3600 * 1000)
 
 export const priority = z.union([
   z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY),
@@ -124,7 +116,7 @@ export const jobInput = z
     /** What an add whose key a live job holds does: keep (default), replace or debounce (core/dedupe.ts). */
     dedupeMode: z.enum(DEDUPE_MODES).optional(),
     /** A job with the key that finished less than this long ago also holds it (throttling). */
-    dedupeTtlMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
+    dedupeTtlMs: positiveDurationMs.optional(),
     /** Job ids (waiting for success), or `{ id, on: 'success' | 'completion' }` (core/dependencies.ts). */
     dependsOn: z
       .array(z.union([jobId, z.strictObject({ id: jobId, on: z.enum(DEPENDENCY_TYPES) })]))
@@ -134,7 +126,7 @@ export const jobInput = z
     /** The job is not run unless it starts by then (core/expiry.ts). */
     expiresAt: dateLike.optional(),
     /** As expiresAt, counted from when the job is added. */
-    expiresInMs: positiveInt.max(10 * 365 * 24 * 3600 * 1000).optional(),
+    expiresInMs: positiveDurationMs.optional(),
   })
   .refine((job) => !(job.runAt !== undefined && job.delayMs !== undefined), {
     message: 'give runAt or delayMs, not both',
@@ -186,13 +178,6 @@ export const listBatchesInput = z.strictObject({
 })
 
 export const suggestionsInput = z.strictObject({ owner: label.optional() })
-
-/** A lease's length: what claim and the Worker accept. */
-export const leaseMs = z
-  .number()
-  .int()
-  .min(50)
-  .max(24 * 3600 * 1000)
 
 export const claimInput = z.strictObject({
   workerId,
@@ -270,7 +255,7 @@ export const failOptions = z
   })
 export const deleteQueueOptions = z.strictObject({ force: z.boolean().optional() })
 export const stepDetails = z.strictObject({
-  durationMs: z.number().int().min(0).optional(),
+  durationMs: durationMs.optional(),
   message: z.string().max(2000).optional(),
 })
 export const eventsQuery = z.strictObject({
@@ -290,7 +275,7 @@ export const docketOptions = z.strictObject({
     .optional(),
   maxArtifactBytes: z.number().int().min(1).optional(),
   maxPayloadBytes: z.number().int().min(1).optional(),
-  defaultLeaseMs: z.number().int().min(50).optional(),
+  defaultLeaseMs: leaseMs.optional(),
   clock: z.custom<Clock>(isClock, 'expected a clock: an object with now(): Date').optional(),
   database: z
     .custom<SqliteDatabase>(

@@ -4,20 +4,15 @@
  * the attempt but replaces the backoff for this one retry (BullMQ's
  * DelayedError, an HTTP 429's Retry-After). Both are decided here, once.
  */
-import { invalidArgument } from './errors.js'
+import { checkBound, durationMs, MAX_DURATION_MS } from './bounds.js'
 import type { JobStatus } from './types.js'
 
-/** The longest a snooze or a retry-after may wait: ten years, like every other duration. */
-export const MAX_DELAY_MS = 10 * 365 * 24 * 3600 * 1000
+/** The longest a snooze or a retry-after may wait: ten years, like every other duration (core/bounds.ts). */
+export const MAX_DELAY_MS = MAX_DURATION_MS
 
-/** INVALID_ARGUMENT naming `field` unless `ms` is a whole number of milliseconds from 0 to MAX_DELAY_MS. */
+/** INVALID_ARGUMENT naming `field` unless `ms` is a duration (a whole number of milliseconds from 0 to MAX_DELAY_MS). */
 export function checkDelay(ms: unknown, field: string): number {
-  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_DELAY_MS) {
-    throw invalidArgument(`${field} must be a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`, [
-      { path: field, message: `expected an integer from 0 to ${MAX_DELAY_MS}` },
-    ])
-  }
-  return ms
+  return checkBound(durationMs, ms, field)
 }
 
 /** Where a snoozed job goes: back to waiting at once, or scheduled for `now + delayMs`. */

@@ -1,30 +1,21 @@
 /** Checks of the arguments the Docket class takes that are not plain options objects. */
+import { checkBound, jobId, queueName, uuid } from '../core/bounds.js'
 import { invalidArgument } from '../core/errors.js'
-import { isJobId, parse, queueName } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { LeaseRef } from '../storage/store.js'
 import type { FailureInput, Leased } from './types.js'
 
+/** An id Docket made (`what`: 'batch', 'schedule', 'API key'…), in lower case; INVALID_ARGUMENT naming `id` otherwise. */
 export function checkId(id: unknown, what: string): string {
-  if (!isJobId(id)) {
-    throw invalidArgument(`invalid ${what} id ${JSON.stringify(id)}: expected a UUID`, [
-      { path: 'id', message: 'expected a UUID' },
-    ])
-  }
-  return id.toLowerCase()
+  return checkBound(uuid(`${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} id`), id, 'id').toLowerCase()
 }
 
 export function checkJobId(id: unknown): string {
-  if (!isJobId(id)) {
-    throw invalidArgument(`invalid job id ${JSON.stringify(id)}: expected a UUID`, [
-      { path: 'id', message: 'expected a UUID' },
-    ])
-  }
-  return id.toLowerCase()
+  return checkBound(jobId, id, 'id')
 }
 
-export function checkQueueName(name: unknown): string {
-  return parse(queueName, name, 'queue name')
+export function checkQueueName(name: unknown, field = 'name'): string {
+  return checkBound(queueName, name, field)
 }
 
 export function leaseRef(job: Leased): LeaseRef {

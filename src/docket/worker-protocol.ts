@@ -7,6 +7,7 @@
  */
 import type { ArtifactRouter } from '../artifacts/open.js'
 import { storeFile } from '../artifacts/storage.js'
+import { checkBound, leaseMs as leaseLength, workerId } from '../core/bounds.js'
 import { assertLeaseHeld, DocketError, invalidArgument, notFound } from '../core/errors.js'
 import {
   type ClaimInput,
@@ -154,18 +155,13 @@ export class WorkerProtocol {
 
   /** For a worker that could start nothing: ms until a rate-limited queue of these opens a slot; null when none is held back. */
   async rateLimitWaitMs(queues: string[]): Promise<number | null> {
-    return this.#store().rateLimitWaitMs([...new Set(queues.map(checkQueueName))])
+    return this.#store().rateLimitWaitMs([...new Set(queues.map((q) => checkQueueName(q, 'queues')))])
   }
 
   /** Extends leases; each outcome says whether the lease is still held. */
   async heartbeat(jobs: Leased | Leased[], leaseMs = this.#o.defaultLeaseMs): Promise<LeaseOutcome[]> {
     const refs = [jobs].flat().map(leaseRef)
-    if (!Number.isInteger(leaseMs) || leaseMs < 50) {
-      throw invalidArgument('leaseMs must be an integer of at least 50', [
-        { path: 'leaseMs', message: 'expected >= 50' },
-      ])
-    }
-    return this.#store().extendLeases(refs, leaseMs)
+    return this.#store().extendLeases(refs, checkBound(leaseLength, leaseMs, 'leaseMs'))
   }
 
   /** Whether each lease is still held, and if not why (see core/leases.ts). Changes nothing. */
@@ -317,11 +313,7 @@ export class WorkerProtocol {
   }
 }
 
+/** A worker's id as every entry point checks it (core/bounds.ts): the same rule as at registration. */
 function checkWorkerId(id: unknown): string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 200) {
-    throw invalidArgument('a worker id is a string of 1-200 characters', [
-      { path: 'id', message: 'expected 1-200 characters' },
-    ])
-  }
-  return id
+  return checkBound(workerId, id, 'id')
 }

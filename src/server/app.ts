@@ -20,6 +20,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
 import { DEFAULT_MEDIA_TYPES } from '../artifacts/content.js'
+import { MAX_PATH_PARAM_LENGTH } from '../core/bounds.js'
 import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { Role } from '../storage/store.js'
@@ -162,6 +163,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,
+    // Long enough for the longest id a path carries, so every worker id the body of a registration takes works in a path.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>()
   logEachRequest(app)

@@ -7,6 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { stdSerializers } from 'pino'
+import { MAX_PATH_PARAM_LENGTH } from '../core/bounds.js'
 import { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue } from '../core/errors.js'
 
 export function errorBody(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
@@ -158,7 +159,7 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL') {
     const message =
       error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? 'a path parameter is too long (at most 100 characters)'
+        ? `a path parameter is too long (at most ${MAX_PATH_PARAM_LENGTH} characters, percent-encoded)`
         : 'the URL is malformed (bad percent-encoding)'
     void reply
       .status(400)

@@ -125,7 +125,8 @@ async function writeCompletions(
       }
       return
     } catch (error) {
-      if (isDocketError(error) || Date.now() + delay >= deadline) {
+      // The deadline is a lease expiry, so it is compared on Docket's clock, the one leases are measured by.
+      if (isDocketError(error) || docket.now().getTime() + delay >= deadline) {
         onError(error)
         return
       }

@@ -85,7 +85,8 @@ export class LeaseKeeper {
     }
     const held = this.#held()
     if (held.length === 0) return
-    const sentAt = Date.now()
+    // Docket's clock, the one the store measures leases by (a test's clock when one was given).
+    const sentAt = docket.now().getTime()
     const outcomes = await docket.workers.heartbeat(held, leaseMs)
     const renewedUntil = new Date(sentAt + leaseMs)
     const byId = new Map(held.map((j) => [j.id, j]))

@@ -4,7 +4,7 @@
  * INVALID_ARGUMENT DocketError naming the field, raised by the constructor.
  */
 import { z } from 'zod'
-import { leaseMs, parse, queueName } from '../core/options.js'
+import { leaseMs, parse, queueName, workerId } from '../core/options.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { AnyTasks, PayloadOf, ResultOf, TaskMap, TaskName } from '../docket/tasks.js'
 import type { JobContext } from './context.js'
@@ -141,7 +141,7 @@ export const workerOptions = z.strictObject({
   pollMs: timerMs.optional(),
   capabilities: z.array(label).max(50).optional(),
   kind: label.optional(),
-  id: label.optional(),
+  id: workerId.optional(),
   shutdownGraceMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
   handleSignals: z.boolean().optional(),
   maintenance: z.boolean().optional(),

@@ -222,7 +222,7 @@ export function cliSuite(driver: Driver): void {
         [['add', 'docs', 't', '{not json', ...db], 1, /payload is not valid JSON/],
         [['add', 'nowhere', 't', ...db], 1, /NOT_FOUND: queue 'nowhere' does not exist/],
         [['add', 'docs', 't', '--priority', 'extreme', ...db], 1, /INVALID_ARGUMENT.*priority/],
-        [['jobs', 'show', 'not-an-id', ...db], 1, /expected a UUID/],
+        [['jobs', 'show', 'not-an-id', ...db], 1, /expected a job id \(a UUID\)/],
         [['jobs', 'ls', '--limit', 'x', ...db], 1, /--limit must be an integer/],
         [['cleanup', '--older-than', 'soon', ...db], 1, /expected a duration/],
         [['jobs', 'ls', '--url', 'http://127.0.0.1:9', '--key', 'k'], 3, /cannot reach the Docket server/],

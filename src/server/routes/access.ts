@@ -5,8 +5,8 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { v5 as uuidv5 } from 'uuid'
+import { isJobId } from '../../core/bounds.js'
 import { DocketError, notFound } from '../../core/errors.js'
-import { isJobId } from '../../core/options.js'
 import type { Job, JobDetail } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import type { BatchSummary } from '../../storage/store.js'

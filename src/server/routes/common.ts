@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { jobId, queueName, uuid, workerId } from '../../core/options.js'
+import { jobId, queueName, uuid, workerId } from '../../core/bounds.js'
 import { errorView } from '../views.js'
 
 /** The error responses a route may give, for its OpenAPI entry. */
@@ -11,14 +11,14 @@ export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413 |
 }
 
 // Path parameters, from the same schemas the library checks its arguments with
-// (core/options.ts), so the OpenAPI document shows the rule the server applies.
+// (core/bounds.ts), so the OpenAPI document shows the rule the server applies.
 export const jobParams = z.strictObject({ id: jobId })
 export const batchParams = z.strictObject({ id: uuid('a batch id') })
 export const keyParams = z.strictObject({ id: uuid('an API key id') })
 export const workerParams = z.strictObject({ id: workerId })
 export const queueParams = z.strictObject({ name: queueName })
-/** Any other id Docket made (an artifact's). */
-export const idParams = z.strictObject({ id: uuid('an id') })
+/** An artifact's id (the library's getArtifact names it the same way). */
+export const idParams = z.strictObject({ id: uuid('an artifact id') })
 export const ok = z.object({ ok: z.literal(true) })
 
 /** `?token=`: a viewer token (POST /jobs/{id}/viewer-token), instead of a key, on the routes a viewer may read. */

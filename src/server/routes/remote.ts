@@ -12,6 +12,7 @@ import { hostname } from 'node:os'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { durationMs, leaseMs, queueName, workerId } from '../../core/bounds.js'
 import {
   assertLeaseHeld,
   conflict,
@@ -20,9 +21,8 @@ import {
   invalidArgument,
 } from '../../core/errors.js'
 import { REPORTED_EVENT_KINDS } from '../../core/events.js'
-import { label, progressInput, queueName, leaseToken as token, workerId } from '../../core/options.js'
+import { label, progressInput, leaseToken as token } from '../../core/options.js'
 import { retryAfterSeconds } from '../../core/rate-limits.js'
-import { MAX_DELAY_MS } from '../../core/snooze.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
 import { Wake } from '../../worker/wake.js'
@@ -44,7 +44,7 @@ const claimBody = z.strictObject({
   queues: z.array(queueName).min(1).max(100),
   capabilities: z.array(label).max(50).optional(),
   limit: z.number().int().min(1).max(100).optional(),
-  leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
+  leaseMs: leaseMs.optional(),
   waitMs: z
     .number()
     .int()
@@ -304,7 +304,7 @@ export const remoteWorkerRoutes =
           tags,
           summary: 'Extend a lease',
           params: jobParams,
-          body: z.strictObject({ token, leaseMs: z.number().int().min(1000).max(3_600_000).optional() }),
+          body: z.strictObject({ token, leaseMs: leaseMs.optional() }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
         },
       },
@@ -370,7 +370,7 @@ export const remoteWorkerRoutes =
             kind: z.enum(REPORTED_EVENT_KINDS),
             step: z.string().min(1).max(200).optional(),
             message: z.string().max(2000).optional(),
-            durationMs: z.number().int().min(0).optional(),
+            durationMs: durationMs.optional(),
             data: z.unknown().optional(),
           }),
           response: { 200: ok, ...errorResponses(400, 403, 409) },
@@ -434,11 +434,7 @@ export const remoteWorkerRoutes =
               data: z.unknown().optional().describe('any JSON, kept with this attempt in attemptHistory'),
             }),
             retryable: z.boolean().optional(),
-            retryInMs: z
-              .number()
-              .int()
-              .min(0)
-              .max(MAX_DELAY_MS)
+            retryInMs: durationMs
               .optional()
               .describe(
                 'retry after this long instead of the job’s backoff (an upstream’s Retry-After); the attempt counts',
@@ -468,7 +464,7 @@ export const remoteWorkerRoutes =
           params: jobParams,
           body: z.strictObject({
             token,
-            delayMs: z.number().int().min(0).max(MAX_DELAY_MS).describe('0: ready again at once'),
+            delayMs: durationMs.describe('0: ready again at once'),
           }),
           response: { 200: jobView, ...errorResponses(400, 403, 409) },
         },

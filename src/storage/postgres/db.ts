@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
-import { migrate } from './migrations.js'
+import { checkSchema, migrate } from './migrations.js'
 
 export interface PgContext {
   pool: pg.Pool
@@ -138,6 +138,8 @@ export interface PostgresOptions {
   /** A URL straight to the server, for session-bound work (migrations' lock, LISTEN) when `url` is a pooler's. */
   directUrl?: string
   poolSize?: number
+  /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
+  migrate?: boolean
 }
 
 /** The connection string LISTEN and the migrations use: the direct URL's, else the main one's. */
@@ -228,7 +230,12 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     clockNow: () => null,
   }
   try {
-    await migrateOnce(direct, schema, options.directUrl === undefined && pooler === 'session')
+    await migrateOnce(
+      direct,
+      schema,
+      options.directUrl === undefined && pooler === 'session',
+      options.migrate ?? true,
+    )
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
@@ -241,10 +248,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
  * they run on a connection of their own: straight to the server, or through
  * a session-mode pooler (which keeps the session, but refuses startup options).
  */
-async function migrateOnce(
+export async function migrateOnce(
   connectionString: string,
   schema: string,
   viaSessionPooler: boolean,
+  apply: boolean,
 ): Promise<void> {
   const pool = new pg.Pool({
     connectionString,
@@ -255,7 +263,8 @@ async function migrateOnce(
   pool.on('error', ignore)
   if (viaSessionPooler) pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
   try {
-    await migrate(pool, schema)
+    if (apply) await migrate(pool, schema)
+    else await checkSchema(pool, schema)
   } finally {
     await pool.end().catch(() => {})
   }

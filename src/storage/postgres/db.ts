@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
-import { checkSchema, migrate } from './migrations.js'
+import type { SchemaPlan } from '../../core/schema.js'
+import { checkSchema, inspectSchema, migrate, planSql } from './migrations.js'
 
 export interface PgContext {
   pool: pg.Pool
@@ -248,12 +249,36 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
  * they run on a connection of their own: straight to the server, or through
  * a session-mode pooler (which keeps the session, but refuses startup options).
  */
-export async function migrateOnce(
+async function migrateOnce(
   connectionString: string,
   schema: string,
   viaSessionPooler: boolean,
   apply: boolean,
 ): Promise<void> {
+  await withSchemaConnection(connectionString, schema, viaSessionPooler, (pool) =>
+    apply ? migrate(pool, schema) : checkSchema(pool),
+  )
+}
+
+/** What `docket migrate` would do on `url`'s schema, and the SQL it would run; changes nothing. */
+export async function inspectPostgres(
+  url: string,
+  directUrl?: string,
+): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[] }> {
+  const { schema, pooler } = parsePostgresUrl(url)
+  const direct = sessionConnectionString(url, directUrl)
+  return withSchemaConnection(direct, schema, directUrl === undefined && pooler === 'session', async (pool) => {
+    const plan = await inspectSchema(pool)
+    return { plan, steps: planSql(plan) }
+  })
+}
+
+async function withSchemaConnection<T>(
+  connectionString: string,
+  schema: string,
+  viaSessionPooler: boolean,
+  fn: (pool: pg.Pool) => Promise<T>,
+): Promise<T> {
   const pool = new pg.Pool({
     connectionString,
     max: 1,
@@ -263,8 +288,7 @@ export async function migrateOnce(
   pool.on('error', ignore)
   if (viaSessionPooler) pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
   try {
-    if (apply) await migrate(pool, schema)
-    else await checkSchema(pool, schema)
+    return await fn(pool)
   } finally {
     await pool.end().catch(() => {})
   }

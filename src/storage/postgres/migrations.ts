@@ -106,14 +106,14 @@ export async function migrate(
  * For `migrate: false`: changes nothing, and refuses a schema this code
  * cannot use as it is, newer (SCHEMA_NEWER) or older (SCHEMA_OLDER).
  */
-export async function checkSchema(pool: pg.Pool, schema: string): Promise<void> {
-  const plan = await inspectSchema(pool, schema)
+export async function checkSchema(pool: pg.Pool): Promise<void> {
+  const plan = await inspectSchema(pool)
   const refusal = schemaRefusal(plan, codeSchema(migrations, functions), false)
   if (refusal) throw refusal
 }
 
-/** What migrating would do to `schema`, read without changing anything (`docket migrate --plan`, `status`). */
-export async function inspectSchema(pool: pg.Pool, schema: string): Promise<SchemaPlan> {
+/** What migrating would do, read without changing anything (`docket migrate --plan`, `status`). */
+export async function inspectSchema(pool: pg.Pool): Promise<SchemaPlan> {
   const client = await pool.connect()
   client.on('error', ignore)
   try {

@@ -2,7 +2,12 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { isUpToDate, schemaRefusal } from '../../core/schema.js'
 import type { Docket } from '../../docket.js'
+import { docketVersion } from '../../storage/docket-version.js'
+import { migrations as postgresMigrations } from '../../storage/postgres/migrations.js'
+import { inspectDatabase } from '../../storage/schema.js'
+import { migrations as sqliteMigrations } from '../../storage/sqlite/migrations.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
@@ -15,11 +20,6 @@ import {
   list,
   withConnection,
 } from '../options.js'
-import { isUpToDate, schemaRefusal } from '../../core/schema.js'
-import { docketVersion } from '../../storage/docket-version.js'
-import { migrations as postgresMigrations } from '../../storage/postgres/migrations.js'
-import { inspectDatabase } from '../../storage/schema.js'
-import { migrations as sqliteMigrations } from '../../storage/sqlite/migrations.js'
 import { parseDuration, print, printTable } from '../output.js'
 import { parseTrustProxy, serve } from '../serve.js'
 import { run } from './jobs.js'
@@ -84,7 +84,9 @@ function printSteps(steps: { label: string; sql: string }[]): void {
 type Inspected = Awaited<ReturnType<typeof inspectDb>>
 
 function statusJson(r: Inspected) {
-  const applied = new Set(r.migrations.map((m) => m.version).filter((v) => !r.plan.pending.some((p) => p.version === v)))
+  const applied = new Set(
+    r.migrations.map((m) => m.version).filter((v) => !r.plan.pending.some((p) => p.version === v)),
+  )
   return {
     driver: r.driver,
     where: r.where,
@@ -92,7 +94,9 @@ function statusJson(r: Inspected) {
     databaseVersion: r.plan.databaseVersion,
     codeVersion: Math.max(0, ...r.migrations.map((m) => m.version)),
     upToDate: isUpToDate(r.plan),
-    applied: r.migrations.filter((m) => applied.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+    applied: r.migrations
+      .filter((m) => applied.has(m.version))
+      .map((m) => ({ version: m.version, name: m.name })),
     pending: r.plan.pending,
     unknown: r.plan.unknownVersions,
     functions: r.plan.functions,
@@ -110,7 +114,9 @@ function printStatus(r: Inspected): void {
           ? ' — up to date'
           : ' — behind: run `docket migrate`'),
   )
-  console.log(`applied: ${s.applied.length}${s.applied.length ? ` (${s.applied.at(-1)?.version} ${s.applied.at(-1)?.name} last)` : ''}`)
+  console.log(
+    `applied: ${s.applied.length}${s.applied.length ? ` (${s.applied.at(-1)?.version} ${s.applied.at(-1)?.name} last)` : ''}`,
+  )
   console.log(`pending: ${s.pending.length === 0 ? 'none' : s.pending.length}`)
   for (const m of s.pending) console.log(`  ${String(m.version).padStart(4, '0')} ${m.name}`)
   if (r.driver === 'postgres') {

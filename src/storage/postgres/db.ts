@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
-import type { Decode } from '../rows.js'
 import type { SchemaPlan } from '../../core/schema.js'
+import type { Decode } from '../rows.js'
 import { checkSchema, inspectSchema, migrate, planSql } from './migrations.js'
 
 export interface PgContext {
@@ -267,10 +267,15 @@ export async function inspectPostgres(
 ): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[] }> {
   const { schema, pooler } = parsePostgresUrl(url)
   const direct = sessionConnectionString(url, directUrl)
-  return withSchemaConnection(direct, schema, directUrl === undefined && pooler === 'session', async (pool) => {
-    const plan = await inspectSchema(pool)
-    return { plan, steps: planSql(plan) }
-  })
+  return withSchemaConnection(
+    direct,
+    schema,
+    directUrl === undefined && pooler === 'session',
+    async (pool) => {
+      const plan = await inspectSchema(pool)
+      return { plan, steps: planSql(plan) }
+    },
+  )
 }
 
 async function withSchemaConnection<T>(

@@ -214,9 +214,7 @@ describe('living PostgreSQL functions', () => {
       const twin = /^-- SQLite twin: (.+)$/m.exec(f.sql)?.[1] ?? ''
       if (twin.startsWith('none')) continue
       assert.ok(
-        sqliteSources.includes(
-          f.name === 'group_ready_job' ? 'group_ready_job.sql' : `functions/${f.name}.sql`,
-        ) || sqliteSources.includes(`${f.name}.sql`),
+        sqliteSources.includes(`${f.name}.sql`),
         `${f.file}: its SQLite twin (${twin}) does not name it back`,
       )
     }

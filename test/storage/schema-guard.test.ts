@@ -59,7 +59,9 @@ async function sqliteTarget(): Promise<Target> {
     query: async (sql, values = []) =>
       withDb((db) => {
         const s = db.prepare(sql)
-        return (s.reader ? s.all(...values) : (s.run(...values), [])) as Row[]
+        if (s.reader) return s.all(...values) as Row[]
+        s.run(...values)
+        return []
       }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   }
@@ -222,7 +224,8 @@ describe('living functions [postgres]', () => {
       const [key] = await t.query("SELECT group_turns_lock_key('q') AS k, hashtext('edited/q') AS want")
       assert.equal(key?.k, key?.want, 'the edited text runs')
       const after = await t.query('SELECT name, applied_at, sha256 FROM docket_functions ORDER BY name')
-      const changed = after.filter((r, i) => String(r.applied_at) !== String(before[i]?.applied_at))
+      const stamp = (v: unknown) => (v as Date).getTime()
+      const changed = after.filter((r, i) => stamp(r.applied_at) !== stamp(before[i]?.applied_at))
       assert.deepEqual(
         changed.map((r) => r.name),
         ['group_turns_lock_key'],

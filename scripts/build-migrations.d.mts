@@ -17,6 +17,15 @@ export function driverPaths(driver: string, root?: string): { dir: string; shipp
 export function sha256(text: string): string
 export function readMigrations(dir: string): BundledMigration[]
 export function shippedList(dir: string, migrations: BundledMigration[], listed: string): string
-export function functionDefinitions(migrations: BundledMigration[]): [name: string, file: string][]
+export interface BundledFunction {
+  name: string
+  file: string
+  sql: string
+  sha256: string
+  requires: string[]
+}
+export function functionPaths(root?: string): { dir: string; module: string }
+export function readFunctions(dir: string): BundledFunction[]
+export function renderFunctionsModule(functions: BundledFunction[]): string
 export function renderModule(driver: string, migrations: BundledMigration[]): string
 export function buildMigrations(root?: string): Output[]

@@ -181,7 +181,12 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       ])
     }
     const { database } = valid
-    const store = await openStore(url, { directUrl: valid.directUrl, clock: valid.clock, database })
+    const store = await openStore(url, {
+      directUrl: valid.directUrl,
+      clock: valid.clock,
+      database,
+      migrate: valid.migrate,
+    })
     try {
       const target = databaseTarget(url, database)
       return new Docket<T>(store, valid, await openArtifactStorage(valid, target, store))

@@ -111,8 +111,8 @@ export function docketOptions(s: Settings): DocketOptions {
 }
 
 /** Opens the database the settings name, with their artifact storage and direct URL. */
-export function openDocket(s: Settings): Promise<Docket> {
-  return Docket.open(s.db, docketOptions(s))
+export function openDocket(s: Settings, options: { migrate?: boolean } = {}): Promise<Docket> {
+  return Docket.open(s.db, { ...docketOptions(s), ...options })
 }
 
 export async function connect(flags: ConnectionFlags): Promise<Client> {

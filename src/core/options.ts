@@ -283,6 +283,7 @@ export const docketOptions = z.strictObject({
       'expected an open better-sqlite3 Database (an object with prepare, pragma and transaction)',
     )
     .optional(),
+  migrate: z.boolean().optional(),
 })
 
 /**

@@ -52,6 +52,14 @@ export interface DocketOptions {
    * keys and a busy timeout on it. See docs/transactions.md.
    */
   database?: SqliteDatabase
+  /**
+   * Whether opening may change the schema (default true: pending migrations
+   * and changed functions are applied). With false, opening only checks, and
+   * a schema that is behind is refused with SCHEMA_OLDER: run `docket
+   * migrate` first (docs/operations.md, rolling upgrades). A schema newer
+   * than this code is refused with SCHEMA_NEWER either way.
+   */
+  migrate?: boolean
 }
 
 export type JobOptions = Omit<JobInput, 'queue' | 'type' | 'payload'>

@@ -36,6 +36,8 @@ export interface StoreOptions {
   directUrl?: string
   /** SQLite only: the application's own better-sqlite3 handle, instead of a URL. */
   database?: SqliteDatabase
+  /** False: check the schema and refuse one that is behind (SCHEMA_OLDER), never change it. */
+  migrate?: boolean
 }
 
 /** Where the database is: from its URL, or the path of the application's SQLite handle. */
@@ -59,7 +61,10 @@ export async function openStore(url: string | undefined, options: StoreOptions =
       ])
     const { createSqliteStore } = await import('./sqlite/index.js')
     const where = options.database ? { database: options.database as never } : target.path
-    return createSqliteStore(where, clock ? { now: () => clock.now().getTime() } : {})
+    return createSqliteStore(where, {
+      ...(clock ? { now: () => clock.now().getTime() } : {}),
+      migrate: options.migrate,
+    })
   }
   const { createPostgresStore } = await import('./postgres/index.js')
   return createPostgresStore(target.url, options)

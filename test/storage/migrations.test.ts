@@ -83,7 +83,13 @@ async function postgresTarget(): Promise<Target> {
   const anonymous = (rows: Row[]) => JSON.parse(JSON.stringify(rows).replaceAll(fresh.schema, '<schema>'))
   return {
     url: fresh.url,
-    migrateTo: (k) => migratePostgres(pool, fresh.schema, postgresMigrations.slice(0, k)),
+    // At the latest version, with today's living functions too; earlier, with the functions its migrations defined.
+    migrateTo: (k) =>
+      migratePostgres(
+        pool,
+        fresh.schema,
+        k === postgresMigrations.length ? postgresMigrations : postgresMigrations.slice(0, k),
+      ),
     exec: async (sql) => void (await pool.query(sql)),
     query,
     schema: async () => ({

@@ -14,11 +14,16 @@ import {
   buildMigrations,
   DRIVERS,
   driverPaths,
+  functionPaths,
   MigrationRuleError,
+  readFunctions,
   SCRIPT,
   sha256,
 } from '../../scripts/build-migrations.mjs'
-import { migrations as postgresMigrations } from '../../src/storage/postgres/migrations.js'
+import {
+  functions as postgresFunctions,
+  migrations as postgresMigrations,
+} from '../../src/storage/postgres/migrations.js'
 import { migrations as sqliteMigrations } from '../../src/storage/sqlite/migrations.js'
 
 const runnerLists = { sqlite: sqliteMigrations, postgres: postgresMigrations }
@@ -106,6 +111,9 @@ describe('build-migrations refuses what would change a shipped migration', () =>
       cpSync(from.dir, to.dir, { recursive: true })
       cpSync(from.module, to.module)
     }
+    const fn = functionPaths()
+    cpSync(fn.dir, functionPaths(root).dir, { recursive: true })
+    cpSync(fn.module, functionPaths(root).module)
     return root
   }
   const refused = (root: string, pattern: RegExp) =>
@@ -157,7 +165,7 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     }
   })
 
-  it('a new file is appended to shipped.sha256 and bundled with its text exact, functions pointed at it', async () => {
+  it('a new file is appended to shipped.sha256 and bundled with its text exact', async () => {
     const root = copyRoot()
     const paths = driverPaths('postgres', root)
     const placeholder = ['$', '{not interpolated}'].join('')
@@ -169,8 +177,7 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     const shipped = outputs.find((o) => o.path === paths.shipped)!
     assert.equal(shipped.text, `${shipped.current}${sha256(sql)}  ${file}\n`)
     const module = outputs.find((o) => o.path === paths.module)!
-    assert.ok(module.text.includes(`//   claim_jobs: migrations/${file}\n`))
-    assert.ok(!module.text.includes(`//   complete_jobs: migrations/${file}`))
+    assert.ok(module.text.includes("today's text of each is its living"))
     const generated = join(root, 'generated.ts')
     writeFileSync(generated, module.text)
     const { migrations } = (await import(pathToFileURL(generated).href)) as {
@@ -178,5 +185,89 @@ describe('build-migrations refuses what would change a shipped migration', () =>
     }
     assert.deepEqual(migrations.at(-1), { version: next, name: 'next claim', file, sql })
     assert.deepEqual(migrations.slice(0, -1), postgresMigrations)
+  })
+})
+
+describe('living PostgreSQL functions', () => {
+  const { dir } = functionPaths()
+  const sqliteSources = readdirSync(join(dir, '..', '..', 'sqlite'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => readFileSync(join(dir, '..', '..', 'sqlite', f), 'utf8'))
+    .join('\n')
+
+  it('the bundle holds every file, in an order where each comes after what it requires', () => {
+    const order = postgresFunctions.map((f) => f.name)
+    assert.deepEqual(
+      [...order].sort(),
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.sql'))
+        .map((f) => f.replace(/\.sql$/, ''))
+        .sort(),
+    )
+    for (const f of readFunctions(dir)) {
+      for (const r of f.requires) assert.ok(order.indexOf(r) < order.indexOf(f.name), `${f.name} after ${r}`)
+    }
+  })
+
+  it('each file names its SQLite twin, and the twin names it back', () => {
+    for (const f of readFunctions(dir)) {
+      const twin = /^-- SQLite twin: (.+)$/m.exec(f.sql)?.[1] ?? ''
+      if (twin.startsWith('none')) continue
+      assert.ok(
+        sqliteSources.includes(`${f.name}.sql`),
+        `${f.file}: its SQLite twin (${twin}) does not name it back`,
+      )
+    }
+  })
+
+  const withFile = (name: string, sql: string) => {
+    const scratch = mkdtempSync(join(tmpdir(), 'docket-functions-'))
+    cpSync(dir, scratch, { recursive: true })
+    writeFileSync(join(scratch, name), sql)
+    try {
+      return () => readFunctions(scratch)
+    } finally {
+      setImmediate(() => rmSync(scratch, { recursive: true, force: true }))
+    }
+  }
+  const refuses = (name: string, sql: string, pattern: RegExp) =>
+    assert.throws(
+      withFile(name, sql),
+      (e: unknown) => e instanceof MigrationRuleError && pattern.test(e.message),
+    )
+  const twin = '-- SQLite twin: none.\n'
+
+  it('refuses a file that is not one CREATE OR REPLACE of the function it is named for', () => {
+    refuses(
+      'other.sql',
+      `${twin}CREATE OR REPLACE FUNCTION claim_jobs() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n`,
+      /other\.sql: holds exactly one/,
+    )
+    refuses(
+      'two.sql',
+      `${twin}CREATE OR REPLACE FUNCTION two() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\nCREATE OR REPLACE FUNCTION two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n`,
+      /two\.sql: holds exactly one/,
+    )
+    refuses(
+      'plain.sql',
+      `${twin}CREATE FUNCTION plain() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n`,
+      /plain\.sql: holds exactly one/,
+    )
+  })
+
+  it('refuses tables, triggers and drops in a function file, a missing twin line, and an unknown requirement', () => {
+    const fn = (name: string) =>
+      `CREATE OR REPLACE FUNCTION ${name}() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n`
+    refuses(
+      'dropper.sql',
+      `${twin}DROP TABLE jobs;\n${fn('dropper')}`,
+      /dropper\.sql: a function file only replaces its function/,
+    )
+    refuses('lonely.sql', fn('lonely'), /lonely\.sql: names its SQLite twin/)
+    refuses(
+      'needy.sql',
+      `${twin}-- requires: nowhere\n${fn('needy')}`,
+      /needy\.sql: requires nowhere, which has no file/,
+    )
   })
 })

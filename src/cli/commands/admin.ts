@@ -2,7 +2,12 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
+import { isUpToDate, schemaRefusal } from '../../core/schema.js'
 import type { Docket } from '../../docket.js'
+import { docketVersion } from '../../storage/docket-version.js'
+import { migrations as postgresMigrations } from '../../storage/postgres/migrations.js'
+import { inspectDatabase } from '../../storage/schema.js'
+import { migrations as sqliteMigrations } from '../../storage/sqlite/migrations.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
@@ -36,13 +41,22 @@ const withDbOptions = (command: Command): Command =>
     .addOption(artifactsOption())
     .addOption(directUrlOption())
 
+const knownMigrations = (driver: 'sqlite' | 'postgres') =>
+  driver === 'sqlite' ? sqliteMigrations : postgresMigrations
+
 /** Opens the database named by --db, the environment or the config file; these commands cannot work through a server. */
-async function openDb(o: DbFlags): Promise<Docket> {
+async function openDb(o: DbFlags, options: { migrate?: boolean } = {}): Promise<Docket> {
   const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
   if (s.target === 'url' && !o.db)
     throw new UsageError('this command works on the database itself: give --db (a server URL is not enough)')
-  return openDocket(s)
+  return openDocket(s, options)
 }
+
+const noMigrateOption = () =>
+  new Option(
+    '--no-migrate',
+    'never change the schema: refuse (SCHEMA_OLDER) if it is behind; run `docket migrate` first',
+  )
 
 async function withDb(o: DbFlags, fn: (d: Docket) => Promise<void>): Promise<void> {
   const docket = await openDb(o)
@@ -50,6 +64,67 @@ async function withDb(o: DbFlags, fn: (d: Docket) => Promise<void>): Promise<voi
     await fn(docket)
   } finally {
     await docket.close()
+  }
+}
+
+/** The database's schema as it is, without opening a Docket (which would migrate it). */
+async function inspectDb(o: DbFlags) {
+  const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
+  if (s.target === 'url' && !o.db)
+    throw new UsageError('this command works on the database itself: give --db (a server URL is not enough)')
+  const report = await inspectDatabase(s.db, { directUrl: s.directUrl })
+  return { ...report, migrations: knownMigrations(report.driver), docketVersion: docketVersion() }
+}
+
+function printSteps(steps: { label: string; sql: string }[]): void {
+  if (steps.length === 0) console.log('-- nothing to do: the schema is up to date')
+  for (const step of steps) console.log(`-- ${step.label}\n${step.sql.trimEnd()}\n`)
+}
+
+type Inspected = Awaited<ReturnType<typeof inspectDb>>
+
+function statusJson(r: Inspected) {
+  const applied = new Set(
+    r.migrations.map((m) => m.version).filter((v) => !r.plan.pending.some((p) => p.version === v)),
+  )
+  return {
+    driver: r.driver,
+    where: r.where,
+    docketVersion: r.docketVersion,
+    databaseVersion: r.plan.databaseVersion,
+    codeVersion: Math.max(0, ...r.migrations.map((m) => m.version)),
+    upToDate: isUpToDate(r.plan),
+    applied: r.migrations
+      .filter((m) => applied.has(m.version))
+      .map((m) => ({ version: m.version, name: m.name })),
+    pending: r.plan.pending,
+    unknown: r.plan.unknownVersions,
+    functions: r.plan.functions,
+  }
+}
+
+function printStatus(r: Inspected): void {
+  const s = statusJson(r)
+  console.log(`database: ${r.driver}, ${r.where}`)
+  console.log(
+    `schema: migration ${s.databaseVersion}; this Docket ${s.docketVersion} knows up to ${s.codeVersion}` +
+      (s.unknown.length > 0
+        ? ` — NEWER: ${s.unknown.join(', ')} applied by a newer Docket; upgrade this one`
+        : s.upToDate
+          ? ' — up to date'
+          : ' — behind: run `docket migrate`'),
+  )
+  console.log(
+    `applied: ${s.applied.length}${s.applied.length ? ` (${s.applied.at(-1)?.version} ${s.applied.at(-1)?.name} last)` : ''}`,
+  )
+  console.log(`pending: ${s.pending.length === 0 ? 'none' : s.pending.length}`)
+  for (const m of s.pending) console.log(`  ${String(m.version).padStart(4, '0')} ${m.name}`)
+  if (r.driver === 'postgres') {
+    console.log('functions:')
+    printTable(
+      s.functions.map((f) => ({ name: f.name, state: f.state, 'written by': f.recordedBy ?? '-' })),
+      ['name', 'state', 'written by'],
+    )
   }
 }
 
@@ -66,6 +141,7 @@ export function registerAdminCommands(program: Command): void {
       .command('serve')
       .description('Serve the HTTP API, the dashboard and /docs on a database; runs migrations first'),
   )
+    .addOption(noMigrateOption())
     .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('DOCKET_HOST'))
     .addOption(
       new Option('--port <port>', 'port to listen on').default(8080).argParser(port).env('DOCKET_PORT'),
@@ -139,7 +215,7 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         host: o.host,
         port: o.port,
         db: s.db,
-        docket: docketOptions(s),
+        docket: { ...docketOptions(s), migrate: o.migrate },
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
         worker: o.worker,
@@ -152,6 +228,7 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
 
   withDbOptions(program.command('worker'))
     .description('Run a worker: handlers from a module exporting `handlers` (by job type), on the database')
+    .addOption(noMigrateOption())
     .requiredOption('--module <path>', 'module exporting handlers (and optionally queues)')
     .option('--queues <list>', 'queues to serve, comma-separated (default: the module’s queues)', list)
     .option('--concurrency <n>', 'jobs at once', int('--concurrency'), 5)
@@ -164,7 +241,7 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
     .option('--kind <kind>', 'kind of machine, such as cpu or gpu', 'cpu')
     .option('--capabilities <list>', 'capabilities, comma-separated (e.g. gpu)', list)
     .action(async (o) => {
-      const docket = await openDb(o)
+      const docket = await openDb(o, { migrate: o.migrate })
       const mod = (await import(pathToFileURL(resolve(o.module)).href)) as {
         handlers?: Record<string, Handler>
         queues?: (string | { name: string })[]
@@ -193,9 +270,42 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
       process.once('SIGINT', stop)
     })
 
-  withDbOptions(program.command('migrate'))
-    .description('Create or upgrade the database schema, then exit')
-    .action(async (o) => withDb(o, async (d) => console.log(`migrated (${d.driver})`)))
+  const migrate = withDbOptions(program.command('migrate'))
+    .description('Create or upgrade the database schema (migrations, then PostgreSQL functions), then exit')
+    .option('--plan', 'list what would run, and run nothing')
+    .option('--print', 'print the SQL that would run, and run nothing')
+    .option('--json', 'print JSON (with --plan)')
+    .addHelpText(
+      'after',
+      `
+\`docket migrate status\` shows the applied and pending migrations and, on PostgreSQL,
+each function's checksum against this version's. Servers and workers started with
+--no-migrate never change the schema: run \`docket migrate\` first (docs/operations.md,
+rolling upgrades).`,
+    )
+    .action(async (o) => {
+      if (!o.plan && !o.print) return withDb(o, async (d) => console.log(`migrated (${d.driver})`))
+      const report = await inspectDb(o)
+      const refusal = schemaRefusal(report.plan, { ...report, functions: [] }, true)
+      if (refusal) throw refusal
+      if (o.print) return printSteps(report.steps)
+      print(o.json, { steps: report.steps.map((s) => s.label) }, () =>
+        console.log(
+          report.steps.length === 0
+            ? `nothing to do: the schema (${report.where}) is up to date`
+            : `would run, in order (${report.where}):\n${report.steps.map((s) => `  ${s.label}`).join('\n')}`,
+        ),
+      )
+    })
+  withDbOptions(migrate.command('status'))
+    .description('Show the applied and pending migrations and the functions’ checksums; changes nothing')
+    .option('--json', 'print JSON')
+    .action(async (_o, command: Command) => {
+      // --db and the other flags may come before `status` (migrate's) or after it (status's own).
+      const o = command.optsWithGlobals()
+      const report = await inspectDb(o)
+      print(o.json, statusJson(report), () => printStatus(report))
+    })
 
   withDbOptions(program.command('cleanup'))
     .description('Delete finished jobs older than --older-than, or than each queue’s retention')

@@ -9,8 +9,9 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
+import type { SchemaPlan } from '../../core/schema.js'
 import type { Decode } from '../rows.js'
-import { migrate } from './migrations.js'
+import { checkSchema, inspectSchema, migrate, planSql } from './migrations.js'
 
 export interface PgContext {
   pool: pg.Pool
@@ -138,6 +139,8 @@ export interface PostgresOptions {
   /** A URL straight to the server, for session-bound work (migrations' lock, LISTEN) when `url` is a pooler's. */
   directUrl?: string
   poolSize?: number
+  /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
+  migrate?: boolean
 }
 
 /** The connection string LISTEN and the migrations use: the direct URL's, else the main one's. */
@@ -228,7 +231,12 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     clockNow: () => null,
   }
   try {
-    await migrateOnce(direct, schema, options.directUrl === undefined && pooler === 'session')
+    await migrateOnce(
+      direct,
+      schema,
+      options.directUrl === undefined && pooler === 'session',
+      options.migrate ?? true,
+    )
   } catch (error) {
     await pool.end().catch(() => {})
     throw error
@@ -245,7 +253,37 @@ async function migrateOnce(
   connectionString: string,
   schema: string,
   viaSessionPooler: boolean,
+  apply: boolean,
 ): Promise<void> {
+  await withSchemaConnection(connectionString, schema, viaSessionPooler, (pool) =>
+    apply ? migrate(pool, schema) : checkSchema(pool),
+  )
+}
+
+/** What `docket migrate` would do on `url`'s schema, and the SQL it would run; changes nothing. */
+export async function inspectPostgres(
+  url: string,
+  directUrl?: string,
+): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[] }> {
+  const { schema, pooler } = parsePostgresUrl(url)
+  const direct = sessionConnectionString(url, directUrl)
+  return withSchemaConnection(
+    direct,
+    schema,
+    directUrl === undefined && pooler === 'session',
+    async (pool) => {
+      const plan = await inspectSchema(pool)
+      return { plan, steps: planSql(plan) }
+    },
+  )
+}
+
+async function withSchemaConnection<T>(
+  connectionString: string,
+  schema: string,
+  viaSessionPooler: boolean,
+  fn: (pool: pg.Pool) => Promise<T>,
+): Promise<T> {
   const pool = new pg.Pool({
     connectionString,
     max: 1,
@@ -255,7 +293,7 @@ async function migrateOnce(
   pool.on('error', ignore)
   if (viaSessionPooler) pool.on('connect', (c) => void c.query(`SET search_path TO ${schema}`).catch(ignore))
   try {
-    await migrate(pool, schema)
+    return await fn(pool)
   } finally {
     await pool.end().catch(() => {})
   }

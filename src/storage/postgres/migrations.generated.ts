@@ -2,20 +2,8 @@
 // write the next NNNN_name.sql there and run `npm run build:migrations` (see migrations/README.md).
 // The SQL names no schema: the runner sets search_path to Docket's schema.
 //
-// Functions, each as defined by the last migration that creates it:
-//   add_job: migrations/0015_groups.sql
-//   claim_grouped: migrations/0018_grouped_claim_in_order.sql
-//   claim_jobs: migrations/0015_groups.sql
-//   complete_jobs: migrations/0012_job_semantics.sql
-//   group_ready_job: migrations/0017_fair_claim_by_group.sql
-//   group_turn_unserved: migrations/0017_fair_claim_by_group.sql
-//   group_turns_added: migrations/0017_fair_claim_by_group.sql
-//   group_turns_lock_key: migrations/0017_fair_claim_by_group.sql
-//   group_turns_queue_fair: migrations/0017_fair_claim_by_group.sql
-//   group_turns_ready: migrations/0017_fair_claim_by_group.sql
-//   pick_fair: migrations/0017_fair_claim_by_group.sql
-//   pick_in_order: migrations/0018_grouped_claim_in_order.sql
-//   unblock_dependents: migrations/0007_statement_clock.sql
+// The functions these migrations create are history: today's text of each is its living
+// file, src/storage/postgres/functions/<name>.sql, applied after the migrations.
 
 export const migrations = [
   {

@@ -19,6 +19,7 @@ import { insertEvent } from './events.js'
 
 const FINAL = statusList(FINAL_STATUSES)
 
+/** The library's add. Its one-job form from SQL on PostgreSQL: src/storage/postgres/functions/add_job.sql. */
 export function addJobs(
   ctx: SqliteContext,
   queueNames: string[],

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Decode } from '../rows.js'
-import { migrate } from './migrations.js'
+import { checkSchema, migrate } from './migrations.js'
 
 export type Db = Database.Database
 
@@ -34,7 +34,10 @@ export const decode: Decode = {
  * and only what Docket needs is set on it (WAL, a busy timeout, foreign keys);
  * its page cache and temp store stay the application's choice.
  */
-export function openSqlite(target: string | { database: Db }): SqliteContext {
+export function openSqlite(
+  target: string | { database: Db },
+  options: { migrate?: boolean } = {},
+): SqliteContext {
   const own = typeof target === 'string'
   if (own && target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
   const db = own ? new Database(target) : target.database
@@ -64,6 +67,7 @@ export function openSqlite(target: string | { database: Db }): SqliteContext {
     now: () => Date.now(),
     ready: () => {},
   }
-  migrate(db)
+  if (options.migrate ?? true) migrate(db)
+  else checkSchema(db)
   return ctx
 }

@@ -19,7 +19,7 @@ interface DependentRow {
   mode: string
 }
 
-/** The upstream job completed: every dependent has one dependency fewer to wait for. */
+/** The upstream job completed: every dependent has one dependency fewer to wait for. PostgreSQL twin: src/storage/postgres/functions/unblock_dependents.sql. */
 export function onCompleted(ctx: SqliteContext, upstreamId: string, now: number): void {
   resolveDependents(ctx, upstreamId, now, false)
 }

@@ -22,7 +22,7 @@ export interface GroupedQueue {
 export const hasGroupRules = (q: GroupedQueue): boolean =>
   q.group_concurrency !== null || q.fair === 1 || q.rate_per === 'group'
 
-/** Ids of the jobs to start, at most `take`, in the order they are to be leased. */
+/** Ids of the jobs to start, at most `take`, in the order they are to be leased. PostgreSQL twin: src/storage/postgres/functions/claim_grouped.sql. */
 export function pickGrouped(
   ctx: SqliteContext,
   q: GroupedQueue,
@@ -98,6 +98,7 @@ function groupRoom(
  * the queue's order, passing over those of groups with no room left. The
  * walk stops once it has `take` jobs, so a claim reads the jobs ahead of the
  * ones it takes (those of full groups among them), not the whole backlog.
+ * PostgreSQL twin: src/storage/postgres/functions/pick_in_order.sql.
  */
 function pickInOrder(
   ctx: SqliteContext,
@@ -137,6 +138,7 @@ const NEXT_PAGE = 200
  * rounds take the groups' next jobs, only once round 1 ran out of groups. A
  * group found with nothing waiting is forgotten (the triggers bring it back
  * with its next job); the claim holds the write lock, so no add comes between.
+ * PostgreSQL twin: src/storage/postgres/functions/pick_fair.sql, with group_ready_job.sql for each group's first ready job.
  */
 function pickFair(
   ctx: SqliteContext,
@@ -207,7 +209,12 @@ function pickFair(
   return picked
 }
 
-/** A fair queue's groups just served go to the back of the turn order, in the order they were served. */
+/**
+ * A fair queue's groups just served go to the back of the turn order, in the order they were served.
+ * The turns of groups with new or returning jobs are kept by the triggers of migration 0012, whose
+ * PostgreSQL twins are src/storage/postgres/functions/group_turns_added.sql, group_turns_ready.sql,
+ * group_turns_queue_fair.sql and group_turn_unserved.sql.
+ */
 export function recordTurns(ctx: SqliteContext, q: GroupedQueue, groups: (string | null)[]): void {
   if (q.fair !== 1) return
   // Served turns count up from 1; groups not served yet sit below 0 (migration 0012).

@@ -20,6 +20,8 @@ import * as workers from './workers.js'
 export interface SqliteStoreOptions {
   /** The clock, in epoch milliseconds; tests replace it to stand for another process's clock. */
   now?: () => number
+  /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
+  migrate?: boolean
 }
 
 /** `target`: a file path, or the application's own better-sqlite3 handle, which close() leaves open. */
@@ -27,7 +29,7 @@ export function createSqliteStore(
   target: string | { database: Db },
   options: SqliteStoreOptions = {},
 ): Store {
-  const ctx = openSqlite(target)
+  const ctx = openSqlite(target, { migrate: options.migrate ?? true })
   if (options.now) ctx.now = options.now
   const owned = typeof target === 'string'
   const signal = workers.readySignal(owned ? target : ctx.db.name)

@@ -43,6 +43,7 @@ const CLAIM_ORDER = {
   fifo: `SELECT j.id FROM jobs j INDEXED BY jobs_claim_fifo WHERE ${READY} ORDER BY j.run_at, j.id LIMIT @limit`,
 }
 
+/** The claim. PostgreSQL twin: src/storage/postgres/functions/claim_jobs.sql. */
 export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
   return ctx.tx(() => {
     const now = ctx.now()
@@ -82,6 +83,7 @@ export function claimJobs(ctx: SqliteContext, p: S.ClaimParams): ClaimedJob[] {
   })
 }
 
+/** The lease write of every claim, in one place. PostgreSQL twin: src/storage/postgres/functions/lease_jobs.sql. */
 function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number): ClaimedJob {
   const row = ctx
     .stmt(
@@ -175,6 +177,7 @@ export function appendEvent(ctx: SqliteContext, p: S.EventParams): void {
   })
 }
 
+/** PostgreSQL twin: src/storage/postgres/functions/complete_jobs.sql. */
 export function completeJobs(ctx: SqliteContext, params: S.CompleteParams[]): LeaseOutcome[] {
   return ctx.tx(() => {
     const now = ctx.now()

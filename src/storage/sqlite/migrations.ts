@@ -6,6 +6,8 @@
  * milliseconds, JSON is text.
  */
 import type Database from 'better-sqlite3'
+import { type DatabaseSchema, planSchema, type SchemaPlan, schemaRefusal } from '../../core/schema.js'
+import { docketVersion } from '../docket-version.js'
 import { migrations as bundled } from './migrations.generated.js'
 
 export interface Migration {
@@ -23,25 +25,61 @@ export const migrations: readonly Migration[] = bundled
  * order, inside one IMMEDIATE transaction: the write lock is taken before the
  * applied versions are read, so two processes opening a new file at once
  * apply each migration once (the second waits, then finds them applied).
- * `list` is for tests that build a database at an earlier version.
+ * Refuses, changing nothing, a file with a migration this code does not know
+ * (SCHEMA_NEWER). `list` is for tests that build a database at an earlier
+ * version.
  */
 export function migrate(db: Database.Database, list: readonly Migration[] = migrations): void {
   db.exec(`CREATE TABLE IF NOT EXISTS docket_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
   db.transaction(() => {
-    const applied = new Set(
-      (db.prepare('SELECT version FROM docket_migrations').all() as { version: number }[]).map(
-        (r) => r.version,
-      ),
-    )
-    for (const m of list) {
-      if (applied.has(m.version)) continue
-      db.exec(m.sql)
+    const plan = planSchema(codeSchema(list), readSchema(db))
+    const refusal = schemaRefusal(plan, codeSchema(list), true)
+    if (refusal) throw refusal
+    for (const m of plan.pending) {
+      const migration = list.find((l) => l.version === m.version) as Migration
+      db.exec(migration.sql)
       db.prepare('INSERT INTO docket_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
+        migration.version,
+        migration.name,
         Date.now(),
       )
     }
   }).immediate()
+}
+
+/** For `migrate: false`: changes nothing, and refuses a schema that is newer or older than this code's. */
+export function checkSchema(db: Database.Database): void {
+  const refusal = schemaRefusal(inspectSchema(db), codeSchema(migrations), false)
+  if (refusal) throw refusal
+}
+
+/** What migrating would do, read without changing anything (`docket migrate --plan`, `status`). */
+export function inspectSchema(db: Database.Database): SchemaPlan {
+  return planSchema(codeSchema(migrations), readSchema(db))
+}
+
+/** The SQL migrating would run for `plan`, in order (`docket migrate --print`). */
+export function planSql(plan: SchemaPlan): { label: string; sql: string }[] {
+  return plan.pending.map((m) => {
+    const migration = migrations.find((l) => l.version === m.version) as Migration
+    return { label: `migration ${migration.file}`, sql: migration.sql }
+  })
+}
+
+// SQLite has no stored functions: its rules are TypeScript in this folder.
+const codeSchema = (list: readonly Migration[]) => ({
+  migrations: list,
+  functions: [],
+  docketVersion: docketVersion(),
+})
+
+function readSchema(db: Database.Database): DatabaseSchema {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docket_migrations'")
+    .get()
+  const rows = table
+    ? (db.prepare('SELECT version FROM docket_migrations').all() as { version: number }[])
+    : []
+  return { appliedVersions: rows.map((r) => r.version), functions: [] }
 }

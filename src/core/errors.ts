@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   CLOSED: 503,
   INTERNAL: 500,
+  /** Only from Docket.open (no route raises it); after INTERNAL, so a plugin's 500 stays INTERNAL. */
+  SQLITE_DRIVER_MISSING: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

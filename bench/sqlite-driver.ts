@@ -56,18 +56,20 @@ async function connect(library: Library, file: string): Promise<Conn> {
   }
   const { DatabaseSync } = await import('node:sqlite')
   const db = new DatabaseSync(file)
+  // Prepared once, as better-sqlite3's transaction() keeps its BEGIN and COMMIT prepared.
+  const [begin, commit, rollback] = ['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'].map((sql) => db.prepare(sql))
   return {
     exec: (sql) => db.exec(sql),
     pragma: (sql) => db.exec(`PRAGMA ${sql}`),
     prepare: (sql) => db.prepare(sql) as unknown as ReturnType<Conn['prepare']>,
     tx(fn) {
-      db.exec('BEGIN IMMEDIATE')
+      begin!.run()
       try {
         const result = fn()
-        db.exec('COMMIT')
+        commit!.run()
         return result
       } catch (error) {
-        db.exec('ROLLBACK')
+        rollback!.run()
         throw error
       }
     },

@@ -2,6 +2,10 @@
  * The document analysis itself, as plain functions: extract text, classify
  * the document by rules, pull out fields, write a short summary, and render
  * the results as CSV. No network, no model download.
+ *
+ * unpdf is a devDependency of this repository, not a dependency of the
+ * published package: copying the example into a project of your own, run
+ * `npm install unpdf` there.
  */
 import { extractText, getDocumentProxy } from 'unpdf'
 

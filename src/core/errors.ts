@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   SCHEMA_NEWER: 503,
   SCHEMA_OLDER: 503,
   INTERNAL: 500,
+  /** Only from Docket.open (no route raises it); after INTERNAL, so a plugin's 500 stays INTERNAL. */
+  SQLITE_DRIVER_MISSING: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

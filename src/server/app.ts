@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import cookie from '@fastify/cookie'
 import multipart from '@fastify/multipart'
 import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
@@ -227,6 +228,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     usage: new KeyUsage(options.docket),
     allowedOrigins: options.allowedOrigins ?? [],
   }
+  // Before the authentication hook: it reads the session id from request.cookies.
+  await app.register(cookie)
   app.decorateRequest('principal', null as unknown as Principal)
   app.decorateRequest('stillAuthenticated', null as unknown as () => Promise<boolean>)
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {

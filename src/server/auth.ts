@@ -12,11 +12,10 @@ import type { ApiKeyInfo, Role } from '../storage/store.js'
 import {
   checkCsrf,
   checkOrigin,
-  clearedCookies,
+  clearSessionCookies,
   isUnsafe,
-  readCookie,
-  SESSION_COOKIE,
   type Sessions,
+  sessionIdOf,
 } from './session.js'
 
 export interface Principal {
@@ -226,7 +225,7 @@ export function failedAuthentication(
  */
 export function credentialCheck(auth: Authenticator, request: FastifyRequest): () => Promise<boolean> {
   const key = keyFromHeaders(request.headers)
-  const sessionId = key === undefined ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined
+  const sessionId = key === undefined ? sessionIdOf(request) : undefined
   const check =
     sessionId === undefined
       ? async () => key !== undefined && (await auth.docket.access.findApiKey(hashKey(key))) !== null
@@ -240,15 +239,14 @@ export async function identify(
   reply: FastifyReply,
 ): Promise<Principal> {
   const key = keyFromHeaders(request.headers)
-  const sessionId = key === undefined ? readCookie(request.headers.cookie, SESSION_COOKIE) : undefined
+  const sessionId = key === undefined ? sessionIdOf(request) : undefined
   let info: ApiKeyInfo
   try {
     if (sessionId === undefined) info = await findKey(auth.docket, key)
     else {
       const session = await auth.sessions.find(sessionId).catch((error) => {
         // Only a session that has really ended is cleared: a database blip must not sign anyone out.
-        if (isDocketError(error, 'UNAUTHENTICATED'))
-          reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
+        if (isDocketError(error, 'UNAUTHENTICATED')) clearSessionCookies(reply, request.protocol === 'https')
         throw error
       })
       if (isUnsafe(request.method)) {

@@ -8,7 +8,8 @@
  * this server (Origin): the browser sends the cookie on its own.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { ApiKeyInfo, SessionInfo } from '../storage/store.js'
@@ -107,29 +108,30 @@ function isOwnHost(origin: string, host: string): boolean {
   }
 }
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=')
-    if (k !== name) continue
-    try {
-      return decodeURIComponent(v.join('='))
-    } catch {
-      return v.join('=')
-    }
-  }
-  return undefined
+/**
+ * The session id the request's cookie holds (@fastify/cookie parses the
+ * header: the first of several cookies of the name wins, and a value that is
+ * not valid percent-encoding is taken as it is).
+ */
+export function sessionIdOf(request: FastifyRequest): string | undefined {
+  return request.cookies[SESSION_COOKIE]
 }
 
-const attributes = (secure: boolean) => `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
+/** Readable by this server only (HttpOnly, SameSite=Strict, the whole site), and over HTTPS only when served on it. */
+const attributes = (secure: boolean): CookieSerializeOptions => ({
+  path: '/',
+  httpOnly: true,
+  sameSite: 'strict',
+  secure,
+})
 
-export function sessionCookies(id: string, ttlMs: number, secure: boolean): string[] {
-  return [
-    `${SESSION_COOKIE}=${id}; ${attributes(secure)}; Max-Age=${Math.ceil(ttlMs / 1000)}`,
-    `${LEGACY_COOKIE}=; ${attributes(secure)}; Max-Age=0`,
-  ]
+/** Starts the session's cookie for `ttlMs` (Max-Age, so no clock of the browser's is trusted) and clears the legacy one. */
+export function setSessionCookies(reply: FastifyReply, id: string, ttlMs: number, secure: boolean): void {
+  reply.setCookie(SESSION_COOKIE, id, { ...attributes(secure), maxAge: Math.ceil(ttlMs / 1000) })
+  reply.setCookie(LEGACY_COOKIE, '', { ...attributes(secure), maxAge: 0 })
 }
 
-export function clearedCookies(secure: boolean): string[] {
-  return [SESSION_COOKIE, LEGACY_COOKIE].map((name) => `${name}=; ${attributes(secure)}; Max-Age=0`)
+export function clearSessionCookies(reply: FastifyReply, secure: boolean): void {
+  for (const name of [SESSION_COOKIE, LEGACY_COOKIE])
+    reply.setCookie(name, '', { ...attributes(secure), maxAge: 0 })
 }

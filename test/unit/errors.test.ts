@@ -27,6 +27,7 @@ describe('DocketError', () => {
       RATE_LIMITED: 429,
       CLOSED: 503,
       INTERNAL: 500,
+      SQLITE_DRIVER_MISSING: 500,
     })
     for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
       assert.equal(new DocketError(code, 'm').httpStatus, ERROR_CODES[code], code)

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { DocketError } from '../../core/errors.js'
 import type { SessionInfo } from '../../storage/store.js'
 import { type Authenticator, failedAuthentication, findKey } from '../auth.js'
-import { checkOrigin, clearedCookies, readCookie, SESSION_COOKIE, sessionCookies } from '../session.js'
+import { checkOrigin, clearSessionCookies, sessionIdOf, setSessionCookies } from '../session.js'
 import { sessionView } from '../views.js'
 import { errorResponses, ok } from './common.js'
 
@@ -42,7 +42,7 @@ export const sessionRoutes =
         })
         const { id, session } = await auth.sessions.start(info)
         auth.usage.used(info.id)
-        reply.header('set-cookie', sessionCookies(id, auth.sessions.ttlMs, request.protocol === 'https'))
+        setSessionCookies(reply, id, auth.sessions.ttlMs, request.protocol === 'https')
         return view(session)
       },
     )
@@ -60,14 +60,14 @@ export const sessionRoutes =
       async (request, reply) => {
         if (mode === 'none')
           return { name: 'local', role: 'admin' as const, csrfToken: 'none', expiresAt: null }
-        const id = readCookie(request.headers.cookie, SESSION_COOKIE)
+        const id = sessionIdOf(request)
         if (id === undefined)
           throw new DocketError(
             'UNAUTHENTICATED',
             'not signed in: POST /api/v1/session with { "key": "<API key>" }',
           )
         const session = await auth.sessions.find(id!).catch((error) => {
-          reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
+          clearSessionCookies(reply, request.protocol === 'https')
           throw failedAuthentication(auth, request.ip, undefined, error)
         })
         return view(session)
@@ -86,9 +86,9 @@ export const sessionRoutes =
       },
       async (request, reply) => {
         checkOrigin(request, auth.allowedOrigins, false)
-        const id = readCookie(request.headers.cookie, SESSION_COOKIE)
+        const id = sessionIdOf(request)
         if (id !== undefined) await auth.sessions.end(id)
-        reply.header('set-cookie', clearedCookies(request.protocol === 'https'))
+        clearSessionCookies(reply, request.protocol === 'https')
         return { ok: true as const }
       },
     )

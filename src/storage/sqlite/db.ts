@@ -3,10 +3,16 @@
  * writer, a busy timeout so several processes can share one file, and
  * migrations applied inside an IMMEDIATE transaction so two processes
  * opening a new file at once do not both apply them.
+ *
+ * better-sqlite3 is an optional dependency (it compiles native code): it is
+ * loaded here, when a file is opened, and never on the PostgreSQL path, so
+ * `npm install --omit=optional` gives a PostgreSQL-only install.
  */
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { DocketError } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
 import { checkSchema, migrate } from './migrations.js'
 
@@ -40,7 +46,7 @@ export function openSqlite(
 ): SqliteContext {
   const own = typeof target === 'string'
   if (own && target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
-  const db = own ? new Database(target) : target.database
+  const db = own ? newDatabase(loadBetterSqlite3(), target) : target.database
   if (db.name !== ':memory:' && !db.memory) db.pragma('journal_mode = WAL')
   if (Number(db.pragma('busy_timeout', { simple: true })) < 10_000) db.pragma('busy_timeout = 10000')
   db.pragma('foreign_keys = ON')
@@ -70,4 +76,35 @@ export function openSqlite(
   if (options.migrate ?? true) migrate(db)
   else checkSchema(db)
   return ctx
+}
+
+/**
+ * The better-sqlite3 constructor, or SQLITE_DRIVER_MISSING when the package is
+ * not installed. Required (it is CommonJS) rather than imported, so that
+ * opening stays synchronous, as better-sqlite3 itself is.
+ */
+function loadBetterSqlite3(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string }
+    if (code !== 'MODULE_NOT_FOUND' || !message?.includes("'better-sqlite3'")) throw error
+    throw new DocketError(
+      'SQLITE_DRIVER_MISSING',
+      'SQLite needs the better-sqlite3 package, which is not installed (it is an optional dependency, left out by `npm install --omit=optional`): run `npm install better-sqlite3`, or give a postgres:// URL',
+    )
+  }
+}
+
+/** Opens the file; a package whose native part was never built (its install script did not run) is SQLITE_DRIVER_MISSING too. */
+function newDatabase(BetterSqlite3: typeof Database, path: string): Db {
+  try {
+    return new BetterSqlite3(path)
+  } catch (error) {
+    if (!/Could not locate the bindings file/.test(String((error as Error).message))) throw error
+    throw new DocketError(
+      'SQLITE_DRIVER_MISSING',
+      'SQLite needs better-sqlite3, which is installed without its native part (its install script did not run): run `npm rebuild better-sqlite3`',
+    )
+  }
 }

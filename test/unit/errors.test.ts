@@ -26,6 +26,8 @@ describe('DocketError', () => {
       UNSUPPORTED_MEDIA_TYPE: 415,
       RATE_LIMITED: 429,
       CLOSED: 503,
+      SCHEMA_NEWER: 503,
+      SCHEMA_OLDER: 503,
       INTERNAL: 500,
       SQLITE_DRIVER_MISSING: 500,
     })

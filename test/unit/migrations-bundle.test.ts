@@ -20,6 +20,7 @@ import {
   SCRIPT,
   sha256,
 } from '../../scripts/build-migrations.mjs'
+import { DURATION_RULE, QUEUE_NAME_RULE } from '../../src/core/bounds.js'
 import {
   functions as postgresFunctions,
   migrations as postgresMigrations,
@@ -218,6 +219,13 @@ describe('living PostgreSQL functions', () => {
         `${f.file}: its SQLite twin (${twin}) does not name it back`,
       )
     }
+  })
+
+  it("add_job's messages for a bound are core/bounds.ts's", () => {
+    const addJob = readFileSync(join(dir, 'add_job.sql'), 'utf8')
+    assert.ok(addJob.includes(`'add_job: queue: ${QUEUE_NAME_RULE}'`), 'the queue name rule')
+    assert.ok(addJob.includes(`'add_job: options.delayMs: ${DURATION_RULE}'`), 'the duration rule')
+    assert.ok(addJob.includes("'add_job: options.id: expected a job id (a UUID)'"), 'the job id rule')
   })
 
   const withFile = (name: string, sql: string) => {

@@ -10,7 +10,8 @@
 -- message naming the field; the queue's defaults (a queue that groups by owner
 -- defaults the group to the owner); dedupe per queue and owner among live jobs
 -- (the live job's id is returned instead of a new one); the 'added' event and
--- the wake-up. search_path is pinned to Docket's schema (FROM CURRENT: the
+-- the wake-up. Its messages are those of core/bounds.ts where a bound is
+-- one of its rules. search_path is pinned to Docket's schema (FROM CURRENT: the
 -- runner's), so it works whatever the caller's path is.
 -- SQLite twin: none in SQL (SQLite has no stored functions); the same rules as addJobs in src/storage/sqlite/add.ts.
 CREATE OR REPLACE FUNCTION add_job(p_queue text, p_type text, p_payload jsonb DEFAULT 'null', p_options jsonb DEFAULT '{}')
@@ -42,7 +43,7 @@ DECLARE
   v_now timestamptz := now();
 BEGIN
   IF p_queue IS NULL OR p_queue !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' THEN
-    RAISE EXCEPTION 'add_job: queue: expected 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)'
+    RAISE EXCEPTION 'add_job: queue: expected a queue name of 1-128 characters: letters, digits and . _ : - (starting with a letter or digit)'
       USING ERRCODE = '22023';
   END IF;
   IF p_type IS NULL OR length(p_type) NOT BETWEEN 1 AND 200 THEN
@@ -72,7 +73,7 @@ BEGIN
   v := o -> 'id';
   IF v IS NOT NULL AND jsonb_typeof(v) <> 'null' THEN
     IF jsonb_typeof(v) <> 'string' OR v #>> '{}' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-      RAISE EXCEPTION 'add_job: options.id: expected a UUID' USING ERRCODE = '22023';
+      RAISE EXCEPTION 'add_job: options.id: expected a job id (a UUID)' USING ERRCODE = '22023';
     END IF;
     v_id := lower(v #>> '{}')::uuid;
   ELSE
@@ -117,7 +118,7 @@ BEGIN
   IF v IS NOT NULL THEN
     IF jsonb_typeof(v) <> 'number' OR (v #>> '{}')::numeric NOT BETWEEN 0 AND ten_years
       OR (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric) THEN
-      RAISE EXCEPTION 'add_job: options.delayMs: expected an integer number of milliseconds, 0 to 10 years'
+      RAISE EXCEPTION 'add_job: options.delayMs: expected a duration: a whole number of milliseconds from 0 to 315360000000 (ten years)'
         USING ERRCODE = '22023';
     END IF;
     v_run_at := v_now + ((v #>> '{}')::bigint * interval '1 millisecond');
@@ -152,7 +153,7 @@ BEGIN
     FOREACH k IN ARRAY ARRAY['delayMs', 'maxDelayMs'] LOOP
       IF v ? k AND (jsonb_typeof(v -> k) <> 'number' OR (v ->> k)::numeric NOT BETWEEN 0 AND ten_years
         OR (v ->> k)::numeric <> trunc((v ->> k)::numeric)) THEN
-        RAISE EXCEPTION 'add_job: options.backoff.%: expected an integer number of milliseconds, 0 to 10 years', k
+        RAISE EXCEPTION 'add_job: options.backoff.%: expected a duration: a whole number of milliseconds from 0 to 315360000000 (ten years)', k
           USING ERRCODE = '22023';
       END IF;
     END LOOP;

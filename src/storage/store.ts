@@ -4,6 +4,15 @@
  * by core/, so a driver only persists. Both drivers pass the same conformance
  * suite (test/conformance/), which is the real definition of this interface.
  */
+
+import type {
+  ApiKeyInfo,
+  ApiKeyRecord,
+  SessionInfo,
+  SessionRecord,
+  ViewerTokenInfo,
+  ViewerTokenRecord,
+} from '../core/access.js'
 import type { Attempt } from '../core/attempts.js'
 import type { Cursor } from '../core/cursor.js'
 import type { ReportedEventKind } from '../core/events.js'
@@ -14,20 +23,50 @@ import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { Schedule, ScheduleRecord, ScheduleRun } from '../core/schedules.js'
 import type { FinishedJobRow, QueueHealthRow } from '../core/stats.js'
 import type {
+  Artifact,
+  ArtifactRecord,
+  BatchRecord,
+  BatchSummary,
+  CallerTransaction,
   ClaimedJob,
   Job,
   JobDependencies,
   JobError,
   JobEvent,
   JobStatus,
+  LeaderTerm,
+  LeaseRef,
   Queue,
   StatusCounts,
   StoredEvent,
   UpstreamJob,
+  WorkerInfo,
+  WorkerRecord,
 } from '../core/types.js'
 
+// The domain records are defined in core/; re-exported for the drivers, which name them from here.
+export type {
+  ApiKeyInfo,
+  ApiKeyRecord,
+  Role,
+  SessionInfo,
+  SessionRecord,
+  ViewerTokenInfo,
+  ViewerTokenRecord,
+} from '../core/access.js'
 export type { LeaseOutcome } from '../core/leases.js'
-export type { StoredEvent } from '../core/types.js'
+export type {
+  Artifact,
+  ArtifactRecord,
+  BatchRecord,
+  BatchSummary,
+  CallerTransaction,
+  LeaderTerm,
+  LeaseRef,
+  StoredEvent,
+  WorkerInfo,
+  WorkerRecord,
+} from '../core/types.js'
 
 export interface JobFilter {
   queue?: string
@@ -56,11 +95,6 @@ export interface ClaimParams {
   capabilities: string[]
   limit: number
   leaseMs: number
-}
-
-export interface LeaseRef {
-  id: string
-  token: string
 }
 
 export interface CompleteParams extends LeaseRef {
@@ -108,71 +142,6 @@ export interface CleanupParams {
 }
 
 /**
- * One unbroken tenure of a named leadership. The term goes up whenever the
- * leadership changes hands or lapses, so a maintenance write that names its
- * term is refused (LEADERSHIP_LOST) once that tenure is over: a leader that
- * was frozen and wakes late does nothing stale.
- */
-export interface LeaderTerm {
-  name: string
-  holder: string
-  term: number
-}
-
-export interface WorkerRecord {
-  id: string
-  /** The principal (API key name) that registered the worker over HTTP; null for a library worker. */
-  registeredBy?: string | null
-  host: string
-  pid: number
-  kind: string
-  capabilities: string[]
-  queues: string[]
-  concurrency: number
-}
-
-export interface WorkerInfo extends WorkerRecord {
-  registeredBy: string | null
-  load: number
-  status: 'up' | 'lost' | 'stopped'
-  startedAt: Date
-  heartbeatAt: Date
-}
-
-export interface BatchRecord {
-  id: string
-  name: string | null
-  owner: string | null
-  /** The job that runs once every job of the batch is final (addBatch's `then`). */
-  thenJobId?: string | null
-}
-
-export interface BatchSummary extends BatchRecord {
-  thenJobId: string | null
-  createdAt: Date
-  total: number
-  counts: StatusCounts
-  /** Mean progress of the batch's jobs, finished jobs counting as 100. */
-  progress: number
-}
-
-export interface ArtifactRecord {
-  id: string
-  jobId: string
-  direction: 'input' | 'output'
-  /** The original file name, for display and downloads only; never used as a path. */
-  name: string
-  mediaType: string
-  size: number
-  sha256: string
-  storageKey: string
-}
-
-export interface Artifact extends ArtifactRecord {
-  createdAt: Date
-}
-
-/**
  * File bytes kept in the database itself, in chunks (PostgreSQL only), for
  * artifacts/database.ts, which streams them in and out. A blob holds its
  * bytes only once `finishBlob` ran; `readChunk` reads only finished blobs.
@@ -191,58 +160,6 @@ export interface BlobStore {
   listBlobs(): Promise<{ key: string; size: number; partial: boolean }[]>
 }
 
-export type Role = 'admin' | 'user' | 'worker'
-
-export interface ApiKeyRecord {
-  id: string
-  /** The principal's name: a user's jobs are those whose owner is this name. */
-  name: string
-  role: Role
-  /** The first characters of the key, shown in listings so a key can be recognised. */
-  prefix: string
-  /** sha256 of the whole key, hex. The key itself is never stored. */
-  hash: string
-}
-
-export interface ApiKeyInfo extends Omit<ApiKeyRecord, 'hash'> {
-  createdAt: Date
-  /** When the key last authenticated a request, to the minute (servers write it at most once a minute). */
-  lastUsedAt: Date | null
-  revokedAt: Date | null
-}
-
-/** A dashboard sign-in. The session id sits in the browser's cookie; only its hash is stored. */
-export interface SessionRecord {
-  /** sha256 of the session id, hex. */
-  idHash: string
-  /** The API key the session signed in with: revoking the key ends the session. */
-  keyId: string
-  /** The token every change made with this session must carry (x-csrf-token). */
-  csrfToken: string
-  /** How long the session lives, from now by the database clock. */
-  ttlMs: number
-}
-
-/** A read-only token for watching one job; only its hash is stored. */
-export interface ViewerTokenRecord {
-  /** sha256 of the token, hex. */
-  hash: string
-  jobId: string
-  /** How long it lives, from now by the database clock. */
-  ttlMs: number
-}
-
-export interface ViewerTokenInfo {
-  jobId: string
-  expiresAt: Date
-}
-
-export interface SessionInfo {
-  key: ApiKeyInfo
-  csrfToken: string
-  expiresAt: Date
-}
-
 /** How a schedule's tick becomes a job: called inside the transaction, with the queue as it is then. */
 export type BuildScheduledJob = (schedule: ScheduleRecord, queue: QueueRecord, tickAt: number) => NewJob
 
@@ -257,15 +174,6 @@ export interface FireParams {
   manual?: boolean
   /** The maintenance leader's term: the run is refused (LEADERSHIP_LOST) once it is over. */
   fence?: LeaderTerm
-}
-
-/**
- * The caller's own connection, inside a transaction it opened (PostgreSQL: a
- * node-postgres Client or PoolClient after BEGIN). An add given one writes in
- * that transaction, so the job commits or rolls back with the caller's work.
- */
-export interface CallerTransaction {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
 }
 
 export interface Store {

@@ -210,6 +210,13 @@ export interface TraceContext {
 
 export type StatusCounts = Record<JobStatus, number>
 
+/** One group of a queue with its jobs now: running (`active`) and yet to run (`waiting`: ready or delayed). */
+export interface GroupCount {
+  group: string
+  active: number
+  waiting: number
+}
+
 export function emptyCounts(): StatusCounts {
   return Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts
 }

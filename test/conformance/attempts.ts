@@ -1,4 +1,5 @@
 /** Every attempt kept: who ran it, when, how it ended and its error, oldest first and bounded. */
+// Store parts (storage/store.ts): LeaseStore, JobStore (getJobAttempts), MaintenanceStore (lease recovery).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { ATTEMPT_STACKS_KEPT } from '../../src/index.js'

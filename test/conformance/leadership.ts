@@ -5,6 +5,7 @@
  * stand for two processes. The frozen-process version of this is
  * test/reliability/frozen-leader.test.ts.
  */
+// Store parts (storage/store.ts): LeadershipStore, and the fence of MaintenanceStore and WorkerRegistryStore (markLostWorkers).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { storeOf } from '../../src/docket/store-of.js'

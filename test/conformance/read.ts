@@ -1,4 +1,5 @@
 /** Reading jobs: getJob with events and dependencies, listJobs filters and keyset pagination, countJobs. */
+// Store parts (storage/store.ts): JobStore (getJob, listJobs), BatchStore, QueueStatsStore (countJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { emptyCounts, type Job } from '../../src/index.js'

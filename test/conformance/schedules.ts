@@ -6,6 +6,7 @@
  * `ctx.clocked` instead of sleeping, and deletes its schedules at the end so
  * later passes of other tests find nothing of them due.
  */
+// Store parts (storage/store.ts): ScheduleStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import {

@@ -4,6 +4,7 @@
  * and sessions. Leadership has its own file (leadership.ts). Time comes from
  * the suite's clock (`ctx.clocked`), moved instead of slept.
  */
+// Store parts (storage/store.ts): WorkerRegistryStore, EventStore, KeyStore, SessionStore, called directly.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe } from 'node:test'

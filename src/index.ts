@@ -54,7 +54,6 @@ export type {
 } from './docket/tasks.js'
 export type { StepPhase, WorkerProtocol } from './docket/worker-protocol.js'
 export {
-  Docket,
   type DocketOptions,
   type FailureInput,
   type JobOptions,
@@ -62,7 +61,8 @@ export {
   type Leased,
   RetryAfterError,
   UnrecoverableError,
-} from './docket.js'
+} from './docket/types.js'
+export { Docket } from './docket.js'
 export {
   type DocketEvent,
   type DocketEventKind,

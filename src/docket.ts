@@ -12,6 +12,7 @@ import { DocketError, invalidArgument } from './core/errors.js'
 import {
   type CleanupInput,
   docketOptions,
+  type JobInput,
   type ListJobsInput,
   type PriorityName,
   parse,
@@ -41,8 +42,9 @@ import type {
   WorkerInfo,
 } from './core/types.js'
 import type { Access } from './docket/access.js'
-import type { BatchOptions } from './docket/batches.js'
+import type { BatchAdded, BatchOptions } from './docket/batches.js'
 import { actOnJobs, type BulkAction, type BulkOutcome, type BulkTarget } from './docket/bulk.js'
+import type { FilesAdded } from './docket/files.js'
 import { internalsOf } from './docket/internals.js'
 import type { AddOptions } from './docket/jobs.js'
 import type { Leadership } from './docket/leadership.js'
@@ -83,9 +85,9 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     this.workers = this.#p.workers
   }
 
+  /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
   /**
-   * Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL, or
-   * `{ database }` for your own better-sqlite3 handle. `Docket.open<Tasks>(url)` binds job type
+   * Opens (and migrates) a database. `Docket.open<Tasks>(url)` binds job type
    * names to their payloads and results at compile time (docket/tasks.ts).
    */
   static async open<T extends TaskMap = AnyTasks>(
@@ -212,11 +214,10 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
   async addBatch(
     inputs: TaskInput<Tasks>[],
     options: BatchOptions = {},
-  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[]; thenJob?: Job }> {
-    return (await this.#p.batches.addBatch(inputs as never, options)) as {
-      batch: BatchSummary
-      jobs: never[]
-    }
+  ): Promise<BatchAdded<TaskJob<Tasks>>> {
+    return (await this.#p.batches.addBatch(inputs as unknown as JobInput[], options)) as BatchAdded<
+      TaskJob<Tasks>
+    >
   }
   /** A batch with its counts by status and overall progress. */
   async getBatch(id: string): Promise<BatchSummary> {
@@ -272,11 +273,8 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
   async addWithFiles<K extends TaskName<Tasks>>(
     input: TaskInput<Tasks, K>,
     files: Iterable<FileInput> | AsyncIterable<FileInput>,
-  ): Promise<{ job: TaskJob<Tasks, K>; artifacts: Artifact[] }> {
-    return (await this.#p.files.addWithFiles(input as never, files)) as {
-      job: TaskJob<Tasks, K>
-      artifacts: []
-    }
+  ): Promise<FilesAdded<TaskJob<Tasks, K>>> {
+    return (await this.#p.files.addWithFiles(input as JobInput, files)) as FilesAdded<TaskJob<Tasks, K>>
   }
   async listArtifacts(jobId: string): Promise<Artifact[]> {
     return this.#p.files.listArtifacts(jobId)

@@ -17,6 +17,13 @@ import { type AddOptions, addOptions, type Jobs } from './jobs.js'
 
 export type BatchOptions = { name?: string; owner?: string; then?: BatchThenInput } & AddOptions
 
+/** A batch just added: its summary, its jobs, and its `then` job when it has one. */
+export interface BatchAdded<J extends Job = Job> {
+  batch: BatchSummary
+  jobs: J[]
+  thenJob?: Job
+}
+
 export class Batches {
   readonly #ctx: DocketContext
   readonly #jobs: Jobs
@@ -27,10 +34,7 @@ export class Batches {
   }
 
   /** Adds jobs as one batch, in one transaction. The batch's owner is the owner of every job that does not name one. */
-  async addBatch(
-    inputs: JobInput[],
-    options: BatchOptions = {},
-  ): Promise<{ batch: BatchSummary; jobs: Job[]; thenJob?: Job }> {
+  async addBatch(inputs: JobInput[], options: BatchOptions = {}): Promise<BatchAdded> {
     const { client, ...batchFields } = (options ?? {}) as AddOptions & Record<string, unknown>
     const o = parse(batchOptions, batchFields, 'batch options')
     addOptions({ client })

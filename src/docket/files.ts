@@ -11,6 +11,12 @@ import type { DocketContext } from './context.js'
 import type { Jobs } from './jobs.js'
 import type { FileInput } from './types.js'
 
+/** A job just added with its input files, and their records. */
+export interface FilesAdded<J extends Job = Job> {
+  job: J
+  artifacts: Artifact[]
+}
+
 export class Files {
   readonly #ctx: DocketContext
   readonly #jobs: Jobs
@@ -29,7 +35,7 @@ export class Files {
   async addWithFiles(
     input: JobInput,
     files: Iterable<FileInput> | AsyncIterable<FileInput>,
-  ): Promise<{ job: Job; artifacts: Artifact[] }> {
+  ): Promise<FilesAdded> {
     const job = parse(jobInput, input, 'job')
     // Checked before any file is read, so a bad payload does not cost an upload.
     assertJsonValue(job.payload === undefined ? null : job.payload, 'payload', this.#ctx.maxPayloadBytes)

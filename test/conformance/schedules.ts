@@ -9,13 +9,8 @@
 // Store parts (storage/store.ts): ScheduleStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import {
-  type Docket,
-  type LeaderTerm,
-  Maintenance,
-  type Schedule,
-  type ScheduleCreateInput,
-} from '../../src/index.js'
+import type { LeaderTerm } from '../../src/core/types.js'
+import { type Docket, Maintenance, type Schedule, type ScheduleCreateInput } from '../../src/index.js'
 import {
   type ConformanceContext,
   claim,

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe } from 'node:test'
+import type { StoredEvent } from '../../src/core/types.js'
 import { storeOf } from '../../src/docket/store-of.js'
-import type { StoredEvent } from '../../src/index.js'
 import type { ApiKeyRecord, Store, WorkerRecord } from '../../src/storage/store.js'
 import {
   type ConformanceContext,

@@ -1,8 +1,7 @@
 /** Checks of the arguments the Docket class takes that are not plain options objects. */
 import { invalidArgument } from '../core/errors.js'
 import { isJobId, parse, queueName } from '../core/options.js'
-import type { ClaimedJob } from '../core/types.js'
-import type { LeaseRef } from '../storage/store.js'
+import type { ClaimedJob, LeaseRef } from '../core/types.js'
 import type { FailureInput, Leased } from './types.js'
 
 export function checkId(id: unknown, what: string): string {

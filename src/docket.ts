@@ -353,15 +353,15 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   // Deprecated: kept one release. The maintenance pass (worker/maintenance.ts) runs these itself.
 
-  /** @deprecated the maintenance pass (`Maintenance`, run by every Worker) recovers expired leases. */
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) recovers expired leases. */
   async recoverExpiredLeases(fence?: LeaderTerm): Promise<number> {
     return this.#p.maintenance.recoverExpiredLeases(fence)
   }
-  /** @deprecated the maintenance pass (`Maintenance`, run by every Worker) expires jobs. */
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) expires jobs. */
   async expireJobs(fence?: LeaderTerm): Promise<number> {
     return this.#p.maintenance.expireJobs(fence)
   }
-  /** @deprecated the maintenance pass (`Maintenance`, run by every Worker) runs due schedules. */
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) runs due schedules. */
   async runDueSchedules(fence?: LeaderTerm): Promise<ScheduleRun[]> {
     return this.#p.maintenance.runDueSchedules(fence)
   }

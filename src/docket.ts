@@ -2,48 +2,25 @@
  * Docket: the library's front door. It validates every argument (core/options),
  * resolves defaults (core/resolve) and hands complete records to the Store.
  * Nothing here writes SQL, and nothing is written when an argument is bad.
+ * The class only delegates, to a module per noun: docket/queues.ts, jobs.ts,
+ * bulk.ts, batches.ts, files.ts, schedules.ts and worker-protocol.ts.
  */
 
 import type { Readable } from 'node:stream'
-import { v7 as uuidv7 } from 'uuid'
 import { type ArtifactRouter, openArtifactStorage } from './artifacts/open.js'
-import { DEFAULT_MAX_ARTIFACT_BYTES, storeFile } from './artifacts/storage.js'
-import { type Clock, systemClock } from './core/clock.js'
-import { decodeCursor, encodeCursor } from './core/cursor.js'
-import { DocketError, invalidArgument, isDocketError, notFound } from './core/errors.js'
-import { COUNT_LIMIT, jobMatch, matchCount, SUGGESTION_SAMPLE } from './core/job-search.js'
+import { DocketError, invalidArgument } from './core/errors.js'
 import {
-  type BatchThenInput,
-  batchOptions,
   type CleanupInput,
-  cleanupInput,
-  deleteQueueOptions,
   docketOptions,
-  eventsQuery,
   type JobInput,
-  jobInput,
   type ListJobsInput,
-  listBatchesInput,
-  listJobsInput,
   type PriorityName,
   parse,
-  priority as priorityInput,
-  priorityValue,
   type QueueCreateInput,
   type QueueUpdateInput,
-  queueCreateInput,
-  queueUpdateInput,
   type SqliteDatabase,
-  suggestionsInput,
 } from './core/options.js'
-import { type RateLimitUse, rateLimitUse } from './core/rate-limits.js'
-import {
-  applyQueueUpdate,
-  assertJsonValue,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  resolveJob,
-  resolveQueue,
-} from './core/resolve.js'
+import type { RateLimitUse } from './core/rate-limits.js'
 import type {
   Schedule,
   ScheduleCreateInput,
@@ -51,35 +28,28 @@ import type {
   ScheduleRun,
   ScheduleUpdateInput,
 } from './core/schedules.js'
-import { type QueueHealth, queueHealth, windowStats } from './core/stats.js'
-import {
-  emptyCounts,
-  JOB_STATUSES,
-  type Job,
-  type JobDetail,
-  type JobEvent,
-  type JobStatus,
-  LIVE_STATUSES,
-  type Queue,
-  type StatusCounts,
-  type UpstreamJob,
+import type { QueueHealth } from './core/stats.js'
+import type {
+  Artifact,
+  BatchSummary,
+  GroupCount,
+  Job,
+  JobEvent,
+  LeaderTerm,
+  Queue,
+  StatusCounts,
+  UpstreamJob,
+  WorkerInfo,
 } from './core/types.js'
-import { Access } from './docket/access.js'
-import { checkId, checkJobId, checkQueueName } from './docket/arguments.js'
-import { thenJob } from './docket/batch-then.js'
-import {
-  appliesTo,
-  BULK_ACTIONS,
-  BULK_CHUNK,
-  type BulkAction,
-  type BulkOutcome,
-  type BulkTarget,
-  bulkStatuses,
-  bulkTarget,
-} from './docket/bulk.js'
-import { Leadership } from './docket/leadership.js'
+import type { Access } from './docket/access.js'
+import type { BatchAdded, BatchOptions } from './docket/batches.js'
+import { actOnJobs, type BulkAction, type BulkOutcome, type BulkTarget } from './docket/bulk.js'
+import type { FilesAdded } from './docket/files.js'
+import { internalsOf } from './docket/internals.js'
+import type { AddOptions } from './docket/jobs.js'
+import type { Leadership } from './docket/leadership.js'
+import { type DocketParts, docketParts } from './docket/parts.js'
 import * as schedules from './docket/schedules.js'
-import { registerStore } from './docket/store-of.js'
 import type {
   AnyTasks,
   TaskArguments,
@@ -89,74 +59,30 @@ import type {
   TaskMap,
   TaskName,
 } from './docket/tasks.js'
-import {
-  DEFAULT_LEASE_MS,
-  type DocketOptions,
-  type DocketStats,
-  type FileInput,
-  type JobOptions,
-  type JobPage,
-} from './docket/types.js'
-import { WorkerProtocol } from './docket/worker-protocol.js'
-import { type DocketEvent, type SubscribeOptions, type Subscription, subscribe } from './events/feed.js'
+import type { DocketOptions, DocketStats, FileInput, JobOptions, JobPage } from './docket/types.js'
+import type { WorkerProtocol } from './docket/worker-protocol.js'
+import type { DocketEvent, SubscribeOptions, Subscription } from './events/feed.js'
 import { databaseTarget, openStore } from './storage/open.js'
-import type {
-  Artifact,
-  ArtifactRecord,
-  BatchRecord,
-  BatchSummary,
-  CallerTransaction,
-  JobFilter,
-  LeaderTerm,
-  Store,
-} from './storage/store.js'
-import { traceAdd } from './tracing/spans.js'
+import type { Store } from './storage/store.js'
 
-export type {
-  DocketOptions,
-  DocketStats,
-  FailureInput,
-  FileInput,
-  JobOptions,
-  JobPage,
-  Leased,
-} from './docket/types.js'
-export { DEFAULT_LEASE_MS, RetryAfterError, UnrecoverableError } from './docket/types.js'
+// Re-exported for src/ files that take them with the class; users import them from the package (index.ts).
+export type { DocketOptions, FileInput } from './docket/types.js'
+export { RetryAfterError, UnrecoverableError } from './docket/types.js'
 
 export class Docket<Tasks extends TaskMap = AnyTasks> {
   readonly #store: Store
-  readonly #maxPayloadBytes: number
-  readonly #defaultLeaseMs: number
-  readonly #maxArtifactBytes: number
-  readonly #clock: Clock
+  readonly #p: DocketParts
   /** Where artifact bytes are kept (artifacts/open.ts). */
   readonly artifacts: ArtifactRouter
   /** The worker protocol: registry, claims, leases, reports, outcomes, output files (docket/worker-protocol.ts). */
   readonly workers: WorkerProtocol
-  /** API keys and dashboard sessions, for the server (docket/access.ts). */
-  readonly access: Access
-  /** Named leadership leases with fenced terms, for the maintenance pass (docket/leadership.ts). */
-  readonly leadership: Leadership
   #closed = false
 
   private constructor(store: Store, options: DocketOptions, artifacts: ArtifactRouter) {
     this.#store = store
     this.artifacts = artifacts
-    this.#maxArtifactBytes = options.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
-    this.#defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_LEASE_MS
-    this.#clock = options.clock ?? systemClock
-    const open = () => this.#open()
-    this.workers = new WorkerProtocol(open, {
-      maxPayloadBytes: this.#maxPayloadBytes,
-      maxArtifactBytes: this.#maxArtifactBytes,
-      defaultLeaseMs: this.#defaultLeaseMs,
-      artifacts,
-      wake: (queues) => this.#wake(queues),
-    })
-    this.access = new Access(open)
-    this.leadership = new Leadership(open)
-    registerStore(this, store)
+    this.#p = docketParts(this, store, () => this.#open(), options, artifacts)
+    this.workers = this.#p.workers
   }
 
   /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
@@ -202,12 +128,12 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   /** The time by this Docket's clock (a test's clock when one was given). */
   now(): Date {
-    return this.#clock.now()
+    return this.#p.ctx.clock.now()
   }
 
   /** The store, refusing (CLOSED) once this Docket is closed. */
   #open(): Store {
-    this.#assertOpen()
+    if (this.#closed) throw new DocketError('CLOSED', 'this Docket has been closed')
     return this.#store
   }
 
@@ -222,43 +148,47 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     await this.#open().ping()
   }
 
-  // Queues
+  // Queues (docket/queues.ts)
 
   async createQueue(input: QueueCreateInput): Promise<Queue> {
-    return this.#open().createQueue(resolveQueue(parse(queueCreateInput, input, 'queue')))
+    return this.#p.queues.createQueue(input)
   }
-
   async updateQueue(name: string, patch: QueueUpdateInput): Promise<Queue> {
-    const valid = parse(queueUpdateInput, patch, 'queue update')
-    return this.#open().updateQueue(checkQueueName(name), (current) => applyQueueUpdate(current, valid))
+    return this.#p.queues.updateQueue(name, patch)
   }
-
   async getQueue(name: string): Promise<Queue> {
-    const queue = await this.#open().getQueue(checkQueueName(name))
-    if (!queue) throw notFound('queue', name)
-    return queue
+    return this.#p.queues.getQueue(name)
   }
-
   async listQueues(): Promise<Queue[]> {
-    return this.#open().listQueues()
+    return this.#p.queues.listQueues()
   }
-
   async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<void> {
-    const o = parse(deleteQueueOptions, options, 'delete options')
-    await this.#open().deleteQueue(checkQueueName(name), o.force === true)
+    return this.#p.queues.deleteQueue(name, options)
   }
-
   async pauseQueue(name: string): Promise<Queue> {
-    return this.updateQueue(name, { status: 'paused' })
+    return this.#p.queues.updateQueue(name, { status: 'paused' })
   }
-
   async resumeQueue(name: string): Promise<Queue> {
-    const queue = await this.updateQueue(name, { status: 'active' })
-    await this.#wake([queue.name])
-    return queue
+    return this.#p.queues.resumeQueue(name)
+  }
+  /** The queue's rate limit as it stands (starts in the window, when the next slot opens); null without one. */
+  async rateLimitUse(queue: string): Promise<RateLimitUse | null> {
+    return this.#p.queues.rateLimitUse(queue)
+  }
+  /** A queue's health now: latency, 1- and 5-minute rates, backlog trend, stalled, top errors; `owner`'s jobs only when given. */
+  async queueHealth(queue: string, filter: { owner?: string } = {}): Promise<QueueHealth> {
+    return this.#p.queues.queueHealth(queue, filter)
+  }
+  /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
+  async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
+    return this.#p.queues.countJobs(queue, filter)
+  }
+  /** Counts by state, and for the last hour and day: throughput, failure rate, wait and run time percentiles, series. */
+  async stats(queue?: string): Promise<DocketStats> {
+    return this.#p.queues.stats(queue)
   }
 
-  // Adding jobs
+  // Adding jobs (docket/jobs.ts)
 
   /** Adds one job: `add({ queue, type, payload, ...options })` or `add(queue, type, payload, options)`. */
   async add<K extends TaskName<Tasks>>(
@@ -270,18 +200,8 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     type: K,
     ...rest: TaskArguments<Tasks, K>
   ): Promise<TaskJob<Tasks, K>>
-  async add(
-    inputOrQueue: unknown,
-    typeOrOptions?: unknown,
-    payload?: unknown,
-    options: JobOptions = {},
-  ): Promise<Job> {
-    if (typeof inputOrQueue === 'string') {
-      const input = { ...options, queue: inputOrQueue, type: typeOrOptions, payload }
-      return (await this.#addMany([input as JobInput])).jobs[0]!
-    }
-    const add = addOptions(typeOrOptions)
-    return (await this.#addMany([inputOrQueue as JobInput], null, [], add.client)).jobs[0]!
+  async add(inputOrQueue: unknown, typeOrOptions?: unknown, payload?: unknown, options?: JobOptions) {
+    return this.#p.jobs.add(inputOrQueue, typeOrOptions, payload, options)
   }
 
   /**
@@ -290,591 +210,182 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
    * job of its queue returns that job instead of a new one.
    */
   async addMany(inputs: TaskInput<Tasks>[], options?: AddOptions): Promise<TaskJob<Tasks>[]> {
-    const { client } = addOptions(options)
-    return (await this.#addMany(inputs as unknown as JobInput[], null, [], client)).jobs as TaskJob<Tasks>[]
+    return (await this.#p.jobs.addMany(inputs as never, options)) as TaskJob<Tasks>[]
   }
 
-  /** `then`: one more job, depending on every one of `inputs` with `completion` (a batch's `then`). */
-  async #addMany(
-    inputs: JobInput[],
-    batch: BatchRecord | null = null,
-    artifacts: ArtifactRecord[] = [],
-    client?: CallerTransaction,
-    then: { id: string; input: JobInput } | null = null,
-  ) {
-    const batchId = batch?.id ?? null
-    if (!Array.isArray(inputs))
-      throw invalidArgument('jobs must be an array', [{ path: '', message: 'expected an array' }])
-    if (inputs.length === 0) return { jobs: [], deduplicated: [] }
-    if (inputs.length > 50_000) {
-      throw invalidArgument(`at most 50000 jobs per call, got ${inputs.length}`, [
-        { path: '', message: 'too many jobs' },
-      ])
-    }
-    const valid = inputs.map((input, i) => {
-      const job = parse(jobInput, input, inputs.length > 1 ? `job ${i}` : 'job')
-      assertJsonValue(
-        job.payload === undefined ? null : job.payload,
-        inputs.length > 1 ? `jobs.${i}.payload` : 'payload',
-        this.#maxPayloadBytes,
-      )
-      return job
-    })
-    const queueNames = [...valid.map((j) => j.queue), ...(then ? [then.input.queue] : [])]
-    // Traced (tracing/spans.ts): each job stores the add's trace context, for its run's span.
-    return traceAdd(valid, (traceContext) =>
-      this.#open().addJobs(
-        queueNames,
-        (queues) => {
-          const jobs = valid.map((j) => resolveJob(j, queues.get(j.queue)!, uuidv7(), batchId))
-          if (then) jobs.push(thenJob(then.input, queues.get(then.input.queue)!, then.id, jobs))
-          return jobs.map((job) => ({ ...job, traceContext }))
-        },
-        { batch: batch ?? undefined, artifacts, ...(client ? { transaction: client } : {}) },
-      ),
-    )
-  }
+  // Batches (docket/batches.ts)
 
-  /** Wakes idle workers of these queues in every process; a failure here only delays pickup until the next poll. */
-  async #wake(queues: string[]): Promise<void> {
-    if (queues.length === 0) return
-    await this.#store.notifyReady([...new Set(queues)]).catch(() => {})
-  }
-
-  // Batches
-
-  /**
-   * Adds jobs as one batch, in one transaction. The batch's owner is the
-   * owner of every job that does not name one.
-   */
+  /** Adds jobs as one batch, in one transaction. The batch's owner is the owner of every job that does not name one. */
   async addBatch(
     inputs: TaskInput<Tasks>[],
-    options: { name?: string; owner?: string; then?: BatchThenInput } & AddOptions = {},
-  ): Promise<{ batch: BatchSummary; jobs: TaskJob<Tasks>[]; thenJob?: Job }> {
-    const { client, ...batchFields } = (options ?? {}) as AddOptions & Record<string, unknown>
-    const o = parse(batchOptions, batchFields, 'batch options')
-    addOptions({ client })
-    if (!Array.isArray(inputs) || inputs.length === 0) {
-      throw invalidArgument('a batch needs at least one job', [
-        { path: 'jobs', message: 'expected a non-empty array' },
-      ])
-    }
-    if (o.then) assertJsonValue(o.then.payload ?? null, 'then.payload', this.#maxPayloadBytes)
-    const then = o.then ? { id: uuidv7(), input: { ...o.then, owner: o.owner ?? null } } : null
-    const record: BatchRecord = {
-      id: uuidv7(),
-      name: o.name ?? null,
-      owner: o.owner ?? null,
-      thenJobId: then?.id ?? null,
-    }
-    const given = inputs as unknown as JobInput[]
-    const withOwner = o.owner === undefined ? given : given.map((j) => ({ owner: o.owner, ...j }))
-    const added = (await this.#addMany(withOwner, record, [], client, then)).jobs
-    const jobs = then ? added.slice(0, -1) : added
-    // In the caller's transaction the batch is not committed yet: others cannot read it, so it is summed up here.
-    const batch = client ? newBatchSummary(record, jobs) : await this.getBatch(record.id)
-    return then
-      ? { batch, jobs: jobs as TaskJob<Tasks>[], thenJob: added[added.length - 1]! }
-      : { batch, jobs: jobs as TaskJob<Tasks>[] }
+    options: BatchOptions = {},
+  ): Promise<BatchAdded<TaskJob<Tasks>>> {
+    return (await this.#p.batches.addBatch(inputs as unknown as JobInput[], options)) as BatchAdded<
+      TaskJob<Tasks>
+    >
   }
-
   /** A batch with its counts by status and overall progress. */
   async getBatch(id: string): Promise<BatchSummary> {
-    const batch = await this.#open().getBatch(checkId(id, 'batch'))
-    if (!batch) throw notFound('batch', id)
-    return batch
+    return this.#p.batches.getBatch(id)
   }
-
   /** Batches newest first, `owner`'s only when given; pass the last id as `before` for the next page. */
   async listBatches(
     filter: { owner?: string; before?: string; limit?: number } = {},
   ): Promise<BatchSummary[]> {
-    const f = parse(listBatchesInput, filter, 'batch filter')
-    return this.#open().listBatches({
-      owner: f.owner ?? null,
-      before: f.before ?? null,
-      limit: f.limit ?? 50,
-    })
+    return this.#p.batches.listBatches(filter)
   }
-
   /** Cancels every job of the batch that has not finished. Returns how many were cancelled. */
   async cancelBatch(id: string): Promise<number> {
-    await this.getBatch(id)
-    return this.#forEachInBatch(id, [...LIVE_STATUSES], (jobId) => this.#open().cancelJob(jobId))
+    return this.#p.batches.cancelBatch(id)
   }
-
   /** Retries every failed job of the batch. Returns how many were retried. */
   async retryBatch(id: string): Promise<number> {
-    await this.getBatch(id)
-    return this.#forEachInBatch(id, ['failed'], (jobId) => this.retryJob(jobId))
+    return this.#p.batches.retryBatch(id)
   }
 
-  /** Applies `action` to the batch's jobs in `statuses`; jobs that moved on meanwhile are skipped. */
-  async #forEachInBatch(
-    batchId: string,
-    statuses: JobStatus[],
-    action: (id: string) => Promise<unknown>,
-  ): Promise<number> {
-    let done = 0
-    let cursor: string | undefined
-    do {
-      const page = await this.listJobs({ batchId, status: statuses, limit: 500, cursor, order: 'asc' })
-      for (const job of page.jobs) {
-        try {
-          await action(job.id)
-          done++
-        } catch (error) {
-          if (!isDocketError(error, 'INVALID_STATE') && !isDocketError(error, 'CONFLICT')) throw error
-        }
-      }
-      cursor = page.nextCursor ?? undefined
-    } while (cursor)
-    return done
-  }
-
-  // Statistics
-
-  /** Counts by state, and for the last hour and day: throughput, failure rate, wait and run time percentiles, series. */
-  async stats(queue?: string): Promise<DocketStats> {
-    if (queue !== undefined) await this.getQueue(queue)
-    const now = this.#clock.now().getTime()
-    const day = 24 * 3600_000
-    const [counts, rows] = await Promise.all([
-      this.countJobs(queue),
-      this.#open().finishedJobs(queue ?? null, now - day, 50_000),
-    ])
-    const totals = emptyCounts()
-    for (const c of Object.values(counts)) for (const s of JOB_STATUSES) totals[s] += c[s]
-    return {
-      queue: queue ?? null,
-      counts: totals,
-      lastHour: windowStats(rows, now, 3600_000, 60_000),
-      lastDay: windowStats(rows, now, day, 15 * 60_000),
-    }
-  }
-
-  // Events
+  // Reading jobs (docket/jobs.ts)
 
   /** Calls `listener` for every event (optionally of one queue or job), in commit order, from any process. */
   async subscribe(
     listener: (event: DocketEvent) => void,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    if (options.queue !== undefined) checkQueueName(options.queue)
-    if (options.jobId !== undefined) checkJobId(options.jobId)
-    return subscribe(this.#open(), listener, options)
+    return this.#p.jobs.subscribe(listener, options)
   }
-
-  // Reading jobs
-
   /** A job with its event history, its attempts, its dependencies and its artifacts. NOT_FOUND if there is none. */
   async getJob(id: string): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
-    const job = await this.#open().getJob(checkJobId(id))
-    if (!job) throw notFound('job', id)
-    const [events, dependencies, artifacts, attemptHistory] = await Promise.all([
-      this.#open().getJobEvents(job.id),
-      this.#open().getJobDependencies(job.id),
-      this.#open().listArtifacts(job.id),
-      this.#open().getJobAttempts(job.id),
-    ])
-    const detail: JobDetail & { artifacts: Artifact[] } = {
-      ...job,
-      events,
-      attemptHistory,
-      dependencies,
-      artifacts,
-    }
-    return detail as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
+    return (await this.#p.jobs.getJob(id)) as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
   }
-
   /** A job as it is now, without its history; null if there is none (for access checks that must not throw). */
   async findJob(id: string): Promise<TaskJob<Tasks> | null> {
-    return (await this.#open().getJob(checkJobId(id))) as TaskJob<Tasks> | null
+    return (await this.#p.jobs.findJob(id)) as TaskJob<Tasks> | null
   }
-
-  /**
-   * The jobs `id` depends on, each with its type, status, what `id` waits for
-   * (`on`) and its result once completed: what a handler reads with
-   * `ctx.upstream()`. NOT_FOUND if there is no job `id`.
-   */
+  /** The jobs `id` depends on with their type, status, `on` and result: what a handler reads with `ctx.upstream()`. */
   async upstream(id: string): Promise<UpstreamJob[]> {
-    const jobId = checkJobId(id)
-    const [upstream, job] = await Promise.all([
-      this.#open().getUpstreamJobs(jobId),
-      this.#open().getJob(jobId),
-    ])
-    if (!job) throw notFound('job', id)
-    return upstream
+    return this.#p.jobs.upstream(id)
+  }
+  async getJobEvents(id: string, options: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
+    return this.#p.jobs.getJobEvents(id, options)
+  }
+  /** A page of jobs, newest first unless `sort`/`order` say otherwise; pass `nextCursor` back as `cursor`. */
+  async listJobs(filter: ListJobsInput = {}): Promise<JobPage> {
+    return this.#p.jobs.listJobs(filter)
   }
 
-  // Artifacts
+  // Files (docket/files.ts)
 
-  /**
-   * Adds a job with input files: the files are stored first, one after
-   * another as `files` yields them (each stream read to its end before the
-   * next is asked for), then the job and their records in one transaction.
-   * A failure at any point removes every file stored for it: no job, no file.
-   */
+  /** Adds a job with input files, stored first; a failure at any point removes them: no job, no file. */
   async addWithFiles<K extends TaskName<Tasks>>(
     input: TaskInput<Tasks, K>,
     files: Iterable<FileInput> | AsyncIterable<FileInput>,
-  ): Promise<{ job: TaskJob<Tasks, K>; artifacts: Artifact[] }> {
-    const job = parse(jobInput, input, 'job')
-    // Checked before any file is read, so a bad payload does not cost an upload.
-    assertJsonValue(job.payload === undefined ? null : job.payload, 'payload', this.#maxPayloadBytes)
-    const id = (job.id as string | undefined) ?? uuidv7()
-    const stored: ArtifactRecord[] = []
-    try {
-      for await (const file of files)
-        stored.push(await storeFile(this.artifacts, id, 'input', file, this.#maxArtifactBytes))
-      const { jobs, deduplicated } = await this.#addMany([{ ...input, id }], null, stored)
-      // The dedupe key matched a live job: that job is the answer, and these files belong to nobody.
-      if (deduplicated[0]) await this.#removeFiles(stored)
-      const added = jobs[0]! as TaskJob<Tasks, K>
-      return { job: added, artifacts: await this.#open().listArtifacts(added.id) }
-    } catch (error) {
-      await this.#removeFiles(stored)
-      throw error
-    }
+  ): Promise<FilesAdded<TaskJob<Tasks, K>>> {
+    return (await this.#p.files.addWithFiles(input as JobInput, files)) as FilesAdded<TaskJob<Tasks, K>>
   }
-
-  async #removeFiles(records: ArtifactRecord[]): Promise<void> {
-    await Promise.all(records.map((r) => this.artifacts.remove(r.storageKey).catch(() => {})))
-  }
-
   async listArtifacts(jobId: string): Promise<Artifact[]> {
-    return this.#open().listArtifacts(checkJobId(jobId))
+    return this.#p.files.listArtifacts(jobId)
   }
-
-  /** An artifact's record and a stream of its bytes. */
   /** An artifact's record, without opening its file. NOT_FOUND if there is none. */
   async getArtifact(id: string): Promise<Artifact> {
-    const artifact = await this.#open().getArtifact(checkId(id, 'artifact'))
-    if (!artifact) throw notFound('artifact', id)
-    return artifact
+    return this.#p.files.getArtifact(id)
   }
-
-  /**
-   * An artifact's record and its file as a stream. The stream is open: read or
-   * destroy it at once (an unread file stream that fails, say because the file
-   * is gone, raises its error with nobody listening).
-   */
+  /** An artifact's record and its file as a stream, open: read or destroy it at once. */
   async openArtifact(id: string): Promise<{ artifact: Artifact; stream: Readable }> {
-    const artifact = await this.getArtifact(id)
-    return { artifact, stream: this.artifacts.open(artifact.storageKey) }
+    return this.#p.files.openArtifact(id)
   }
 
-  async getJobEvents(id: string, options: { afterId?: number; limit?: number } = {}): Promise<JobEvent[]> {
-    const o = parse(eventsQuery, options, 'events query')
-    return this.#open().getJobEvents(checkJobId(id), o.afterId ?? 0, o.limit ?? 1000)
-  }
-
-  /**
-   * A page of jobs, newest first unless `sort`/`order` say otherwise; pass `nextCursor` back as
-   * `cursor` for the next. `id`, `search` and `where` find jobs by id, text and payload values
-   * (core/job-search.ts); `count: true` also counts every match, up to COUNT_LIMIT.
-   */
-  async listJobs(filter: ListJobsInput = {}): Promise<JobPage> {
-    const f = parse(listJobsInput, filter, 'job filter')
-    const sort = f.sort ?? 'createdAt'
-    const order = f.order ?? 'desc'
-    const limit = f.limit ?? 50
-    const after = f.cursor ? decodeCursor(f.cursor, sort, order) : null
-    const matching: JobFilter = {
-      queue: f.queue,
-      type: f.type,
-      owner: f.owner,
-      batchId: f.batchId,
-      statuses: f.status === undefined ? undefined : [f.status].flat(),
-      ...jobMatch(f),
-    }
-    const [jobs, counted] = await Promise.all([
-      this.#open().listJobs({ ...matching, sort, order, limit, after }),
-      f.count ? this.#open().countMatchingJobs(matching, COUNT_LIMIT + 1) : undefined,
-    ])
-    const last = jobs.length === limit ? jobs[jobs.length - 1] : undefined
-    const nextCursor = last
-      ? encodeCursor({
-          sort,
-          order,
-          id: last.id,
-          value: sort === 'priority' ? last.priority : last[sort].getTime(),
-        })
-      : null
-    return counted === undefined ? { jobs, nextCursor } : { jobs, nextCursor, count: matchCount(counted) }
-  }
-
-  /**
-   * What a job filter may suggest: queue names and job types. Types, and a user's queues, come
-   * from the newest SUGGESTION_SAMPLE jobs (`owner`'s only, when given); without `owner`, every
-   * queue is listed.
-   */
-  async jobFilterSuggestions(
-    filter: { owner?: string } = {},
-  ): Promise<{ queues: string[]; types: string[] }> {
-    const owner = parse(suggestionsInput, filter, 'suggestions filter').owner ?? null
-    const [pairs, queues] = await Promise.all([
-      this.#open().recentQueueTypes(owner, SUGGESTION_SAMPLE),
-      owner === null ? this.#open().listQueues() : [],
-    ])
-    const sorted = (names: Iterable<string>) => [...new Set(names)].sort()
-    return {
-      queues: sorted([...queues.map((q) => q.name), ...pairs.map((p) => p.queue)]),
-      types: sorted(pairs.map((p) => p.type)),
-    }
-  }
-
-  /** The queue's rate limit as it stands (starts in the window, when the next slot opens); null without one. */
-  async rateLimitUse(queue: string): Promise<RateLimitUse | null> {
-    const q = await this.getQueue(queue)
-    if (!q.rateLimit) return null
-    const counted = await this.#open().rateLimitUse(q.name)
-    return counted && rateLimitUse(q.rateLimit, counted, this.#clock.now())
-  }
-
-  /** The queue's busiest groups with their active and waiting jobs; only `owner`'s jobs when given. */
-  async groupCounts(queue: string, filter: { owner?: string; limit?: number } = {}) {
-    const q = await this.getQueue(queue)
-    const wanted = Math.trunc(filter.limit ?? 20)
-    const limit = Number.isFinite(wanted) ? Math.min(Math.max(1, wanted), 100) : 20
-    return this.#open().groupCounts(q.name, filter.owner ?? null, limit)
-  }
-
-  /**
-   * A queue's health now (core/stats.ts): latency (age of the oldest ready
-   * job), 1- and 5-minute rates, the backlog trend, whether it is paused with
-   * jobs ready, and the top errors; only `owner`'s jobs when given.
-   */
-  async queueHealth(queue: string, filter: { owner?: string } = {}): Promise<QueueHealth> {
-    const q = await this.getQueue(queue)
-    const now = this.#clock.now().getTime()
-    const row = await this.#open().queueHealth(q.name, filter.owner ?? null, now)
-    return queueHealth(row, now, q.status === 'paused')
-  }
-
-  /** Counts of jobs by status, per queue (every queue, or the one named); only `owner`'s jobs when given. */
-  async countJobs(queue?: string, filter: { owner?: string } = {}): Promise<Record<string, StatusCounts>> {
-    if (queue !== undefined) await this.getQueue(queue)
-    return Object.fromEntries(await this.#open().countJobs(queue ?? null, filter.owner ?? null))
-  }
-
-  // Operator actions
+  // Operator actions (docket/jobs.ts, docket/bulk.ts)
 
   async cancelJob(id: string): Promise<Job> {
-    return this.#open().cancelJob(checkJobId(id))
+    return this.#p.jobs.cancelJob(id)
   }
-
   async retryJob(id: string): Promise<Job> {
-    const job = await this.#open().retryJob(checkJobId(id))
-    if (job.status === 'waiting') await this.#wake([job.queue])
-    return job
+    return this.#p.jobs.retryJob(id)
   }
-
   async setPriority(id: string, priority: number | PriorityName): Promise<Job> {
-    const value = parse(priorityInput, priority, 'priority')
-    return this.#open().setPriority(checkJobId(id), priorityValue(value))
+    return this.#p.jobs.setPriority(id, priority)
   }
-
   /** Promotes held (manual-mode) or scheduled jobs to waiting: by ids, or every held job of a queue. */
   async promote(target: string | string[] | { queue: string }): Promise<number> {
-    if (typeof target === 'object' && !Array.isArray(target)) {
-      const queue = checkQueueName(target.queue)
-      const n = await this.#open().promoteJobs({ queue })
-      if (n > 0) await this.#wake([queue])
-      return n
-    }
-    const ids = [target].flat()
-    if (ids.length === 0) return 0
-    const n = await this.#open().promoteJobs({ ids: [...new Set(ids.map(checkJobId))] })
-    if (n > 0) await this.#wake(['*'])
-    return n
+    return this.#p.jobs.promote(target)
   }
-
-  /**
-   * Retries, cancels, promotes or deletes every job matching `{ filter }` (the
-   * filters and search of listJobs, `owner` included) or each of `{ ids }`
-   * (only `owner`'s, when given: others count as missing), in chunks of
-   * BULK_CHUNK, each job in its own transaction. Jobs in a state the action
-   * does not apply to are not matched; see docket/bulk.ts.
-   */
+  /** Retries, cancels, promotes or deletes every job matching `{ filter }` or each of `{ ids }` (docket/bulk.ts). */
   async actOnJobs(action: BulkAction, target: BulkTarget): Promise<BulkOutcome> {
-    if (typeof action !== 'string' || !Object.hasOwn(BULK_ACTIONS, action)) {
-      throw invalidArgument(
-        `unknown action ${JSON.stringify(action)}: expected ${Object.keys(BULK_ACTIONS).join(', ')}`,
-        [{ path: 'action', message: `expected ${Object.keys(BULK_ACTIONS).join(' | ')}` }],
-      )
-    }
-    const t = parse(bulkTarget, target, 'bulk target')
-    const { owner } = t
-    const outcome: BulkOutcome = { matched: 0, changed: 0 }
-    const apply = async (job: Job) => {
-      if (!appliesTo(action, job)) return
-      outcome.matched++
-      try {
-        if (await this.#act(action, job.id)) outcome.changed++
-      } catch (error) {
-        // It moved on between the read and the action (finished, taken, deleted): matched, not changed.
-        if (!['INVALID_STATE', 'CONFLICT', 'NOT_FOUND'].some((c) => isDocketError(error, c as never)))
-          throw error
-      }
-    }
-    if (t.ids) {
-      for (const id of new Set(t.ids.map((i) => i.toLowerCase()))) {
-        const job = await this.findJob(id)
-        if (job && (owner === undefined || job.owner === owner)) await apply(job)
-      }
-      return outcome
-    }
-    // `owner` narrows a filter too: another owner's jobs are never matched.
-    const given = t.filter ?? {}
-    if (owner !== undefined && given.owner !== undefined && given.owner !== owner) return outcome
-    const filter = owner === undefined ? given : { ...given, owner }
-    const status = bulkStatuses(action, filter.status)
-    if (status.length === 0) return outcome
-    let cursor: string | undefined
-    do {
-      const page = await this.listJobs({ ...filter, status, limit: BULK_CHUNK, order: 'asc', cursor })
-      for (const job of page.jobs) await apply(job)
-      cursor = page.nextCursor ?? undefined
-    } while (cursor)
-    return outcome
+    return actOnJobs(this.#p.jobs, action, target)
   }
-
-  /** One job of a bulk action; whether it changed. */
-  async #act(action: BulkAction, id: string): Promise<boolean> {
-    if (action === 'retry') await this.retryJob(id)
-    else if (action === 'cancel') await this.cancelJob(id)
-    else if (action === 'delete') await this.removeJob(id)
-    else return (await this.promote(id)) > 0
-    return true
-  }
-
   async removeJob(id: string): Promise<void> {
-    await this.#open().removeJob(checkJobId(id))
+    return this.#p.jobs.removeJob(id)
   }
-
-  // Maintenance
-
-  /** `fence`: the maintenance leader's term; the pass is refused (LEADERSHIP_LOST) once it is over. */
-  async recoverExpiredLeases(fence?: LeaderTerm): Promise<number> {
-    const n = await this.#open().recoverExpiredLeases(fence)
-    if (n > 0) await this.#wake(['*'])
-    return n
-  }
-
-  /** Ends jobs not started by their expiry (expiresAt / expiresInMs) as failed and expired. Returns how many. */
-  async expireJobs(fence?: LeaderTerm): Promise<number> {
-    return this.#open().expireJobs(fence)
-  }
-
-  /** Registered workers with their kind, capabilities, load and last heartbeat. */
-  async listWorkers() {
-    return this.#open().listWorkers()
-  }
-
   /** Deletes finished jobs older than `olderThanMs`, or, without it, older than each queue's retention. */
-  async cleanup(input: CleanupInput = {}, fence?: LeaderTerm): Promise<number> {
-    const c = parse(cleanupInput, input, 'cleanup')
-    return this.#open().cleanup({
-      olderThanMs: c.olderThanMs ?? null,
-      queue: c.queue ?? null,
-      batchSize: c.batchSize ?? 1000,
-      ...(fence ? { fence } : {}),
-    })
+  async cleanup(input: CleanupInput = {}): Promise<number> {
+    return this.#p.maintenance.cleanup(input)
+  }
+  /** Registered workers with their kind, capabilities, load and last heartbeat. */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return this.#open().listWorkers()
   }
 
   // Schedules (docket/schedules.ts)
 
   /** Creates a schedule: cron (optional seconds, `timezone`) or `every` ms; its jobs are owned by its owner. */
   async createSchedule(input: ScheduleCreateInput): Promise<Schedule> {
-    return schedules.createSchedule(this.#schedules(), input)
+    return schedules.createSchedule(this.#p.schedules(), input)
   }
-
   async updateSchedule(id: string, patch: ScheduleUpdateInput): Promise<Schedule> {
-    return schedules.updateSchedule(this.#schedules(), id, patch)
+    return schedules.updateSchedule(this.#p.schedules(), id, patch)
   }
-
   async pauseSchedule(id: string): Promise<Schedule> {
-    return schedules.updateSchedule(this.#schedules(), id, { enabled: false })
+    return schedules.updateSchedule(this.#p.schedules(), id, { enabled: false })
   }
-
   /** Resumes a paused schedule; ticks missed while it was paused are not caught up. */
   async resumeSchedule(id: string): Promise<Schedule> {
-    return schedules.updateSchedule(this.#schedules(), id, { enabled: true })
+    return schedules.updateSchedule(this.#p.schedules(), id, { enabled: true })
   }
-
   async deleteSchedule(id: string): Promise<void> {
-    return schedules.deleteSchedule(this.#schedules(), id)
+    return schedules.deleteSchedule(this.#p.schedules(), id)
   }
-
   /** Schedules by name; only `owner`'s when given (null: those nobody owns). */
   async listSchedules(filter: { owner?: string | null; name?: string } = {}): Promise<Schedule[]> {
-    return schedules.listSchedules(this.#schedules(), filter)
+    return schedules.listSchedules(this.#p.schedules(), filter)
   }
-
   /** A schedule with its next run times and its latest runs (newest first) and their outcomes. */
   async getSchedule(id: string, options: { next?: number; runs?: number } = {}): Promise<ScheduleDetail> {
-    return schedules.scheduleDetail(this.#schedules(), id, options)
+    return schedules.scheduleDetail(this.#p.schedules(), id, options)
   }
-
   /** Runs a schedule once now (also while paused), as a manual run. */
   async runSchedule(id: string): Promise<ScheduleRun> {
-    return schedules.runSchedule(this.#schedules(), id)
+    return schedules.runSchedule(this.#p.schedules(), id)
   }
 
-  /** Runs every due schedule, each tick exactly once; `fence`: the maintenance leader's term. */
+  // Deprecated: kept one release. The maintenance pass (worker/maintenance.ts) runs these itself.
+
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) recovers expired leases. */
+  async recoverExpiredLeases(fence?: LeaderTerm): Promise<number> {
+    return this.#p.maintenance.recoverExpiredLeases(fence)
+  }
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) expires jobs. */
+  async expireJobs(fence?: LeaderTerm): Promise<number> {
+    return this.#p.maintenance.expireJobs(fence)
+  }
+  /** @deprecated the maintenance pass (`Maintenance`, which Workers and `docket serve` run) runs due schedules. */
   async runDueSchedules(fence?: LeaderTerm): Promise<ScheduleRun[]> {
-    return schedules.runDueSchedules(this.#schedules(), fence)
+    return this.#p.maintenance.runDueSchedules(fence)
   }
-
-  #schedules(): schedules.ScheduleContext {
-    return { store: this.#open(), clock: this.#clock, maxPayloadBytes: this.#maxPayloadBytes }
+  /** @deprecated the maintenance pass holds its leadership itself. */
+  get leadership(): Leadership {
+    return this.#p.maintenance.leadership
   }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new DocketError('CLOSED', 'this Docket has been closed')
+  /** @deprecated server plumbing: API keys and sessions are the server's (`docket keys`, the HTTP API). */
+  get access(): Access {
+    return internalsOf(this).access
   }
-}
-
-/** What add, addMany and addBatch take besides the jobs. */
-export interface AddOptions {
-  /**
-   * PostgreSQL: your own connection (a node-postgres Client or PoolClient)
-   * inside a transaction you opened with BEGIN. The jobs are written in it:
-   * they exist if and only if your transaction commits, and workers hear of
-   * them at commit. See docs/transactions.md.
-   */
-  client?: CallerTransaction
-}
-
-function addOptions(options: unknown): AddOptions {
-  if (options === undefined || options === null) return {}
-  const o = options as AddOptions
-  if (typeof o !== 'object' || Object.keys(o).some((k) => k !== 'client')) {
-    throw invalidArgument('add options take only client', [
-      { path: 'options', message: 'expected { client }' },
-    ])
+  /** @deprecated use the HTTP API's GET /api/v1/jobs/suggestions. */
+  async jobFilterSuggestions(
+    filter: { owner?: string } = {},
+  ): Promise<{ queues: string[]; types: string[] }> {
+    return internalsOf(this).dashboard.jobFilterSuggestions(filter)
   }
-  if (o.client !== undefined && typeof (o.client as { query?: unknown })?.query !== 'function') {
-    throw invalidArgument(
-      'client must be a database connection with a query method (a pg Client or PoolClient)',
-      [{ path: 'client', message: 'expected a pg Client or PoolClient' }],
-    )
-  }
-  return o
-}
-
-/** The summary of a batch just added, from its jobs (before the caller's transaction commits). */
-function newBatchSummary(record: BatchRecord, jobs: Job[]): BatchSummary {
-  const own = jobs.filter((j) => j.batchId === record.id)
-  const counts = emptyCounts()
-  for (const j of own) counts[j.status]++
-  return {
-    ...record,
-    thenJobId: record.thenJobId ?? null,
-    createdAt: own[0]?.createdAt ?? new Date(),
-    total: own.length,
-    counts,
-    progress: own.length === 0 ? 0 : own.reduce((sum, j) => sum + j.progress.percent, 0) / own.length,
+  /** @deprecated use the HTTP API's GET /api/v1/queues/:name (its `groups`). */
+  async groupCounts(queue: string, filter: { owner?: string; limit?: number } = {}): Promise<GroupCount[]> {
+    return internalsOf(this).dashboard.groupCounts(queue, filter)
   }
 }

@@ -1,17 +1,14 @@
-/** Docket's public library API. */
+/**
+ * Docket's public library API: what a user writes. Internals (the Store, the
+ * maintenance writes, the server's session plumbing) are not exported; tests
+ * that need them import them from their own paths.
+ */
 
-export {
-  ATTEMPT_OUTCOMES,
-  ATTEMPT_STACKS_KEPT,
-  ATTEMPTS_KEPT,
-  type Attempt,
-  type AttemptError,
-  type AttemptOutcome,
-} from './core/attempts.js'
+export type { Attempt, AttemptError, AttemptOutcome } from './core/attempts.js'
 export { type Clock, TestClock } from './core/clock.js'
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from './core/errors.js'
 export { COUNT_LIMIT, type MatchCount } from './core/job-search.js'
-export { LEASE_LOST_REASONS, type LeaseLostReason } from './core/leases.js'
+export type { LeaseLostReason, LeaseOutcome } from './core/leases.js'
 export type {
   ClaimInput,
   JobInput,
@@ -23,10 +20,8 @@ export type {
 export { PRIORITIES, type PriorityName } from './core/options.js'
 export type { RateLimitUse } from './core/rate-limits.js'
 export {
-  CATCH_UP,
   type CatchUp,
   MAX_CATCH_UP,
-  OVERLAP,
   type Overlap,
   type RunOutcome,
   type Schedule,
@@ -36,11 +31,34 @@ export {
   type ScheduleRun,
   type ScheduleUpdateInput,
 } from './core/schedules.js'
-export { type JobAction, TRANSITIONS } from './core/states.js'
 export type { QueueHealth } from './core/stats.js'
-export * from './core/types.js'
-export type { Access } from './docket/access.js'
-export type { Leadership } from './docket/leadership.js'
+export {
+  type Artifact,
+  type BackoffPolicy,
+  type BatchSummary,
+  type ClaimedJob,
+  JOB_STATUSES,
+  type Job,
+  type JobDependencies,
+  type JobDetail,
+  type JobError,
+  type JobEvent,
+  type JobEventKind,
+  type JobLease,
+  type JobProgress,
+  type JobStatus,
+  type LeaseRef,
+  type Queue,
+  type QueueDefaults,
+  type QueueMode,
+  type QueueOrdering,
+  type QueueStatus,
+  type RateLimit,
+  type StatusCounts,
+  type UpstreamJob,
+  type WorkerInfo,
+} from './core/types.js'
+export type { AddOptions } from './docket/jobs.js'
 export type {
   AnyTasks,
   PayloadOf,
@@ -52,32 +70,23 @@ export type {
   TaskName,
   TaskSpec,
 } from './docket/tasks.js'
-export type { StepPhase, WorkerProtocol } from './docket/worker-protocol.js'
 export {
-  Docket,
   type DocketOptions,
   type FailureInput,
+  type FileInput,
   type JobOptions,
   type JobPage,
   type Leased,
   RetryAfterError,
   UnrecoverableError,
-} from './docket.js'
-export {
-  type DocketEvent,
-  type DocketEventKind,
-  type SubscribeOptions,
-  type Subscription,
-  toDocketEvent,
-} from './events/feed.js'
+} from './docket/types.js'
+export { Docket } from './docket.js'
 export type {
-  Artifact,
-  BatchSummary,
-  LeaderTerm,
-  LeaseOutcome,
-  LeaseRef,
-  WorkerInfo,
-} from './storage/store.js'
+  DocketEvent,
+  DocketEventKind,
+  SubscribeOptions,
+  Subscription,
+} from './events/feed.js'
 export { type AbortReason, JobAbortedError, type JobContext, JobSnoozedError } from './worker/context.js'
 export { Maintenance, type MaintenanceOptions, type PassOutcome } from './worker/maintenance.js'
 export { type Isolation, type SandboxOptions, sandboxed } from './worker/sandbox.js'

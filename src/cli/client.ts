@@ -10,6 +10,7 @@ import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from
 import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
 import type { Docket } from '../docket.js'
 import { createKey } from '../server/auth.js'
+import { accessOf } from '../server/internals.js'
 import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
 import { scheduleDetailJson, scheduleJson, scheduleRunJson } from '../server/schedule-views.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
@@ -118,7 +119,7 @@ export class DirectClient implements Client {
   }
   deleteSchedule = (id: string) => this.docket.deleteSchedule(id)
   stats = async (queue?: string) => j(JSON.parse(JSON.stringify(await this.docket.stats(queue))))
-  listKeys = async () => (await this.docket.access.listApiKeys()).map((k) => j(apiKeyJson(k)))
+  listKeys = async () => (await accessOf(this.docket).listApiKeys()).map((k) => j(apiKeyJson(k)))
   async createKey(name: string, role: Role) {
     const { key, info } = await createKey(this.docket, name, role)
     return { ...apiKeyJson(info), key }

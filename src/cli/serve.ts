@@ -8,6 +8,7 @@ import { InvalidArgumentError } from 'commander'
 import { Docket, type DocketOptions } from '../docket.js'
 import { buildApp } from '../server/app.js'
 import { createKey } from '../server/auth.js'
+import { accessOf } from '../server/internals.js'
 import { Maintenance } from '../worker/maintenance.js'
 import { type Handler, Worker } from '../worker/worker.js'
 
@@ -123,7 +124,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   )
   if (!o.auth) {
     console.warn('WARNING: authentication is OFF (--no-auth): anyone who can reach this address is an admin.')
-  } else if ((await docket.access.listApiKeys()).length === 0) {
+  } else if ((await accessOf(docket).listApiKeys()).length === 0) {
     const { key } = await createKey(docket, 'admin', 'admin')
     console.log(
       `First start: created an admin API key. It is shown only this once, so keep it now:\n\n  ${key}\n`,

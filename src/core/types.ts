@@ -210,6 +210,93 @@ export interface TraceContext {
 
 export type StatusCounts = Record<JobStatus, number>
 
+/** One group of a queue with its jobs now: running (`active`) and yet to run (`waiting`: ready or delayed). */
+export interface GroupCount {
+  group: string
+  active: number
+  waiting: number
+}
+
 export function emptyCounts(): StatusCounts {
   return Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as StatusCounts
+}
+
+/** A job's id with its lease token: what every write a lease holder makes names (a stale token is refused). */
+export interface LeaseRef {
+  id: string
+  token: string
+}
+
+/**
+ * One unbroken tenure of a named leadership. The term goes up whenever the
+ * leadership changes hands or lapses, so a maintenance write that names its
+ * term is refused (LEADERSHIP_LOST) once that tenure is over: a leader that
+ * was frozen and wakes late does nothing stale.
+ */
+export interface LeaderTerm {
+  name: string
+  holder: string
+  term: number
+}
+
+export interface WorkerRecord {
+  id: string
+  /** The principal (API key name) that registered the worker over HTTP; null for a library worker. */
+  registeredBy?: string | null
+  host: string
+  pid: number
+  kind: string
+  capabilities: string[]
+  queues: string[]
+  concurrency: number
+}
+
+export interface WorkerInfo extends WorkerRecord {
+  registeredBy: string | null
+  load: number
+  status: 'up' | 'lost' | 'stopped'
+  startedAt: Date
+  heartbeatAt: Date
+}
+
+export interface BatchRecord {
+  id: string
+  name: string | null
+  owner: string | null
+  /** The job that runs once every job of the batch is final (addBatch's `then`). */
+  thenJobId?: string | null
+}
+
+export interface BatchSummary extends BatchRecord {
+  thenJobId: string | null
+  createdAt: Date
+  total: number
+  counts: StatusCounts
+  /** Mean progress of the batch's jobs, finished jobs counting as 100. */
+  progress: number
+}
+
+export interface ArtifactRecord {
+  id: string
+  jobId: string
+  direction: 'input' | 'output'
+  /** The original file name, for display and downloads only; never used as a path. */
+  name: string
+  mediaType: string
+  size: number
+  sha256: string
+  storageKey: string
+}
+
+export interface Artifact extends ArtifactRecord {
+  createdAt: Date
+}
+
+/**
+ * The caller's own connection, inside a transaction it opened (PostgreSQL: a
+ * node-postgres Client or PoolClient after BEGIN). An add given one writes in
+ * that transaction, so the job commits or rolls back with the caller's work.
+ */
+export interface CallerTransaction {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
 }

@@ -1,20 +1,20 @@
 /**
  * API keys and dashboard sessions, as the server keeps them: only hashes of
  * keys and session ids reach the database (server/auth.ts and
- * server/session.ts make and hash them). `docket.access` is the one way in;
- * each record is checked here before it is written.
+ * server/session.ts make and hash them). The server reaches this through
+ * server/internals.ts (`accessOf(docket)`); each record is checked here before it is written.
  */
 import { z } from 'zod'
-import { label, parse } from '../core/options.js'
 import type {
   ApiKeyInfo,
   ApiKeyRecord,
   SessionInfo,
   SessionRecord,
-  Store,
   ViewerTokenInfo,
   ViewerTokenRecord,
-} from '../storage/store.js'
+} from '../core/access.js'
+import { label, parse } from '../core/options.js'
+import type { Store } from '../storage/store.js'
 import { checkId, checkJobId } from './arguments.js'
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 digest in hex')

@@ -1,8 +1,7 @@
 /** Checks of the arguments the Docket class takes that are not plain options objects. */
 import { checkBound, jobId, queueName, uuid } from '../core/bounds.js'
 import { invalidArgument } from '../core/errors.js'
-import type { ClaimedJob } from '../core/types.js'
-import type { LeaseRef } from '../storage/store.js'
+import type { ClaimedJob, LeaseRef } from '../core/types.js'
 import type { FailureInput, Leased } from './types.js'
 
 /** An id Docket made (`what`: 'batch', 'schedule', 'API key'…), in lower case; INVALID_ARGUMENT naming `id` otherwise. */

@@ -7,9 +7,11 @@
  * meanwhile (completed before the cancel reached it) is matched, not changed.
  */
 import { z } from 'zod'
-import { label, listJobsInput } from '../core/options.js'
+import { invalidArgument, isDocketError } from '../core/errors.js'
+import { label, listJobsInput, parse } from '../core/options.js'
 import { canTransition, type JobAction, sourcesOf } from '../core/states.js'
 import type { Job, JobStatus } from '../core/types.js'
+import type { Jobs } from './jobs.js'
 
 /** The bulk actions, and the transition of the state machine each one is. */
 export const BULK_ACTIONS = {
@@ -71,3 +73,62 @@ export function bulkStatuses(
 /** Whether `job` is one the action applies to now. */
 export const appliesTo = (action: BulkAction, job: Job): boolean =>
   canTransition(BULK_ACTIONS[action], job.status)
+
+/**
+ * Retries, cancels, promotes or deletes every job matching `{ filter }` (the
+ * filters and search of listJobs, `owner` included) or each of `{ ids }`
+ * (only `owner`'s, when given: others count as missing), in chunks of
+ * BULK_CHUNK, each job in its own transaction. Jobs in a state the action
+ * does not apply to are not matched.
+ */
+export async function actOnJobs(jobs: Jobs, action: BulkAction, target: BulkTarget): Promise<BulkOutcome> {
+  if (typeof action !== 'string' || !Object.hasOwn(BULK_ACTIONS, action)) {
+    throw invalidArgument(
+      `unknown action ${JSON.stringify(action)}: expected ${Object.keys(BULK_ACTIONS).join(', ')}`,
+      [{ path: 'action', message: `expected ${Object.keys(BULK_ACTIONS).join(' | ')}` }],
+    )
+  }
+  const t = parse(bulkTarget, target, 'bulk target')
+  const { owner } = t
+  const outcome: BulkOutcome = { matched: 0, changed: 0 }
+  const apply = async (job: Job) => {
+    if (!appliesTo(action, job)) return
+    outcome.matched++
+    try {
+      if (await act(jobs, action, job.id)) outcome.changed++
+    } catch (error) {
+      // It moved on between the read and the action (finished, taken, deleted): matched, not changed.
+      if (!['INVALID_STATE', 'CONFLICT', 'NOT_FOUND'].some((c) => isDocketError(error, c as never)))
+        throw error
+    }
+  }
+  if (t.ids) {
+    for (const id of new Set(t.ids.map((i) => i.toLowerCase()))) {
+      const job = await jobs.findJob(id)
+      if (job && (owner === undefined || job.owner === owner)) await apply(job)
+    }
+    return outcome
+  }
+  // `owner` narrows a filter too: another owner's jobs are never matched.
+  const given = t.filter ?? {}
+  if (owner !== undefined && given.owner !== undefined && given.owner !== owner) return outcome
+  const filter = owner === undefined ? given : { ...given, owner }
+  const status = bulkStatuses(action, filter.status)
+  if (status.length === 0) return outcome
+  let cursor: string | undefined
+  do {
+    const page = await jobs.listJobs({ ...filter, status, limit: BULK_CHUNK, order: 'asc', cursor })
+    for (const job of page.jobs) await apply(job)
+    cursor = page.nextCursor ?? undefined
+  } while (cursor)
+  return outcome
+}
+
+/** One job of a bulk action; whether it changed. */
+async function act(jobs: Jobs, action: BulkAction, id: string): Promise<boolean> {
+  if (action === 'retry') await jobs.retryJob(id)
+  else if (action === 'cancel') await jobs.cancelJob(id)
+  else if (action === 'delete') await jobs.removeJob(id)
+  else return (await jobs.promote(id)) > 0
+  return true
+}

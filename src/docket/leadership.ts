@@ -5,7 +5,8 @@
  * (LEADERSHIP_LOST). The maintenance pass (worker/maintenance.ts) runs under one.
  */
 import { invalidArgument } from '../core/errors.js'
-import type { LeaderTerm, Store } from '../storage/store.js'
+import type { LeaderTerm } from '../core/types.js'
+import type { Store } from '../storage/store.js'
 
 function checkName(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 200) {

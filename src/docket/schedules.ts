@@ -21,7 +21,8 @@ import {
   scheduleCreateInput,
   scheduleUpdateInput,
 } from '../core/schedules.js'
-import type { BuildScheduledJob, LeaderTerm, Store } from '../storage/store.js'
+import type { LeaderTerm } from '../core/types.js'
+import type { BuildScheduledJob, Store } from '../storage/store.js'
 import { checkId } from './arguments.js'
 
 export interface ScheduleContext {

@@ -5,8 +5,7 @@ import type { MatchCount } from '../core/job-search.js'
 import type { JobInput, SqliteDatabase } from '../core/options.js'
 import { checkDelay } from '../core/snooze.js'
 import type { WindowStats } from '../core/stats.js'
-import type { ClaimedJob, Job, StatusCounts } from '../core/types.js'
-import type { LeaseRef } from '../storage/store.js'
+import type { ClaimedJob, Job, LeaseRef, StatusCounts } from '../core/types.js'
 
 export interface FileInput {
   /** The original file name; kept as metadata only. */

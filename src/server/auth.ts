@@ -9,6 +9,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { DocketError, isDocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { ApiKeyInfo, Role } from '../storage/store.js'
+import { accessOf } from './internals.js'
 import {
   checkCsrf,
   checkOrigin,
@@ -46,7 +47,7 @@ export async function createKey(
   const secret = randomBytes(24).toString('base64url')
   const prefix = `dk_${secret.slice(0, 6)}`
   const key = `${prefix}_${secret.slice(6)}`
-  const info = await docket.access.createApiKey({ id: uuidv7(), name, role, prefix, hash: hashKey(key) })
+  const info = await accessOf(docket).createApiKey({ id: uuidv7(), name, role, prefix, hash: hashKey(key) })
   return { key, info }
 }
 
@@ -62,7 +63,7 @@ export async function findKey(docket: Docket, key: string | undefined): Promise<
       'UNAUTHENTICATED',
       'an API key is required: send Authorization: Bearer <key> (or sign in: POST /api/v1/session)',
     )
-  const info = key.length > 0 && key.length < 200 ? await docket.access.findApiKey(hashKey(key)) : null
+  const info = key.length > 0 && key.length < 200 ? await accessOf(docket).findApiKey(hashKey(key)) : null
   if (!info) throw new DocketError('UNAUTHENTICATED', 'the API key is not valid (unknown or revoked)')
   return info
 }
@@ -179,7 +180,7 @@ export class KeyUsage {
       if (id !== keyId) this.#marked.delete(id)
     }
     Promise.resolve()
-      .then(() => this.docket.access.markApiKeyUsed(keyId))
+      .then(() => accessOf(this.docket).markApiKeyUsed(keyId))
       .catch(() => this.#marked.delete(keyId))
   }
 }
@@ -228,7 +229,7 @@ export function credentialCheck(auth: Authenticator, request: FastifyRequest): (
   const sessionId = key === undefined ? sessionIdOf(request) : undefined
   const check =
     sessionId === undefined
-      ? async () => key !== undefined && (await auth.docket.access.findApiKey(hashKey(key))) !== null
+      ? async () => key !== undefined && (await accessOf(auth.docket).findApiKey(hashKey(key))) !== null
       : () => auth.sessions.find(sessionId).then(() => true)
   return () => check().catch((error) => !isDocketError(error, 'UNAUTHENTICATED'))
 }

@@ -13,6 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { DocketError } from '../core/errors.js'
 import type { Docket } from '../docket.js'
 import type { ApiKeyInfo, SessionInfo } from '../storage/store.js'
+import { accessOf } from './internals.js'
 
 export const SESSION_COOKIE = 'docket_session'
 /** Where earlier versions kept the raw API key; cleared whenever a session starts or ends. */
@@ -31,7 +32,7 @@ export class Sessions {
   /** A new session for `key`; `id` goes into the cookie and is not stored anywhere else. */
   async start(key: ApiKeyInfo): Promise<{ id: string; session: SessionInfo }> {
     const id = randomToken()
-    const session = await this.docket.access.createSession({
+    const session = await accessOf(this.docket).createSession({
       idHash: hashId(id),
       keyId: key.id,
       csrfToken: randomToken(),
@@ -42,7 +43,8 @@ export class Sessions {
 
   /** The live session whose id the cookie holds, or UNAUTHENTICATED. */
   async find(id: string): Promise<SessionInfo> {
-    const session = id.length > 0 && id.length < 200 ? await this.docket.access.findSession(hashId(id)) : null
+    const session =
+      id.length > 0 && id.length < 200 ? await accessOf(this.docket).findSession(hashId(id)) : null
     if (!session)
       throw new DocketError(
         'UNAUTHENTICATED',
@@ -52,7 +54,7 @@ export class Sessions {
   }
 
   async end(id: string): Promise<void> {
-    if (id.length > 0 && id.length < 200) await this.docket.access.deleteSession(hashId(id))
+    if (id.length > 0 && id.length < 200) await accessOf(this.docket).deleteSession(hashId(id))
   }
 }
 

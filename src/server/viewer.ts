@@ -13,6 +13,7 @@ import { DocketError } from '../core/errors.js'
 import { VIEWER_TOKEN_TTL } from '../docket/access.js'
 import type { Docket } from '../docket.js'
 import { type Authenticator, failedAuthentication, hashKey, keyFromHeaders, type Principal } from './auth.js'
+import { accessOf } from './internals.js'
 
 export { VIEWER_TOKEN_TTL }
 
@@ -25,7 +26,7 @@ export async function mintViewerToken(
   ttlMs: number = VIEWER_TOKEN_TTL.default,
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = `${PREFIX}${randomBytes(32).toString('base64url')}`
-  const { expiresAt } = await docket.access.createViewerToken({ hash: hashKey(token), jobId, ttlMs })
+  const { expiresAt } = await accessOf(docket).createViewerToken({ hash: hashKey(token), jobId, ttlMs })
   return { token, expiresAt }
 }
 
@@ -42,7 +43,7 @@ export async function identifyViewer(
   request: FastifyRequest,
   token: string,
 ): Promise<Principal> {
-  const found = token.length < 200 ? await auth.docket.access.findViewerToken(hashKey(token)) : null
+  const found = token.length < 200 ? await accessOf(auth.docket).findViewerToken(hashKey(token)) : null
   if (!found) {
     throw failedAuthentication(
       auth,
@@ -60,8 +61,10 @@ export async function identifyViewer(
 /** The viewer's credentialCheck (auth.ts): false once the token has expired. */
 export function viewerTokenCheck(auth: Authenticator, token: string): () => Promise<boolean> {
   return () =>
-    auth.docket.access.findViewerToken(hashKey(token)).then(
-      (found) => found !== null,
-      () => true,
-    )
+    accessOf(auth.docket)
+      .findViewerToken(hashKey(token))
+      .then(
+        (found) => found !== null,
+        () => true,
+      )
 }

@@ -1,9 +1,19 @@
 /**
- * The Store is everything Docket asks of a database. Each method is one
+ * The Store is everything Docket asks of a database, in parts by noun (JobStore,
+ * LeaseStore, QueueStore, ...; `Store` is their intersection). Each method is one
  * atomic statement or transaction; inputs are already validated and resolved
  * by core/, so a driver only persists. Both drivers pass the same conformance
- * suite (test/conformance/), which is the real definition of this interface.
+ * suite (test/conformance/), which is the real definition of these interfaces.
  */
+
+import type {
+  ApiKeyInfo,
+  ApiKeyRecord,
+  SessionInfo,
+  SessionRecord,
+  ViewerTokenInfo,
+  ViewerTokenRecord,
+} from '../core/access.js'
 import type { Attempt } from '../core/attempts.js'
 import type { Cursor } from '../core/cursor.js'
 import type { ReportedEventKind } from '../core/events.js'
@@ -14,20 +24,51 @@ import type { NewJob, QueueRecord } from '../core/resolve.js'
 import type { Schedule, ScheduleRecord, ScheduleRun } from '../core/schedules.js'
 import type { FinishedJobRow, QueueHealthRow } from '../core/stats.js'
 import type {
+  Artifact,
+  ArtifactRecord,
+  BatchRecord,
+  BatchSummary,
+  CallerTransaction,
   ClaimedJob,
+  GroupCount,
   Job,
   JobDependencies,
   JobError,
   JobEvent,
   JobStatus,
+  LeaderTerm,
+  LeaseRef,
   Queue,
   StatusCounts,
   StoredEvent,
   UpstreamJob,
+  WorkerInfo,
+  WorkerRecord,
 } from '../core/types.js'
 
+// The domain records are defined in core/; re-exported for the drivers, which name them from here.
+export type {
+  ApiKeyInfo,
+  ApiKeyRecord,
+  Role,
+  SessionInfo,
+  SessionRecord,
+  ViewerTokenInfo,
+  ViewerTokenRecord,
+} from '../core/access.js'
 export type { LeaseOutcome } from '../core/leases.js'
-export type { StoredEvent } from '../core/types.js'
+export type {
+  Artifact,
+  ArtifactRecord,
+  BatchRecord,
+  BatchSummary,
+  CallerTransaction,
+  LeaderTerm,
+  LeaseRef,
+  StoredEvent,
+  WorkerInfo,
+  WorkerRecord,
+} from '../core/types.js'
 
 export interface JobFilter {
   queue?: string
@@ -56,11 +97,6 @@ export interface ClaimParams {
   capabilities: string[]
   limit: number
   leaseMs: number
-}
-
-export interface LeaseRef {
-  id: string
-  token: string
 }
 
 export interface CompleteParams extends LeaseRef {
@@ -108,71 +144,6 @@ export interface CleanupParams {
 }
 
 /**
- * One unbroken tenure of a named leadership. The term goes up whenever the
- * leadership changes hands or lapses, so a maintenance write that names its
- * term is refused (LEADERSHIP_LOST) once that tenure is over: a leader that
- * was frozen and wakes late does nothing stale.
- */
-export interface LeaderTerm {
-  name: string
-  holder: string
-  term: number
-}
-
-export interface WorkerRecord {
-  id: string
-  /** The principal (API key name) that registered the worker over HTTP; null for a library worker. */
-  registeredBy?: string | null
-  host: string
-  pid: number
-  kind: string
-  capabilities: string[]
-  queues: string[]
-  concurrency: number
-}
-
-export interface WorkerInfo extends WorkerRecord {
-  registeredBy: string | null
-  load: number
-  status: 'up' | 'lost' | 'stopped'
-  startedAt: Date
-  heartbeatAt: Date
-}
-
-export interface BatchRecord {
-  id: string
-  name: string | null
-  owner: string | null
-  /** The job that runs once every job of the batch is final (addBatch's `then`). */
-  thenJobId?: string | null
-}
-
-export interface BatchSummary extends BatchRecord {
-  thenJobId: string | null
-  createdAt: Date
-  total: number
-  counts: StatusCounts
-  /** Mean progress of the batch's jobs, finished jobs counting as 100. */
-  progress: number
-}
-
-export interface ArtifactRecord {
-  id: string
-  jobId: string
-  direction: 'input' | 'output'
-  /** The original file name, for display and downloads only; never used as a path. */
-  name: string
-  mediaType: string
-  size: number
-  sha256: string
-  storageKey: string
-}
-
-export interface Artifact extends ArtifactRecord {
-  createdAt: Date
-}
-
-/**
  * File bytes kept in the database itself, in chunks (PostgreSQL only), for
  * artifacts/database.ts, which streams them in and out. A blob holds its
  * bytes only once `finishBlob` ran; `readChunk` reads only finished blobs.
@@ -191,58 +162,6 @@ export interface BlobStore {
   listBlobs(): Promise<{ key: string; size: number; partial: boolean }[]>
 }
 
-export type Role = 'admin' | 'user' | 'worker'
-
-export interface ApiKeyRecord {
-  id: string
-  /** The principal's name: a user's jobs are those whose owner is this name. */
-  name: string
-  role: Role
-  /** The first characters of the key, shown in listings so a key can be recognised. */
-  prefix: string
-  /** sha256 of the whole key, hex. The key itself is never stored. */
-  hash: string
-}
-
-export interface ApiKeyInfo extends Omit<ApiKeyRecord, 'hash'> {
-  createdAt: Date
-  /** When the key last authenticated a request, to the minute (servers write it at most once a minute). */
-  lastUsedAt: Date | null
-  revokedAt: Date | null
-}
-
-/** A dashboard sign-in. The session id sits in the browser's cookie; only its hash is stored. */
-export interface SessionRecord {
-  /** sha256 of the session id, hex. */
-  idHash: string
-  /** The API key the session signed in with: revoking the key ends the session. */
-  keyId: string
-  /** The token every change made with this session must carry (x-csrf-token). */
-  csrfToken: string
-  /** How long the session lives, from now by the database clock. */
-  ttlMs: number
-}
-
-/** A read-only token for watching one job; only its hash is stored. */
-export interface ViewerTokenRecord {
-  /** sha256 of the token, hex. */
-  hash: string
-  jobId: string
-  /** How long it lives, from now by the database clock. */
-  ttlMs: number
-}
-
-export interface ViewerTokenInfo {
-  jobId: string
-  expiresAt: Date
-}
-
-export interface SessionInfo {
-  key: ApiKeyInfo
-  csrfToken: string
-  expiresAt: Date
-}
-
 /** How a schedule's tick becomes a job: called inside the transaction, with the queue as it is then. */
 export type BuildScheduledJob = (schedule: ScheduleRecord, queue: QueueRecord, tickAt: number) => NewJob
 
@@ -259,23 +178,16 @@ export interface FireParams {
   fence?: LeaderTerm
 }
 
-/**
- * The caller's own connection, inside a transaction it opened (PostgreSQL: a
- * node-postgres Client or PoolClient after BEGIN). An add given one writes in
- * that transaction, so the job commits or rolls back with the caller's work.
- */
-export interface CallerTransaction {
-  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
-}
-
-export interface Store {
+/** The connection itself: which driver, and whether the database answers. */
+export interface StoreConnection {
   readonly driver: 'sqlite' | 'postgres'
-  /** Where artifact bytes can live in this database itself, when the driver can keep them. */
-  readonly blobs?: BlobStore
   close(): Promise<void>
   /** Whether the database answers; for readiness checks. */
   ping(): Promise<void>
+}
 
+/** Queues and their settings (drivers: queues.ts). */
+export interface QueueStore {
   createQueue(queue: QueueRecord): Promise<Queue>
   /** Reads the queue, lets `change` compute the new record, and writes it, in one transaction. */
   updateQueue(name: string, change: (current: QueueRecord) => QueueRecord): Promise<Queue>
@@ -283,7 +195,10 @@ export interface Store {
   listQueues(): Promise<Queue[]>
   /** Refuses (CONFLICT) while the queue has live jobs, unless `force`, which deletes them too. */
   deleteQueue(name: string, force: boolean): Promise<void>
+}
 
+/** Adding jobs and reading them back (drivers: add.ts, read.ts, attempts.ts). */
+export interface JobStore {
   /**
    * Inserts jobs in one transaction. `build` is called inside it with each
    * input's queue, so defaults come from the queue as it is then; unknown
@@ -295,15 +210,6 @@ export interface Store {
     build: (queues: Map<string, QueueRecord>) => NewJob[],
     extras?: { batch?: BatchRecord; artifacts?: ArtifactRecord[]; transaction?: CallerTransaction },
   ): Promise<AddJobsResult>
-  /** Records an artifact of a job (its bytes are already stored under `storageKey`). */
-  addArtifact(artifact: ArtifactRecord): Promise<Artifact>
-  listArtifacts(jobId: string): Promise<Artifact[]>
-  getArtifact(id: string): Promise<Artifact | null>
-  getBatch(id: string): Promise<BatchSummary | null>
-  /** Batches newest first (ids are time-ordered): only `owner`'s when given, only those before the id `before`. */
-  listBatches(params: { owner: string | null; before: string | null; limit: number }): Promise<BatchSummary[]>
-  /** Jobs finished since `sinceMs` (newest first, at most `limit`), for statistics. */
-  finishedJobs(queue: string | null, sinceMs: number, limit: number): Promise<FinishedJobRow[]>
   getJob(id: string): Promise<Job | null>
   getJobEvents(id: string, afterId?: number, limit?: number): Promise<JobEvent[]>
   getJobDependencies(id: string): Promise<JobDependencies>
@@ -316,9 +222,20 @@ export interface Store {
   countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>
   /** The distinct (queue, type) pairs among the newest `sample` jobs, only `owner`'s when given. */
   recentQueueTypes(owner: string | null, sample: number): Promise<{ queue: string; type: string }[]>
-  /** Counts by status per queue (every queue, or the one named); only `owner`'s jobs when given. */
-  countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
+}
 
+/** An operator's actions on one job, each one transition of the state machine (drivers: control.ts). */
+export interface JobControlStore {
+  cancelJob(id: string): Promise<Job>
+  retryJob(id: string): Promise<Job>
+  setPriority(id: string, priority: number): Promise<Job>
+  /** Promotes the given held or scheduled jobs, or every held job of a queue. Returns how many moved. */
+  promoteJobs(target: { ids: string[] } | { queue: string }): Promise<number>
+  removeJob(id: string): Promise<void>
+}
+
+/** Claims and what a lease holder writes: heartbeats, progress, outcomes (drivers: leases.ts, rate-limits.ts). */
+export interface LeaseStore {
   claimJobs(params: ClaimParams): Promise<ClaimedJob[]>
   /**
    * For a worker that could start nothing: milliseconds until the first of
@@ -326,20 +243,6 @@ export interface Store {
    * held back by its rate limit. Read-only.
    */
   rateLimitWaitMs(queues: string[]): Promise<number | null>
-  /**
-   * A queue's rate limit as it stands: starts still in the window (the busiest
-   * group's, per group) and, when they fill it, ms until the next slot opens;
-   * null without a rate limit. Read-only.
-   */
-  rateLimitUse(queue: string): Promise<{ used: number; waitMs: number | null } | null>
-  /** A queue's busiest groups: most active, then most waiting (ready or delayed) jobs; only `owner`'s jobs when given. */
-  groupCounts(
-    queue: string,
-    owner: string | null,
-    limit: number,
-  ): Promise<{ group: string; active: number; waiting: number }[]>
-  /** A queue's health figures at `now` (core/stats.ts): only `owner`'s jobs when given. Read-only. */
-  queueHealth(queue: string, owner: string | null, now: number): Promise<QueueHealthRow>
   extendLeases(refs: LeaseRef[], leaseMs: number): Promise<LeaseOutcome[]>
   reportProgress(params: ProgressParams): Promise<void>
   appendEvent(params: EventParams): Promise<void>
@@ -351,14 +254,28 @@ export interface Store {
   checkLeases(refs: LeaseRef[]): Promise<LeaseOutcome[]>
   /** Gives a job back without counting the attempt (graceful shutdown, or a remote worker's release). */
   releaseJobs(refs: LeaseRef[]): Promise<LeaseOutcome[]>
+}
 
-  cancelJob(id: string): Promise<Job>
-  retryJob(id: string): Promise<Job>
-  setPriority(id: string, priority: number): Promise<Job>
-  /** Promotes the given held or scheduled jobs, or every held job of a queue. Returns how many moved. */
-  promoteJobs(target: { ids: string[] } | { queue: string }): Promise<number>
-  removeJob(id: string): Promise<void>
+/** Read-only figures of a queue: counts, health, rate-limit use, its busiest groups (drivers: read.ts, health.ts, rate-limits.ts, groups.ts). */
+export interface QueueStatsStore {
+  /** Counts by status per queue (every queue, or the one named); only `owner`'s jobs when given. */
+  countJobs(queue: string | null, owner?: string | null): Promise<Map<string, StatusCounts>>
+  /** Jobs finished since `sinceMs` (newest first, at most `limit`), for statistics. */
+  finishedJobs(queue: string | null, sinceMs: number, limit: number): Promise<FinishedJobRow[]>
+  /** A queue's health figures at `now` (core/stats.ts): only `owner`'s jobs when given. Read-only. */
+  queueHealth(queue: string, owner: string | null, now: number): Promise<QueueHealthRow>
+  /**
+   * A queue's rate limit as it stands: starts still in the window (the busiest
+   * group's, per group) and, when they fill it, ms until the next slot opens;
+   * null without a rate limit. Read-only.
+   */
+  rateLimitUse(queue: string): Promise<{ used: number; waitMs: number | null } | null>
+  /** A queue's busiest groups: most active, then most waiting (ready or delayed) jobs; only `owner`'s jobs when given. */
+  groupCounts(queue: string, owner: string | null, limit: number): Promise<GroupCount[]>
+}
 
+/** The maintenance leader's sweeps, each fenced by its term when given one (drivers: leases.ts, expiry.ts, control.ts). */
+export interface MaintenanceStore {
   /**
    * Active jobs whose lease ran out go back to waiting, or fail when out of attempts. Returns how many.
    * With `fence` (the maintenance leader's pass), only while that term is current, checked in the
@@ -374,7 +291,27 @@ export interface Store {
   expireJobs(fence?: LeaderTerm): Promise<number>
   /** Deletes finished jobs (and their events) in bounded batches. Returns how many. */
   cleanup(params: CleanupParams): Promise<number>
+}
 
+/** Batches of jobs, summed up from their jobs (drivers: read.ts). */
+export interface BatchStore {
+  getBatch(id: string): Promise<BatchSummary | null>
+  /** Batches newest first (ids are time-ordered): only `owner`'s when given, only those before the id `before`. */
+  listBatches(params: { owner: string | null; before: string | null; limit: number }): Promise<BatchSummary[]>
+}
+
+/** Files of jobs: their records, and the database's own blob storage where it has one (drivers: add.ts, read.ts, blobs.ts). */
+export interface ArtifactStore {
+  /** Where artifact bytes can live in this database itself, when the driver can keep them. */
+  readonly blobs?: BlobStore
+  /** Records an artifact of a job (its bytes are already stored under `storageKey`). */
+  addArtifact(artifact: ArtifactRecord): Promise<Artifact>
+  listArtifacts(jobId: string): Promise<Artifact[]>
+  getArtifact(id: string): Promise<Artifact | null>
+}
+
+/** Signals between processes: jobs ready, a job cancelled (drivers: workers.ts). */
+export interface NotificationStore {
   /** Wakes workers of these queues, in every process: jobs may have become ready there. */
   notifyReady(queues: string[]): Promise<void>
   /** Calls `listener` with a queue name whenever jobs may have become ready in it. Returns an unsubscribe. */
@@ -387,7 +324,10 @@ export interface Store {
    * Returns an unsubscribe.
    */
   onCancelled(listener: (lease: LeaseRef | '*') => void): Promise<() => Promise<void>>
+}
 
+/** The event log as the feed reads it (drivers: read.ts). */
+export interface EventStore {
   /**
    * Events after `cursor` (null: from the start) in commit order, and the
    * cursor to pass next time. Cursors are opaque strings.
@@ -397,7 +337,10 @@ export interface Store {
   eventsTail(): Promise<string | null>
   /** The cursor just after the event with this id, or null if there is no such event. */
   eventCursorAfter(id: number): Promise<string | null>
+}
 
+/** API keys: only their hashes are stored (drivers: keys.ts). */
+export interface KeyStore {
   /** Stores a key; its principal is created on first use of the name. CONFLICT if the name has another role. */
   createApiKey(key: ApiKeyRecord): Promise<ApiKeyInfo>
   /** The live (not revoked) key with this hash. */
@@ -407,7 +350,10 @@ export interface Store {
   revokeApiKey(id: string): Promise<boolean>
   /** Sets the key's `last_used_at` to now; callers throttle it (it is not a write per request). */
   markApiKeyUsed(id: string): Promise<void>
+}
 
+/** Dashboard sessions and viewer tokens: only their hashes are stored (drivers: sessions.ts). */
+export interface SessionStore {
   /** Stores a new session, and deletes the expired ones on the way. */
   createSession(session: SessionRecord): Promise<SessionInfo>
   /** The live session with this hash: not expired, and its key not revoked. */
@@ -420,7 +366,10 @@ export interface Store {
   revokeViewerTokens(jobId: string): Promise<number>
   /** The job a live (unexpired) viewer token opens, or null. */
   findViewerToken(hash: string): Promise<ViewerTokenInfo | null>
+}
 
+/** The registry of workers: who runs, with what, heard from when (drivers: workers.ts). */
+export interface WorkerRegistryStore {
   registerWorker(worker: WorkerRecord): Promise<void>
   /** Records a heartbeat and the current load. False if the worker is unknown or was marked lost. */
   heartbeatWorker(id: string, load: number): Promise<boolean>
@@ -439,6 +388,10 @@ export interface Store {
   removeWorker(id: string): Promise<'removed' | 'up' | null>
   /** Forgets stopped and lost workers last heard from more than `olderThanMs` ago. With `fence`, as above. */
   pruneWorkers(olderThanMs: number, fence?: LeaderTerm): Promise<string[]>
+}
+
+/** Named leadership leases with fenced terms (drivers: leadership.ts). */
+export interface LeadershipStore {
   /**
    * Takes or renews the named leadership for `holder` for `ttlMs`: a lease row
    * taken when it is free, lapsed, or already `holder`'s. Returns the term
@@ -449,7 +402,10 @@ export interface Store {
   acquireLeadership(name: string, holder: string, ttlMs: number): Promise<LeaderTerm | null>
   /** Ends the term at once, so another process can take over without waiting for the lease. */
   releaseLeadership(term: LeaderTerm): Promise<void>
+}
 
+/** Schedules and their runs (drivers: schedules.ts). */
+export interface ScheduleStore {
   /**
    * Stores a schedule; its ticks count from now (the store's clock). CONFLICT
    * if its owner already has a schedule of that name.
@@ -474,3 +430,25 @@ export interface Store {
    */
   fireSchedule(id: string, build: BuildScheduledJob, params?: FireParams): Promise<ScheduleRun[]>
 }
+
+/**
+ * Everything Docket asks of a database: the intersection of the stores by noun above, as
+ * River's driver executor and Oban's engine are one contract made of parts. A driver implements
+ * each part (sqlite/index.ts, postgres/index.ts); the conformance suite names the part each file tests.
+ */
+export type Store = StoreConnection &
+  QueueStore &
+  JobStore &
+  JobControlStore &
+  LeaseStore &
+  QueueStatsStore &
+  MaintenanceStore &
+  BatchStore &
+  ArtifactStore &
+  NotificationStore &
+  EventStore &
+  KeyStore &
+  SessionStore &
+  WorkerRegistryStore &
+  LeadershipStore &
+  ScheduleStore

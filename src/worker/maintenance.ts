@@ -14,8 +14,10 @@
  * Each pass is scheduled after the previous one ends, so passes never pile up.
  */
 import { isDocketError } from '../core/errors.js'
+import type { LeaderTerm } from '../core/types.js'
+import { internalsOf } from '../docket/internals.js'
+import type { MaintenanceTasks } from '../docket/maintenance.js'
 import type { Docket } from '../docket.js'
-import type { LeaderTerm } from '../storage/store.js'
 
 export interface MaintenanceOptions {
   /** How often the leader runs a pass. Default 1 s. */
@@ -48,6 +50,8 @@ export const LEADERSHIP = 'maintenance'
 
 export class Maintenance {
   readonly #docket: Docket
+  /** The fenced writes of a pass and the leadership (docket/maintenance.ts), which Docket does not show its users. */
+  readonly #tasks: MaintenanceTasks
   readonly #intervalMs: number
   readonly #ttlMs: number
   readonly #lostAfterMs: number
@@ -63,6 +67,7 @@ export class Maintenance {
 
   constructor(docket: Docket, options: MaintenanceOptions) {
     this.#docket = docket
+    this.#tasks = internalsOf(docket).maintenance
     this.#intervalMs = options.intervalMs ?? 1_000
     this.#ttlMs = options.leadershipTtlMs ?? Math.max(this.#intervalMs * 3, 1_000)
     this.#lostAfterMs = options.lostAfterMs ?? 30_000
@@ -78,17 +83,17 @@ export class Maintenance {
 
   /** One pass: takes or renews leadership, and if this process has it, does the housekeeping under its term. */
   async runOnce(): Promise<PassOutcome> {
-    const term = await this.#docket.leadership.acquire(LEADERSHIP, this.#holder, this.#ttlMs)
+    const term = await this.#tasks.leadership.acquire(LEADERSHIP, this.#holder, this.#ttlMs)
     this.#term = term
     if (!term) return 'follower'
     try {
-      await this.#docket.recoverExpiredLeases(term)
-      await this.#docket.expireJobs(term)
+      await this.#tasks.recoverExpiredLeases(term)
+      await this.#tasks.expireJobs(term)
       await this.#docket.workers.markLost(this.#lostAfterMs, term)
-      await this.#docket.runDueSchedules(term)
+      await this.#tasks.runDueSchedules(term)
       if (Date.now() - this.#lastCleanup >= this.#cleanupEveryMs) {
         this.#lastCleanup = Date.now()
-        await this.#docket.cleanup({}, term)
+        await this.#tasks.cleanup({}, term)
         await this.#docket.workers.prune(this.#workerRetentionMs, term)
       }
       return 'led'
@@ -121,7 +126,7 @@ export class Maintenance {
     if (this.#timer) clearTimeout(this.#timer)
     await this.#running
     // Hand leadership over now rather than make the others wait out the lease.
-    if (this.#term) await this.#docket.leadership.release(this.#term).catch(() => {})
+    if (this.#term) await this.#tasks.leadership.release(this.#term).catch(() => {})
     this.#term = null
   }
 }

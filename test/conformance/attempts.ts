@@ -1,7 +1,8 @@
 /** Every attempt kept: who ran it, when, how it ended and its error, oldest first and bounded. */
+// Store parts (storage/store.ts): LeaseStore, JobStore (getJobAttempts), MaintenanceStore (lease recovery).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import { ATTEMPT_STACKS_KEPT } from '../../src/index.js'
+import { ATTEMPT_STACKS_KEPT } from '../../src/core/attempts.js'
 import { type ConformanceContext, claim, claimOne, makeQueue, test } from './harness.js'
 
 const noWait = { type: 'fixed', delayMs: 0, jitter: 0 } as const

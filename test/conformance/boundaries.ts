@@ -6,6 +6,7 @@
  * details.reason); a worker that deregisters hands its jobs back, and one
  * marked lost keeps its leases until they expire.
  */
+// Store parts (storage/store.ts): JobStore, BatchStore, ArtifactStore, LeaseStore, WorkerRegistryStore, MaintenanceStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { assertFenced } from './fencing.js'

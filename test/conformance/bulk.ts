@@ -1,4 +1,5 @@
 /** Bulk actions: every job matching a filter, or each of a list of ids, in chunks; matched and changed counted. */
+// Store parts (storage/store.ts): JobControlStore, JobStore (listJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Docket } from '../../src/index.js'

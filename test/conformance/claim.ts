@@ -1,4 +1,5 @@
 /** Claiming: order, paused queues, held and blocked jobs, capabilities, concurrency limits, due times. */
+// Store parts (storage/store.ts): LeaseStore (claimJobs), QueueStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Docket } from '../../src/index.js'

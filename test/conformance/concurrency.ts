@@ -3,6 +3,7 @@
  * the same database: every job claimed exactly once, and a queue's
  * concurrency limit never exceeded.
  */
+// Store parts (storage/store.ts): LeaseStore (claimJobs, completeJobs) from racing connections.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { ClaimedJob, Docket } from '../../src/index.js'

@@ -1,4 +1,5 @@
 /** Operator actions: cancel, retry, setPriority, promote, remove; each refused from a wrong state. */
+// Store parts (storage/store.ts): JobControlStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { storeOf } from '../../src/docket/store-of.js'

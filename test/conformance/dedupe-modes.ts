@@ -1,4 +1,5 @@
 /** Dedupe modes (keep, replace, debounce) and dedupeTtlMs; keys stay scoped to the owner. */
+// Store parts (storage/store.ts): JobStore (addJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { type ConformanceContext, claim, claimOne, guardedQueue, makeQueue, status, test } from './harness.js'

@@ -1,4 +1,5 @@
 /** Dedupe keys: adding a job whose key matches a live job of its queue returns that job. */
+// Store parts (storage/store.ts): JobStore (addJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { addCompleted, type ConformanceContext, counts, makeQueue, test, total } from './harness.js'

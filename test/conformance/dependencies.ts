@@ -1,4 +1,5 @@
 /** Dependencies: chains, diamonds, failure propagation, cancellation, cycles, unknown and finished upstreams. */
+// Store parts (storage/store.ts): JobStore (addJobs, getJobDependencies), LeaseStore, JobControlStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Docket } from '../../src/index.js'

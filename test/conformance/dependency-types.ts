@@ -1,4 +1,5 @@
 /** Dependency types: `success` (a bare id) and `completion`, and a batch's `then` job. */
+// Store parts (storage/store.ts): JobStore, BatchStore, LeaseStore, MaintenanceStore (expireJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Worker } from '../../src/index.js'

@@ -1,4 +1,5 @@
 /** Expiry: a job not started by expiresAt (or expiresInMs) is never run, and ends failed as expired. */
+// Store parts (storage/store.ts): MaintenanceStore (expireJobs), LeaseStore, QueueStatsStore (finishedJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Maintenance } from '../../src/index.js'

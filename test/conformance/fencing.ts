@@ -1,4 +1,5 @@
 /** Lease expiry, recovery and fencing: a worker that lost its lease cannot touch the job any more. */
+// Store parts (storage/store.ts): LeaseStore (every write of a lost lease), MaintenanceStore (recoverExpiredLeases).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { ClaimedJob, Docket, LeaseLostReason } from '../../src/index.js'

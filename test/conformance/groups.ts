@@ -4,6 +4,7 @@
  * queue's order inside each group), a rate limit per group, and a queue that
  * makes a job's group default to its owner.
  */
+// Store parts (storage/store.ts): LeaseStore (claimJobs, rateLimitWaitMs), QueueStatsStore (groupCounts).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { ClaimedJob, Docket } from '../../src/index.js'

@@ -4,6 +4,7 @@
  * and the top errors grouped by name and message; scoped to an owner, whose
  * view holds nobody else's jobs.
  */
+// Store parts (storage/store.ts): QueueStatsStore (queueHealth).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { type ConformanceContext, claim, makeQueue, test } from './harness.js'

@@ -1,4 +1,5 @@
 /** Adding jobs: one and many, payloads, priorities, scheduling, manual mode, capabilities, ids. */
+// Store parts (storage/store.ts): JobStore (addJobs, getJob), QueueStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { isDocketError, type JobInput, PRIORITIES } from '../../src/index.js'

@@ -5,10 +5,13 @@
  * stand for two processes. The frozen-process version of this is
  * test/reliability/frozen-leader.test.ts.
  */
+// Store parts (storage/store.ts): LeadershipStore, and the fence of MaintenanceStore and WorkerRegistryStore (markLostWorkers).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
+import type { LeaderTerm } from '../../src/core/types.js'
+import { internalsOf } from '../../src/docket/internals.js'
 import { storeOf } from '../../src/docket/store-of.js'
-import { type Docket, type LeaderTerm, Maintenance } from '../../src/index.js'
+import { type Docket, Maintenance } from '../../src/index.js'
 import { untilValue } from '../support/helpers.js'
 import {
   type ConformanceContext,
@@ -21,6 +24,9 @@ import {
   uniqueName,
   workerId,
 } from './harness.js'
+
+/** The fenced maintenance writes and the leadership behind a Docket (docket/maintenance.ts). */
+const upkeep = (docket: Docket) => internalsOf(docket).maintenance
 
 /** Longer than a short lease plus SQLite's clock-skew tolerance (100 ms), with room for a loaded machine. */
 const PAST_A_SHORT_LEASE_MS = 350
@@ -42,50 +48,54 @@ export function leadershipSuite(ctx: ConformanceContext): void {
     test('a free leadership is taken in term 1; its holder renews it in the same term; others are refused meanwhile', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.leadership.acquire(name, 'a', 1_000)
+      const a = await upkeep(docket).leadership.acquire(name, 'a', 1_000)
       assert.deepEqual(a, { name, holder: 'a', term: 1 })
-      assert.equal(await (await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
+      assert.equal(await upkeep(await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
       clock.advance(600)
-      assert.deepEqual(await docket.leadership.acquire(name, 'a', 1_000), a, 'a renewal keeps the term')
+      assert.deepEqual(
+        await upkeep(docket).leadership.acquire(name, 'a', 1_000),
+        a,
+        'a renewal keeps the term',
+      )
       clock.advance(600)
       // 1.2 s after the first acquisition: only the renewal keeps b out.
-      assert.equal(await (await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
+      assert.equal(await upkeep(await secondClocked()).leadership.acquire(name, 'b', 1_000), null)
     })
 
     test('a lapsed lease is taken over in a new term; the old holder is then refused', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.leadership.acquire(name, 'a', 100)
+      const a = await upkeep(docket).leadership.acquire(name, 'a', 100)
       assert.ok(a)
       clock.advance(PAST_A_SHORT_LEASE_MS)
-      const b = await (await secondClocked()).leadership.acquire(name, 'b', 10_000)
+      const b = await upkeep(await secondClocked()).leadership.acquire(name, 'b', 10_000)
       assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
-      assert.equal(await docket.leadership.acquire(name, 'a', 10_000), null)
+      assert.equal(await upkeep(docket).leadership.acquire(name, 'a', 10_000), null)
     })
 
     test('a holder whose own lease lapsed gets a new term when it renews, even if nobody took over', async () => {
       const { clocked: docket, clock } = ctx
       const name = uniqueName('lead')
-      const a = await docket.leadership.acquire(name, 'a', 100)
+      const a = await upkeep(docket).leadership.acquire(name, 'a', 100)
       assert.ok(a)
       clock.advance(PAST_A_SHORT_LEASE_MS)
-      await expectError(() => docket.recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
-      const again = await docket.leadership.acquire(name, 'a', 10_000)
+      await expectError(() => upkeep(docket).recoverExpiredLeases(a), 'LEADERSHIP_LOST', [`term ${a.term}`])
+      const again = await upkeep(docket).leadership.acquire(name, 'a', 10_000)
       assert.deepEqual(again, { name, holder: 'a', term: a.term + 1 })
-      assert.equal(typeof (await docket.recoverExpiredLeases(again)), 'number')
+      assert.equal(typeof (await upkeep(docket).recoverExpiredLeases(again)), 'number')
     })
 
     test('release hands leadership over at once, and the next term is higher', async () => {
       const name = uniqueName('lead')
-      const a = await ctx.docket.leadership.acquire(name, 'a', 60_000)
+      const a = await upkeep(ctx.docket).leadership.acquire(name, 'a', 60_000)
       assert.ok(a)
-      await ctx.docket.leadership.release(a)
-      const b = await (await second()).leadership.acquire(name, 'b', 60_000)
+      await upkeep(ctx.docket).leadership.release(a)
+      const b = await upkeep(await second()).leadership.acquire(name, 'b', 60_000)
       assert.deepEqual(b, { name, holder: 'b', term: a.term + 1 })
       await expectError(() => ctx.docket.workers.markLost(60_000, a), 'LEADERSHIP_LOST')
       // Releasing a term that is over changes nothing.
-      await ctx.docket.leadership.release(a)
-      assert.equal(await ctx.docket.leadership.acquire(name, 'a', 60_000), null)
+      await upkeep(ctx.docket).leadership.release(a)
+      assert.equal(await upkeep(ctx.docket).leadership.acquire(name, 'a', 60_000), null)
     })
 
     test('two processes racing for a free leadership: exactly one wins, 20 times', async () => {
@@ -93,8 +103,8 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       for (let i = 0; i < 20; i++) {
         const name = uniqueName('race')
         const [x, y] = await Promise.all([
-          ctx.docket.leadership.acquire(name, 'a', 10_000),
-          b.leadership.acquire(name, 'b', 10_000),
+          upkeep(ctx.docket).leadership.acquire(name, 'a', 10_000),
+          upkeep(b).leadership.acquire(name, 'b', 10_000),
         ])
         assert.equal([x, y].filter(Boolean).length, 1, `both or neither won: ${JSON.stringify([x, y])}`)
         assert.equal((x ?? y)!.term, 1)
@@ -120,25 +130,25 @@ export function leadershipSuite(ctx: ConformanceContext): void {
         queues: [queue],
         concurrency: 1,
       })
-      const stale = await docket.leadership.acquire(name, 'a', 100)
+      const stale = await upkeep(docket).leadership.acquire(name, 'a', 100)
       assert.ok(stale)
       clock.advance(PAST_A_SHORT_LEASE_MS)
-      const current = await (await secondClocked()).leadership.acquire(name, 'b', 30_000)
+      const current = await upkeep(await secondClocked()).leadership.acquire(name, 'b', 30_000)
       assert.ok(current)
 
-      await expectError(() => docket.recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
+      await expectError(() => upkeep(docket).recoverExpiredLeases(stale), 'LEADERSHIP_LOST', ["'a'", name])
       await expectError(() => docket.workers.markLost(0, stale), 'LEADERSHIP_LOST')
-      await expectError(() => docket.cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
+      await expectError(() => upkeep(docket).cleanup({ olderThanMs: 0, queue }, stale), 'LEADERSHIP_LOST')
       assert.equal(await status(docket, expired.id), 'active', 'the stale recovery moved a job')
       assert.equal((await docket.getJob(expired.id)).lease?.token, leased.lease.token)
       assert.equal((await docket.listWorkers()).find((w) => w.id === silent)?.status, 'up')
       assert.equal(await status(docket, done.id), 'completed', 'the stale cleanup deleted a job')
 
       const fresh = storeOf(otherClocked)
-      assert.ok((await otherClocked.recoverExpiredLeases(current)) >= 1)
+      assert.ok((await upkeep(otherClocked).recoverExpiredLeases(current)) >= 1)
       assert.equal(await status(docket, expired.id), 'waiting')
       assert.ok((await fresh.markLostWorkers(0, current)).includes(silent))
-      assert.equal(await otherClocked.cleanup({ olderThanMs: 0, queue }, current), 1)
+      assert.equal(await upkeep(otherClocked).cleanup({ olderThanMs: 0, queue }, current), 1)
       await expectError(() => docket.getJob(done.id), 'NOT_FOUND')
     })
 

@@ -1,4 +1,5 @@
 /** Under a lease: heartbeat, progress, log and step events, complete, fail and retry, release. */
+// Store parts (storage/store.ts): LeaseStore, MaintenanceStore (recoverExpiredLeases).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { UnrecoverableError } from '../../src/index.js'

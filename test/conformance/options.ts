@@ -3,6 +3,7 @@
  * an error naming it rather than a setting silently ignored; and numeric
  * options are checked for range everywhere.
  */
+// Store parts (storage/store.ts): QueueStore, JobStore, LeaseStore: nothing reaches them with a bad option.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Docket } from '../../src/index.js'

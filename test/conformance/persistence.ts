@@ -1,4 +1,5 @@
 /** Persistence: jobs in every state survive closing the Docket and opening it again on the same URL. */
+// Store parts (storage/store.ts): StoreConnection (close and reopen), JobStore, QueueStatsStore (countJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { ClaimedJob, JobStatus } from '../../src/index.js'

@@ -1,4 +1,5 @@
 /** Queues: create, get, list, update, delete, pause and resume. */
+// Store parts (storage/store.ts): QueueStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { storeOf } from '../../src/docket/store-of.js'

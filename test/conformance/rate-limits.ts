@@ -4,6 +4,7 @@
  * nothing learns when the next slot opens. Tests move the clock of
  * `ctx.clocked` instead of sleeping.
  */
+// Store parts (storage/store.ts): LeaseStore (claimJobs, rateLimitWaitMs), QueueStatsStore (rateLimitUse).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Docket } from '../../src/index.js'

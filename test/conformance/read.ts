@@ -1,7 +1,9 @@
 /** Reading jobs: getJob with events and dependencies, listJobs filters and keyset pagination, countJobs. */
+// Store parts (storage/store.ts): JobStore (getJob, listJobs), BatchStore, QueueStatsStore (countJobs).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import { emptyCounts, type Job } from '../../src/index.js'
+import { emptyCounts } from '../../src/core/types.js'
+import type { Job } from '../../src/index.js'
 import {
   type ConformanceContext,
   claimOne,

@@ -3,6 +3,7 @@
  * removed, one that is up cannot; stopped and lost workers are forgotten by
  * the maintenance leader once silent for the retention period (by the injected clock).
  */
+// Store parts (storage/store.ts): WorkerRegistryStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Maintenance } from '../../src/index.js'

@@ -1,4 +1,5 @@
 /** Retention: cleanup deletes finished jobs (and their events) older than an age or a queue's retention. */
+// Store parts (storage/store.ts): MaintenanceStore (cleanup).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { storeOf } from '../../src/docket/store-of.js'

@@ -3,6 +3,7 @@
  * retryInMs, a RetryAfterError, a worker's backoff function per type), and a
  * snooze that runs the job later without spending its attempt.
  */
+// Store parts (storage/store.ts): LeaseStore (failJob, snoozeJob).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { type ClaimedJob, RetryAfterError, Worker, type WorkerOptions } from '../../src/index.js'

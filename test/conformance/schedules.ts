@@ -6,15 +6,11 @@
  * `ctx.clocked` instead of sleeping, and deletes its schedules at the end so
  * later passes of other tests find nothing of them due.
  */
+// Store parts (storage/store.ts): ScheduleStore.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import {
-  type Docket,
-  type LeaderTerm,
-  Maintenance,
-  type Schedule,
-  type ScheduleCreateInput,
-} from '../../src/index.js'
+import type { LeaderTerm } from '../../src/core/types.js'
+import { type Docket, Maintenance, type Schedule, type ScheduleCreateInput } from '../../src/index.js'
 import {
   type ConformanceContext,
   claim,

@@ -5,6 +5,7 @@
  * query. Also jobFilterSuggestions. The database is shared, so every test
  * confines itself to a queue of its own (or text nobody else uses).
  */
+// Store parts (storage/store.ts): JobStore (listJobs, countMatchingJobs, recentQueueTypes).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import type { Job } from '../../src/index.js'

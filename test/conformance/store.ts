@@ -4,11 +4,12 @@
  * and sessions. Leadership has its own file (leadership.ts). Time comes from
  * the suite's clock (`ctx.clocked`), moved instead of slept.
  */
+// Store parts (storage/store.ts): WorkerRegistryStore, EventStore, KeyStore, SessionStore, called directly.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe } from 'node:test'
+import type { StoredEvent } from '../../src/core/types.js'
 import { storeOf } from '../../src/docket/store-of.js'
-import type { StoredEvent } from '../../src/index.js'
 import type { ApiKeyRecord, Store, WorkerRecord } from '../../src/storage/store.js'
 import {
   type ConformanceContext,

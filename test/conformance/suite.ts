@@ -2,7 +2,7 @@
  * The driver conformance suite: one set of tests over the public Docket API,
  * run unchanged against every driver. Each topic lives in its own file; this
  * file opens the target, hands the topics a context, and says how many tests
- * ran.
+ * ran. Each topic file's header names the Store parts (storage/store.ts) it exercises.
  */
 import { after, before, describe } from 'node:test'
 import { Docket, TestClock } from '../../src/index.js'

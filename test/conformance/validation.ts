@@ -3,6 +3,7 @@
  * nothing written. Each test snapshots what it could have changed and checks
  * it afterwards.
  */
+// Store parts (storage/store.ts): every part: nothing written on bad input.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { isDocketError, type JobInput } from '../../src/index.js'

@@ -6,6 +6,7 @@ import { jobInput, listJobsInput, priority } from '../../core/options.js'
 import { JOB_STATUSES } from '../../core/types.js'
 import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } from '../../docket/bulk.js'
 import type { Docket } from '../../docket.js'
+import { accessOf, dashboardReadsOf } from '../internals.js'
 import { mintViewerToken, VIEWER_TOKEN_TTL } from '../viewer.js'
 import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
@@ -136,7 +137,7 @@ export const jobRoutes =
         },
       },
       async (request) =>
-        docket.jobFilterSuggestions(
+        dashboardReadsOf(docket).jobFilterSuggestions(
           request.principal.role === 'admin' ? {} : { owner: request.principal.name },
         ),
     )
@@ -248,7 +249,7 @@ export const jobRoutes =
       },
       async (request) => {
         const job = await visibleJob(docket, request.principal, request.params.id)
-        return { revoked: await docket.access.revokeViewerTokens(job.id) }
+        return { revoked: await accessOf(docket).revokeViewerTokens(job.id) }
       },
     )
 

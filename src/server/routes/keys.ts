@@ -10,6 +10,7 @@ import { notFound } from '../../core/errors.js'
 import type { Docket } from '../../docket.js'
 import type { ApiKeyInfo } from '../../storage/store.js'
 import { createKey } from '../auth.js'
+import { accessOf } from '../internals.js'
 import { ADMINS } from './access.js'
 import { errorResponses, keyParams, ok } from './common.js'
 
@@ -55,7 +56,7 @@ export const apiKeyJson = (k: ApiKeyInfo): z.infer<typeof apiKeyView> => ({
 
 /** Revokes a live key, or NOT_FOUND (an unknown id and a revoked key alike). */
 export async function revokeKey(docket: Docket, id: string): Promise<void> {
-  if (!(await docket.access.revokeApiKey(id))) throw notFound('API key', id)
+  if (!(await accessOf(docket).revokeApiKey(id))) throw notFound('API key', id)
 }
 
 export const keyRoutes =
@@ -76,7 +77,7 @@ export const keyRoutes =
           response: { 200: z.object({ keys: z.array(apiKeyView) }), ...errorResponses(403) },
         },
       },
-      async () => ({ keys: (await docket.access.listApiKeys()).map(apiKeyJson) }),
+      async () => ({ keys: (await accessOf(docket).listApiKeys()).map(apiKeyJson) }),
     )
 
     app.post(

@@ -5,6 +5,7 @@ import { isDocketError } from '../../core/errors.js'
 import { queueCreateInput, queueUpdateInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
 import type { Principal } from '../auth.js'
+import { dashboardReadsOf } from '../internals.js'
 import { queueJson, queueView } from '../views.js'
 import { ADMINS, READERS } from './access.js'
 import { errorResponses, ok, queueParams } from './common.js'
@@ -63,7 +64,7 @@ export const queueRoutes =
         const own = ownJobsOnly(request.principal)
         const [counts, groups, health, use] = await Promise.all([
           docket.countJobs(queue.name, own),
-          docket.groupCounts(queue.name, own),
+          dashboardReadsOf(docket).groupCounts(queue.name, own),
           docket.queueHealth(queue.name, own),
           // Everyone's starts in the window: not shown to a user, whose counts cover their own jobs only.
           request.principal.role === 'user' ? undefined : docket.rateLimitUse(queue.name),

@@ -85,10 +85,11 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
     this.workers = this.#p.workers
   }
 
-  /** Opens (and migrates) a database: nothing or a path for SQLite, `postgres://…` for PostgreSQL. */
   /**
-   * Opens (and migrates) a database. `Docket.open<Tasks>(url)` binds job type
-   * names to their payloads and results at compile time (docket/tasks.ts).
+   * Opens a database (nothing or a path for SQLite, `postgres://…` for
+   * PostgreSQL) and migrates it, unless `migrate: false`; a schema newer than
+   * this code is refused (SCHEMA_NEWER). `Docket.open<Tasks>(url)` binds job
+   * type names to their payloads and results at compile time (docket/tasks.ts).
    */
   static async open<T extends TaskMap = AnyTasks>(
     options: DocketOptions & { database: SqliteDatabase },

@@ -16,7 +16,7 @@
 // The run fails when any test fails, when a file fails to load, and when a
 // file reports no test at all; skipped tests are listed, with their reason.
 import { spawn, spawnSync } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 
@@ -125,7 +125,20 @@ async function runGroup(group, width) {
   return done
 }
 
-const parallel = files.filter((f) => !ALONE.includes(f))
+// The slowest files start first, by the wall times of the last run here (a
+// file not timed yet counts as slow): a long file begun last would make the
+// whole run wait for it alone.
+const timesFile = join(tmpdir(), `docket-test-times-${root.replaceAll('/', '_')}.json`)
+let lastTimes = {}
+try {
+  lastTimes = JSON.parse(readFileSync(timesFile, 'utf8'))
+} catch {}
+const slowestFirst = (list) =>
+  [...list].sort(
+    (a, b) => (lastTimes[b] ?? Number.MAX_SAFE_INTEGER) - (lastTimes[a] ?? Number.MAX_SAFE_INTEGER),
+  )
+
+const parallel = slowestFirst(files.filter((f) => !ALONE.includes(f)))
 const alone = files.filter((f) => ALONE.includes(f))
 const groups = []
 if (parallel.length > 0)
@@ -134,6 +147,10 @@ if (parallel.length > 0)
     results: await runGroup(parallel, concurrency),
   })
 if (alone.length > 0) groups.push({ name: 'alone, one at a time', results: await runGroup(alone, 1) })
+
+const times = { ...lastTimes }
+for (const { results } of groups) for (const r of results) times[r.file] = r.ms
+writeFileSync(timesFile, JSON.stringify(times, null, 1))
 
 let failed = false
 console.log('\n# suites by wall time (seconds)')

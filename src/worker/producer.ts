@@ -18,6 +18,7 @@
  * its jobs still run; stop() resolves once the producer is STOPPED.
  */
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import type { ClaimedJob } from '../core/types.js'
 import { Wake } from './wake.js'
 
@@ -54,6 +55,22 @@ export interface ProducerDeps {
   unwritten: () => number
   onError: (error: unknown) => void
 }
+
+/** What a producer did: a claim came back (`claimed`), or it is going to sleep (`sleeping`). */
+export interface ProducerSignal {
+  queues: readonly string[]
+  /** Jobs asked for and got by the last claim (0 and 0 when there was no room to claim). */
+  asked: number
+  claimed: number
+}
+
+/**
+ * Test signals, as River's producer has: every producer in the process
+ * announces `claimed` after each claim and `sleeping` before each sleep, so
+ * that a test can wait for "the worker looked and found nothing" instead of
+ * sleeping for a guessed time. Emitted only while someone listens.
+ */
+export const producerSignals = new EventEmitter<{ claimed: [ProducerSignal]; sleeping: [ProducerSignal] }>()
 
 export class Producer {
   readonly #deps: ProducerDeps
@@ -94,11 +111,13 @@ export class Producer {
       this.#enter('CLAIMING')
       const mark = this.#wake.mark()
       const { asked, claimed } = await this.#claimForFreeSlots()
+      this.#signal('claimed', asked, claimed)
       if (this.#stopRequested) break
       // A full batch means more may be waiting: claim again at once if there is room.
       if (claimed > 0 && claimed === asked && this.#room() >= this.#leastClaim()) continue
       const sleepMs = claimed < asked ? await this.#untilNextSlot() : this.#deps.pollMs
       this.#enter('SLEEPING')
+      this.#signal('sleeping', asked, claimed)
       await this.#wake.sleep(sleepMs, mark)
     }
     this.#enter('STOPPED')
@@ -156,6 +175,11 @@ export class Producer {
     const q = this.#deps.queues
     const k = this.#rotation++ % q.length
     return [...q.slice(k), ...q.slice(0, k)]
+  }
+
+  #signal(name: 'claimed' | 'sleeping', asked: number, claimed: number): void {
+    if (producerSignals.listenerCount(name) > 0)
+      producerSignals.emit(name, { queues: this.#deps.queues, asked, claimed })
   }
 
   #enter(mode: ProducerMode): void {

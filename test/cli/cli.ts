@@ -1,13 +1,17 @@
 /**
- * The real `docket` command, spawned, on a database directly and through a
- * real server: every command's happy path, and its bad input (a clear
- * message, the documented exit code, never a stack trace).
+ * The `docket` command on a database directly and through a real server:
+ * every command's happy path, and its bad input (a clear message, the
+ * documented exit code, never a stack trace). Command lines run in process
+ * through the program's `run` (src/cli/program.ts), as the bin runs them;
+ * one test per driver spawns the real bin, for stdin and the exit status a
+ * shell sees.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { run } from '../../src/cli/program.js'
 import { Docket } from '../../src/index.js'
 import { buildApp } from '../../src/server/app.js'
 import { createKey } from '../../src/server/auth.js'
@@ -22,21 +26,49 @@ interface Result {
   stderr: string
 }
 
-export function docket(
+/** The environment every command line starts from: no connection but the one it is given. */
+const CLEAN_ENV = { DOCKET_DATABASE_URL: '', DOCKET_URL: '', DOCKET_KEY: '', DOCKET_PIPELINE_PACE_MS: '0' }
+
+/**
+ * Runs a command line in this process and catches what it prints. `env` is
+ * set for the run and put back after (the tests of a file run one at a time).
+ */
+export async function docket(
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<Result> {
+  const env = { ...CLEAN_ENV, ...options.env }
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
+  Object.assign(process.env, env)
+  let stdout = ''
+  let stderr = ''
+  try {
+    const code = await run(args, {
+      stdout: (text) => {
+        stdout += text
+      },
+      stderr: (text) => {
+        stderr += text
+      },
+    })
+    return { code, stdout, stderr }
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}
+
+/** The real bin, spawned through tsx: what a shell sees, stdin included. */
+export function spawned(
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        DOCKET_DATABASE_URL: '',
-        DOCKET_URL: '',
-        DOCKET_KEY: '',
-        DOCKET_PIPELINE_PACE_MS: '0',
-        ...options.env,
-      },
+      env: { ...process.env, ...CLEAN_ENV, ...options.env },
     })
     let stdout = ''
     let stderr = ''
@@ -77,10 +109,8 @@ export function cliSuite(driver: Driver): void {
       const job = JSON.parse(added.stdout)
       assert.equal(job.status, 'held')
       assert.equal(job.priority, 75)
-      const fromStdin = await docket(['add', 'docs', 'analyse', '--payload-file', '-', ...db], {
-        stdin: '{"n":2}',
-      })
-      assert.equal(fromStdin.code, 0, fromStdin.stderr)
+      const second = await docket(['add', 'docs', 'analyse', '{"n":2}', ...db])
+      assert.equal(second.code, 0, second.stderr)
       const ls = await docket(['jobs', 'ls', '--queue', 'docs', '--status', 'held', '--json', ...db])
       assert.equal(JSON.parse(ls.stdout).jobs.length, 2)
       assert.match((await docket(['jobs', 'ls', ...db])).stdout, /ID\s+QUEUE\s+TYPE\s+STATUS/)
@@ -97,6 +127,24 @@ export function cliSuite(driver: Driver): void {
       assert.equal((await docket(['workers', '--json', ...db])).code, 0)
       assert.match((await docket(['stats', 'docs', ...db])).stdout, /last hour/)
       assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
+    })
+
+    it('the real bin, spawned: a payload from stdin, and the exit status of bad usage and of no server', async () => {
+      const fromStdin = await spawned(['add', 'docs', 'analyse', '--payload-file', '-', '--json', ...db], {
+        stdin: '{"n":2}',
+      })
+      assert.equal(fromStdin.code, 0, fromStdin.stderr)
+      assert.deepEqual(JSON.parse(fromStdin.stdout).payload, { n: 2 })
+      const cases: [string[], number, RegExp][] = [
+        [['frobnicate'], 2, /unknown command 'frobnicate'/],
+        [['jobs', 'ls', '--url', 'http://127.0.0.1:9', '--key', 'k'], 3, /cannot reach the Docket server/],
+      ]
+      for (const [args, code, message] of cases) {
+        const r = await spawned(args)
+        assert.equal(r.code, code, `${args.join(' ')}: exit ${r.code}, ${r.stderr}`)
+        assert.match(r.stderr, message, args.join(' '))
+        noStack(r)
+      }
     })
 
     it('sets and clears a queue rate limit, and its group options', async () => {

@@ -1,49 +1,42 @@
 /**
  * The npm package as a user gets it: `npm pack` (which builds dist/ and the
  * dashboard on prepack), then `npm install ./docket-<version>.tgz` into an
- * empty project. The tarball must hold what runs and nothing else, and there
- * a library script, a typed import, `docket serve` and its dashboard work.
- * (Issue 17: the dashboard was missing, so `/` answered 404.)
+ * empty project (both done once per state of the sources, and shared:
+ * test/support/artifacts.ts). The tarball must hold what runs and nothing
+ * else, and there a library script, a typed import, `docket serve` and its
+ * dashboard work. (Issue 17: the dashboard was missing, so `/` answered 404.)
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { freePort } from '../reliability/support.js'
+import { installedPackage } from '../support/artifacts.js'
 import { until } from '../worker/harness.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string
 
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 describe('the npm package', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'docket-pack-'))
-  const project = join(dir, 'app')
-  const tarball = join(dir, `docket-${VERSION}.tgz`)
+  // The tests write their scripts and databases here, beside the shared install's node_modules.
+  const project = mkdtempSync(join(tmpdir(), 'docket-pack-'))
   let files: string[] = []
   let server: ChildProcess | undefined
 
   before(() => {
-    run('npm', ['pack', '--pack-destination', dir, '--silent'], ROOT)
-    files = run('tar', ['-tzf', tarball], dir)
-      .split('\n')
-      .filter(Boolean)
-      .map((f) => f.replace(/^package\//, ''))
-    mkdirSync(project)
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'app', private: true, type: 'module' }),
-    )
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project)
+    const installed = installedPackage()
+    files = installed.files
+    writeFileSync(join(project, 'package.json'), readFileSync(join(installed.project, 'package.json')))
+    symlinkSync(join(installed.project, 'node_modules'), join(project, 'node_modules'), 'dir')
   })
   after(() => {
     server?.kill('SIGKILL')
-    rmSync(dir, { recursive: true, force: true })
+    rmSync(project, { recursive: true, force: true })
   })
 
   it('holds the built library with its types, the CLI and the dashboard, and no sources or tests', () => {

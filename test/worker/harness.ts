@@ -5,9 +5,36 @@ import { join } from 'node:path'
 
 import { after, before } from 'node:test'
 import { Docket, type Worker } from '../../src/index.js'
+import { type ProducerSignal, producerSignals } from '../../src/worker/producer.js'
 import { type Driver, sleep, until } from '../support/helpers.js'
 
 export { type Driver, sleep, until }
+
+/**
+ * Resolves once a worker serving `queue` has claimed with a claim begun after
+ * this call and gone back to sleep: it looked at the queue as it is now, and
+ * what it left there it leaves until woken. (The producer's `sleeping` signal:
+ * the first one heard may close a claim begun before the call, so the second.)
+ */
+export function nextIdle(queue: string, timeoutMs = 10_000): Promise<ProducerSignal> {
+  return new Promise((resolve, reject) => {
+    let heard = 0
+    const listener = (signal: ProducerSignal) => {
+      if (!signal.queues.includes(queue) || ++heard < 2) return
+      done()
+      resolve(signal)
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`no worker serving ${queue} went back to sleep within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const done = () => {
+      clearTimeout(timer)
+      producerSignals.off('sleeping', listener)
+    }
+    producerSignals.on('sleeping', listener)
+  })
+}
 
 export interface Target {
   url: string

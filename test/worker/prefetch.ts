@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Worker, type WorkerOptions } from '../../src/index.js'
-import { type Driver, until, useWorkerDocket } from './harness.js'
+import { type Driver, nextIdle, until, useWorkerDocket } from './harness.js'
 
 export function prefetchSuite(driver: Driver): void {
   describe(`worker prefetch [${driver}]`, () => {
@@ -86,7 +86,7 @@ export function prefetchSuite(driver: Driver): void {
       await new Promise((r) => setTimeout(r, 300))
       g.releaseOne()
       await until(async () => (await t.docket.getJob(first!.id)).status === 'completed', 5_000, 'first done')
-      await new Promise((r) => setTimeout(r, 100))
+      await nextIdle('pf-cancel')
       assert.deepEqual(g.state.started, [first!.id])
       assert.equal((await t.docket.getJob(second!.id)).status, 'cancelled')
     })

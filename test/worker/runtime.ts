@@ -10,7 +10,7 @@ import {
   Worker,
   type WorkerOptions,
 } from '../../src/index.js'
-import { type Driver, sleep, until, useWorkerDocket } from './harness.js'
+import { type Driver, nextIdle, sleep, until, useWorkerDocket } from './harness.js'
 
 export function runtimeSuite(driver: Driver): void {
   describe(`worker runtime [${driver}]`, () => {
@@ -219,7 +219,7 @@ export function runtimeSuite(driver: Driver): void {
         ran.push(job.id)
       })
       const [a, b, c] = await docket.addMany([0, 1, 2].map(() => ({ queue: 'manual', type: 't' })))
-      await sleep(300)
+      assert.equal((await nextIdle('manual')).claimed, 0, 'the worker looked and claimed nothing')
       assert.equal(ran.length, 0)
       assert.equal((await docket.getJob(a!.id)).status, 'held')
       await docket.promote(a!.id)
@@ -227,7 +227,7 @@ export function runtimeSuite(driver: Driver): void {
       assert.deepEqual(ran, [a!.id])
       await docket.pauseQueue('manual')
       await docket.promote({ queue: 'manual' })
-      await sleep(300)
+      assert.equal((await nextIdle('manual')).claimed, 0, 'nothing is handed out while paused')
       assert.equal(ran.length, 1)
       await docket.resumeQueue('manual')
       await settled(b!.id)

@@ -50,7 +50,9 @@ export function sandboxSuite(driver: Driver): void {
       workers.push(w)
       return w.start()
     }
-    const settled = (id: string, timeoutMs = 20_000) =>
+    // Generous: a crashed sandbox is restarted, loading the handler's module again, which is slow
+    // when the machine is loaded (a run beside other suites timed out at 20 s; alone it passes).
+    const settled = (id: string, timeoutMs = 60_000) =>
       until(
         async () => ['completed', 'failed', 'cancelled'].includes((await docket.getJob(id)).status),
         timeoutMs,

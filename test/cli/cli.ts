@@ -147,6 +147,36 @@ export function cliSuite(driver: Driver): void {
       }
     })
 
+    it('migrate --plan, --print and status read the schema without changing it; --no-migrate refuses one that is behind', async () => {
+      const fresh = await freshTarget(driver)
+      const at = ['--db', fresh.url]
+      try {
+        const plan = await docket(['migrate', '--plan', '--json', ...at])
+        assert.equal(plan.code, 0, plan.stderr)
+        const steps: string[] = JSON.parse(plan.stdout).steps
+        assert.equal(steps[0], 'migration 0001_initial_schema.sql')
+        if (driver === 'postgres') assert.ok(steps.includes('function functions/claim_jobs.sql'))
+        const printed = await docket(['migrate', '--print', ...at])
+        assert.match(printed.stdout, /^-- migration 0001_initial_schema\.sql\n[\s\S]*CREATE TABLE queues/)
+        const before = await docket(['migrate', 'status', '--json', ...at])
+        assert.equal(JSON.parse(before.stdout).databaseVersion, 0, 'nothing was applied')
+        assert.equal(JSON.parse(before.stdout).upToDate, false)
+
+        const refused = await docket(['worker', '--no-migrate', '--module', 'nowhere.js', ...at])
+        assert.equal(refused.code, 1)
+        assert.match(refused.stderr, /SCHEMA_OLDER: .*run `docket migrate`/)
+
+        assert.equal((await docket(['migrate', ...at])).code, 0)
+        const status = await docket(['migrate', 'status', ...at])
+        assert.match(status.stdout, /up to date/)
+        assert.match(status.stdout, /pending: none/)
+        if (driver === 'postgres') assert.match(status.stdout, /claim_jobs\s+current/)
+        assert.match((await docket(['migrate', '--plan', ...at])).stdout, /nothing to do/)
+      } finally {
+        await fresh.cleanup()
+      }
+    })
+
     it('sets and clears a queue rate limit, and its group options', async () => {
       const made = await docket(['queues', 'create', 'limited', '--rate-limit', '100/1s', '--json', ...db])
       assert.equal(made.code, 0, made.stderr)

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { assertAcyclic, deadDependency, dependencyFailure } from '../../src/core/dependencies.js'
+import {
+  assertAcyclic,
+  deadDependency,
+  dependencyFailure,
+  dependencyState,
+} from '../../src/core/dependencies.js'
 import { isDocketError } from '../../src/core/errors.js'
+import { resolveDependencies } from '../../src/core/resolve.js'
 import { expectDocketError, thrownBy } from './expect-error.js'
 
 const job = (id: string, ...dependsOn: string[]) => ({ id, dependsOn })
@@ -138,5 +144,29 @@ describe('deadDependency', () => {
     assert.match(error.message, /cannot retry job 'job-1'/)
     assert.match(error.message, /dependency 'up-1' is cancelled/)
     assert.deepEqual(error.details, { jobId: 'job-1', dependency: 'up-1' })
+  })
+})
+
+describe('dependency types', () => {
+  it('success waits for completed and dies with failed or cancelled; completion settles on any final state', () => {
+    assert.equal(dependencyState('success', 'completed'), 'resolved')
+    assert.equal(dependencyState('success', 'failed'), 'dead')
+    assert.equal(dependencyState('success', 'cancelled'), 'dead')
+    assert.equal(dependencyState('success', 'active'), 'pending')
+    assert.equal(dependencyState('completion', 'completed'), 'resolved')
+    assert.equal(dependencyState('completion', 'failed'), 'resolved')
+    assert.equal(dependencyState('completion', 'cancelled'), 'resolved')
+    assert.equal(dependencyState('completion', 'blocked'), 'pending')
+  })
+
+  it('bare ids wait for success; an id listed twice waits for success, the stricter', () => {
+    assert.deepEqual(resolveDependencies(['a', { id: 'b', on: 'completion' }, { id: 'c', on: 'success' }]), {
+      dependsOn: ['a', 'b', 'c'],
+      onCompletion: ['b'],
+    })
+    assert.deepEqual(resolveDependencies([{ id: 'a', on: 'completion' }, 'a']), {
+      dependsOn: ['a'],
+      onCompletion: [],
+    })
   })
 })

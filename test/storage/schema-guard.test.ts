@@ -299,7 +299,9 @@ describe('living functions [postgres]', () => {
         recorded.map((r) => r.name),
         livingFunctions.map((f) => f.name).sort(),
       )
-      const [lease] = await t.query("SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'lease_jobs'")
+      const [lease] = await t.query(
+        "SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'lease_jobs' AND pronamespace = current_schema()::regnamespace",
+      )
       assert.equal(lease?.n, 1)
     } finally {
       await t.cleanup()

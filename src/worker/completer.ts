@@ -8,9 +8,10 @@
  * - InlineCompleter, for tests: writes each completion on its own, at once,
  *   so a test can reason about one write at a time.
  */
-import { isDocketError } from '../core/errors.js'
+import type { LeaseOutcome } from '../core/leases.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { Docket } from '../docket.js'
+import { writeWhileLeased } from './lease-writes.js'
 
 export interface Completer {
   /** Writes the job's completion; resolves once it is written, refused or given up on. */
@@ -114,23 +115,19 @@ async function writeCompletions(
   batch: { job: ClaimedJob; result: unknown }[],
 ): Promise<void> {
   const deadline = Math.min(...batch.map((c) => c.job.lease.expiresAt.getTime()))
-  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-    try {
-      const outcomes = await docket.workers.completeMany(batch.map((c) => ({ job: c.job, result: c.result })))
-      const byId = new Map(batch.map((c) => [c.job.id, c]))
-      for (const o of outcomes) {
-        const c = byId.get(o.id)
-        if (!o.ok) onError(new Error(`completion of ${o.id} refused: ${o.code}`), c?.job)
-        else if (c) onCompleted?.(c.job, c.result)
-      }
-      return
-    } catch (error) {
-      // The deadline is a lease expiry, so it is compared on Docket's clock, the one leases are measured by.
-      if (isDocketError(error) || docket.now().getTime() + delay >= deadline) {
-        onError(error)
-        return
-      }
-      await new Promise((r) => setTimeout(r, delay))
-    }
+  let outcomes: LeaseOutcome[]
+  try {
+    outcomes = await writeWhileLeased(docket, deadline, () =>
+      docket.workers.completeMany(batch.map((c) => ({ job: c.job, result: c.result }))),
+    )
+  } catch (error) {
+    onError(error)
+    return
+  }
+  const byId = new Map(batch.map((c) => [c.job.id, c]))
+  for (const o of outcomes) {
+    const c = byId.get(o.id)
+    if (!o.ok) onError(new Error(`completion of ${o.id} refused: ${o.code}`), c?.job)
+    else if (c) onCompleted?.(c.job, c.result)
   }
 }

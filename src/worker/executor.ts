@@ -12,6 +12,7 @@ import { type Docket, RetryAfterError, UnrecoverableError } from '../docket.js'
 import { type RunOutcome, RunSpan } from '../tracing/spans.js'
 import type { Completer } from './completer.js'
 import { type AbortReason, createContext, JobAbortedError, type SnoozeState } from './context.js'
+import { writeWhileLeased } from './lease-writes.js'
 import type { AnyHandlers, BackoffFunction, Handler } from './options.js'
 
 export interface ExecutorDeps {
@@ -120,10 +121,8 @@ async function failAttempt(deps: ExecutorDeps, job: ClaimedJob, error: unknown):
   const retryable = !(error instanceof UnrecoverableError)
   const retryInMs = retryable ? customBackoff(deps, job, err) : undefined
   try {
-    const next = await deps.docket.workers.fail(
-      job,
-      err,
-      retryInMs === undefined ? { retryable } : { retryable, retryInMs },
+    const next = await writeWhileLeased(deps.docket, job.lease.expiresAt.getTime(), () =>
+      deps.docket.workers.fail(job, err, retryInMs === undefined ? { retryable } : { retryable, retryInMs }),
     )
     deps.onAttemptFailed?.(job, err, next)
     return next.status === 'failed' ? 'failed' : 'retrying'

@@ -8,12 +8,21 @@
  */
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { freePort } from '../reliability/support.js'
 import { installedPackage } from '../support/artifacts.js'
+import { freshPostgresSchema } from '../support/postgres.js'
 import { until } from '../worker/harness.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -164,5 +173,46 @@ export async function typed(): Promise<number> {
     assert.ok(assets.length > 0)
     const jobs = await fetch(`${base}/api/v1/jobs`)
     assert.equal(jobs.status, 200)
+  })
+
+  it('a PostgreSQL-only install (--omit=optional) compiles nothing native: SQLite says what to install, PostgreSQL works', async () => {
+    const { tarball } = installedPackage()
+    const pgOnly = mkdtempSync(join(tmpdir(), 'docket-pg-only-'))
+    const pgSchema = await freshPostgresSchema()
+    try {
+      writeFileSync(
+        join(pgOnly, 'package.json'),
+        JSON.stringify({ name: 'pg-only', private: true, type: 'module' }),
+      )
+      run(
+        'npm',
+        ['install', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', tarball],
+        pgOnly,
+      )
+      assert.ok(
+        !existsSync(join(pgOnly, 'node_modules', 'better-sqlite3')),
+        'better-sqlite3 is not installed',
+      )
+      writeFileSync(
+        join(pgOnly, 'script.mjs'),
+        `import { Docket } from 'docket'
+const out = {}
+try { await Docket.open('./x.db') } catch (e) { out.sqlite = [e.code, e.message] }
+const docket = await Docket.open(process.argv[2])
+await docket.createQueue({ name: 'q' })
+const job = await docket.add('q', 't', { n: 1 })
+out.postgres = (await docket.getJob(job.id)).status
+await docket.close()
+console.log(JSON.stringify(out))
+`,
+      )
+      const out = JSON.parse(run(process.execPath, ['script.mjs', pgSchema.url], pgOnly))
+      assert.equal(out.sqlite[0], 'SQLITE_DRIVER_MISSING')
+      assert.match(out.sqlite[1], /npm install better-sqlite3/)
+      assert.equal(out.postgres, 'waiting')
+    } finally {
+      rmSync(pgOnly, { recursive: true, force: true })
+      await pgSchema.drop()
+    }
   })
 })

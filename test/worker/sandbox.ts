@@ -249,13 +249,20 @@ export function sandboxSuite(driver: Driver): void {
             maxAttempts: 2,
             backoff: { type: 'fixed', delayMs: 20 },
           })
-          await start(q('errors'), {
-            fails: handler(isolation, 'fails'),
-            fatal: handler(isolation, 'fatal'),
-            crash: handler(isolation, 'crash'),
-            missing: handler(isolation, 'noSuchExport'),
-            notAFunction: handler(isolation, 'notAFunction'),
-          })
+          // A long lease: this test is about what each failure records, and in CI (four files at once on
+          // two cores) a 30 s lease of the retried job ran out before its second sandbox reported (an
+          // attempt recorded as LeaseExpired), twice in three full runs; alone and under CPU load it passes.
+          await start(
+            q('errors'),
+            {
+              fails: handler(isolation, 'fails'),
+              fatal: handler(isolation, 'fatal'),
+              crash: handler(isolation, 'crash'),
+              missing: handler(isolation, 'noSuchExport'),
+              notAFunction: handler(isolation, 'notAFunction'),
+            },
+            { leaseMs: 120_000 },
+          )
           const jobs = await docket.addMany(
             ['fails', 'fatal', 'crash', 'missing', 'notAFunction'].map((type) => ({
               queue: q('errors'),

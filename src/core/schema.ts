@@ -100,7 +100,7 @@ export function isUpToDate(plan: SchemaPlan): boolean {
  * newer one is refused.
  */
 export function schemaRefusal(plan: SchemaPlan, code: CodeSchema, migrate: boolean): DocketError | null {
-  const codeVersion = Math.max(0, ...code.migrations.map((m) => m.version))
+  const codeVersion = latestVersion(code)
   if (plan.unknownVersions.length > 0) {
     const newest = Math.max(...plan.unknownVersions)
     return new DocketError(
@@ -131,6 +131,9 @@ export function schemaRefusal(plan: SchemaPlan, code: CodeSchema, migrate: boole
     },
   )
 }
+
+/** The newest migration this code knows (0: none). */
+export const latestVersion = (code: CodeSchema): number => Math.max(0, ...code.migrations.map((m) => m.version))
 
 /** Compares two `major.minor.patch` versions numerically (a pre-release tag is ignored). */
 export function compareVersions(a: string, b: string): number {

@@ -5,6 +5,7 @@
  * off the class, and not exported by the package, so the front door shows
  * only what a user writes.
  */
+import type { Store } from '../storage/store.js'
 import type { Access } from './access.js'
 import type { DashboardReads } from './dashboard.js'
 import type { MaintenanceTasks } from './maintenance.js'
@@ -13,6 +14,8 @@ export interface DocketInternals {
   access: Access
   maintenance: MaintenanceTasks
   dashboard: DashboardReads
+  /** The Store itself, for tests only (docket/store-of.ts). */
+  store: Store
 }
 
 const internals = new WeakMap<object, DocketInternals>()

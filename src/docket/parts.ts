@@ -14,7 +14,6 @@ import { Jobs } from './jobs.js'
 import { MaintenanceTasks } from './maintenance.js'
 import { Queues } from './queues.js'
 import type { ScheduleContext } from './schedules.js'
-import { registerStore } from './store-of.js'
 import { DEFAULT_LEASE_MS, type DocketOptions } from './types.js'
 import { WorkerProtocol } from './worker-protocol.js'
 
@@ -64,8 +63,8 @@ export function docketParts(
     access: new Access(open),
     maintenance,
     dashboard: new DashboardReads(ctx, queues),
+    store,
   })
-  registerStore(docket, store)
   const batches = new Batches(ctx, jobs)
   const files = new Files(ctx, jobs)
   return { ctx, queues, jobs, batches, files, maintenance, workers, schedules }

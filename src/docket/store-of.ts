@@ -5,15 +5,8 @@
  * everything in src/ goes through Docket's validated methods instead.
  */
 import type { Store } from '../storage/store.js'
-
-const stores = new WeakMap<object, Store>()
-
-export function registerStore(docket: object, store: Store): void {
-  stores.set(docket, store)
-}
+import { internalsOf } from './internals.js'
 
 export function storeOf(docket: object): Store {
-  const store = stores.get(docket)
-  if (!store) throw new Error('not a Docket')
-  return store
+  return internalsOf(docket).store
 }

@@ -4,7 +4,7 @@
  * functions' checksums (`docket migrate --plan`, `--print`, `status`). The
  * decision of what is current, pending or newer is core/schema.ts's.
  */
-import type { SchemaPlan } from '../core/schema.js'
+import type { CodeSchema, SchemaPlan } from '../core/schema.js'
 import { parseDatabaseUrl } from './open.js'
 
 export interface SchemaReport {
@@ -14,6 +14,8 @@ export interface SchemaReport {
   plan: SchemaPlan
   /** What migrating would run, in order: each pending migration, then each function to (re)write. */
   steps: { label: string; sql: string }[]
+  /** What this code carries, that the plan was made against. */
+  code: CodeSchema
 }
 
 export async function inspectDatabase(
@@ -23,7 +25,7 @@ export async function inspectDatabase(
   const target = parseDatabaseUrl(url)
   if (target.driver === 'sqlite') {
     const { inspectSqlite } = await import('./sqlite/inspect.js')
-    return { driver: 'sqlite', where: target.path, ...(await inspectSqlite(target.path)) }
+    return { driver: 'sqlite', where: target.path, ...inspectSqlite(target.path) }
   }
   const { inspectPostgres, parsePostgresUrl } = await import('./postgres/db.js')
   return {

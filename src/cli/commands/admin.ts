@@ -2,12 +2,9 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { isUpToDate, schemaRefusal } from '../../core/schema.js'
+import { isUpToDate, latestVersion, schemaRefusal } from '../../core/schema.js'
 import type { Docket } from '../../docket.js'
-import { docketVersion } from '../../storage/docket-version.js'
-import { migrations as postgresMigrations } from '../../storage/postgres/migrations.js'
 import { inspectDatabase } from '../../storage/schema.js'
-import { migrations as sqliteMigrations } from '../../storage/sqlite/migrations.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
 import { docketOptions, openDocket, resolveSettings, UsageError } from '../config.js'
@@ -41,9 +38,6 @@ const withDbOptions = (command: Command): Command =>
     .addOption(artifactsOption())
     .addOption(directUrlOption())
 
-const knownMigrations = (driver: 'sqlite' | 'postgres') =>
-  driver === 'sqlite' ? sqliteMigrations : postgresMigrations
-
 /** Opens the database named by --db, the environment or the config file; these commands cannot work through a server. */
 async function openDb(o: DbFlags, options: { migrate?: boolean } = {}): Promise<Docket> {
   const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
@@ -72,8 +66,7 @@ async function inspectDb(o: DbFlags) {
   const s = resolveSettings({ db: o.db, config: o.config, artifacts: o.artifacts, directUrl: o.directUrl })
   if (s.target === 'url' && !o.db)
     throw new UsageError('this command works on the database itself: give --db (a server URL is not enough)')
-  const report = await inspectDatabase(s.db, { directUrl: s.directUrl })
-  return { ...report, migrations: knownMigrations(report.driver), docketVersion: docketVersion() }
+  return inspectDatabase(s.db, { directUrl: s.directUrl })
 }
 
 function printSteps(steps: { label: string; sql: string }[]): void {
@@ -84,18 +77,16 @@ function printSteps(steps: { label: string; sql: string }[]): void {
 type Inspected = Awaited<ReturnType<typeof inspectDb>>
 
 function statusJson(r: Inspected) {
-  const applied = new Set(
-    r.migrations.map((m) => m.version).filter((v) => !r.plan.pending.some((p) => p.version === v)),
-  )
+  const pending = new Set(r.plan.pending.map((m) => m.version))
   return {
     driver: r.driver,
     where: r.where,
-    docketVersion: r.docketVersion,
+    docketVersion: r.code.docketVersion,
     databaseVersion: r.plan.databaseVersion,
-    codeVersion: Math.max(0, ...r.migrations.map((m) => m.version)),
+    codeVersion: latestVersion(r.code),
     upToDate: isUpToDate(r.plan),
-    applied: r.migrations
-      .filter((m) => applied.has(m.version))
+    applied: r.code.migrations
+      .filter((m) => !pending.has(m.version))
       .map((m) => ({ version: m.version, name: m.name })),
     pending: r.plan.pending,
     unknown: r.plan.unknownVersions,
@@ -286,7 +277,7 @@ rolling upgrades).`,
     .action(async (o) => {
       if (!o.plan && !o.print) return withDb(o, async (d) => console.log(`migrated (${d.driver})`))
       const report = await inspectDb(o)
-      const refusal = schemaRefusal(report.plan, { ...report, functions: [] }, true)
+      const refusal = schemaRefusal(report.plan, report.code, true)
       if (refusal) throw refusal
       if (o.print) return printSteps(report.steps)
       print(o.json, { steps: report.steps.map((s) => s.label) }, () =>

@@ -9,9 +9,9 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
 import { invalidArgument } from '../../core/errors.js'
-import type { SchemaPlan } from '../../core/schema.js'
+import type { CodeSchema, SchemaPlan } from '../../core/schema.js'
 import type { Decode } from '../rows.js'
-import { checkSchema, inspectSchema, migrate, planSql } from './migrations.js'
+import { checkSchema, codeSchema, inspectSchema, migrate, planSql } from './migrations.js'
 
 export interface PgContext {
   pool: pg.Pool
@@ -264,7 +264,7 @@ async function migrateOnce(
 export async function inspectPostgres(
   url: string,
   directUrl?: string,
-): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[] }> {
+): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[]; code: CodeSchema }> {
   const { schema, pooler } = parsePostgresUrl(url)
   const direct = sessionConnectionString(url, directUrl)
   return withSchemaConnection(
@@ -273,7 +273,7 @@ export async function inspectPostgres(
     directUrl === undefined && pooler === 'session',
     async (pool) => {
       const plan = await inspectSchema(pool)
-      return { plan, steps: planSql(plan) }
+      return { plan, steps: planSql(plan), code: codeSchema() }
     },
   )
 }

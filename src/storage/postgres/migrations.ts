@@ -15,6 +15,7 @@
  */
 import type pg from 'pg'
 import {
+  type CodeSchema,
   type DatabaseSchema,
   functionsToApply,
   planSchema,
@@ -72,8 +73,9 @@ export async function migrate(
     await client.query(`CREATE TABLE IF NOT EXISTS docket_functions (
       name text PRIMARY KEY, sha256 text NOT NULL, docket_version text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`)
-    const plan = planSchema(codeSchema(list, living), await readSchema(client))
-    const refusal = schemaRefusal(plan, codeSchema(list, living), true)
+    const code = codeSchema(list, living)
+    const plan = planSchema(code, await readSchema(client))
+    const refusal = schemaRefusal(plan, code, true)
     if (refusal) throw refusal
     for (const m of plan.pending) {
       const migration = list.find((l) => l.version === m.version) as Migration
@@ -108,7 +110,7 @@ export async function migrate(
  */
 export async function checkSchema(pool: pg.Pool): Promise<void> {
   const plan = await inspectSchema(pool)
-  const refusal = schemaRefusal(plan, codeSchema(migrations, functions), false)
+  const refusal = schemaRefusal(plan, codeSchema(), false)
   if (refusal) throw refusal
 }
 
@@ -117,7 +119,7 @@ export async function inspectSchema(pool: pg.Pool): Promise<SchemaPlan> {
   const client = await pool.connect()
   client.on('error', ignore)
   try {
-    return planSchema(codeSchema(migrations, functions), await readSchema(client))
+    return planSchema(codeSchema(), await readSchema(client))
   } finally {
     client.removeListener('error', ignore)
     client.release()
@@ -138,7 +140,11 @@ export function planSql(plan: SchemaPlan): { label: string; sql: string }[] {
   ]
 }
 
-const codeSchema = (list: readonly Migration[], living: readonly LivingFunction[]) => ({
+/** What this code carries: by default, every migration and living function it ships. */
+export const codeSchema = (
+  list: readonly Migration[] = migrations,
+  living: readonly LivingFunction[] = functions,
+): CodeSchema => ({
   migrations: list,
   functions: living,
   docketVersion: docketVersion(),

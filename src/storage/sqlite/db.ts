@@ -83,7 +83,7 @@ export function openSqlite(
  * not installed. Required (it is CommonJS) rather than imported, so that
  * opening stays synchronous, as better-sqlite3 itself is.
  */
-function loadBetterSqlite3(): typeof Database {
+export function loadBetterSqlite3(): typeof Database {
   try {
     return createRequire(import.meta.url)('better-sqlite3') as typeof Database
   } catch (error) {

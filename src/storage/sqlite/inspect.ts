@@ -4,20 +4,23 @@
  * exist is not created; it reads as an empty database.
  */
 import { existsSync } from 'node:fs'
-import type { SchemaPlan } from '../../core/schema.js'
-import { inspectSchema, planSql } from './migrations.js'
+import type { CodeSchema, SchemaPlan } from '../../core/schema.js'
+import { loadBetterSqlite3 } from './db.js'
+import { codeSchema, inspectSchema, planSql } from './migrations.js'
 
-export async function inspectSqlite(
-  path: string,
-): Promise<{ plan: SchemaPlan; steps: { label: string; sql: string }[] }> {
-  const { default: Database } = await import('better-sqlite3')
+export function inspectSqlite(path: string): {
+  plan: SchemaPlan
+  steps: { label: string; sql: string }[]
+  code: CodeSchema
+} {
+  const BetterSqlite3 = loadBetterSqlite3()
   const db =
     path !== ':memory:' && existsSync(path)
-      ? new Database(path, { readonly: true, fileMustExist: true })
-      : new Database(':memory:')
+      ? new BetterSqlite3(path, { readonly: true, fileMustExist: true })
+      : new BetterSqlite3(':memory:')
   try {
     const plan = inspectSchema(db)
-    return { plan, steps: planSql(plan) }
+    return { plan, steps: planSql(plan), code: codeSchema() }
   } finally {
     db.close()
   }

@@ -6,7 +6,13 @@
  * milliseconds, JSON is text.
  */
 import type Database from 'better-sqlite3'
-import { type DatabaseSchema, planSchema, type SchemaPlan, schemaRefusal } from '../../core/schema.js'
+import {
+  type CodeSchema,
+  type DatabaseSchema,
+  planSchema,
+  type SchemaPlan,
+  schemaRefusal,
+} from '../../core/schema.js'
 import { docketVersion } from '../docket-version.js'
 import { migrations as bundled } from './migrations.generated.js'
 
@@ -33,8 +39,9 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   db.exec(`CREATE TABLE IF NOT EXISTS docket_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
   db.transaction(() => {
-    const plan = planSchema(codeSchema(list), readSchema(db))
-    const refusal = schemaRefusal(plan, codeSchema(list), true)
+    const code = codeSchema(list)
+    const plan = planSchema(code, readSchema(db))
+    const refusal = schemaRefusal(plan, code, true)
     if (refusal) throw refusal
     for (const m of plan.pending) {
       const migration = list.find((l) => l.version === m.version) as Migration
@@ -50,13 +57,13 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
 
 /** For `migrate: false`: changes nothing, and refuses a schema that is newer or older than this code's. */
 export function checkSchema(db: Database.Database): void {
-  const refusal = schemaRefusal(inspectSchema(db), codeSchema(migrations), false)
+  const refusal = schemaRefusal(inspectSchema(db), codeSchema(), false)
   if (refusal) throw refusal
 }
 
 /** What migrating would do, read without changing anything (`docket migrate --plan`, `status`). */
 export function inspectSchema(db: Database.Database): SchemaPlan {
-  return planSchema(codeSchema(migrations), readSchema(db))
+  return planSchema(codeSchema(), readSchema(db))
 }
 
 /** The SQL migrating would run for `plan`, in order (`docket migrate --print`). */
@@ -67,8 +74,8 @@ export function planSql(plan: SchemaPlan): { label: string; sql: string }[] {
   })
 }
 
-// SQLite has no stored functions: its rules are TypeScript in this folder.
-const codeSchema = (list: readonly Migration[]) => ({
+/** What this code carries. SQLite has no stored functions: its rules are TypeScript in this folder. */
+export const codeSchema = (list: readonly Migration[] = migrations): CodeSchema => ({
   migrations: list,
   functions: [],
   docketVersion: docketVersion(),

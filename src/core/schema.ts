@@ -133,7 +133,8 @@ export function schemaRefusal(plan: SchemaPlan, code: CodeSchema, migrate: boole
 }
 
 /** The newest migration this code knows (0: none). */
-export const latestVersion = (code: CodeSchema): number => Math.max(0, ...code.migrations.map((m) => m.version))
+export const latestVersion = (code: CodeSchema): number =>
+  Math.max(0, ...code.migrations.map((m) => m.version))
 
 /** Compares two `major.minor.patch` versions numerically (a pre-release tag is ignored). */
 export function compareVersions(a: string, b: string): number {

@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { Command, CommanderError } from 'commander'
 import { isDocketError } from '../core/errors.js'
+import { docketVersion } from '../storage/docket-version.js'
 import { ConnectionError } from './client.js'
 import { registerAdminCommands } from './commands/admin.js'
 import { registerJobCommands } from './commands/jobs.js'
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .description(
       'Docket, a durable job queue: serve the API, run workers, manage queues, jobs, schedules, batches and keys.',
     )
-    .version('0.1.0')
+    .version(docketVersion())
     .showHelpAfterError()
     .exitOverride()
   registerAdminCommands(program)

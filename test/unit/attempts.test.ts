@@ -51,30 +51,10 @@ describe('attempts', () => {
       stripStacksThrough: ATTEMPTS_KEPT + 1 - ATTEMPT_STACKS_KEPT,
       deleteThrough: 1,
     })
-    assert.ok(ATTEMPT_STACKS_KEPT < ATTEMPTS_KEPT, 'stacks are dropped before rows are')
-  })
-})
-
-describe('attempts: kept rows and errors', () => {
-  it('keep every stack until there are more than ATTEMPT_STACKS_KEPT, then only the newest', () => {
-    assert.deepEqual(attemptBounds(1), { stripStacksThrough: null, deleteThrough: null })
-    assert.deepEqual(attemptBounds(ATTEMPT_STACKS_KEPT), { stripStacksThrough: null, deleteThrough: null })
-    assert.deepEqual(attemptBounds(ATTEMPT_STACKS_KEPT + 1), { stripStacksThrough: 1, deleteThrough: null })
     assert.deepEqual(attemptBounds(ATTEMPTS_KEPT + 7), {
       stripStacksThrough: ATTEMPTS_KEPT + 7 - ATTEMPT_STACKS_KEPT,
       deleteThrough: 7,
     })
-  })
-
-  it('record an error with its data, null when it carries none', () => {
-    assert.deepEqual(attemptError({ name: 'E', message: 'm', stack: 's' }), {
-      name: 'E',
-      message: 'm',
-      stack: 's',
-      data: null,
-    })
-    assert.deepEqual(attemptError({ name: null, message: 'm', stack: null, data: { status: 429 } }).data, {
-      status: 429,
-    })
+    assert.ok(ATTEMPT_STACKS_KEPT < ATTEMPTS_KEPT, 'stacks are dropped before rows are')
   })
 })

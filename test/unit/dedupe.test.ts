@@ -83,37 +83,3 @@ describe('dedupe', () => {
     assert.match(replacedMessage('replace'), /^replaced by a later add/)
   })
 })
-
-describe('dedupe modes', () => {
-  const now = 1_900_000_000_000
-  const queue = resolveQueue({ name: 'q' })
-  const add = (input: Record<string, unknown>) =>
-    resolveJob({ queue: 'q', type: 't', dedupeKey: 'k', ...input } as never, queue, 'new', null)
-  const stored = (status: string, runAt = now + 60_000) =>
-    ({ id: 'old', status, runAt: new Date(runAt) }) as never
-
-  it('keep returns the live job; replace and debounce update one that has not started', () => {
-    assert.deepEqual(decideDedupe(add({}), stored('waiting'), now), { kind: 'keep' })
-    const replace = decideDedupe(add({ dedupeMode: 'replace', payload: 2 }), stored('scheduled'), now)
-    assert.equal(replace.kind, 'replace')
-    if (replace.kind === 'replace') {
-      assert.equal(replace.replacement.payload, 2)
-      assert.equal(replace.replacement.runAtMs, now + 60_000, 'replace keeps the run time')
-      assert.equal(replace.replacement.status, 'scheduled')
-    }
-    const debounce = decideDedupe(add({ dedupeMode: 'debounce' }), stored('scheduled'), now)
-    if (debounce.kind === 'replace') {
-      assert.equal(debounce.replacement.runAtMs, now, 'debounce moves it to now + delayMs')
-      assert.equal(debounce.replacement.status, 'waiting')
-    } else assert.fail('expected a replace')
-    const blocked = decideDedupe(add({ dedupeMode: 'debounce', delayMs: 10 }), stored('blocked'), now)
-    if (blocked.kind === 'replace') assert.equal(blocked.replacement.status, 'blocked')
-  })
-
-  it('a running job is not replaced: the new one is queued after it', () => {
-    assert.deepEqual(decideDedupe(add({ dedupeMode: 'replace' }), stored('active'), now), {
-      kind: 'after',
-      runningId: 'old',
-    })
-  })
-})

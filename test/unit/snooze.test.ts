@@ -46,24 +46,7 @@ describe('snooze', () => {
   })
 })
 
-describe('snooze and retry-after', () => {
-  const now = new Date('2030-06-01T12:00:00.000Z')
-
-  it('a snooze schedules the job for now + the delay, or makes it ready at once for 0', () => {
-    assert.deepEqual(decideSnooze(now, 5_000), {
-      status: 'scheduled',
-      runAt: new Date(now.getTime() + 5_000),
-    })
-    assert.deepEqual(decideSnooze(now, 0), { status: 'waiting', runAt: now })
-  })
-
-  it('a delay is a whole number of milliseconds from 0 to ten years, or INVALID_ARGUMENT naming the field', () => {
-    assert.equal(checkDelay(0, 'delayMs'), 0)
-    assert.equal(checkDelay(MAX_DELAY_MS, 'delayMs'), MAX_DELAY_MS)
-    for (const bad of [-1, 1.5, Number.NaN, MAX_DELAY_MS + 1, '10', null])
-      expectDocketError(() => checkDelay(bad, 'retryInMs'), 'INVALID_ARGUMENT', 'retryInMs')
-  })
-
+describe('retry-after', () => {
   it('RetryAfterError carries its delay, and refuses a bad one', () => {
     const e = new RetryAfterError(30_000)
     assert.equal(e.retryInMs, 30_000)

@@ -64,6 +64,7 @@ export {
   type WorkerInfo,
 } from './core/types.js'
 export type { AddOptions } from './docket/jobs.js'
+export type { WaitOptions } from './docket/results.js'
 export type {
   AnyTasks,
   PayloadOf,

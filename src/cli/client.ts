@@ -8,10 +8,12 @@ import { basename } from 'node:path'
 import { DocketError, type ErrorCode } from '../core/errors.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
 import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
+import { waitTimeout } from '../docket/results.js'
 import type { Docket } from '../docket.js'
 import { createKey } from '../server/auth.js'
 import { accessOf } from '../server/internals.js'
 import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
+import { MAX_RESULT_WAIT_MS } from '../server/routes/results.js'
 import { scheduleDetailJson, scheduleJson, scheduleRunJson } from '../server/schedule-views.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
 import type { Role } from '../storage/store.js'
@@ -29,6 +31,8 @@ export interface Client {
   setQueueStatus(name: string, action: 'pause' | 'resume'): Promise<Json>
   addJob(input: JobInput, files: FileArg[]): Promise<Json>
   getJob(id: string): Promise<Json>
+  /** The job once it has ended (as getJob), waiting up to `timeoutMs`; WAIT_TIMEOUT after. */
+  waitJob(id: string, timeoutMs: number): Promise<Json>
   listJobs(filter: ListJobsInput): Promise<{ jobs: Json[]; nextCursor: string | null }>
   jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove'): Promise<Json>
   getBatch(id: string): Promise<Json>
@@ -80,6 +84,8 @@ export class DirectClient implements Client {
     return { ...j(jobJson(job)), artifacts: artifacts.map(artifactJson) }
   }
   getJob = async (id: string) => j(jobDetailJson(await this.docket.getJob(id)))
+  waitJob = async (id: string, timeoutMs: number) =>
+    j(jobDetailJson(await this.docket.waitForJob(id, { timeoutMs })))
   async listJobs(filter: ListJobsInput) {
     const page = await this.docket.listJobs(filter)
     return { jobs: page.jobs.map((x) => j(jobJson(x))), nextCursor: page.nextCursor }
@@ -141,6 +147,10 @@ export class HttpClient implements Client {
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<Json> {
+    return (await this.#request(method, path, body)).data
+  }
+
+  async #request(method: string, path: string, body?: unknown): Promise<{ status: number; data: Json }> {
     const headers: Record<string, string> = {}
     if (this.key) headers.authorization = `Bearer ${this.key}`
     let payload: BodyInit | undefined
@@ -167,7 +177,7 @@ export class HttpClient implements Client {
       const e = (data.error ?? {}) as { code?: ErrorCode; message?: string; details?: Json }
       throw new DocketError(e.code ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, e.details ?? {})
     }
-    return data
+    return { status: response.status, data }
   }
 
   listQueues = async () => (await this.#call('GET', '/queues')).queues as Json[]
@@ -189,6 +199,19 @@ export class HttpClient implements Client {
     return { ...job, artifacts }
   }
   getJob = (id: string) => this.#call('GET', `/jobs/${encodeURIComponent(id)}`)
+  /** Long polls of at most MAX_RESULT_WAIT_MS each, until the job has ended or the time is up. */
+  async waitJob(id: string, timeoutMs: number) {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const waitMs = Math.max(0, Math.min(MAX_RESULT_WAIT_MS, Math.ceil(deadline - performance.now())))
+      const { status, data } = await this.#request(
+        'GET',
+        `/jobs/${encodeURIComponent(id)}/result?waitMs=${waitMs}`,
+      )
+      if (status === 200) return data
+      if (performance.now() >= deadline) throw waitTimeout(id, timeoutMs, String(data.status))
+    }
+  }
   async listJobs(filter: ListJobsInput) {
     const query = new URLSearchParams()
     for (const [k, v] of Object.entries(filter))

@@ -40,6 +40,7 @@ import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
+import { resultRoutes } from './routes/results.js'
 import { keyRoutes } from './routes/keys.js'
 import { queueRoutes } from './routes/queues.js'
 import { remoteWorkerRoutes } from './routes/remote.js'
@@ -275,6 +276,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(healthRoutes(deps))
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
+  await app.register(resultRoutes(deps), { prefix: '/api/v1' })
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })

@@ -301,7 +301,7 @@ export function cliSuite(driver: Driver): void {
         [['add', 'nowhere', 't', ...db], 1, /NOT_FOUND: queue 'nowhere' does not exist/],
         [['add', 'docs', 't', '--priority', 'extreme', ...db], 1, /INVALID_ARGUMENT.*priority/],
         [['jobs', 'show', 'not-an-id', ...db], 1, /expected a job id \(a UUID\)/],
-        [['jobs', 'ls', '--limit', 'x', ...db], 1, /--limit must be an integer/],
+        [['jobs', 'ls', '--limit', 'x', ...db], 2, /--limit must be an integer/],
         [['cleanup', '--older-than', 'soon', ...db], 1, /expected a duration/],
         [['jobs', 'ls', '--url', 'http://127.0.0.1:9', '--key', 'k'], 3, /cannot reach the Docket server/],
         [['jobs', 'ls', '--config', '/nonexistent.json'], 2, /does not exist/],
@@ -385,6 +385,43 @@ export function cliSuite(driver: Driver): void {
         assert.match(denied.stderr, /UNAUTHENTICATED/)
       } finally {
         await worker.close()
+        await app.close()
+        await d.close()
+      }
+    })
+
+    it('jobs wait: prints the ended job (exit 0 completed, 1 failed), WAIT_TIMEOUT after --timeout; on a database and through a server', async () => {
+      const d = await Docket.open(target.url)
+      const app = await buildApp({ docket: d })
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+        const { key } = await createKey(d, 'waiter', 'admin')
+        await d.createQueue({ name: 'awaited' })
+        const done = await d.add({ queue: 'awaited', type: 'done' })
+        const broken = await d.add({ queue: 'awaited', type: 'broken' })
+        for (const where of [db, ['--url', url, '--key', key]]) {
+          const early = await docket(['jobs', 'wait', done.id, '--timeout', '20', ...where])
+          assert.equal(early.code, 1)
+          assert.match(early.stderr, /WAIT_TIMEOUT: job '.+' has not ended after 20 ms \(it is waiting\)/)
+          noStack(early)
+        }
+        const [a, b] = await d.workers.claim({ workerId: 'cli-w', queues: ['awaited'], limit: 2 })
+        const byId = new Map([a!, b!].map((j) => [j.id, j]))
+        await d.workers.complete(byId.get(done.id)!, { ok: true })
+        await d.workers.fail(byId.get(broken.id)!, { message: 'no pages' }, { retryable: false })
+        for (const where of [db, ['--url', url, '--key', key]]) {
+          const ok = await docket(['jobs', 'wait', done.id, ...where])
+          assert.equal(ok.code, 0, ok.stderr)
+          assert.match(ok.stdout, /^completed: .+ \{"ok":true\}/)
+          const failed = await docket(['jobs', 'wait', broken.id, '--json', ...where])
+          assert.equal(failed.code, 1)
+          assert.equal(JSON.parse(failed.stdout).status, 'failed')
+        }
+        const bad = await docket(['jobs', 'wait', done.id, '--timeout', 'soon', ...db])
+        assert.equal(bad.code, 2)
+        assert.match(bad.stderr, /--timeout must be a duration/)
+      } finally {
         await app.close()
         await d.close()
       }

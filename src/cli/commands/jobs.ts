@@ -6,7 +6,7 @@ import { invalidArgument } from '../../core/errors.js'
 import type { JobInput } from '../../core/options.js'
 import type { Client, FileArg } from '../client.js'
 import { connect } from '../config.js'
-import { type CommonFlags, int, list, withConnection } from '../options.js'
+import { type CommonFlags, duration, int, list, withConnection } from '../options.js'
 import { parseDuration, print, printTable, progressBar } from '../output.js'
 
 const MEDIA_TYPES: Record<string, string> = {
@@ -167,6 +167,28 @@ export function registerJobCommands(program: Command): void {
             `  ${e.at}  ${e.kind}${e.status ? ` ${e.status}` : ''}${e.step ? ` ${e.step}` : ''}${e.percent !== null ? ` ${e.percent}%` : ''}${e.message ? ` — ${e.message}` : ''}`,
           )
       })
+    }),
+  )
+  withConnection(
+    jobs
+      .command('wait <id>')
+      .description(
+        'Wait for a job to end and print it: exit 0 when it completed, 1 when it failed or was cancelled, or when --timeout passes first (WAIT_TIMEOUT)',
+      )
+      .option(
+        '--timeout <duration>',
+        'give up after this long (30s, 15m, 2h)',
+        duration('--timeout'),
+        600_000,
+      ),
+  ).action(async (id: string, o) =>
+    run(o, async (client) => {
+      const job = await client.waitJob(id, o.timeout as number)
+      print(o.json, job, () => {
+        const outcome = job.status === 'completed' ? JSON.stringify(job.result) : JSON.stringify(job.error)
+        console.log(`${String(job.status)}: ${id}  ${outcome}`)
+      })
+      if (job.status !== 'completed') process.exitCode = 1
     }),
   )
   for (const action of ['cancel', 'retry', 'promote', 'rm'] as const) {

@@ -82,7 +82,7 @@ const queueFields = {
   groupConcurrency: positiveInt.max(100_000).nullable().optional(),
   /** Round-robin between groups. */
   fair: z.boolean().optional(),
-  /** A job without a group gets its owner as its group. */
+  /** A job's group is its owner; a group the add names is ignored (core/resolve.ts jobGroup). */
   groupByOwner: z.boolean().optional(),
 }
 

@@ -322,8 +322,19 @@ export function cliSuite(driver: Driver): void {
         [g.rateLimit, g.groupConcurrency, g.fair, g.groupByOwner],
         [{ max: 5, intervalMs: 60_000, per: 'group' }, 2, true, true],
       )
-      const added = await docket(['add', 'limited', 't', '--group', 'acme', '--json', ...db])
-      assert.equal(JSON.parse(added.stdout).group, 'acme')
+      // On a queue grouped by owner a job's group is its owner: a --group given is ignored.
+      const added = await docket([
+        'add',
+        'limited',
+        't',
+        '--owner',
+        'ann',
+        '--group',
+        'acme',
+        '--json',
+        ...db,
+      ])
+      assert.equal(JSON.parse(added.stdout).group, 'ann')
       const unfair = await docket(['queues', 'update', 'limited', '--no-fair', '--json', ...db])
       assert.deepEqual(
         [JSON.parse(unfair.stdout).fair, JSON.parse(unfair.stdout).groupByOwner],

@@ -7,7 +7,7 @@ export const functions = [
   {
     name: 'add_job',
     file: 'add_job.sql',
-    sha256: '6556a24e815e583821d7c82e4a5941ad3faf67e480cc572b78932b763b0d94ff',
+    sha256: '8c03d5503d6c172b1e92b414b702f5a4b1649a57f41eefea3ae482ae17f09564',
     sql: `-- add_job: adds a job from SQL, inside whatever transaction calls it, so that
 -- an ORM's raw query (Prisma's $executeRaw, Drizzle's or Kysely's sql\`\`,
 -- knex.raw) or a trigger enqueues in its own transaction: the job exists if
@@ -74,6 +74,8 @@ DECLARE
   v_expiry_field text;
   v_dep_ids uuid[] := '{}';
   v_dep_on text[] := '{}';
+  v_edge_ids uuid[];
+  v_edge_on text[];
   v_dep uuid;
   v_on text;
   v_dep_status text;
@@ -433,8 +435,10 @@ BEGIN
 
       -- Its dependencies: stored jobs of the same owner (anyone else's is answered as missing), share-locked in
       -- id order so none completes before we commit; those not completed are pending (core/dependencies.ts).
-      PERFORM 1 FROM jobs WHERE id = ANY (v_dep_ids) ORDER BY id FOR SHARE;
-      FOR i IN 1..coalesce(array_length(v_dep_ids, 1), 0) LOOP
+      IF cardinality(v_dep_ids) > 0 THEN
+        PERFORM 1 FROM jobs WHERE id = ANY (v_dep_ids) ORDER BY id FOR SHARE;
+      END IF;
+      FOR i IN 1..cardinality(v_dep_ids) LOOP
         SELECT j.status, j.owner INTO v_dep_status, v_dep_owner FROM jobs j WHERE j.id = v_dep_ids[i];
         IF NOT FOUND OR v_dep_owner IS DISTINCT FROM v_owner THEN
           RAISE EXCEPTION 'add_job: options.dependsOn: job ''%'' depends on job ''%'', which does not exist',
@@ -473,12 +477,19 @@ BEGIN
         owner, capabilities, dedupe_key, pending_deps, created_at, estimated_duration_ms, expires_at, group_key)
       VALUES (v_id, p_queue, p_type, p_payload, v_status, v_priority, v_run_at, v_max, v_backoff, v_timeout,
         v_owner, v_caps, v_key, v_pending, v_now, v_est, v_expiry, v_group);
-      INSERT INTO job_dependencies (job_id, depends_on, type)
-      SELECT v_id, d.id, d.type FROM unnest(v_dep_ids, v_dep_on) AS d(id, type)
-      UNION ALL SELECT v_id, v_after, 'completion' WHERE v_after IS NOT NULL
-      ON CONFLICT DO NOTHING;
-      UPDATE jobs SET has_dependents = true
-      WHERE id = ANY (v_dep_ids || v_after) AND NOT has_dependents;
+      -- The edges: its dependencies, and the running job it was queued after.
+      v_edge_ids := v_dep_ids;
+      v_edge_on := v_dep_on;
+      IF v_after IS NOT NULL THEN
+        v_edge_ids := v_edge_ids || v_after;
+        v_edge_on := v_edge_on || 'completion'::text;
+      END IF;
+      IF cardinality(v_edge_ids) > 0 THEN
+        INSERT INTO job_dependencies (job_id, depends_on, type)
+        SELECT v_id, d.id, d.type FROM unnest(v_edge_ids, v_edge_on) AS d(id, type)
+        ON CONFLICT DO NOTHING;
+        UPDATE jobs SET has_dependents = true WHERE id = ANY (v_edge_ids) AND NOT has_dependents;
+      END IF;
       INSERT INTO events (job_id, queue, kind, status, at) VALUES (v_id, p_queue, 'added', v_status, v_now);
       IF v_status = 'waiting' THEN
         -- Delivered when the caller's transaction commits, and never if it rolls back.

@@ -114,6 +114,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       clock: valid.clock,
       database,
       migrate: valid.migrate,
+      maxPayloadBytes: valid.maxPayloadBytes,
     })
     try {
       const target = databaseTarget(url, database)

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { DocketError, type ErrorCode } from '../core/errors.js'
+import type { MatchCount } from '../core/job-search.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
 import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
 import { waitTimeout } from '../docket/results.js'
@@ -33,7 +34,7 @@ export interface Client {
   getJob(id: string): Promise<Json>
   /** The job once it has ended (as getJob), waiting up to `timeoutMs`; WAIT_TIMEOUT after. */
   waitJob(id: string, timeoutMs: number): Promise<Json>
-  listJobs(filter: ListJobsInput): Promise<{ jobs: Json[]; nextCursor: string | null }>
+  listJobs(filter: ListJobsInput): Promise<JobList>
   jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove'): Promise<Json>
   getBatch(id: string): Promise<Json>
   batchAction(id: string, action: 'cancel' | 'retry'): Promise<Json>
@@ -52,6 +53,13 @@ export interface Client {
   createKey(name: string, role: Role): Promise<Json>
   revokeKey(id: string): Promise<void>
   close(): Promise<void>
+}
+
+/** A page of jobs as the API answers it; `count` when the filter asked to count. */
+export interface JobList {
+  jobs: Json[]
+  nextCursor: string | null
+  count?: MatchCount
 }
 
 const j = (value: unknown) => value as Json
@@ -88,7 +96,10 @@ export class DirectClient implements Client {
     j(jobDetailJson(await this.docket.waitForJob(id, { timeoutMs })))
   async listJobs(filter: ListJobsInput) {
     const page = await this.docket.listJobs(filter)
-    return { jobs: page.jobs.map((x) => j(jobJson(x))), nextCursor: page.nextCursor }
+    const jobs = page.jobs.map((x) => j(jobJson(x)))
+    return page.count
+      ? { jobs, nextCursor: page.nextCursor, count: page.count }
+      : { jobs, nextCursor: page.nextCursor }
   }
   async jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') {
     if (action === 'remove') {
@@ -216,7 +227,7 @@ export class HttpClient implements Client {
     const query = new URLSearchParams()
     for (const [k, v] of Object.entries(filter))
       if (v !== undefined) query.set(k, Array.isArray(v) ? v.join(',') : String(v))
-    return (await this.#call('GET', `/jobs?${query}`)) as { jobs: Json[]; nextCursor: string | null }
+    return (await this.#call('GET', `/jobs?${query}`)) as unknown as JobList
   }
   jobAction = (id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') =>
     action === 'remove'

@@ -54,7 +54,8 @@ export function duration(name: string) {
       }
     })()
     // InvalidArgumentError: commander reports it as a usage error (exit 2), naming the option.
-    if (ms <= 0) throw new InvalidArgumentError(`${name} must be a duration above 0, such as 5s or 24h, not '${value}'`)
+    if (ms <= 0)
+      throw new InvalidArgumentError(`${name} must be a duration above 0, such as 5s or 24h, not '${value}'`)
     return ms
   }
 }

@@ -13,6 +13,11 @@
  * a second, and more of them fit in the run. Before the fix this run counted
  * deadlocks in every try (see the figures in docs/reliability.md).
  *
+ * Two deterministic tests come first, one per pattern: each holds rows with a
+ * third connection so that two statements must each take one row before the
+ * other's, then lets them go at once. With locks taken in the order the
+ * caller listed things, PostgreSQL found a deadlock there every time.
+ *
  * Short (npm test): 4 workers × 4 queues, 15 s. Long (npm run chaos): 60 s.
  */
 import assert from 'node:assert/strict'
@@ -21,7 +26,7 @@ import { after, describe, it } from 'node:test'
 import pg from 'pg'
 import { Docket, Worker } from '../../src/index.js'
 import { findPostgres } from '../support/postgres.js'
-import { figure, pick, sleep } from './support.js'
+import { figure, pick, sleep, until } from './support.js'
 
 const P = pick({ runMs: 15_000, jobsPerQueue: 2_500 }, { runMs: 60_000, jobsPerQueue: 10_000 })
 const WORKERS = 4
@@ -61,6 +66,51 @@ async function deadlocks(admin: pg.Client, url: string): Promise<number> {
   return Number(rows[0]?.deadlocks ?? 0)
 }
 
+/** A row held locked by a transaction of its own until released: a statement that needs it waits. */
+async function holdRow(url: string, sql: string, params: unknown[]): Promise<{ release(): Promise<void> }> {
+  const client = new pg.Client({ connectionString: url, options: '-c search_path=docket' })
+  await client.connect()
+  await client.query('BEGIN')
+  const { rowCount } = await client.query(sql, params)
+  assert.equal(rowCount, 1, `held no row with ${sql}`)
+  return {
+    async release() {
+      await client.query('COMMIT')
+      await client.end()
+    },
+  }
+}
+
+/** Fresh planner statistics for Docket's jobs table. */
+async function analyse(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, options: '-c search_path=docket' })
+  await client.connect()
+  await client.query('ANALYZE jobs')
+  await client.end()
+}
+
+/** Resolves once at least `n` sessions of the database wait for a lock. */
+async function waitingForLocks(admin: pg.Client, url: string, n: number): Promise<void> {
+  const name = new URL(url).pathname.slice(1)
+  await until(
+    async () => {
+      const { rows } = await admin.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
+        [name],
+      )
+      return Number(rows[0]!.n) >= n
+    },
+    10_000,
+    `${n} statements waiting for locks`,
+  )
+}
+
+/** The deadlock errors among settled results (40P01). */
+const deadlocked = (results: PromiseSettledResult<unknown>[]) =>
+  results.flatMap((r) =>
+    r.status === 'rejected' && (r.reason as { code?: string })?.code === '40P01' ? [String(r.reason)] : [],
+  )
+
 describe('reliability: PostgreSQL deadlocks [postgres]', () => {
   let db: Awaited<ReturnType<typeof ownDatabase>> | undefined
   const dockets: Docket[] = []
@@ -71,8 +121,77 @@ describe('reliability: PostgreSQL deadlocks [postgres]', () => {
     await db?.drop()
   })
 
+  it('two claims that list two limited queues in opposite orders take the queues in one order', async () => {
+    db ??= await ownDatabase()
+    const docket = await Docket.open(db.url)
+    dockets.push(docket)
+    // q1, q2 are at their rate limits, so a claim goes past each to the next queue it lists, keeping its lock.
+    for (const name of ['q1', 'q2']) {
+      await docket.createQueue({ name, rateLimit: { max: 1, intervalMs: 3_600_000 } })
+      await docket.addMany([
+        { queue: name, type: 't' },
+        { queue: name, type: 't' },
+      ])
+      assert.equal((await docket.workers.claim({ workerId: 'w', queues: [name], limit: 1 })).length, 1)
+    }
+    for (const name of ['k1', 'k2']) await docket.createQueue({ name, concurrency: 10 })
+    const k1 = await holdRow(db.url, 'SELECT 1 FROM queues WHERE name = $1 FOR UPDATE', ['k1'])
+    const k2 = await holdRow(db.url, 'SELECT 1 FROM queues WHERE name = $1 FOR UPDATE', ['k2'])
+    const claims = [
+      docket.workers.claim({ workerId: 'a', queues: ['q1', 'k1', 'q2'], limit: 5 }),
+      docket.workers.claim({ workerId: 'b', queues: ['q2', 'k2', 'q1'], limit: 5 }),
+    ]
+    await waitingForLocks(db.admin, db.url, 2)
+    await Promise.all([k1.release(), k2.release()])
+    const results = await Promise.allSettled(claims)
+    assert.deepEqual(deadlocked(results), [])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+    )
+  })
+
+  it("a heartbeat and a batch of completions that list a worker's jobs in opposite orders take the rows in one order", async () => {
+    db ??= await ownDatabase()
+    const docket = await Docket.open(db.url)
+    dockets.push(docket)
+    await docket.createQueue({ name: 'hb' })
+    await docket.addMany(Array.from({ length: 3 }, () => ({ queue: 'hb', type: 't' })))
+    // Many active jobs, as in production: each statement then finds its rows through the primary
+    // key, one by one in the order it lists them, rather than by walking the active jobs by expiry.
+    await docket.createQueue({ name: 'busy' })
+    for (let i = 0; i < 4; i++) {
+      await docket.addMany(Array.from({ length: 1_000 }, () => ({ queue: 'busy', type: 't' })))
+      await docket.workers.claim({ workerId: 'busy', queues: ['busy'], limit: 1_000, leaseMs: 600_000 })
+    }
+    await analyse(db.url)
+    const claimed = await docket.workers.claim({ workerId: 'w', queues: ['hb'], limit: 3, leaseMs: 60_000 })
+    const [a, b, k] = claimed
+    // Expiries in the order b, k, a: a statement that walks the active jobs by expiry meets them so.
+    for (const [job, ms] of [
+      [b!, 10_000],
+      [k!, 20_000],
+      [a!, 30_000],
+    ] as const)
+      await docket.workers.heartbeat(job, ms)
+    const heldK = await holdRow(db.url, 'SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE', [k!.id])
+    // Taken in the order listed (or by expiry, the same here), the heartbeat holds b and waits for
+    // k; the completions, listed a then b, hold a and wait for b; once k is free the heartbeat wants a.
+    const heartbeat = docket.workers.heartbeat([b!, k!, a!], 60_000)
+    await waitingForLocks(db.admin, db.url, 1)
+    const completions = docket.workers.completeMany([{ job: a! }, { job: b! }])
+    await waitingForLocks(db.admin, db.url, 2)
+    await heldK.release()
+    const results = await Promise.allSettled([heartbeat, completions])
+    assert.deepEqual(deadlocked(results), [])
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+    )
+  })
+
   it(`${WORKERS} workers × ${QUEUES.length} rate-limited queues, heartbeats every ${LEASE_MS / 3} ms, batched completions: 0 deadlocks`, async () => {
-    db = await ownDatabase()
+    db ??= await ownDatabase()
     const producer = await Docket.open(db.url)
     dockets.push(producer)
     for (const name of QUEUES) await producer.createQueue({ name, rateLimit: RATE, maxAttempts: 100 })

@@ -60,6 +60,19 @@ async function whyNot(c: Queryable, refs: S.LeaseRef[], done: Set<string>): Prom
   })
 }
 
+/**
+ * The jobs of $1 (ids) whose lease $2 (tokens) still holds by the time $n, row-locked in id order.
+ * Every statement that writes several leased jobs locks them so first: two that took the same rows
+ * in different orders (a worker's heartbeat and its own batch of completions) would deadlock. The
+ * lock comes before each row is handed on, so the statement's writes only ever touch rows locked
+ * in this order; a row changed while the lock waited is checked again, and left out if the lease
+ * no longer holds.
+ */
+export const LOCK_HELD = (n: number) =>
+  `SELECT j.id FROM jobs j JOIN unnest($1::uuid[], $2::uuid[]) AS t(id, token) ON j.id = t.id AND j.lease_token = t.token
+   WHERE j.status = 'active' AND j.lease_expires_at > ${NOW(n)}
+   ORDER BY j.id FOR NO KEY UPDATE OF j`
+
 /** The columns that remember the lease a statement ends, and how it ended. */
 const endLease = (reason: string) =>
   `lease_ended_token = lease_token, lease_ended_reason = '${reason}', lease_ended_attempt = attempts`
@@ -75,9 +88,9 @@ export async function extendLeases(
 ): Promise<LeaseOutcome[]> {
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
-    `UPDATE jobs j SET lease_expires_at = ${NOW(4)} + $3 * interval '1 millisecond'
-     FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
-     WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > ${NOW(4)}
+    `WITH held AS (${LOCK_HELD(4)})
+     UPDATE jobs j SET lease_expires_at = ${NOW(4)} + $3 * interval '1 millisecond'
+     FROM held WHERE j.id = held.id
      RETURNING j.id`,
     [valid.map((r) => r.id), valid.map((r) => r.token), leaseMs, ctx.clockNow()],
   )
@@ -249,12 +262,11 @@ export async function checkLeases(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
 export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<LeaseOutcome[]> {
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
-    `WITH released AS (
+    `WITH held AS (${LOCK_HELD(3)}), released AS (
        -- run_at is kept: a released job takes its old place in the queue, not the back of it.
        UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
          lease_token = NULL, lease_expires_at = NULL
-       FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
-       WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > ${NOW(3)}
+       FROM held WHERE j.id = held.id
        RETURNING j.id, j.queue, j.worker_id
      ), ev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)

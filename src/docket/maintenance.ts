@@ -31,6 +31,16 @@ export class MaintenanceTasks {
     return n
   }
 
+  /**
+   * The lease recovery every process's maintenance pass runs, leader or not, each lease fenced by
+   * itself (Store.sweepExpiredLeases). Wakes every worker when it recovered any.
+   */
+  async sweepExpiredLeases(): Promise<{ recovered: number; nextInMs: number | null }> {
+    const swept = await this.#ctx.store().sweepExpiredLeases()
+    if (swept.recovered > 0) await this.#ctx.wake(['*'])
+    return swept
+  }
+
   /** Ends jobs not started by their expiry (expiresAt / expiresInMs) as failed and expired. Returns how many. */
   async expireJobs(fence?: LeaderTerm): Promise<number> {
     return this.#ctx.store().expireJobs(fence)

@@ -132,6 +132,10 @@ const queueStatsStore = (ctx: PgContext): QueueStatsStore => ({
 
 const maintenanceStore = (ctx: PgContext): MaintenanceStore => ({
   recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
+  sweepExpiredLeases: async () => ({
+    recovered: await leases.recoverExpiredLeases(ctx, 'sweep'),
+    nextInMs: null,
+  }),
   expireJobs: (fence) => expiry.expireJobs(ctx, fence),
   cleanup: (p) => control.cleanup(ctx, p),
 })

@@ -23,7 +23,7 @@ import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
-import { assertTerm } from './leadership.js'
+import { assertTerm, boundIdle } from './leadership.js'
 
 /** The fence of a write under a lease: still active, the same token ($2), not expired by the statement's clock ($n). */
 const held = (now: number) =>
@@ -290,9 +290,16 @@ export const CLOSE_RELEASED = (n: number) =>
 export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_reason = 'released',
   lease_ended_attempt = j.attempts - 1`
 
-export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm): Promise<number> {
+/**
+ * Active jobs whose lease ran out by the database's clock go back to waiting, or fail when out of
+ * attempts. Under a leader's term (`fence`) only while that term is current; `'sweep'`: a
+ * maintenance pass in any process, leader or not (sweepExpiredLeases), which needs no term, since
+ * every row is locked and judged by the one clock in the same transaction.
+ */
+export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm | 'sweep'): Promise<number> {
   return ctx.tx(async (c) => {
-    await assertTerm(c, fence, ctx.clockNow())
+    if (fence === 'sweep') await boundIdle(c)
+    else await assertTerm(c, fence, ctx.clockNow())
     const rows = await c.query(
       `SELECT *, ${NOW(1)} AS db_now FROM jobs WHERE status = 'active' AND lease_expires_at <= ${NOW(1)}
        ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED`,

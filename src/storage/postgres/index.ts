@@ -133,7 +133,7 @@ const queueStatsStore = (ctx: PgContext): QueueStatsStore => ({
 const maintenanceStore = (ctx: PgContext): MaintenanceStore => ({
   recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
   sweepExpiredLeases: async () => ({
-    recovered: await leases.recoverExpiredLeases(ctx, 'sweep'),
+    recovered: await leases.sweepExpiredLeases(ctx),
     nextInMs: null,
   }),
   expireJobs: (fence) => expiry.expireJobs(ctx, fence),

@@ -291,6 +291,18 @@ export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_rea
   lease_ended_attempt = j.attempts - 1`
 
 /**
+ * A maintenance pass's lease recovery, in any process (Store.sweepExpiredLeases): one read when no
+ * lease has run out, the common case, and the recovery's transaction only when one has.
+ */
+export async function sweepExpiredLeases(ctx: PgContext): Promise<number> {
+  const [row] = await ctx.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'active' AND lease_expires_at <= ${NOW(1)}) AS due`,
+    [ctx.clockNow()],
+  )
+  return row?.due ? recoverExpiredLeases(ctx, 'sweep') : 0
+}
+
+/**
  * Active jobs whose lease ran out by the database's clock go back to waiting, or fail when out of
  * attempts. Under a leader's term (`fence`) only while that term is current; `'sweep'`: a
  * maintenance pass in any process, leader or not (sweepExpiredLeases), which needs no term, since

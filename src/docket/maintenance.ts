@@ -1,7 +1,9 @@
 /**
- * The maintenance leader's writes: lease recovery, expiry, retention and due
- * schedules, each fenced by the leader's term when given one (refused with
- * LEADERSHIP_LOST once it is over), and the leadership itself. The
+ * The maintenance pass's writes: the lease sweep every process runs, each
+ * recovery fenced by its lease; and the leader's (expiry, retention, due
+ * schedules, and lease recovery by the deprecated call), each fenced by the
+ * leader's term when given one (refused with LEADERSHIP_LOST once it is
+ * over), and the leadership itself. The
  * maintenance pass (worker/maintenance.ts) runs them; they are not part of
  * the library's front door (docket/internals.ts).
  */

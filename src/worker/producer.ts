@@ -1,8 +1,9 @@
 /**
  * The producer claims jobs for the worker's free slots, and sleeps when it
  * has nothing to do. It asks for as many jobs as there are free slots, plus
- * room in the local queue when the worker prefetches (local-queue.ts),
- * serves its queues in turn, and hands each claimed job to the worker.
+ * room in the local queue when the worker prefetches (local-queue.ts; never
+ * from a rate-limited queue, rate-limited.ts), serves its queues in turn, and
+ * hands each claimed job to the worker.
  *
  * Modes, and the transitions between them (each asserted by #enter):
  *

@@ -1,7 +1,9 @@
 /**
- * The maintenance leader's writes: lease recovery, expiry, retention and due
- * schedules, each fenced by the leader's term when given one (refused with
- * LEADERSHIP_LOST once it is over), and the leadership itself. The
+ * The maintenance pass's writes: the lease sweep every process runs, each
+ * recovery fenced by its lease; and the leader's (expiry, retention, due
+ * schedules, and lease recovery by the deprecated call), each fenced by the
+ * leader's term when given one (refused with LEADERSHIP_LOST once it is
+ * over), and the leadership itself. The
  * maintenance pass (worker/maintenance.ts) runs them; they are not part of
  * the library's front door (docket/internals.ts).
  */
@@ -29,6 +31,16 @@ export class MaintenanceTasks {
     const n = await this.#ctx.store().recoverExpiredLeases(fence)
     if (n > 0) await this.#ctx.wake(['*'])
     return n
+  }
+
+  /**
+   * The lease recovery every process's maintenance pass runs, leader or not, each lease fenced by
+   * itself (Store.sweepExpiredLeases). Wakes every worker when it recovered any.
+   */
+  async sweepExpiredLeases(): Promise<{ recovered: number; nextInMs: number | null }> {
+    const swept = await this.#ctx.store().sweepExpiredLeases()
+    if (swept.recovered > 0) await this.#ctx.wake(['*'])
+    return swept
   }
 
   /** Ends jobs not started by their expiry (expiresAt / expiresInMs) as failed and expired. Returns how many. */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { Clock } from '../core/clock.js'
+import { type Clock, elapsedMsOf } from '../core/clock.js'
 import { invalidArgument } from '../core/errors.js'
 import type { SqliteDatabase } from '../core/options.js'
 import type { Store } from './store.js'
@@ -64,7 +64,7 @@ export async function openStore(url: string | undefined, options: StoreOptions =
     const { createSqliteStore } = await import('./sqlite/index.js')
     const where = options.database ? { database: options.database as never } : target.path
     return createSqliteStore(where, {
-      ...(clock ? { now: () => clock.now().getTime() } : {}),
+      ...(clock ? { now: () => clock.now().getTime(), elapsedMs: elapsedMsOf(clock) } : {}),
       migrate: options.migrate,
     })
   }

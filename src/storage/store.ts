@@ -284,6 +284,17 @@ export interface MaintenanceStore {
    */
   recoverExpiredLeases(fence?: LeaderTerm): Promise<number>
   /**
+   * The lease recovery of every process's maintenance pass, leader or not: active jobs whose lease
+   * ran out go back to waiting (or fail, out of attempts), each write fenced by the lease itself,
+   * so no leadership is needed and a dead or frozen leader holds up no recovery. On PostgreSQL a
+   * lease ran out by the database's clock. On SQLite, where every process writes its own clock's
+   * times, once this process has seen the lease unchanged (token and heartbeat count) for its
+   * length, by its own elapsed time (core/lease-watch.ts): a lease that is heartbeating is never
+   * taken, whatever the clocks say. `nextInMs`: when the next lease this process watches would run
+   * out (SQLite; null on PostgreSQL, or when it watches none), so the pass can come back then.
+   */
+  sweepExpiredLeases(): Promise<{ recovered: number; nextInMs: number | null }>
+  /**
    * Ends jobs not started by their expiry: failed, with a JobExpired error and an `expired`
    * attempt (core/expiry.ts); their dependents fail too. Returns how many. `fence` as in
    * recoverExpiredLeases.

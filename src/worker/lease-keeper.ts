@@ -5,17 +5,26 @@
  *
  * - every `heartbeatMs` it extends them in one statement (and records the
  *   worker's load); a lease it can no longer extend aborts its handler with
- *   reason 'lease-lost';
+ *   reason 'cancelled' if the job was cancelled, 'lease-lost' otherwise;
  * - cancellation: on PostgreSQL a cancel arrives at once as a notification on
  *   the Docket's LISTEN connection and aborts the handler with 'cancelled';
  *   every `cancelCheckMs`, on both drivers, one read-only statement asks which
  *   leases are gone and why (the safety net, and SQLite's only way).
  */
+import type { LeaseOutcome } from '../core/leases.js'
 import type { ClaimedJob } from '../core/types.js'
 import type { Docket } from '../docket.js'
 import type { LeaseRef, WorkerRecord } from '../storage/store.js'
 import type { Execution } from './executor.js'
 import type { LocalQueue } from './local-queue.js'
+
+/**
+ * Why a handler whose lease is gone is aborted, from the store's answer: 'cancelled' when the job
+ * was cancelled, whichever path (the heartbeat, the cancel poll, a notification) heard it first.
+ */
+function abortReason(o: Extract<LeaseOutcome, { ok: false }>): 'cancelled' | 'lease-lost' {
+  return o.reason === 'cancelled' ? 'cancelled' : 'lease-lost'
+}
 
 export interface LeaseKeeperDeps {
   docket: Docket
@@ -91,7 +100,7 @@ export class LeaseKeeper {
     const renewedUntil = new Date(sentAt + leaseMs)
     const byId = new Map(held.map((j) => [j.id, j]))
     for (const o of outcomes) {
-      if (!o.ok) this.#lost(o.id, 'lease-lost')
+      if (!o.ok) this.#lost(o.id, abortReason(o))
       else {
         const job = byId.get(o.id)
         if (job) job.lease.expiresAt = renewedUntil
@@ -103,8 +112,7 @@ export class LeaseKeeper {
     const held = this.#held()
     if (held.length === 0) return
     const outcomes = await this.#deps.docket.workers.checkLeases(held)
-    for (const o of outcomes)
-      if (!o.ok) this.#lost(o.id, o.reason === 'cancelled' ? 'cancelled' : 'lease-lost')
+    for (const o of outcomes) if (!o.ok) this.#lost(o.id, abortReason(o))
   }
 
   /** Runs `fn` every `ms`, skipping a beat while the previous run is still going. */

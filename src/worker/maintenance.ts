@@ -1,7 +1,12 @@
 /**
- * Housekeeping that one process at a time does for everyone: recover
- * expired leases, end jobs past their expiry, mark silent workers lost, run
- * due schedules, and apply queue retention (and forget long-stopped workers).
+ * Housekeeping. Every process's pass recovers expired leases, leader or not:
+ * each recovery is fenced by the lease itself (the database's clock and a row
+ * lock on PostgreSQL; on SQLite the lease unchanged for its length by this
+ * process's own elapsed time), so it needs no leadership, and a leader that
+ * dies or freezes near a lease's expiry no longer delays its recovery by the
+ * takeover. The rest one process at a time does for everyone: end jobs past
+ * their expiry, mark silent workers lost, run due schedules, and apply queue
+ * retention (and forget long-stopped workers).
  *
  * Leadership is a lease row with an expiry (the database clock on
  * PostgreSQL, the writer's clock on SQLite), renewed at the start of every
@@ -11,7 +16,9 @@
  * refused in its own transaction once the term is over, so a leader that
  * wakes late does nothing stale: its pass ends as `deposed`.
  *
- * Each pass is scheduled after the previous one ends, so passes never pile up.
+ * Each pass is scheduled after the previous one ends, so passes never pile up:
+ * one interval later, or sooner when a lease this process watches would run
+ * out before that (SQLite), so that its recovery is not an interval late.
  */
 import { isDocketError } from '../core/errors.js'
 import type { LeaderTerm } from '../core/types.js'
@@ -25,9 +32,10 @@ export interface MaintenanceOptions {
   /**
    * How long leadership lasts unless renewed (every pass renews it). A frozen
    * leader is replaced this long after its last renewal, plus up to one
-   * interval, so it bounds how long a crashed or frozen leader holds up lease
-   * recovery; renewals come every interval plus a pass, so keep it well above
-   * that. Default max(3 × intervalMs, 1 s).
+   * interval, so it bounds how long a crashed or frozen leader holds up the
+   * leader's work (expiry, lost workers, schedules, retention; lease recovery
+   * runs in every process); renewals come every interval plus a pass, so keep
+   * it well above that. Default max(3 × intervalMs, 1 s).
    */
   leadershipTtlMs?: number
   /** A worker silent this long is marked lost. Default 30 s. */
@@ -48,6 +56,9 @@ export type PassOutcome = 'led' | 'follower' | 'deposed'
 
 export const LEADERSHIP = 'maintenance'
 
+/** The shortest wait between passes, however soon a watched lease would run out. */
+const MIN_DELAY_MS = 10
+
 export class Maintenance {
   readonly #docket: Docket
   /** The fenced writes of a pass and the leadership (docket/maintenance.ts), which Docket does not show its users. */
@@ -64,6 +75,8 @@ export class Maintenance {
   #stopped = false
   #lastCleanup = 0
   #term: LeaderTerm | null = null
+  /** When the next lease this process watches would run out, as the last sweep said. */
+  #nextSweepMs: number | null = null
 
   constructor(docket: Docket, options: MaintenanceOptions) {
     this.#docket = docket
@@ -81,13 +94,16 @@ export class Maintenance {
     this.#schedule(0)
   }
 
-  /** One pass: takes or renews leadership, and if this process has it, does the housekeeping under its term. */
+  /**
+   * One pass: recovers expired leases (in every process), then takes or renews leadership, and if
+   * this process has it, does the rest of the housekeeping under its term.
+   */
   async runOnce(): Promise<PassOutcome> {
+    this.#nextSweepMs = (await this.#tasks.sweepExpiredLeases()).nextInMs
     const term = await this.#tasks.leadership.acquire(LEADERSHIP, this.#holder, this.#ttlMs)
     this.#term = term
     if (!term) return 'follower'
     try {
-      await this.#tasks.recoverExpiredLeases(term)
       await this.#tasks.expireJobs(term)
       await this.#docket.workers.markLost(this.#lostAfterMs, term)
       await this.#tasks.runDueSchedules(term)
@@ -115,7 +131,10 @@ export class Maintenance {
         )
         .finally(() => {
           this.#running = null
-          this.#schedule(this.#intervalMs)
+          const next = this.#nextSweepMs
+          this.#schedule(
+            next === null ? this.#intervalMs : Math.min(this.#intervalMs, Math.max(MIN_DELAY_MS, next)),
+          )
         })
     }, delayMs)
     this.#timer.unref()

@@ -1,8 +1,9 @@
 /**
  * The producer claims jobs for the worker's free slots, and sleeps when it
  * has nothing to do. It asks for as many jobs as there are free slots, plus
- * room in the local queue when the worker prefetches (local-queue.ts),
- * serves its queues in turn, and hands each claimed job to the worker.
+ * room in the local queue when the worker prefetches (local-queue.ts; never
+ * from a rate-limited queue, rate-limited.ts), serves its queues in turn, and
+ * hands each claimed job to the worker.
  *
  * Modes, and the transitions between them (each asserted by #enter):
  *
@@ -23,6 +24,8 @@ import type { ClaimedJob } from '../core/types.js'
 import { Wake } from './wake.js'
 
 export type ProducerMode = 'STARTING' | 'CLAIMING' | 'SLEEPING' | 'STOPPED'
+
+const NONE: ReadonlySet<string> = new Set()
 
 /** For each mode, the modes it may be entered from. */
 const ENTERED_FROM: Record<ProducerMode, readonly ProducerMode[]> = {
@@ -47,10 +50,17 @@ export interface ProducerDeps {
    * producer wakes then instead of waiting out pollMs.
    */
   nextSlotMs?: (queues: string[]) => Promise<number | null>
+  /**
+   * The queues among these whose rate limit counts starts (rate-limited.ts): with prefetch, their
+   * jobs are claimed only for free slots, so that none waits in the local queue.
+   */
+  rateLimited?: () => Promise<ReadonlySet<string>>
   /** Starts running a claimed job, or holds it in the local queue when every slot is taken. */
   run: (job: ClaimedJob) => void
   /** Jobs running now, and those held in the local queue. */
   running: () => number
+  /** Slots free now (the local queue is empty whenever one is: a freed slot takes its next job). */
+  freeSlots?: () => number
   /** Finished jobs whose completion is not written yet. */
   unwritten: () => number
   onError: (error: unknown) => void
@@ -124,18 +134,37 @@ export class Producer {
   }
 
   async #claimForFreeSlots(): Promise<{ asked: number; claimed: number }> {
-    const { batchSize } = this.#deps
-    const free = this.#room()
-    if (free < this.#leastClaim()) return { asked: 0, claimed: 0 }
-    const asked = Math.min(free, batchSize ?? free)
+    const room = this.#room()
+    if (room < this.#leastClaim()) return { asked: 0, claimed: 0 }
+    const queues = this.#rotatedQueues()
+    let asked = 0
+    let claimed = 0
     try {
-      const jobs = await this.#deps.claim(this.#rotatedQueues(), asked)
-      for (const job of jobs) this.#deps.run(job)
-      return { asked, claimed: jobs.length }
+      const limited =
+        this.#deps.prefetch > 0 && this.#deps.rateLimited ? await this.#deps.rateLimited() : NONE
+      if (!queues.some((q) => limited.has(q))) return await this.#claim(queues, room)
+      // A rate limit counts a start when the claim records it: a rate-limited queue's jobs are
+      // claimed for free slots only, and the local queue is filled from the other queues.
+      const free = Math.min(room, this.#deps.freeSlots?.() ?? room)
+      if (free > 0) ({ asked, claimed } = await this.#claim(queues, free))
+      const others = queues.filter((q) => !limited.has(q))
+      const rest = this.#room()
+      if (others.length === 0 || rest < this.#leastClaim()) return { asked, claimed }
+      const more = await this.#claim(others, rest)
+      return { asked: asked + more.asked, claimed: claimed + more.claimed }
     } catch (error) {
       if (!this.#stopRequested) this.#deps.onError(error)
-      return { asked, claimed: 0 }
+      // Counted as a short claim: the producer sleeps rather than trying again at once.
+      return { asked: claimed + 1, claimed }
     }
+  }
+
+  /** One claim of up to `room` jobs (at most batchSize) of these queues, each handed to the worker. */
+  async #claim(queues: string[], room: number): Promise<{ asked: number; claimed: number }> {
+    const asked = Math.min(room, this.#deps.batchSize ?? room)
+    const jobs = await this.#deps.claim(queues, asked)
+    for (const job of jobs) this.#deps.run(job)
+    return { asked, claimed: jobs.length }
   }
 
   /** Jobs this worker could take now: free slots, and room in the local queue. */

@@ -4,6 +4,7 @@
  *
  *   producer.ts      claims jobs for free slots; sleeps until woken or the poll
  *   local-queue.ts   jobs claimed ahead of the slots (prefetch)
+ *   rate-limited.ts  which queues are rate-limited (their jobs are never prefetched)
  *   executor.ts      runs one job: handler, timeout, abort signal
  *   completer.ts     writes completions, batched
  *   lease-keeper.ts  heartbeats, lost leases and cancellation
@@ -26,6 +27,7 @@ import { LocalQueue } from './local-queue.js'
 import { Maintenance } from './maintenance.js'
 import { resolveWorkerOptions, type WorkerOptions, type WorkerSettings } from './options.js'
 import { Producer } from './producer.js'
+import { RateLimitedQueues } from './rate-limited.js'
 
 export type { ClaimedTask, WorkerEventName, WorkerEvents, WorkerListener } from './events.js'
 export type { Handler, Handlers, WorkerOptions } from './options.js'
@@ -41,6 +43,7 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
   readonly #executorDeps: ExecutorDeps
   readonly #producer: Producer
   readonly #leaseKeeper: LeaseKeeper
+  readonly #rateLimited: RateLimitedQueues
   #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
   #unsubscribe: (() => Promise<void>) | null = null
   #maintenance: Maintenance | null = null
@@ -63,6 +66,11 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
       onCompleted: (job, result) => this.emitCompleted(job, result),
       onError,
     })
+    this.#rateLimited = new RateLimitedQueues(async () => {
+      const served = new Set(this.#o.queues)
+      const queues = await docket.listQueues()
+      return new Set(queues.filter((q) => q.rateLimit && served.has(q.name)).map((q) => q.name))
+    })
     this.#producer = new Producer({
       queues: this.#o.queues,
       concurrency: this.#o.concurrency,
@@ -78,8 +86,10 @@ export class Worker<Tasks extends TaskMap = AnyTasks> extends WorkerEventEmitter
           leaseMs: this.#o.leaseMs,
         }),
       nextSlotMs: (queues) => docket.workers.rateLimitWaitMs(queues),
+      rateLimited: () => this.#rateLimited.get(),
       run: (job) => this.#startOrHold(job),
       running: () => this.#running.size + this.#prefetched.size,
+      freeSlots: () => Math.max(0, this.#o.concurrency - this.#running.size),
       unwritten: () => this.#completer.unwritten,
       onError,
     })

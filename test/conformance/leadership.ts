@@ -152,6 +152,25 @@ export function leadershipSuite(ctx: ConformanceContext): void {
       await expectError(() => docket.getJob(done.id), 'NOT_FOUND')
     })
 
+    test("every process's pass recovers an expired lease, leader or not: a leader that died holding leadership delays nothing", async () => {
+      const { clocked: docket, clock } = ctx
+      const b = await secondClocked()
+      const queue = await makeQueue(docket, 'sweep')
+      const job = await docket.add(queue, 't')
+      await claimOne(docket, queue, 200)
+      // A leader that will never run another pass, with a minute of leadership left.
+      const dead = new Maintenance(docket, { holder: uniqueName('dead-leader'), leadershipTtlMs: 60_000 })
+      await waitToLead(dead)
+      const follower = new Maintenance(b, { holder: uniqueName('follower') })
+      assert.equal(await follower.runOnce(), 'follower')
+      assert.equal(await status(docket, job.id), 'active', 'recovered before its lease ran out')
+      clock.advance(PAST_A_SHORT_LEASE_MS)
+      assert.equal(await follower.runOnce(), 'follower')
+      assert.equal(await status(docket, job.id), 'waiting', "the follower's pass did not recover the lease")
+      await follower.stop()
+      await dead.stop()
+    })
+
     test('Maintenance: one leads, the other follows, and takes over at once when the leader stops', async () => {
       const b = await second()
       const holderA = uniqueName('maint-a')

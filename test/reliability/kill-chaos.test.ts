@@ -256,6 +256,12 @@ for (const driver of DRIVERS) {
   })
 }
 
+/** The maintenance interval of the leader-kill test: the default, so its leadership lease is the default 3 s. */
+const LEADER_INTERVAL_MS = 1_000
+const LEADER_LEASE_MS = 2_000
+/** Re-pickup after a lease expires: one maintenance interval, and a second for the claim and a loaded machine. */
+const AFTER_EXPIRY_BOUND_MS = LEADER_INTERVAL_MS + 1_000
+
 for (const driver of DRIVERS) {
   describe(`reliability: the maintenance leader killed [${driver}]`, () => {
     let target: Target | undefined
@@ -266,41 +272,70 @@ for (const driver of DRIVERS) {
       await target?.cleanup()
     })
 
-    it('its own job is recovered soon after the lease expires, not when a leadership lease would', async () => {
+    it("killed just before a dead worker's lease expires: that job and the leader's own run again within an interval of their expiry", async () => {
+      // Before issue 33 only the leader recovered leases: a leader killed near another worker's
+      // lease expiry held that recovery up until its own leadership lease (3 s) ran out and another
+      // process took over. Every process's pass recovers expired leases now.
       target = await freshTarget(driver)
       docket = await Docket.open(target.url)
       const executions = await openExecutions(target.url)
       await docket.createQueue({ name: 'leader' })
-      const config = (id: string) => ({
+      const config = (id: string, concurrency = 1) => ({
         url: target!.url,
         id,
         queues: ['leader'],
-        concurrency: 1,
-        leaseMs: 1_000,
+        concurrency,
+        leaseMs: LEADER_LEASE_MS,
         workMs: [0, 0] as [number, number],
+        pollMs: 100,
+        maintenanceIntervalMs: LEADER_INTERVAL_MS,
       })
-      // The first worker is alone, so it leads maintenance and takes the job.
+      const runningOn = (jobId: string, worker: string) =>
+        until(
+          async () => (await executions.rows()).some((r) => r.jobId === jobId && r.worker === worker),
+          30_000,
+          `${worker} to run job ${jobId}`,
+        )
+      // The first worker is alone, so it leads maintenance; it takes a long job of its own.
       const leader = await spawnWorker(config('leader-a'))
-      const job = await docket.add('leader', 'slow', { workMs: 60_000 })
-      await until(
-        async () => (await executions.rows()).some((r) => r.jobId === job.id),
-        30_000,
-        'the leader to start the job',
-      )
-      await spawnWorker(config('leader-b'))
-      const killedAt = Date.now()
+      const own = await docket.add('leader', 'slow', { workMs: 60_000 })
+      await runningOn(own.id, 'leader-a')
+      // Another worker takes another long job (the leader's one slot is taken); a third waits, idle.
+      const doomed = await spawnWorker(config('doomed'))
+      const orphan = await docket.add('leader', 'slow', { workMs: 60_000 })
+      await runningOn(orphan.id, 'doomed')
+      await spawnWorker(config('rescuer', 2))
+      await sleep(LEADER_INTERVAL_MS)
+
+      await doomed.kill()
+      const orphanExpiry = (await docket.getJob(orphan.id)).lease!.expiresAt.getTime()
+      // The leader dies just before the dead worker's lease runs out.
+      await sleep(Math.max(0, orphanExpiry - 150 - Date.now()))
+      const ownExpiry = (await docket.getJob(own.id)).lease!.expiresAt.getTime()
       await leader.kill()
-      await until(
-        async () => (await executions.rows()).some((r) => r.jobId === job.id && r.worker === 'leader-b'),
-        30_000,
-        'the other worker to run the job',
-      )
-      const run = (await executions.rows()).find((r) => r.jobId === job.id && r.worker === 'leader-b')!
+      await runningOn(orphan.id, 'rescuer')
+      await runningOn(own.id, 'rescuer')
+      const rows = await executions.rows()
       await executions.close()
-      const repickupMs = run.startedAt - killedAt
-      figure('leader-kill', { driver, leaseMs: 1_000, repickupMs })
-      // Before the fix, SQLite waited for the dead leader's row to expire: at least 5 s.
-      assert.ok(repickupMs < 4_000, `the job waited ${repickupMs} ms after its worker, the leader, died`)
+      const startOf = (jobId: string) =>
+        rows.find((r) => r.jobId === jobId && r.worker === 'rescuer')!.startedAt
+      const orphanAfterExpiryMs = startOf(orphan.id) - orphanExpiry
+      const ownAfterExpiryMs = startOf(own.id) - ownExpiry
+      figure('leader-kill', {
+        driver,
+        leaseMs: LEADER_LEASE_MS,
+        intervalMs: LEADER_INTERVAL_MS,
+        orphanAfterExpiryMs,
+        leadersOwnAfterExpiryMs: ownAfterExpiryMs,
+      })
+      for (const [what, ms] of [
+        ["the dead worker's job", orphanAfterExpiryMs],
+        ["the leader's own job", ownAfterExpiryMs],
+      ] as const)
+        assert.ok(
+          ms <= AFTER_EXPIRY_BOUND_MS,
+          `${what} ran again ${ms} ms after its lease expired (bound ${AFTER_EXPIRY_BOUND_MS} ms)`,
+        )
     })
   })
 }

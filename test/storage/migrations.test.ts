@@ -230,6 +230,20 @@ async function tracedJobCarriesItsContext(docket: Docket): Promise<void> {
   await docket.workers.complete(claimed!, null)
 }
 
+const LEASED_ID = '0190f3c4-58a0-7000-8000-0000000000e1'
+
+/**
+ * A job leased by a Docket from before leases counted their heartbeats (SQLite migration 13: no
+ * lease_ms), its lease long run out, is recovered by a maintenance pass's sweep by the wall clock.
+ */
+async function oldLeaseRecovered(docket: Docket): Promise<void> {
+  const swept = await storeOf(docket).sweepExpiredLeases()
+  assert.ok(swept.recovered >= 1, `recovered ${swept.recovered}`)
+  const job = await docket.getJob(LEASED_ID)
+  assert.equal(job.status, 'waiting')
+  assert.equal(job.lastError?.name, 'LeaseExpired')
+}
+
 const T = 1_700_000_000_000
 const seeds: Record<Driver, Seed[]> = {
   sqlite: [
@@ -314,6 +328,17 @@ INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, max_attemp
 INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1)
   ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 17) a trigger made the row`,
       check: seededGroupsHold,
+    },
+    {
+      since: 1,
+      sql: `
+INSERT INTO queues (name, mode, status, ordering, max_attempts, backoff, created_at, updated_at)
+  VALUES ('seeded-leased', 'automatic', 'active', 'priority', 3, '${BACKOFF}', ${T}, ${T});
+INSERT INTO jobs (id, queue, type, payload, status, priority, run_at, attempts, max_attempts, backoff, created_at,
+    worker_id, lease_token, locked_at, lease_expires_at, started_at)
+  VALUES ('${LEASED_ID}', 'seeded-leased', 'seed', 'null', 'active', 5, ${T}, 1, 3, '${BACKOFF}', ${T},
+    'w-old', '0190f3c4-58a0-7000-8000-0000000000e2', ${T}, ${T + 30_000}, ${T});`,
+      check: oldLeaseRecovered,
     },
   ],
   postgres: [

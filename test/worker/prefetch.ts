@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Worker, type WorkerOptions } from '../../src/index.js'
+import { Docket, TestClock, Worker, type WorkerOptions } from '../../src/index.js'
+import { busiestWindow } from '../support/windows.js'
 import { type Driver, nextIdle, until, useWorkerDocket } from './harness.js'
 
 export function prefetchSuite(driver: Driver): void {
@@ -147,6 +148,56 @@ export function prefetchSuite(driver: Driver): void {
         'second done',
       )
       assert.equal((await t.docket.getJob(second!.id)).attempts, 1)
+    })
+
+    it("a rate limit bounds handler starts: a rate-limited queue's jobs are never held in the local queue", async () => {
+      // Time is the injected clock, which stands still between the moves below, so a handler
+      // starts at the very time its claim recorded unless it waited in the local queue. Before,
+      // jobs claimed ahead in one window started in the next, beside that window's own: five
+      // handler starts in one second under a limit of four.
+      const clock = new TestClock()
+      const clocked = await Docket.open(t.target.url, { clock })
+      try {
+        await clocked.createQueue({ name: 'pf-rate', rateLimit: { max: 4, intervalMs: 1_000 } })
+        await clocked.addMany(
+          Array.from({ length: 12 }, (_, i) => ({ queue: 'pf-rate', type: 't', payload: i })),
+        )
+        const g = gate()
+        const startedAt: number[] = []
+        const w = new Worker(clocked, {
+          queues: ['pf-rate'],
+          concurrency: 3,
+          prefetch: 3,
+          pollMs: 20,
+          maintenance: false,
+          shutdownGraceMs: 50,
+          onError: () => {},
+          handlers: (job) => {
+            startedAt.push(clock.now().getTime())
+            return g.handler(job)
+          },
+        })
+        t.workers.push(w)
+        await w.start()
+        await until(() => g.held() === 3, 5_000, 'three running')
+        await nextIdle('pf-rate')
+        clock.advance(900)
+        g.releaseOne()
+        await nextIdle('pf-rate')
+        // The window of the first starts is over: the next claims may take its slots.
+        clock.advance(100)
+        await nextIdle('pf-rate')
+        for (let i = 0; i < 5; i++) {
+          g.releaseOne()
+          await nextIdle('pf-rate')
+        }
+        const busiest = busiestWindow(startedAt, 1_000)
+        assert.ok(startedAt.length >= 7, `only ${startedAt.length} starts: the limit was not reached`)
+        assert.ok(busiest <= 4, `${busiest} handler starts in one second: ${JSON.stringify(startedAt)}`)
+        await w.close()
+      } finally {
+        await clocked.close()
+      }
     })
 
     it('refuses a prefetch that is not a whole number from 0 to 10000', async () => {

@@ -144,6 +144,20 @@ export function wakeAndCancelSuite(driver: Driver): void {
       assert.ok(reason instanceof JobAbortedError && reason.reason === 'cancelled')
     })
 
+    it('a cancel the heartbeat notices first fires the signal with reason cancelled, not lease-lost', async () => {
+      // The cancel poll is a minute away and no notification comes: the heartbeat (every 100 ms)
+      // is the first to hear that the lease is gone, and the store says why.
+      await docket.createQueue({ name: 'beat-cancel' })
+      const handler = await waitingForAbort('beat-cancel', { cancelCheckMs: 60_000, leaseMs: 300 })
+      const job = await docket.add('beat-cancel', 'wait', {})
+      await until(handler.begun, 5_000, 'the handler to start')
+      await cancelWithoutNotification(job.id)
+      await until(() => handler.abortedAt() > 0, 5_000, 'the abort')
+      const reason = handler.reason()
+      assert.ok(reason instanceof JobAbortedError, String(reason))
+      assert.equal(reason.reason, 'cancelled')
+    })
+
     /** Marks an active job cancelled straight in the database, as a cancel whose notification was lost. */
     async function cancelWithoutNotification(id: string): Promise<void> {
       if (driver === 'sqlite') {

@@ -107,9 +107,10 @@ export async function promoteJobs(
     } else {
       const [queue] = await c.query('SELECT 1 FROM queues WHERE name = $1', [target.queue])
       if (!queue) throw notFound('queue', target.queue)
-      rows = await c.query(`SELECT id, queue FROM jobs WHERE queue = $1 AND status = 'held' FOR UPDATE`, [
-        target.queue,
-      ])
+      rows = await c.query(
+        `SELECT id, queue FROM jobs WHERE queue = $1 AND status = 'held' ORDER BY id FOR UPDATE`,
+        [target.queue],
+      )
     }
     if (rows.length === 0) return 0
     await c.query(

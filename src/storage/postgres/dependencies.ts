@@ -23,7 +23,7 @@ export async function failDependents(
       await resolveCompletionDependents(c, upstream.id, now)
       const dependents = await c.query<{ id: string; queue: string; attempts: number }>(
         `SELECT j.id, j.queue, j.attempts FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
-         WHERE d.depends_on = $1 AND j.status = 'blocked' AND d.type = 'success' FOR UPDATE OF j`,
+         WHERE d.depends_on = $1 AND j.status = 'blocked' AND d.type = 'success' ORDER BY j.id FOR UPDATE OF j`,
         [upstream.id],
       )
       for (const dep of dependents) {
@@ -60,6 +60,10 @@ async function resolveCompletionDependents(
     `WITH counts AS (
        SELECT d.job_id, count(*)::int AS n FROM job_dependencies d
        WHERE d.depends_on = $1 AND d.type = 'completion' GROUP BY d.job_id
+     ), locked AS (
+       -- In id order, as every statement that writes several jobs locks them.
+       SELECT j.id FROM jobs j JOIN counts c ON c.job_id = j.id WHERE j.status = 'blocked'
+       ORDER BY j.id FOR NO KEY UPDATE OF j
      ), moved AS (
        UPDATE jobs j SET
          pending_deps = j.pending_deps - c.n,
@@ -68,8 +72,8 @@ async function resolveCompletionDependents(
            WHEN q.mode = 'manual' THEN 'held'
            WHEN j.run_at > ${NOW(2)} THEN 'scheduled'
            ELSE 'waiting' END
-       FROM counts c, queues q
-       WHERE j.id = c.job_id AND q.name = j.queue AND j.status = 'blocked'
+       FROM counts c, queues q, locked l
+       WHERE j.id = c.job_id AND l.id = j.id AND q.name = j.queue AND j.status = 'blocked'
        RETURNING j.id, j.queue, j.status
      ), ev AS (
        INSERT INTO events (job_id, queue, kind, status, at)

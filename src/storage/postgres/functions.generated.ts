@@ -742,7 +742,7 @@ END $$;
   {
     name: 'claim_jobs',
     file: 'claim_jobs.sql',
-    sha256: 'd38254a567b0548a8fce0f4726dd8a2cbcf9404131c46c8eb640b18895290e85',
+    sha256: '3116b9f621809150bf600add649082eaa748a9b76a97303c00de50fc9ed8130f',
     sql: `-- claim_jobs: The claim: up to p_limit ready jobs of p_queues leased to p_worker, queue by queue in the order given, within each queue's concurrency and rate limits.
 -- SQLite twin: claimJobs in src/storage/sqlite/leases.ts.
 -- requires: lease_jobs, claim_grouped
@@ -757,6 +757,14 @@ DECLARE
   v_ids uuid[];
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- Claimers of a limited queue take turns on its row, and count active jobs and recent starts only
+  -- once it is their turn. Every limited queue this claim may serve is locked here, up front and in
+  -- name order, whatever order the worker asks for them in: two claims that lock two queues each in
+  -- their own order (a worker rotates its queues) would deadlock.
+  PERFORM 1 FROM queues
+  WHERE name = ANY(p_queues) AND status = 'active'
+    AND (concurrency IS NOT NULL OR rate_max IS NOT NULL OR group_concurrency IS NOT NULL OR fair)
+  ORDER BY name FOR NO KEY UPDATE;
   FOR q IN
     SELECT name, concurrency, ordering, rate_max, rate_interval_ms, rate_per, group_concurrency, fair FROM queues
     WHERE name = ANY(p_queues) AND status = 'active'
@@ -764,13 +772,6 @@ BEGIN
   LOOP
     EXIT WHEN room <= 0;
     take := room;
-    IF q.concurrency IS NOT NULL OR q.rate_max IS NOT NULL OR q.group_concurrency IS NOT NULL OR q.fair THEN
-      -- Claimers of a limited queue take turns, and count active jobs and recent starts only once it is their turn.
-      PERFORM 1 FROM queues WHERE name = q.name FOR NO KEY UPDATE;
-      -- The time once it is our turn, not when our statement began: the starts a rate limit counts
-      -- then carry times in the order the claims took turns, so none lands behind a window already pruned.
-      v_now := coalesce(p_now, clock_timestamp());
-    END IF;
     IF q.concurrency IS NOT NULL THEN
       SELECT count(*) INTO n FROM jobs WHERE queue = q.name AND status = 'active';
       take := least(take, q.concurrency - n);
@@ -779,10 +780,18 @@ BEGIN
     IF q.rate_max IS NOT NULL AND q.rate_per IS NULL THEN
       -- The sliding window: starts older than the interval leave it; those left count.
       DELETE FROM rate_limit_starts
-      WHERE queue = q.name AND at <= v_now - q.rate_interval_ms * interval '1 millisecond';
+      WHERE queue = q.name AND at <= coalesce(p_now, clock_timestamp()) - q.rate_interval_ms * interval '1 millisecond';
       SELECT count(*) INTO n FROM rate_limit_starts WHERE queue = q.name;
       take := least(take, q.rate_max - n);
       CONTINUE WHEN take <= 0;
+    END IF;
+    IF q.concurrency IS NOT NULL OR q.rate_max IS NOT NULL OR q.group_concurrency IS NOT NULL OR q.fair THEN
+      -- The start time, read after the counts above and under the queue's lock: a job whose end
+      -- those counts saw ended before this start by its own time too (its finished_at, its
+      -- transaction's start, is before its commit, which is before this read), so the recorded
+      -- history never shows more active jobs than the limit; and the starts a rate limit counts
+      -- carry times in the order the claims took turns, so none lands behind a window already pruned.
+      v_now := coalesce(p_now, clock_timestamp());
     END IF;
     IF q.group_concurrency IS NOT NULL OR q.fair OR q.rate_per = 'group' THEN
       RETURN QUERY SELECT * FROM claim_grouped(q.name, q.ordering, q.group_concurrency, q.fair,
@@ -818,7 +827,7 @@ END $$;
   {
     name: 'complete_jobs',
     file: 'complete_jobs.sql',
-    sha256: '65f504a5c9071ffaaaae0a1e5fcc5ec7d8e26b70f4ba1a24f77ed4b0819d228c',
+    sha256: '0c7f167312a9ac418eaf0237d5927467f76537bc60026ecd3ab32ea1e3cec06c',
     sql: `-- complete_jobs: Completes many leased jobs in one statement; a stale token or an expired lease completes nothing. Returns the ids it completed.
 -- SQLite twin: completeJobs in src/storage/sqlite/leases.ts.
 CREATE OR REPLACE FUNCTION complete_jobs(p_ids uuid[], p_tokens uuid[], p_results jsonb[], p_now timestamptz DEFAULT NULL)
@@ -828,6 +837,12 @@ DECLARE
   parents uuid[];
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- The rows are locked first, in id order, as every statement that locks several jobs does: a
+  -- heartbeat of the same worker extending these leases at the same moment would otherwise take
+  -- them in another order and deadlock with this one.
+  PERFORM 1 FROM jobs j JOIN unnest(p_ids, p_tokens) AS t(id, token) ON j.id = t.id AND j.lease_token = t.token
+  WHERE j.status = 'active'
+  ORDER BY j.id FOR NO KEY UPDATE OF j;
   WITH input AS (
     SELECT * FROM unnest(p_ids, p_tokens, p_results) AS t(id, token, result)
   ), done AS (
@@ -979,7 +994,7 @@ END $$;
   {
     name: 'unblock_dependents',
     file: 'unblock_dependents.sql',
-    sha256: '582a02f223c8a0c7e121fe528ac9c5268f35494ac2c68966e8499fe9476fb25c',
+    sha256: '9e90f57cd34429fb7cecf5432ca1c681064ca9027d98353bdff38dbf78202cd2',
     sql: `-- unblock_dependents: Dependents of jobs that just completed count one dependency fewer, and leave blocked when none is left.
 -- SQLite twin: onCompleted in src/storage/sqlite/dependencies.ts.
 CREATE OR REPLACE FUNCTION unblock_dependents(p_parents uuid[], p_now timestamptz DEFAULT NULL)
@@ -988,6 +1003,10 @@ DECLARE
   n int;
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- Locked first, in id order: two completions of parents that share dependents take them in one order.
+  PERFORM 1 FROM jobs j
+  WHERE j.id IN (SELECT d.job_id FROM job_dependencies d WHERE d.depends_on = ANY(p_parents)) AND j.status = 'blocked'
+  ORDER BY j.id FOR NO KEY UPDATE;
   WITH counts AS (
     SELECT d.job_id, count(*)::int AS n FROM job_dependencies d WHERE d.depends_on = ANY(p_parents) GROUP BY d.job_id
   ), moved AS (

@@ -143,6 +143,10 @@ const queueStatsStore = (ctx: PgContext): QueueStatsStore => ({
 
 const maintenanceStore = (ctx: PgContext): MaintenanceStore => ({
   recoverExpiredLeases: (fence) => leases.recoverExpiredLeases(ctx, fence),
+  sweepExpiredLeases: async () => ({
+    recovered: await leases.sweepExpiredLeases(ctx),
+    nextInMs: null,
+  }),
   expireJobs: (fence) => expiry.expireJobs(ctx, fence),
   cleanup: (p) => control.cleanup(ctx, p),
 })

@@ -67,3 +67,14 @@ export async function assertTerm(
   )
   if (rows.length === 0) throw leadershipLost(fence.name, fence.holder, fence.term)
 }
+
+/**
+ * For a transaction that locks rows without a leader's fence (a maintenance pass's lease sweep):
+ * the same bound on how long it may idle, so a process frozen inside it holds no job row for
+ * longer than about a second.
+ */
+export async function boundIdle(c: Queryable): Promise<void> {
+  await c.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`, [
+    String(FENCED_IDLE_TIMEOUT_MS),
+  ])
+}

@@ -23,7 +23,7 @@ import { NOW } from './clock.js'
 import { decode, type PgContext, type Queryable } from './db.js'
 import { failDependents } from './dependencies.js'
 import { insertStateEvents } from './events.js'
-import { assertTerm } from './leadership.js'
+import { assertTerm, boundIdle } from './leadership.js'
 
 /** The fence of a write under a lease: still active, the same token ($2), not expired by the statement's clock ($n). */
 const held = (now: number) =>
@@ -60,6 +60,19 @@ async function whyNot(c: Queryable, refs: S.LeaseRef[], done: Set<string>): Prom
   })
 }
 
+/**
+ * The jobs of $1 (ids) whose lease $2 (tokens) still holds by the time $n, row-locked in id order.
+ * Every statement that writes several leased jobs locks them so first: two that took the same rows
+ * in different orders (a worker's heartbeat and its own batch of completions) would deadlock. The
+ * lock comes before each row is handed on, so the statement's writes only ever touch rows locked
+ * in this order; a row changed while the lock waited is checked again, and left out if the lease
+ * no longer holds.
+ */
+export const LOCK_HELD = (n: number) =>
+  `SELECT j.id FROM jobs j JOIN unnest($1::uuid[], $2::uuid[]) AS t(id, token) ON j.id = t.id AND j.lease_token = t.token
+   WHERE j.status = 'active' AND j.lease_expires_at > ${NOW(n)}
+   ORDER BY j.id FOR NO KEY UPDATE OF j`
+
 /** The columns that remember the lease a statement ends, and how it ended. */
 const endLease = (reason: string) =>
   `lease_ended_token = lease_token, lease_ended_reason = '${reason}', lease_ended_attempt = attempts`
@@ -75,9 +88,9 @@ export async function extendLeases(
 ): Promise<LeaseOutcome[]> {
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
-    `UPDATE jobs j SET lease_expires_at = ${NOW(4)} + $3 * interval '1 millisecond'
-     FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
-     WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > ${NOW(4)}
+    `WITH held AS (${LOCK_HELD(4)})
+     UPDATE jobs j SET lease_expires_at = ${NOW(4)} + $3 * interval '1 millisecond'
+     FROM held WHERE j.id = held.id
      RETURNING j.id`,
     [valid.map((r) => r.id), valid.map((r) => r.token), leaseMs, ctx.clockNow()],
   )
@@ -249,12 +262,11 @@ export async function checkLeases(ctx: PgContext, refs: S.LeaseRef[]): Promise<L
 export async function releaseJobs(ctx: PgContext, refs: S.LeaseRef[]): Promise<LeaseOutcome[]> {
   const valid = validTokens(refs)
   const rows = await ctx.query<{ id: string }>(
-    `WITH released AS (
+    `WITH held AS (${LOCK_HELD(3)}), released AS (
        -- run_at is kept: a released job takes its old place in the queue, not the back of it.
        UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
          lease_token = NULL, lease_expires_at = NULL
-       FROM unnest($1::uuid[], $2::uuid[]) AS t(id, token)
-       WHERE j.id = t.id AND j.lease_token = t.token AND j.status = 'active' AND j.lease_expires_at > ${NOW(3)}
+       FROM held WHERE j.id = held.id
        RETURNING j.id, j.queue, j.worker_id
      ), ev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)
@@ -278,9 +290,28 @@ export const CLOSE_RELEASED = (n: number) =>
 export const RELEASE_LEASE = `lease_ended_token = j.lease_token, lease_ended_reason = 'released',
   lease_ended_attempt = j.attempts - 1`
 
-export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm): Promise<number> {
+/**
+ * A maintenance pass's lease recovery, in any process (Store.sweepExpiredLeases): one read when no
+ * lease has run out, the common case, and the recovery's transaction only when one has.
+ */
+export async function sweepExpiredLeases(ctx: PgContext): Promise<number> {
+  const [row] = await ctx.query<{ due: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'active' AND lease_expires_at <= ${NOW(1)}) AS due`,
+    [ctx.clockNow()],
+  )
+  return row?.due ? recoverExpiredLeases(ctx, 'sweep') : 0
+}
+
+/**
+ * Active jobs whose lease ran out by the database's clock go back to waiting, or fail when out of
+ * attempts. Under a leader's term (`fence`) only while that term is current; `'sweep'`: a
+ * maintenance pass in any process, leader or not (sweepExpiredLeases), which needs no term, since
+ * every row is locked and judged by the one clock in the same transaction.
+ */
+export async function recoverExpiredLeases(ctx: PgContext, fence?: S.LeaderTerm | 'sweep'): Promise<number> {
   return ctx.tx(async (c) => {
-    await assertTerm(c, fence, ctx.clockNow())
+    if (fence === 'sweep') await boundIdle(c)
+    else await assertTerm(c, fence, ctx.clockNow())
     const rows = await c.query(
       `SELECT *, ${NOW(1)} AS db_now FROM jobs WHERE status = 'active' AND lease_expires_at <= ${NOW(1)}
        ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED`,

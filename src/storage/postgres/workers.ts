@@ -175,10 +175,14 @@ export async function deregisterWorker(ctx: PgContext, id: string): Promise<numb
        UPDATE workers SET status = 'stopped', load = 0, heartbeat_at = ${NOW(2)} WHERE id = $1 RETURNING id
      ),
      ev AS (INSERT INTO events (worker_id, kind, at) SELECT id, 'worker.stopped', ${NOW(2)} FROM down),
+     held AS (
+       -- Locked in id order, as every statement that writes several jobs does (leases.ts, LOCK_HELD).
+       SELECT id FROM jobs WHERE status = 'active' AND worker_id = $1 ORDER BY id FOR NO KEY UPDATE
+     ),
      released AS (
        UPDATE jobs j SET status = 'waiting', attempts = j.attempts - 1, ${RELEASE_LEASE},
          lease_token = NULL, lease_expires_at = NULL
-       WHERE j.status = 'active' AND j.worker_id = $1
+       FROM held WHERE j.id = held.id AND j.status = 'active' AND j.worker_id = $1
        RETURNING j.id, j.queue
      ), jev AS (
        INSERT INTO events (job_id, queue, worker_id, kind, status, at)

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { DocketError } from '../../core/errors.js'
+import { LeaseWatch, OwnLeases } from '../../core/lease-watch.js'
 import type { Decode } from '../rows.js'
 import { checkSchema, migrate } from './migrations.js'
 
@@ -25,6 +26,12 @@ export interface SqliteContext {
   /** Runs `fn` in an IMMEDIATE transaction: the write lock is taken up front, so no upgrade deadlocks. */
   tx<T>(fn: () => T): T
   now(): number
+  /** Monotonic milliseconds (Clock.elapsedMs): what leases are judged by in this process (core/lease-watch.ts). */
+  elapsed(): number
+  /** Leases of other processes as this process last saw them. */
+  watch: LeaseWatch
+  /** Leases this process granted or extended, by its own elapsed time. */
+  own: OwnLeases
   /** Wakes this process's workers of `queue` once the current transaction is over. */
   ready(queue: string): void
 }
@@ -71,6 +78,9 @@ export function openSqlite(
       return db.transaction(fn).immediate()
     },
     now: () => Date.now(),
+    elapsed: () => performance.now(),
+    watch: new LeaseWatch(),
+    own: new OwnLeases(),
     ready: () => {},
   }
   if (options.migrate ?? true) migrate(db)

@@ -41,6 +41,8 @@ import * as workers from './workers.js'
 export interface SqliteStoreOptions {
   /** The clock, in epoch milliseconds; tests replace it to stand for another process's clock. */
   now?: () => number
+  /** Monotonic milliseconds (Clock.elapsedMs), which leases are judged by; with `now`, tests replace both. */
+  elapsedMs?: () => number
   /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
   migrate?: boolean
 }
@@ -52,6 +54,7 @@ export function createSqliteStore(
 ): Store {
   const ctx = openSqlite(target, { migrate: options.migrate ?? true })
   if (options.now) ctx.now = options.now
+  if (options.elapsedMs) ctx.elapsed = options.elapsedMs
   const owned = typeof target === 'string'
   const signal = workers.readySignal(owned ? target : ctx.db.name)
   ctx.ready = (queue) => queueMicrotask(() => signal.emit('ready', queue))
@@ -140,6 +143,7 @@ const queueStatsStore = (ctx: SqliteContext): QueueStatsStore => ({
 
 const maintenanceStore = (ctx: SqliteContext): MaintenanceStore => ({
   recoverExpiredLeases: async (fence) => leases.recoverExpiredLeases(ctx, fence),
+  sweepExpiredLeases: async () => leases.sweepExpiredLeases(ctx),
   expireJobs: async (fence) => expiry.expireJobs(ctx, fence),
   cleanup: async (p) => control.cleanup(ctx, p),
 })

@@ -25,7 +25,7 @@ import { decode, type SqliteContext } from './db.js'
 import { onCompleted, onFailedForGood } from './dependencies.js'
 import { insertEvent, insertStateEvent } from './events.js'
 import { type GroupedQueue, hasGroupRules, pickGrouped, recordTurns } from './groups.js'
-import { assertTerm, expiredAtOrBefore } from './leadership.js'
+import { assertTerm, CLOCK_SKEW_TOLERANCE_MS, expiredAtOrBefore } from './leadership.js'
 import { type RateLimited, rateRoom, recordStarts } from './rate-limits.js'
 
 /** What the claim reads of a queue. */
@@ -88,10 +88,12 @@ function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number)
   const row = ctx
     .stmt(
       `UPDATE jobs SET status = 'active', attempts = attempts + 1, worker_id = ?, lease_token = ?, locked_at = ?,
-         lease_expires_at = ?, started_at = ?, progress_percent = 0, progress_step = NULL, progress_message = NULL
+         lease_expires_at = ?, lease_ms = ?, lease_beats = 0, started_at = ?, progress_percent = 0,
+         progress_step = NULL, progress_message = NULL
        WHERE id = ? RETURNING *`,
     )
-    .get(p.workerId, randomUUID(), now, now + p.leaseMs, now, id) as Row
+    .get(p.workerId, randomUUID(), now, now + p.leaseMs, p.leaseMs, now, id) as Row
+  ctx.own.granted(id, String(row.lease_token), p.leaseMs, ctx.elapsed())
   insertStateEvent(ctx, id, String(row.queue), 'active', now, p.workerId)
   openAttempt(ctx, id, Number(row.attempts), p.workerId, now)
   return rowToClaimedJob(row, decode)
@@ -100,10 +102,23 @@ function leaseJob(ctx: SqliteContext, id: string, p: S.ClaimParams, now: number)
 /** The worker a job row is (or was last) leased to. */
 const workerOf = (row: Row): string | null => (row.worker_id as string | null) ?? null
 
+/**
+ * Whether the lease `ref` names still holds for its holder at `now`: by the wall clock that wrote
+ * its expiry, or, if this process granted or extended it, by this process's elapsed time since
+ * (so a clock stepped past the expiry does not end a lease that is being kept; core/lease-watch.ts).
+ */
+const holdsAt = (ctx: SqliteContext, ref: S.LeaseRef, expiresAt: number, now: number): boolean =>
+  expiresAt > now || ctx.own.holds(ref.id, ref.token, ctx.elapsed())
+
 /** The row, if `ref` still holds a live lease on it; otherwise why it does not. */
 function leasedRow(ctx: SqliteContext, ref: S.LeaseRef, now: number): Row | LeaseLostReason {
   const row = ctx.stmt('SELECT * FROM jobs WHERE id = ?').get(ref.id) as Row | undefined
-  if (row && row.status === 'active' && row.lease_token === ref.token && Number(row.lease_expires_at) > now) {
+  if (
+    row &&
+    row.status === 'active' &&
+    row.lease_token === ref.token &&
+    holdsAt(ctx, ref, Number(row.lease_expires_at), now)
+  ) {
     return row
   }
   return leaseLostReason(row ? rowToLeaseMemory(row) : null, ref.token)
@@ -136,7 +151,13 @@ export function extendLeases(ctx: SqliteContext, refs: S.LeaseRef[], leaseMs: nu
     const now = ctx.now()
     return refs.map((ref) =>
       underLease(ctx, ref, now, () => {
-        ctx.stmt('UPDATE jobs SET lease_expires_at = ? WHERE id = ?').run(now + leaseMs, ref.id)
+        // One more beat: whoever watches the lease sees it change, whatever the clocks say.
+        ctx
+          .stmt(
+            'UPDATE jobs SET lease_expires_at = ?, lease_ms = ?, lease_beats = lease_beats + 1 WHERE id = ?',
+          )
+          .run(now + leaseMs, leaseMs, ref.id)
+        ctx.own.granted(ref.id, ref.token, leaseMs, ctx.elapsed())
       }),
     )
   })
@@ -188,14 +209,24 @@ export function completeJobs(ctx: SqliteContext, params: S.CompleteParams[]): Le
         .stmt(
           `UPDATE jobs SET status = 'completed', result = ?, finished_at = ?, duration_ms = ? - started_at,
              progress_percent = 100, ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL
-           WHERE id = ? AND status = 'active' AND lease_token = ? AND lease_expires_at > ?
+           WHERE id = ? AND status = 'active' AND lease_token = ? AND (lease_expires_at > ? OR ?)
            RETURNING queue, has_dependents, worker_id`,
         )
-        .get(JSON.stringify(p.result ?? null), now, now, 'completed', p.id, p.token, now) as Row | undefined
+        .get(
+          JSON.stringify(p.result ?? null),
+          now,
+          now,
+          'completed',
+          p.id,
+          p.token,
+          now,
+          ctx.own.holds(p.id, p.token, ctx.elapsed()) ? 1 : 0,
+        ) as Row | undefined
       if (!row) {
         const reason = leasedRow(ctx, p, now)
         return leaseGone(p.id, typeof reason === 'string' ? reason : 'deleted')
       }
+      ctx.own.ended(p.id)
       insertStateEvent(ctx, p.id, String(row.queue), 'completed', now, workerOf(row))
       closeAttempt(ctx, p.id, 'completed', null, now)
       if (row.has_dependents) onCompleted(ctx, p.id, now)
@@ -227,6 +258,7 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
         'failed',
         p.id,
       ) as Row
+    ctx.own.ended(p.id)
     insertStateEvent(ctx, p.id, job.queue, decision.status, now, workerOf(row))
     closeAttempt(ctx, p.id, 'failed', attemptError(p.error), now)
     if (decision.status === 'failed' && row.has_dependents) onFailedForGood(ctx, p.id, 'failed', now)
@@ -256,6 +288,7 @@ export function snoozeJob(ctx: SqliteContext, p: S.SnoozeParams): Job {
       message: snoozeMessage(p.delayMs),
       at: now,
     })
+    ctx.own.ended(p.id)
     closeAttempt(ctx, p.id, 'snoozed', null, now)
     if (decision.status === 'waiting') ctx.ready(String(row.queue))
     return rowToJob(updated, decode)
@@ -293,11 +326,18 @@ export function releaseRow(
          lease_expires_at = NULL WHERE id = ?`,
     )
     .run(id)
+  ctx.own.ended(id)
   insertStateEvent(ctx, id, queue, 'waiting', now, workerId)
   closeAttempt(ctx, id, 'released', null, now)
   ctx.ready(queue)
 }
 
+/**
+ * Active jobs whose lease ran out by this process's clock go back to waiting, or fail when out of
+ * attempts. Explicitly asked (an operator, a test), the clock is taken as is; under a leader's
+ * term (fenced), a lease another process's clock set counts as expired only
+ * CLOCK_SKEW_TOLERANCE_MS later. The maintenance pass uses sweepExpiredLeases instead.
+ */
 export function recoverExpiredLeases(ctx: SqliteContext, fence?: S.LeaderTerm): number {
   return ctx.tx(() => {
     const now = ctx.now()
@@ -305,21 +345,72 @@ export function recoverExpiredLeases(ctx: SqliteContext, fence?: S.LeaderTerm): 
     const rows = ctx
       .stmt(`SELECT * FROM jobs WHERE status = 'active' AND lease_expires_at <= ? LIMIT 1000`)
       .all(expiredAtOrBefore(now, fence)) as Row[]
-    for (const row of rows) {
-      const job = rowToJob(row, decode)
-      const status = decideExpiry(job)
-      const error = leaseExpiredError(row.worker_id as string | null, job.attempts, new Date(now))
-      ctx
-        .stmt(
-          // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
-          `UPDATE jobs SET status = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
-             ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
-        )
-        .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
-      insertStateEvent(ctx, job.id, job.queue, status, now, workerOf(row))
-      closeAttempt(ctx, job.id, 'lease-expired', attemptError(error), now)
-      if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
-    }
+    for (const row of rows) recoverRow(ctx, row, now)
     return rows.length
   })
+}
+
+/** What a watched lease looks like: it changes with every claim and heartbeat. */
+const leaseState = (row: Row) => `${row.lease_token}/${row.lease_beats}/${row.lease_expires_at}`
+
+/**
+ * The maintenance pass's lease recovery, in every process, leader or not (core/lease-watch.ts): a
+ * lease is recovered once this process has seen it unchanged, by its own elapsed time, for the
+ * lease's length and CLOCK_SKEW_TOLERANCE_MS. No process's wall clock decides, so a process whose
+ * clock runs ahead, or a clock stepped forward, never takes a lease that is being kept. The write
+ * is fenced by the lease itself: the same token, beat count and expiry as seen. A lease written by
+ * a Docket before migration 13 (no lease_ms) is judged by the wall clock with the tolerance, as
+ * before. `nextInMs`: when the next watched lease would run out, for the pass to come back then.
+ */
+export function sweepExpiredLeases(ctx: SqliteContext): { recovered: number; nextInMs: number | null } {
+  // Read outside the write transaction (WAL: no lock); each lease is read again inside it.
+  const rows = ctx
+    .stmt(
+      `SELECT id, lease_token, lease_beats, lease_expires_at, lease_ms FROM jobs
+       WHERE status = 'active' AND lease_token IS NOT NULL`,
+    )
+    .all() as Row[]
+  const now = ctx.now()
+  const watched = rows.filter((r) => r.lease_ms !== null)
+  const { stale, nextInMs } = ctx.watch.observe(
+    watched.map((r) => ({ id: String(r.id), state: leaseState(r), leaseMs: Number(r.lease_ms) })),
+    ctx.elapsed(),
+    CLOCK_SKEW_TOLERANCE_MS,
+  )
+  const states = new Map(stale.map((l) => [l.id, l.state]))
+  for (const r of rows)
+    if (r.lease_ms === null && Number(r.lease_expires_at) <= now - CLOCK_SKEW_TOLERANCE_MS)
+      states.set(String(r.id), leaseState(r))
+  if (states.size === 0) return { recovered: 0, nextInMs }
+  const recovered = ctx.tx(() => {
+    const at = ctx.now()
+    let n = 0
+    for (const [id, state] of states) {
+      const row = ctx.stmt(`SELECT * FROM jobs WHERE id = ? AND status = 'active'`).get(id) as Row | undefined
+      // Extended, ended or claimed again since the read: not this lease any more.
+      if (!row || leaseState(row) !== state) continue
+      recoverRow(ctx, row, at)
+      n++
+    }
+    return n
+  })
+  return { recovered, nextInMs }
+}
+
+/** Recovers one active job whose lease ran out: back to waiting in its old place, or failed when out of attempts. */
+function recoverRow(ctx: SqliteContext, row: Row, now: number): void {
+  const job = rowToJob(row, decode)
+  const status = decideExpiry(job)
+  const error = leaseExpiredError(row.worker_id as string | null, job.attempts, new Date(now))
+  ctx
+    .stmt(
+      // run_at is kept: an interrupted job takes its old place in the queue, not the back of it.
+      `UPDATE jobs SET status = ?, finished_at = ?, last_error = ?, error_count = error_count + 1,
+         ${END_LEASE}, lease_token = NULL, lease_expires_at = NULL WHERE id = ?`,
+    )
+    .run(status, status === 'failed' ? now : null, encodeError(error), 'expired', job.id)
+  ctx.own.ended(job.id)
+  insertStateEvent(ctx, job.id, job.queue, status, now, workerOf(row))
+  closeAttempt(ctx, job.id, 'lease-expired', attemptError(error), now)
+  if (status === 'failed' && row.has_dependents) onFailedForGood(ctx, job.id, 'failed', now)
 }

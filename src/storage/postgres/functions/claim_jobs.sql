@@ -12,6 +12,14 @@ DECLARE
   v_ids uuid[];
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- Claimers of a limited queue take turns on its row, and count active jobs and recent starts only
+  -- once it is their turn. Every limited queue this claim may serve is locked here, up front and in
+  -- name order, whatever order the worker asks for them in: two claims that lock two queues each in
+  -- their own order (a worker rotates its queues) would deadlock.
+  PERFORM 1 FROM queues
+  WHERE name = ANY(p_queues) AND status = 'active'
+    AND (concurrency IS NOT NULL OR rate_max IS NOT NULL OR group_concurrency IS NOT NULL OR fair)
+  ORDER BY name FOR NO KEY UPDATE;
   FOR q IN
     SELECT name, concurrency, ordering, rate_max, rate_interval_ms, rate_per, group_concurrency, fair FROM queues
     WHERE name = ANY(p_queues) AND status = 'active'
@@ -19,13 +27,6 @@ BEGIN
   LOOP
     EXIT WHEN room <= 0;
     take := room;
-    IF q.concurrency IS NOT NULL OR q.rate_max IS NOT NULL OR q.group_concurrency IS NOT NULL OR q.fair THEN
-      -- Claimers of a limited queue take turns, and count active jobs and recent starts only once it is their turn.
-      PERFORM 1 FROM queues WHERE name = q.name FOR NO KEY UPDATE;
-      -- The time once it is our turn, not when our statement began: the starts a rate limit counts
-      -- then carry times in the order the claims took turns, so none lands behind a window already pruned.
-      v_now := coalesce(p_now, clock_timestamp());
-    END IF;
     IF q.concurrency IS NOT NULL THEN
       SELECT count(*) INTO n FROM jobs WHERE queue = q.name AND status = 'active';
       take := least(take, q.concurrency - n);
@@ -34,10 +35,18 @@ BEGIN
     IF q.rate_max IS NOT NULL AND q.rate_per IS NULL THEN
       -- The sliding window: starts older than the interval leave it; those left count.
       DELETE FROM rate_limit_starts
-      WHERE queue = q.name AND at <= v_now - q.rate_interval_ms * interval '1 millisecond';
+      WHERE queue = q.name AND at <= coalesce(p_now, clock_timestamp()) - q.rate_interval_ms * interval '1 millisecond';
       SELECT count(*) INTO n FROM rate_limit_starts WHERE queue = q.name;
       take := least(take, q.rate_max - n);
       CONTINUE WHEN take <= 0;
+    END IF;
+    IF q.concurrency IS NOT NULL OR q.rate_max IS NOT NULL OR q.group_concurrency IS NOT NULL OR q.fair THEN
+      -- The start time, read after the counts above and under the queue's lock: a job whose end
+      -- those counts saw ended before this start by its own time too (its finished_at, its
+      -- transaction's start, is before its commit, which is before this read), so the recorded
+      -- history never shows more active jobs than the limit; and the starts a rate limit counts
+      -- carry times in the order the claims took turns, so none lands behind a window already pruned.
+      v_now := coalesce(p_now, clock_timestamp());
     END IF;
     IF q.group_concurrency IS NOT NULL OR q.fair OR q.rate_per = 'group' THEN
       RETURN QUERY SELECT * FROM claim_grouped(q.name, q.ordering, q.group_concurrency, q.fair,

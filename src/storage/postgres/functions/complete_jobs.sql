@@ -7,6 +7,12 @@ DECLARE
   parents uuid[];
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- The rows are locked first, in id order, as every statement that locks several jobs does: a
+  -- heartbeat of the same worker extending these leases at the same moment would otherwise take
+  -- them in another order and deadlock with this one.
+  PERFORM 1 FROM jobs j JOIN unnest(p_ids, p_tokens) AS t(id, token) ON j.id = t.id AND j.lease_token = t.token
+  WHERE j.status = 'active'
+  ORDER BY j.id FOR NO KEY UPDATE OF j;
   WITH input AS (
     SELECT * FROM unnest(p_ids, p_tokens, p_results) AS t(id, token, result)
   ), done AS (

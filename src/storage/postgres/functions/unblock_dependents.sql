@@ -6,6 +6,10 @@ DECLARE
   n int;
   v_now timestamptz := coalesce(p_now, now());
 BEGIN
+  -- Locked first, in id order: two completions of parents that share dependents take them in one order.
+  PERFORM 1 FROM jobs j
+  WHERE j.id IN (SELECT d.job_id FROM job_dependencies d WHERE d.depends_on = ANY(p_parents)) AND j.status = 'blocked'
+  ORDER BY j.id FOR NO KEY UPDATE;
   WITH counts AS (
     SELECT d.job_id, count(*)::int AS n FROM job_dependencies d WHERE d.depends_on = ANY(p_parents) GROUP BY d.job_id
   ), moved AS (

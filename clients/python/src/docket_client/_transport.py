@@ -89,6 +89,7 @@ class Transport:
         self._local = threading.local()
         self._all: "set[http.client.HTTPConnection]" = set()
         self._lock = threading.Lock()
+        self._interrupts = 0  # interrupt() calls so far: a call they broke is not sent again
         self.requests = 0  # how many HTTP requests were sent (the benchmark and tests read it)
 
     # Connections
@@ -125,6 +126,7 @@ class Transport:
     def interrupt(self) -> None:
         """Breaks every open connection (a long poll in another thread ends at once); new calls reconnect."""
         with self._lock:
+            self._interrupts += 1
             connections = list(self._all)
         for connection in connections:
             sock = connection.sock
@@ -198,6 +200,7 @@ class Transport:
             time.sleep(min(self.max_backoff, wait if wait is not None else 0.5 * 2 ** attempt))
 
     def _send(self, method: str, target: str, body: Body, headers: Dict[str, str], timeout: Optional[float], stream: bool) -> Response:
+        interrupts = self._interrupts
         for fresh_try in (False, True):
             try:
                 connection, reused = self._connection(timeout)
@@ -211,7 +214,8 @@ class Transport:
             except _STALE as error:
                 self._drop(connection)
                 # The server closed the idle connection before reading this request: send it again, once.
-                if reused and not fresh_try and (body is None or isinstance(body, bytes)):
+                again = reused and not fresh_try and interrupts == self._interrupts
+                if again and (body is None or isinstance(body, bytes)):
                     continue
                 raise Unavailable("UNAVAILABLE", f"{self.url} closed the connection: {error}", {}, 0) from error
             except socket.timeout as error:

@@ -108,11 +108,12 @@ class Artifact:
 
 @dataclass
 class JobDetail(Job):
-    """A job with its history: ``events`` (the timeline), ``attempt_history``, ``dependencies``, ``artifacts``."""
+    """A job with its history: ``events`` (the timeline), ``attempt_history``, ``artifacts``, and
+    ``dependencies`` (``{"upstream": [...], "downstream": [...]}``, each ``{id, status, on}``)."""
 
     events: List[Dict[str, Any]] = field(default_factory=list, repr=False)
     attempt_history: List[Dict[str, Any]] = field(default_factory=list, repr=False)
-    dependencies: List[Dict[str, Any]] = field(default_factory=list, repr=False)
+    dependencies: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict, repr=False)
     artifacts: List[Artifact] = field(default_factory=list, repr=False)
 
     @classmethod
@@ -121,7 +122,7 @@ class JobDetail(Job):
             **_job_fields(j),
             events=list(j.get("events") or []),
             attempt_history=list(j.get("attemptHistory") or []),
-            dependencies=list(j.get("dependencies") or []),
+            dependencies=dict(j.get("dependencies") or {}),
             artifacts=[Artifact.from_json(a) for a in j.get("artifacts") or []],
         )
 

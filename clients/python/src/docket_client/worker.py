@@ -227,6 +227,7 @@ class Worker:
             try:
                 self.id = self._claims.register(body)
                 self._registered.set()
+                log.info("docket: worker %s registered for %s", self.id, ", ".join(self.queues))
                 return
             except Unavailable:
                 if self._stopping.is_set():

@@ -44,15 +44,17 @@ Handler = Callable[[ClaimedJob, JobContext], Any]
 
 BULK_MAX = 500  # items per completion request (the server's limit)
 CLAIM_MAX = 100  # jobs per claim (the server's limit)
-FLUSH_AFTER = 0.02  # seconds a completion waits for the claim in flight before it is sent on its own
+CLAIM_GATHER = 0.005  # seconds a free slot waits for others before the claim goes (see _wait_for_slots)
+FLUSH_AFTER = 0.02  # seconds a completion waits for a claim to take it along before it is sent on its own
 
 
 class _Completion:
-    __slots__ = ("lease", "result")
+    __slots__ = ("lease", "result", "at")
 
     def __init__(self, lease: Lease, result: Any) -> None:
         self.lease = lease
         self.result = result
+        self.at = time.monotonic()
 
     def item(self) -> Dict[str, Any]:
         return {"id": self.lease.job.id, "token": self.lease.token, "result": self.result}
@@ -67,6 +69,9 @@ class Worker:
     ``heartbeat``: seconds between worker heartbeats. ``shutdown_timeout``:
     how long stop() waits for running handlers before it hands their jobs back.
     ``batch_completions=False`` completes each job with its own call.
+    ``claim_lanes``: how many claims may be in flight at once (each for its
+    share of the free slots), so that the server works on one while the
+    worker handles the jobs of another.
     """
 
     def __init__(
@@ -84,6 +89,7 @@ class Worker:
         heartbeat: float = 5.0,
         shutdown_timeout: float = 30.0,
         batch_completions: bool = True,
+        claim_lanes: int = 2,
         handlers: Optional[Dict[str, Handler]] = None,
     ) -> None:
         if not queues:
@@ -101,6 +107,7 @@ class Worker:
         self.heartbeat_s = heartbeat
         self.shutdown_timeout = shutdown_timeout
         self.batch_completions = batch_completions
+        self.claim_lanes = max(1, min(claim_lanes, concurrency))
         self._handlers: Dict[str, Handler] = dict(handlers or {})
         self._wanted_id = id
         self.id: Optional[str] = None
@@ -113,8 +120,8 @@ class Worker:
         self._running = 0
         self._leases: Dict[str, Lease] = {}  # every lease held: running, or its completion not yet acknowledged
         self._pending: List[_Completion] = []
-        self._long_polling = False
-        self._claim_started = 0.0
+        self._reserved = 0  # slots that claims in flight may fill
+        self._register_lock = threading.Lock()
         self._stopping = threading.Event()
         self._done = threading.Event()
         self._registered = threading.Event()
@@ -148,7 +155,12 @@ class Worker:
             self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="docket-handler")
             self._spawn(self._heartbeat_loop, "docket-heartbeat")
             self._spawn(self._completion_loop, "docket-completer")
+            lanes = [threading.Thread(target=self._claim_loop, name=f"docket-claims-{i}", daemon=True) for i in range(1, self.claim_lanes)]
+            for lane in lanes:
+                lane.start()
             self._claim_loop()
+            for lane in lanes:
+                lane.join()
         finally:
             try:
                 self._drain()
@@ -241,30 +253,26 @@ class Worker:
         failures = 0
         while not self._stopping.is_set():
             with self._cond:
-                while self._running >= self.concurrency and not self._stopping.is_set():
-                    self._cond.wait()
+                self._wait_for_slots()
                 if self._stopping.is_set():
                     return
-                free = self.concurrency - self._running
+                limit = min(self.concurrency - self._running - self._reserved, CLAIM_MAX)
+                self._reserved += limit
                 batch, self._pending = self._pending[:BULK_MAX], self._pending[BULK_MAX:]
-                # Wait on the server for a job (long poll); the completer sends what finishes meanwhile.
-                wait_ms = self.poll_ms
-                self._long_polling = True
-                self._claim_started = time.monotonic()
+            # The server holds the claim until a job comes (long poll); the completer sends what finishes meanwhile.
             try:
                 jobs, outcomes, retry_after_ms = self._claims.claim(
                     self.id or "",
                     queues=self.queues,
                     capabilities=self.capabilities,
-                    limit=min(free, CLAIM_MAX),
+                    limit=limit,
                     lease_ms=self.lease_ms,
-                    wait_ms=wait_ms,
+                    wait_ms=self.poll_ms,
                     complete=[c.item() for c in batch],
                 )
                 failures = 0
             except DocketError as error:
-                with self._cond:
-                    self._long_polling = False
+                self._unreserve(limit)
                 if self._settle_refused(batch, error):
                     continue
                 self._requeue(batch)
@@ -273,27 +281,56 @@ class Worker:
                 failures += 1
                 if isinstance(error, NotFound) and error.details.get("resource") == "worker":
                     log.warning("docket: worker %s is not registered (marked lost?): registering again", self.id)
-                    self._register()
+                    with self._register_lock:
+                        self._register()
                     continue
                 if not isinstance(error, Unavailable):
                     log.error("docket: claim refused: %s", error)
                 self._sleep(_backoff(failures))
                 continue
-            with self._cond:
-                self._long_polling = False
             self._acknowledge(batch, outcomes)
             for j in jobs:
                 self._dispatch(ClaimedJob.from_json(j))
+            self._unreserve(limit - len(jobs))
             if not jobs and retry_after_ms:
                 self._sleep(min(retry_after_ms / 1000, self.poll_ms / 1000 or 1))
+
+    def _wait_for_slots(self) -> None:
+        """Waits (holding the condition) until a claim is worth its round trip.
+
+        That is when half the slots are free (or all of them are), or when a
+        free slot has waited CLAIM_GATHER: jobs that finish together then go
+        back, and the next come, in one claim rather than one claim each.
+        """
+        wanted = max(1, self.concurrency // (2 * self.claim_lanes))
+        first_free: Optional[float] = None
+        while not self._stopping.is_set():
+            free = self.concurrency - self._running - self._reserved
+            if free >= wanted or (free > 0 and self._running == 0):
+                return
+            if free > 0:
+                now = time.monotonic()
+                first_free = first_free or now
+                if now - first_free >= CLAIM_GATHER:
+                    return
+                self._cond.wait(CLAIM_GATHER - (now - first_free))
+            else:
+                self._cond.wait()
+
+    def _unreserve(self, slots: int) -> None:
+        with self._cond:
+            self._reserved -= slots
+            self._cond.notify_all()
 
     def _dispatch(self, job: ClaimedJob) -> None:
         lease = Lease(job, self.lease_ms)
         if self._stopping.is_set():
+            self._unreserve(1)
             self._release(lease)  # claimed as we stopped: never started
             return
         with self._cond:
             self._running += 1
+            self._reserved -= 1
             self._leases[job.id] = lease
         self.stats["claimed"] += 1
         ctx = JobContext(self.client, self._protocol, lease, self.id or "")
@@ -415,7 +452,7 @@ class Worker:
         return True
 
     def _completion_loop(self) -> None:
-        """Sends completions that would otherwise wait: during a claim that the server holds (a long poll), or once stopping."""
+        """Sends completions that no claim took along within FLUSH_AFTER (the claims are long polls), or at once when stopping."""
         failures = 0
         while True:
             with self._cond:
@@ -424,12 +461,11 @@ class Worker:
                         return
                     if self._pending and self._stopping.is_set():
                         break
-                    if self._pending and self._long_polling:
-                        # A claim that answers at once takes these along; one the server holds does not.
-                        held = time.monotonic() - self._claim_started
-                        if held >= FLUSH_AFTER:
+                    if self._pending:
+                        age = time.monotonic() - self._pending[0].at
+                        if age >= FLUSH_AFTER:
                             break
-                        self._cond.wait(FLUSH_AFTER - held)
+                        self._cond.wait(FLUSH_AFTER - age)
                         continue
                     self._cond.wait(0.5)
                 batch, self._pending = self._pending[:BULK_MAX], self._pending[BULK_MAX:]

@@ -12,7 +12,7 @@ from collections import Counter
 
 from docket_client import Client, Worker
 
-STOP = set("the and for with that this from your our are was were will have has not you can all any per".split())
+STOP = set("the and for with that this from your our are was were will have has not you can all any per about dear kind regards thank".split())
 WORD = re.compile(r"[^\W\d_][\w'-]*")
 AMOUNT = re.compile(r"(?:[$€£]\s?|\b)\d{1,3}(?:,\d{3})*\.\d{2}\b")
 

@@ -122,6 +122,7 @@ class Worker:
         self._pending: List[_Completion] = []
         self._reserved = 0  # slots that claims in flight may fill
         self._register_lock = threading.Lock()
+        self._last_note = ""
         self._stopping = threading.Event()
         self._done = threading.Event()
         self._registered = threading.Event()
@@ -238,12 +239,15 @@ class Worker:
         while True:
             try:
                 self.id = self._claims.register(body)
+                self._last_note = ""
                 self._registered.set()
                 log.info("docket: worker %s registered for %s", self.id, ", ".join(self.queues))
                 return
-            except Unavailable:
-                if self._stopping.is_set():
+            except (Unavailable, NotFound) as error:
+                # A queue that does not exist yet (a server that refuses to register for it): wait for it.
+                if self._stopping.is_set() or (isinstance(error, NotFound) and error.details.get("resource") != "queue"):
                     raise
+                self._note("registration", error)
                 failures += 1
                 self._sleep(_backoff(failures))
 
@@ -270,7 +274,8 @@ class Worker:
                     wait_ms=self.poll_ms,
                     complete=[c.item() for c in batch],
                 )
-                failures = 0
+                if failures:
+                    failures, self._last_note = 0, ""
             except DocketError as error:
                 self._unreserve(limit)
                 if self._settle_refused(batch, error):
@@ -284,8 +289,7 @@ class Worker:
                     with self._register_lock:
                         self._register()
                     continue
-                if not isinstance(error, Unavailable):
-                    log.error("docket: claim refused: %s", error)
+                self._note("claim", error)
                 self._sleep(_backoff(failures))
                 continue
             self._acknowledge(batch, outcomes)
@@ -294,6 +298,13 @@ class Worker:
             self._unreserve(limit - len(jobs))
             if not jobs and retry_after_ms:
                 self._sleep(min(retry_after_ms / 1000, self.poll_ms / 1000 or 1))
+
+    def _note(self, what: str, error: DocketError) -> None:
+        """Logs a refusal or an outage once, not at every retry."""
+        text = f"docket: {what} failed, retrying: {error}"
+        if text != self._last_note:
+            self._last_note = text
+            log.warning(text)
 
     def _wait_for_slots(self) -> None:
         """Waits (holding the condition) until a claim is worth its round trip.

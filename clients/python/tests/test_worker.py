@@ -220,6 +220,20 @@ def test_stop_from_a_thread_and_no_signal_handlers_outside_the_main_thread(worke
     assert not thread.is_alive()
 
 
+def test_a_worker_that_was_deregistered_registers_again_and_goes_on(admin: Client, worker_client: Client, queue: str) -> None:
+    worker = Worker(worker_client, queues=[queue], poll=0.2)
+    worker.handle("t", lambda job, ctx: "still serving")
+    thread = run_in_background(worker)
+    try:
+        admin.call("DELETE", f"/api/v1/workers/{worker.id}")  # as if it had been marked lost
+        job = admin.add(queue, "t")
+        assert admin.wait(job.id, timeout=20).result == "still serving"
+        assert {w["id"]: w["status"] for w in admin.workers()}[worker.id] == "up"
+    finally:
+        worker.stop()
+        thread.join(10)
+
+
 @pytest.mark.parametrize("batch", [False])
 def test_per_job_completion_when_batching_is_off(admin: Client, worker_client: Client, queue: str, batch: bool) -> None:
     worker = Worker(worker_client, queues=[queue], concurrency=2, batch_completions=batch)

@@ -423,7 +423,7 @@ class Client:
                 if deadline is not None and time.monotonic() >= deadline:
                     return
                 failures += 1
-                time.sleep(min(5.0, 0.1 * 2 ** min(failures, 6)))
+                time.sleep(min(2.0, 0.1 * 2 ** min(failures, 5)))
             finally:
                 if response is not None:
                     response.close()

@@ -224,6 +224,15 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
       )
       assert.equal((await docket.getJob(jobs[1]!.id)).status, 'active')
       assert.equal((await docket.countJobs(name))[name]!.waiting, 1)
+      // A claim refused for itself (a worker id not registered) still applies its completions.
+      const unknown = await post('/workers/nobody/claim', { queues: [name], complete: [item(jobs[1]!, 'x')] })
+      assert.equal(unknown.status, 404)
+      assert.equal((await docket.getJob(jobs[1]!.id)).status, 'completed')
+      const resent = await post('/jobs/complete', { items: [item(jobs[1]!, 'x')] })
+      assert.deepEqual(
+        resent.body.results.map((x: Json) => x.reason),
+        ['completed'],
+      )
     })
 
     it('lists the bulk routes and the claim’s completions in the OpenAPI document', async () => {

@@ -118,6 +118,29 @@ def test_a_cancelled_job_sets_ctx_cancelled_and_drops_later_reports(admin: Clien
         thread.join(10)
 
 
+def test_snooze_gives_the_attempt_back_and_runs_the_job_again_later(admin: Client, worker_client: Client, queue: str) -> None:
+    worker = Worker(worker_client, queues=[queue])
+    runs = []
+
+    @worker.task()
+    def later(job, ctx):
+        runs.append(job.attempts)
+        if len(runs) == 1:
+            ctx.snooze(0.2)
+            raise AssertionError("not reached")
+        return "after the snooze"
+
+    thread = run_in_background(worker)
+    try:
+        job = admin.add(queue, "later", max_attempts=1)
+        done = admin.wait(job.id, timeout=20)
+        assert done.status == "completed" and done.result == "after the snooze"
+        assert runs == [1, 1]  # the snoozed attempt was given back
+    finally:
+        worker.stop()
+        thread.join(10)
+
+
 def test_upstream_results_and_files(admin: Client, worker_client: Client, queue: str, tmp_path) -> None:
     worker = Worker(worker_client, queues=[queue], concurrency=2)
 

@@ -246,13 +246,20 @@ export const remoteWorkerRoutes =
       },
       async (request, reply) => {
         const b = request.body
-        const worker = await ownWorker(docket, request, request.params.id, true)
+        // The completions stand on their own (each is lease-checked as by POST /jobs/complete), so
+        // they are written while the claim is checked; and before it claims, so their slots are free.
+        const [checked, completing] = await Promise.allSettled([
+          ownWorker(docket, request, request.params.id, true).then(async (worker) => {
+            await checkClaim(docket, worker, b.queues, b.capabilities ?? worker.capabilities)
+            return worker
+          }),
+          b.complete ? completeLeased(docket, b.complete, 'body.complete') : undefined,
+        ])
+        if (completing.status === 'rejected') throw completing.reason
+        if (checked.status === 'rejected') throw checked.reason
+        const worker = checked.value
         const capabilities = b.capabilities ?? worker.capabilities
-        await checkClaim(docket, worker, b.queues, capabilities)
-        // The completions first, so that their slots are free for this claim.
-        const completed = b.complete
-          ? { completed: await completeLeased(docket, b.complete, 'body.complete') }
-          : {}
+        const completed = completing.value ? { completed: completing.value } : {}
         const claim = async () => {
           const jobs = await docket.workers.claim({
             workerId: worker.id,

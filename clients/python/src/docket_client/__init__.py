@@ -12,7 +12,7 @@ See docs/clients.md in the Docket repository.
 from ._version import __version__
 from .async_worker import AsyncJobContext, AsyncWorker
 from .client import Client, JobPage
-from .context import JobContext
+from .context import JobContext, Snoozed
 from .errors import (
     Conflict,
     DocketError,
@@ -56,6 +56,7 @@ __all__ = [
     "RateLimited",
     "RetryAfter",
     "Schedule",
+    "Snoozed",
     "Unauthenticated",
     "Unavailable",
     "Unrecoverable",

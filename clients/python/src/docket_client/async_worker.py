@@ -27,7 +27,7 @@ import threading
 import time
 from typing import IO, Any, AsyncIterator, Awaitable, Callable, List, Optional, Union
 
-from .context import JobContext
+from .context import JobContext, Snoozed
 from .models import Artifact, ClaimedJob, Upstream
 from .worker import Worker
 
@@ -73,6 +73,17 @@ class AsyncJobContext:
 
     def heartbeat(self) -> "asyncio.Future[None]":
         return self._run(self.sync.heartbeat)
+
+    async def snooze(self, seconds: float) -> None:
+        """``await ctx.snooze(60)``: runs the job again later without spending this attempt; ends the handler."""
+        await self._run(self._snooze_quietly, seconds)
+        self.sync.raise_if_cancelled()
+
+    def _snooze_quietly(self, seconds: float) -> None:
+        try:
+            self.sync.snooze(seconds)
+        except Snoozed:
+            pass
 
     def upstream(self) -> "asyncio.Future[List[Upstream]]":
         return self._run(self.sync.upstream)

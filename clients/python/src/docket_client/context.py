@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, TypeVar, Union, overload
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, NoReturn, Optional, TypeVar, Union, overload
 
 from .errors import DocketError, LeaseLost
 from .models import Artifact, ClaimedJob, Upstream
@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger("docket_client")
+
+
+class Snoozed(Exception):
+    """Raised by ``ctx.snooze()`` to end the handler; the worker records nothing more for the job."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"snoozed for {seconds} s")
+        self.seconds = seconds
 
 
 class Lease:
@@ -137,6 +145,15 @@ class JobContext:
         """Extends the lease now (the worker does it in the background already)."""
         self._lease.extended = time.monotonic()
         self._report(lambda: self._protocol.heartbeat(self.job.id, self.token, self._lease.lease_ms))
+
+    def snooze(self, seconds: float) -> NoReturn:
+        """Runs the job again after ``seconds`` without spending this attempt, and ends the handler here.
+
+        The lease is given back at once; nothing the handler would do after it is recorded.
+        """
+        self._protocol.snooze(self.job.id, self.token, int(seconds * 1000))
+        self._lease.lose("snoozed")
+        raise Snoozed(seconds)
 
     def upstream(self) -> List[Upstream]:
         """The jobs this one depends on, with their status and (once completed) results."""

@@ -44,6 +44,7 @@ class Lease:
         self.extended = time.monotonic()
         self.cancelled = threading.Event()
         self.reason: Optional[str] = None
+        self.running = False  # its handler is running (the worker's bookkeeping)
 
     def lose(self, reason: str) -> None:
         if not self.cancelled.is_set():

@@ -125,10 +125,13 @@ class Worker:
         self._last_note = ""
         self._stopping = threading.Event()
         self._done = threading.Event()
+        self._last_sends = threading.Event()  # the drain's turn: the completer sends what is left, then ends
+        self._completer: Optional[threading.Thread] = None
         self._registered = threading.Event()
         self._pool: Optional[ThreadPoolExecutor] = None
         self._threads: List[threading.Thread] = []
         self._run_thread: Optional[threading.Thread] = None
+        self._stats_lock = threading.Lock()
         self.stats = {"claimed": 0, "completed": 0, "failed": 0, "lost": 0, "released": 0}
 
     # Handlers
@@ -155,7 +158,7 @@ class Worker:
             self._register()
             self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="docket-handler")
             self._spawn(self._heartbeat_loop, "docket-heartbeat")
-            self._spawn(self._completion_loop, "docket-completer")
+            self._completer = self._spawn(self._completion_loop, "docket-completer")
             lanes = [threading.Thread(target=self._claim_loop, name=f"docket-claims-{i}", daemon=True) for i in range(1, self.claim_lanes)]
             for lane in lanes:
                 lane.start()
@@ -185,7 +188,7 @@ class Worker:
             self._cond.notify_all()
         self._claim_transport.interrupt()
         current = threading.current_thread()
-        if wait and current is not self._run_thread and not current.name.startswith("docket-"):
+        if wait and self._run_thread is not None and current is not self._run_thread and not current.name.startswith("docket-"):
             self._done.wait(timeout)
 
     @property
@@ -215,10 +218,11 @@ class Worker:
 
         return restore
 
-    def _spawn(self, target: Callable[[], None], name: str) -> None:
+    def _spawn(self, target: Callable[[], None], name: str) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def _sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
@@ -299,6 +303,10 @@ class Worker:
             if not jobs and retry_after_ms:
                 self._sleep(min(retry_after_ms / 1000, self.poll_ms / 1000 or 1))
 
+    def _count(self, what: str) -> None:
+        with self._stats_lock:
+            self.stats[what] += 1
+
     def _note(self, what: str, error: DocketError) -> None:
         """Logs a refusal or an outage once, not at every retry."""
         text = f"docket: {what} failed, retrying: {error}"
@@ -339,11 +347,12 @@ class Worker:
             self._unreserve(1)
             self._release(lease)  # claimed as we stopped: never started
             return
+        lease.running = True
         with self._cond:
             self._running += 1
             self._reserved -= 1
             self._leases[job.id] = lease
-        self.stats["claimed"] += 1
+        self._count("claimed")
         ctx = JobContext(self.client, self._protocol, lease, self.id or "")
         self._submit(job, ctx)
 
@@ -378,7 +387,7 @@ class Worker:
             if lease.cancelled.is_set() or isinstance(error, LeaseLost):
                 if isinstance(error, LeaseLost):
                     lease.lose(error.reason)
-                self.stats["lost"] += 1
+                self._count("lost")
                 self._forget(lease)  # its lease is gone: whatever it produced is dropped
             elif error is None:
                 if self.batch_completions:
@@ -389,6 +398,7 @@ class Worker:
             else:
                 self._fail(lease, error)
         finally:
+            lease.running = False
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
@@ -396,10 +406,10 @@ class Worker:
     def _complete_one(self, lease: Lease, result: Any) -> None:
         try:
             self._protocol.complete_one(lease.job.id, lease.token, result)
-            self.stats["completed"] += 1
+            self._count("completed")
         except LeaseLost as lost:
             lease.lose(lost.reason)
-            self.stats["lost"] += 1
+            self._count("lost")
         except DocketError as error:
             log.error("docket: job %s could not be completed (its lease will expire and it runs again): %s", lease.job.id, error)
         self._forget(lease)
@@ -415,7 +425,7 @@ class Worker:
         for attempt in range(4):
             try:
                 self._protocol.fail(lease.job.id, lease.token, body, retryable, retry_in_ms)
-                self.stats["failed"] += 1
+                self._count("failed")
                 break
             except LeaseLost as lost:
                 lease.lose(lost.reason)
@@ -435,10 +445,10 @@ class Worker:
     def _acknowledge(self, batch: List[_Completion], outcomes: List[Dict[str, Any]]) -> None:
         for completion, outcome in zip(batch, outcomes):
             if outcome.get("ok") or outcome.get("reason") == "completed":
-                self.stats["completed"] += 1  # "completed": a resend of one whose answer was lost
+                self._count("completed")  # "completed": a resend of one whose answer was lost
             else:
                 completion.lease.lose(str(outcome.get("reason")))
-                self.stats["lost"] += 1
+                self._count("lost")
                 log.info("docket: job %s was not completed: lease lost (%s)", completion.lease.job.id, outcome.get("reason"))
             self._forget(completion.lease)
 
@@ -468,7 +478,7 @@ class Worker:
         while True:
             with self._cond:
                 while True:
-                    if self._done.is_set() or (self._stopping.is_set() and not self._pending):
+                    if not self._pending and (self._last_sends.is_set() or self._done.is_set()):
                         return
                     if self._pending and self._stopping.is_set():
                         break
@@ -484,7 +494,8 @@ class Worker:
                 failures = 0
                 continue
             failures += 1
-            if self._stopping.is_set() and failures > 5:
+            if self._last_sends.is_set() and failures > 5:
+                log.warning("docket: %d completions not sent (their leases will expire and the jobs run again)", len(self._pending))
                 return
             time.sleep(_backoff(failures))
 
@@ -535,7 +546,7 @@ class Worker:
     def _release(self, lease: Lease) -> None:
         try:
             self._protocol.release(lease.job.id, lease.token)
-            self.stats["released"] += 1
+            self._count("released")
         except DocketError as error:
             log.debug("docket: job %s not released: %s", lease.job.id, error)
 
@@ -546,19 +557,19 @@ class Worker:
         with self._cond:
             while self._running > 0 and time.monotonic() < deadline:
                 self._cond.wait(max(0.0, min(0.5, deadline - time.monotonic())))
-            late = [lease for lease in self._leases.values() if not any(c.lease is lease for c in self._pending)]
-            batch, self._pending = self._pending, []
-        if batch:
-            for i in range(0, len(batch), BULK_MAX):
-                part = batch[i : i + BULK_MAX]
-                for attempt in range(3):
-                    if self._send_completions(part):
-                        break
-                    time.sleep(_backoff(attempt + 1))
-                    with self._cond:
-                        part, self._pending = self._pending, []
+            late = [lease for lease in self._leases.values() if lease.running]
+            self._last_sends.set()
+            self._cond.notify_all()
         for lease in late:
             lease.lose("shutdown")  # still running past shutdown_timeout: its job goes back, its reports are dropped
+        # The completer sends what is left (and what it has in flight) before the deregistration
+        # below hands back every job still held: a completion sent after it would come too late.
+        if self._completer is not None:
+            self._completer.join(max(5.0, deadline - time.monotonic()))
+        with self._cond:
+            left, self._pending = self._pending, []
+        if left:  # the completer gave up or never ran: one last try
+            self._send_completions(left)
         if self.id is not None and self._registered.is_set():
             try:
                 self._claims.deregister(self.id)

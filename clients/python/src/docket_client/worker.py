@@ -296,10 +296,22 @@ class Worker:
                 self._note("claim", error)
                 self._sleep(_backoff(failures))
                 continue
+            except Exception as error:  # a bug, or an answer this client cannot read: keep serving
+                self._unreserve(limit)
+                self._requeue(batch)
+                log.exception("docket: claim failed: %s", error)
+                failures += 1
+                self._sleep(_backoff(failures))
+                continue
             self._acknowledge(batch, outcomes)
+            dispatched = 0
             for j in jobs:
-                self._dispatch(ClaimedJob.from_json(j))
-            self._unreserve(limit - len(jobs))
+                try:
+                    self._dispatch(ClaimedJob.from_json(j))
+                    dispatched += 1
+                except Exception:  # an unreadable job: its lease expires and it runs again elsewhere
+                    log.exception("docket: could not start job %s", j.get("id"))
+            self._unreserve(limit - dispatched)
             if not jobs and retry_after_ms:
                 self._sleep(min(retry_after_ms / 1000, self.poll_ms / 1000 or 1))
 
@@ -317,9 +329,10 @@ class Worker:
     def _wait_for_slots(self) -> None:
         """Waits (holding the condition) until a claim is worth its round trip.
 
-        That is when half the slots are free (or all of them are), or when a
-        free slot has waited CLAIM_GATHER: jobs that finish together then go
-        back, and the next come, in one claim rather than one claim each.
+        That is when a share of the slots is free (concurrency / (2 x claim
+        lanes)), or every slot, or when a free slot has waited CLAIM_GATHER:
+        jobs that finish together then go back, and the next come, in one
+        claim rather than one claim each.
         """
         wanted = max(1, self.concurrency // (2 * self.claim_lanes))
         first_free: Optional[float] = None

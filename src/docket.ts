@@ -49,6 +49,7 @@ import { internalsOf } from './docket/internals.js'
 import type { AddOptions } from './docket/jobs.js'
 import type { Leadership } from './docket/leadership.js'
 import { type DocketParts, docketParts } from './docket/parts.js'
+import type { WaitOptions } from './docket/results.js'
 import * as schedules from './docket/schedules.js'
 import type {
   AnyTasks,
@@ -113,6 +114,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       clock: valid.clock,
       database,
       migrate: valid.migrate,
+      maxPayloadBytes: valid.maxPayloadBytes,
     })
     try {
       const target = databaseTarget(url, database)
@@ -141,6 +143,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#p.waiters.close()
     this.artifacts.close()
     await this.#store.close()
   }
@@ -256,6 +259,19 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
   /** A job with its event history, its attempts, its dependencies and its artifacts. NOT_FOUND if there is none. */
   async getJob(id: string): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
     return (await this.#p.jobs.getJob(id)) as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
+  }
+  /**
+   * Resolves with the job (as getJob gives it) once it has completed, failed or
+   * been cancelled, by a worker in any process; at once if it already has.
+   * WAIT_TIMEOUT after `timeoutMs` (default: a day), NOT_FOUND if there is no
+   * such job or it is deleted meanwhile. Every waiter of this Docket shares one
+   * tail of the event log (docket/results.ts).
+   */
+  async waitForJob(
+    id: string,
+    options: WaitOptions = {},
+  ): Promise<TaskJobDetail<Tasks, { artifacts: Artifact[] }>> {
+    return (await this.#p.waiters.wait(id, options)) as TaskJobDetail<Tasks, { artifacts: Artifact[] }>
   }
   /** A job as it is now, without its history; null if there is none (for access checks that must not throw). */
   async findJob(id: string): Promise<TaskJob<Tasks> | null> {

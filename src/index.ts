@@ -1,3 +1,8 @@
+// The published declarations use Node's types (Buffer, node:stream, the
+// EventEmitter that Worker extends). TypeScript 6 and later load no @types
+// package unless a tsconfig lists it, so the entry point names @types/node
+// itself (a dependency); preserve="true" keeps the directive in dist/index.d.ts.
+/// <reference types="node" preserve="true" />
 /**
  * Docket's public library API: what a user writes. Internals (the Store, the
  * maintenance writes, the server's session plumbing) are not exported; tests
@@ -59,6 +64,7 @@ export {
   type WorkerInfo,
 } from './core/types.js'
 export type { AddOptions } from './docket/jobs.js'
+export type { WaitOptions } from './docket/results.js'
 export type {
   AnyTasks,
   PayloadOf,

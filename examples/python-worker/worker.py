@@ -1,10 +1,10 @@
 """A Docket worker in Python. `pip install ./clients/python`, then:
-DOCKET_URL=http://127.0.0.1:8080 DOCKET_KEY=dk_... python3 examples/python-worker/worker.py documents"""
+DOCKET_URL=http://127.0.0.1:8080 DOCKET_KEY=dk_... python3 examples/python-worker/worker.py text"""
 import sys
 
 from docket_client import Client, Worker
 
-worker = Worker(Client(), queues=sys.argv[1:] or ["documents"], concurrency=4)  # Client() reads DOCKET_URL, DOCKET_KEY
+worker = Worker(Client(), queues=sys.argv[1:] or ["text"], concurrency=4)  # Client() reads DOCKET_URL, DOCKET_KEY
 
 
 @worker.task("wordcount")

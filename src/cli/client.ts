@@ -6,12 +6,15 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { DocketError, type ErrorCode } from '../core/errors.js'
+import type { MatchCount } from '../core/job-search.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
 import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
+import { waitTimeout } from '../docket/results.js'
 import type { Docket } from '../docket.js'
 import { createKey } from '../server/auth.js'
 import { accessOf } from '../server/internals.js'
 import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
+import { MAX_RESULT_WAIT_MS } from '../server/routes/results.js'
 import { scheduleDetailJson, scheduleJson, scheduleRunJson } from '../server/schedule-views.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
 import type { Role } from '../storage/store.js'
@@ -29,7 +32,9 @@ export interface Client {
   setQueueStatus(name: string, action: 'pause' | 'resume'): Promise<Json>
   addJob(input: JobInput, files: FileArg[]): Promise<Json>
   getJob(id: string): Promise<Json>
-  listJobs(filter: ListJobsInput): Promise<{ jobs: Json[]; nextCursor: string | null }>
+  /** The job once it has ended (as getJob), waiting up to `timeoutMs`; WAIT_TIMEOUT after. */
+  waitJob(id: string, timeoutMs: number): Promise<Json>
+  listJobs(filter: ListJobsInput): Promise<JobList>
   jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove'): Promise<Json>
   getBatch(id: string): Promise<Json>
   batchAction(id: string, action: 'cancel' | 'retry'): Promise<Json>
@@ -48,6 +53,13 @@ export interface Client {
   createKey(name: string, role: Role): Promise<Json>
   revokeKey(id: string): Promise<void>
   close(): Promise<void>
+}
+
+/** A page of jobs as the API answers it; `count` when the filter asked to count. */
+export interface JobList {
+  jobs: Json[]
+  nextCursor: string | null
+  count?: MatchCount
 }
 
 const j = (value: unknown) => value as Json
@@ -80,9 +92,14 @@ export class DirectClient implements Client {
     return { ...j(jobJson(job)), artifacts: artifacts.map(artifactJson) }
   }
   getJob = async (id: string) => j(jobDetailJson(await this.docket.getJob(id)))
+  waitJob = async (id: string, timeoutMs: number) =>
+    j(jobDetailJson(await this.docket.waitForJob(id, { timeoutMs })))
   async listJobs(filter: ListJobsInput) {
     const page = await this.docket.listJobs(filter)
-    return { jobs: page.jobs.map((x) => j(jobJson(x))), nextCursor: page.nextCursor }
+    const jobs = page.jobs.map((x) => j(jobJson(x)))
+    return page.count
+      ? { jobs, nextCursor: page.nextCursor, count: page.count }
+      : { jobs, nextCursor: page.nextCursor }
   }
   async jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') {
     if (action === 'remove') {
@@ -141,6 +158,10 @@ export class HttpClient implements Client {
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<Json> {
+    return (await this.#request(method, path, body)).data
+  }
+
+  async #request(method: string, path: string, body?: unknown): Promise<{ status: number; data: Json }> {
     const headers: Record<string, string> = {}
     if (this.key) headers.authorization = `Bearer ${this.key}`
     let payload: BodyInit | undefined
@@ -167,7 +188,7 @@ export class HttpClient implements Client {
       const e = (data.error ?? {}) as { code?: ErrorCode; message?: string; details?: Json }
       throw new DocketError(e.code ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, e.details ?? {})
     }
-    return data
+    return { status: response.status, data }
   }
 
   listQueues = async () => (await this.#call('GET', '/queues')).queues as Json[]
@@ -189,11 +210,24 @@ export class HttpClient implements Client {
     return { ...job, artifacts }
   }
   getJob = (id: string) => this.#call('GET', `/jobs/${encodeURIComponent(id)}`)
+  /** Long polls of at most MAX_RESULT_WAIT_MS each, until the job has ended or the time is up. */
+  async waitJob(id: string, timeoutMs: number) {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const waitMs = Math.max(0, Math.min(MAX_RESULT_WAIT_MS, Math.ceil(deadline - performance.now())))
+      const { status, data } = await this.#request(
+        'GET',
+        `/jobs/${encodeURIComponent(id)}/result?waitMs=${waitMs}`,
+      )
+      if (status === 200) return data
+      if (performance.now() >= deadline) throw waitTimeout(id, timeoutMs, String(data.status))
+    }
+  }
   async listJobs(filter: ListJobsInput) {
     const query = new URLSearchParams()
     for (const [k, v] of Object.entries(filter))
       if (v !== undefined) query.set(k, Array.isArray(v) ? v.join(',') : String(v))
-    return (await this.#call('GET', `/jobs?${query}`)) as { jobs: Json[]; nextCursor: string | null }
+    return (await this.#call('GET', `/jobs?${query}`)) as unknown as JobList
   }
   jobAction = (id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') =>
     action === 'remove'

@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander'
+import { type Command, InvalidArgumentError, Option } from 'commander'
 import type { ConnectionFlags } from './config.js'
 import { parseDuration } from './output.js'
 
@@ -53,7 +53,9 @@ export function duration(name: string) {
         return 0
       }
     })()
-    if (ms <= 0) throw new Error(`${name} must be a duration above 0, such as 5s or 24h, not '${value}'`)
+    // InvalidArgumentError: commander reports it as a usage error (exit 2), naming the option.
+    if (ms <= 0)
+      throw new InvalidArgumentError(`${name} must be a duration above 0, such as 5s or 24h, not '${value}'`)
     return ms
   }
 }
@@ -61,7 +63,7 @@ export function duration(name: string) {
 export function int(name: string) {
   return (value: string) => {
     const n = Number(value)
-    if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, not '${value}'`)
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, not '${value}'`)
     return n
   }
 }

@@ -1,14 +1,16 @@
 /** `docket serve`: the HTTP API on a database, with maintenance and, optionally, an in-process worker. */
 import { randomUUID } from 'node:crypto'
+import { mkdir, open, rm } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { hostname } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InvalidArgumentError } from 'commander'
 import { Docket, type DocketOptions } from '../docket.js'
 import { buildApp } from '../server/app.js'
 import { createKey } from '../server/auth.js'
 import { accessOf } from '../server/internals.js'
+import { parseDatabaseUrl } from '../storage/open.js'
 import { Maintenance } from '../worker/maintenance.js'
 import { type Handler, Worker } from '../worker/worker.js'
 
@@ -79,6 +81,52 @@ interface WorkerModule {
   seed?: (docket: Docket) => Promise<void>
 }
 
+/** The file, in the data directory, that holds the first start's admin key when stdout is not a terminal. */
+export const FIRST_KEY_FILE = 'first-admin-key'
+
+/** The data directory: the SQLite file's folder, else ./data (where local artifacts go by default too). */
+export function dataDirectory(db: string | undefined): string {
+  const target = parseDatabaseUrl(db)
+  return target.driver === 'sqlite' && target.path !== ':memory:' ? dirname(target.path) : resolve('data')
+}
+
+/**
+ * First start on a database with no API key: creates an admin key and hands
+ * it over once. On a terminal it is printed. Otherwise stdout is most likely
+ * a log (systemd, a container, CI), where a key would be kept and read by
+ * whoever reads the logs; so it goes to a file only this user can read
+ * (0600, in the data directory), and the output says where. The file is
+ * opened before the key exists, so a directory that cannot hold it fails
+ * the start without leaving a key nobody has.
+ */
+export async function announceFirstKey(
+  docket: Docket,
+  o: { db: string | undefined; terminal: boolean; log?: (line: string) => void },
+): Promise<{ key: string; file: string | null }> {
+  const log = o.log ?? ((line: string) => console.log(line))
+  if (o.terminal) {
+    const { key } = await createKey(docket, 'admin', 'admin')
+    log(`First start: created an admin API key. It is shown only this once, so keep it now:\n\n  ${key}\n`)
+    return { key, file: null }
+  }
+  const file = join(dataDirectory(o.db), FIRST_KEY_FILE)
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+  // A file left by an earlier database goes; 'wx' then creates a new one and
+  // refuses to follow anything planted at that name meanwhile (a symlink).
+  await rm(file, { force: true })
+  const handle = await open(file, 'wx', 0o600)
+  try {
+    const { key } = await createKey(docket, 'admin', 'admin')
+    await handle.writeFile(`${key}\n`)
+    log(
+      `First start: created an admin API key and wrote it to ${file} (readable by this user only; not printed, so that it stays out of logs). Keep it somewhere safe, then delete the file.`,
+    )
+    return { key, file }
+  } finally {
+    await handle.close()
+  }
+}
+
 export async function serve(o: ServeOptions): Promise<void> {
   if (!o.auth && !LOOPBACK.has(o.host)) {
     throw new Error(`--no-auth is only allowed on a loopback address, not ${o.host}`)
@@ -125,10 +173,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   if (!o.auth) {
     console.warn('WARNING: authentication is OFF (--no-auth): anyone who can reach this address is an admin.')
   } else if ((await accessOf(docket).listApiKeys()).length === 0) {
-    const { key } = await createKey(docket, 'admin', 'admin')
-    console.log(
-      `First start: created an admin API key. It is shown only this once, so keep it now:\n\n  ${key}\n`,
-    )
+    await announceFirstKey(docket, { db: o.db, terminal: process.stdout.isTTY === true })
   }
 
   const stop = async () => {

@@ -8,7 +8,10 @@
  *             dependencies); a running one keeps running, gives its key to the
  *             new job, and the new job waits for it to be final (`completion`)
  *   debounce  as replace, and the run time moves to now + delayMs (or runAt):
- *             a burst of adds runs once, after the burst
+ *             a burst of adds runs once, after the burst; with
+ *             `dedupeMaxWaitMs`, at most that long after the burst's first add
+ *             (the live job's creation), so a steady stream of adds still runs
+ *             (Inngest's debounce timeout)
  *
  * `dedupeTtlMs` also lets a job that finished less than that long ago hold
  * the key: an add within it returns that job (throttling), whatever the mode.
@@ -45,7 +48,10 @@ export function decideDedupe(job: NewJob, stored: Job, now: number, path = ''): 
   if (job.dedupeMode === 'keep') return { kind: 'keep' }
   if (stored.status === 'active') return { kind: 'after', runningId: stored.id }
   const given = job.runAt !== null ? job.runAt.getTime() : job.delayMs > 0 ? now + job.delayMs : null
-  const runAtMs = job.dedupeMode === 'debounce' ? (given ?? now) : (given ?? stored.runAt.getTime())
+  const runAtMs =
+    job.dedupeMode === 'debounce'
+      ? debouncedRunAt(job, given ?? now, stored.createdAt.getTime())
+      : (given ?? stored.runAt.getTime())
   // Only a ready job's state follows its run time; blocked and held jobs wait for something else.
   const status: JobStatus =
     stored.status === 'waiting' || stored.status === 'scheduled'
@@ -69,6 +75,19 @@ export function decideDedupe(job: NewJob, stored: Job, now: number, path = ''): 
       status,
     },
   }
+}
+
+/**
+ * When a debounced job runs: `wanted` (now + delayMs, or runAt), but never
+ * later than `dedupeMaxWaitMs` after the burst's first add at `burstStartMs`
+ * (for the add that starts a burst, its own time).
+ */
+export function debouncedRunAt(
+  job: Pick<NewJob, 'dedupeMaxWaitMs'>,
+  wanted: number,
+  burstStartMs: number,
+): number {
+  return job.dedupeMaxWaitMs === null ? wanted : Math.min(wanted, burstStartMs + job.dedupeMaxWaitMs)
 }
 
 /** The message of the event a replaced job records. */

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   INVALID_STATE: 409,
   LEASE_LOST: 409,
   LEADERSHIP_LOST: 409,
+  /** Only from the library's waits (docket.waitForJob); the HTTP route answers 202 with the job instead. */
+  WAIT_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

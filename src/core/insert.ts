@@ -16,7 +16,7 @@
  *   queue's mode and the run-at time gives the initial status.
  */
 
-import { type DedupeMode, decideDedupe, type Replacement } from './dedupe.js'
+import { type DedupeMode, debouncedRunAt, decideDedupe, type Replacement } from './dedupe.js'
 import {
   assertAcyclic,
   type DependencyType,
@@ -147,7 +147,10 @@ export function planInsert(inputs: InsertInputs): InsertPlan {
     // Queued after the running job that held its key: waits for it to be final.
     const running = after.get(i)
     if (running !== undefined) pending++
-    const runAtMs = job.runAt ? job.runAt.getTime() : now + job.delayMs
+    const wanted = job.runAt ? job.runAt.getTime() : now + job.delayMs
+    // A keyed debounced job added anew starts a burst: its maximum wait counts from now.
+    const runAtMs =
+      job.dedupeKey !== null && job.dedupeMode === 'debounce' ? debouncedRunAt(job, wanted, now) : wanted
     const status = initialStatus({
       pendingDependencies: pending,
       manual: queues.get(job.queue)!.mode === 'manual',

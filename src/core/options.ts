@@ -82,7 +82,7 @@ const queueFields = {
   groupConcurrency: positiveInt.max(100_000).nullable().optional(),
   /** Round-robin between groups. */
   fair: z.boolean().optional(),
-  /** A job without a group gets its owner as its group. */
+  /** A job's group is its owner; a group the add names is ignored (core/resolve.ts jobGroup). */
   groupByOwner: z.boolean().optional(),
 }
 
@@ -117,6 +117,8 @@ export const jobInput = z
     dedupeMode: z.enum(DEDUPE_MODES).optional(),
     /** A job with the key that finished less than this long ago also holds it (throttling). */
     dedupeTtlMs: positiveDurationMs.optional(),
+    /** debounce: the job runs at most this long after the first add of the burst, with the latest payload. */
+    dedupeMaxWaitMs: positiveDurationMs.optional(),
     /** Job ids (waiting for success), or `{ id, on: 'success' | 'completion' }` (core/dependencies.ts). */
     dependsOn: z
       .array(z.union([jobId, z.strictObject({ id: jobId, on: z.enum(DEPENDENCY_TYPES) })]))
@@ -139,6 +141,10 @@ export const jobInput = z
   .refine((job) => job.dedupeKey != null || job.dedupeTtlMs === undefined, {
     message: 'dedupeTtlMs needs a dedupeKey',
     path: ['dedupeTtlMs'],
+  })
+  .refine((job) => job.dedupeMode === 'debounce' || job.dedupeMaxWaitMs === undefined, {
+    message: "dedupeMaxWaitMs needs dedupeMode 'debounce'",
+    path: ['dedupeMaxWaitMs'],
   })
   .refine((job) => !(job.expiresAt !== undefined && job.expiresInMs !== undefined), {
     message: 'give expiresAt or expiresInMs, not both',

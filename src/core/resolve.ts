@@ -96,6 +96,8 @@ export interface NewJob {
   dedupeMode: DedupeMode
   /** A job with the key finished less than this long ago also holds it; null: only live jobs do. */
   dedupeTtlMs: number | null
+  /** debounce: the latest run time, counted from the first add of the burst; null: none (core/dedupe.ts). */
+  dedupeMaxWaitMs: number | null
   dependsOn: string[]
   /** Those of `dependsOn` that wait for completion, not success (core/dependencies.ts). */
   onCompletion: string[]
@@ -120,17 +122,28 @@ export function resolveJob(input: JobInput, queue: QueueRecord, id: string, batc
     backoff: resolveBackoff(queue.defaults.backoff, input.backoff),
     timeoutMs: input.timeoutMs !== undefined ? input.timeoutMs : queue.defaults.timeoutMs,
     owner: input.owner ?? null,
-    group: input.group ?? (queue.groupByOwner ? (input.owner ?? null) : null),
+    group: jobGroup(input, queue),
     batchId,
     capabilities: [...new Set(input.capabilities ?? [])].sort(),
     dedupeKey: input.dedupeKey ?? null,
     dedupeMode: input.dedupeMode ?? 'keep',
     dedupeTtlMs: input.dedupeTtlMs ?? null,
+    dedupeMaxWaitMs: input.dedupeMaxWaitMs ?? null,
     ...resolveDependencies(input.dependsOn ?? []),
     estimatedDurationMs: input.estimatedDurationMs ?? null,
     expiresAt: input.expiresAt === undefined ? null : new Date(input.expiresAt),
     expiresInMs: input.expiresInMs ?? null,
   }
+}
+
+/**
+ * A job's group: the one it names; on a `groupByOwner` queue always its owner,
+ * whatever it names, so that no one can take another owner's group slot or
+ * turn (a group given there is ignored, not refused: clients that name groups
+ * keep working when a queue starts grouping by owner, and so do schedules).
+ */
+export function jobGroup(input: Pick<JobInput, 'owner' | 'group'>, queue: Pick<QueueRecord, 'groupByOwner'>) {
+  return queue.groupByOwner ? (input.owner ?? null) : (input.group ?? null)
 }
 
 /**

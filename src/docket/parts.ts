@@ -13,6 +13,7 @@ import { registerInternals } from './internals.js'
 import { Jobs } from './jobs.js'
 import { MaintenanceTasks } from './maintenance.js'
 import { Queues } from './queues.js'
+import { JobWaiters } from './results.js'
 import type { ScheduleContext } from './schedules.js'
 import { DEFAULT_LEASE_MS, type DocketOptions } from './types.js'
 import { WorkerProtocol } from './worker-protocol.js'
@@ -25,6 +26,8 @@ export interface DocketParts {
   files: Files
   maintenance: MaintenanceTasks
   workers: WorkerProtocol
+  /** Callers awaiting jobs' ends (waitForJob), on one shared tail of the event log. */
+  waiters: JobWaiters
   /** What the schedule functions (docket/schedules.ts) take, made per call so a closed Docket refuses. */
   schedules(): ScheduleContext
 }
@@ -67,5 +70,6 @@ export function docketParts(
   })
   const batches = new Batches(ctx, jobs)
   const files = new Files(ctx, jobs)
-  return { ctx, queues, jobs, batches, files, maintenance, workers, schedules }
+  const waiters = new JobWaiters(jobs)
+  return { ctx, queues, jobs, batches, files, maintenance, workers, waiters, schedules }
 }

@@ -33,7 +33,11 @@ export interface DocketOptions {
   directUrl?: string
   /** Largest artifact, in bytes. Default 25 MiB. */
   maxArtifactBytes?: number
-  /** Largest payload or result, in bytes of JSON. Default 1 MiB. */
+  /**
+   * Largest payload or result, in bytes of JSON. Default 1 MiB. On PostgreSQL,
+   * given here it is also recorded in the database for the `add_job` SQL
+   * function (docs/transactions.md).
+   */
   maxPayloadBytes?: number
   /** Lease given to claimed jobs when the claim does not say. Default 30 s. */
   defaultLeaseMs?: number

@@ -44,6 +44,7 @@ import { keyRoutes } from './routes/keys.js'
 import { leaseBatchRoutes } from './routes/lease-batches.js'
 import { queueRoutes } from './routes/queues.js'
 import { remoteWorkerRoutes } from './routes/remote.js'
+import { resultRoutes } from './routes/results.js'
 import { scheduleRoutes } from './routes/schedules.js'
 import { sessionRoutes } from './routes/session.js'
 import { statsRoutes } from './routes/stats.js'
@@ -276,6 +277,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(healthRoutes(deps))
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
+  await app.register(resultRoutes(deps), { prefix: '/api/v1' })
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })

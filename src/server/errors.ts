@@ -51,7 +51,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  */
 export function codeForStatus(status: number): ErrorCode {
   const codes = Object.keys(ERROR_CODES) as ErrorCode[]
-  return codes.find((c) => ERROR_CODES[c] === status) ?? 'INVALID_ARGUMENT'
+  // WAIT_TIMEOUT is the library's alone (a route answers 202 when a wait runs out), so a plugin's 408 is not one.
+  return codes.find((c) => ERROR_CODES[c] === status && c !== 'WAIT_TIMEOUT') ?? 'INVALID_ARGUMENT'
 }
 
 /** A body of a type the route does not take: say which type was sent and which to send. */

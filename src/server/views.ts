@@ -100,7 +100,7 @@ export const queueView = z
       ),
     groupConcurrency: z.number().int().nullable().describe('most active jobs per group, across all workers'),
     fair: z.boolean().describe('claims take turns between groups (round-robin)'),
-    groupByOwner: z.boolean().describe('a job added without a group gets its owner as its group'),
+    groupByOwner: z.boolean().describe("a job's group is its owner (a group the add names is ignored)"),
     createdAt: iso,
     updatedAt: iso,
     counts: countsView.optional(),

@@ -38,6 +38,8 @@ export interface StoreOptions {
   database?: SqliteDatabase
   /** False: check the schema and refuse one that is behind (SCHEMA_OLDER), never change it. */
   migrate?: boolean
+  /** PostgreSQL only: a payload limit given to Docket.open, recorded in the database for add_job. */
+  maxPayloadBytes?: number
 }
 
 /** Where the database is: from its URL, or the path of the application's SQLite handle. */

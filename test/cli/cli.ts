@@ -129,6 +129,125 @@ export function cliSuite(driver: Driver): void {
       assert.match((await docket(['cleanup', '--older-than', '7d', ...db])).stdout, /deleted 0 finished jobs/)
     })
 
+    it('add takes every option of the library’s add, and jobs ls finds by id, text and payload values, on a database and through a server', async () => {
+      const d = await Docket.open(target.url)
+      const app = await buildApp({ docket: d })
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+        const { key } = await createKey(d, 'cli-options', 'admin')
+        for (const [how, connection] of [
+          ['db', db],
+          ['url', ['--url', url, '--key', key]],
+        ] as const) {
+          const queue = `opts-${how}`
+          assert.equal((await docket(['queues', 'create', queue, ...connection])).code, 0)
+          const add = async (...args: string[]) => {
+            const r = await docket(['add', queue, ...args, '--json', ...connection])
+            assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
+            return JSON.parse(r.stdout)
+          }
+          const first = await add(
+            'up',
+            '{"customer":42}',
+            '--timeout',
+            '30s',
+            '--expires-in',
+            '1h',
+            '--group',
+            'g',
+          )
+          assert.equal(first.timeoutMs, 30_000)
+          assert.equal(Date.parse(first.expiresAt) - Date.parse(first.createdAt), 3_600_000)
+          assert.equal(first.group, 'g')
+          const options = [
+            '--dedupe-key',
+            'k',
+            '--dedupe-mode',
+            'debounce',
+            '--delay',
+            '1m',
+            '--dedupe-max-wait',
+            '10s',
+          ]
+          const debounced = await add(
+            'down',
+            '{"v":1}',
+            ...options,
+            '--depends-on',
+            first.id,
+            '--on',
+            'completion',
+          )
+          assert.equal(debounced.status, 'blocked')
+          assert.equal(
+            Date.parse(debounced.runAt) - Date.parse(debounced.createdAt),
+            10_000,
+            'capped at 10 s',
+          )
+          const again = await add('down', '{"v":2,"note":"quarterly"}', ...options)
+          assert.equal(again.id, debounced.id)
+          assert.deepEqual(again.payload, { v: 2, note: 'quarterly' })
+          const shown = await docket(['jobs', 'show', debounced.id, '--json', ...connection])
+          assert.deepEqual(JSON.parse(shown.stdout).dependencies.upstream, [
+            { id: first.id, status: 'waiting', on: 'completion' },
+          ])
+          const ttl = await add(
+            't',
+            '--dedupe-key',
+            'ttl',
+            '--dedupe-ttl',
+            '1h',
+            '--expires-at',
+            '2100-01-01T00:00:00Z',
+          )
+          assert.equal(ttl.expiresAt, '2100-01-01T00:00:00.000Z')
+
+          const ls = async (...args: string[]) => {
+            const r = await docket(['jobs', 'ls', '--queue', queue, ...args, '--json', ...connection])
+            assert.equal(r.code, 0, r.stderr)
+            return JSON.parse(r.stdout)
+          }
+          const byWhere = await ls('--where', 'payload.customer = 42', '--count')
+          assert.deepEqual(
+            byWhere.jobs.map((j: { id: string }) => j.id),
+            [first.id],
+          )
+          assert.deepEqual(byWhere.count, { value: 1, exact: true })
+          assert.deepEqual(
+            (await ls('--search', 'quarterly')).jobs.map((j: { id: string }) => j.id),
+            [debounced.id],
+          )
+          assert.deepEqual(
+            (await ls('--id', first.id.slice(-8))).jobs.map((j: { id: string }) => j.id),
+            [first.id],
+          )
+          const text = await docket(['jobs', 'ls', '--queue', queue, '--count', ...connection])
+          assert.match(text.stdout, /3 matching jobs/)
+          const bad = await docket(['add', queue, 't', '--dedupe-max-wait', '5s', ...connection])
+          assert.equal(bad.code, 1)
+          assert.match(bad.stderr, /INVALID_ARGUMENT.*dedupeMaxWaitMs/)
+          const orphan = await docket(['add', queue, 't', '--on', 'completion', ...connection])
+          assert.equal(orphan.code, 2)
+          assert.match(orphan.stderr, /give --depends-on too/)
+        }
+        const help = await docket(['add', '--help'])
+        for (const flag of [
+          '--dedupe-mode',
+          '--dedupe-ttl',
+          '--dedupe-max-wait',
+          '--expires-in',
+          '--timeout',
+          '--on',
+        ])
+          assert.match(help.stdout, new RegExp(`${flag} `), flag)
+        assert.match((await docket(['jobs', 'ls', '--help'])).stdout, /--where <conditions>/)
+      } finally {
+        await app.close()
+        await d.close()
+      }
+    })
+
     it('the real bin, spawned: a payload from stdin, and the exit status of bad usage and of no server', async () => {
       const fromStdin = await spawned(['add', 'docs', 'analyse', '--payload-file', '-', '--json', ...db], {
         stdin: '{"n":2}',
@@ -203,8 +322,19 @@ export function cliSuite(driver: Driver): void {
         [g.rateLimit, g.groupConcurrency, g.fair, g.groupByOwner],
         [{ max: 5, intervalMs: 60_000, per: 'group' }, 2, true, true],
       )
-      const added = await docket(['add', 'limited', 't', '--group', 'acme', '--json', ...db])
-      assert.equal(JSON.parse(added.stdout).group, 'acme')
+      // On a queue grouped by owner a job's group is its owner: a --group given is ignored.
+      const added = await docket([
+        'add',
+        'limited',
+        't',
+        '--owner',
+        'ann',
+        '--group',
+        'acme',
+        '--json',
+        ...db,
+      ])
+      assert.equal(JSON.parse(added.stdout).group, 'ann')
       const unfair = await docket(['queues', 'update', 'limited', '--no-fair', '--json', ...db])
       assert.deepEqual(
         [JSON.parse(unfair.stdout).fair, JSON.parse(unfair.stdout).groupByOwner],
@@ -301,7 +431,7 @@ export function cliSuite(driver: Driver): void {
         [['add', 'nowhere', 't', ...db], 1, /NOT_FOUND: queue 'nowhere' does not exist/],
         [['add', 'docs', 't', '--priority', 'extreme', ...db], 1, /INVALID_ARGUMENT.*priority/],
         [['jobs', 'show', 'not-an-id', ...db], 1, /expected a job id \(a UUID\)/],
-        [['jobs', 'ls', '--limit', 'x', ...db], 1, /--limit must be an integer/],
+        [['jobs', 'ls', '--limit', 'x', ...db], 2, /--limit must be an integer/],
         [['cleanup', '--older-than', 'soon', ...db], 1, /expected a duration/],
         [['jobs', 'ls', '--url', 'http://127.0.0.1:9', '--key', 'k'], 3, /cannot reach the Docket server/],
         [['jobs', 'ls', '--config', '/nonexistent.json'], 2, /does not exist/],
@@ -385,6 +515,43 @@ export function cliSuite(driver: Driver): void {
         assert.match(denied.stderr, /UNAUTHENTICATED/)
       } finally {
         await worker.close()
+        await app.close()
+        await d.close()
+      }
+    })
+
+    it('jobs wait: prints the ended job (exit 0 completed, 1 failed), WAIT_TIMEOUT after --timeout; on a database and through a server', async () => {
+      const d = await Docket.open(target.url)
+      const app = await buildApp({ docket: d })
+      try {
+        await app.listen({ host: '127.0.0.1', port: 0 })
+        const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+        const { key } = await createKey(d, 'waiter', 'admin')
+        await d.createQueue({ name: 'awaited' })
+        const done = await d.add({ queue: 'awaited', type: 'done' })
+        const broken = await d.add({ queue: 'awaited', type: 'broken' })
+        for (const where of [db, ['--url', url, '--key', key]]) {
+          const early = await docket(['jobs', 'wait', done.id, '--timeout', '20', ...where])
+          assert.equal(early.code, 1)
+          assert.match(early.stderr, /WAIT_TIMEOUT: job '.+' has not ended after 20 ms \(it is waiting\)/)
+          noStack(early)
+        }
+        const [a, b] = await d.workers.claim({ workerId: 'cli-w', queues: ['awaited'], limit: 2 })
+        const byId = new Map([a!, b!].map((j) => [j.id, j]))
+        await d.workers.complete(byId.get(done.id)!, { ok: true })
+        await d.workers.fail(byId.get(broken.id)!, { message: 'no pages' }, { retryable: false })
+        for (const where of [db, ['--url', url, '--key', key]]) {
+          const ok = await docket(['jobs', 'wait', done.id, ...where])
+          assert.equal(ok.code, 0, ok.stderr)
+          assert.match(ok.stdout, /^completed: .+ \{"ok":true\}/)
+          const failed = await docket(['jobs', 'wait', broken.id, '--json', ...where])
+          assert.equal(failed.code, 1)
+          assert.equal(JSON.parse(failed.stdout).status, 'failed')
+        }
+        const bad = await docket(['jobs', 'wait', done.id, '--timeout', 'soon', ...db])
+        assert.equal(bad.code, 2)
+        assert.match(bad.stderr, /--timeout must be a duration/)
+      } finally {
         await app.close()
         await d.close()
       }

@@ -70,6 +70,68 @@ export function dedupeModesSuite(ctx: ConformanceContext): void {
       assert.deepEqual(run.payload, { n: 5 }, 'with the last payload')
     })
 
+    test('debounce with dedupeMaxWaitMs: a stream of adds runs at most that long after the first, with the latest payload', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'dm-max-wait')
+      const options = {
+        dedupeKey: 'doc-9',
+        dedupeMode: 'debounce',
+        delayMs: 800,
+        dedupeMaxWaitMs: 2_000,
+      } as const
+      const start = clock.now().getTime()
+      // An add every 300 ms: without a maximum wait each one would push the run back for good.
+      let first: string | undefined
+      for (let i = 1; i <= 7; i++) {
+        const job = await docket.add(queue, 'reindex', { n: i }, options)
+        first ??= job.id
+        assert.equal(job.id, first, 'one job for the burst')
+        assert.equal(job.runAt.getTime(), Math.min(clock.now().getTime() + 800, start + 2_000))
+        assert.deepEqual(await claim(docket, queue), [], `not due at +${clock.now().getTime() - start} ms`)
+        clock.advance(300)
+      }
+      // +2100 ms: the seventh add (at +1800) was capped at +2000.
+      const run = await claimOne(docket, queue)
+      assert.equal(run.id, first)
+      assert.deepEqual(run.payload, { n: 7 }, 'with the latest payload')
+      // The stream goes on while it runs: a new burst, counted from its own first add.
+      const second = await docket.add(queue, 'reindex', { n: 8 }, options)
+      assert.notEqual(second.id, first)
+      assert.equal(second.status, 'blocked', 'it waits for the running one')
+      const secondStart = clock.now().getTime()
+      await docket.workers.complete(run, null)
+      for (let i = 9; i <= 12; i++) {
+        clock.advance(300)
+        const again = await docket.add(queue, 'reindex', { n: i }, options)
+        assert.equal(again.id, second.id)
+        assert.equal(again.runAt.getTime(), Math.min(clock.now().getTime() + 800, secondStart + 2_000))
+      }
+      clock.advance(800)
+      assert.deepEqual((await claimOne(docket, queue)).payload, { n: 12 })
+    })
+
+    test('dedupeMaxWaitMs caps the first add too, and is refused without debounce or out of bounds', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'dm-max-wait-first')
+      const job = await docket.add(queue, 't', null, {
+        dedupeKey: 'k',
+        dedupeMode: 'debounce',
+        delayMs: 60_000,
+        dedupeMaxWaitMs: 5_000,
+      })
+      assert.equal(job.runAt.getTime(), clock.now().getTime() + 5_000)
+      assert.equal(job.status, 'scheduled')
+      const { queue: guarded, rejects } = await guardedQueue(docket, 'dm-max-wait-bad')
+      for (const options of [
+        { dedupeKey: 'k', dedupeMaxWaitMs: 1_000 },
+        { dedupeKey: 'k', dedupeMode: 'replace', dedupeMaxWaitMs: 1_000 },
+        { dedupeMaxWaitMs: 1_000 },
+        { dedupeKey: 'k', dedupeMode: 'debounce', dedupeMaxWaitMs: 0 },
+        { dedupeKey: 'k', dedupeMode: 'debounce', dedupeMaxWaitMs: 1.5 },
+      ] as const)
+        await rejects(() => docket.add(guarded, 't', null, options), 'INVALID_ARGUMENT', ['dedupeMaxWaitMs'])
+    })
+
     test('replace while it runs: the new job waits for the running one, which gives it its key', async () => {
       const { docket } = ctx
       const queue = await makeQueue(docket, 'dm-running')

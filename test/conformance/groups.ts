@@ -22,7 +22,7 @@ export function groupsSuite(ctx: ConformanceContext): void {
         Array.from({ length: n }, (_, i) => ({ queue, type: 't', group, payload: { i }, ...extra })),
       )
 
-    test('a job keeps its group; a groupByOwner queue gives a job without one its owner', async () => {
+    test('a job keeps its group; on a groupByOwner queue a job’s group is its owner', async () => {
       const plain = await makeQueue(ctx.docket, 'grp-plain')
       const byOwner = await makeQueue(ctx.docket, 'grp-owner', { groupByOwner: true })
       assert.equal((await ctx.docket.add({ queue: plain, type: 't', group: 'acme' })).group, 'acme')
@@ -30,13 +30,33 @@ export function groupsSuite(ctx: ConformanceContext): void {
       assert.equal((await ctx.docket.add({ queue: byOwner, type: 't', owner: 'alice' })).group, 'alice')
       assert.equal(
         (await ctx.docket.add({ queue: byOwner, type: 't', owner: 'alice', group: 'x' })).group,
-        'x',
+        'alice',
+        'a given group is ignored',
       )
+      assert.equal((await ctx.docket.add({ queue: byOwner, type: 't', group: 'x' })).group, null)
       const q = await ctx.docket.getQueue(byOwner)
       assert.deepEqual([q.groupByOwner, q.fair, q.groupConcurrency], [true, false, null])
       const updated = await ctx.docket.updateQueue(plain, { groupConcurrency: 3, fair: true })
       assert.deepEqual([updated.groupConcurrency, updated.fair], [3, true])
       assert.equal((await ctx.docket.updateQueue(plain, { groupConcurrency: null })).groupConcurrency, null)
+    })
+
+    test('groupByOwner: a user naming another user’s group does not take that user’s slot, by any way of adding', async () => {
+      const { docket } = ctx
+      const queue = await makeQueue(docket, 'grp-owner-slot', { groupByOwner: true, groupConcurrency: 1 })
+      const posing = { queue, type: 't', owner: 'bob', group: 'alice' }
+      const one = await docket.add(posing)
+      const [many] = await docket.addMany([{ ...posing, payload: { via: 'addMany' } }])
+      const { jobs } = await docket.addBatch([{ ...posing, payload: { via: 'addBatch' } }], { owner: 'bob' })
+      assert.deepEqual([one.group, many!.group, jobs[0]!.group], ['bob', 'bob', 'bob'])
+      // Bob's jobs take bob's one slot; alice's job still finds hers free.
+      const alice = await docket.add({ queue, type: 't', owner: 'alice' })
+      const claimed = await claim(docket, queue, { limit: 10 })
+      assert.deepEqual(claimed.map((j) => [j.owner, j.group]).sort(), [
+        ['alice', 'alice'],
+        ['bob', 'bob'],
+      ])
+      assert.ok(claimed.some((j) => j.id === alice.id))
     })
 
     test('groupConcurrency: at most N active jobs per group; jobs without a group are not limited', async () => {
@@ -168,9 +188,10 @@ export function groupsSuite(ctx: ConformanceContext): void {
 
     test('groupCounts: the busiest groups with their active and waiting jobs, only an owner’s when asked', async () => {
       const { docket } = ctx
-      const queue = await makeQueue(docket, 'grp-counts', { groupByOwner: true })
-      await add(docket, queue, null, 3, { owner: 'alice' })
-      await add(docket, queue, null, 1, { owner: 'bob' })
+      // Groups named by the jobs (on a groupByOwner queue every group would be an owner).
+      const queue = await makeQueue(docket, 'grp-counts')
+      await add(docket, queue, 'alice', 3, { owner: 'alice' })
+      await add(docket, queue, 'bob', 1, { owner: 'bob' })
       await add(docket, queue, 'shared', 2, { owner: 'bob' })
       await claim(docket, queue, { limit: 1 })
       assert.deepEqual(await docket.groupCounts(queue), [

@@ -36,6 +36,7 @@ import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { storeSuite } from './store.js'
 import { validationSuite } from './validation.js'
+import { waitsSuite } from './waits.js'
 
 export function conformanceSuite(
   driver: Driver,
@@ -112,6 +113,7 @@ export function conformanceSuite(
     controlSuite(ctx)
     bulkSuite(ctx)
     validationSuite(ctx)
+    waitsSuite(ctx)
     optionsSuite(ctx)
     concurrencySuite(ctx)
     rateLimitsSuite(ctx)

@@ -23,9 +23,8 @@ import { after, before, describe, it } from 'node:test'
 import { freePort } from '../reliability/support.js'
 import { installedPackage } from '../support/artifacts.js'
 import { freshPostgresSchema } from '../support/postgres.js'
+import { repositoryTypescript, typescript7 } from '../support/typescript.js'
 import { until } from '../worker/harness.js'
-
-const ROOT = join(import.meta.dirname, '..', '..')
 
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
@@ -94,18 +93,45 @@ await docket.close()
     assert.equal(run(process.execPath, ['script.mjs'], project).trim(), '{"n":42}')
   })
 
-  it('type-checks an import of the package by its exports, and refuses a wrong use', () => {
+  // TypeScript 6 and later load no @types package unless the tsconfig lists
+  // it, so with a plain tsconfig the declarations must bring Node's types
+  // themselves (issue 33: 18 errors under TypeScript 7, Buffer and
+  // node:stream unknown, Worker without its EventEmitter methods). The
+  // consumer lists no @types package of its own: @types/node comes as
+  // Docket's dependency, and dist/index.d.ts references it.
+  it('type-checks a consumer of every entry point with TypeScript 5.9 and 7 and a plain tsconfig, and refuses a wrong use', () => {
+    const exported = Object.keys(
+      (
+        JSON.parse(readFileSync(join(project, 'node_modules', 'docket', 'package.json'), 'utf8')) as {
+          exports: Record<string, unknown>
+        }
+      ).exports,
+    )
+    assert.ok(exported.includes('.'))
+    assert.deepEqual(
+      exported.filter((e) => e.includes('*')),
+      [],
+      'an export pattern would need a file per match here',
+    )
+    const entries = exported.map(
+      (e, i) =>
+        `import * as entry${i} from '${e === '.' ? 'docket' : `docket${e.slice(1)}`}'\nvoid entry${i}`,
+    )
     writeFileSync(
       join(project, 'typed.ts'),
-      `import { Docket, type JobInput, Worker } from 'docket'
+      `${entries.join('\n')}
+import { Docket, type JobInput, Worker } from 'docket'
 const input: JobInput = { queue: 'q', type: 't', payload: { a: 1 } }
 export async function main(): Promise<string> {
   const docket: Docket = await Docket.open()
   const job = await docket.add(input)
-  new Worker(docket, { queues: ['q'], handlers: {} })
+  const worker = new Worker(docket, { queues: ['q'], handlers: {} })
+  // Worker is an EventEmitter (node:events): known only when Node's types are.
+  worker.on('failed', (failed, error) => console.error(failed.id, error.message))
   // @ts-expect-error a queue name is a string
   await docket.createQueue({ name: 42 })
-  return job.id
+  const file = await docket.addWithFiles(input, [{ name: 'a.txt', mediaType: 'text/plain', data: Buffer.from('a') }])
+  return job.id + file.job.id + file.artifacts.length
 }
 type Tasks = { analyse: { payload: { url: string }; result: { words: number } } }
 export async function typed(): Promise<number> {
@@ -119,28 +145,33 @@ export async function typed(): Promise<number> {
 }
 `,
     )
+    const consumer = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies?: unknown
+    }
+    assert.deepEqual(Object.keys(consumer.dependencies), ['docket'], 'the consumer lists no @types package')
+    assert.equal(consumer.devDependencies, undefined)
+    // What a new project's tsconfig says: strict, Node's ESM resolution, and
+    // nothing about types (skipLibCheck off, so the declarations are checked too).
+    const plain = { strict: true, module: 'nodenext', noEmit: true }
+    const compilers = [
+      // 5.9 loads every @types package in node_modules; 7 (as 6) only those listed, none here.
+      repositoryTypescript(),
+      typescript7(),
+    ]
+    const failures: string[] = []
     writeFileSync(
       join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          target: 'ES2022',
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-          typeRoots: [join(ROOT, 'node_modules', '@types')],
-        },
-        files: ['typed.ts'],
-      }),
+      JSON.stringify({ compilerOptions: plain, files: ['typed.ts'] }),
     )
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-    try {
-      run(process.execPath, [tsc, '-p', 'tsconfig.json'], project)
-    } catch (error) {
-      assert.fail(`tsc failed:\n${(error as { stdout?: string }).stdout}`)
+    for (const { name, tsc } of compilers) {
+      try {
+        run(process.execPath, [...tsc, '-p', 'tsconfig.json'], project)
+      } catch (error) {
+        failures.push(`${name}:\n${(error as { stdout?: string }).stdout}`)
+      }
     }
+    assert.deepEqual(failures, [], 'every compiler accepts the consumer')
   })
 
   it('`docket serve` from the installed package serves the API and the dashboard', async () => {

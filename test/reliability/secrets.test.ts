@@ -10,11 +10,16 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { announceFirstKey, dataDirectory, FIRST_KEY_FILE } from '../../src/cli/serve.js'
 import { Docket } from '../../src/index.js'
 import { createKey } from '../../src/server/auth.js'
+import { startServe } from '../deploy/serve.js'
 import { findPostgres, freshPostgresSchema } from '../support/postgres.js'
+import { until } from '../worker/harness.js'
 import { figure, freePort } from './support.js'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -191,5 +196,70 @@ describe('reliability: a planted secret never appears in logs or responses', () 
       [],
       where.join('\n---\n'),
     )
+  })
+})
+
+// Issue 33: the first start printed its admin key on stdout, so it landed in
+// whatever keeps the server's output (journald, container logs, CI).
+describe("reliability: the first start's admin key stays out of logs", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'docket-first-key-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+  const KEY = /dk_[A-Za-z0-9_-]{6}_[A-Za-z0-9_-]{26}/
+
+  it('with stdout not a terminal, `docket serve` writes it to <data dir>/first-admin-key (0600) and prints only where', async () => {
+    const db = join(dir, 'served', 'docket.db')
+    const file = join(dir, 'served', FIRST_KEY_FILE)
+    const first = await startServe(['--db', db, '--log-level', 'warn'])
+    try {
+      await until(async () => first.output().includes('First start'), 10_000, 'the first-start notice')
+      assert.doesNotMatch(first.output(), KEY, 'no key in the output')
+      assert.ok(first.output().includes(file), `the output names ${file}: ${first.output()}`)
+      assert.equal(lstatSync(file).mode & 0o777, 0o600, 'only the owner can read it')
+      const key = readFileSync(file, 'utf8').trim()
+      assert.match(key, KEY)
+      const keys = await fetch(`${first.base}/api/v1/keys`, { headers: { authorization: `Bearer ${key}` } })
+      assert.equal(keys.status, 200, 'it is an admin key')
+    } finally {
+      await first.stop()
+    }
+    // A second start has a key already: nothing new, nothing rewritten.
+    const written = readFileSync(file, 'utf8')
+    const second = await startServe(['--db', db, '--log-level', 'warn'])
+    await second.stop()
+    assert.doesNotMatch(second.output(), /First start/)
+    assert.equal(readFileSync(file, 'utf8'), written)
+  })
+
+  it('on a terminal it is printed once and no file is written', async () => {
+    const db = join(dir, 'terminal', 'docket.db')
+    const docket = await Docket.open(db)
+    try {
+      const lines: string[] = []
+      const { key, file } = await announceFirstKey(docket, { db, terminal: true, log: (l) => lines.push(l) })
+      assert.equal(file, null)
+      assert.ok(lines.join('\n').includes(key))
+      assert.ok(!existsSync(join(dir, 'terminal', FIRST_KEY_FILE)))
+    } finally {
+      await docket.close()
+    }
+  })
+
+  it('replaces a file left at that name without following a symlink planted there', async () => {
+    const db = join(dir, 'planted', 'docket.db')
+    const docket = await Docket.open(db)
+    const decoy = join(dir, 'decoy')
+    writeFileSync(decoy, 'decoy\n', { mode: 0o644 })
+    symlinkSync(decoy, join(dir, 'planted', FIRST_KEY_FILE))
+    try {
+      const { key, file } = await announceFirstKey(docket, { db, terminal: false, log: () => {} })
+      assert.equal(file, join(dir, 'planted', FIRST_KEY_FILE))
+      assert.equal(readFileSync(decoy, 'utf8'), 'decoy\n', 'the symlink target is untouched')
+      assert.ok(lstatSync(file!).isFile(), 'a regular file, not the symlink')
+      assert.equal(lstatSync(file!).mode & 0o777, 0o600)
+      assert.equal(readFileSync(file!, 'utf8'), `${key}\n`)
+    } finally {
+      await docket.close()
+    }
+    assert.equal(dataDirectory('postgres://u@h/db'), resolve('data'), 'PostgreSQL: ./data')
   })
 })

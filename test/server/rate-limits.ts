@@ -122,26 +122,57 @@ export function rateLimitsSuite(driver: Driver): void {
       }
       assert.equal(
         (await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'grp', type: 't', group: 'team' })).group,
-        'team',
+        'alice',
+        'on a groupByOwner queue a given group is ignored',
       )
       const admin = await s.ok(200, 'admin', 'GET', '/api/v1/queues/grp')
       assert.deepEqual(admin.groups, [
-        { group: 'alice', active: 0, waiting: 2 },
+        { group: 'alice', active: 0, waiting: 3 },
         { group: 'bob', active: 0, waiting: 1 },
-        { group: 'team', active: 0, waiting: 1 },
       ])
       const alice = await s.ok(200, 'alice', 'GET', '/api/v1/queues/grp')
       assert.deepEqual(
         alice.groups.map((g: { group: string }) => g.group),
-        ['alice', 'team'],
+        ['alice'],
       )
       await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-grp', queues: ['grp'] })
       const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-grp/claim', {
         queues: ['grp'],
         limit: 10,
       })
-      assert.deepEqual(claimed.jobs.map((j: { group: string }) => j.group).sort(), ['alice', 'bob', 'team'])
+      assert.deepEqual(claimed.jobs.map((j: { group: string }) => j.group).sort(), ['alice', 'bob'])
       await s.fail(400, 'INVALID_ARGUMENT', 'admin', 'PATCH', '/api/v1/queues/grp', { groupConcurrency: 0 })
+    })
+
+    it('groupByOwner: a user key naming another user’s group (one job, bulk, a batch) does not take that user’s slot', async () => {
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
+        name: 'grp-slot',
+        groupConcurrency: 1,
+        groupByOwner: true,
+      })
+      const posing = { queue: 'grp-slot', type: 't', group: 'alice' }
+      const one = await s.ok(201, 'bob', 'POST', '/api/v1/jobs', posing)
+      const bulk = await s.ok(201, 'bob', 'POST', '/api/v1/jobs/bulk', { jobs: [posing] })
+      const batch = await s.ok(201, 'bob', 'POST', '/api/v1/batches', { jobs: [posing] })
+      assert.deepEqual(
+        [one, bulk.jobs[0], batch.jobs[0]].map((j: { owner: string; group: string }) => [j.owner, j.group]),
+        [
+          ['bob', 'bob'],
+          ['bob', 'bob'],
+          ['bob', 'bob'],
+        ],
+      )
+      const hers = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'grp-slot', type: 't' })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-grp-slot', queues: ['grp-slot'] })
+      const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-grp-slot/claim', {
+        queues: ['grp-slot'],
+        limit: 10,
+      })
+      assert.deepEqual(claimed.jobs.map((j: { group: string }) => j.group).sort(), ['alice', 'bob'])
+      assert.ok(
+        claimed.jobs.some((j: { id: string }) => j.id === hers.id),
+        'alice’s job takes her slot',
+      )
     })
 
     it('refuses a bad rate limit with 400 naming the field', async () => {

@@ -293,6 +293,8 @@ export function semanticsSuite(driver: Driver): void {
         [{ dedupeKey: 'report', dedupeMode: 'squash' }, 'dedupeMode'],
         [{ dedupeMode: 'replace' }, 'dedupeMode'],
         [{ dedupeTtlMs: 1000 }, 'dedupeTtlMs'],
+        [{ dedupeKey: 'report', dedupeMode: 'replace', dedupeMaxWaitMs: 1000 }, 'dedupeMaxWaitMs'],
+        [{ dedupeKey: 'report', dedupeMode: 'debounce', dedupeMaxWaitMs: 0 }, 'dedupeMaxWaitMs'],
       ] as const) {
         const error = await s.fail(400, 'INVALID_ARGUMENT', 'alice', 'POST', '/api/v1/jobs', {
           queue: 'keyed',
@@ -302,6 +304,33 @@ export function semanticsSuite(driver: Driver): void {
         assert.match(error.message, new RegExp(field))
       }
       assert.deepEqual(await s.snapshot(), before)
+    })
+
+    it('dedupeMaxWaitMs over HTTP: a debounced stream runs at most that long after its first add', async () => {
+      const add = (v: number) =>
+        s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+          queue: 'keyed',
+          type: 't',
+          payload: { v },
+          dedupeKey: 'stream',
+          dedupeMode: 'debounce',
+          delayMs: 800,
+          dedupeMaxWaitMs: 2_000,
+        })
+      const first = await add(1)
+      const start = new Date(first.createdAt).getTime()
+      for (let v = 2; v <= 7; v++) {
+        clock.advance(300)
+        const again = await add(v)
+        assert.equal(again.id, first.id)
+        assert.equal(new Date(again.runAt).getTime(), Math.min(clock.now().getTime() + 800, start + 2_000))
+      }
+      assert.equal(new Date((await add(8)).runAt).getTime(), start + 2_000, 'capped at the first add + 2 s')
+      const spec = (await s.ok(200, null, 'GET', '/api/v1/openapi.json')) as {
+        components: { schemas: Record<string, unknown> }
+        paths: Record<string, { post?: { requestBody?: unknown } }>
+      }
+      assert.match(JSON.stringify(spec.paths['/api/v1/jobs']?.post?.requestBody), /dedupeMaxWaitMs/)
     })
   })
 }

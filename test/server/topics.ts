@@ -12,6 +12,7 @@ import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
 import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
+import { resultsSuite } from './results.js'
 import { schedulesSuite } from './schedules.js'
 import { searchSuite } from './search.js'
 import { semanticsSuite } from './semantics.js'
@@ -37,6 +38,7 @@ export function serverSuites(driver: Driver): void {
   viewerSuite(driver)
   tracingSuite(driver)
   semanticsSuite(driver)
+  resultsSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
   healthSuite(driver)

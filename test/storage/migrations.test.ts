@@ -124,7 +124,7 @@ const targetFor = (driver: Driver) => (driver === 'sqlite' ? sqliteTarget() : po
 interface Seed {
   since: number
   sql: string
-  check(docket: Docket): Promise<void>
+  check(docket: Docket, target: Target): Promise<void>
 }
 
 const JOB_ID = '0190f3c4-58a0-7000-8000-00000000000a'
@@ -407,6 +407,18 @@ INSERT INTO group_turns (queue, group_key, served) VALUES ('seeded-grp', 'g1', 1
   ON CONFLICT (queue, group_key) DO UPDATE SET served = 1; -- from version 12 (PostgreSQL 17) a trigger made the row`,
       check: seededGroupsHold,
     },
+    {
+      // The payload limit recorded for add_job (migration 19).
+      since: 19,
+      sql: `INSERT INTO settings (name, value, updated_at) VALUES ('max_payload_bytes', '64', now());`,
+      check: async (_docket, target) => {
+        await target.query(`SELECT add_job('seeded', 'small', '"${'x'.repeat(60)}"')`)
+        await assert.rejects(
+          target.query(`SELECT add_job('seeded', 'large', '"${'x'.repeat(70)}"')`),
+          /72 bytes of JSON is over the limit of 64/,
+        )
+      },
+    },
   ],
 }
 
@@ -498,7 +510,7 @@ for (const driver of ['sqlite', 'postgres'] as const) {
 
           const docket = await Docket.open(target.url)
           try {
-            for (const seed of present) await seed.check(docket)
+            for (const seed of present) await seed.check(docket, target)
           } finally {
             await docket.close()
           }

@@ -1,7 +1,7 @@
 /** Dedupe modes (core/dedupe.ts): what an add does with a live job that holds its key. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decideDedupe, replacedMessage } from '../../src/core/dedupe.js'
+import { debouncedRunAt, decideDedupe, replacedMessage } from '../../src/core/dedupe.js'
 import { type NewJob, resolveJob, resolveQueue } from '../../src/core/resolve.js'
 import type { Job } from '../../src/core/types.js'
 import { expectDocketError } from './expect-error.js'
@@ -14,7 +14,13 @@ const added = (patch: Partial<NewJob> = {}): NewJob => ({
 })
 /** The live job holding the key, with only what the decision reads mattering. */
 const stored = (patch: Partial<Job> = {}): Job =>
-  ({ id: 'live-id', status: 'waiting', runAt: new Date(NOW - 5_000), ...patch }) as Job
+  ({
+    id: 'live-id',
+    status: 'waiting',
+    runAt: new Date(NOW - 5_000),
+    createdAt: new Date(NOW - 6_000),
+    ...patch,
+  }) as Job
 
 describe('dedupe', () => {
   it('keep (the default) returns the live job, whatever its state', () => {
@@ -54,6 +60,39 @@ describe('dedupe', () => {
     const given = decideDedupe(added({ dedupeMode: 'debounce', runAt, delayMs: 1_000 }), stored(), NOW)
     assert.ok(given.kind === 'replace')
     assert.equal(given.replacement.runAtMs, runAt.getTime(), 'runAt wins over delayMs')
+  })
+
+  it('debounce with dedupeMaxWaitMs: never later than that after the burst’s first add (the live job’s creation)', () => {
+    const live = stored({ status: 'scheduled', createdAt: new Date(NOW - 1_500) })
+    const capped = decideDedupe(
+      added({ dedupeMode: 'debounce', delayMs: 800, dedupeMaxWaitMs: 2_000 }),
+      live,
+      NOW,
+    )
+    assert.ok(capped.kind === 'replace')
+    assert.equal(capped.replacement.runAtMs, NOW + 500, 'the burst began 1.5 s ago: 0.5 s left')
+    assert.equal(capped.replacement.status, 'scheduled')
+    const within = decideDedupe(
+      added({ dedupeMode: 'debounce', delayMs: 800, dedupeMaxWaitMs: 5_000 }),
+      live,
+      NOW,
+    )
+    assert.ok(within.kind === 'replace')
+    assert.equal(within.replacement.runAtMs, NOW + 800, 'within the maximum, the delay decides')
+    const overdue = decideDedupe(
+      added({ dedupeMode: 'debounce', delayMs: 800, dedupeMaxWaitMs: 1_000 }),
+      live,
+      NOW,
+    )
+    assert.ok(overdue.kind === 'replace')
+    assert.equal(overdue.replacement.runAtMs, NOW - 500, 'past its maximum: due at once')
+    assert.equal(overdue.replacement.status, 'waiting')
+  })
+
+  it('debouncedRunAt: the wanted time, capped at the burst start plus the maximum wait', () => {
+    assert.equal(debouncedRunAt({ dedupeMaxWaitMs: null }, NOW + 9_000, NOW), NOW + 9_000)
+    assert.equal(debouncedRunAt({ dedupeMaxWaitMs: 1_000 }, NOW + 9_000, NOW), NOW + 1_000)
+    assert.equal(debouncedRunAt({ dedupeMaxWaitMs: 10_000 }, NOW + 9_000, NOW), NOW + 9_000)
   })
 
   it('a running job keeps running: the new job waits for it', () => {

@@ -20,7 +20,8 @@ import {
   SCRIPT,
   sha256,
 } from '../../scripts/build-migrations.mjs'
-import { DURATION_RULE, QUEUE_NAME_RULE } from '../../src/core/bounds.js'
+import { DURATION_RULE, POSITIVE_DURATION_RULE, QUEUE_NAME_RULE } from '../../src/core/bounds.js'
+import { jobInput } from '../../src/core/options.js'
 import {
   functions as postgresFunctions,
   migrations as postgresMigrations,
@@ -226,6 +227,18 @@ describe('living PostgreSQL functions', () => {
     assert.ok(addJob.includes(`'add_job: queue: ${QUEUE_NAME_RULE}'`), 'the queue name rule')
     assert.ok(addJob.includes(`'add_job: options.delayMs: ${DURATION_RULE}'`), 'the duration rule')
     assert.ok(addJob.includes("'add_job: options.id: expected a job id (a UUID)'"), 'the job id rule')
+    assert.ok(
+      addJob.includes(`'add_job: options.%: ${POSITIVE_DURATION_RULE}'`),
+      'the positive duration rule',
+    )
+  })
+
+  it('add_job takes every option add takes (core/options.ts jobInput), so a new one cannot be forgotten there', () => {
+    const addJob = readFileSync(join(dir, 'add_job.sql'), 'utf8')
+    const known = /known constant text\[\] := ARRAY\[([^\]]+)\]/.exec(addJob)?.[1] ?? ''
+    const takes = [...known.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()
+    const options = Object.keys(jobInput.shape).filter((k) => !['queue', 'type', 'payload'].includes(k))
+    assert.deepEqual(takes, options.sort())
   })
 
   const withFile = (name: string, sql: string) => {

@@ -95,6 +95,14 @@ describe('parse', () => {
     assert.equal(error.message.split('; ').length, 5)
   })
 
+  it('dedupeMaxWaitMs: a positive duration, only with dedupeMode debounce', () => {
+    const debounce = { queue: 'q', type: 't', dedupeKey: 'k', dedupeMode: 'debounce' } as const
+    assert.equal(parse(jobInput, { ...debounce, dedupeMaxWaitMs: 2_000 }, 'job').dedupeMaxWaitMs, 2_000)
+    refused(jobInput, { ...debounce, dedupeMaxWaitMs: 0 }, 'dedupeMaxWaitMs')
+    refused(jobInput, { ...debounce, dedupeMode: 'replace', dedupeMaxWaitMs: 2_000 }, 'dedupeMaxWaitMs')
+    refused(jobInput, { queue: 'q', type: 't', dedupeKey: 'k', dedupeMaxWaitMs: 2_000 }, 'dedupeMaxWaitMs')
+  })
+
   it('refuses a value that is not an object at all, with an empty path', () => {
     for (const value of [undefined, null, 'job', 42, []]) {
       const error = refused(jobInput, value, '')

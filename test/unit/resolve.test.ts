@@ -301,6 +301,7 @@ describe('resolveJob', () => {
       dedupeKey: null,
       dedupeMode: 'keep',
       dedupeTtlMs: null,
+      dedupeMaxWaitMs: null,
       dependsOn: [],
       onCompletion: [],
       estimatedDurationMs: null,
@@ -420,14 +421,16 @@ describe('resolveJob', () => {
 
 describe('resolveJob: groups', () => {
   const queue = (groupByOwner: boolean) => ({ ...resolveQueue({ name: 'q' }), groupByOwner })
-  it('a job keeps the group it names; without one it has none, or its owner on a groupByOwner queue', () => {
+  it('a job keeps the group it names, or has none; on a groupByOwner queue its group is its owner', () => {
     assert.equal(resolveJob({ queue: 'q', type: 't', group: 'acme' }, queue(false), ID, null).group, 'acme')
     assert.equal(resolveJob({ queue: 'q', type: 't', owner: 'alice' }, queue(false), ID, null).group, null)
     assert.equal(resolveJob({ queue: 'q', type: 't', owner: 'alice' }, queue(true), ID, null).group, 'alice')
     assert.equal(
-      resolveJob({ queue: 'q', type: 't', owner: 'alice', group: 'acme' }, queue(true), ID, null).group,
-      'acme',
+      resolveJob({ queue: 'q', type: 't', owner: 'alice', group: 'bob' }, queue(true), ID, null).group,
+      'alice',
+      'a given group is ignored: it cannot take another owner’s slot',
     )
+    assert.equal(resolveJob({ queue: 'q', type: 't', group: 'bob' }, queue(true), ID, null).group, null)
     assert.equal(resolveJob({ queue: 'q', type: 't' }, queue(true), ID, null).group, null)
   })
 })

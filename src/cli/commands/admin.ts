@@ -179,9 +179,11 @@ export function registerAdminCommands(program: Command): void {
     .addHelpText(
       'after',
       `
-API keys: the first start on an empty database prints an admin key. An admin
-manages keys through this server (GET/POST /api/v1/keys, DELETE
-/api/v1/keys/{id}, or \`docket keys create|list|revoke --url <server> --key <admin key>\`)
+API keys: the first start on an empty database creates an admin key. On a
+terminal it is printed once; otherwise (a log) it is written to first-admin-key
+in the data directory (beside the SQLite file, else ./data), readable by its
+owner only, and only that path is printed. An admin manages keys through
+this server (GET/POST /api/v1/keys, DELETE /api/v1/keys/{id}, or \`docket keys create|list|revoke --url <server> --key <admin key>\`)
 or on the database (\`docket keys … --db\`). Behind a TLS-terminating reverse proxy,
 give --trust-proxy with the proxy's address, so that client addresses, HTTPS
 (the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers.

@@ -23,8 +23,8 @@ const queueOptions = (c: Command) =>
     .option('--group-concurrency <n>', 'most active jobs per group across all workers ("none" for no limit)')
     .option('--fair', 'claims take turns between groups (round-robin)')
     .option('--no-fair', 'claims follow the queue order alone')
-    .option('--group-by-owner', "a job without a group gets its owner's name as its group")
-    .option('--no-group-by-owner', 'a job without a group has none')
+    .option('--group-by-owner', "a job's group is its owner's name (a --group given is ignored)")
+    .option('--no-group-by-owner', 'a job has the group it names, or none')
 
 function queueFields(o: Record<string, string | number | boolean | undefined>): QueueUpdateInput {
   const fields: QueueUpdateInput = {}

@@ -38,18 +38,29 @@ import * as rateLimits from './rate-limits.js'
 import * as read from './read.js'
 import * as schedules from './schedules.js'
 import * as sessions from './sessions.js'
+import { recordPayloadLimit } from './settings.js'
 import * as workers from './workers.js'
 
 export interface PostgresStoreOptions extends PostgresOptions {
   /** A test's clock; statements then take their time from it instead of the database's `now()`. */
   clock?: Clock
+  /** The Docket's payload limit, given explicitly: recorded in the database for add_job (settings.ts). */
+  maxPayloadBytes?: number
 }
 
 /** `options.directUrl`: the server itself, when `url` is a pooler's; LISTEN and the migrations go there. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const { clock, ...connection } = options
+  const { clock, maxPayloadBytes, ...connection } = options
   const ctx = await openPostgres(url, connection)
   if (clock) ctx.clockNow = () => clock.now()
+  if (maxPayloadBytes !== undefined) {
+    try {
+      await recordPayloadLimit(ctx, maxPayloadBytes)
+    } catch (error) {
+      await ctx.pool.end()
+      throw error
+    }
+  }
   const listener = new workers.Notifications(sessionConnectionString(url, options.directUrl), ctx.schema)
   let closed = false
   return {

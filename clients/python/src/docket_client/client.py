@@ -34,6 +34,7 @@ from .models import (
 )
 
 Seconds = Union[int, float, timedelta]
+MAX_RESULT_WAIT_MS = 60_000  # the longest one GET /jobs/{id}/result may wait
 When = Union[datetime, str, int]
 
 
@@ -264,22 +265,40 @@ class Client:
         return dict(self._api("POST", f"/jobs/{_id(job_id)}/viewer-token", api_fields({"ttl": ttl})))
 
     def wait(self, job_id: Any, timeout: Optional[float] = None) -> JobDetail:
-        """The job once it has ended (completed, failed or cancelled), following its live feed.
+        """The job once it has ended (completed, failed or cancelled), with its result or error.
 
-        Raises WaitTimeout after ``timeout`` seconds (None: wait as long as it takes).
+        Long polls on GET /jobs/{id}/result (at most a minute each, asked
+        again until ``timeout``); a server that cannot be reached meanwhile
+        is tried again. Raises WaitTimeout after ``timeout`` seconds (None:
+        wait as long as it takes), NotFound if the job is (or becomes) missing.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        job = self.get(job_id)
-        while not job.done:
-            # Resume after the job's own last event: nothing between the read and the feed is missed.
-            after = max((int(e["id"]) for e in job.events if "id" in e), default=None)
-            for event in self._feed(job_id=job.id, after=after, deadline=deadline):
-                if event.kind in ("job.completed", "job.failed", "job.cancelled"):
-                    break
-            job = self.get(job.id)
-            if not job.done and deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout("TIMEOUT", f"job {job.id} is still {job.status} after {timeout} s", {"jobId": job.id, "status": job.status})
-        return job
+        failures = 0
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            wait_ms = MAX_RESULT_WAIT_MS if left is None else min(MAX_RESULT_WAIT_MS, int(left * 1000))
+            try:
+                response = self.transport.request(
+                    "GET", f"/api/v1/jobs/{_id(job_id)}/result", query={"waitMs": wait_ms},
+                    timeout=self.transport.timeout + wait_ms / 1000,
+                )
+                failures = 0
+            except Unavailable:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                failures += 1
+                time.sleep(min(2.0, 0.1 * 2 ** min(failures, 5)))
+                continue
+            if response.status == 200:
+                return JobDetail.from_json(response.json())
+            if deadline is not None and time.monotonic() >= deadline:
+                live = response.json() or {}
+                raise WaitTimeout(
+                    "WAIT_TIMEOUT",
+                    f"job {live.get('id', job_id)} is still {live.get('status')} after {timeout} s",
+                    {"id": live.get("id"), "status": live.get("status"), "timeoutMs": int((timeout or 0) * 1000)},
+                    408,
+                )
 
     # Files
 

@@ -100,7 +100,7 @@ class Unavailable(DocketError):
 
 
 class WaitTimeout(DocketError, TimeoutError):
-    """``Client.wait`` ran out of time before the job ended."""
+    """``Client.wait`` ran out of time before the job ended (code WAIT_TIMEOUT; ``details.status`` is the job's)."""
 
 
 _BY_CODE = {
@@ -112,6 +112,7 @@ _BY_CODE = {
     "INVALID_STATE": Conflict,
     "LEASE_LOST": LeaseLost,
     "PAYLOAD_TOO_LARGE": PayloadTooLarge,
+    "WAIT_TIMEOUT": WaitTimeout,
 }
 
 

@@ -15,6 +15,9 @@
 //
 // The run fails when any test fails, when a file fails to load, and when a
 // file reports no test at all; skipped tests are listed, with their reason.
+// The Python client's pytest suite is one of these files too
+// (test/clients/python.test.ts spawns pytest once per driver and reports each
+// pytest test as its own).
 import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'

@@ -27,7 +27,36 @@ const linger = (signal: AbortSignal) =>
     })
   })
 
-export const handlers: Record<string, Handler<{ text?: string } | null>> = {
+/** What the Python page worker (page_worker.py) answers for one page. */
+interface PageResult {
+  page: number
+  words: number
+  keywords: string[]
+  amounts: string[]
+  by: string
+}
+
+export const handlers: Record<string, Handler<{ text?: string; document?: string } | null>> = {
+  /** After the `page` jobs of pages.ts, which the Python worker ran: one summary of every page. */
+  async 'merge-pages'(job, ctx) {
+    const pages = (await ctx.upstream<PageResult>())
+      .flatMap((u) => (u.status === 'completed' && u.result ? [u.result] : []))
+      .sort((a, b) => a.page - b.page)
+    if (pages.length === 0) throw new UnrecoverableError('no page was analysed')
+    const counts = new Map<string, number>()
+    for (const p of pages) for (const k of p.keywords) counts.set(k, (counts.get(k) ?? 0) + 1)
+    const keywords = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k)
+    await ctx.progress(100, `${pages.length} pages merged`)
+    return {
+      document: job.payload?.document ?? null,
+      pages: pages.length,
+      words: pages.reduce((sum, p) => sum + p.words, 0),
+      keywords: keywords.slice(0, 8),
+      amounts: pages.flatMap((p) => p.amounts),
+      analysedBy: [...new Set(pages.map((p) => p.by))],
+    }
+  },
+
   async process(job, ctx) {
     await ctx.progress(10, 'reading the upload')
     const input = (await ctx.artifacts()).find((a) => a.direction === 'input')

@@ -41,6 +41,7 @@ import { eventRoutes } from './routes/events.js'
 import { healthRoutes } from './routes/health.js'
 import { jobRoutes } from './routes/jobs.js'
 import { keyRoutes } from './routes/keys.js'
+import { leaseBatchRoutes } from './routes/lease-batches.js'
 import { queueRoutes } from './routes/queues.js'
 import { remoteWorkerRoutes } from './routes/remote.js'
 import { resultRoutes } from './routes/results.js'
@@ -280,6 +281,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(batchRoutes(deps), { prefix: '/api/v1' })
   await app.register(scheduleRoutes(deps), { prefix: '/api/v1' })
   await app.register(remoteWorkerRoutes(deps), { prefix: '/api/v1' })
+  await app.register(leaseBatchRoutes(deps), { prefix: '/api/v1' })
   await app.register(workerAdminRoutes(deps), { prefix: '/api/v1' })
   await app.register(upstreamRoutes(deps), { prefix: '/api/v1' })
   await app.register(artifactRoutes({ ...deps, limits: uploadLimits }), { prefix: '/api/v1' })

@@ -69,6 +69,8 @@ export const ROUTES: [string, string][] = [
   ['POST', '/api/v1/jobs/{id}/events'],
   ['POST', '/api/v1/jobs/{id}/complete'],
   ['POST', '/api/v1/jobs/{id}/fail'],
+  ['POST', '/api/v1/jobs/complete'],
+  ['POST', '/api/v1/jobs/fail'],
   ['POST', '/api/v1/jobs/{id}/release'],
   ['POST', '/api/v1/jobs/{id}/snooze'],
   ['GET', '/api/v1/jobs/{id}/upstream'],

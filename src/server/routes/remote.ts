@@ -29,6 +29,7 @@ import { Wake } from '../../worker/wake.js'
 import { claimedJobJson, claimedJobView, jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, jobParams, ok, workerParams } from './common.js'
+import { claimCompletions, completeLeased, completeResult } from './lease-batches.js'
 
 const registerBody = z.strictObject({
   id: workerId
@@ -52,6 +53,11 @@ const claimBody = z.strictObject({
     .max(30_000)
     .optional()
     .describe('long-poll: wait up to this long for a job'),
+  complete: claimCompletions
+    .optional()
+    .describe(
+      'jobs this worker finished, completed before the claim (as POST /jobs/complete does): one round trip per batch',
+    ),
 })
 
 /** One answer for a worker id that is unknown, someone else's, stopped or lost: register (again). */
@@ -229,6 +235,10 @@ export const remoteWorkerRoutes =
                 .describe(
                   'only when no job came and a rate limit of these queues is full: ms until its next slot opens (also as a Retry-After header, in whole seconds)',
                 ),
+              completed: z
+                .array(completeResult)
+                .optional()
+                .describe('only with `complete`: one outcome per completion, in its order'),
             }),
             ...errorResponses(400, 403, 404),
           },
@@ -236,9 +246,20 @@ export const remoteWorkerRoutes =
       },
       async (request, reply) => {
         const b = request.body
-        const worker = await ownWorker(docket, request, request.params.id, true)
+        // The completions stand on their own (each is lease-checked as by POST /jobs/complete), so
+        // they are written while the claim is checked; and before it claims, so their slots are free.
+        const [checked, completing] = await Promise.allSettled([
+          ownWorker(docket, request, request.params.id, true).then(async (worker) => {
+            await checkClaim(docket, worker, b.queues, b.capabilities ?? worker.capabilities)
+            return worker
+          }),
+          b.complete ? completeLeased(docket, b.complete, 'body.complete') : undefined,
+        ])
+        if (completing.status === 'rejected') throw completing.reason
+        if (checked.status === 'rejected') throw checked.reason
+        const worker = checked.value
         const capabilities = b.capabilities ?? worker.capabilities
-        await checkClaim(docket, worker, b.queues, capabilities)
+        const completed = completing.value ? { completed: completing.value } : {}
         const claim = async () => {
           const jobs = await docket.workers.claim({
             workerId: worker.id,
@@ -288,10 +309,10 @@ export const remoteWorkerRoutes =
           const retryAfterMs = await docket.workers.rateLimitWaitMs(b.queues)
           if (retryAfterMs !== null) {
             reply.header('retry-after', String(retryAfterSeconds(retryAfterMs)))
-            return { jobs: [], retryAfterMs }
+            return { jobs: [], retryAfterMs, ...completed }
           }
         }
-        return { jobs: jobs.map(claimedJobJson) }
+        return { jobs: jobs.map(claimedJobJson), ...completed }
       },
     )
 

@@ -86,7 +86,8 @@ export const workerId = z
  */
 export const uuid = (what: string) => z.guid({ error: `expected ${what} (a UUID)` })
 /** A job's id, in the lower case Docket stores it in. */
-export const jobId = uuid('a job id').transform((id) => id.toLowerCase())
+// overwrite, not transform: the type stays a string, so the OpenAPI document can describe it (a transform is dropped there).
+export const jobId = uuid('a job id').overwrite((id) => id.toLowerCase())
 const anyUuid = z.guid()
 export const isJobId = (value: unknown): value is string => anyUuid.safeParse(value).success
 

@@ -74,6 +74,7 @@ export const ROUTES: [string, string][] = [
   ['POST', '/api/v1/jobs/{id}/release'],
   ['POST', '/api/v1/jobs/{id}/snooze'],
   ['GET', '/api/v1/jobs/{id}/upstream'],
+  ['GET', '/api/v1/jobs/{id}/result'],
   ['GET', '/api/v1/events'],
 ]
 

@@ -3,6 +3,7 @@ import { accessSuite } from './access.js'
 import { badInputSuite } from './bad-input.js'
 import { batchListSuite } from './batch-list.js'
 import { boundariesSuite } from './boundaries.js'
+import { clientSuite } from './client.js'
 import { bulkSuite } from './bulk.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
@@ -39,6 +40,7 @@ export function serverSuites(driver: Driver): void {
   tracingSuite(driver)
   semanticsSuite(driver)
   resultsSuite(driver)
+  clientSuite(driver)
   schedulesSuite(driver)
   rateLimitsSuite(driver)
   healthSuite(driver)

@@ -22,6 +22,7 @@ describe('DocketError', () => {
       INVALID_STATE: 409,
       LEASE_LOST: 409,
       LEADERSHIP_LOST: 409,
+      WAIT_TIMEOUT: 408,
       PAYLOAD_TOO_LARGE: 413,
       UNSUPPORTED_MEDIA_TYPE: 415,
       RATE_LIMITED: 429,

@@ -185,6 +185,7 @@ export interface paths {
                             };
                             capabilities?: string[];
                             dedupeKey?: string | null;
+                            dedupeMaxWaitMs?: number;
                             /** @enum {string} */
                             dedupeMode?: "keep" | "replace" | "debounce";
                             dedupeTtlMs?: number;
@@ -753,6 +754,7 @@ export interface paths {
                         };
                         capabilities?: string[];
                         dedupeKey?: string | null;
+                        dedupeMaxWaitMs?: number;
                         /** @enum {string} */
                         dedupeMode?: "keep" | "replace" | "debounce";
                         dedupeTtlMs?: number;
@@ -2747,6 +2749,7 @@ export interface paths {
                             };
                             capabilities?: string[];
                             dedupeKey?: string | null;
+                            dedupeMaxWaitMs?: number;
                             /** @enum {string} */
                             dedupeMode?: "keep" | "replace" | "debounce";
                             dedupeTtlMs?: number;
@@ -2834,6 +2837,220 @@ export interface paths {
                 };
                 /** @description Default Response */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete up to 500 leased jobs with their results, in one transaction; answered per item
+         * @description The request is checked whole first: a malformed item (no token, a result over the payload limit, an id given twice), or more than 500, is a 400 naming each bad item (`body.items.<index>.…`) and nothing is applied. Otherwise each item is answered on its own, in the order given: done, or LEASE_LOST with its reason, as the single route would answer it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description up to 500 leased jobs to complete, each job once */
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            result?: unknown;
+                            token: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: ({
+                                id: string;
+                                /** @enum {boolean} */
+                                ok: true;
+                            } | {
+                                /** @enum {string} */
+                                code: "LEASE_LOST";
+                                id: string;
+                                message: string;
+                                /** @enum {boolean} */
+                                ok: false;
+                                /** @enum {string} */
+                                reason: "cancelled" | "expired" | "taken-over" | "released" | "snoozed" | "completed" | "failed" | "deleted";
+                            })[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fail the current attempt of up to 500 leased jobs (each retried after its backoff unless retryable is false); answered per item
+         * @description The request is checked whole first: a malformed item (no token, a result over the payload limit, an id given twice), or more than 500, is a 400 naming each bad item (`body.items.<index>.…`) and nothing is applied. Otherwise each item is answered on its own, in the order given: done, or LEASE_LOST with its reason, as the single route would answer it. Each failure is its own transaction, applied in order.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description up to 500 leased jobs whose current attempt failed, each job once */
+                        items: {
+                            error: {
+                                /** @description any JSON, kept with this attempt in attemptHistory */
+                                data?: unknown;
+                                message: string;
+                                name?: string;
+                                stack?: string;
+                            };
+                            /** Format: uuid */
+                            id: string;
+                            retryable?: boolean;
+                            /** @description retry after this long instead of the job’s backoff; the attempt counts */
+                            retryInMs?: number;
+                            token: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: ({
+                                id: string;
+                                job: components["schemas"]["Job"];
+                                /** @enum {boolean} */
+                                ok: true;
+                            } | {
+                                /** @enum {string} */
+                                code: "LEASE_LOST";
+                                id: string;
+                                message: string;
+                                /** @enum {boolean} */
+                                ok: false;
+                                /** @enum {string} */
+                                reason: "cancelled" | "expired" | "taken-over" | "released" | "snoozed" | "completed" | "failed" | "deleted";
+                            })[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4157,6 +4374,7 @@ export interface paths {
                             };
                             capabilities?: string[];
                             dedupeKey?: string | null;
+                            dedupeMaxWaitMs?: number;
                             /** @enum {string} */
                             dedupeMode?: "keep" | "replace" | "debounce";
                             dedupeTtlMs?: number;
@@ -4442,6 +4660,7 @@ export interface paths {
                             };
                             capabilities?: string[];
                             dedupeKey?: string | null;
+                            dedupeMaxWaitMs?: number;
                             /** @enum {string} */
                             dedupeMode?: "keep" | "replace" | "debounce";
                             dedupeTtlMs?: number;
@@ -5288,6 +5507,13 @@ export interface paths {
                 content: {
                     "application/json": {
                         capabilities?: string[];
+                        /** @description jobs this worker finished, completed before the claim (as POST /jobs/complete does): one round trip per batch */
+                        complete?: {
+                            /** Format: uuid */
+                            id: string;
+                            result?: unknown;
+                            token: string;
+                        }[];
                         leaseMs?: number;
                         limit?: number;
                         queues: string[];
@@ -5304,6 +5530,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description only with `complete`: one outcome per completion, in its order */
+                            completed?: ({
+                                id: string;
+                                /** @enum {boolean} */
+                                ok: true;
+                            } | {
+                                /** @enum {string} */
+                                code: "LEASE_LOST";
+                                id: string;
+                                message: string;
+                                /** @enum {boolean} */
+                                ok: false;
+                                /** @enum {string} */
+                                reason: "cancelled" | "expired" | "taken-over" | "released" | "snoozed" | "completed" | "failed" | "deleted";
+                            })[];
                             jobs: components["schemas"]["ClaimedJob"][];
                             /** @description only when no job came and a rate limit of these queues is full: ms until its next slot opens (also as a Retry-After header, in whole seconds) */
                             retryAfterMs?: number;
@@ -6495,7 +6736,7 @@ export interface components {
             description: string | null;
             /** @description claims take turns between groups (round-robin) */
             fair: boolean;
-            /** @description a job added without a group gets its owner as its group */
+            /** @description a job's group is its owner (a group the add names is ignored) */
             groupByOwner: boolean;
             /** @description most active jobs per group, across all workers */
             groupConcurrency: number | null;
@@ -6625,7 +6866,7 @@ export interface components {
             description: string | null;
             /** @description claims take turns between groups (round-robin) */
             fair: boolean;
-            /** @description a job added without a group gets its owner as its group */
+            /** @description a job's group is its owner (a group the add names is ignored) */
             groupByOwner: boolean;
             /** @description most active jobs per group, across all workers */
             groupConcurrency: number | null;

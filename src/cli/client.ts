@@ -5,16 +5,14 @@
  */
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { DocketError, type ErrorCode } from '../core/errors.js'
+import { DocketClient } from '../client/client.js'
 import type { MatchCount } from '../core/job-search.js'
 import type { JobInput, ListJobsInput, QueueCreateInput, QueueUpdateInput } from '../core/options.js'
 import type { ScheduleCreateInput, ScheduleUpdateInput } from '../core/schedules.js'
-import { waitTimeout } from '../docket/results.js'
 import type { Docket } from '../docket.js'
 import { createKey } from '../server/auth.js'
 import { accessOf } from '../server/internals.js'
 import { apiKeyJson, revokeKey } from '../server/routes/keys.js'
-import { MAX_RESULT_WAIT_MS } from '../server/routes/results.js'
 import { scheduleDetailJson, scheduleJson, scheduleRunJson } from '../server/schedule-views.js'
 import { artifactJson, batchJson, jobDetailJson, jobJson, queueJson, workerJson } from '../server/views.js'
 import type { Role } from '../storage/store.js'
@@ -145,116 +143,72 @@ export class DirectClient implements Client {
   close = () => this.docket.close()
 }
 
-/** A server that does not answer: the CLI exits 3 for it, not 1. */
-export class ConnectionError extends Error {}
+/** A server that does not answer: the CLI exits 3 for it, not 1 (docket/client's own). */
+export { ConnectionError } from '../client/http.js'
 
+/** The server's HTTP API through docket/client, answering the same JSON shapes as DirectClient. */
 export class HttpClient implements Client {
-  readonly #base: string
-  constructor(
-    url: string,
-    private readonly key: string | undefined,
-  ) {
-    this.#base = `${url.replace(/\/+$/, '')}/api/v1`
+  readonly #api: DocketClient
+  constructor(url: string, key: string | undefined) {
+    // No retries: a refused command says so at once rather than waiting out a Retry-After.
+    this.#api = new DocketClient({ url, ...(key ? { key } : {}), retries: 0 })
   }
 
-  async #call(method: string, path: string, body?: unknown): Promise<Json> {
-    return (await this.#request(method, path, body)).data
-  }
-
-  async #request(method: string, path: string, body?: unknown): Promise<{ status: number; data: Json }> {
-    const headers: Record<string, string> = {}
-    if (this.key) headers.authorization = `Bearer ${this.key}`
-    let payload: BodyInit | undefined
-    if (body instanceof FormData) payload = body
-    else if (body !== undefined) {
-      headers['content-type'] = 'application/json'
-      payload = JSON.stringify(body)
-    }
-    let response: Response
-    try {
-      response = await fetch(`${this.#base}${path}`, { method, headers, body: payload })
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause
-      const why =
-        cause?.code ??
-        cause?.errors?.[0]?.code ??
-        (cause as Error | undefined)?.message ??
-        (error as Error).message
-      throw new ConnectionError(`cannot reach the Docket server at ${this.#base} (${why})`)
-    }
-    const text = await response.text()
-    const data = text ? (JSON.parse(text) as Json) : {}
-    if (!response.ok) {
-      const e = (data.error ?? {}) as { code?: ErrorCode; message?: string; details?: Json }
-      throw new DocketError(e.code ?? 'INTERNAL', e.message ?? `HTTP ${response.status}`, e.details ?? {})
-    }
-    return { status: response.status, data }
-  }
-
-  listQueues = async () => (await this.#call('GET', '/queues')).queues as Json[]
-  createQueue = (input: QueueCreateInput) => this.#call('POST', '/queues', input)
-  updateQueue = (name: string, patch: QueueUpdateInput) =>
-    this.#call('PATCH', `/queues/${encodeURIComponent(name)}`, patch)
-  setQueueStatus = (name: string, action: 'pause' | 'resume') =>
-    this.#call('POST', `/queues/${encodeURIComponent(name)}/${action}`)
+  listQueues = async () => j(await this.#api.listQueues()) as unknown as Json[]
+  createQueue = async (input: QueueCreateInput) => j(await this.#api.createQueue(input as never))
+  updateQueue = async (name: string, patch: QueueUpdateInput) =>
+    j(await this.#api.updateQueue(name, patch as never))
+  setQueueStatus = async (name: string, action: 'pause' | 'resume') =>
+    j(action === 'pause' ? await this.#api.pauseQueue(name) : await this.#api.resumeQueue(name))
   async addJob(input: JobInput, files: FileArg[]) {
-    if (files.length === 0) return this.#call('POST', '/jobs', input)
-    const form = new FormData()
-    form.set('job', JSON.stringify(input))
-    for (const f of files)
-      form.append('file', new Blob([await readFile(f.path)], { type: f.mediaType }), basename(f.path))
-    const { job, artifacts } = (await this.#call('POST', '/jobs/upload', form)) as {
-      job: Json
-      artifacts: Json[]
-    }
-    return { ...job, artifacts }
+    if (files.length === 0) return j(await this.#api.add(input as never))
+    const loaded = await Promise.all(
+      files.map(async (f) => ({
+        name: basename(f.path),
+        mediaType: f.mediaType,
+        data: await readFile(f.path),
+      })),
+    )
+    const { job, artifacts } = await this.#api.upload(input as never, loaded)
+    return { ...j(job), artifacts }
   }
-  getJob = (id: string) => this.#call('GET', `/jobs/${encodeURIComponent(id)}`)
-  /** Long polls of at most MAX_RESULT_WAIT_MS each, until the job has ended or the time is up. */
-  async waitJob(id: string, timeoutMs: number) {
-    const deadline = performance.now() + timeoutMs
-    for (;;) {
-      const waitMs = Math.max(0, Math.min(MAX_RESULT_WAIT_MS, Math.ceil(deadline - performance.now())))
-      const { status, data } = await this.#request(
-        'GET',
-        `/jobs/${encodeURIComponent(id)}/result?waitMs=${waitMs}`,
-      )
-      if (status === 200) return data
-      if (performance.now() >= deadline) throw waitTimeout(id, timeoutMs, String(data.status))
-    }
-  }
+  getJob = async (id: string) => j(await this.#api.get(id))
+  waitJob = async (id: string, timeoutMs: number) => j(await this.#api.waitForJob(id, { timeoutMs }))
   async listJobs(filter: ListJobsInput) {
-    const query = new URLSearchParams()
+    const query: Record<string, string> = {}
     for (const [k, v] of Object.entries(filter))
-      if (v !== undefined) query.set(k, Array.isArray(v) ? v.join(',') : String(v))
-    return (await this.#call('GET', `/jobs?${query}`)) as unknown as JobList
+      if (v !== undefined) query[k] = Array.isArray(v) ? v.join(',') : String(v)
+    return (await this.#api.list(query as never)) as unknown as JobList
   }
-  jobAction = (id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') =>
-    action === 'remove'
-      ? this.#call('DELETE', `/jobs/${encodeURIComponent(id)}`)
-      : this.#call('POST', `/jobs/${encodeURIComponent(id)}/${action}`)
-  getBatch = (id: string) => this.#call('GET', `/batches/${encodeURIComponent(id)}`)
-  batchAction = (id: string, action: 'cancel' | 'retry') =>
-    this.#call('POST', `/batches/${encodeURIComponent(id)}/${action}`)
-  listWorkers = async () => (await this.#call('GET', '/workers')).workers as Json[]
+  async jobAction(id: string, action: 'cancel' | 'retry' | 'promote' | 'remove') {
+    if (action === 'remove') {
+      await this.#api.remove(id)
+      return { ok: true }
+    }
+    if (action === 'promote') {
+      await this.#api.promote(id)
+      return j(await this.#api.get(id))
+    }
+    return j(action === 'cancel' ? await this.#api.cancel(id) : await this.#api.retry(id))
+  }
+  getBatch = async (id: string) => j(await this.#api.getBatch(id))
+  batchAction = async (id: string, action: 'cancel' | 'retry') =>
+    j(action === 'cancel' ? await this.#api.cancelBatch(id) : await this.#api.retryBatch(id))
+  listWorkers = async () => (await this.#api.listWorkers()) as unknown as Json[]
   listSchedules = async (filter: { name?: string }) =>
-    (await this.#call('GET', `/schedules${filter.name ? `?name=${encodeURIComponent(filter.name)}` : ''}`))
-      .schedules as Json[]
-  getSchedule = (id: string) => this.#call('GET', `/schedules/${encodeURIComponent(id)}`)
-  createSchedule = (input: ScheduleCreateInput) => this.#call('POST', '/schedules', input)
-  updateSchedule = (id: string, patch: ScheduleUpdateInput) =>
-    this.#call('PATCH', `/schedules/${encodeURIComponent(id)}`, patch)
-  scheduleAction = (id: string, action: 'pause' | 'resume' | 'run') =>
-    this.#call('POST', `/schedules/${encodeURIComponent(id)}/${action}`)
-  deleteSchedule = async (id: string) => {
-    await this.#call('DELETE', `/schedules/${encodeURIComponent(id)}`)
+    (await this.#api.listSchedules(filter)) as unknown as Json[]
+  getSchedule = async (id: string) => j(await this.#api.getSchedule(id))
+  createSchedule = async (input: ScheduleCreateInput) => j(await this.#api.createSchedule(input as never))
+  updateSchedule = async (id: string, patch: ScheduleUpdateInput) =>
+    j(await this.#api.updateSchedule(id, patch as never))
+  async scheduleAction(id: string, action: 'pause' | 'resume' | 'run') {
+    if (action === 'run') return j(await this.#api.runSchedule(id))
+    return j(action === 'pause' ? await this.#api.pauseSchedule(id) : await this.#api.resumeSchedule(id))
   }
-  stats = (queue?: string) =>
-    this.#call('GET', queue ? `/queues/${encodeURIComponent(queue)}/stats` : '/stats')
-  listKeys = async () => (await this.#call('GET', '/keys')).keys as Json[]
-  createKey = (name: string, role: Role) => this.#call('POST', '/keys', { name, role })
-  revokeKey = async (id: string) => {
-    await this.#call('DELETE', `/keys/${encodeURIComponent(id)}`)
-  }
+  deleteSchedule = (id: string) => this.#api.deleteSchedule(id)
+  stats = async (queue?: string) => j(await this.#api.stats(queue))
+  listKeys = async () => (await this.#api.listKeys()) as unknown as Json[]
+  createKey = async (name: string, role: Role) => j(await this.#api.createKey(name, role as never))
+  revokeKey = (id: string) => this.#api.revokeKey(id)
   close = async () => {}
 }

@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { invalidArgument, notFound } from '../../core/errors.js'
 import type { JobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
+import { assertLeaseBinding } from '../lease-binding.js'
 import { handleUpload, readUpload, type UploadLimits } from '../uploads.js'
 import { artifactJson, artifactView, jobJson, jobView } from '../views.js'
 import { canSee, holdsLease, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
@@ -130,7 +131,10 @@ export const artifactRoutes =
               'missing the `token` field (the lease token; it must come before the files)',
               [{ path: 'token', message: 'required' }],
             )
-          const saved = await docket.workers.saveOutputs({ id: request.params.id, token }, upload.files)
+          const ref = { id: request.params.id, token }
+          // Before any file is stored: the token must be the caller's key's lease (lease-binding.ts).
+          await assertLeaseBinding(docket, request.principal, ref)
+          const saved = await docket.workers.saveOutputs(ref, upload.files)
           return reply.status(201).send({ artifacts: saved.map(artifactJson) })
         }),
     )

@@ -26,6 +26,7 @@ import { retryAfterSeconds } from '../../core/rate-limits.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
 import { Wake } from '../../worker/wake.js'
+import { assertLeaseBinding } from '../lease-binding.js'
 import { claimedJobJson, claimedJobView, jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, jobParams, ok, workerParams } from './common.js'
@@ -295,7 +296,15 @@ export const remoteWorkerRoutes =
       },
     )
 
-    const leased = { config, params: jobParams }
+    // Every lease report is checked first against the key that claimed (lease-binding.ts).
+    const leased = {
+      config,
+      preHandler: async (request: FastifyRequest) => {
+        const { id } = request.params as { id: string }
+        const { token: t } = request.body as { token: string }
+        await assertLeaseBinding(docket, request.principal, { id, token: t })
+      },
+    }
     app.post(
       '/jobs/:id/heartbeat',
       {

@@ -10,6 +10,7 @@ import { healthSuite } from './health.js'
 import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
+import { longPollSuite } from './long-poll.js'
 import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
 import { schedulesSuite } from './schedules.js'
@@ -40,4 +41,5 @@ export function serverSuites(driver: Driver): void {
   schedulesSuite(driver)
   rateLimitsSuite(driver)
   healthSuite(driver)
+  longPollSuite(driver)
 }

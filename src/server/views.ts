@@ -323,7 +323,11 @@ export const batchView = z
     createdAt: iso,
     total: z.number().int(),
     counts: countsView,
-    progress: z.number(),
+    progress: z
+      .number()
+      .describe(
+        'percent done, 0-100, to one decimal: the mean over its jobs, each final job (completed, failed or cancelled) counting 100 and each other its own progress percent; 0 for an empty batch',
+      ),
   })
   .meta({ id: 'Batch' })
 

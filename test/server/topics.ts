@@ -4,6 +4,7 @@ import { badInputSuite } from './bad-input.js'
 import { batchListSuite } from './batch-list.js'
 import { boundariesSuite } from './boundaries.js'
 import { bulkSuite } from './bulk.js'
+import { contractSuite } from './contract.js'
 import { feedSuite } from './feed.js'
 import type { Driver } from './harness.js'
 import { healthSuite } from './health.js'
@@ -42,4 +43,5 @@ export function serverSuites(driver: Driver): void {
   rateLimitsSuite(driver)
   healthSuite(driver)
   longPollSuite(driver)
+  contractSuite(driver)
 }

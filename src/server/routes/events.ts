@@ -57,7 +57,7 @@ export function parseAfter(
   if (value === undefined || value === '') return undefined
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw invalidArgument('Last-Event-ID must be an event id', [
-      { path: 'Last-Event-ID', message: 'expected a whole number of at most 2^53 - 1' },
+      { path: 'headers.last-event-id', message: 'expected a whole number of at most 2^53 - 1' },
     ])
   return Number(value)
 }

@@ -120,7 +120,8 @@ function watchClient(
   reply: FastifyReply,
 ): { gone(): boolean; onGone(fn: () => void): void } {
   const socket = request.raw.socket as (Socket & { readableEnded?: boolean }) | undefined
-  const answered = () => reply.raw.writableFinished
+  let finished = false
+  const answered = () => finished || reply.raw.writableFinished
   let gone = false
   const callbacks: (() => void)[] = []
   const leave = () => {
@@ -131,10 +132,15 @@ function watchClient(
   // On the socket, which a keep-alive connection shares with later requests: taken off once answered.
   socket?.on('end', leave).on('close', leave)
   const detach = () => socket?.off('end', leave).off('close', leave)
-  reply.raw.once('finish', detach).once('close', () => {
-    leave()
-    detach()
-  })
+  reply.raw
+    .once('finish', () => {
+      finished = true
+      detach()
+    })
+    .once('close', () => {
+      leave()
+      detach()
+    })
   return {
     gone: () => gone || (!answered() && (socket?.destroyed === true || socket?.readableEnded === true)),
     onGone(fn) {
@@ -176,11 +182,13 @@ export const remoteWorkerRoutes =
           summary:
             'Register a remote worker (again, to change its queues or capabilities, or after it stopped or was marked lost)',
           body: registerBody,
-          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403, 409) },
+          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403, 404, 409) },
         },
       },
       async (request, reply) => {
         const b = request.body
+        // As a claim would: a queue that does not exist is a 404 naming it, before anything is registered.
+        for (const name of b.queues) await docket.getQueue(name)
         const id = b.id ?? `remote:${request.ip}:${Math.random().toString(36).slice(2, 10)}`
         const existing = b.id === undefined ? null : await docket.workers.get(id)
         if (

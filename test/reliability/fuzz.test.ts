@@ -56,8 +56,20 @@ describe('reliability: a lone UTF-16 surrogate in any string', () => {
     const S = '\\ud800'
     // [method, path, raw JSON body, as whom, the issue path a 400 must name]
     const probes: [string, string, string, 'admin' | 'alice' | 'worker', string?][] = [
-      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"s":"${S}"}}`, 'alice', 'body.payload.s'],
-      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"${S}":1}}`, 'alice', 'body.payload.\ud800'],
+      [
+        'POST',
+        '/api/v1/jobs',
+        `{"queue":"sur","type":"t","payload":{"s":"${S}"}}`,
+        'alice',
+        'body.payload.s',
+      ],
+      [
+        'POST',
+        '/api/v1/jobs',
+        `{"queue":"sur","type":"t","payload":{"${S}":1}}`,
+        'alice',
+        'body.payload.\ud800',
+      ],
       ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":["\\udfff"]}`, 'alice', 'body.payload.0'],
       ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t${S}"}`, 'alice', 'body.type'],
       [

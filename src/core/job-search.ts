@@ -22,6 +22,9 @@
  */
 import { invalidArgument } from './errors.js'
 
+// With the `u` flag a surrogate pair reads as one code point, so only a lone half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u
+
 /** The ids an `id` option (or an id-like search) matches: the range [from, to], or the short id. */
 export interface IdMatch {
   from: string
@@ -101,6 +104,8 @@ export function parseSearch(text: string): SearchTerm {
   if (trimmed.length > SEARCH_MAX) throw fail(`expected at most ${SEARCH_MAX} characters`)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw fail('control characters are not allowed')
+  if (LONE_SURROGATE.test(trimmed))
+    throw fail('a lone UTF-16 surrogate (\\ud800-\\udfff without its pair) is not text')
   return { text: trimmed, id: idFragment(trimmed) }
 }
 
@@ -161,6 +166,9 @@ function readValue(r: Reader): JsonScalar {
   if (string !== null) {
     const value = JSON.parse(string) as string
     if (value.includes('\u0000')) throw r.error('a string may not contain the NUL character (\\u0000)')
+    // As no stored string may (core/json.ts): PostgreSQL's jsonb refuses one, SQLite would compare it.
+    if (LONE_SURROGATE.test(value))
+      throw r.error('a string may not contain a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)')
     return value
   }
   const number = r.match(NUMBER)

@@ -81,7 +81,9 @@ export function contractSuite(driver: Driver): void {
       ])
       assert.deepEqual(await paths('GET', `/api/v1/jobs?id=xyz`), ['querystring.id'])
       assert.deepEqual(
-        await paths('POST', '/api/v1/jobs/actions/cancel', { filter: { where: 'payload.x ~ 1' } }),
+        await paths('POST', '/api/v1/jobs/actions/cancel', {
+          filter: { queue: 'paths', where: 'payload.x ~ 1' },
+        }),
         ['body.filter.where'],
       )
       assert.deepEqual(

@@ -166,7 +166,7 @@ export const jobRoutes =
           tags,
           summary:
             'Retry, cancel, promote or delete every job matching a filter (the filters and search of GET /jobs), or each of a list of ids',
-          description: `Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
+          description: `A filter without a queue needs \`all: true\` (every queue); \`{ "filter": {} }\` alone is refused. Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
           params: z.strictObject({
             action: z.enum(Object.keys(BULK_ACTIONS) as [BulkAction, ...BulkAction[]]),
           }),

@@ -21,6 +21,8 @@ export interface ServeOptions {
   auth: boolean
   /** See AppOptions.trustProxy. */
   trustProxy: boolean | string
+  /** See AppOptions.publicUrl. */
+  publicUrl?: string
   worker?: string
   /** See AppOptions.credentialRecheckMs. */
   credentialRecheckMs?: number
@@ -88,6 +90,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     docket,
     auth: o.auth ? 'keys' : 'none',
     trustProxy: o.trustProxy,
+    ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
     ...(o.credentialRecheckMs === undefined ? {} : { credentialRecheckMs: o.credentialRecheckMs }),
     logger: await loggerOptions(o.logLevel, o.logFormat),
   })

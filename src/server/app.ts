@@ -77,9 +77,18 @@ export interface AppOptions {
    * peer), or the proxies' addresses and CIDR ranges, comma-separated
    * (`loopback`, `linklocal` and `uniquelocal` name the usual ranges). Decides the
    * address failed authentications are counted against, the Secure cookie
-   * flag and the host the Origin check compares with.
+   * flag and, unless `publicUrl` pins it, the origin the Origin check
+   * compares with.
    */
   trustProxy?: boolean | string
+  /**
+   * The URL the dashboard is reached at from browsers (`https://docket.example.com`):
+   * the Origin check of changes made with the session cookie, and of the
+   * WebSocket feed, compares a page's origin (scheme, host and port) with this
+   * one only. Without it, with the request's own scheme and Host (behind a
+   * trusted proxy: X-Forwarded-Proto and X-Forwarded-Host).
+   */
+  publicUrl?: string
   /** How long a dashboard session lasts. Default 24 hours. */
   sessionTtlMs?: number
   /**
@@ -105,6 +114,23 @@ declare module 'fastify' {
 }
 
 export type App = FastifyInstance
+
+/** A public URL is an http(s) URL; only its origin counts. */
+export function checkPublicUrl(url: string): string {
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    throw new DocketError(
+      'INVALID_ARGUMENT',
+      `publicUrl must be an http:// or https:// URL, not ${JSON.stringify(url)}`,
+      {
+        issues: [{ path: 'publicUrl', message: 'expected an http(s) URL' }],
+      },
+    )
+  return parsed.origin
+}
 
 /**
  * Credentials never reach the log: some plugins log whole request headers at
@@ -159,6 +185,7 @@ function logEachRequest(app: FastifyInstance): void {
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
+  if (options.publicUrl !== undefined) checkPublicUrl(options.publicUrl)
   const app = Fastify({
     logger: withRedaction(options.logger ?? false),
     logController: new LogController({ disableRequestLogging: true }),
@@ -227,6 +254,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     limiter: new FailedAuthLimiter(),
     usage: new KeyUsage(options.docket),
     allowedOrigins: options.allowedOrigins ?? [],
+    publicUrl: options.publicUrl,
   }
   // Before the authentication hook: it reads the session id from request.cookies.
   await app.register(cookie)
@@ -239,7 +267,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       // Every caller is an admin, so a page of any other site must not be able to act through
       // the browser: a change needs no Origin or this server's own (DNS rebinding aside, the
       // server listens on loopback only in this mode).
-      if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false)
+      if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false, auth.publicUrl)
       request.principal = ANONYMOUS_ADMIN
       request.stillAuthenticated = async () => true
       return
@@ -285,6 +313,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     eventRoutes({
       ...deps,
       allowedOrigins: options.allowedOrigins,
+      publicUrl: options.publicUrl,
       recheckMs: options.credentialRecheckMs ?? 5_000,
     }),
     { prefix: '/api/v1' },

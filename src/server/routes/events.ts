@@ -15,6 +15,7 @@ import { DocketError, invalidArgument, isDocketError, notFound } from '../../cor
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
+import { isAllowedOrigin } from '../session.js'
 import { eventJson, eventView } from '../views.js'
 import { READERS } from './access.js'
 import { errorResponses, viewerTokenQuery } from './common.js'
@@ -62,20 +63,14 @@ export function parseAfter(
   return Number(value)
 }
 
-/** A browser's WebSocket carries its page's Origin; only pages served from this host may open the feed. */
-export function assertSameOrigin(
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: string[],
-): void {
-  if (origin === undefined) return // not a browser
-  let originHost: string
-  try {
-    originHost = new URL(origin).host
-  } catch {
-    throw new DocketError('FORBIDDEN', `bad Origin ${JSON.stringify(origin)}`)
-  }
-  if (originHost === host || allowed.includes(origin)) return
+/**
+ * A browser's WebSocket carries its page's Origin; only this server's own
+ * pages (scheme, host and port: session.ts ownOrigin) and `allowed` may open
+ * the feed. A client that sends no Origin is not a browser.
+ */
+export function assertSameOrigin(request: FastifyRequest, allowed: string[], publicUrl?: string): void {
+  const origin = request.headers.origin
+  if (origin === undefined || isAllowedOrigin(request, origin, allowed, publicUrl)) return
   throw new DocketError('FORBIDDEN', `WebSocket connections from origin ${origin} are not allowed`, {
     origin,
   })
@@ -113,10 +108,12 @@ export const eventRoutes =
   ({
     docket,
     allowedOrigins = [],
+    publicUrl,
     recheckMs = 5_000,
   }: {
     docket: Docket
     allowedOrigins?: string[]
+    publicUrl?: string
     recheckMs?: number
   }): FastifyPluginAsync =>
   async (base) => {
@@ -175,9 +172,8 @@ export const eventRoutes =
       },
       preHandler: async (request) => {
         if (request.headers.upgrade?.toLowerCase() === 'websocket') {
-          // request.host, not the Host header: behind a trusted proxy that rewrites Host it is the
-          // host the browser asked for (X-Forwarded-Host), which is what the page's Origin names.
-          assertSameOrigin(request.headers.origin, request.host, allowedOrigins)
+          // The request's scheme and host as the trusted proxy reports them, unless publicUrl pins them.
+          assertSameOrigin(request, allowedOrigins, publicUrl)
         }
       },
       handler: async (request, reply) => {

@@ -16,7 +16,10 @@ import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
 import { isAllowedOrigin } from '../session.js'
-import { eventJson, eventView } from '../views.js'
+import { eventJson, eventView, viewerEventJson } from '../views.js'
+
+type EventJson = ReturnType<typeof eventJson>
+
 import { READERS } from './access.js'
 import { errorResponses, viewerTokenQuery } from './common.js'
 
@@ -133,18 +136,24 @@ export const eventRoutes =
       return { ...q, afterId: parseAfter(q.after, request.headers['last-event-id']) }
     }
 
-    /** Subscribes for one client; `send` gets each event the principal may see, in order. */
+    /**
+     * Subscribes for one client; `send` gets each event the principal may see, in order, as it
+     * may see it (a viewer token: narrowed, views.ts viewerEventJson).
+     */
     const open = (
       request: FastifyRequest,
       f: Awaited<ReturnType<typeof prepare>>,
-      send: (e: DocketEvent) => void,
+      send: (e: DocketEvent, json: EventJson) => void,
     ) => {
       const allowed = eventFilter(docket, request.principal)
+      const project = request.principal.role === 'viewer' ? viewerEventJson : eventJson
       let chain = Promise.resolve()
       return docket.subscribe(
         (event) => {
           chain = chain.then(async () => {
-            if (await allowed(event)) send(event)
+            if (!(await allowed(event))) return
+            const json = project(event)
+            if (json) send(event, json)
           })
         },
         { queue: f.queue, jobId: f.jobId, afterId: f.afterId },
@@ -201,8 +210,8 @@ export const eventRoutes =
           void subscription?.close()
         }
         request.raw.once('close', stop)
-        subscription = await open(request, filters, (event) => {
-          res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`)
+        subscription = await open(request, filters, (event, json) => {
+          res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(json)}\n\n`)
         })
         if (request.raw.destroyed || res.destroyed) return stop()
         keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
@@ -220,9 +229,7 @@ export const eventRoutes =
         })
         try {
           const filters = await prepare(request)
-          subscription = await open(request, filters, (event) =>
-            socket.send(JSON.stringify(eventJson(event))),
-          )
+          subscription = await open(request, filters, (_event, json) => socket.send(JSON.stringify(json)))
           if (socket.readyState !== socket.OPEN) {
             await subscription.close()
             return

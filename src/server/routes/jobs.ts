@@ -8,7 +8,16 @@ import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } fro
 import type { Docket } from '../../docket.js'
 import { accessOf, dashboardReadsOf } from '../internals.js'
 import { mintViewerToken, VIEWER_TOKEN_TTL } from '../viewer.js'
-import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
+import {
+  jobDetailJson,
+  jobDetailView,
+  jobJson,
+  jobPageView,
+  jobSuggestionsView,
+  jobView,
+  viewerJobJson,
+  viewerJobView,
+} from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, jobParams, ok, viewerTokenQuery } from './common.js'
 
@@ -149,13 +158,22 @@ export const jobRoutes =
         schema: {
           tags,
           summary: 'Get a job with its events, dependencies and artifacts',
-          description: 'Also open to a viewer token of this job (`?token=`), without a key.',
+          description:
+            'Also open to a viewer token of this job (`?token=`), without a key: then the answer is a ViewerJob, a narrow view (status, progress, steps, times; no payload, result, owner, worker ids, errors or log lines).',
           params: jobParams,
           querystring: z.strictObject({ token: viewerTokenQuery }),
-          response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
+          response: {
+            200: z
+              .union([jobDetailView, viewerJobView])
+              .describe('a JobDetail; to a viewer token, a ViewerJob'),
+            ...errorResponses(400, 403, 404),
+          },
         },
       },
-      async (request) => jobDetailJson(await visibleJob(docket, request.principal, request.params.id)),
+      async (request) => {
+        const job = await visibleJob(docket, request.principal, request.params.id)
+        return request.principal.role === 'viewer' ? viewerJobJson(job) : jobDetailJson(job)
+      },
     )
 
     app.post(

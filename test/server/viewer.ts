@@ -32,7 +32,7 @@ export function viewerSuite(driver: Driver): void {
       assert.equal(minted.jobId, mine.id)
       const left = new Date(minted.expiresAt).getTime() - Date.now()
       assert.ok(left > 590_000 && left <= 601_000, `expires in ${left} ms`)
-      assert.equal(minted.job, `/api/v1/jobs/${mine.id}?token=${minted.token}`)
+      assert.equal(minted.job, `/api/v1/jobs/${mine.id}/view?token=${minted.token}`)
       assert.equal(minted.events, `/api/v1/events?jobId=${mine.id}&token=${minted.token}`)
     })
 
@@ -59,6 +59,8 @@ export function viewerSuite(driver: Driver): void {
       ])
       for (const k of ['id', 'queue', 'type', 'status', 'progress', 'createdAt', 'runAt'])
         assert.deepEqual(r.body[k], owned[k], k)
+      // Its owner sees the same view with a key.
+      assert.deepEqual(await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${mine.id}/view`), r.body)
     })
 
     it('shows a viewer no payload, result, owner, worker id, error, stack or log line, in the detail or the feed', async () => {
@@ -92,7 +94,7 @@ export function viewerSuite(driver: Driver): void {
         'the canaries are there',
       )
 
-      const seen = await s.ok(200, null, 'GET', `/api/v1/jobs/${job.id}?token=${token}`)
+      const seen = await s.ok(200, null, 'GET', `/api/v1/jobs/${job.id}/view?token=${token}`)
       const text = JSON.stringify(seen)
       assert.ok(!text.includes(C), `the viewer saw a canary: ${text}`)
       for (const hidden of ['alice', worker, 'Boom']) assert.ok(!text.includes(hidden), hidden)
@@ -118,9 +120,9 @@ export function viewerSuite(driver: Driver): void {
     })
 
     it('another job, someone else’s, or a missing one is the same 404; any other route needs a key', async () => {
-      const missing = await s.fail(404, 'NOT_FOUND', 'admin', 'GET', `/api/v1/jobs/${UNKNOWN_ID}`)
+      const missing = await s.fail(404, 'NOT_FOUND', 'admin', 'GET', `/api/v1/jobs/${UNKNOWN_ID}/view`)
       for (const id of [other.id, bobs.id, UNKNOWN_ID]) {
-        const e = await s.fail(404, 'NOT_FOUND', null, 'GET', `/api/v1/jobs/${id}?token=${minted.token}`)
+        const e = await s.fail(404, 'NOT_FOUND', null, 'GET', `/api/v1/jobs/${id}/view?token=${minted.token}`)
         assert.deepEqual(e, {
           ...missing,
           message: missing.message.replace(UNKNOWN_ID, id),
@@ -128,6 +130,8 @@ export function viewerSuite(driver: Driver): void {
         })
       }
       const t = `token=${minted.token}`
+      // The full detail is not the token's to open: only the view is.
+      await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/jobs/${mine.id}?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/jobs?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'POST', `/api/v1/jobs/${mine.id}/cancel?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/queues?${t}`)
@@ -173,7 +177,7 @@ export function viewerSuite(driver: Driver): void {
         'UNAUTHENTICATED',
         null,
         'GET',
-        `/api/v1/jobs/${mine.id}?token=dv_${'x'.repeat(43)}`,
+        `/api/v1/jobs/${mine.id}/view?token=dv_${'x'.repeat(43)}`,
       )
       assert.match(e.message, /viewer token/)
       await s.fail(404, 'NOT_FOUND', 'bob', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {})

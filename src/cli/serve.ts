@@ -26,6 +26,8 @@ export interface ServeOptions {
   worker?: string
   /** See AppOptions.credentialRecheckMs. */
   credentialRecheckMs?: number
+  /** See AppOptions.feeds. */
+  feeds?: { perKey?: number; total?: number }
   /** See MaintenanceOptions.workerRetentionMs. */
   workerRetentionMs?: number
   logLevel: string
@@ -92,6 +94,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     trustProxy: o.trustProxy,
     ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
     ...(o.credentialRecheckMs === undefined ? {} : { credentialRecheckMs: o.credentialRecheckMs }),
+    ...(o.feeds === undefined ? {} : { feeds: o.feeds }),
     logger: await loggerOptions(o.logLevel, o.logFormat),
   })
   const maintenance = new Maintenance(docket, {

@@ -35,6 +35,7 @@ import {
   type Principal,
 } from './auth.js'
 import { frameworkErrors, installErrorHandling, serializeError } from './errors.js'
+import { DEFAULT_FEED_LIMITS, type FeedLimits, FeedSlots } from './feed-limits.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
@@ -97,9 +98,20 @@ export interface AppOptions {
    * not. Default 5 s.
    */
   credentialRecheckMs?: number
+  /**
+   * Live feeds (SSE and WebSocket on /events): at most `perKey` open per key
+   * (default 20) and `total` in all (default 1000) on this server, past which
+   * a new one is 429 TOO_MANY_FEEDS; one whose client reads nothing while its
+   * buffer is full is closed after `stallMs` (default 30 s). See feed-limits.ts.
+   */
+  feeds?: Partial<FeedLimits>
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** How many live feeds this server has open now. */
+    openFeeds: () => number
+  }
   interface FastifyRequest {
     principal: Principal
     /** Whether the credential this request came in with is still valid (a revoked key is not). */
@@ -114,6 +126,17 @@ declare module 'fastify' {
 }
 
 export type App = FastifyInstance
+
+/** The feed limits with their defaults; each a whole number of at least 1. */
+function feedLimits(given: Partial<FeedLimits> = {}): FeedLimits {
+  const limits = { ...DEFAULT_FEED_LIMITS, ...given }
+  for (const [name, value] of Object.entries(limits))
+    if (!Number.isInteger(value) || value < 1)
+      throw new DocketError('INVALID_ARGUMENT', `feeds.${name} must be a whole number of at least 1`, {
+        issues: [{ path: `feeds.${name}`, message: 'expected an integer >= 1' }],
+      })
+  return limits
+}
 
 /** A public URL is an http(s) URL; only its origin counts. */
 export function checkPublicUrl(url: string): string {
@@ -297,9 +320,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
   })
 
   const deps = { docket: options.docket }
+  const feeds = new FeedSlots(feedLimits(options.feeds))
+  app.decorate('openFeeds', () => feeds.open)
   await app.register(sessionRoutes({ auth, mode: options.auth ?? 'keys' }), { prefix: '/api/v1' })
   await app.register(keyRoutes(deps), { prefix: '/api/v1' })
-  await app.register(statsRoutes({ ...deps, onEveryResponse: (hook) => app.addHook('onResponse', hook) }))
+  await app.register(
+    statsRoutes({
+      ...deps,
+      onEveryResponse: (hook) => app.addHook('onResponse', hook),
+      openFeeds: () => feeds.open,
+    }),
+  )
   await app.register(healthRoutes(deps))
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
@@ -315,6 +346,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       allowedOrigins: options.allowedOrigins,
       publicUrl: options.publicUrl,
       recheckMs: options.credentialRecheckMs ?? 5_000,
+      slots: feeds,
     }),
     { prefix: '/api/v1' },
   )

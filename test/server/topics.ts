@@ -6,6 +6,7 @@ import { boundariesSuite } from './boundaries.js'
 import { bulkSuite } from './bulk.js'
 import { contractSuite } from './contract.js'
 import { feedSuite } from './feed.js'
+import { feedEdgesSuite } from './feed-edges.js'
 import type { Driver } from './harness.js'
 import { healthSuite } from './health.js'
 import { jobsSuite } from './jobs.js'
@@ -44,4 +45,5 @@ export function serverSuites(driver: Driver): void {
   healthSuite(driver)
   longPollSuite(driver)
   contractSuite(driver)
+  feedEdgesSuite(driver)
 }

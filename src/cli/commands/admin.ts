@@ -177,6 +177,16 @@ export function registerAdminCommands(program: Command): void {
         .argParser(duration('--credential-recheck')),
     )
     .addOption(
+      new Option('--feeds-per-key <n>', 'live feeds (SSE, WebSocket) one key may keep open on this server')
+        .default(20)
+        .argParser(int('--feeds-per-key')),
+    )
+    .addOption(
+      new Option('--feeds <n>', 'live feeds this server keeps open in all')
+        .default(1000)
+        .argParser(int('--feeds')),
+    )
+    .addOption(
       new Option(
         '--worker-retention <duration>',
         'how long stopped and lost workers stay listed after they were last heard from',
@@ -232,6 +242,7 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
         worker: o.worker,
         credentialRecheckMs: o.credentialRecheck,
+        feeds: { perKey: o.feedsPerKey, total: o.feeds },
         workerRetentionMs: o.workerRetention,
         logLevel: o.logLevel,
         logFormat: o.logFormat,

@@ -15,6 +15,7 @@ import { DocketError, invalidArgument, isDocketError, notFound } from '../../cor
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
+import { DEFAULT_FEED_LIMITS, FeedSlots, socketWriter, streamWriter } from '../feed-limits.js'
 import { isAllowedOrigin } from '../session.js'
 import { eventJson, eventView, viewerEventJson } from '../views.js'
 
@@ -79,6 +80,9 @@ export function assertSameOrigin(request: FastifyRequest, allowed: string[], pub
   })
 }
 
+/** The release of each feed request's slot, from preHandler to the handler that ends it. */
+const feedSlots = new WeakMap<FastifyRequest, () => void>()
+
 /** What a feed says before it closes because its credential is no longer valid. */
 const CREDENTIAL_ENDED = {
   code: 'UNAUTHENTICATED',
@@ -113,11 +117,14 @@ export const eventRoutes =
     allowedOrigins = [],
     publicUrl,
     recheckMs = 5_000,
+    slots = new FeedSlots(DEFAULT_FEED_LIMITS),
   }: {
     docket: Docket
     allowedOrigins?: string[]
     publicUrl?: string
     recheckMs?: number
+    /** The server's open feeds and their limits (feed-limits.ts). */
+    slots?: FeedSlots
   }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
@@ -138,27 +145,32 @@ export const eventRoutes =
 
     /**
      * Subscribes for one client; `send` gets each event the principal may see, in order, as it
-     * may see it (a viewer token: narrowed, views.ts viewerEventJson).
+     * may see it (a viewer token: narrowed, views.ts viewerEventJson). While the promise `send`
+     * returns is pending (the client's buffer is full), nothing more is read for this client.
      */
     const open = (
       request: FastifyRequest,
       f: Awaited<ReturnType<typeof prepare>>,
-      send: (e: DocketEvent, json: EventJson) => void,
+      send: (e: DocketEvent, json: EventJson) => Promise<void> | undefined,
     ) => {
       const allowed = eventFilter(docket, request.principal)
       const project = request.principal.role === 'viewer' ? viewerEventJson : eventJson
-      let chain = Promise.resolve()
       return docket.subscribe(
-        (event) => {
-          chain = chain.then(async () => {
-            if (!(await allowed(event))) return
-            const json = project(event)
-            if (json) send(event, json)
-          })
+        async (event) => {
+          if (!(await allowed(event))) return
+          const json = project(event)
+          if (json) await send(event, json)
         },
         { queue: f.queue, jobId: f.jobId, afterId: f.afterId },
       )
     }
+
+    const stallMs = slots.limits.stallMs
+    const dropped = (request: FastifyRequest) =>
+      request.log.info(
+        { feed: '/events', stallMs },
+        `dropped a live feed whose client read nothing for ${stallMs} ms (it resumes with Last-Event-ID)`,
+      )
 
     app.route({
       method: 'GET',
@@ -168,8 +180,7 @@ export const eventRoutes =
         tags: ['events'],
         summary:
           'Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade',
-        description:
-          'Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named `feed.closed` whose data is `{"code":"UNAUTHENTICATED","message":...}`, over a WebSocket with `{"error":{...}}` and close code 1008.',
+        description: `Server-Sent Events: each event is \`id: <id>\`, \`event: <kind>\`, \`data: <Event as JSON>\`; reconnect with Last-Event-ID (or ?after=) to resume. Without either, the feed starts with the events committed after it opened. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named \`feed.closed\` whose data is \`{"code":"UNAUTHENTICATED","message":...}\`, over a WebSocket with \`{"error":{...}}\` and close code 1008. A server keeps at most ${slots.limits.perKey} feeds open per key and ${slots.limits.total} in all (429 TOO_MANY_FEEDS past either); a feed whose client reads nothing for ${slots.limits.stallMs} ms while its connection's buffer is full is closed (resume with Last-Event-ID).`,
         querystring: feedQuery,
         response: {
           200: {
@@ -179,11 +190,14 @@ export const eventRoutes =
           ...errorResponses(400, 403),
         },
       },
-      preHandler: async (request) => {
-        if (request.headers.upgrade?.toLowerCase() === 'websocket') {
-          // The request's scheme and host as the trusted proxy reports them, unless publicUrl pins them.
-          assertSameOrigin(request, allowedOrigins, publicUrl)
-        }
+      preHandler: async (request, reply) => {
+        const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket'
+        // The request's scheme and host as the trusted proxy reports them, unless publicUrl pins them.
+        if (upgrade) assertSameOrigin(request, allowedOrigins, publicUrl)
+        // Last, so that a refused request holds no slot; given back when the feed's connection ends.
+        const release = slots.take(request.principal)
+        feedSlots.set(request, release)
+        if (!upgrade) reply.raw.once('close', release)
       },
       handler: async (request, reply) => {
         const filters = await prepare(request)
@@ -200,7 +214,7 @@ export const eventRoutes =
         })
         res.write(': connected\n\n')
         // Listen for the client leaving before subscribing: one that leaves meanwhile must not leave
-        // behind a subscription that polls the event log for ever.
+        // behind a subscription that reads the event log for ever.
         let subscription: Awaited<ReturnType<typeof open>> | null = null
         let keepAlive: NodeJS.Timeout | undefined
         let unwatch = () => {}
@@ -210,11 +224,19 @@ export const eventRoutes =
           void subscription?.close()
         }
         request.raw.once('close', stop)
-        subscription = await open(request, filters, (event, json) => {
-          res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(json)}\n\n`)
+        res.once('close', stop)
+        const write = streamWriter(res, stallMs, () => {
+          dropped(request)
+          res.destroy()
         })
+        subscription = await open(request, filters, (event, json) =>
+          write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(json)}\n\n`),
+        )
         if (request.raw.destroyed || res.destroyed) return stop()
-        keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+        // A comment now and then keeps proxies from closing a quiet feed; none into a full buffer.
+        keepAlive = setInterval(() => {
+          if (!res.writableNeedDrain) res.write(': keep-alive\n\n')
+        }, 15_000)
         unwatch = watchCredential(request, recheckMs, () => {
           stop()
           res.end(`event: feed.closed\ndata: ${JSON.stringify(CREDENTIAL_ENDED)}\n\n`)
@@ -223,13 +245,19 @@ export const eventRoutes =
       wsHandler: async (socket, request) => {
         let subscription: Awaited<ReturnType<typeof open>> | null = null
         let unwatch = () => {}
+        const release = feedSlots.get(request) ?? (() => {})
         socket.on('close', () => {
+          release()
           unwatch()
           void subscription?.close()
         })
         try {
           const filters = await prepare(request)
-          subscription = await open(request, filters, (_event, json) => socket.send(JSON.stringify(json)))
+          const write = socketWriter(socket, stallMs, () => {
+            dropped(request)
+            socket.terminate()
+          })
+          subscription = await open(request, filters, (_event, json) => write(JSON.stringify(json)))
           if (socket.readyState !== socket.OPEN) {
             await subscription.close()
             return

@@ -158,7 +158,7 @@ const notificationStore = (ctx: PgContext, listener: workers.Notifications): Not
 })
 
 const eventStore = (ctx: PgContext): EventStore => ({
-  readEvents: (cursor, limit) => read.readEvents(ctx, cursor, limit),
+  readEvents: (cursor, limit, filter) => read.readEvents(ctx, cursor, limit, filter),
   eventsTail: () => read.eventsTail(ctx),
   eventCursorAfter: (id) => read.eventCursorAfter(ctx, id),
 })

@@ -174,7 +174,7 @@ const notificationStore = (signal: EventEmitter): NotificationStore => ({
 })
 
 const eventStore = (ctx: SqliteContext): EventStore => ({
-  readEvents: async (cursor, limit) => read.readEvents(ctx, cursor, limit),
+  readEvents: async (cursor, limit, filter) => read.readEvents(ctx, cursor, limit, filter),
   eventsTail: async () => read.eventsTail(ctx),
   eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
 })

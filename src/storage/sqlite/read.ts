@@ -24,7 +24,15 @@ import {
   rowToStoredEvent,
   rowToUpstream,
 } from '../rows.js'
-import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
+import type {
+  Artifact,
+  BatchSummary,
+  EventFilter,
+  EventPage,
+  JobFilter,
+  ListJobsParams,
+  StoredEvent,
+} from '../store.js'
 import { decode, type SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
@@ -173,12 +181,59 @@ export function listBatches(
   return rows.flatMap(({ id }) => getBatch(ctx, id) ?? [])
 }
 
-export function readEvents(ctx: SqliteContext, cursor: string | null, limit: number) {
+/**
+ * How many ids of the log a read filtered by queue looks at (there is no
+ * index by queue): better-sqlite3 answers on the event loop's thread, so one
+ * read must not walk a whole large log for a quiet queue.
+ */
+export const QUEUE_SCAN_WINDOW = 5000
+
+/** A page of the log ends once its events' data and messages reach this many characters. */
+export const EVENT_PAGE_BYTES = 256 * 1024
+
+/**
+ * A page of the log after `cursor` (an event id: SQLite commits one write at
+ * a time, so ids are commit order). A job's events come by the
+ * events_job (job_id, id) index; a queue's from a window of ids at a time.
+ * Once caught up, the cursor moves to the end of the log as this read saw
+ * it, past what the filter left out.
+ */
+export function readEvents(
+  ctx: SqliteContext,
+  cursor: string | null,
+  limit: number,
+  filter: EventFilter = {},
+): EventPage {
   const after = cursor === null ? 0 : Number(cursor)
-  const events = (
-    ctx.stmt('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as Row[]
-  ).map((r): StoredEvent => rowToStoredEvent(r, decode))
-  return { events, cursor: events.length > 0 ? String(events[events.length - 1]!.id) : cursor }
+  // The end first: every event up to it is committed (writes are serial), later ones wait for the next read.
+  const end = (ctx.stmt('SELECT coalesce(max(id), 0) AS id FROM events').get() as { id: number }).id
+  const upTo =
+    filter.jobId === undefined && filter.queue !== undefined ? Math.min(end, after + QUEUE_SCAN_WINDOW) : end
+  const [sql, params] =
+    filter.jobId !== undefined
+      ? [
+          'SELECT * FROM events WHERE job_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?',
+          [filter.jobId, after, upTo, limit],
+        ]
+      : [
+          'SELECT * FROM events WHERE id > ? AND id <= ? AND (? IS NULL OR queue = ?) ORDER BY id LIMIT ?',
+          [after, upTo, filter.queue ?? null, filter.queue ?? null, limit],
+        ]
+  // Row by row, so that a page stops at EVENT_PAGE_BYTES of data however large each event is.
+  const events: StoredEvent[] = []
+  let bytes = 0
+  for (const row of ctx.stmt(sql).iterate(...params) as IterableIterator<Row>) {
+    events.push(rowToStoredEvent(row, decode))
+    bytes += String(row.data ?? '').length + String(row.message ?? '').length
+    if (bytes >= EVENT_PAGE_BYTES) break
+  }
+  const full = events.length === limit || bytes >= EVENT_PAGE_BYTES
+  const next = full ? events[events.length - 1]!.id : Math.max(after, upTo)
+  return {
+    events,
+    cursor: next === 0 && cursor === null ? null : String(next),
+    more: full || upTo < end,
+  }
 }
 
 export function eventsTail(ctx: SqliteContext): string | null {

@@ -113,10 +113,10 @@ class TailWatch {
 const watches = new WeakMap<Store, Map<number, TailWatch>>()
 
 function tailWatch(store: Store, pollMs: number): TailWatch {
-  let byInterval = watches.get(store)
-  if (!byInterval) watches.set(store, (byInterval = new Map()))
-  let watch = byInterval.get(pollMs)
-  if (!watch) byInterval.set(pollMs, (watch = new TailWatch(store, pollMs)))
+  const byInterval = watches.get(store) ?? new Map<number, TailWatch>()
+  watches.set(store, byInterval)
+  const watch = byInterval.get(pollMs) ?? new TailWatch(store, pollMs)
+  byInterval.set(pollMs, watch)
   return watch
 }
 

@@ -113,6 +113,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       clock: valid.clock,
       database,
       migrate: valid.migrate,
+      searchTimeoutMs: valid.searchTimeoutMs,
     })
     try {
       const target = databaseTarget(url, database)

@@ -244,6 +244,24 @@ export function jobMatch(options: { id?: string; search?: string; where?: string
   }
 }
 
+/**
+ * What a list with `search` or `where` that ran past its time budget
+ * (DocketOptions.searchTimeoutMs) is told, on either driver: the option, and
+ * how to make the search cheaper.
+ */
+export function searchTimedOut(what: 'search' | 'where', timeoutMs: number) {
+  const why = `the ${what} ran longer than its time budget of ${timeoutMs} ms (searchTimeoutMs) and was stopped: narrow it with queue, status, type or owner, or search for a longer text`
+  return invalidArgument(`invalid ${what}: ${why}`, [{ path: what, message: why }])
+}
+
+/** The option a list searches with, for a search's time budget: null when it has neither. */
+export const searchOption = (filter: { search?: unknown; where?: unknown[] }): 'search' | 'where' | null =>
+  filter.search !== undefined
+    ? 'search'
+    : filter.where !== undefined && filter.where.length > 0
+      ? 'where'
+      : null
+
 /** A page's count of every job the filter matches: exact, or "at least `value`" past COUNT_LIMIT. */
 export interface MatchCount {
   value: number

@@ -38,6 +38,8 @@ export interface StoreOptions {
   database?: SqliteDatabase
   /** False: check the schema and refuse one that is behind (SCHEMA_OLDER), never change it. */
   migrate?: boolean
+  /** How long a job list with `search` or `where` may run (DocketOptions.searchTimeoutMs). */
+  searchTimeoutMs?: number
 }
 
 /** Where the database is: from its URL, or the path of the application's SQLite handle. */
@@ -64,6 +66,7 @@ export async function openStore(url: string | undefined, options: StoreOptions =
     return createSqliteStore(where, {
       ...(clock ? { now: () => clock.now().getTime() } : {}),
       migrate: options.migrate,
+      searchTimeoutMs: options.searchTimeoutMs,
     })
   }
   const { createPostgresStore } = await import('./postgres/index.js')

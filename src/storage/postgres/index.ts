@@ -43,13 +43,16 @@ import * as workers from './workers.js'
 export interface PostgresStoreOptions extends PostgresOptions {
   /** A test's clock; statements then take their time from it instead of the database's `now()`. */
   clock?: Clock
+  /** How long a job list with `search` or `where` may run: its statement_timeout (read.ts). */
+  searchTimeoutMs?: number
 }
 
 /** `options.directUrl`: the server itself, when `url` is a pooler's; LISTEN and the migrations go there. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const { clock, ...connection } = options
+  const { clock, searchTimeoutMs, ...connection } = options
   const ctx = await openPostgres(url, connection)
   if (clock) ctx.clockNow = () => clock.now()
+  if (searchTimeoutMs !== undefined) ctx.searchTimeoutMs = searchTimeoutMs
   const listener = new workers.Notifications(sessionConnectionString(url, options.directUrl), ctx.schema)
   let closed = false
   return {

@@ -1,5 +1,5 @@
 import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
-import type { JsonCondition } from '../../core/job-search.js'
+import { containsPattern, type JsonCondition, searchOption, searchTimedOut } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -100,7 +100,7 @@ export const pgListDialect: ListDialect = {
         : `id BETWEEN ${bind(m.from)}::uuid AND ${bind(m.to)}::uuid`
     return m.shortId === null ? range : `(${range} OR right(id::text, 8) = ${bind(m.shortId)})`
   },
-  textMatches: (pattern, bind) => `${SEARCH_TEXT} ILIKE ${bind(pattern)}`,
+  textMatches: (text, bind) => `${SEARCH_TEXT} ILIKE ${bind(containsPattern(text))}`,
   jsonCondition(c, bind) {
     const at = `(payload #> ${bind(c.path)}::text[])`
     const literal = () => `${bind(JSON.stringify(c.value))}::jsonb`
@@ -121,13 +121,34 @@ export const pgListDialect: ListDialect = {
 
 export async function listJobs(ctx: PgContext, p: ListJobsParams): Promise<Job[]> {
   const q = buildListJobsQuery(p, pgListDialect)
-  return (await ctx.query(q.sql, q.values)).map((r) => rowToJob(r, decode))
+  return (await searching(ctx, p, q.sql, q.values)).map((r) => rowToJob(r, decode))
 }
 
 export async function countMatchingJobs(ctx: PgContext, p: JobFilter, upTo: number): Promise<number> {
   const q = buildCountJobsQuery(p, pgListDialect, upTo)
-  const [row] = await ctx.query<{ n: string }>(q.sql, q.values)
+  const [row] = await searching(ctx, p, q.sql, q.values)
   return Number(row?.n ?? 0)
+}
+
+/**
+ * Runs a job list's statement; with `search` or `where`, in a transaction of
+ * its own with a statement_timeout of ctx.searchTimeoutMs, so that a search
+ * that would scan for minutes (a pathological pattern over large payloads)
+ * is stopped and refused instead of holding a connection and a core.
+ */
+async function searching(ctx: PgContext, p: JobFilter, sql: string, values: unknown[]) {
+  const what = searchOption(p)
+  if (what === null) return ctx.query(sql, values)
+  try {
+    return await ctx.tx(async (c) => {
+      await c.query(`SET LOCAL statement_timeout = ${Math.floor(ctx.searchTimeoutMs)}`)
+      return c.query(sql, values)
+    })
+  } catch (error) {
+    // 57014: query_canceled, here by the statement_timeout.
+    if ((error as { code?: string }).code === '57014') throw searchTimedOut(what, ctx.searchTimeoutMs)
+    throw error
+  }
 }
 
 export async function recentQueueTypes(ctx: PgContext, owner: string | null, sample: number) {

@@ -15,6 +15,7 @@ import type Database from 'better-sqlite3'
 import { DocketError } from '../../core/errors.js'
 import type { Decode } from '../rows.js'
 import { checkSchema, migrate } from './migrations.js'
+import { registerSearchFunctions, type SearchBudget } from './search.js'
 
 export type Db = Database.Database
 
@@ -27,6 +28,8 @@ export interface SqliteContext {
   now(): number
   /** Wakes this process's workers of `queue` once the current transaction is over. */
   ready(queue: string): void
+  /** The time budget of list statements that search (search.ts). */
+  search: SearchBudget
 }
 
 export const decode: Decode = {
@@ -42,7 +45,7 @@ export const decode: Decode = {
  */
 export function openSqlite(
   target: string | { database: Db },
-  options: { migrate?: boolean } = {},
+  options: { migrate?: boolean; searchTimeoutMs?: number } = {},
 ): SqliteContext {
   const own = typeof target === 'string'
   if (own && target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
@@ -72,6 +75,7 @@ export function openSqlite(
     },
     now: () => Date.now(),
     ready: () => {},
+    search: registerSearchFunctions(db, options.searchTimeoutMs),
   }
   if (options.migrate ?? true) migrate(db)
   else checkSchema(db)

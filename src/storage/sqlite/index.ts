@@ -43,6 +43,8 @@ export interface SqliteStoreOptions {
   now?: () => number
   /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
   migrate?: boolean
+  /** How long a job list with `search` or `where` may run (search.ts). */
+  searchTimeoutMs?: number
 }
 
 /** `target`: a file path, or the application's own better-sqlite3 handle, which close() leaves open. */
@@ -50,7 +52,10 @@ export function createSqliteStore(
   target: string | { database: Db },
   options: SqliteStoreOptions = {},
 ): Store {
-  const ctx = openSqlite(target, { migrate: options.migrate ?? true })
+  const ctx = openSqlite(target, {
+    migrate: options.migrate ?? true,
+    searchTimeoutMs: options.searchTimeoutMs,
+  })
   if (options.now) ctx.now = options.now
   const owned = typeof target === 'string'
   const signal = workers.readySignal(owned ? target : ctx.db.name)

@@ -1,5 +1,5 @@
 import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
-import type { JsonCondition } from '../../core/job-search.js'
+import { type JsonCondition, searchOption } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -34,6 +34,7 @@ import type {
   StoredEvent,
 } from '../store.js'
 import { decode, type SqliteContext } from './db.js'
+import { withinBudget } from './search.js'
 
 type Row = Record<string, unknown>
 
@@ -101,27 +102,41 @@ export const sqliteListDialect: ListDialect = {
     const range = m.from === m.to ? `id = ${bind(m.from)}` : `id BETWEEN ${bind(m.from)} AND ${bind(m.to)}`
     return m.shortId === null ? range : `(${range} OR substr(id, 29) = ${bind(m.shortId)})`
   },
-  textMatches: (pattern, bind) =>
-    `(payload LIKE ${bind(pattern)} ESCAPE '\\' OR json_extract(last_error, '$.message') LIKE ${bind(pattern)} ESCAPE '\\')`,
-  jsonCondition(c, bind) {
-    const path = () => bind(`$.${c.path.join('.')}`)
-    const type = `json_type(payload, ${path()})`
-    if (typeof c.value === 'boolean' && c.op === '!=') return `${type} = '${String(!c.value)}'`
-    if (c.value === null) return c.op === '=' ? `${type} = 'null'` : `${type} <> 'null'`
-    if (typeof c.value === 'boolean') return `${type} = '${String(c.value)}'`
-    const op = c.op === '!=' ? '<>' : c.op
-    return `(${type} IN (${inList(jsonTypes(c.value))}) AND json_extract(payload, ${path()}) ${op} ${bind(c.value)})`
+  // Not LIKE, whose backtracking a pathological pattern turns quadratic: see search.ts.
+  textMatches: (text, bind) => {
+    const needle = text.toLowerCase()
+    return `(docket_contains(payload, ${bind(needle)}) OR docket_contains(json_extract(last_error, '$.message'), ${bind(needle)}))`
   },
+  // Each condition asks the statement's time budget first, row by row (search.ts).
+  jsonCondition: (c, bind) => `(docket_in_budget() AND ${jsonConditionSql(c, bind)})`,
+}
+
+/** A `where` condition in SQLite's JSON functions (core/job-search.ts says what it means). */
+function jsonConditionSql(c: JsonCondition, bind: (value: unknown) => string): string {
+  const path = () => bind(`$.${c.path.join('.')}`)
+  const type = `json_type(payload, ${path()})`
+  if (typeof c.value === 'boolean' && c.op === '!=') return `${type} = '${String(!c.value)}'`
+  if (c.value === null) return c.op === '=' ? `${type} = 'null'` : `${type} <> 'null'`
+  if (typeof c.value === 'boolean') return `${type} = '${String(c.value)}'`
+  const op = c.op === '!=' ? '<>' : c.op
+  return `(${type} IN (${inList(jsonTypes(c.value))}) AND json_extract(payload, ${path()}) ${op} ${bind(c.value)})`
 }
 
 export function listJobs(ctx: SqliteContext, p: ListJobsParams): Job[] {
   const q = buildListJobsQuery(p, sqliteListDialect)
-  return (ctx.db.prepare(q.sql).all(...q.values) as Row[]).map((r) => rowToJob(r, decode))
+  const rows = withinBudget(
+    ctx.search,
+    searchOption(p),
+    () => ctx.db.prepare(q.sql).all(...q.values) as Row[],
+  )
+  return rows.map((r) => rowToJob(r, decode))
 }
 
 export function countMatchingJobs(ctx: SqliteContext, p: JobFilter, upTo: number): number {
   const q = buildCountJobsQuery(p, sqliteListDialect, upTo)
-  return Number((ctx.db.prepare(q.sql).get(...q.values) as { n: number }).n)
+  return withinBudget(ctx.search, searchOption(p), () =>
+    Number((ctx.db.prepare(q.sql).get(...q.values) as { n: number }).n),
+  )
 }
 
 export function recentQueueTypes(ctx: SqliteContext, owner: string | null, sample: number) {

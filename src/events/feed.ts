@@ -122,6 +122,21 @@ function tailWatch(store: Store, pollMs: number): TailWatch {
 
 /** The most a caught-up subscriber waits before it reads the log anyway (a watcher that missed a move). */
 const MAX_IDLE_MS = 5_000
+/** How long a subscriber whose read failed waits before it reads again. */
+const RETRY_MS = 500
+
+/** A wait of `ms` that `cancel` ends early. */
+function pause(ms: number): { done: Promise<void>; cancel: () => void } {
+  let cancel = () => {}
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    cancel = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
+  return { done, cancel }
+}
 
 export async function subscribe(
   store: Store,
@@ -160,6 +175,7 @@ export async function subscribe(
   const run = async () => {
     while (!closed) {
       let more = false
+      let failed = false
       try {
         const page = await store.readEvents(cursor, pageSize, filter)
         cursor = page.cursor
@@ -171,11 +187,12 @@ export async function subscribe(
           await deliver(e)
         }
       } catch {
-        // A failed read (the database restarting) is tried again after the usual pause.
+        // A failed read (the database restarting) is tried again shortly.
+        failed = true
       }
       if (closed) return
       if (!more) {
-        idle = watch.next(MAX_IDLE_MS)
+        idle = failed ? pause(RETRY_MS) : watch.next(MAX_IDLE_MS)
         await idle.done
         idle = null
       }

@@ -19,12 +19,14 @@ import { type LeaseOutcome, leaseGone } from '../core/leases.js'
 import type { LeaseRef } from '../core/types.js'
 import type { Docket } from '../docket.js'
 import type { Principal } from './auth.js'
+import { accessOf } from './internals.js'
 
 /**
  * For each lease, null when `principal` may report on it (its key registered
  * the worker of the job's latest attempt, or it is an admin), else the
- * outcome a token the job never had gets. A job that does not exist is left
- * to the lease call itself, which answers it as `deleted` too.
+ * outcome a token the job never had gets. A job that does not exist (or an
+ * id that is not a job id) is left to the lease call itself, which answers
+ * it as `deleted` too.
  */
 export async function leaseBindings(
   docket: Docket,
@@ -33,24 +35,13 @@ export async function leaseBindings(
 ): Promise<(LeaseOutcome | null)[]> {
   if (principal.role === 'admin') return refs.map(() => null)
   if (principal.role !== 'worker') return refs.map((r) => leaseGone(r.id, 'deleted'))
-  const keyOfWorker = new Map<string, string | null>()
-  const outcomes: (LeaseOutcome | null)[] = []
-  for (const ref of refs) {
-    const job = await docket.findJob(ref.id)
-    if (job === null) {
-      outcomes.push(null)
-      continue
-    }
-    const worker = job.lease?.workerId ?? job.workerId
-    if (worker === null) {
-      outcomes.push(leaseGone(ref.id, 'deleted'))
-      continue
-    }
-    if (!keyOfWorker.has(worker))
-      keyOfWorker.set(worker, (await docket.workers.get(worker))?.registeredBy ?? null)
-    outcomes.push(keyOfWorker.get(worker) === principal.name ? null : leaseGone(ref.id, 'deleted'))
-  }
-  return outcomes
+  // One read for all of them: a bulk report costs one look-up, not one per job.
+  const registrants = await accessOf(docket).jobWorkerRegistrants(refs.map((r) => r.id))
+  return refs.map((ref) => {
+    const id = ref.id.toLowerCase()
+    if (!registrants.has(id)) return null
+    return registrants.get(id) === principal.name ? null : leaseGone(ref.id, 'deleted')
+  })
 }
 
 /** One lease report: LEASE_LOST `{ reason: 'deleted' }` unless the caller's key holds the lease (see leaseBindings). */

@@ -222,6 +222,13 @@ export interface JobStore {
   countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>
   /** The distinct (queue, type) pairs among the newest `sample` jobs, only `owner`'s when given. */
   recentQueueTypes(owner: string | null, sample: number): Promise<{ queue: string; type: string }[]>
+  /**
+   * For each of these jobs that exists, who registered the worker of its
+   * latest attempt (the key name; null: no attempt yet, a library worker, or
+   * a worker since forgotten): what binds a lease to the key that claimed it
+   * (server/lease-binding.ts). One read for all of them.
+   */
+  jobWorkerRegistrants(jobIds: string[]): Promise<Map<string, string | null>>
 }
 
 /** An operator's actions on one job, each one transition of the state machine (drivers: control.ts). */

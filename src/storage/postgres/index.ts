@@ -102,6 +102,7 @@ const jobStore = (ctx: PgContext): JobStore => ({
   listJobs: (p) => read.listJobs(ctx, p),
   countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
   recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
+  jobWorkerRegistrants: (ids) => read.jobWorkerRegistrants(ctx, ids),
 })
 
 const jobControlStore = (ctx: PgContext): JobControlStore => ({

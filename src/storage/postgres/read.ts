@@ -151,6 +151,18 @@ async function searching(ctx: PgContext, p: JobFilter, sql: string, values: unkn
   }
 }
 
+export async function jobWorkerRegistrants(
+  ctx: PgContext,
+  jobIds: string[],
+): Promise<Map<string, string | null>> {
+  const rows = await ctx.query<{ id: string; registered_by: string | null }>(
+    `SELECT j.id::text AS id, w.registered_by FROM jobs j LEFT JOIN workers w ON w.id = j.worker_id
+     WHERE j.id = ANY($1::uuid[])`,
+    [jobIds],
+  )
+  return new Map(rows.map((r) => [r.id, r.registered_by ?? null]))
+}
+
 export async function recentQueueTypes(ctx: PgContext, owner: string | null, sample: number) {
   const q = buildRecentQueueTypesQuery(owner, sample, pgListDialect)
   return ctx.query<{ queue: string; type: string }>(q.sql, q.values)

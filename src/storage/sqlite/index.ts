@@ -112,6 +112,7 @@ const jobStore = (ctx: SqliteContext, signal: EventEmitter): JobStore => ({
   listJobs: async (p) => read.listJobs(ctx, p),
   countMatchingJobs: async (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
   recentQueueTypes: async (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
+  jobWorkerRegistrants: async (ids) => read.jobWorkerRegistrants(ctx, ids),
 })
 
 const jobControlStore = (ctx: SqliteContext): JobControlStore => ({

@@ -139,6 +139,22 @@ export function countMatchingJobs(ctx: SqliteContext, p: JobFilter, upTo: number
   )
 }
 
+export function jobWorkerRegistrants(ctx: SqliteContext, jobIds: string[]): Map<string, string | null> {
+  const found = new Map<string, string | null>()
+  // In chunks: a statement takes at most so many parameters.
+  for (let i = 0; i < jobIds.length; i += 500) {
+    const chunk = jobIds.slice(i, i + 500)
+    const rows = ctx.db
+      .prepare(
+        `SELECT j.id, w.registered_by FROM jobs j LEFT JOIN workers w ON w.id = j.worker_id
+         WHERE j.id IN (${chunk.map(() => '?').join(', ')})`,
+      )
+      .all(...chunk) as { id: string; registered_by: string | null }[]
+    for (const r of rows) found.set(r.id, r.registered_by ?? null)
+  }
+  return found
+}
+
 export function recentQueueTypes(ctx: SqliteContext, owner: string | null, sample: number) {
   const q = buildRecentQueueTypesQuery(owner, sample, sqliteListDialect)
   return ctx.db.prepare(q.sql).all(...q.values) as { queue: string; type: string }[]

@@ -144,6 +144,29 @@ export function storeSuite(ctx: ConformanceContext): void {
     })
   })
 
+  describe('store: who holds a lease', () => {
+    test('jobWorkerRegistrants names the key that registered the worker of each job’s latest attempt', async () => {
+      const store = storeOf(ctx.docket)
+      const queue = await makeQueue(ctx.docket, 's-registrants')
+      const remote = workerId('remote')
+      await store.registerWorker({ ...worker(remote, [queue]), registeredBy: 'key-one' })
+      const [claimed, waiting] = await ctx.docket.addMany([
+        { queue, type: 't' },
+        { queue, type: 't' },
+      ])
+      await ctx.docket.workers.claim({ workerId: remote, queues: [queue], limit: 1 })
+      const found = await store.jobWorkerRegistrants([claimed!.id, waiting!.id, randomUUID()])
+      assert.deepEqual(
+        [...found.entries()].sort(),
+        [
+          [claimed!.id, 'key-one'],
+          [waiting!.id, null],
+        ].sort(),
+      )
+      assert.deepEqual(await store.jobWorkerRegistrants([]), new Map())
+    })
+  })
+
   describe('store: the event log', () => {
     test('readEvents pages in commit order from a cursor, never repeating or skipping an event', async () => {
       const store = storeOf(ctx.clocked)

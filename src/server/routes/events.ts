@@ -197,7 +197,9 @@ export const eventRoutes =
         // Last, so that a refused request holds no slot; given back when the feed's connection ends.
         const release = slots.take(request.principal)
         feedSlots.set(request, release)
-        if (!upgrade) reply.raw.once('close', release)
+        // SSE: the response's end; a WebSocket: its socket's (also when the upgrade itself fails).
+        if (upgrade) request.raw.socket?.once('close', release)
+        else reply.raw.once('close', release)
       },
       handler: async (request, reply) => {
         const filters = await prepare(request)

@@ -115,6 +115,7 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
       database,
       migrate: valid.migrate,
       maxPayloadBytes: valid.maxPayloadBytes,
+      searchTimeoutMs: valid.searchTimeoutMs,
     })
     try {
       const target = databaseTarget(url, database)
@@ -249,9 +250,12 @@ export class Docket<Tasks extends TaskMap = AnyTasks> {
 
   // Reading jobs (docket/jobs.ts)
 
-  /** Calls `listener` for every event (optionally of one queue or job), in commit order, from any process. */
+  /**
+   * Calls `listener` for every event (optionally of one queue or job), in commit order, from any
+   * process. A listener that returns a promise holds back the next event until it settles.
+   */
   async subscribe(
-    listener: (event: DocketEvent) => void,
+    listener: (event: DocketEvent) => void | Promise<void>,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     return this.#p.jobs.subscribe(listener, options)

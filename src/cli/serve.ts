@@ -23,9 +23,13 @@ export interface ServeOptions {
   auth: boolean
   /** See AppOptions.trustProxy. */
   trustProxy: boolean | string
+  /** See AppOptions.publicUrl. */
+  publicUrl?: string
   worker?: string
   /** See AppOptions.credentialRecheckMs. */
   credentialRecheckMs?: number
+  /** See AppOptions.feeds. */
+  feeds?: { perKey?: number; total?: number }
   /** See MaintenanceOptions.workerRetentionMs. */
   workerRetentionMs?: number
   logLevel: string
@@ -136,7 +140,9 @@ export async function serve(o: ServeOptions): Promise<void> {
     docket,
     auth: o.auth ? 'keys' : 'none',
     trustProxy: o.trustProxy,
+    ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
     ...(o.credentialRecheckMs === undefined ? {} : { credentialRecheckMs: o.credentialRecheckMs }),
+    ...(o.feeds === undefined ? {} : { feeds: o.feeds }),
     logger: await loggerOptions(o.logLevel, o.logFormat),
   })
   const maintenance = new Maintenance(docket, {

@@ -575,7 +575,7 @@ export interface paths {
         };
         /**
          * Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade
-         * @description Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named `feed.closed` whose data is `{"code":"UNAUTHENTICATED","message":...}`, over a WebSocket with `{"error":{...}}` and close code 1008.
+         * @description Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Without either, the feed starts with the events committed after it opened. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named `feed.closed` whose data is `{"code":"UNAUTHENTICATED","message":...}`, over a WebSocket with `{"error":{...}}` and close code 1008. A server keeps at most 20 feeds open per key and 1000 in all (429 TOO_MANY_FEEDS past either); a feed whose client reads nothing for 30000 ms while its connection's buffer is full is closed (resume with Last-Event-ID).
          */
         get: {
             parameters: {
@@ -870,16 +870,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a job with its events, dependencies and artifacts
-         * @description Also open to a viewer token of this job (`?token=`), without a key.
-         */
+        /** Get a job with its events, dependencies and artifacts */
         get: {
             parameters: {
-                query?: {
-                    /** @description a viewer token (POST /jobs/{id}/viewer-token): read this one job, or its feed, without a key */
-                    token?: string;
-                };
+                query?: never;
                 header?: never;
                 path: {
                     id: string;
@@ -2432,6 +2426,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/jobs/{id}/view": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A job’s narrow view, for showing its progress to someone without a key: status, progress, steps and times
+         * @description Open to a viewer token of this job (`?token=`, POST /jobs/{id}/viewer-token), without a key, from any origin; and to the keys that read the job, to see what the token shows. No payload, result, owner, worker ids, errors, stacks, attempts, files or log lines.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a viewer token (POST /jobs/{id}/viewer-token): read this one job, or its feed, without a key */
+                    token?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ViewerJob"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs/{id}/viewer-token": {
         parameters: {
             query?: never;
@@ -2443,7 +2526,7 @@ export interface paths {
         put?: never;
         /**
          * Mint a read-only, expiring token that opens this one job’s detail and live feed without a key (to show a customer its progress)
-         * @description Use it as `?token=` on GET /jobs/{id} and GET /events (SSE or WebSocket; the feed is this job’s only). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.
+         * @description Use it as `?token=` on GET /jobs/{id}/view (the job’s narrow view) and GET /events (SSE or WebSocket; the feed is this job’s only, narrowed alike). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.
          */
         post: {
             parameters: {
@@ -2474,7 +2557,7 @@ export interface paths {
                             events: string;
                             /** @description ISO 8601 date-time */
                             expiresAt: string;
-                            /** @description the job’s URL with the token */
+                            /** @description the job’s narrow view’s URL with the token (GET /jobs/{id}/view) */
                             job: string;
                             jobId: string;
                             token: string;
@@ -2546,7 +2629,7 @@ export interface paths {
         post?: never;
         /**
          * End every viewer token of this job: pages and feeds opened with them stop working
-         * @description For a token handed out by mistake, or a customer who should no longer watch. GET /jobs/{id}?token= answers 401 at once; a feed opened with one of them ends within a few seconds (a `feed.closed` event over SSE, close code 1008 over a WebSocket). Tokens cannot be listed, so this ends them all.
+         * @description For a token handed out by mistake, or a customer who should no longer watch. GET /jobs/{id}/view?token= answers 401 at once; a feed opened with one of them ends within a few seconds (a `feed.closed` event over SSE, close code 1008 over a WebSocket). Tokens cannot be listed, so this ends them all.
          */
         delete: {
             parameters: {
@@ -2634,7 +2717,7 @@ export interface paths {
         put?: never;
         /**
          * Retry, cancel, promote or delete every job matching a filter (the filters and search of GET /jobs), or each of a list of ids
-         * @description Done by the server in chunks of 500, each job in its own transaction and recorded in its own events. `matched`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); `changed`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most 10000 ids.
+         * @description A filter without a queue needs `all: true` (every queue); `{ "filter": {} }` alone is refused. Done by the server in chunks of 500, each job in its own transaction and recorded in its own events. `matched`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); `changed`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most 10000 ids.
          */
         post: {
             parameters: {
@@ -2648,6 +2731,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * @description true: the filter may leave out its queue and act on every queue; required then
+                         * @enum {boolean}
+                         */
+                        all?: true;
                         filter?: {
                             batchId?: string;
                             id?: string;
@@ -3680,7 +3768,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a queue with counts by state, its busiest groups and its health */
+        /**
+         * Get a queue with counts by state, its busiest groups and its health
+         * @description A worker key gets the queue’s settings and `rateLimitUse` only (no counts, groups or health: those are about the jobs, not the work), so a remote worker can pace itself. A user key gets counts, groups and health of its own jobs, and no `rateLimitUse`.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -5372,6 +5463,15 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6054,6 +6154,7 @@ export interface components {
             id: string;
             name: string | null;
             owner: string | null;
+            /** @description percent done, 0-100, to one decimal: the mean over its jobs, each final job (completed, failed or cancelled) counting 100 and each other its own progress percent; 0 for an empty batch */
             progress: number;
             /** @description the job that runs once every job of the batch is final (its `then`); not one of its jobs */
             thenJobId: string | null;
@@ -6075,6 +6176,7 @@ export interface components {
             id: string;
             name: string | null;
             owner: string | null;
+            /** @description percent done, 0-100, to one decimal: the mean over its jobs, each final job (completed, failed or cancelled) counting 100 and each other its own progress percent; 0 for an empty batch */
             progress: number;
             /** @description the job that runs once every job of the batch is final (its `then`); not one of its jobs */
             thenJobId: string | null;
@@ -6260,7 +6362,7 @@ export interface components {
                  * @description stable error code; see docs/errors.md
                  * @enum {string}
                  */
-                code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INVALID_STATE" | "LEASE_LOST" | "LEADERSHIP_LOST" | "WAIT_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "CLOSED" | "SCHEMA_NEWER" | "SCHEMA_OLDER" | "INTERNAL" | "SQLITE_DRIVER_MISSING";
+                code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INVALID_STATE" | "LEASE_LOST" | "LEADERSHIP_LOST" | "WAIT_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "TOO_MANY_FEEDS" | "CLOSED" | "SCHEMA_NEWER" | "SCHEMA_OLDER" | "INTERNAL" | "SQLITE_DRIVER_MISSING";
                 details: {
                     [key: string]: unknown;
                 };
@@ -6273,7 +6375,7 @@ export interface components {
                  * @description stable error code; see docs/errors.md
                  * @enum {string}
                  */
-                code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INVALID_STATE" | "LEASE_LOST" | "LEADERSHIP_LOST" | "WAIT_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "CLOSED" | "SCHEMA_NEWER" | "SCHEMA_OLDER" | "INTERNAL" | "SQLITE_DRIVER_MISSING";
+                code: "INVALID_ARGUMENT" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "INVALID_STATE" | "LEASE_LOST" | "LEADERSHIP_LOST" | "WAIT_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "TOO_MANY_FEEDS" | "CLOSED" | "SCHEMA_NEWER" | "SCHEMA_OLDER" | "INTERNAL" | "SQLITE_DRIVER_MISSING";
                 details: {
                     [key: string]: unknown;
                 };
@@ -7210,6 +7312,82 @@ export interface components {
             on: "success" | "completion";
             /** @description its result once completed; null before, or when it failed or was cancelled */
             result: unknown;
+            /** @enum {string} */
+            status: "waiting" | "scheduled" | "blocked" | "held" | "active" | "completed" | "failed" | "cancelled";
+            type: string;
+        };
+        ViewerJob: {
+            attempts: number;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            durationMs: number | null;
+            estimatedDurationMs: number | null;
+            /** @description the job’s timeline: added, state changes, progress and steps (no log lines, no data) */
+            events: {
+                /** @description ISO 8601 date-time */
+                at: string;
+                id: number;
+                /** @enum {string} */
+                kind: "added" | "state" | "progress" | "step.started" | "step.completed" | "step.failed";
+                /** @description only for progress and step events */
+                message: string | null;
+                percent: number | null;
+                /** @enum {string|null} */
+                status: "waiting" | "scheduled" | "blocked" | "held" | "active" | "completed" | "failed" | "cancelled" | null;
+                step: string | null;
+            }[];
+            /** @description ISO 8601 date-time */
+            finishedAt: string | null;
+            id: string;
+            maxAttempts: number;
+            progress: {
+                message: string | null;
+                percent: number;
+                step: string | null;
+            };
+            queue: string;
+            /** @description ISO 8601 date-time */
+            runAt: string;
+            /** @description ISO 8601 date-time */
+            startedAt: string | null;
+            /** @enum {string} */
+            status: "waiting" | "scheduled" | "blocked" | "held" | "active" | "completed" | "failed" | "cancelled";
+            type: string;
+        };
+        ViewerJobInput: {
+            attempts: number;
+            /** @description ISO 8601 date-time */
+            createdAt: string;
+            durationMs: number | null;
+            estimatedDurationMs: number | null;
+            /** @description the job’s timeline: added, state changes, progress and steps (no log lines, no data) */
+            events: {
+                /** @description ISO 8601 date-time */
+                at: string;
+                id: number;
+                /** @enum {string} */
+                kind: "added" | "state" | "progress" | "step.started" | "step.completed" | "step.failed";
+                /** @description only for progress and step events */
+                message: string | null;
+                percent: number | null;
+                /** @enum {string|null} */
+                status: "waiting" | "scheduled" | "blocked" | "held" | "active" | "completed" | "failed" | "cancelled" | null;
+                step: string | null;
+            }[];
+            /** @description ISO 8601 date-time */
+            finishedAt: string | null;
+            id: string;
+            maxAttempts: number;
+            progress: {
+                message: string | null;
+                percent: number;
+                step: string | null;
+            };
+            queue: string;
+            /** @description ISO 8601 date-time */
+            runAt: string;
+            /** @description ISO 8601 date-time */
+            startedAt: string | null;
             /** @enum {string} */
             status: "waiting" | "scheduled" | "blocked" | "held" | "active" | "completed" | "failed" | "cancelled";
             type: string;

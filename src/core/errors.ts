@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  /** (server) A live feed past the open feeds allowed per key or per server; after RATE_LIMITED, so a plugin's 429 stays RATE_LIMITED. */
+  TOO_MANY_FEEDS: 429,
   CLOSED: 503,
   SCHEMA_NEWER: 503,
   SCHEMA_OLDER: 503,

@@ -22,6 +22,9 @@
  */
 import { invalidArgument } from './errors.js'
 
+// With the `u` flag a surrogate pair reads as one code point, so only a lone half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u
+
 /** The ids an `id` option (or an id-like search) matches: the range [from, to], or the short id. */
 export interface IdMatch {
   from: string
@@ -101,6 +104,8 @@ export function parseSearch(text: string): SearchTerm {
   if (trimmed.length > SEARCH_MAX) throw fail(`expected at most ${SEARCH_MAX} characters`)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw fail('control characters are not allowed')
+  if (LONE_SURROGATE.test(trimmed))
+    throw fail('a lone UTF-16 surrogate (\\ud800-\\udfff without its pair) is not text')
   return { text: trimmed, id: idFragment(trimmed) }
 }
 
@@ -161,6 +166,9 @@ function readValue(r: Reader): JsonScalar {
   if (string !== null) {
     const value = JSON.parse(string) as string
     if (value.includes('\u0000')) throw r.error('a string may not contain the NUL character (\\u0000)')
+    // As no stored string may (core/json.ts): PostgreSQL's jsonb refuses one, SQLite would compare it.
+    if (LONE_SURROGATE.test(value))
+      throw r.error('a string may not contain a lone UTF-16 surrogate (\\ud800-\\udfff without its pair)')
     return value
   }
   const number = r.match(NUMBER)
@@ -235,6 +243,24 @@ export function jobMatch(options: { id?: string; search?: string; where?: string
     ...(options.where === undefined ? {} : { where: parseWhere(options.where) }),
   }
 }
+
+/**
+ * What a list with `search` or `where` that ran past its time budget
+ * (DocketOptions.searchTimeoutMs) is told, on either driver: the option, and
+ * how to make the search cheaper.
+ */
+export function searchTimedOut(what: 'search' | 'where', timeoutMs: number) {
+  const why = `the ${what} ran longer than its time budget of ${timeoutMs} ms (searchTimeoutMs) and was stopped: narrow it with queue, status, type or owner, or search for a longer text`
+  return invalidArgument(`invalid ${what}: ${why}`, [{ path: what, message: why }])
+}
+
+/** The option a list searches with, for a search's time budget: null when it has neither. */
+export const searchOption = (filter: { search?: unknown; where?: unknown[] }): 'search' | 'where' | null =>
+  filter.search !== undefined
+    ? 'search'
+    : filter.where !== undefined && filter.where.length > 0
+      ? 'where'
+      : null
 
 /** A page's count of every job the filter matches: exact, or "at least `value`" past COUNT_LIMIT. */
 export interface MatchCount {

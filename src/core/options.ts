@@ -290,6 +290,7 @@ export const docketOptions = z.strictObject({
     )
     .optional(),
   migrate: z.boolean().optional(),
+  searchTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 })
 
 /**

@@ -13,6 +13,7 @@ import type {
   ViewerTokenInfo,
   ViewerTokenRecord,
 } from '../core/access.js'
+import { isJobId } from '../core/bounds.js'
 import { label, parse } from '../core/options.js'
 import type { Store } from '../storage/store.js'
 import { checkId, checkJobId } from './arguments.js'
@@ -52,6 +53,16 @@ export class Access {
 
   constructor(store: () => Store) {
     this.#store = store
+  }
+
+  /**
+   * For each job id that is a job, the key name that registered the worker of
+   * its latest attempt (null: none did): lease-binding.ts binds a lease to it.
+   * Ids that are not job ids are left out, as missing jobs are.
+   */
+  async jobWorkerRegistrants(jobIds: string[]): Promise<Map<string, string | null>> {
+    const ids = [...new Set(jobIds.filter(isJobId).map((id) => id.toLowerCase()))]
+    return ids.length === 0 ? new Map() : this.#store().jobWorkerRegistrants(ids)
   }
 
   async createApiKey(key: ApiKeyRecord): Promise<ApiKeyInfo> {

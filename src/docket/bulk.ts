@@ -42,14 +42,33 @@ const oneTarget = <T extends { filter?: unknown; ids?: unknown }>(t: T) =>
   (t.filter === undefined) !== (t.ids === undefined)
 const ONE_TARGET = { message: 'give either filter or ids, not both or neither', path: ['filter'] }
 
+/**
+ * A filter without a queue reaches every queue (an empty one, every job there
+ * is): that takes `all: true`, said on purpose, so that a filter left empty by
+ * mistake does nothing. `all` goes with a filter only.
+ */
+const saysWhere = (t: { filter?: { queue?: unknown }; ids?: unknown; all?: true }) =>
+  t.filter === undefined ? t.all === undefined : t.filter.queue !== undefined || t.all === true
+const SAYS_WHERE = {
+  message:
+    'a filter without a queue acts on every queue: name filter.queue, or add all: true to mean every queue (all goes with a filter only)',
+  path: ['all'],
+}
+const all = z
+  .literal(true)
+  .optional()
+  .describe('true: the filter may leave out its queue and act on every queue; required then')
+
 export const bulkBody = z
-  .strictObject({ filter: bulkFilter.optional(), ids: bulkIds.optional() })
+  .strictObject({ filter: bulkFilter.optional(), ids: bulkIds.optional(), all })
   .refine(oneTarget, ONE_TARGET)
+  .refine(saysWhere, SAYS_WHERE)
 
 /** `owner`: only that owner's jobs (a user's key); another's are never matched, exactly as missing ones. */
 export const bulkTarget = z
-  .strictObject({ filter: bulkFilter.optional(), ids: bulkIds.optional(), owner: label.optional() })
+  .strictObject({ filter: bulkFilter.optional(), ids: bulkIds.optional(), all, owner: label.optional() })
   .refine(oneTarget, ONE_TARGET)
+  .refine(saysWhere, SAYS_WHERE)
 export type BulkTarget = z.input<typeof bulkTarget>
 export type BulkFilter = z.infer<typeof bulkFilter>
 
@@ -76,7 +95,8 @@ export const appliesTo = (action: BulkAction, job: Job): boolean =>
 
 /**
  * Retries, cancels, promotes or deletes every job matching `{ filter }` (the
- * filters and search of listJobs, `owner` included) or each of `{ ids }`
+ * filters and search of listJobs, `owner` included; without a queue only
+ * with `all: true`) or each of `{ ids }`
  * (only `owner`'s, when given: others count as missing), in chunks of
  * BULK_CHUNK, each job in its own transaction. Jobs in a state the action
  * does not apply to are not matched.

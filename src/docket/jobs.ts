@@ -211,9 +211,12 @@ export class Jobs {
     return counted === undefined ? { jobs, nextCursor } : { jobs, nextCursor, count: matchCount(counted) }
   }
 
-  /** Calls `listener` for every event (optionally of one queue or job), in commit order, from any process. */
+  /**
+   * Calls `listener` for every event (optionally of one queue or job), in commit order, from any
+   * process. A listener that returns a promise holds back the next event until it settles.
+   */
   async subscribe(
-    listener: (event: DocketEvent) => void,
+    listener: (event: DocketEvent) => void | Promise<void>,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
     if (options.queue !== undefined) checkQueueName(options.queue)

@@ -63,6 +63,14 @@ export interface DocketOptions {
    * than this code is refused with SCHEMA_NEWER either way.
    */
   migrate?: boolean
+  /**
+   * How long one job list (or count) with `search` or `where` may run before
+   * it is stopped and refused (INVALID_ARGUMENT, `search`/`where`: narrow it).
+   * Default 2 s on SQLite, whose statements run on the event loop's thread,
+   * so that one search never holds up everything else for long; 10 s on
+   * PostgreSQL (its statement_timeout). See docs/search.md.
+   */
+  searchTimeoutMs?: number
 }
 
 export type JobOptions = Omit<JobInput, 'queue' | 'type' | 'payload'>

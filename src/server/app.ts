@@ -37,6 +37,7 @@ import {
   type Principal,
 } from './auth.js'
 import { frameworkErrors, installErrorHandling, serializeError } from './errors.js'
+import { DEFAULT_FEED_LIMITS, type FeedLimits, FeedSlots } from './feed-limits.js'
 import { artifactRoutes } from './routes/artifacts.js'
 import { batchRoutes } from './routes/batches.js'
 import { eventRoutes } from './routes/events.js'
@@ -81,9 +82,18 @@ export interface AppOptions {
    * peer), or the proxies' addresses and CIDR ranges, comma-separated
    * (`loopback`, `linklocal` and `uniquelocal` name the usual ranges). Decides the
    * address failed authentications are counted against, the Secure cookie
-   * flag and the host the Origin check compares with.
+   * flag and, unless `publicUrl` pins it, the origin the Origin check
+   * compares with.
    */
   trustProxy?: boolean | string
+  /**
+   * The URL the dashboard is reached at from browsers (`https://docket.example.com`):
+   * the Origin check of changes made with the session cookie, and of the
+   * WebSocket feed, compares a page's origin (scheme, host and port) with this
+   * one only. Without it, with the request's own scheme and Host (behind a
+   * trusted proxy: X-Forwarded-Proto and X-Forwarded-Host).
+   */
+  publicUrl?: string
   /** How long a dashboard session lasts. Default 24 hours. */
   sessionTtlMs?: number
   /**
@@ -92,9 +102,20 @@ export interface AppOptions {
    * not. Default 5 s.
    */
   credentialRecheckMs?: number
+  /**
+   * Live feeds (SSE and WebSocket on /events): at most `perKey` open per key
+   * (default 20) and `total` in all (default 1000) on this server, past which
+   * a new one is 429 TOO_MANY_FEEDS; one whose client reads nothing while its
+   * buffer is full is closed after `stallMs` (default 30 s). See feed-limits.ts.
+   */
+  feeds?: Partial<FeedLimits>
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** How many live feeds this server has open now. */
+    openFeeds: () => number
+  }
   interface FastifyRequest {
     principal: Principal
     /** Whether the credential this request came in with is still valid (a revoked key is not). */
@@ -109,6 +130,34 @@ declare module 'fastify' {
 }
 
 export type App = FastifyInstance
+
+/** The feed limits with their defaults; each a whole number of at least 1. */
+function feedLimits(given: Partial<FeedLimits> = {}): FeedLimits {
+  const limits = { ...DEFAULT_FEED_LIMITS, ...given }
+  for (const [name, value] of Object.entries(limits))
+    if (!Number.isInteger(value) || value < 1)
+      throw new DocketError('INVALID_ARGUMENT', `feeds.${name} must be a whole number of at least 1`, {
+        issues: [{ path: `feeds.${name}`, message: 'expected an integer >= 1' }],
+      })
+  return limits
+}
+
+/** A public URL is an http(s) URL; only its origin counts. */
+export function checkPublicUrl(url: string): string {
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    throw new DocketError(
+      'INVALID_ARGUMENT',
+      `publicUrl must be an http:// or https:// URL, not ${JSON.stringify(url)}`,
+      {
+        issues: [{ path: 'publicUrl', message: 'expected an http(s) URL' }],
+      },
+    )
+  return parsed.origin
+}
 
 /**
  * Credentials never reach the log: some plugins log whole request headers at
@@ -163,6 +212,7 @@ function logEachRequest(app: FastifyInstance): void {
 }
 
 export async function buildApp(options: AppOptions): Promise<App> {
+  if (options.publicUrl !== undefined) checkPublicUrl(options.publicUrl)
   const app = Fastify({
     logger: withRedaction(options.logger ?? false),
     logController: new LogController({ disableRequestLogging: true }),
@@ -232,6 +282,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     limiter: new FailedAuthLimiter(),
     usage: new KeyUsage(options.docket),
     allowedOrigins: options.allowedOrigins ?? [],
+    publicUrl: options.publicUrl,
   }
   // Before the authentication hook: it reads the session id from request.cookies.
   await app.register(cookie)
@@ -244,7 +295,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       // Every caller is an admin, so a page of any other site must not be able to act through
       // the browser: a change needs no Origin or this server's own (DNS rebinding aside, the
       // server listens on loopback only in this mode).
-      if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false)
+      if (isUnsafe(request.method)) checkOrigin(request, auth.allowedOrigins, false, auth.publicUrl)
       request.principal = ANONYMOUS_ADMIN
       request.stillAuthenticated = async () => true
       return
@@ -274,9 +325,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
   })
 
   const deps = { docket: options.docket }
+  const feeds = new FeedSlots(feedLimits(options.feeds))
+  app.decorate('openFeeds', () => feeds.open)
   await app.register(sessionRoutes({ auth, mode: options.auth ?? 'keys' }), { prefix: '/api/v1' })
   await app.register(keyRoutes(deps), { prefix: '/api/v1' })
-  await app.register(statsRoutes({ ...deps, onEveryResponse: (hook) => app.addHook('onResponse', hook) }))
+  await app.register(
+    statsRoutes({
+      ...deps,
+      onEveryResponse: (hook) => app.addHook('onResponse', hook),
+      openFeeds: () => feeds.open,
+    }),
+  )
   await app.register(healthRoutes(deps))
   await app.register(queueRoutes(deps), { prefix: '/api/v1' })
   await app.register(jobRoutes(deps), { prefix: '/api/v1' })
@@ -292,7 +351,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     eventRoutes({
       ...deps,
       allowedOrigins: options.allowedOrigins,
+      publicUrl: options.publicUrl,
       recheckMs: options.credentialRecheckMs ?? 5_000,
+      slots: feeds,
     }),
     { prefix: '/api/v1' },
   )

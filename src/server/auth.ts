@@ -193,6 +193,8 @@ export interface Authenticator {
   usage: KeyUsage
   /** Page origins besides this server's own allowed to make changes with the session cookie. */
   allowedOrigins: string[]
+  /** This server's own origin, when pinned (AppOptions.publicUrl). */
+  publicUrl?: string
 }
 
 /**
@@ -251,7 +253,7 @@ export async function identify(
         throw error
       })
       if (isUnsafe(request.method)) {
-        checkOrigin(request, auth.allowedOrigins, true)
+        checkOrigin(request, auth.allowedOrigins, true, auth.publicUrl)
         checkCsrf(session, request.headers['x-csrf-token'])
       }
       info = session.key

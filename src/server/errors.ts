@@ -113,6 +113,51 @@ export function serializeError(error: unknown): unknown {
   return stdSerializers.err(error)
 }
 
+const LOCATIONS = /^(body|querystring|params|headers)(\.|$)/
+
+/** Whether `segments` name something inside `value`: its first key is there (a key or an array index). */
+const holds = (value: unknown, segments: string[]): boolean =>
+  value !== null &&
+  typeof value === 'object' &&
+  (segments.length === 0 || Object.hasOwn(value as object, segments[0]!))
+
+/** The keys from `value` down to the object holding `segments`, at most `depth` levels down; null if none does. */
+function pathTo(value: unknown, segments: string[], depth: number): string[] | null {
+  if (holds(value, segments)) return []
+  if (depth === 0 || value === null || typeof value !== 'object') return null
+  for (const [key, child] of Object.entries(value as object)) {
+    const below = pathTo(child, segments, depth - 1)
+    if (below !== null) return [key, ...below]
+  }
+  return null
+}
+
+/**
+ * An issue's path as every answer gives it: starting with where in the
+ * request the value was (`body.`, `querystring.`, `params.`, `headers.`), then
+ * the field (`body.retryInMs`, `body.jobs.3.priority`, `querystring.where`,
+ * `body.filter.search`). Route schemas already say where; a refusal the
+ * library made names the field within its argument (`retryInMs`), which is
+ * found here in the request's body, query or path (the first holding it).
+ */
+export function requestPath(request: FastifyRequest, path: string): string {
+  if (LOCATIONS.test(path)) return path
+  const segments = path === '' ? [] : path.split('.')
+  const parts = { body: request.body, querystring: request.query, params: request.params }
+  if (segments.length > 0)
+    for (const [where, value] of Object.entries(parts)) {
+      const inside = pathTo(value, segments, 2)
+      if (inside !== null) return [where, ...inside, ...segments].join('.')
+    }
+  return ['body', ...segments].join('.')
+}
+
+function locatedDetails(request: FastifyRequest, error: DocketError): Record<string, unknown> {
+  const issues = error.details.issues
+  if (!Array.isArray(issues) || issues.length === 0) return error.details
+  return { ...error.details, issues: issues.map((i) => ({ ...i, path: requestPath(request, i.path) })) }
+}
+
 export function installErrorHandling(
   app: FastifyInstance,
   pageFallback: (request: FastifyRequest, reply: FastifyReply) => unknown = () => null,
@@ -122,7 +167,9 @@ export function installErrorHandling(
       // A client told to slow down is told for how long, in the header HTTP clients read.
       const wait = error.details.retryAfterSeconds
       if (error.code === 'RATE_LIMITED' && typeof wait === 'number') reply.header('retry-after', String(wait))
-      return reply.status(error.httpStatus).send(errorBody(error.code, error.message, error.details))
+      return reply
+        .status(error.httpStatus)
+        .send(errorBody(error.code, error.message, locatedDetails(request, error)))
     }
     if (error.validation) {
       const issues = validationIssues(error)

@@ -72,13 +72,55 @@ export function checkCsrf(session: SessionInfo, token: unknown): void {
 export const isUnsafe = (method: string) => !['GET', 'HEAD', 'OPTIONS'].includes(method)
 
 /**
- * A browser names the page a request comes from in `Origin`; it must be a
- * page of this server (by host, as the trusted proxy reports it) or one of
- * `allowed`. `required`: refuse a request without Origin too (every
- * browser sends it on a change, so a cookie request without one is not
- * from our page).
+ * The origin this server's own pages are served from, which a browser names
+ * in `Origin`: scheme, host and port. `publicUrl` (`--public-url`) pins it;
+ * without it, it is the request's own: its scheme and Host, which behind a
+ * trusted proxy (`--trust-proxy`) are what X-Forwarded-Proto and
+ * X-Forwarded-Host say.
  */
-export function checkOrigin(request: FastifyRequest, allowed: string[], required: boolean): void {
+export function ownOrigin(request: FastifyRequest, publicUrl?: string): string | null {
+  try {
+    return new URL(publicUrl ?? `${request.protocol}://${request.host}`).origin
+  } catch {
+    return null // a Host header that is not a host
+  }
+}
+
+/** `origin` as a URL's origin (a default port left out), or null when it is not an http(s) origin (such as "null"). */
+function normalOrigin(origin: string): string | null {
+  try {
+    const page = new URL(origin)
+    return page.protocol === 'http:' || page.protocol === 'https:' ? page.origin : null
+  } catch {
+    return null
+  }
+}
+
+/** Whether a page of `origin` is one of this server's (scheme, host and port alike) or one of `allowed`. */
+export function isAllowedOrigin(
+  request: FastifyRequest,
+  origin: string,
+  allowed: string[],
+  publicUrl?: string,
+): boolean {
+  const page = normalOrigin(origin)
+  if (page !== null && page === ownOrigin(request, publicUrl)) return true
+  return allowed.includes(origin) || (page !== null && allowed.some((a) => normalOrigin(a) === page))
+}
+
+/**
+ * A browser names the page a request comes from in `Origin`; it must be a
+ * page of this server (the same scheme, host and port: see ownOrigin) or one
+ * of `allowed`. `required`: refuse a request without Origin too (every
+ * browser sends it on a change, so a cookie request without one is not from
+ * our page).
+ */
+export function checkOrigin(
+  request: FastifyRequest,
+  allowed: string[],
+  required: boolean,
+  publicUrl?: string,
+): void {
   const origin = request.headers.origin
   if (origin === undefined) {
     if (!required) return
@@ -87,27 +129,12 @@ export function checkOrigin(request: FastifyRequest, allowed: string[], required
       'the Origin header is missing: a change made with the session cookie must come from the dashboard’s page',
     )
   }
-  if (isOwnHost(origin, request.host) || allowed.includes(origin)) return
+  if (isAllowedOrigin(request, origin, allowed, publicUrl)) return
   throw new DocketError(
     'FORBIDDEN',
-    `requests from the page origin ${JSON.stringify(origin)} are not allowed`,
-    {
-      origin,
-    },
+    `requests from the page origin ${JSON.stringify(origin)} are not allowed: only this server's own pages (${ownOrigin(request, publicUrl) ?? 'unknown'}) may make changes with the session cookie`,
+    { origin },
   )
-}
-
-/** Whether the page origin is on `host` (the request's Host), a port left out meaning the scheme's default. */
-function isOwnHost(origin: string, host: string): boolean {
-  try {
-    const page = new URL(origin)
-    if (page.protocol !== 'http:' && page.protocol !== 'https:') return false
-    const fallback = page.protocol === 'https:' ? '443' : '80'
-    const server = new URL(`${page.protocol}//${host}`)
-    return page.hostname === server.hostname && (page.port || fallback) === (server.port || fallback)
-  } catch {
-    return false // not a URL (such as "null")
-  }
 }
 
 /**

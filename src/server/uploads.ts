@@ -125,7 +125,7 @@ export async function readUpload(request: FastifyRequest, limits: UploadLimits):
       if ('field' in part) {
         const name = part.field.fieldname
         throw invalidArgument(`the field \`${name}\` comes after a file; send fields first`, [
-          { path: name, message: 'must come before the files' },
+          { path: `body.${name}`, message: 'must come before the files' },
         ])
       }
       yield part.file

@@ -2,8 +2,9 @@
  * Viewer tokens: a job's owner (or an admin) mints a read-only, expiring
  * token for one job, so that an application can show its own customer
  * "analysing page 3 of 12" without proxying the feed or handing out a key.
- * The token opens that job's detail (GET /jobs/{id}?token=) and that job's
- * live feed (GET /events?token=, SSE or WebSocket) and nothing else: any
+ * The token opens that job's narrow view (GET /jobs/{id}/view?token=,
+ * views.ts viewerJobView) and that job's live feed, narrowed alike (GET
+ * /events?token=, SSE or WebSocket), and nothing else: any
  * other job is NOT_FOUND exactly as a missing one, any other route needs a
  * key. Only its hash is stored; it is never logged (query strings are not).
  */

@@ -273,6 +273,106 @@ export const jobDetailView = jobView
   })
   .meta({ id: 'JobDetail' })
 
+/** The kinds of a job's history a viewer sees: no `log` line, which is the worker's own record. */
+const VIEWER_EVENT_KINDS = [
+  'added',
+  'state',
+  'progress',
+  'step.started',
+  'step.completed',
+  'step.failed',
+] as const
+/** Of those, the ones whose message a viewer sees: what the worker wrote for people to read. */
+const VIEWER_MESSAGE_KINDS: readonly string[] = ['progress', 'step.started', 'step.completed', 'step.failed']
+
+/**
+ * One job as a viewer token shows it (GET /jobs/{id}?token=dv_…): what a
+ * customer's page needs to say "analysing page 3 of 12", and nothing the
+ * job's owner might not want shown to anyone holding the link. No payload,
+ * result, owner, group, batch, worker id, lease, error (message or stack),
+ * attempt history, dependencies, files or log lines; the application that
+ * minted the token reads those with its key.
+ */
+export const viewerJobView = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    type: z.string(),
+    status,
+    progress: z.object({ percent: z.number(), step: z.string().nullable(), message: z.string().nullable() }),
+    attempts: z.number().int(),
+    maxAttempts: z.number().int(),
+    runAt: iso,
+    createdAt: iso,
+    startedAt: iso.nullable(),
+    finishedAt: iso.nullable(),
+    estimatedDurationMs: z.number().nullable(),
+    durationMs: z.number().nullable(),
+    events: z
+      .array(
+        z.object({
+          id: z.number().int(),
+          kind: z.enum(VIEWER_EVENT_KINDS),
+          status: status.nullable(),
+          step: z.string().nullable(),
+          percent: z.number().nullable(),
+          message: z.string().nullable().describe('only for progress and step events'),
+          at: iso,
+        }),
+      )
+      .describe('the job’s timeline: added, state changes, progress and steps (no log lines, no data)'),
+  })
+  .meta({ id: 'ViewerJob' })
+
+export function viewerJobJson(job: JobDetail): z.infer<typeof viewerJobView> {
+  return {
+    id: job.id,
+    queue: job.queue,
+    type: job.type,
+    status: job.status,
+    progress: { ...job.progress },
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    runAt: job.runAt.toISOString(),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    estimatedDurationMs: job.estimatedDurationMs,
+    durationMs: job.durationMs,
+    events: job.events.flatMap((e) =>
+      (VIEWER_EVENT_KINDS as readonly string[]).includes(e.kind)
+        ? [
+            {
+              id: e.id,
+              kind: e.kind as (typeof VIEWER_EVENT_KINDS)[number],
+              status: e.status,
+              step: e.step,
+              percent: e.percent,
+              message: VIEWER_MESSAGE_KINDS.includes(e.kind) ? e.message : null,
+              at: e.at.toISOString(),
+            },
+          ]
+        : [],
+    ),
+  }
+}
+
+/**
+ * A feed event as a viewer token's feed sends it, or null for one it does not
+ * send (a log line): no worker id, no data, a message only where the job
+ * view has one.
+ */
+export function viewerEventJson(e: DocketEvent): z.infer<typeof eventView> | null {
+  if (e.kind === 'job.log' || e.jobId === null) return null
+  const kind = e.kind.startsWith('job.') ? e.kind.slice(4) : e.kind
+  return {
+    ...eventJson(e),
+    workerId: null,
+    data: null,
+    message: VIEWER_MESSAGE_KINDS.includes(kind) ? e.message : null,
+  }
+}
+
 export const upstreamJobView = z
   .object({
     id: z.string(),
@@ -323,7 +423,11 @@ export const batchView = z
     createdAt: iso,
     total: z.number().int(),
     counts: countsView,
-    progress: z.number(),
+    progress: z
+      .number()
+      .describe(
+        'percent done, 0-100, to one decimal: the mean over its jobs, each final job (completed, failed or cancelled) counting 100 and each other its own progress percent; 0 for an empty batch',
+      ),
   })
   .meta({ id: 'Batch' })
 

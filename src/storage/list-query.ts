@@ -8,7 +8,6 @@
  * caller gave reaches the statement as a bind parameter, never as text.
  */
 import type { IdMatch, JsonCondition } from '../core/job-search.js'
-import { containsPattern } from '../core/job-search.js'
 import { SORT_COLUMNS } from './rows.js'
 import type { JobFilter, ListJobsParams } from './store.js'
 
@@ -27,8 +26,8 @@ export interface ListDialect {
   encodeTime(ms: number): unknown
   /** True when the job's id is in the match's range, or ends with its short id. */
   idMatches(m: IdMatch, bind: Bind): string
-  /** True when the payload's JSON or the last error's message is LIKE `pattern` (case-insensitive, `\` escapes). */
-  textMatches(pattern: string, bind: Bind): string
+  /** True when the payload's JSON or the last error's message contains `text`, case-insensitively. */
+  textMatches(text: string, bind: Bind): string
   /** True when the payload satisfies the condition (core/job-search.ts says what that means). */
   jsonCondition(c: JsonCondition, bind: Bind): string
 }
@@ -45,7 +44,7 @@ function filterClauses(p: JobFilter, d: ListDialect, bind: Bind): string[] {
   if (p.search) {
     // Bind in the order the placeholders appear: SQLite's `?` are positional.
     const id = p.search.id ? d.idMatches(p.search.id, bind) : null
-    const text = d.textMatches(containsPattern(p.search.text), bind)
+    const text = d.textMatches(p.search.text, bind)
     where.push(id ? `(${id} OR ${text})` : text)
   }
   for (const c of p.where ?? []) where.push(d.jsonCondition(c, bind))

@@ -40,6 +40,8 @@ export interface StoreOptions {
   migrate?: boolean
   /** PostgreSQL only: a payload limit given to Docket.open, recorded in the database for add_job. */
   maxPayloadBytes?: number
+  /** How long a job list with `search` or `where` may run (DocketOptions.searchTimeoutMs). */
+  searchTimeoutMs?: number
 }
 
 /** Where the database is: from its URL, or the path of the application's SQLite handle. */
@@ -66,6 +68,7 @@ export async function openStore(url: string | undefined, options: StoreOptions =
     return createSqliteStore(where, {
       ...(clock ? { now: () => clock.now().getTime(), elapsedMs: elapsedMsOf(clock) } : {}),
       migrate: options.migrate,
+      searchTimeoutMs: options.searchTimeoutMs,
     })
   }
   const { createPostgresStore } = await import('./postgres/index.js')

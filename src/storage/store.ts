@@ -222,6 +222,13 @@ export interface JobStore {
   countMatchingJobs(filter: JobFilter, upTo: number): Promise<number>
   /** The distinct (queue, type) pairs among the newest `sample` jobs, only `owner`'s when given. */
   recentQueueTypes(owner: string | null, sample: number): Promise<{ queue: string; type: string }[]>
+  /**
+   * For each of these jobs that exists, who registered the worker of its
+   * latest attempt (the key name; null: no attempt yet, a library worker, or
+   * a worker since forgotten): what binds a lease to the key that claimed it
+   * (server/lease-binding.ts). One read for all of them.
+   */
+  jobWorkerRegistrants(jobIds: string[]): Promise<Map<string, string | null>>
 }
 
 /** An operator's actions on one job, each one transition of the state machine (drivers: control.ts). */
@@ -337,14 +344,41 @@ export interface NotificationStore {
   onCancelled(listener: (lease: LeaseRef | '*') => void): Promise<() => Promise<void>>
 }
 
+/** Which events a read of the log returns: only one job's (by an index), or one queue's. */
+export interface EventFilter {
+  jobId?: string
+  queue?: string
+}
+
+/** A page of the event log: its events, the cursor to read on from, and whether more may follow at once. */
+export interface EventPage {
+  events: StoredEvent[]
+  cursor: string | null
+  /**
+   * True when the page is full, so the next read may return more at once;
+   * false once the read has caught up with the log (the cursor then stands at
+   * the end of what it could see, past events the filter left out).
+   */
+  more: boolean
+}
+
 /** The event log as the feed reads it (drivers: read.ts). */
 export interface EventStore {
   /**
-   * Events after `cursor` (null: from the start) in commit order, and the
-   * cursor to pass next time. Cursors are opaque strings.
+   * Events after `cursor` (null: from the start) in commit order, at most
+   * `limit`, only those `filter` takes, and the cursor to pass next time.
+   * Cursors are opaque strings, and a cursor read with one filter is read on
+   * with the same one. One read does a bounded amount of work: a filter
+   * without an index (a queue) looks at a bounded stretch of the log, and
+   * says `more` when there is more to look at.
    */
-  readEvents(cursor: string | null, limit: number): Promise<{ events: StoredEvent[]; cursor: string | null }>
-  /** A cursor at the end of the log: reading from it returns only later events. */
+  readEvents(cursor: string | null, limit: number, filter?: EventFilter): Promise<EventPage>
+  /**
+   * A cursor at the end of the log: reading from it returns only events
+   * committed after this call, and every one of them (on PostgreSQL the
+   * cursor carries the snapshot of the moment, so a transaction still in
+   * progress then is neither lost nor one that had committed replayed).
+   */
   eventsTail(): Promise<string | null>
   /** The cursor just after the event with this id, or null if there is no such event. */
   eventCursorAfter(id: number): Promise<string | null>

@@ -627,6 +627,22 @@ export function cliSuite(driver: Driver): void {
       assert.match(bad.stderr, /not an address, CIDR range or range name: "10.0.0.300"/)
     })
 
+    it('takes --public-url and the live feeds’ limits on `docket serve`, refusing what is not one', async () => {
+      const serve = await docket(['serve', '--help'])
+      assert.match(serve.stdout, /--public-url <url>/)
+      assert.match(serve.stdout, /DOCKET_PUBLIC_URL/)
+      assert.match(serve.stdout, /--feeds-per-key <n>/)
+      assert.match(serve.stdout, /--feeds <n>/)
+      const url = await docket(['serve', '--public-url', 'ftp://docket.example', ...db])
+      assert.equal(url.code, 2)
+      assert.match(url.stderr, /expected an http:\/\/ or https:\/\/ URL/)
+      noStack(url)
+      const feeds = await docket(['serve', '--feeds-per-key', 'many', ...db])
+      assert.notEqual(feeds.code, 0)
+      assert.match(feeds.stderr, /--feeds-per-key must be an integer/)
+      noStack(feeds)
+    })
+
     it('takes --credential-recheck and --worker-retention on `docket serve`, durations above 0', async () => {
       const serve = await docket(['serve', '--help'])
       assert.match(serve.stdout, /--credential-recheck <duration>/)

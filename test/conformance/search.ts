@@ -8,7 +8,7 @@
 // Store parts (storage/store.ts): JobStore (listJobs, countMatchingJobs, recentQueueTypes).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import type { Job } from '../../src/index.js'
+import type { DocketError, Job } from '../../src/index.js'
 import { type ConformanceContext, claimOne, expectError, makeQueue, test, uniqueName } from './harness.js'
 
 const idsOf = (jobs: Job[]) => jobs.map((j) => j.id).sort()
@@ -191,6 +191,60 @@ export function searchSuite(ctx: ConformanceContext): void {
       assert.ok(all.queues.includes(queue))
       for (const type of ['mine-a', 'mine-b', 'theirs']) assert.ok(all.types.includes(type), type)
       await expectError(() => ctx.docket.jobFilterSuggestions({ owner: '' }), 'INVALID_ARGUMENT', ['owner'])
+    })
+
+    test('a search whose pattern would backtrack over large payloads ends within its time budget', async () => {
+      // 199 × a then b, over payloads of a's: LIKE's backtracking made this seconds a row on SQLite,
+      // which now matches in a scan's time; whatever a driver's matching costs, the budget bounds it.
+      const queue = await makeQueue(ctx.docket, 's-patho')
+      const big = 'a'.repeat(200 * 1024)
+      await ctx.docket.addMany(
+        Array.from({ length: 10 }, (_, i) => ({ queue, type: 't', payload: { i, big } })),
+      )
+      const bounded = await ctx.open({ searchTimeoutMs: 1_000 })
+      try {
+        const t0 = performance.now()
+        const found = await bounded
+          .listJobs({ queue, search: `${'a'.repeat(199)}b`, count: true })
+          .catch((error: DocketError) => error)
+        const ms = performance.now() - t0
+        if (found instanceof Error) assert.match(found.message, /time budget of 1000 ms/)
+        else assert.deepEqual([found.jobs.length, found.count?.value], [0, 0])
+        assert.ok(ms < 3_000, `the search took ${Math.round(ms)} ms`)
+        assert.deepEqual((await ctx.docket.listJobs({ queue, search: 'a'.repeat(200) })).jobs.length, 10)
+      } finally {
+        await bounded.close()
+      }
+    })
+
+    test('search ignores case beyond ASCII on every driver', async () => {
+      const queue = await makeQueue(ctx.docket, 's-case')
+      const job = await ctx.docket.add({ queue, type: 't', payload: { city: 'ÉVORA São Paulo' } })
+      for (const text of ['évora', 'SÃO PAULO', 'Évora'])
+        assert.deepEqual(idsOf((await ctx.docket.listJobs({ queue, search: text })).jobs), [job.id], text)
+    })
+
+    test('a search that runs past searchTimeoutMs is stopped and refused, naming the option to narrow', async () => {
+      const queue = await makeQueue(ctx.docket, 's-budget')
+      const big = 'x'.repeat(200 * 1024)
+      await ctx.docket.addMany(
+        Array.from({ length: 20 }, (_, i) => ({ queue, type: 't', payload: { i, big } })),
+      )
+      const hurried = await ctx.open({ searchTimeoutMs: 1 })
+      for (const [filter, field] of [
+        [{ search: 'never-there' }, 'search'],
+        [{ where: 'payload.big = "y"' }, 'where'],
+      ] as const) {
+        const error = await expectError(() => hurried.listJobs({ queue, ...filter }), 'INVALID_ARGUMENT', [
+          field,
+        ])
+        assert.match(error.message, /time budget of 1 ms \(searchTimeoutMs\)/)
+        assert.match(error.message, /narrow it/)
+      }
+      // Without search or where the budget does not apply; and the usual one lets it through.
+      assert.equal((await hurried.listJobs({ queue, limit: 100 })).jobs.length, 20)
+      assert.equal((await ctx.docket.listJobs({ queue, search: 'never-there' })).jobs.length, 0)
+      await hurried.close()
     })
   })
 }

@@ -10,7 +10,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe } from 'node:test'
 import type { StoredEvent } from '../../src/core/types.js'
 import { storeOf } from '../../src/docket/store-of.js'
-import type { ApiKeyRecord, Store, WorkerRecord } from '../../src/storage/store.js'
+import type { ApiKeyRecord, EventFilter, Store, WorkerRecord } from '../../src/storage/store.js'
 import {
   type ConformanceContext,
   claimOne,
@@ -55,12 +55,14 @@ async function readAll(
   cursor: string | null,
   pageSize: number,
   complete: (events: StoredEvent[]) => boolean = () => true,
+  filter?: EventFilter,
 ) {
   const events: StoredEvent[] = []
   const deadline = Date.now() + 15_000
   for (;;) {
-    const page = await store.readEvents(cursor, pageSize)
+    const page = await store.readEvents(cursor, pageSize, filter)
     assert.ok(page.events.length <= pageSize, 'a page is never longer than its limit')
+    if (page.events.length === pageSize) assert.equal(page.more, true, 'a full page says more may follow')
     events.push(...page.events)
     if (page.events.length > 0) {
       assert.notEqual(page.cursor, cursor, 'a page that returned events moves the cursor')
@@ -142,6 +144,29 @@ export function storeSuite(ctx: ConformanceContext): void {
     })
   })
 
+  describe('store: who holds a lease', () => {
+    test('jobWorkerRegistrants names the key that registered the worker of each job’s latest attempt', async () => {
+      const store = storeOf(ctx.docket)
+      const queue = await makeQueue(ctx.docket, 's-registrants')
+      const remote = workerId('remote')
+      await store.registerWorker({ ...worker(remote, [queue]), registeredBy: 'key-one' })
+      const [claimed, waiting] = await ctx.docket.addMany([
+        { queue, type: 't' },
+        { queue, type: 't' },
+      ])
+      await ctx.docket.workers.claim({ workerId: remote, queues: [queue], limit: 1 })
+      const found = await store.jobWorkerRegistrants([claimed!.id, waiting!.id, randomUUID()])
+      assert.deepEqual(
+        [...found.entries()].sort(),
+        [
+          [claimed!.id, 'key-one'],
+          [waiting!.id, null],
+        ].sort(),
+      )
+      assert.deepEqual(await store.jobWorkerRegistrants([]), new Map())
+    })
+  })
+
   describe('store: the event log', () => {
     test('readEvents pages in commit order from a cursor, never repeating or skipping an event', async () => {
       const store = storeOf(ctx.clocked)
@@ -182,8 +207,10 @@ export function storeSuite(ctx: ConformanceContext): void {
         'events carry the clock',
       )
 
-      // At the end: nothing more, and the cursor stays.
-      assert.deepEqual(await store.readEvents(cursor, 10), { events: [], cursor })
+      // At the end: nothing more (the cursor may move up past what it has seen), and again nothing.
+      const end = await store.readEvents(cursor, 10)
+      assert.deepEqual([end.events, end.more], [[], false])
+      assert.deepEqual((await store.readEvents(end.cursor, 10)).events, [])
       assert.deepEqual((await store.readEvents(await store.eventsTail(), 10)).events, [])
 
       // A cursor made from an event id resumes right after that event.
@@ -202,6 +229,54 @@ export function storeSuite(ctx: ConformanceContext): void {
       const first = await store.readEvents(null, 1)
       assert.equal(first.events.length, 1)
       assert.ok(first.events[0]!.id <= ours[0]!.id)
+    })
+
+    test('readEvents takes a job or a queue filter; a cursor from eventsTail returns only what came after', async () => {
+      const store = storeOf(ctx.docket)
+      const docket = ctx.docket
+      const queue = await makeQueue(docket, 's-filter')
+      const other = await makeQueue(docket, 's-filter-other')
+      const early = await docket.add(queue, 't')
+      const tail = await store.eventsTail()
+      const target = await docket.add(queue, 't')
+      await docket.addMany(Array.from({ length: 30 }, () => ({ queue: other, type: 'noise' })))
+      const leased = await claimOne(docket, queue)
+      assert.equal(leased.id, early.id, 'the older job first')
+      await docket.workers.complete(leased, null)
+      const mine = await claimOne(docket, queue)
+      for (let i = 1; i <= 5; i++) await docket.workers.progress(mine, { percent: i * 10 })
+      await docket.addMany(Array.from({ length: 30 }, () => ({ queue: other, type: 'noise' })))
+      await docket.workers.complete(mine, { ok: true })
+
+      // One job's events, from the start, in small pages: its own and nothing else, in order.
+      const jobEvents = (e: StoredEvent[]) => e.some((x) => x.status === 'completed')
+      const byJob = await readAll(store, null, 2, jobEvents, { jobId: target.id })
+      assert.deepEqual(
+        byJob.events.map((e) => [e.jobId, e.kind, e.status]),
+        [
+          [target.id, 'added', 'waiting'],
+          [target.id, 'state', 'active'],
+          ...[1, 2, 3, 4, 5].map(() => [target.id, 'progress', null]),
+          [target.id, 'state', 'completed'],
+        ],
+      )
+      // Read on with the same filter: nothing more for that job, though others go on.
+      await docket.addMany(Array.from({ length: 5 }, () => ({ queue: other, type: 'noise' })))
+      assert.deepEqual((await store.readEvents(byJob.cursor, 10, { jobId: target.id })).events, [])
+
+      // One queue's events after the tail: not the early job's add, which came before it.
+      const queueEvents = (e: StoredEvent[]) => e.filter((x) => x.status === 'completed').length >= 2
+      const byQueue = await readAll(store, tail, 3, queueEvents, { queue })
+      assert.ok(byQueue.events.every((e) => e.queue === queue))
+      assert.ok(!byQueue.events.some((e) => e.jobId === early.id && e.kind === 'added'), 'before the tail')
+      assert.deepEqual(
+        byQueue.events.filter((e) => e.kind === 'added').map((e) => e.jobId),
+        [target.id],
+      )
+      // Unfiltered from the tail: the same start.
+      const all = await readAll(store, tail, 50, queueEvents)
+      assert.ok(!all.events.some((e) => e.jobId === early.id && e.kind === 'added'))
+      assert.ok(all.events.some((e) => e.queue === other))
     })
   })
 

@@ -38,10 +38,10 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
       await target.cleanup()
     })
 
-    const post = async (path: string, body: unknown) => {
+    const post = async (path: string, body: unknown, as = key) => {
       const response = await fetch(`${base}/api/v1${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       })
       return { status: response.status, body: (await response.json()) as Json }
@@ -232,6 +232,34 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
       assert.deepEqual(
         resent.body.results.map((x: Json) => x.reason),
         ['completed'],
+      )
+    })
+
+    it('another worker key holding the tokens is answered as for wrong tokens, and changes nothing', async () => {
+      const { jobs } = await claimed(2)
+      const other = (await createKey(docket, 'other-box', 'worker')).key
+      const deleted = (job: Json) => ({ id: job.id, ok: false, code: 'LEASE_LOST', reason: 'deleted' })
+      const done = await post('/jobs/complete', { items: [item(jobs[0]!, 1)] }, other)
+      assert.equal(done.status, 200, JSON.stringify(done.body))
+      assert.deepEqual(
+        done.body.results.map(({ message: _, ...r }: Json) => r),
+        [deleted(jobs[0]!)],
+      )
+      const failed = await post(
+        '/jobs/fail',
+        { items: [{ id: jobs[1]!.id, token: jobs[1]!.lease.token, error: { message: 'forged' } }] },
+        other,
+      )
+      assert.deepEqual(
+        failed.body.results.map(({ message: _, ...r }: Json) => r),
+        [deleted(jobs[1]!)],
+      )
+      for (const job of jobs) assert.equal((await docket.getJob(job.id)).status, 'active')
+      // The key that claimed them still can.
+      const mine = await post('/jobs/complete', { items: jobs.map((j) => item(j, 2)) })
+      assert.deepEqual(
+        mine.body.results.map((r: Json) => r.ok),
+        [true, true],
       )
     })
 

@@ -111,7 +111,7 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
 }
 
 describe('WebSocket feed behind a proxy', () => {
-  it('compares the Origin with the host the browser asked for when the proxy is trusted (--trust-proxy)', async () => {
+  it('compares the Origin (scheme, host, port) with what the browser asked for when the proxy is trusted (--trust-proxy), or with --public-url', async () => {
     const target = await freshTarget('sqlite')
     const docket = await Docket.open(target.url)
     const trusting = await buildApp({ docket, trustProxy: true })
@@ -137,9 +137,22 @@ describe('WebSocket feed behind a proxy', () => {
         'the dashboard’s own page is let in',
       )
       assert.deepEqual(await listen(behindProxy, proxied, 200, 'https://evil.example'), { refused: 403 })
-      // Without --trust-proxy, X-Forwarded-Host is anyone's to send: the Host header is what counts.
+      // Without --trust-proxy, X-Forwarded-Host and -Proto are anyone's to send: the Host header and the
+      // connection's own scheme are what count, so an https page is another origin than this http server.
       assert.deepEqual(await listen(noProxy, proxied, 200, page), { refused: 403 })
-      assert.ok(Array.isArray(await listen(noProxy, { ...proxied, host: 'docket.example.com' }, 200, page)))
+      const asked = { ...proxied, host: 'docket.example.com' }
+      assert.deepEqual(await listen(noProxy, asked, 200, page), { refused: 403 })
+      assert.ok(Array.isArray(await listen(noProxy, asked, 200, 'http://docket.example.com')))
+      // With publicUrl, only that origin: forwarded headers no longer decide.
+      const pinned = await buildApp({ docket, trustProxy: true, publicUrl: 'https://docket.example.com' })
+      try {
+        const pinnedUrl = await url(pinned)
+        assert.ok(Array.isArray(await listen(pinnedUrl, { authorization: `Bearer ${key}` }, 200, page)))
+        const forged = { ...proxied, 'x-forwarded-host': 'evil.example' }
+        assert.deepEqual(await listen(pinnedUrl, forged, 200, 'https://evil.example'), { refused: 403 })
+      } finally {
+        await pinned.close()
+      }
     } finally {
       await trusting.close()
       await direct.close()

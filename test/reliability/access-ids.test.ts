@@ -18,7 +18,14 @@ import { startServer, type TestServer } from './server.js'
 import { DRIVERS, figure } from './support.js'
 
 type Kind = 'job' | 'lease' | 'files' | 'artifact' | 'batch' | 'schedule' | 'worker' | 'registry' | 'key'
-type Caller = 'admin' | 'owner' | 'other-user' | 'worker-with-lease' | 'worker-without-lease' | 'other-worker'
+type Caller =
+  | 'admin'
+  | 'owner'
+  | 'other-user'
+  | 'worker-with-lease'
+  | 'worker-without-lease'
+  | 'other-worker'
+  | 'other-worker-with-token'
 const CALLERS: Caller[] = [
   'admin',
   'owner',
@@ -26,6 +33,7 @@ const CALLERS: Caller[] = [
   'worker-with-lease',
   'worker-without-lease',
   'other-worker',
+  'other-worker-with-token',
 ]
 
 /** What a route's id names, and so who is entitled to it. */
@@ -50,6 +58,8 @@ const ENTITLED: Record<Caller, Kind[]> = {
   'worker-with-lease': ['lease', 'files', 'artifact', 'worker'],
   'worker-without-lease': ['worker'],
   'other-worker': [],
+  // The token the first key's worker received, in another worker key's hands: as a wrong token.
+  'other-worker-with-token': [],
 }
 
 /** One of alice's everything: a job with an input file, leased to a worker the `worker` key registered, and a batch. */
@@ -138,7 +148,11 @@ for (const driver of DRIVERS) {
     async function send(caller: Caller, method: string, path: string, f: Fixture | null, real: Fixture) {
       const kind = kindOf(method, path)
       const url = path.replace('{id}', idFor(kind, f))
-      const token = caller === 'admin' || caller === 'worker-with-lease' ? real.token : randomUUID()
+      const token =
+        caller === 'admin' || caller === 'worker-with-lease' || caller === 'other-worker-with-token'
+          ? real.token
+          : randomUUID()
+      const otherWorker = caller === 'other-worker' || caller === 'other-worker-with-token'
       const who =
         caller === 'admin'
           ? 'admin'
@@ -147,8 +161,7 @@ for (const driver of DRIVERS) {
             : caller === 'other-user'
               ? 'bob'
               : 'worker'
-      const auth: Record<string, string> =
-        caller === 'other-worker' ? { authorization: `Bearer ${otherWorkerKey}` } : {}
+      const auth: Record<string, string> = otherWorker ? { authorization: `Bearer ${otherWorkerKey}` } : {}
       if (method === 'POST' && path.endsWith('/artifacts')) {
         const form = new FormData()
         form.set('token', token)
@@ -180,7 +193,7 @@ for (const driver of DRIVERS) {
         ...(kind === 'files' || kind === 'artifact' ? { 'x-lease-token': token } : {}),
       }
       const r = await s.client.call(
-        caller === 'other-worker' ? null : who,
+        otherWorker ? null : who,
         method,
         url,
         bodies[`${method} ${path}`],

@@ -212,7 +212,11 @@ for (const driver of DRIVERS) {
       // A worker's output upload has the same limit.
       await s.docket.createQueue({ name: 'acl-out' })
       await s.docket.add('acl-out', 'out')
-      const [leased] = await s.docket.workers.claim({ workerId: 'w-up', queues: ['acl-out'], limit: 1 })
+      // Claimed through the server by the worker key, which holds the lease (lease-binding.ts).
+      await s.client.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-up', queues: ['acl-out'] })
+      const [leased] = (
+        await s.client.ok(200, 'worker', 'POST', '/api/v1/workers/w-up/claim', { queues: ['acl-out'] })
+      ).jobs as Json[]
       const overOutput = await upload(
         'worker',
         `/api/v1/jobs/${leased!.id}/artifacts`,

@@ -212,6 +212,7 @@ for (const driver of DRIVERS) {
     let wid: string
     let queues = 0
     before(async () => {
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'fence' })
       wid = (await s.ok(201, 'worker', 'POST', '/api/v1/workers', { queues: ['fence'] })).id
     })
 

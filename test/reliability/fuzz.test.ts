@@ -56,9 +56,21 @@ describe('reliability: a lone UTF-16 surrogate in any string', () => {
     const S = '\\ud800'
     // [method, path, raw JSON body, as whom, the issue path a 400 must name]
     const probes: [string, string, string, 'admin' | 'alice' | 'worker', string?][] = [
-      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"s":"${S}"}}`, 'alice', 'payload.s'],
-      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":{"${S}":1}}`, 'alice', 'payload.\ud800'],
-      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":["\\udfff"]}`, 'alice', 'payload.0'],
+      [
+        'POST',
+        '/api/v1/jobs',
+        `{"queue":"sur","type":"t","payload":{"s":"${S}"}}`,
+        'alice',
+        'body.payload.s',
+      ],
+      [
+        'POST',
+        '/api/v1/jobs',
+        `{"queue":"sur","type":"t","payload":{"${S}":1}}`,
+        'alice',
+        'body.payload.\ud800',
+      ],
+      ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","payload":["\\udfff"]}`, 'alice', 'body.payload.0'],
       ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t${S}"}`, 'alice', 'body.type'],
       [
         'POST',
@@ -73,16 +85,16 @@ describe('reliability: a lone UTF-16 surrogate in any string', () => {
         '/api/v1/jobs/bulk',
         `{"jobs":[{"queue":"sur","type":"t","payload":"${S}"}]}`,
         'alice',
-        'payload',
+        'body.jobs.0.payload',
       ],
       [
         'POST',
         '/api/v1/batches',
         `{"jobs":[{"queue":"sur","type":"t","payload":"${S}"}]}`,
         'alice',
-        'payload',
+        'body.jobs.0.payload',
       ],
-      ['POST', '/api/v1/queues', `{"name":"sur2","settings":{"k":"${S}"}}`, 'admin', 'settings.k'],
+      ['POST', '/api/v1/queues', `{"name":"sur2","settings":{"k":"${S}"}}`, 'admin', 'body.settings.k'],
       ['POST', '/api/v1/jobs', `{"queue":"sur","type":"t","dedupeKey":"d${S}"}`, 'alice'],
       ['POST', '/api/v1/queues', `{"name":"sur3","description":"d${S}"}`, 'admin'],
       ['POST', '/api/v1/batches', `{"name":"b${S}","jobs":[{"queue":"sur","type":"t"}]}`, 'alice'],

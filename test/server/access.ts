@@ -30,7 +30,7 @@ function endpoints(job: string, batch: string, schedule: string): Endpoint[] {
   return [
     { method: 'GET', path: '/api/v1/queues', roles: READ },
     { method: 'POST', path: '/api/v1/queues', body: { name: 'made-by-intruder' }, roles: ADMIN },
-    { method: 'GET', path: '/api/v1/queues/acl', roles: READ },
+    { method: 'GET', path: '/api/v1/queues/acl', roles: ALL },
     { method: 'PATCH', path: '/api/v1/queues/acl', body: { concurrency: 1 }, roles: ADMIN },
     { method: 'DELETE', path: '/api/v1/queues/acl?force=true', roles: ADMIN },
     { method: 'POST', path: '/api/v1/queues/acl/pause', roles: ADMIN },

@@ -85,7 +85,7 @@ export function badInputSuite(driver: Driver): void {
         add({ ...ok, maxAttempts: 0 }, 'body.maxAttempts'),
         add({ ...ok, capabilities: 'gpu' }, 'body.capabilities'),
         add({ ...ok, dependsOn: ['nope'] }, 'body.dependsOn.0'),
-        add({ ...ok, payload: { s: 'a\u0000b' } }, 'payload.s'),
+        add({ ...ok, payload: { s: 'a\u0000b' } }, 'body.payload.s'),
         add([ok], 'body'),
         [404, 'NOT_FOUND', 'alice', 'POST', '/api/v1/jobs', { queue: 'nowhere', type: 't' }],
         [404, 'NOT_FOUND', 'alice', 'POST', '/api/v1/jobs', { ...ok, dependsOn: [UNKNOWN_ID] }],
@@ -176,11 +176,11 @@ export function badInputSuite(driver: Driver): void {
       const drop = (query: string, field: string): Case =>
         invalid('admin', 'DELETE', `/api/v1/queues/docs?${query}`)(undefined, field)
       await refuse(s, [
-        list('cursor=bm9wZQ', 'cursor'),
-        list('cursor=%7B%7D%5B', 'cursor'),
-        list(`cursor=${forged}`, 'cursor'),
-        list(`cursor=${page.nextCursor}&sort=priority`, 'cursor'),
-        list(`cursor=${page.nextCursor}&order=asc`, 'cursor'),
+        list('cursor=bm9wZQ', 'querystring.cursor'),
+        list('cursor=%7B%7D%5B', 'querystring.cursor'),
+        list(`cursor=${forged}`, 'querystring.cursor'),
+        list(`cursor=${page.nextCursor}&sort=priority`, 'querystring.cursor'),
+        list(`cursor=${page.nextCursor}&order=asc`, 'querystring.cursor'),
         list('sort=payload', 'querystring.sort'),
         list('sort=id', 'querystring.sort'),
         list('order=sideways', 'querystring.order'),

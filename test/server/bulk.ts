@@ -35,7 +35,10 @@ export function bulkSuite(driver: Driver): void {
     it('a user naming another owner, or their ids, matches nothing and changes nothing', async () => {
       const before = await s.snapshot()
       assert.deepEqual(
-        await s.ok(200, 'alice', 'POST', '/api/v1/jobs/actions/cancel', { filter: { owner: 'bob' } }),
+        await s.ok(200, 'alice', 'POST', '/api/v1/jobs/actions/cancel', {
+          filter: { owner: 'bob' },
+          all: true,
+        }),
         { matched: 0, changed: 0 },
       )
       const bobIds = jobs.bob!.map((j) => j.id)
@@ -67,6 +70,44 @@ export function bulkSuite(driver: Driver): void {
       assert.equal(left.length, 0)
     })
 
+    it('acts on every queue only when told all: true, so that an empty filter does nothing', async () => {
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'bulk-everywhere' })
+      const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'bulk-everywhere', type: 't' })
+      const before = await s.snapshot()
+      for (const [who, body] of [
+        ['admin', { filter: {} }],
+        ['admin', { filter: { status: 'waiting' } }],
+        ['admin', { filter: { type: 't', owner: 'alice' } }],
+        ['alice', { filter: {} }],
+        ['admin', { ids: [job.id], all: true }],
+      ] as const) {
+        const error = await s.fail(400, 'INVALID_ARGUMENT', who, 'POST', '/api/v1/jobs/actions/cancel', body)
+        assert.deepEqual(
+          error.details.issues.map((i: Json) => i.path),
+          ['body.all'],
+          JSON.stringify(body),
+        )
+        assert.match(error.message, /name filter\.queue, or add all: true/)
+      }
+      assert.deepEqual(await s.snapshot(), before, 'an empty filter changed nothing')
+      // Said on purpose: every queue.
+      const r = await s.ok(200, 'admin', 'POST', '/api/v1/jobs/actions/cancel', {
+        filter: { type: 't', owner: 'alice' },
+        all: true,
+      })
+      assert.deepEqual(r, { matched: 1, changed: 1 })
+      assert.equal((await s.ok(200, 'admin', 'GET', `/api/v1/jobs/${job.id}`)).status, 'cancelled')
+      // The library says it the same way.
+      await assert.rejects(
+        () => s.docket.actOnJobs('retry', { filter: {} }),
+        (e: Json) => e.code === 'INVALID_ARGUMENT' && e.details.issues[0].path === 'all',
+      )
+      assert.deepEqual(await s.docket.actOnJobs('retry', { filter: { type: 't' }, all: true }), {
+        matched: 1,
+        changed: 1,
+      })
+    })
+
     it('refuses an unknown action, both or neither target, bad filters and worker keys, with a 4xx naming the field', async () => {
       const before = await s.snapshot()
       const bad = async (path: string, body: unknown, field: string) => {
@@ -78,9 +119,9 @@ export function bulkSuite(driver: Driver): void {
       await bad('/api/v1/jobs/actions/cancel', { ids: [UNKNOWN_ID], filter: {} }, 'body')
       await bad('/api/v1/jobs/actions/cancel', { ids: [] }, 'ids')
       await bad('/api/v1/jobs/actions/cancel', { ids: ['x'] }, 'ids')
-      await bad('/api/v1/jobs/actions/cancel', { filter: { status: 'done' } }, 'status')
-      await bad('/api/v1/jobs/actions/cancel', { filter: { where: 'payload. =' } }, 'where')
-      await bad('/api/v1/jobs/actions/cancel', { filter: { limit: 5 } }, 'limit')
+      await bad('/api/v1/jobs/actions/cancel', { filter: { queue: 'bulk', status: 'done' } }, 'status')
+      await bad('/api/v1/jobs/actions/cancel', { filter: { queue: 'bulk', where: 'payload. =' } }, 'where')
+      await bad('/api/v1/jobs/actions/cancel', { filter: { queue: 'bulk', limit: 5 } }, 'limit')
       await s.fail(403, 'FORBIDDEN', 'worker', 'POST', '/api/v1/jobs/actions/cancel', { ids: [UNKNOWN_ID] })
       await s.fail(401, 'UNAUTHENTICATED', null, 'POST', '/api/v1/jobs/actions/cancel', { ids: [UNKNOWN_ID] })
       assert.deepEqual(await s.snapshot(), before)

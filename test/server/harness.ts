@@ -145,6 +145,8 @@ export function assertErrorShape(body: Json, status: number, what: string): void
 
 export interface Server extends Pick<Client, 'call' | 'ok' | 'fail'> {
   driver: Driver
+  /** The database's URL, for a test that looks at it with plain SQL (test/support/sql.ts). */
+  url: string
   docket: Docket
   app: App
   base: string
@@ -176,6 +178,7 @@ export function useServer(
   const spares: App[] = []
   before(async () => {
     target = await freshTarget(driver)
+    s.url = target.url
     s.docket = await Docket.open(target.url, docketOptions)
     const { app, base } = await listen({ docket: s.docket, ...options })
     s.app = app

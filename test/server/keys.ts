@@ -28,6 +28,7 @@ export function keysSuite(driver: Driver): void {
 
       // The new key works at once, as a worker key.
       const worker = { authorization: `Bearer ${made.key}` }
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'q' })
       await s.ok(201, null, 'POST', '/api/v1/workers', { id: 'w-minted', queues: ['q'] }, worker)
       await s.fail(403, 'FORBIDDEN', null, 'GET', '/api/v1/keys', undefined, worker)
 

@@ -34,6 +34,7 @@ export const ROUTES: [string, string][] = [
   ['GET', '/api/v1/jobs'],
   ['GET', '/api/v1/jobs/suggestions'],
   ['GET', '/api/v1/jobs/{id}'],
+  ['GET', '/api/v1/jobs/{id}/view'],
   ['PATCH', '/api/v1/jobs/{id}'],
   ['DELETE', '/api/v1/jobs/{id}'],
   ['POST', '/api/v1/jobs/actions/{action}'],

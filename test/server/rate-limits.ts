@@ -1,6 +1,6 @@
 /** Flow control over HTTP: rate limits and groups set on create and update, shown on the queue, enforced on remote claims, bad input refused. */
 import assert from 'node:assert/strict'
-import { before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { TestClock } from '../../src/index.js'
 import { type Driver, useServer } from './harness.js'
 
@@ -71,16 +71,13 @@ export function rateLimitsSuite(driver: Driver): void {
   describe(`server: rate limits [${driver}]`, () => {
     const s = useServer(driver)
 
-    before(async () => {
-      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-rl', queues: ['rl'] })
-    })
-
     it('sets a rate limit on create and update, shows it, and remote claims respect it', async () => {
       const made = await s.ok(201, 'admin', 'POST', '/api/v1/queues', {
         name: 'rl',
         rateLimit: { max: 2, intervalMs: 3_600_000 },
       })
       assert.deepEqual(made.rateLimit, { max: 2, intervalMs: 3_600_000 })
+      await s.ok(201, 'worker', 'POST', '/api/v1/workers', { id: 'w-rl', queues: ['rl'] })
       for (let i = 0; i < 5; i++) await s.ok(201, 'alice', 'POST', '/api/v1/jobs', { queue: 'rl', type: 't' })
       const claimed = await s.ok(200, 'worker', 'POST', '/api/v1/workers/w-rl/claim', {
         queues: ['rl'],

@@ -216,6 +216,66 @@ export function sessionsSuite(driver: Driver): void {
       }
     })
 
+    it('compares the Origin’s scheme, host and port alike; with publicUrl, with that origin only', async () => {
+      const a = await signIn(s.client, s.keys.admin)
+      const { host, port } = new URL(s.base)
+      const before = await s.snapshot()
+      // The same host and port over another scheme is another origin (the server is plain HTTP here).
+      for (const origin of [
+        `https://${host}`,
+        `https://127.0.0.1:${port}`,
+        `ws://${host}`,
+        `http://localhost:${port}`,
+      ]) {
+        const r = await change(a, 'other-scheme', { origin })
+        assert.equal(r.status, 403, `${origin}: ${r.text}`)
+      }
+      // A default port written out is the same origin.
+      const http80 = await s.spare()
+      try {
+        const r = await http80.client.call(
+          null,
+          'POST',
+          '/api/v1/queues',
+          { name: 'default-port' },
+          { cookie: a.cookie, 'x-csrf-token': a.csrf, host: '127.0.0.1', origin: 'http://127.0.0.1:80' },
+        )
+        assert.equal(r.status, 201, r.text)
+      } finally {
+        await http80.close()
+      }
+      // Behind a trusted proxy, without publicUrl, X-Forwarded-Host and -Proto name the server's origin
+      // (documented: trust only a proxy that overwrites them); with publicUrl, only it counts.
+      const forged = { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }
+      const proxied = await s.spare({ trustProxy: true })
+      const pinned = await s.spare({ trustProxy: true, publicUrl: 'https://docket.example/dashboard' })
+      try {
+        const send = (client: Client, name: string, origin: string, headers = {}) =>
+          client.call(
+            null,
+            'POST',
+            '/api/v1/queues',
+            { name },
+            { cookie: a.cookie, 'x-csrf-token': a.csrf, origin, ...headers },
+          )
+        assert.equal((await send(proxied.client, 'forwarded', 'https://evil.example', forged)).status, 201)
+        assert.equal((await send(pinned.client, 'pinned-forged', 'https://evil.example', forged)).status, 403)
+        assert.equal((await send(pinned.client, 'pinned-own-host', s.base)).status, 403)
+        assert.equal((await send(pinned.client, 'pinned-http', 'http://docket.example')).status, 403)
+        assert.equal((await send(pinned.client, 'pinned', 'https://docket.example', forged)).status, 201)
+        assert.equal((await send(pinned.client, 'pinned-443', 'https://docket.example:443')).status, 201)
+      } finally {
+        await proxied.close()
+        await pinned.close()
+      }
+      const made = (await s.snapshot()).queues.map((q: { name: string }) => q.name)
+      assert.deepEqual(
+        made.filter((n: string) => !before.queues.some((q: { name: string }) => q.name === n)).sort(),
+        ['default-port', 'forwarded', 'pinned', 'pinned-443'],
+      )
+      await assert.rejects(() => s.spare({ publicUrl: 'ftp://docket.example' }), /publicUrl must be an http/)
+    })
+
     it('sets Secure on the cookie over HTTPS as a trusted proxy reports it, and only then', async () => {
       const https = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'docket.example' }
       const secure = (setCookie: string[]) =>

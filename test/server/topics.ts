@@ -5,12 +5,15 @@ import { batchListSuite } from './batch-list.js'
 import { boundariesSuite } from './boundaries.js'
 import { bulkSuite } from './bulk.js'
 import { clientSuite } from './client.js'
+import { contractSuite } from './contract.js'
 import { feedSuite } from './feed.js'
+import { feedEdgesSuite } from './feed-edges.js'
 import type { Driver } from './harness.js'
 import { healthSuite } from './health.js'
 import { jobsSuite } from './jobs.js'
 import { keysSuite } from './keys.js'
 import { limitsSuite } from './limits.js'
+import { longPollSuite } from './long-poll.js'
 import { queuesSuite } from './queues.js'
 import { rateLimitsSuite } from './rate-limits.js'
 import { resultsSuite } from './results.js'
@@ -44,4 +47,7 @@ export function serverSuites(driver: Driver): void {
   schedulesSuite(driver)
   rateLimitsSuite(driver)
   healthSuite(driver)
+  longPollSuite(driver)
+  contractSuite(driver)
+  feedEdgesSuite(driver)
 }

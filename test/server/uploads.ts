@@ -118,7 +118,7 @@ export function uploadsSuite(driver: Driver): void {
         assert.equal(r.status, 400, r.text)
         assert.deepEqual(
           r.body.error.details.issues.map((i: Json) => i.path),
-          ['job'],
+          ['body.job'],
         )
       }
       await unchanged()
@@ -133,7 +133,7 @@ export function uploadsSuite(driver: Driver): void {
       assert.match(add.body.error.message, /lone UTF-16 surrogate/)
       assert.deepEqual(add.body.error.details.issues, [
         {
-          path: 'payload.s',
+          path: 'body.payload.s',
           message:
             'contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair), which is not valid Unicode',
         },
@@ -150,7 +150,7 @@ export function uploadsSuite(driver: Driver): void {
       assert.equal(key.status, 400, key.text)
       assert.deepEqual(
         key.body.error.details.issues.map((i: Json) => i.path),
-        ['payload.\udc00'],
+        ['body.payload.\udc00'],
       )
       const bulk = await s.call(
         'alice',
@@ -164,7 +164,7 @@ export function uploadsSuite(driver: Driver): void {
       assert.equal(bulk.status, 400, bulk.text)
       assert.deepEqual(
         bulk.body.error.details.issues.map((i: Json) => i.path),
-        ['jobs.1.payload.0'],
+        ['body.jobs.1.payload.0'],
       )
       const upload = await post(
         Buffer.concat([field('job', body), file('a.txt', 'text/plain', Buffer.from('hi')), closing]),
@@ -172,7 +172,7 @@ export function uploadsSuite(driver: Driver): void {
       assert.equal(upload.status, 400, upload.text)
       assert.deepEqual(
         upload.body.error.details.issues.map((i: Json) => i.path),
-        ['payload.s'],
+        ['body.job.payload.s'],
       )
       const settings = await s.call(
         'admin',
@@ -205,7 +205,7 @@ export function uploadsSuite(driver: Driver): void {
       assert.equal(result.status, 400, result.text)
       assert.deepEqual(
         result.body.error.details.issues.map((i: Json) => i.path),
-        ['result.r'],
+        ['body.result.r'],
       )
       const logged = await s.call(
         'worker',

@@ -32,22 +32,97 @@ export function viewerSuite(driver: Driver): void {
       assert.equal(minted.jobId, mine.id)
       const left = new Date(minted.expiresAt).getTime() - Date.now()
       assert.ok(left > 590_000 && left <= 601_000, `expires in ${left} ms`)
-      assert.equal(minted.job, `/api/v1/jobs/${mine.id}?token=${minted.token}`)
+      assert.equal(minted.job, `/api/v1/jobs/${mine.id}/view?token=${minted.token}`)
       assert.equal(minted.events, `/api/v1/events?jobId=${mine.id}&token=${minted.token}`)
     })
 
-    it('opens that job’s detail without a key, readable from any origin', async () => {
+    it('opens that job’s detail without a key, readable from any origin, as the narrow view', async () => {
       const r = await s.call(null, 'GET', minted.job)
       assert.equal(r.status, 200, r.text)
       assert.equal(r.headers.get('access-control-allow-origin'), '*')
       const owned = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${mine.id}`)
-      assert.deepEqual(r.body, owned)
+      assert.deepEqual(Object.keys(r.body).sort(), [
+        'attempts',
+        'createdAt',
+        'durationMs',
+        'estimatedDurationMs',
+        'events',
+        'finishedAt',
+        'id',
+        'maxAttempts',
+        'progress',
+        'queue',
+        'runAt',
+        'startedAt',
+        'status',
+        'type',
+      ])
+      for (const k of ['id', 'queue', 'type', 'status', 'progress', 'createdAt', 'runAt'])
+        assert.deepEqual(r.body[k], owned[k], k)
+      // Its owner sees the same view with a key.
+      assert.deepEqual(await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${mine.id}/view`), r.body)
+    })
+
+    it('shows a viewer no payload, result, owner, worker id, error, stack or log line, in the detail or the feed', async () => {
+      const C = `CANARY-${Math.random().toString(36).slice(2)}`
+      await s.ok(201, 'admin', 'POST', '/api/v1/queues', { name: 'canary' })
+      const job = await s.ok(201, 'alice', 'POST', '/api/v1/jobs', {
+        queue: 'canary',
+        type: 'analyse',
+        maxAttempts: 3,
+        payload: { password: `${C}-password`, apiKey: `${C}-apiKey`, token: `${C}-token` },
+      })
+      const token = (await s.ok(201, 'alice', 'POST', `/api/v1/jobs/${job.id}/viewer-token`)).token
+      // A first attempt that fails with a stack, then one that logs, reports progress and completes.
+      const worker = `w-${C}`
+      const [first] = await s.docket.workers.claim({ workerId: worker, queues: ['canary'] })
+      await s.docket.workers.log(first!, `${C}-log`, { secret: `${C}-log-data` })
+      await s.docket.workers.fail(
+        first!,
+        { message: `${C}-error`, name: 'Boom', stack: `Error: ${C}-stack\n    at x (y.js:1:1)` },
+        { retryInMs: 0 },
+      )
+      const [second] = await s.docket.workers.claim({ workerId: worker, queues: ['canary'] })
+      await s.docket.workers.step(second!, 'ocr', 'started', { message: 'reading page 3' })
+      await s.docket.workers.progress(second!, { percent: 25, step: 'ocr', message: 'page 3 of 12' })
+      await s.docket.workers.log(second!, `${C}-log-2`)
+      await s.docket.workers.complete(second!, { summary: `${C}-result` })
+      const owned = await s.ok(200, 'alice', 'GET', `/api/v1/jobs/${job.id}`)
+      assert.match(
+        JSON.stringify(owned),
+        new RegExp(`${C}-(password|result|stack|log)`),
+        'the canaries are there',
+      )
+
+      const seen = await s.ok(200, null, 'GET', `/api/v1/jobs/${job.id}/view?token=${token}`)
+      const text = JSON.stringify(seen)
+      assert.ok(!text.includes(C), `the viewer saw a canary: ${text}`)
+      for (const hidden of ['alice', worker, 'Boom']) assert.ok(!text.includes(hidden), hidden)
+      assert.equal(seen.status, 'completed')
+      assert.deepEqual(seen.progress, { percent: 100, step: 'ocr', message: 'page 3 of 12' })
+      assert.ok(seen.events.some((e: Json) => e.kind === 'step.started' && e.message === 'reading page 3'))
+      assert.ok(!seen.events.some((e: Json) => e.kind === 'log'))
+
+      const feed = await SseStream.open(
+        `${s.base}/api/v1/events?jobId=${job.id}&after=0&token=${token}`,
+        null,
+      )
+      try {
+        await feed.until((m) => m.some((e) => e.event === 'job.completed'), 5_000, 'the job’s completion')
+        const streamed = JSON.stringify(feed.messages)
+        assert.ok(!streamed.includes(C), `the viewer's feed sent a canary: ${streamed}`)
+        assert.ok(!streamed.includes(worker), 'the viewer’s feed sent a worker id')
+        assert.ok(!feed.kinds().includes('job.log'))
+        assert.ok(feed.messages.some((e) => e.event === 'job.progress' && e.data.message === 'page 3 of 12'))
+      } finally {
+        await feed.close()
+      }
     })
 
     it('another job, someone else’s, or a missing one is the same 404; any other route needs a key', async () => {
-      const missing = await s.fail(404, 'NOT_FOUND', 'admin', 'GET', `/api/v1/jobs/${UNKNOWN_ID}`)
+      const missing = await s.fail(404, 'NOT_FOUND', 'admin', 'GET', `/api/v1/jobs/${UNKNOWN_ID}/view`)
       for (const id of [other.id, bobs.id, UNKNOWN_ID]) {
-        const e = await s.fail(404, 'NOT_FOUND', null, 'GET', `/api/v1/jobs/${id}?token=${minted.token}`)
+        const e = await s.fail(404, 'NOT_FOUND', null, 'GET', `/api/v1/jobs/${id}/view?token=${minted.token}`)
         assert.deepEqual(e, {
           ...missing,
           message: missing.message.replace(UNKNOWN_ID, id),
@@ -55,6 +130,8 @@ export function viewerSuite(driver: Driver): void {
         })
       }
       const t = `token=${minted.token}`
+      // The full detail is not the token's to open: only the view is.
+      await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/jobs/${mine.id}?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/jobs?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'POST', `/api/v1/jobs/${mine.id}/cancel?${t}`)
       await s.fail(401, 'UNAUTHENTICATED', null, 'GET', `/api/v1/queues?${t}`)
@@ -100,7 +177,7 @@ export function viewerSuite(driver: Driver): void {
         'UNAUTHENTICATED',
         null,
         'GET',
-        `/api/v1/jobs/${mine.id}?token=dv_${'x'.repeat(43)}`,
+        `/api/v1/jobs/${mine.id}/view?token=dv_${'x'.repeat(43)}`,
       )
       assert.match(e.message, /viewer token/)
       await s.fail(404, 'NOT_FOUND', 'bob', 'POST', `/api/v1/jobs/${mine.id}/viewer-token`, {})

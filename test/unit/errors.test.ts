@@ -26,6 +26,7 @@ describe('DocketError', () => {
       PAYLOAD_TOO_LARGE: 413,
       UNSUPPORTED_MEDIA_TYPE: 415,
       RATE_LIMITED: 429,
+      TOO_MANY_FEEDS: 429,
       CLOSED: 503,
       SCHEMA_NEWER: 503,
       SCHEMA_OLDER: 503,

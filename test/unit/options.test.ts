@@ -642,6 +642,9 @@ describe('small option objects', () => {
     refused(docketOptions, { defaultLeaseMs: 49 }, 'defaultLeaseMs')
     refused(docketOptions, { artifactsDir: '' }, 'artifactsDir')
     refused(docketOptions, { maxArtifactBytes: 0 }, 'maxArtifactBytes')
+    assert.deepEqual(ok(docketOptions, { searchTimeoutMs: 1 }), { searchTimeoutMs: 1 })
+    refused(docketOptions, { searchTimeoutMs: 0 }, 'searchTimeoutMs')
+    refused(docketOptions, { searchTimeoutMs: 1.5 }, 'searchTimeoutMs')
     refusesUnknownKey(docketOptions, { poolSize: 4 }, 'poolSize')
   })
 

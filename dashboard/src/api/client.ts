@@ -115,9 +115,16 @@ export const api = {
     call<Job>('POST', `/jobs/${at(id)}/${action}`),
   setPriority: (id: string, priority: number) => call<Job>('PATCH', `/jobs/${at(id)}`, { priority }),
   deleteJob: (id: string) => call<{ ok: true }>('DELETE', `/jobs/${at(id)}`),
-  /** Acts on every job the filter matches, done by the server (POST /jobs/actions/{action}). */
+  /**
+   * Acts on every job the filter matches, done by the server (POST /jobs/actions/{action}).
+   * Without a queue it means every queue, which the server takes only with `all: true`: the
+   * confirmation the page asked for ("Retry all 65 failed jobs, on every page?") is that.
+   */
   actOnMatching: (action: 'retry' | 'cancel' | 'promote' | 'delete', filter: BulkFilter) =>
-    call<{ matched: number; changed: number }>('POST', `/jobs/actions/${action}`, { filter }),
+    call<{ matched: number; changed: number }>('POST', `/jobs/actions/${action}`, {
+      filter,
+      ...(filter.queue ? {} : { all: true }),
+    }),
 
   batches: (before?: string) =>
     call<{ batches: Batch[]; nextBefore: string | null }>('GET', `/batches${query({ before, limit: 25 })}`),

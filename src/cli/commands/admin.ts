@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { isUpToDate, latestVersion, schemaRefusal } from '../../core/schema.js'
 import type { Docket } from '../../docket.js'
+import { checkPublicUrl } from '../../server/app.js'
 import { inspectDatabase } from '../../storage/schema.js'
 import type { Role } from '../../storage/store.js'
 import { type Handler, Worker } from '../../worker/worker.js'
@@ -119,6 +120,15 @@ function printStatus(r: Inspected): void {
   }
 }
 
+/** `--public-url`: an http(s) URL; its origin is what counts. */
+const publicUrl = (value: string) => {
+  try {
+    return checkPublicUrl(value)
+  } catch {
+    throw new InvalidArgumentError('expected an http:// or https:// URL, e.g. https://docket.example.com')
+  }
+}
+
 const port = (value: string) => {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65535)
@@ -146,6 +156,14 @@ export function registerAdminCommands(program: Command): void {
         .argParser(parseTrustProxy)
         .env('DOCKET_TRUST_PROXY'),
     )
+    .addOption(
+      new Option(
+        '--public-url <url>',
+        'the URL browsers reach the dashboard at (https://docket.example.com): the Origin check compares with it, not with the request’s Host or X-Forwarded-Host',
+      )
+        .argParser(publicUrl)
+        .env('DOCKET_PUBLIC_URL'),
+    )
     .option(
       '--worker <module>',
       'also run a worker in this process, with the queues and handlers the module exports',
@@ -157,6 +175,16 @@ export function registerAdminCommands(program: Command): void {
       )
         .default(5_000, '5s')
         .argParser(duration('--credential-recheck')),
+    )
+    .addOption(
+      new Option('--feeds-per-key <n>', 'live feeds (SSE, WebSocket) one key may keep open on this server')
+        .default(20)
+        .argParser(int('--feeds-per-key')),
+    )
+    .addOption(
+      new Option('--feeds <n>', 'live feeds this server keeps open in all')
+        .default(1000)
+        .argParser(int('--feeds')),
     )
     .addOption(
       new Option(
@@ -186,7 +214,9 @@ owner only, and only that path is printed. An admin manages keys through
 this server (GET/POST /api/v1/keys, DELETE /api/v1/keys/{id}, or \`docket keys create|list|revoke --url <server> --key <admin key>\`)
 or on the database (\`docket keys … --db\`). Behind a TLS-terminating reverse proxy,
 give --trust-proxy with the proxy's address, so that client addresses, HTTPS
-(the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers.
+(the Secure cookie flag) and the public host are taken from its X-Forwarded-* headers,
+and --public-url with the URL browsers use, so that the Origin check of the
+dashboard's changes compares with it rather than with X-Forwarded-Host.
 
 Several servers on one PostgreSQL database, behind a load balancer: files are
 kept in the database by default (or give every server the same --artifacts
@@ -211,8 +241,10 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         docket: { ...docketOptions(s), migrate: o.migrate },
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
+        ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
         worker: o.worker,
         credentialRecheckMs: o.credentialRecheck,
+        feeds: { perKey: o.feedsPerKey, total: o.feeds },
         workerRetentionMs: o.workerRetention,
         logLevel: o.logLevel,
         logFormat: o.logFormat,

@@ -11,6 +11,7 @@ import type { Job, JobDetail } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import type { BatchSummary } from '../../storage/store.js'
 import type { Principal } from '../auth.js'
+import { holdsLeaseOfCaller } from '../lease-binding.js'
 
 export const READERS = ['admin', 'user'] as const
 export const ADMINS = ['admin'] as const
@@ -96,14 +97,13 @@ export const owned = (principal: Principal, jobs: Job[]) => jobs.filter((j) => c
 
 /**
  * Whether the request carries a live lease token of the job (the
- * x-lease-token header, or `?token=`): how a worker key reads a job's files
- * and upstream results, only while it holds the job.
+ * x-lease-token header, or `?token=`) that the caller's key holds: how a
+ * worker key reads a job's files and upstream results, only while it holds
+ * the job (lease-binding.ts).
  */
 export async function holdsLease(docket: Docket, request: FastifyRequest, jobId: string): Promise<boolean> {
   const header = request.headers['x-lease-token']
   const token =
     (typeof header === 'string' ? header : undefined) ?? (request.query as { token?: string }).token
-  if (!token) return false
-  const [outcome] = await docket.workers.checkLeases({ id: jobId, token })
-  return outcome!.ok
+  return holdsLeaseOfCaller(docket, request.principal, jobId, token)
 }

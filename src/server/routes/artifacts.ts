@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { invalidArgument, notFound } from '../../core/errors.js'
 import type { JobInput } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
+import { assertLeaseBinding } from '../lease-binding.js'
 import { handleUpload, readUpload, type UploadLimits } from '../uploads.js'
 import { artifactJson, artifactView, jobJson, jobView } from '../views.js'
 import { canSee, holdsLease, ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
@@ -18,17 +19,17 @@ import { errorResponses, idParams, leaseQuery } from './common.js'
 function jobField(text: string | undefined): Record<string, unknown> {
   if (text === undefined)
     throw invalidArgument('missing the `job` field (it must come before the files)', [
-      { path: 'job', message: 'required' },
+      { path: 'body.job', message: 'required' },
     ])
   let input: unknown
   try {
     input = JSON.parse(text)
   } catch {
-    throw invalidArgument('the `job` field is not JSON', [{ path: 'job', message: 'expected JSON' }])
+    throw invalidArgument('the `job` field is not JSON', [{ path: 'body.job', message: 'expected JSON' }])
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw invalidArgument('the `job` field must be a JSON object', [
-      { path: 'job', message: 'expected an object' },
+      { path: 'body.job', message: 'expected an object' },
     ])
   }
   return input as Record<string, unknown>
@@ -93,6 +94,8 @@ export const artifactRoutes =
         handleUpload(request, reply, limits, async () => {
           const upload = await readUpload(request, limits)
           const input = jobField(upload.fields.job)
+          // The fields read are the body: a refusal of the job names its field there (body.job.priority).
+          ;(request as { body: unknown }).body = { ...upload.fields, job: input }
           const owner = ownerFor(request.principal, input.owner as string | undefined)
           const [job] = scopeJobIds(request.principal, [{ ...(input as unknown as JobInput), owner }])
           const result = await docket.addWithFiles(job!, upload.files)
@@ -128,9 +131,12 @@ export const artifactRoutes =
           if (!token)
             throw invalidArgument(
               'missing the `token` field (the lease token; it must come before the files)',
-              [{ path: 'token', message: 'required' }],
+              [{ path: 'body.token', message: 'required' }],
             )
-          const saved = await docket.workers.saveOutputs({ id: request.params.id, token }, upload.files)
+          const ref = { id: request.params.id, token }
+          // Before any file is stored: the token must be the caller's key's lease (lease-binding.ts).
+          await assertLeaseBinding(docket, request.principal, ref)
+          const saved = await docket.workers.saveOutputs(ref, upload.files)
           return reply.status(201).send({ artifacts: saved.map(artifactJson) })
         }),
     )

@@ -15,7 +15,12 @@ import { DocketError, invalidArgument, isDocketError, notFound } from '../../cor
 import type { Docket } from '../../docket.js'
 import type { DocketEvent } from '../../events/feed.js'
 import type { Principal } from '../auth.js'
-import { eventJson, eventView } from '../views.js'
+import { DEFAULT_FEED_LIMITS, FeedSlots, socketWriter, streamWriter } from '../feed-limits.js'
+import { isAllowedOrigin } from '../session.js'
+import { eventJson, eventView, viewerEventJson } from '../views.js'
+
+type EventJson = ReturnType<typeof eventJson>
+
 import { READERS } from './access.js'
 import { errorResponses, viewerTokenQuery } from './common.js'
 
@@ -57,29 +62,26 @@ export function parseAfter(
   if (value === undefined || value === '') return undefined
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw invalidArgument('Last-Event-ID must be an event id', [
-      { path: 'Last-Event-ID', message: 'expected a whole number of at most 2^53 - 1' },
+      { path: 'headers.last-event-id', message: 'expected a whole number of at most 2^53 - 1' },
     ])
   return Number(value)
 }
 
-/** A browser's WebSocket carries its page's Origin; only pages served from this host may open the feed. */
-export function assertSameOrigin(
-  origin: string | undefined,
-  host: string | undefined,
-  allowed: string[],
-): void {
-  if (origin === undefined) return // not a browser
-  let originHost: string
-  try {
-    originHost = new URL(origin).host
-  } catch {
-    throw new DocketError('FORBIDDEN', `bad Origin ${JSON.stringify(origin)}`)
-  }
-  if (originHost === host || allowed.includes(origin)) return
+/**
+ * A browser's WebSocket carries its page's Origin; only this server's own
+ * pages (scheme, host and port: session.ts ownOrigin) and `allowed` may open
+ * the feed. A client that sends no Origin is not a browser.
+ */
+export function assertSameOrigin(request: FastifyRequest, allowed: string[], publicUrl?: string): void {
+  const origin = request.headers.origin
+  if (origin === undefined || isAllowedOrigin(request, origin, allowed, publicUrl)) return
   throw new DocketError('FORBIDDEN', `WebSocket connections from origin ${origin} are not allowed`, {
     origin,
   })
 }
+
+/** The release of each feed request's slot, from preHandler to the handler that ends it. */
+const feedSlots = new WeakMap<FastifyRequest, () => void>()
 
 /** What a feed says before it closes because its credential is no longer valid. */
 const CREDENTIAL_ENDED = {
@@ -113,11 +115,16 @@ export const eventRoutes =
   ({
     docket,
     allowedOrigins = [],
+    publicUrl,
     recheckMs = 5_000,
+    slots = new FeedSlots(DEFAULT_FEED_LIMITS),
   }: {
     docket: Docket
     allowedOrigins?: string[]
+    publicUrl?: string
     recheckMs?: number
+    /** The server's open feeds and their limits (feed-limits.ts). */
+    slots?: FeedSlots
   }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
@@ -136,23 +143,34 @@ export const eventRoutes =
       return { ...q, afterId: parseAfter(q.after, request.headers['last-event-id']) }
     }
 
-    /** Subscribes for one client; `send` gets each event the principal may see, in order. */
+    /**
+     * Subscribes for one client; `send` gets each event the principal may see, in order, as it
+     * may see it (a viewer token: narrowed, views.ts viewerEventJson). While the promise `send`
+     * returns is pending (the client's buffer is full), nothing more is read for this client.
+     */
     const open = (
       request: FastifyRequest,
       f: Awaited<ReturnType<typeof prepare>>,
-      send: (e: DocketEvent) => void,
+      send: (e: DocketEvent, json: EventJson) => Promise<void> | undefined,
     ) => {
       const allowed = eventFilter(docket, request.principal)
-      let chain = Promise.resolve()
+      const project = request.principal.role === 'viewer' ? viewerEventJson : eventJson
       return docket.subscribe(
-        (event) => {
-          chain = chain.then(async () => {
-            if (await allowed(event)) send(event)
-          })
+        async (event) => {
+          if (!(await allowed(event))) return
+          const json = project(event)
+          if (json) await send(event, json)
         },
         { queue: f.queue, jobId: f.jobId, afterId: f.afterId },
       )
     }
+
+    const stallMs = slots.limits.stallMs
+    const dropped = (request: FastifyRequest) =>
+      request.log.info(
+        { feed: '/events', stallMs },
+        `dropped a live feed whose client read nothing for ${stallMs} ms (it resumes with Last-Event-ID)`,
+      )
 
     app.route({
       method: 'GET',
@@ -162,8 +180,7 @@ export const eventRoutes =
         tags: ['events'],
         summary:
           'Live feed of job, queue and worker events: Server-Sent Events, or a WebSocket (JSON messages) on upgrade',
-        description:
-          'Server-Sent Events: each event is `id: <id>`, `event: <kind>`, `data: <Event as JSON>`; reconnect with Last-Event-ID (or ?after=) to resume. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named `feed.closed` whose data is `{"code":"UNAUTHENTICATED","message":...}`, over a WebSocket with `{"error":{...}}` and close code 1008.',
+        description: `Server-Sent Events: each event is \`id: <id>\`, \`event: <kind>\`, \`data: <Event as JSON>\`; reconnect with Last-Event-ID (or ?after=) to resume. Without either, the feed starts with the events committed after it opened. Over a WebSocket each message is an Event as JSON. Once the key, session or viewer token the feed was opened with is no longer valid (checked every few seconds), the feed ends: over SSE with a last event named \`feed.closed\` whose data is \`{"code":"UNAUTHENTICATED","message":...}\`, over a WebSocket with \`{"error":{...}}\` and close code 1008. A server keeps at most ${slots.limits.perKey} feeds open per key and ${slots.limits.total} in all (429 TOO_MANY_FEEDS past either); a feed whose client reads nothing for ${slots.limits.stallMs} ms while its connection's buffer is full is closed (resume with Last-Event-ID).`,
         querystring: feedQuery,
         response: {
           200: {
@@ -173,12 +190,16 @@ export const eventRoutes =
           ...errorResponses(400, 403),
         },
       },
-      preHandler: async (request) => {
-        if (request.headers.upgrade?.toLowerCase() === 'websocket') {
-          // request.host, not the Host header: behind a trusted proxy that rewrites Host it is the
-          // host the browser asked for (X-Forwarded-Host), which is what the page's Origin names.
-          assertSameOrigin(request.headers.origin, request.host, allowedOrigins)
-        }
+      preHandler: async (request, reply) => {
+        const upgrade = request.headers.upgrade?.toLowerCase() === 'websocket'
+        // The request's scheme and host as the trusted proxy reports them, unless publicUrl pins them.
+        if (upgrade) assertSameOrigin(request, allowedOrigins, publicUrl)
+        // Last, so that a refused request holds no slot; given back when the feed's connection ends.
+        const release = slots.take(request.principal)
+        feedSlots.set(request, release)
+        // SSE: the response's end; a WebSocket: its socket's (also when the upgrade itself fails).
+        if (upgrade) request.raw.socket?.once('close', release)
+        else reply.raw.once('close', release)
       },
       handler: async (request, reply) => {
         const filters = await prepare(request)
@@ -195,7 +216,7 @@ export const eventRoutes =
         })
         res.write(': connected\n\n')
         // Listen for the client leaving before subscribing: one that leaves meanwhile must not leave
-        // behind a subscription that polls the event log for ever.
+        // behind a subscription that reads the event log for ever.
         let subscription: Awaited<ReturnType<typeof open>> | null = null
         let keepAlive: NodeJS.Timeout | undefined
         let unwatch = () => {}
@@ -205,11 +226,19 @@ export const eventRoutes =
           void subscription?.close()
         }
         request.raw.once('close', stop)
-        subscription = await open(request, filters, (event) => {
-          res.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(eventJson(event))}\n\n`)
+        res.once('close', stop)
+        const write = streamWriter(res, stallMs, () => {
+          dropped(request)
+          res.destroy()
         })
+        subscription = await open(request, filters, (event, json) =>
+          write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify(json)}\n\n`),
+        )
         if (request.raw.destroyed || res.destroyed) return stop()
-        keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+        // A comment now and then keeps proxies from closing a quiet feed; none into a full buffer.
+        keepAlive = setInterval(() => {
+          if (!res.writableNeedDrain) res.write(': keep-alive\n\n')
+        }, 15_000)
         unwatch = watchCredential(request, recheckMs, () => {
           stop()
           res.end(`event: feed.closed\ndata: ${JSON.stringify(CREDENTIAL_ENDED)}\n\n`)
@@ -218,15 +247,19 @@ export const eventRoutes =
       wsHandler: async (socket, request) => {
         let subscription: Awaited<ReturnType<typeof open>> | null = null
         let unwatch = () => {}
+        const release = feedSlots.get(request) ?? (() => {})
         socket.on('close', () => {
+          release()
           unwatch()
           void subscription?.close()
         })
         try {
           const filters = await prepare(request)
-          subscription = await open(request, filters, (event) =>
-            socket.send(JSON.stringify(eventJson(event))),
-          )
+          const write = socketWriter(socket, stallMs, () => {
+            dropped(request)
+            socket.terminate()
+          })
+          subscription = await open(request, filters, (_event, json) => write(JSON.stringify(json)))
           if (socket.readyState !== socket.OPEN) {
             await subscription.close()
             return

@@ -8,7 +8,16 @@ import { BULK_ACTIONS, BULK_CHUNK, BULK_MAX_IDS, type BulkAction, bulkBody } fro
 import type { Docket } from '../../docket.js'
 import { accessOf, dashboardReadsOf } from '../internals.js'
 import { mintViewerToken, VIEWER_TOKEN_TTL } from '../viewer.js'
-import { jobDetailJson, jobDetailView, jobJson, jobPageView, jobSuggestionsView, jobView } from '../views.js'
+import {
+  jobDetailJson,
+  jobDetailView,
+  jobJson,
+  jobPageView,
+  jobSuggestionsView,
+  jobView,
+  viewerJobJson,
+  viewerJobView,
+} from '../views.js'
 import { ownerFor, READERS, scopeJobIds, visibleJob } from './access.js'
 import { errorResponses, jobParams, ok, viewerTokenQuery } from './common.js'
 
@@ -145,17 +154,33 @@ export const jobRoutes =
     app.get(
       '/jobs/:id',
       {
-        config: { ...config, viewer: true },
+        config,
         schema: {
           tags,
           summary: 'Get a job with its events, dependencies and artifacts',
-          description: 'Also open to a viewer token of this job (`?token=`), without a key.',
           params: jobParams,
-          querystring: z.strictObject({ token: viewerTokenQuery }),
           response: { 200: jobDetailView, ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => jobDetailJson(await visibleJob(docket, request.principal, request.params.id)),
+    )
+
+    app.get(
+      '/jobs/:id/view',
+      {
+        config: { ...config, viewer: true },
+        schema: {
+          tags,
+          summary:
+            'A job’s narrow view, for showing its progress to someone without a key: status, progress, steps and times',
+          description:
+            'Open to a viewer token of this job (`?token=`, POST /jobs/{id}/viewer-token), without a key, from any origin; and to the keys that read the job, to see what the token shows. No payload, result, owner, worker ids, errors, stacks, attempts, files or log lines.',
+          params: jobParams,
+          querystring: z.strictObject({ token: viewerTokenQuery }),
+          response: { 200: viewerJobView, ...errorResponses(400, 403, 404) },
+        },
+      },
+      async (request) => viewerJobJson(await visibleJob(docket, request.principal, request.params.id)),
     )
 
     app.post(
@@ -166,7 +191,7 @@ export const jobRoutes =
           tags,
           summary:
             'Retry, cancel, promote or delete every job matching a filter (the filters and search of GET /jobs), or each of a list of ids',
-          description: `Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
+          description: `A filter without a queue needs \`all: true\` (every queue); \`{ "filter": {} }\` alone is refused. Done by the server in chunks of ${BULK_CHUNK}, each job in its own transaction and recorded in its own events. \`matched\`: the jobs named that were in a state the action applies to (retry: failed or cancelled; cancel: unfinished; promote: held or scheduled; delete: not active); \`changed\`: those it changed (a job that moved on meanwhile is matched, not changed). A user key acts only on its own jobs: another's are never matched, exactly as missing ones. At most ${BULK_MAX_IDS} ids.`,
           params: z.strictObject({
             action: z.enum(Object.keys(BULK_ACTIONS) as [BulkAction, ...BulkAction[]]),
           }),
@@ -192,7 +217,7 @@ export const jobRoutes =
           summary:
             'Mint a read-only, expiring token that opens this one job’s detail and live feed without a key (to show a customer its progress)',
           description:
-            'Use it as `?token=` on GET /jobs/{id} and GET /events (SSE or WebSocket; the feed is this job’s only). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.',
+            'Use it as `?token=` on GET /jobs/{id}/view (the job’s narrow view) and GET /events (SSE or WebSocket; the feed is this job’s only, narrowed alike). It opens nothing else: any other job is NOT_FOUND, any other route needs a key. Only its hash is stored; it cannot be listed or read back.',
           params: jobParams,
           body: z
             .strictObject({
@@ -210,7 +235,7 @@ export const jobRoutes =
               token: z.string(),
               jobId: z.string(),
               expiresAt: z.string().describe('ISO 8601 date-time'),
-              job: z.string().describe('the job’s URL with the token'),
+              job: z.string().describe('the job’s narrow view’s URL with the token (GET /jobs/{id}/view)'),
               events: z.string().describe('the job’s live feed URL with the token'),
             }),
             ...errorResponses(400, 403, 404),
@@ -225,7 +250,7 @@ export const jobRoutes =
           token,
           jobId: job.id,
           expiresAt: expiresAt.toISOString(),
-          job: `/api/v1/jobs/${job.id}?${q}`,
+          job: `/api/v1/jobs/${job.id}/view?${q}`,
           events: `/api/v1/events?jobId=${job.id}&${q}`,
         })
       },
@@ -239,7 +264,7 @@ export const jobRoutes =
           tags,
           summary: 'End every viewer token of this job: pages and feeds opened with them stop working',
           description:
-            'For a token handed out by mistake, or a customer who should no longer watch. GET /jobs/{id}?token= answers 401 at once; a feed opened with one of them ends within a few seconds (a `feed.closed` event over SSE, close code 1008 over a WebSocket). Tokens cannot be listed, so this ends them all.',
+            'For a token handed out by mistake, or a customer who should no longer watch. GET /jobs/{id}/view?token= answers 401 at once; a feed opened with one of them ends within a few seconds (a `feed.closed` event over SSE, close code 1008 over a WebSocket). Tokens cannot be listed, so this ends them all.',
           params: jobParams,
           response: {
             200: z.object({ revoked: z.number().int().describe('how many live tokens ended') }),

@@ -21,6 +21,8 @@ import { type FieldIssue, invalidArgument, isDocketError, leaseLost } from '../.
 import { LEASE_LOST_REASONS, type LeaseOutcome } from '../../core/leases.js'
 import { leaseToken as token } from '../../core/options.js'
 import type { Docket } from '../../docket.js'
+import type { Principal } from '../auth.js'
+import { leaseBindings } from '../lease-binding.js'
 import { jobJson, jobView } from '../views.js'
 import { WORKERS } from './access.js'
 import { errorResponses } from './common.js'
@@ -143,6 +145,7 @@ function checkJsonValues(docket: Docket, values: { value: unknown; path: string 
  */
 export async function completeLeased(
   docket: Docket,
+  principal: Principal,
   items: CompleteItem[],
   path: string,
 ): Promise<LeaseResult[]> {
@@ -152,15 +155,20 @@ export async function completeLeased(
     items.map((item, i) => ({ value: item.result, path: `${path}.${i}.result` })),
     'completions',
   )
+  // Another key's leases are answered as wrong tokens are, and not written (server/lease-binding.ts).
+  const refused = await leaseBindings(docket, principal, items)
+  const allowed = items.filter((_, i) => refused[i] === null)
   const outcomes = await docket.workers.completeMany(
-    items.map((item) => ({ job: { id: item.id, token: item.token }, result: item.result })),
+    allowed.map((item) => ({ job: { id: item.id, token: item.token }, result: item.result })),
   )
-  return outcomes.map(resultOf)
+  let next = 0
+  return items.map((_, i) => resultOf(refused[i] ?? outcomes[next++]!))
 }
 
 /** Fails each leased job's current attempt (through the worker protocol's fail, as `/jobs/{id}/fail` does), in order. */
 export async function failLeased(
   docket: Docket,
+  principal: Principal,
   items: z.infer<typeof failItems>,
 ): Promise<z.infer<typeof failResult>[]> {
   checkJsonValues(
@@ -168,8 +176,15 @@ export async function failLeased(
     items.map((item, i) => ({ value: item.error.data, path: `body.items.${i}.error.data` })),
     'failures',
   )
+  const refused = await leaseBindings(docket, principal, items)
   const results: z.infer<typeof failResult>[] = []
-  for (const item of items) {
+  for (const [i, item] of items.entries()) {
+    const gone = refused[i]
+    if (gone && !gone.ok) {
+      const { message } = leaseLost(gone.id, gone.reason)
+      results.push({ id: item.id, ok: false, code: 'LEASE_LOST', reason: gone.reason, message })
+      continue
+    }
     const options =
       item.retryInMs === undefined
         ? { retryable: item.retryable }
@@ -212,7 +227,9 @@ export const leaseBatchRoutes =
           response: { 200: completeResponse, ...errorResponses(400, 403) },
         },
       },
-      async (request) => ({ results: await completeLeased(docket, request.body.items, 'body.items') }),
+      async (request) => ({
+        results: await completeLeased(docket, request.principal, request.body.items, 'body.items'),
+      }),
     )
 
     app.post(
@@ -227,6 +244,6 @@ export const leaseBatchRoutes =
           response: { 200: failResponse, ...errorResponses(400, 403) },
         },
       },
-      async (request) => ({ results: await failLeased(docket, request.body.items) }),
+      async (request) => ({ results: await failLeased(docket, request.principal, request.body.items) }),
     )
   }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { isDocketError } from '../../core/errors.js'
 import { queueCreateInput, queueUpdateInput } from '../../core/options.js'
+import type { Queue } from '../../core/types.js'
 import type { Docket } from '../../docket.js'
 import type { Principal } from '../auth.js'
 import { dashboardReadsOf } from '../internals.js'
@@ -51,16 +52,19 @@ export const queueRoutes =
     app.get(
       '/queues/:name',
       {
-        config: { roles: [...READERS] },
+        config: { roles: ['admin', 'user', 'worker'] },
         schema: {
           tags,
           summary: 'Get a queue with counts by state, its busiest groups and its health',
+          description:
+            'A worker key gets the queue’s settings and `rateLimitUse` only (no counts, groups or health: those are about the jobs, not the work), so a remote worker can pace itself. A user key gets counts, groups and health of its own jobs, and no `rateLimitUse`.',
           params: queueParams,
           response: { 200: queueView, ...errorResponses(400, 403, 404) },
         },
       },
       async (request) => {
         const queue = await docket.getQueue(request.params.name)
+        if (request.principal.role === 'worker') return workerQueueView(docket, queue)
         const own = ownJobsOnly(request.principal)
         const [counts, groups, health, use] = await Promise.all([
           docket.countJobs(queue.name, own),
@@ -69,7 +73,7 @@ export const queueRoutes =
           // Everyone's starts in the window: not shown to a user, whose counts cover their own jobs only.
           request.principal.role === 'user' ? undefined : docket.rateLimitUse(queue.name),
         ])
-        const rateLimitUse = use && { ...use, nextSlotAt: use.nextSlotAt?.toISOString() ?? null }
+        const rateLimitUse = use && rateLimitUseJson(use)
         return {
           ...queueJson(queue, counts[queue.name], health),
           groups,
@@ -146,6 +150,15 @@ export const queueRoutes =
       },
     )
   }
+
+type RateLimitUse = NonNullable<Awaited<ReturnType<Docket['rateLimitUse']>>>
+const rateLimitUseJson = (use: RateLimitUse | null) =>
+  use && { ...use, nextSlotAt: use.nextSlotAt?.toISOString() ?? null }
+
+/** What a worker key reads of a queue: its settings and its rate limit's use, nothing about its jobs. */
+async function workerQueueView(docket: Docket, queue: Queue) {
+  return { ...queueJson(queue), rateLimitUse: rateLimitUseJson(await docket.rateLimitUse(queue.name)) }
+}
 
 /** A queue deleted between the list and this read has no health to show. */
 async function healthOf(docket: Docket, name: string, own: { owner?: string }) {

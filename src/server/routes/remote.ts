@@ -8,8 +8,9 @@
  * See docs/remote-workers.md.
  */
 
+import type { Socket } from 'node:net'
 import { hostname } from 'node:os'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { durationMs, leaseMs, queueName, workerId } from '../../core/bounds.js'
@@ -26,6 +27,7 @@ import { retryAfterSeconds } from '../../core/rate-limits.js'
 import type { Docket } from '../../docket.js'
 import type { WorkerInfo } from '../../storage/store.js'
 import { Wake } from '../../worker/wake.js'
+import { assertLeaseBinding } from '../lease-binding.js'
 import { claimedJobJson, claimedJobView, jobJson, jobView, workerJson, workerView } from '../views.js'
 import { ADMINS, WORKERS } from './access.js'
 import { errorResponses, jobParams, ok, workerParams } from './common.js'
@@ -110,6 +112,50 @@ async function checkClaim(
     )
 }
 
+/** One turn of the event loop: whatever I/O has arrived (a closed connection) is handled first. */
+const turnOfTheEventLoop = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
+
+/**
+ * Whether a long-poll's client is still there: gone once its connection
+ * closes, or it ends its side of it (FIN), before the answer is written
+ * (the end of a connection after its answer is no news). `onGone` runs its
+ * callback when that happens (at once if it has).
+ */
+function watchClient(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): { gone(): boolean; onGone(fn: () => void): void } {
+  const socket = request.raw.socket as (Socket & { readableEnded?: boolean }) | undefined
+  let finished = false
+  const answered = () => finished || reply.raw.writableFinished
+  let gone = false
+  const callbacks: (() => void)[] = []
+  const leave = () => {
+    if (gone || answered()) return
+    gone = true
+    for (const fn of callbacks.splice(0)) fn()
+  }
+  // On the socket, which a keep-alive connection shares with later requests: taken off once answered.
+  socket?.on('end', leave).on('close', leave)
+  const detach = () => socket?.off('end', leave).off('close', leave)
+  reply.raw
+    .once('finish', () => {
+      finished = true
+      detach()
+    })
+    .once('close', () => {
+      leave()
+      detach()
+    })
+  return {
+    gone: () => gone || (!answered() && (socket?.destroyed === true || socket?.readableEnded === true)),
+    onGone(fn) {
+      if (gone) fn()
+      else callbacks.push(fn)
+    },
+  }
+}
+
 export const remoteWorkerRoutes =
   ({ docket }: { docket: Docket }): FastifyPluginAsync =>
   async (base) => {
@@ -142,11 +188,13 @@ export const remoteWorkerRoutes =
           summary:
             'Register a remote worker (again, to change its queues or capabilities, or after it stopped or was marked lost)',
           body: registerBody,
-          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403, 409) },
+          response: { 201: z.object({ id: z.string() }), ...errorResponses(400, 403, 404, 409) },
         },
       },
       async (request, reply) => {
         const b = request.body
+        // As a claim would: a queue that does not exist is a 404 naming it, before anything is registered.
+        for (const name of b.queues) await docket.getQueue(name)
         const id = b.id ?? `remote:${request.ip}:${Math.random().toString(36).slice(2, 10)}`
         const existing = b.id === undefined ? null : await docket.workers.get(id)
         if (
@@ -253,7 +301,7 @@ export const remoteWorkerRoutes =
             await checkClaim(docket, worker, b.queues, b.capabilities ?? worker.capabilities)
             return worker
           }),
-          b.complete ? completeLeased(docket, b.complete, 'body.complete') : undefined,
+          b.complete ? completeLeased(docket, request.principal, b.complete, 'body.complete') : undefined,
         ])
         if (completing.status === 'rejected') throw completing.reason
         if (checked.status === 'rejected') throw checked.reason
@@ -275,34 +323,41 @@ export const remoteWorkerRoutes =
           }
           return jobs
         }
+        // Watched from before the first claim, so a client that leaves during it is seen too.
+        const client = watchClient(request, reply)
         let jobs = await claim()
         const deadline = Date.now() + (b.waitMs ?? 0)
-        // The request stream ends once its body is read; the response closing early means the client left.
-        let gone = false
-        reply.raw.once('close', () => {
-          gone = !reply.raw.writableFinished
-        })
-        if (jobs.length === 0 && b.waitMs) {
+        if (jobs.length === 0 && b.waitMs && !client.gone()) {
           const wake = new Wake()
           const unsubscribe = await docket.workers.onReady((queue) => {
             if (queue === '*' || b.queues.includes(queue)) wake.wake()
           })
+          // A client that leaves ends the wait at once, before anything more is claimed for it.
+          client.onGone(() => wake.wake())
           try {
             // Marked before each claim: a wake-up during the claim makes the next sleep return at once.
             let mark = wake.mark()
-            while (jobs.length === 0 && Date.now() < deadline && !gone) {
+            while (jobs.length === 0 && Date.now() < deadline && !client.gone()) {
               await wake.sleep(Math.min(500, Math.max(0, deadline - Date.now())), mark)
               mark = wake.mark()
-              jobs = await claim()
+              if (!client.gone()) jobs = await claim()
             }
           } finally {
             await unsubscribe()
           }
-          // The client went away while we held its jobs: hand them straight back.
-          if (gone && jobs.length > 0) {
+        }
+        if (jobs.length > 0) {
+          // Its connection's end may still be queued behind the claim (on SQLite the claim never
+          // yields), so the event loop turns before the client is taken to be there.
+          await turnOfTheEventLoop()
+          if (client.gone()) {
+            // The client went away while we held its jobs: hand them straight back.
             await docket.workers.release(jobs)
-            jobs = []
+            return { jobs: [] }
           }
+          // And if the answer cannot be written (the connection breaks first), they go back too.
+          const held = jobs
+          client.onGone(() => void docket.workers.release(held).catch(() => {}))
         }
         if (jobs.length === 0) {
           // Held back by a full rate limit, not by an empty queue: say when to come back.
@@ -316,7 +371,15 @@ export const remoteWorkerRoutes =
       },
     )
 
-    const leased = { config, params: jobParams }
+    // Every lease report is checked first against the key that claimed (lease-binding.ts).
+    const leased = {
+      config,
+      preHandler: async (request: FastifyRequest) => {
+        const { id } = request.params as { id: string }
+        const { token: t } = request.body as { token: string }
+        await assertLeaseBinding(docket, request.principal, { id, token: t })
+      },
+    }
     app.post(
       '/jobs/:id/heartbeat',
       {

@@ -35,7 +35,7 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        checkOrigin(request, auth.allowedOrigins, false)
+        checkOrigin(request, auth.allowedOrigins, false, auth.publicUrl)
         const key = request.body.key.trim()
         const info = await findKey(auth.docket, key).catch((error) => {
           throw failedAuthentication(auth, request.ip, key, error)
@@ -85,7 +85,7 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        checkOrigin(request, auth.allowedOrigins, false)
+        checkOrigin(request, auth.allowedOrigins, false, auth.publicUrl)
         const id = sessionIdOf(request)
         if (id !== undefined) await auth.sessions.end(id)
         clearSessionCookies(reply, request.protocol === 'https')

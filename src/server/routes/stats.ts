@@ -13,9 +13,12 @@ export const statsRoutes =
   ({
     docket,
     onEveryResponse,
+    openFeeds = () => 0,
   }: {
     docket: Docket
     onEveryResponse: (hook: (request: FastifyRequest, reply: FastifyReply) => Promise<void>) => void
+    /** How many live feeds the server has open (the docket_live_feeds gauge). */
+    openFeeds?: () => number
   }): FastifyPluginAsync =>
   async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
@@ -84,6 +87,14 @@ export const statsRoutes =
       help: 'Age of the oldest ready job of each queue (0 when none is ready)',
       labelNames: ['queue'],
       registers: [registry],
+    })
+    new Gauge({
+      name: 'docket_live_feeds',
+      help: 'Live feeds (SSE and WebSocket) open on this server',
+      registers: [registry],
+      collect() {
+        this.set(openFeeds())
+      },
     })
     const http = new Counter({
       name: 'docket_http_requests_total',

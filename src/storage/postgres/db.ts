@@ -24,11 +24,16 @@ export interface PgContext {
    * each statement use the database clock, `now()`; a test's clock otherwise.
    */
   clockNow(): Date | null
+  /** A job list's statement_timeout when it has `search` or `where` (read.ts). */
+  searchTimeoutMs: number
 }
 
 export interface Queryable {
   query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>
 }
+
+/** How long one job list with `search` or `where` may run on PostgreSQL, by default. */
+export const PG_SEARCH_TIMEOUT_MS = 10_000
 
 export const decode: Decode = {
   date: (v) => (v instanceof Date ? v : new Date(String(v))),
@@ -229,6 +234,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     query: pooler === 'transaction' ? (sql, values) => tx((c) => c.query(sql, values)) : wrap(pool).query,
     tx,
     clockNow: () => null,
+    searchTimeoutMs: PG_SEARCH_TIMEOUT_MS,
   }
   try {
     await migrateOnce(

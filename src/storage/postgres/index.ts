@@ -46,13 +46,16 @@ export interface PostgresStoreOptions extends PostgresOptions {
   clock?: Clock
   /** The Docket's payload limit, given explicitly: recorded in the database for add_job (settings.ts). */
   maxPayloadBytes?: number
+  /** How long a job list with `search` or `where` may run: its statement_timeout (read.ts). */
+  searchTimeoutMs?: number
 }
 
 /** `options.directUrl`: the server itself, when `url` is a pooler's; LISTEN and the migrations go there. */
 export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const { clock, maxPayloadBytes, ...connection } = options
+  const { clock, maxPayloadBytes, searchTimeoutMs, ...connection } = options
   const ctx = await openPostgres(url, connection)
   if (clock) ctx.clockNow = () => clock.now()
+  if (searchTimeoutMs !== undefined) ctx.searchTimeoutMs = searchTimeoutMs
   if (maxPayloadBytes !== undefined) {
     try {
       await recordPayloadLimit(ctx, maxPayloadBytes)
@@ -110,6 +113,7 @@ const jobStore = (ctx: PgContext): JobStore => ({
   listJobs: (p) => read.listJobs(ctx, p),
   countMatchingJobs: (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
   recentQueueTypes: (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
+  jobWorkerRegistrants: (ids) => read.jobWorkerRegistrants(ctx, ids),
 })
 
 const jobControlStore = (ctx: PgContext): JobControlStore => ({
@@ -173,7 +177,7 @@ const notificationStore = (ctx: PgContext, listener: workers.Notifications): Not
 })
 
 const eventStore = (ctx: PgContext): EventStore => ({
-  readEvents: (cursor, limit) => read.readEvents(ctx, cursor, limit),
+  readEvents: (cursor, limit, filter) => read.readEvents(ctx, cursor, limit, filter),
   eventsTail: () => read.eventsTail(ctx),
   eventCursorAfter: (id) => read.eventCursorAfter(ctx, id),
 })

@@ -1,5 +1,5 @@
 import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
-import type { JsonCondition } from '../../core/job-search.js'
+import { containsPattern, type JsonCondition, searchOption, searchTimedOut } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -24,7 +24,15 @@ import {
   rowToStoredEvent,
   rowToUpstream,
 } from '../rows.js'
-import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
+import type {
+  Artifact,
+  BatchSummary,
+  EventFilter,
+  EventPage,
+  JobFilter,
+  ListJobsParams,
+  StoredEvent,
+} from '../store.js'
 import { decode, type PgContext } from './db.js'
 
 export async function getJob(ctx: PgContext, id: string): Promise<Job | null> {
@@ -92,7 +100,7 @@ export const pgListDialect: ListDialect = {
         : `id BETWEEN ${bind(m.from)}::uuid AND ${bind(m.to)}::uuid`
     return m.shortId === null ? range : `(${range} OR right(id::text, 8) = ${bind(m.shortId)})`
   },
-  textMatches: (pattern, bind) => `${SEARCH_TEXT} ILIKE ${bind(pattern)}`,
+  textMatches: (text, bind) => `${SEARCH_TEXT} ILIKE ${bind(containsPattern(text))}`,
   jsonCondition(c, bind) {
     const at = `(payload #> ${bind(c.path)}::text[])`
     const literal = () => `${bind(JSON.stringify(c.value))}::jsonb`
@@ -113,13 +121,46 @@ export const pgListDialect: ListDialect = {
 
 export async function listJobs(ctx: PgContext, p: ListJobsParams): Promise<Job[]> {
   const q = buildListJobsQuery(p, pgListDialect)
-  return (await ctx.query(q.sql, q.values)).map((r) => rowToJob(r, decode))
+  return (await searching(ctx, p, q.sql, q.values)).map((r) => rowToJob(r, decode))
 }
 
 export async function countMatchingJobs(ctx: PgContext, p: JobFilter, upTo: number): Promise<number> {
   const q = buildCountJobsQuery(p, pgListDialect, upTo)
-  const [row] = await ctx.query<{ n: string }>(q.sql, q.values)
+  const [row] = await searching(ctx, p, q.sql, q.values)
   return Number(row?.n ?? 0)
+}
+
+/**
+ * Runs a job list's statement; with `search` or `where`, in a transaction of
+ * its own with a statement_timeout of ctx.searchTimeoutMs, so that a search
+ * that would scan for minutes (a pathological pattern over large payloads)
+ * is stopped and refused instead of holding a connection and a core.
+ */
+async function searching(ctx: PgContext, p: JobFilter, sql: string, values: unknown[]) {
+  const what = searchOption(p)
+  if (what === null) return ctx.query(sql, values)
+  try {
+    return await ctx.tx(async (c) => {
+      await c.query(`SET LOCAL statement_timeout = ${Math.floor(ctx.searchTimeoutMs)}`)
+      return c.query(sql, values)
+    })
+  } catch (error) {
+    // 57014: query_canceled, here by the statement_timeout.
+    if ((error as { code?: string }).code === '57014') throw searchTimedOut(what, ctx.searchTimeoutMs)
+    throw error
+  }
+}
+
+export async function jobWorkerRegistrants(
+  ctx: PgContext,
+  jobIds: string[],
+): Promise<Map<string, string | null>> {
+  const rows = await ctx.query<{ id: string; registered_by: string | null }>(
+    `SELECT j.id::text AS id, w.registered_by FROM jobs j LEFT JOIN workers w ON w.id = j.worker_id
+     WHERE j.id = ANY($1::uuid[])`,
+    [jobIds],
+  )
+  return new Map(rows.map((r) => [r.id, r.registered_by ?? null]))
 }
 
 export async function recentQueueTypes(ctx: PgContext, owner: string | null, sample: number) {
@@ -178,24 +219,113 @@ export async function listBatches(
  * transaction still running, ordered by (tx, id), so nothing can commit
  * behind the cursor. The cursor is "tx:id".
  */
-export async function readEvents(ctx: PgContext, cursor: string | null, limit: number) {
-  const [tx, id] = cursor === null ? ['0', '0'] : cursor.split(':')
-  const rows = await ctx.query(
-    `SELECT * FROM events
-     WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY tx, id LIMIT $3`,
-    [tx, id, limit],
-  )
-  const events = rows.map((r): StoredEvent => rowToStoredEvent(r, decode))
-  const last = rows[rows.length - 1]
-  return { events, cursor: last ? `${last.tx}:${last.id}` : cursor }
+/**
+ * A cursor of the log on PostgreSQL: the position `(tx, id)` after which to
+ * read (events are in commit order by the transaction id that wrote them,
+ * then their id), and, for a feed that started "now" (eventsTail), the
+ * snapshot of that moment: events of transactions it saw as committed are
+ * before the start. Written `tx:id`, or `tx:id@snapshot`.
+ */
+interface LogCursor {
+  tx: bigint
+  id: bigint
+  snapshot: string | null
 }
 
-export async function eventsTail(ctx: PgContext): Promise<string | null> {
-  const [row] = await ctx.query(
-    `SELECT tx, id FROM events WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx DESC, id DESC LIMIT 1`,
+function parseCursor(cursor: string | null): LogCursor {
+  if (cursor === null) return { tx: 0n, id: 0n, snapshot: null }
+  const [position, snapshot] = cursor.split('@') as [string, string | undefined]
+  const [tx, id] = position.split(':')
+  return { tx: BigInt(tx ?? '0'), id: BigInt(id ?? '0'), snapshot: snapshot ?? null }
+}
+
+const formatCursor = (c: LogCursor) => `${c.tx}:${c.id}${c.snapshot === null ? '' : `@${c.snapshot}`}`
+
+/** The snapshot's xmax: every transaction from it on started after the snapshot, so none was visible in it. */
+const snapshotXmax = (snapshot: string) => BigInt(snapshot.split(':')[1] ?? '0')
+
+/** A page of the log ends once its events' data and messages reach this many bytes. */
+const EVENT_PAGE_BYTES = 256 * 1024
+
+const EVENT_FILTERS = {
+  none: '',
+  job: 'AND e.job_id = $5::uuid',
+  queue: 'AND e.queue = $5',
+} as const
+
+/**
+ * A page of the log after `cursor`, in commit order: only events of
+ * transactions older than every one still running (`tx` below the
+ * snapshot's xmin), so none can commit later behind the cursor. A job's
+ * events come by the events_job index; the rest by events_feed (tx, id).
+ * Once caught up, the cursor moves up to that horizon, past what the filter
+ * left out, so a quiet filter does not scan the same stretch again.
+ */
+export async function readEvents(
+  ctx: PgContext,
+  cursor: string | null,
+  limit: number,
+  filter: EventFilter = {},
+): Promise<EventPage> {
+  const at = parseCursor(cursor)
+  const shape = filter.jobId !== undefined ? 'job' : filter.queue !== undefined ? 'queue' : 'none'
+  // The page's rows are measured first (their data and message as the text sent), and only those
+  // within EVENT_PAGE_BYTES are read whole: a page of large events stays small.
+  const rows = await ctx.query(
+    `WITH horizon AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin),
+     page AS MATERIALIZED (
+       SELECT e.id, e.tx, sum(coalesce(octet_length(e.data::text), 0) + coalesce(octet_length(e.message), 0))
+         OVER (ORDER BY e.tx, e.id) AS running,
+         row_number() OVER (ORDER BY e.tx, e.id) AS n
+       FROM events e, horizon h
+       WHERE (e.tx, e.id) > ($1::xid8, $2::bigint) AND e.tx < h.xmin
+         AND ($4::pg_snapshot IS NULL OR NOT pg_visible_in_snapshot(e.tx, $4::pg_snapshot))
+         ${EVENT_FILTERS[shape]}
+       ORDER BY e.tx, e.id LIMIT $3
+     )
+     SELECT e.*, e.tx::text AS tx_text, h.xmin::text AS horizon, (SELECT count(*) FROM page) AS scanned
+     FROM horizon h
+     LEFT JOIN LATERAL (
+       SELECT ev.* FROM page p JOIN events ev ON ev.id = p.id AND ev.tx = p.tx
+       WHERE p.running <= ${EVENT_PAGE_BYTES} OR p.n = 1
+       ORDER BY ev.tx, ev.id
+     ) e ON true`,
+    [
+      String(at.tx),
+      String(at.id),
+      limit,
+      at.snapshot,
+      ...(shape === 'job' ? [filter.jobId] : shape === 'queue' ? [filter.queue] : []),
+    ],
   )
-  return row ? `${row.tx}:${row.id}` : null
+  const found = rows.filter((r) => r.id != null)
+  const events = found.map((r): StoredEvent => rowToStoredEvent(r, decode))
+  // Full: as many as asked for, or cut short by size (then more are waiting).
+  const full = events.length === limit || events.length < Number(rows[0]?.scanned ?? 0)
+  const last = found[found.length - 1]
+  let next: LogCursor = at
+  if (full) next = { ...at, tx: BigInt(String(last!.tx_text)), id: BigInt(String(last!.id)) }
+  else {
+    // Caught up: everything below the horizon has been seen.
+    const horizon = BigInt(String(rows[0]!.horizon))
+    if (horizon > at.tx) next = { ...at, tx: horizon, id: 0n }
+    else if (last) next = { ...at, tx: BigInt(String(last.tx_text)), id: BigInt(String(last.id)) }
+  }
+  // Past the start snapshot's xmax nothing was visible in it: the snapshot has done its work.
+  if (next.snapshot !== null && next.tx >= snapshotXmax(next.snapshot)) next = { ...next, snapshot: null }
+  return { events, cursor: formatCursor(next), more: full }
+}
+
+/**
+ * The start of a feed that begins now: the current snapshot, so that
+ * reading on returns exactly the events committed after this moment, those
+ * of transactions then in progress included, and none committed before.
+ */
+export async function eventsTail(ctx: PgContext): Promise<string | null> {
+  const [row] = await ctx.query<{ xmin: string; snapshot: string }>(
+    'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, pg_current_snapshot()::text AS snapshot',
+  )
+  return formatCursor({ tx: BigInt(row!.xmin), id: 0n, snapshot: row!.snapshot })
 }
 
 export async function eventCursorAfter(ctx: PgContext, id: number): Promise<string | null> {

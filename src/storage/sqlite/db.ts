@@ -16,6 +16,7 @@ import { DocketError } from '../../core/errors.js'
 import { LeaseWatch, OwnLeases } from '../../core/lease-watch.js'
 import type { Decode } from '../rows.js'
 import { checkSchema, migrate } from './migrations.js'
+import { registerSearchFunctions, type SearchBudget } from './search.js'
 
 export type Db = Database.Database
 
@@ -34,6 +35,8 @@ export interface SqliteContext {
   own: OwnLeases
   /** Wakes this process's workers of `queue` once the current transaction is over. */
   ready(queue: string): void
+  /** The time budget of list statements that search (search.ts). */
+  search: SearchBudget
 }
 
 export const decode: Decode = {
@@ -49,7 +52,7 @@ export const decode: Decode = {
  */
 export function openSqlite(
   target: string | { database: Db },
-  options: { migrate?: boolean } = {},
+  options: { migrate?: boolean; searchTimeoutMs?: number } = {},
 ): SqliteContext {
   const own = typeof target === 'string'
   if (own && target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
@@ -82,6 +85,7 @@ export function openSqlite(
     watch: new LeaseWatch(),
     own: new OwnLeases(),
     ready: () => {},
+    search: registerSearchFunctions(db, options.searchTimeoutMs),
   }
   if (options.migrate ?? true) migrate(db)
   else checkSchema(db)

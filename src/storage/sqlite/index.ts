@@ -45,6 +45,8 @@ export interface SqliteStoreOptions {
   elapsedMs?: () => number
   /** False: check the schema (SCHEMA_OLDER when behind), never change it. */
   migrate?: boolean
+  /** How long a job list with `search` or `where` may run (search.ts). */
+  searchTimeoutMs?: number
 }
 
 /** `target`: a file path, or the application's own better-sqlite3 handle, which close() leaves open. */
@@ -52,7 +54,10 @@ export function createSqliteStore(
   target: string | { database: Db },
   options: SqliteStoreOptions = {},
 ): Store {
-  const ctx = openSqlite(target, { migrate: options.migrate ?? true })
+  const ctx = openSqlite(target, {
+    migrate: options.migrate ?? true,
+    searchTimeoutMs: options.searchTimeoutMs,
+  })
   if (options.now) ctx.now = options.now
   if (options.elapsedMs) ctx.elapsed = options.elapsedMs
   const owned = typeof target === 'string'
@@ -110,6 +115,7 @@ const jobStore = (ctx: SqliteContext, signal: EventEmitter): JobStore => ({
   listJobs: async (p) => read.listJobs(ctx, p),
   countMatchingJobs: async (p, upTo) => read.countMatchingJobs(ctx, p, upTo),
   recentQueueTypes: async (owner, sample) => read.recentQueueTypes(ctx, owner, sample),
+  jobWorkerRegistrants: async (ids) => read.jobWorkerRegistrants(ctx, ids),
 })
 
 const jobControlStore = (ctx: SqliteContext): JobControlStore => ({
@@ -178,7 +184,7 @@ const notificationStore = (signal: EventEmitter): NotificationStore => ({
 })
 
 const eventStore = (ctx: SqliteContext): EventStore => ({
-  readEvents: async (cursor, limit) => read.readEvents(ctx, cursor, limit),
+  readEvents: async (cursor, limit, filter) => read.readEvents(ctx, cursor, limit, filter),
   eventsTail: async () => read.eventsTail(ctx),
   eventCursorAfter: async (id) => read.eventCursorAfter(ctx, id),
 })

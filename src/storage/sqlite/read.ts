@@ -1,5 +1,5 @@
 import { EXPIRED_ERROR_NAME } from '../../core/expiry.js'
-import type { JsonCondition } from '../../core/job-search.js'
+import { type JsonCondition, searchOption } from '../../core/job-search.js'
 import type { FinishedJobRow } from '../../core/stats.js'
 import {
   emptyCounts,
@@ -24,8 +24,17 @@ import {
   rowToStoredEvent,
   rowToUpstream,
 } from '../rows.js'
-import type { Artifact, BatchSummary, JobFilter, ListJobsParams, StoredEvent } from '../store.js'
+import type {
+  Artifact,
+  BatchSummary,
+  EventFilter,
+  EventPage,
+  JobFilter,
+  ListJobsParams,
+  StoredEvent,
+} from '../store.js'
 import { decode, type SqliteContext } from './db.js'
+import { withinBudget } from './search.js'
 
 type Row = Record<string, unknown>
 
@@ -93,27 +102,57 @@ export const sqliteListDialect: ListDialect = {
     const range = m.from === m.to ? `id = ${bind(m.from)}` : `id BETWEEN ${bind(m.from)} AND ${bind(m.to)}`
     return m.shortId === null ? range : `(${range} OR substr(id, 29) = ${bind(m.shortId)})`
   },
-  textMatches: (pattern, bind) =>
-    `(payload LIKE ${bind(pattern)} ESCAPE '\\' OR json_extract(last_error, '$.message') LIKE ${bind(pattern)} ESCAPE '\\')`,
-  jsonCondition(c, bind) {
-    const path = () => bind(`$.${c.path.join('.')}`)
-    const type = `json_type(payload, ${path()})`
-    if (typeof c.value === 'boolean' && c.op === '!=') return `${type} = '${String(!c.value)}'`
-    if (c.value === null) return c.op === '=' ? `${type} = 'null'` : `${type} <> 'null'`
-    if (typeof c.value === 'boolean') return `${type} = '${String(c.value)}'`
-    const op = c.op === '!=' ? '<>' : c.op
-    return `(${type} IN (${inList(jsonTypes(c.value))}) AND json_extract(payload, ${path()}) ${op} ${bind(c.value)})`
+  // Not LIKE, whose backtracking a pathological pattern turns quadratic: see search.ts.
+  textMatches: (text, bind) => {
+    const needle = text.toLowerCase()
+    return `(docket_contains(payload, ${bind(needle)}) OR docket_contains(json_extract(last_error, '$.message'), ${bind(needle)}))`
   },
+  // Each condition asks the statement's time budget first, row by row (search.ts).
+  jsonCondition: (c, bind) => `(docket_in_budget() AND ${jsonConditionSql(c, bind)})`,
+}
+
+/** A `where` condition in SQLite's JSON functions (core/job-search.ts says what it means). */
+function jsonConditionSql(c: JsonCondition, bind: (value: unknown) => string): string {
+  const path = () => bind(`$.${c.path.join('.')}`)
+  const type = `json_type(payload, ${path()})`
+  if (typeof c.value === 'boolean' && c.op === '!=') return `${type} = '${String(!c.value)}'`
+  if (c.value === null) return c.op === '=' ? `${type} = 'null'` : `${type} <> 'null'`
+  if (typeof c.value === 'boolean') return `${type} = '${String(c.value)}'`
+  const op = c.op === '!=' ? '<>' : c.op
+  return `(${type} IN (${inList(jsonTypes(c.value))}) AND json_extract(payload, ${path()}) ${op} ${bind(c.value)})`
 }
 
 export function listJobs(ctx: SqliteContext, p: ListJobsParams): Job[] {
   const q = buildListJobsQuery(p, sqliteListDialect)
-  return (ctx.db.prepare(q.sql).all(...q.values) as Row[]).map((r) => rowToJob(r, decode))
+  const rows = withinBudget(
+    ctx.search,
+    searchOption(p),
+    () => ctx.db.prepare(q.sql).all(...q.values) as Row[],
+  )
+  return rows.map((r) => rowToJob(r, decode))
 }
 
 export function countMatchingJobs(ctx: SqliteContext, p: JobFilter, upTo: number): number {
   const q = buildCountJobsQuery(p, sqliteListDialect, upTo)
-  return Number((ctx.db.prepare(q.sql).get(...q.values) as { n: number }).n)
+  return withinBudget(ctx.search, searchOption(p), () =>
+    Number((ctx.db.prepare(q.sql).get(...q.values) as { n: number }).n),
+  )
+}
+
+export function jobWorkerRegistrants(ctx: SqliteContext, jobIds: string[]): Map<string, string | null> {
+  const found = new Map<string, string | null>()
+  // In chunks: a statement takes at most so many parameters.
+  for (let i = 0; i < jobIds.length; i += 500) {
+    const chunk = jobIds.slice(i, i + 500)
+    const rows = ctx.db
+      .prepare(
+        `SELECT j.id, w.registered_by FROM jobs j LEFT JOIN workers w ON w.id = j.worker_id
+         WHERE j.id IN (${chunk.map(() => '?').join(', ')})`,
+      )
+      .all(...chunk) as { id: string; registered_by: string | null }[]
+    for (const r of rows) found.set(r.id, r.registered_by ?? null)
+  }
+  return found
 }
 
 export function recentQueueTypes(ctx: SqliteContext, owner: string | null, sample: number) {
@@ -173,12 +212,59 @@ export function listBatches(
   return rows.flatMap(({ id }) => getBatch(ctx, id) ?? [])
 }
 
-export function readEvents(ctx: SqliteContext, cursor: string | null, limit: number) {
+/**
+ * How many ids of the log a read filtered by queue looks at (there is no
+ * index by queue): better-sqlite3 answers on the event loop's thread, so one
+ * read must not walk a whole large log for a quiet queue.
+ */
+export const QUEUE_SCAN_WINDOW = 5000
+
+/** A page of the log ends once its events' data and messages reach this many characters. */
+export const EVENT_PAGE_BYTES = 256 * 1024
+
+/**
+ * A page of the log after `cursor` (an event id: SQLite commits one write at
+ * a time, so ids are commit order). A job's events come by the
+ * events_job (job_id, id) index; a queue's from a window of ids at a time.
+ * Once caught up, the cursor moves to the end of the log as this read saw
+ * it, past what the filter left out.
+ */
+export function readEvents(
+  ctx: SqliteContext,
+  cursor: string | null,
+  limit: number,
+  filter: EventFilter = {},
+): EventPage {
   const after = cursor === null ? 0 : Number(cursor)
-  const events = (
-    ctx.stmt('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(after, limit) as Row[]
-  ).map((r): StoredEvent => rowToStoredEvent(r, decode))
-  return { events, cursor: events.length > 0 ? String(events[events.length - 1]!.id) : cursor }
+  // The end first: every event up to it is committed (writes are serial), later ones wait for the next read.
+  const end = (ctx.stmt('SELECT coalesce(max(id), 0) AS id FROM events').get() as { id: number }).id
+  const upTo =
+    filter.jobId === undefined && filter.queue !== undefined ? Math.min(end, after + QUEUE_SCAN_WINDOW) : end
+  const [sql, params] =
+    filter.jobId !== undefined
+      ? [
+          'SELECT * FROM events WHERE job_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?',
+          [filter.jobId, after, upTo, limit],
+        ]
+      : [
+          'SELECT * FROM events WHERE id > ? AND id <= ? AND (? IS NULL OR queue = ?) ORDER BY id LIMIT ?',
+          [after, upTo, filter.queue ?? null, filter.queue ?? null, limit],
+        ]
+  // Row by row, so that a page stops at EVENT_PAGE_BYTES of data however large each event is.
+  const events: StoredEvent[] = []
+  let bytes = 0
+  for (const row of ctx.stmt(sql).iterate(...params) as IterableIterator<Row>) {
+    events.push(rowToStoredEvent(row, decode))
+    bytes += String(row.data ?? '').length + String(row.message ?? '').length
+    if (bytes >= EVENT_PAGE_BYTES) break
+  }
+  const full = events.length === limit || bytes >= EVENT_PAGE_BYTES
+  const next = full ? events[events.length - 1]!.id : Math.max(after, upTo)
+  return {
+    events,
+    cursor: next === 0 && cursor === null ? null : String(next),
+    more: full || upTo < end,
+  }
 }
 
 export function eventsTail(ctx: SqliteContext): string | null {

@@ -99,6 +99,63 @@ export interface RemoteWorkerOptions {
 }
 
 const WORKER_HEARTBEAT_MS = 5_000
+/** How long a finished job's completion waits for others to share its request. */
+const COMPLETION_BATCH_MS = 20
+/** The bulk route's most items per request. */
+const COMPLETION_BATCH_MAX = 500
+
+interface Completion {
+  id: string
+  token: string
+  result: unknown
+}
+
+/**
+ * Completions, batched: a finished job's slot frees at once, and its
+ * completion goes with the next claim (`complete: [...]`, one round trip for
+ * both) or, when no claim is about to go, with others in one
+ * POST /jobs/complete after COMPLETION_BATCH_MS. A completion the server
+ * answers LEASE_LOST for (cancelled meanwhile, or a resend it had applied)
+ * is dropped, as the single route's answer would be.
+ */
+class CompletionBuffer {
+  #pending: Completion[] = []
+  #timer: ReturnType<typeof setTimeout> | null = null
+  #flushing: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly client: DocketClient,
+    private readonly report: (error: unknown) => void,
+  ) {}
+
+  add(item: Completion): void {
+    this.#pending.push(item)
+    if (this.#pending.length >= COMPLETION_BATCH_MAX) void this.flush()
+    else this.#timer ??= setTimeout(() => void this.flush(), COMPLETION_BATCH_MS)
+  }
+
+  /** The completions waiting, handed to a claim that carries them. */
+  take(): Completion[] {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = null
+    return this.#pending.splice(0, COMPLETION_BATCH_MAX)
+  }
+
+  /** Sends what waits now; resolves once every send so far has been answered. */
+  flush(): Promise<void> {
+    const items = this.take()
+    if (items.length > 0) {
+      this.#flushing = this.#flushing.then(() =>
+        unwrap(this.client.api.POST('/api/v1/jobs/complete', { body: { items } })).then(
+          () => {},
+          (error) => this.report(error),
+        ),
+      )
+    }
+    if (this.#pending.length > 0) return this.flush()
+    return this.#flushing
+  }
+}
 
 export class RemoteWorker {
   #id: string | null
@@ -110,6 +167,7 @@ export class RemoteWorker {
   #heartbeat: ReturnType<typeof setInterval> | null = null
   #claimAbort = new AbortController()
   #slotFreed: (() => void) | null = null
+  readonly #completions: CompletionBuffer
 
   constructor(client: DocketClient, options: RemoteWorkerOptions) {
     if (!Array.isArray(options.queues) || options.queues.length === 0) {
@@ -118,6 +176,7 @@ export class RemoteWorker {
       })
     }
     this.#client = client
+    this.#completions = new CompletionBuffer(client, (e) => this.#report(e))
     this.#id = options.id ?? null
     this.#o = {
       queues: options.queues,
@@ -215,10 +274,18 @@ export class RemoteWorker {
         this.#slotFreed = null
         continue
       }
+      const complete = this.#completions.take()
       try {
         const answer = await this.#client.api.POST('/api/v1/workers/{id}/claim', {
           params: { path: { id: this.#id! } },
-          body: { queues: this.#o.queues, limit: free, leaseMs: this.#o.leaseMs, waitMs: this.#o.waitMs },
+          body: {
+            queues: this.#o.queues,
+            limit: free,
+            leaseMs: this.#o.leaseMs,
+            // Waiting for a job would hold the completions back: a claim that carries some does not wait.
+            waitMs: complete.length > 0 ? 0 : this.#o.waitMs,
+            ...(complete.length > 0 ? { complete } : {}),
+          },
           signal: this.#claimAbort.signal,
         })
         const { jobs, retryAfterMs } = await unwrap(Promise.resolve(answer))
@@ -254,7 +321,7 @@ export class RemoteWorker {
   }
 
   #run(job: ClaimedJob): void {
-    const run = new Run(job, this.#client, this.#o, (e) => this.#report(e, job))
+    const run = new Run(job, this.#client, this.#o, this.#completions, (e) => this.#report(e, job))
     this.#running.set(job.id, run)
     void run.done.finally(() => {
       this.#running.delete(job.id)
@@ -278,6 +345,7 @@ class Run {
     readonly job: ClaimedJob,
     private readonly client: DocketClient,
     private readonly o: { handlers: RemoteWorkerOptions['handlers']; leaseMs: number },
+    private readonly completions: CompletionBuffer,
     private readonly report: (error: unknown) => void,
   ) {
     this.#token = job.lease.token
@@ -330,15 +398,8 @@ class Run {
         Promise.resolve().then(() => handler(this.job, this.#context(snoozed))),
         this.#controller.signal,
       )
-      if (snoozed.value) return
-      await this.#leased(() =>
-        unwrap(
-          this.client.api.POST('/api/v1/jobs/{id}/complete', {
-            params: { path: { id: this.job.id } },
-            body: { token: this.#token, result: result ?? null },
-          }),
-        ),
-      )
+      if (snoozed.value || this.#lost) return
+      this.completions.add({ id: this.job.id, token: this.#token, result: result ?? null })
     } catch (error) {
       if (snoozed.value) return
       const failure = this.#controller.signal.aborted ? this.#controller.signal.reason : error

@@ -176,6 +176,45 @@ export function clientSuite(driver: Driver): void {
       assert.equal(calls, 2)
     })
 
+    it('RemoteWorker batches its completions: carried by claims or sent together, never one call per job', async () => {
+      await admin.createQueue({ name: 'c-batched' })
+      const paths: string[] = []
+      const counting = new DocketClient({
+        url: s.base,
+        key: s.keys.worker,
+        fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+          const request = input instanceof Request ? input : new Request(input, init)
+          paths.push(`${request.method} ${new URL(request.url).pathname}`)
+          return fetch(request)
+        },
+      })
+      const jobs = await alice.addMany(
+        Array.from({ length: 40 }, (_, n) => ({ queue: 'c-batched', type: 'noop', payload: { n } })),
+      )
+      const remote = await new RemoteWorker(counting, {
+        queues: ['c-batched'],
+        concurrency: 10,
+        waitMs: 200,
+        handlers: { noop: (job) => job.payload },
+      }).start()
+      try {
+        const ended = await Promise.all(jobs.map((j) => alice.waitForJob(j.id, { timeoutMs: 20_000 })))
+        assert.deepEqual(
+          ended.map((j) => j.status),
+          jobs.map(() => 'completed'),
+        )
+        assert.deepEqual(
+          ended.map((j) => j.result),
+          jobs.map((_, n) => ({ n })),
+        )
+      } finally {
+        await remote.close()
+      }
+      assert.equal(paths.filter((p) => /\/jobs\/[^/]+\/complete$/.test(p)).length, 0, 'no single completions')
+      const sends = paths.filter((p) => p.endsWith('/claim') || p === 'POST /api/v1/jobs/complete')
+      assert.ok(sends.length < jobs.length, `${sends.length} claims and bulk sends for ${jobs.length} jobs`)
+    })
+
     it('RemoteWorker runs jobs over HTTP with the context verbs, fails and retries as told, and hands back on close', async () => {
       const upstream = await alice.add({ queue: 'c-remote', type: 'first' })
       const seen: { id: string; attempt: number; upstream: unknown[] }[] = []

@@ -130,13 +130,14 @@ export function prefetchSuite(driver: Driver): void {
         { queue: 'pf-lease', type: 't', payload: 2 },
       ])
       const g = gate()
-      await start({ queues: ['pf-lease'], concurrency: 1, prefetch: 1, leaseMs: 200, handlers: g.handler })
+      // Leases long enough that a loaded machine (CI runs four files at once) still heartbeats in time.
+      await start({ queues: ['pf-lease'], concurrency: 1, prefetch: 1, leaseMs: 600, handlers: g.handler })
       await until(async () => (await t.docket.getJob(second!.id)).status === 'active', 5_000, 'second leased')
       const leasedUntil = (await t.docket.getJob(second!.id)).lease!.expiresAt.getTime()
-      // Several lease lengths later (heartbeats every ~66 ms), the waiting job's lease has moved on.
+      // Two lease lengths later (heartbeats every 200 ms), the waiting job's lease has moved on.
       await until(
-        async () => (await t.docket.getJob(second!.id)).lease!.expiresAt.getTime() > leasedUntil + 400,
-        5_000,
+        async () => (await t.docket.getJob(second!.id)).lease!.expiresAt.getTime() > leasedUntil + 1_200,
+        10_000,
         'the prefetched lease extended',
       )
       g.releaseOne()
@@ -144,7 +145,7 @@ export function prefetchSuite(driver: Driver): void {
       g.releaseOne()
       await until(
         async () => (await t.docket.getJob(second!.id)).status === 'completed',
-        5_000,
+        15_000,
         'second done',
       )
       assert.equal((await t.docket.getJob(second!.id)).attempts, 1)

@@ -11,7 +11,7 @@ from docket_client import AsyncWorker, Client, Unrecoverable
 
 
 def test_async_handlers_report_and_complete(admin: Client, worker_client: Client, queue: str) -> None:
-    worker = AsyncWorker(worker_client, queues=[queue], concurrency=5, lease=0.6)
+    worker = AsyncWorker(worker_client, queues=[queue], concurrency=5, lease=3)
     seen = {}
 
     @worker.task()

@@ -90,7 +90,7 @@ def test_outcomes_unrecoverable_retry_after_and_retried_errors(admin: Client, wo
 
 
 def test_a_cancelled_job_sets_ctx_cancelled_and_drops_later_reports(admin: Client, worker_client: Client, queue: str) -> None:
-    worker = Worker(worker_client, queues=[queue], lease=0.6)
+    worker = Worker(worker_client, queues=[queue], lease=3)
     started = threading.Event()
     seen = {}
 

@@ -13,30 +13,53 @@ const RENDER = stackAt(
 /** Each class: messages that must share a fingerprint; every class must differ from every other. */
 const CORPUS: Record<string, { name?: string | null; message: string; stack?: string | null }[]> = {
   smtpRejected: [
-    { message: '550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in virtual mailbox table' },
-    { message: '550 5.1.1 <bob.smith+news@mail.example.org>: Recipient address rejected: User unknown in virtual mailbox table' },
+    {
+      message:
+        '550 5.1.1 <alice@example.com>: Recipient address rejected: User unknown in virtual mailbox table',
+    },
+    {
+      message:
+        '550 5.1.1 <bob.smith+news@mail.example.org>: Recipient address rejected: User unknown in virtual mailbox table',
+    },
   ],
   smtpGreylisted: [
-    { message: '451 4.7.1 <carol@example.com>: Recipient address rejected: Greylisted, try again in 300 seconds' },
-    { message: '451 4.7.1 <dan@example.net>: Recipient address rejected: Greylisted, try again in 60 seconds' },
+    {
+      message:
+        '451 4.7.1 <carol@example.com>: Recipient address rejected: Greylisted, try again in 300 seconds',
+    },
+    {
+      message: '451 4.7.1 <dan@example.net>: Recipient address rejected: Greylisted, try again in 60 seconds',
+    },
   ],
   timeout: [
     { name: 'TimeoutError', message: 'operation timed out after 30000ms', stack: RENDER },
-    { name: 'TimeoutError', message: 'operation timed out after 5000ms', stack: RENDER.replace(':120:15', ':131:9') },
+    {
+      name: 'TimeoutError',
+      message: 'operation timed out after 5000ms',
+      stack: RENDER.replace(':120:15', ':131:9'),
+    },
   ],
   deckPage: [
     { message: 'page 3 of deck 01JE4ZQ8M2V6X9T3K7B5N1R0CD failed' },
     { message: 'page 4 of deck 01KF5ARBN3W7Y0V4M8C6P2S1DE failed' },
   ],
   http503: [
-    { name: 'HTTPError', message: 'HTTP 503 Service Unavailable from https://api.example.com/v1/decks/8812/pages?page=3' },
-    { name: 'HTTPError', message: 'HTTP 503 Service Unavailable from https://cdn.example.net/assets/a1b2c3d4e5f6.png' },
+    {
+      name: 'HTTPError',
+      message: 'HTTP 503 Service Unavailable from https://api.example.com/v1/decks/8812/pages?page=3',
+    },
+    {
+      name: 'HTTPError',
+      message: 'HTTP 503 Service Unavailable from https://cdn.example.net/assets/a1b2c3d4e5f6.png',
+    },
   ],
   http404: [{ name: 'HTTPError', message: 'HTTP 404 Not Found from https://api.example.com/v1/decks/8812' }],
   enoent: [
     { message: "ENOENT: no such file or directory, open '/var/data/uploads/2026/12/08/report-17.pdf'" },
     { message: "ENOENT: no such file or directory, open '/tmp/docket-x81/in.pdf'" },
-    { message: 'ENOENT: no such file or directory, open /var/data/uploads/9.pdf'.replace(' /var', " '/var") + "'" },
+    {
+      message: "ENOENT: no such file or directory, open 'C:\\data\\uploads\\9.pdf'",
+    },
   ],
   pgUnique: [
     {
@@ -128,7 +151,10 @@ describe('error fingerprints', () => {
   it('is deterministic and tells names apart', () => {
     const a = fingerprintError({ name: 'TypeError', message: 'x is undefined' })
     assert.deepEqual(fingerprintError({ name: 'TypeError', message: 'x is undefined' }), a)
-    assert.notEqual(fingerprintError({ name: 'RangeError', message: 'x is undefined' }).fingerprint, a.fingerprint)
+    assert.notEqual(
+      fingerprintError({ name: 'RangeError', message: 'x is undefined' }).fingerprint,
+      a.fingerprint,
+    )
     assert.notEqual(fingerprintError({ name: null, message: 'x is undefined' }).fingerprint, a.fingerprint)
   })
 })

@@ -117,7 +117,7 @@ function TopErrors({ queue, errors }: { queue: string; errors: Health['topErrors
         </thead>
         <tbody>
           {errors.map((e) => (
-            <tr key={`${e.name}\n${e.message}`} data-error={e.message}>
+            <tr key={e.fingerprint} data-error={e.message}>
               <td>
                 <a
                   href={queueHref(queue, { state: 'failed', search: e.message.slice(0, 200) })}

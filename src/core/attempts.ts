@@ -58,9 +58,10 @@ export const ATTEMPTS_KEPT = 500
 
 /** The attempt record of a failure. */
 export function attemptError(
-  error: Pick<JobError, 'name' | 'message' | 'stack'> & { data?: unknown },
+  error: Pick<JobError, 'name' | 'message' | 'stack'> & { data?: unknown; fingerprint?: string },
 ): AttemptError {
-  const { fingerprint } = fingerprintError(error)
+  // A job's error already has its fingerprint: the attempt's is the same.
+  const fingerprint = error.fingerprint ?? fingerprintError(error).fingerprint
   return {
     name: error.name,
     message: error.message,
@@ -70,14 +71,20 @@ export function attemptError(
   }
 }
 
-/** A job's error as it is stored: the failure, its class (core/fingerprint.ts), the attempt and when. */
+/**
+ * A job's error as it is stored: the failure, its class (core/fingerprint.ts), the attempt and when.
+ * `classMessage`: the message to fingerprint instead, when Docket wrote the message and knows which
+ * of its parts vary (a worker's id).
+ */
 export function jobError(
   failure: Pick<JobError, 'name' | 'message' | 'stack' | 'retryable'>,
   attempt: number,
   at: Date,
+  classMessage: string = failure.message,
 ): JobError {
   const { name, message, stack, retryable } = failure
-  return { message, name, stack, fingerprint: fingerprintError(failure).fingerprint, attempt, at, retryable }
+  const { fingerprint } = fingerprintError({ name, message: classMessage, stack })
+  return { message, name, stack, fingerprint, attempt, at, retryable }
 }
 
 /**

@@ -85,5 +85,7 @@ export const explainLeaseLost = (reason: LeaseLostReason): string => EXPLAINED[r
 /** The error an attempt records when its lease ran out (or its worker was marked lost) before it finished. */
 export function leaseExpiredError(workerId: string | null, attempt: number, at: Date): JobError {
   const message = `lease expired: worker ${workerId ?? 'unknown'} stopped heartbeating`
-  return jobError({ message, name: 'LeaseExpired', stack: null, retryable: true }, attempt, at)
+  // One class whichever worker it was.
+  const classMessage = 'lease expired: worker <worker> stopped heartbeating'
+  return jobError({ message, name: 'LeaseExpired', stack: null, retryable: true }, attempt, at, classMessage)
 }

@@ -29,6 +29,15 @@ export interface ErrorFingerprint {
 
 /** The longest normalised text kept and hashed: a message carrying a whole document is still one class. */
 export const NORMALIZED_MAX = 500
+/**
+ * Only this much of a name or message is read, and only the first STACK_LINES
+ * lines of a stack, each cut to STACK_LINE_MAX: fingerprinting runs on every
+ * failure, and a pattern over an unbounded text (a quote opened and never
+ * closed, many times) would cost its length squared.
+ */
+export const TEXT_READ_MAX = 2_000
+const STACK_LINES = 50
+const STACK_LINE_MAX = 1_000
 
 /**
  * In order: earlier patterns see the text before later ones have replaced
@@ -56,7 +65,7 @@ const PLACEHOLDERS: [RegExp, string][] = [
 
 /** The error's name and message with what varies between occurrences replaced by placeholders. */
 export function normalizeErrorText(text: string): string {
-  let out = text
+  let out = text.length > TEXT_READ_MAX ? text.slice(0, TEXT_READ_MAX) : text
   for (const [pattern, placeholder] of PLACEHOLDERS) out = out.replace(pattern, placeholder)
   out = out.replace(/\s+/g, ' ').trim()
   return out.length > NORMALIZED_MAX ? out.slice(0, NORMALIZED_MAX) : out
@@ -93,8 +102,8 @@ function shortFile(file: string): string {
 export function topFrame(stack: string | null | undefined): string | null {
   if (!stack) return null
   const frames = stack
-    .split('\n')
-    .map(parseFrame)
+    .split('\n', STACK_LINES)
+    .map((line) => parseFrame(line.slice(0, STACK_LINE_MAX)))
     .filter((f): f is Frame => f !== null)
   const top = frames.find(isUserFrame) ?? frames[0]
   return top ? `${shortFile(top.file)}:${top.fn}` : null

@@ -148,6 +148,21 @@ describe('error fingerprints', () => {
     assert.equal(fingerprintError({ message: 'x', stack: RENDER }).frame, 'dist/render.js:renderPage')
   })
 
+  it('reads a bounded part of a huge message or stack, in bounded time', () => {
+    const started = performance.now()
+    const quotes = "'a ".repeat(500_000)
+    const print = fingerprintError({
+      message: quotes,
+      stack: `${'    at f (x'.repeat(5_000)}\n`.repeat(100),
+    })
+    assert.ok(print.normalized.length <= 500)
+    assert.equal(
+      fingerprintError({ message: `${quotes}different tail` }).fingerprint,
+      fingerprintError({ message: quotes }).fingerprint,
+    )
+    assert.ok(performance.now() - started < 2_000, `took ${performance.now() - started} ms`)
+  })
+
   it('is deterministic and tells names apart', () => {
     const a = fingerprintError({ name: 'TypeError', message: 'x is undefined' })
     assert.deepEqual(fingerprintError({ name: 'TypeError', message: 'x is undefined' }), a)

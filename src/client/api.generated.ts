@@ -666,6 +666,8 @@ export interface paths {
                     /** @description true: also count every matching job (all pages), up to 10000 */
                     count?: "true" | "false";
                     cursor?: string;
+                    /** @description jobs whose last error is of this class: a fingerprint from the top errors or a job's lastError */
+                    fingerprint?: string;
                     /** @description a job id, its first 6 or more characters, or the 8-character short id (its last 8) */
                     id?: string;
                     limit?: number;
@@ -2738,6 +2740,7 @@ export interface paths {
                         all?: true;
                         filter?: {
                             batchId?: string;
+                            fingerprint?: string;
                             id?: string;
                             owner?: string;
                             queue?: string;
@@ -6105,6 +6108,8 @@ export interface components {
             attempt: number;
             error: {
                 data: unknown;
+                /** @description the error's class (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 /** @description kept for the newest 25 attempts */
@@ -6124,6 +6129,8 @@ export interface components {
             attempt: number;
             error: {
                 data: unknown;
+                /** @description the error's class (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 /** @description kept for the newest 25 attempts */
@@ -6210,6 +6217,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6280,6 +6289,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6450,6 +6461,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6541,6 +6554,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6632,6 +6647,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6737,6 +6754,8 @@ export interface components {
                 /** @description ISO 8601 date-time */
                 at: string;
                 attempt: number;
+                /** @description the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md) */
+                fingerprint: string;
                 message: string;
                 name: string | null;
                 retryable: boolean;
@@ -6902,14 +6921,24 @@ export interface components {
             };
             /** @description the queue is paused while jobs are ready to run */
             stalled: boolean;
-            /** @description jobs failed in the last 24 hours, grouped by error name and message, most frequent first (at most 5) */
+            /** @description jobs failed in the last 24 hours, grouped by error fingerprint (docs/operations.md), most frequent first (at most 5) */
             topErrors: {
                 count: number;
+                /** @description the errors' class; list its jobs with GET /jobs?fingerprint= */
+                fingerprint: string;
+                /** @description the earliest failure of the class within the last 24 hours */
+                firstSeenAt: string;
                 /** @description ISO 8601 date-time */
+                lastSeenAt: string;
+                /** @description the same as lastSeenAt */
                 latestAt: string;
                 latestJobId: string;
+                /** @description the latest error's message: an example of the class */
                 message: string;
+                /** @description the latest error's name */
                 name: string | null;
+                /** @description the class as text: the name and message with placeholders (<num>, <uuid>, <str>, <path>, <url>, …) */
+                normalized: string;
             }[];
         };
         QueueHealthInput: {
@@ -6930,14 +6959,24 @@ export interface components {
             };
             /** @description the queue is paused while jobs are ready to run */
             stalled: boolean;
-            /** @description jobs failed in the last 24 hours, grouped by error name and message, most frequent first (at most 5) */
+            /** @description jobs failed in the last 24 hours, grouped by error fingerprint (docs/operations.md), most frequent first (at most 5) */
             topErrors: {
                 count: number;
+                /** @description the errors' class; list its jobs with GET /jobs?fingerprint= */
+                fingerprint: string;
+                /** @description the earliest failure of the class within the last 24 hours */
+                firstSeenAt: string;
                 /** @description ISO 8601 date-time */
+                lastSeenAt: string;
+                /** @description the same as lastSeenAt */
                 latestAt: string;
                 latestJobId: string;
+                /** @description the latest error's message: an example of the class */
                 message: string;
+                /** @description the latest error's name */
                 name: string | null;
+                /** @description the class as text: the name and message with placeholders (<num>, <uuid>, <str>, <path>, <url>, …) */
+                normalized: string;
             }[];
         };
         QueueInput: {

@@ -5,6 +5,7 @@
  * transaction as the change itself, and read the bounds here, so a poison job
  * retried forever does not grow without limit.
  */
+import { fingerprintError } from './fingerprint.js'
 import type { JobError } from './types.js'
 
 export const ATTEMPT_OUTCOMES = [
@@ -33,6 +34,8 @@ export interface AttemptError {
   message: string
   /** Kept for the newest ATTEMPT_STACKS_KEPT attempts only. */
   stack: string | null
+  /** The error's class (core/fingerprint.ts). */
+  fingerprint: string
   /** Whatever JSON the failure carried (a remote worker's `error.data`); null when none. */
   data: unknown
 }
@@ -55,9 +58,33 @@ export const ATTEMPTS_KEPT = 500
 
 /** The attempt record of a failure. */
 export function attemptError(
-  error: Pick<JobError, 'name' | 'message' | 'stack'> & { data?: unknown },
+  error: Pick<JobError, 'name' | 'message' | 'stack'> & { data?: unknown; fingerprint?: string },
 ): AttemptError {
-  return { name: error.name, message: error.message, stack: error.stack, data: error.data ?? null }
+  // A job's error already has its fingerprint: the attempt's is the same.
+  const fingerprint = error.fingerprint ?? fingerprintError(error).fingerprint
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    fingerprint,
+    data: error.data ?? null,
+  }
+}
+
+/**
+ * A job's error as it is stored: the failure, its class (core/fingerprint.ts), the attempt and when.
+ * `classMessage`: the message to fingerprint instead, when Docket wrote the message and knows which
+ * of its parts vary (a worker's id).
+ */
+export function jobError(
+  failure: Pick<JobError, 'name' | 'message' | 'stack' | 'retryable'>,
+  attempt: number,
+  at: Date,
+  classMessage: string = failure.message,
+): JobError {
+  const { name, message, stack, retryable } = failure
+  const { fingerprint } = fingerprintError({ name, message: classMessage, stack })
+  return { message, name, stack, fingerprint, attempt, at, retryable }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { jobError } from './attempts.js'
 import { conflict, DocketError, invalidArgument } from './errors.js'
 import type { JobError, JobStatus } from './types.js'
 
@@ -76,14 +77,8 @@ function cycleError(cycle: string[]): DocketError {
 
 /** The error a blocked job fails with when a job it waits for will never complete. */
 export function dependencyFailure(upstreamId: string, why: string, attempt: number, at: Date): JobError {
-  return {
-    message: `dependency ${upstreamId} ${why}`,
-    name: 'DependencyFailed',
-    stack: null,
-    attempt,
-    at,
-    retryable: false,
-  }
+  const message = `dependency ${upstreamId} ${why}`
+  return jobError({ message, name: 'DependencyFailed', stack: null, retryable: false }, attempt, at)
 }
 
 /** Retrying a job is refused while one of its dependencies has failed or been cancelled. */

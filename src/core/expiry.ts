@@ -5,7 +5,7 @@
  * a JobExpired error, an `expired` attempt and a state event saying why. The
  * rules are here; both drivers apply them.
  */
-import type { AttemptError } from './attempts.js'
+import { type AttemptError, attemptError, jobError } from './attempts.js'
 import { invalidArgument } from './errors.js'
 import type { JobError, JobStatus } from './types.js'
 
@@ -59,7 +59,7 @@ export function decideJobExpiry(
   return {
     status: 'failed',
     attempt,
-    error: { name: EXPIRED_ERROR_NAME, message, stack: null, attempt, at: now, retryable: false },
-    attemptError: { name: EXPIRED_ERROR_NAME, message, stack: null, data: null },
+    error: jobError({ name: EXPIRED_ERROR_NAME, message, stack: null, retryable: false }, attempt, now),
+    attemptError: attemptError({ name: EXPIRED_ERROR_NAME, message, stack: null }),
   }
 }

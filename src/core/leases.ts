@@ -15,6 +15,7 @@
  *   failed      this lease's attempt was failed
  *   deleted     the job does not exist (deleted, or never was), or this token never held it
  */
+import { jobError } from './attempts.js'
 import type { JobError, JobStatus } from './types.js'
 
 export const LEASE_LOST_REASONS = [
@@ -83,12 +84,8 @@ export const explainLeaseLost = (reason: LeaseLostReason): string => EXPLAINED[r
 
 /** The error an attempt records when its lease ran out (or its worker was marked lost) before it finished. */
 export function leaseExpiredError(workerId: string | null, attempt: number, at: Date): JobError {
-  return {
-    message: `lease expired: worker ${workerId ?? 'unknown'} stopped heartbeating`,
-    name: 'LeaseExpired',
-    stack: null,
-    attempt,
-    at,
-    retryable: true,
-  }
+  const message = `lease expired: worker ${workerId ?? 'unknown'} stopped heartbeating`
+  // One class whichever worker it was.
+  const classMessage = 'lease expired: worker <worker> stopped heartbeating'
+  return jobError({ message, name: 'LeaseExpired', stack: null, retryable: true }, attempt, at, classMessage)
 }

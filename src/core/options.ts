@@ -162,6 +162,11 @@ export const listJobsInput = z.strictObject({
   type: label.optional(),
   owner: label.optional(),
   batchId: z.string().min(1).max(200).optional(),
+  /** Jobs whose last error is of this class (core/fingerprint.ts): 12 hex characters, as the top errors give them. */
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{12}$/, 'expected an error fingerprint: 12 lowercase hex characters')
+    .optional(),
   /** A job id, its first 6+ characters, or the 8-character short id (see core/job-search.ts). */
   id: z.string().min(1).max(100).optional(),
   /** Free text: an id prefix or short id, text in the payload, or in the last error's message. */

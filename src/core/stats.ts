@@ -4,6 +4,8 @@
  * rows the store returns; no I/O.
  */
 
+import { fingerprintError } from './fingerprint.js'
+
 export interface FinishedJobRow {
   status: 'completed' | 'failed' | 'cancelled'
   createdAt: number
@@ -94,7 +96,11 @@ export interface QueueHealthRow {
   finished: { lastMinute: FinishedCounts; last5Minutes: FinishedCounts }
   /** Jobs added in the last five minutes: the inflow the backlog trend weighs against what finished. */
   added5Minutes: number
-  /** Jobs failed in the last 24 hours, grouped by error name and message, most frequent first. */
+  /**
+   * Jobs failed in the last 24 hours, grouped by their error's fingerprint
+   * (errors stored before fingerprints existed: by name and message), most
+   * frequent first; the latest error of each group as its example.
+   */
   topErrors: TopError[]
 }
 
@@ -104,9 +110,13 @@ export interface FinishedCounts {
 }
 
 export interface TopError {
+  /** Null for a group of errors stored before fingerprints existed: queueHealth computes it from the example. */
+  fingerprint: string | null
   name: string | null
   message: string
+  stack: string | null
   count: number
+  firstSeenAt: number
   latestJobId: string
   latestAt: number
 }
@@ -128,7 +138,22 @@ export interface QueueHealth {
   backlogTrendPerMinute: number
   /** Paused with jobs ready to run: nothing will move until someone resumes it. */
   stalled: boolean
-  topErrors: { name: string | null; message: string; count: number; latestJobId: string; latestAt: Date }[]
+  topErrors: TopErrorGroup[]
+}
+
+/** One class of error among a queue's recent failures; `name` and `message` are the latest occurrence's. */
+export interface TopErrorGroup {
+  fingerprint: string
+  /** The class as text: the example's name and message with placeholders for what varies (core/fingerprint.ts). */
+  normalized: string
+  name: string | null
+  message: string
+  count: number
+  firstSeenAt: Date
+  lastSeenAt: Date
+  latestJobId: string
+  /** The same as lastSeenAt (kept for those who read it). */
+  latestAt: Date
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100
@@ -144,6 +169,45 @@ export function queueHealth(row: QueueHealthRow, now: number, paused: boolean): 
     },
     backlogTrendPerMinute: round2((row.added5Minutes - five.completed - five.failed) / 5),
     stalled: paused && row.oldestReadyAt !== null,
-    topErrors: row.topErrors.map((e) => ({ ...e, latestAt: new Date(e.latestAt) })),
+    topErrors: topErrorGroups(row.topErrors),
   }
+}
+
+/**
+ * The store's groups with their fingerprint and normalised text; groups that
+ * turn out to share a fingerprint (errors stored before fingerprints existed,
+ * grouped by exact message, next to newer ones) are one.
+ */
+export function topErrorGroups(rows: TopError[]): TopErrorGroup[] {
+  const groups = new Map<string, TopErrorGroup>()
+  for (const r of rows) {
+    const print = fingerprintError(r)
+    const fingerprint = r.fingerprint ?? print.fingerprint
+    const seen = groups.get(fingerprint)
+    if (!seen) {
+      groups.set(fingerprint, {
+        fingerprint,
+        normalized: print.normalized,
+        name: r.name,
+        message: r.message,
+        count: r.count,
+        firstSeenAt: new Date(r.firstSeenAt),
+        lastSeenAt: new Date(r.latestAt),
+        latestJobId: r.latestJobId,
+        latestAt: new Date(r.latestAt),
+      })
+      continue
+    }
+    seen.count += r.count
+    if (r.firstSeenAt < seen.firstSeenAt.getTime()) seen.firstSeenAt = new Date(r.firstSeenAt)
+    if (r.latestAt > seen.latestAt.getTime()) {
+      Object.assign(seen, { name: r.name, message: r.message, latestJobId: r.latestJobId })
+      Object.assign(seen, {
+        normalized: print.normalized,
+        lastSeenAt: new Date(r.latestAt),
+        latestAt: new Date(r.latestAt),
+      })
+    }
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || b.latestAt.getTime() - a.latestAt.getTime())
 }

@@ -88,6 +88,8 @@ export interface JobError {
   message: string
   name: string | null
   stack: string | null
+  /** The error's class (core/fingerprint.ts): the same for every occurrence, whatever ids or numbers its message names. */
+  fingerprint: string
   attempt: number
   at: Date
   /** False when the handler said not to retry, or the failure is not the handler's (a failed dependency). */

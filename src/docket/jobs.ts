@@ -192,6 +192,7 @@ export class Jobs {
       type: f.type,
       owner: f.owner,
       batchId: f.batchId,
+      fingerprint: f.fingerprint,
       statuses: f.status === undefined ? undefined : [f.status].flat(),
       ...jobMatch(f),
     }

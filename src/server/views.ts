@@ -64,15 +64,23 @@ export const queueHealthView = z
     topErrors: z
       .array(
         z.object({
-          name: z.string().nullable(),
-          message: z.string(),
+          fingerprint: z.string().describe("the errors' class; list its jobs with GET /jobs?fingerprint="),
+          normalized: z
+            .string()
+            .describe(
+              'the class as text: the name and message with placeholders (<num>, <uuid>, <str>, <path>, <url>, …)',
+            ),
+          name: z.string().nullable().describe("the latest error's name"),
+          message: z.string().describe("the latest error's message: an example of the class"),
           count: z.number().int(),
+          firstSeenAt: iso.describe('the earliest failure of the class within the last 24 hours'),
+          lastSeenAt: iso,
           latestJobId: z.string(),
-          latestAt: iso,
+          latestAt: iso.describe('the same as lastSeenAt'),
         }),
       )
       .describe(
-        'jobs failed in the last 24 hours, grouped by error name and message, most frequent first (at most 5)',
+        'jobs failed in the last 24 hours, grouped by error fingerprint (docs/operations.md), most frequent first (at most 5)',
       ),
   })
   .meta({ id: 'QueueHealth' })
@@ -159,6 +167,11 @@ export const jobView = z
         message: z.string(),
         name: z.string().nullable(),
         stack: z.string().nullable(),
+        fingerprint: z
+          .string()
+          .describe(
+            "the error's class: the same for every occurrence, whatever ids or numbers the message names (docs/operations.md)",
+          ),
         attempt: z.number().int(),
         at: iso,
         retryable: z.boolean(),
@@ -251,6 +264,7 @@ export const attemptView = z
         name: z.string().nullable(),
         message: z.string(),
         stack: z.string().nullable().describe('kept for the newest 25 attempts'),
+        fingerprint: z.string().describe("the error's class (docs/operations.md)"),
         data: z.unknown(),
       })
       .nullable(),

@@ -24,6 +24,8 @@ export interface ListDialect {
   placeholder(i: number): string
   /** Turns a cursor's epoch-ms value into the driver's time encoding. */
   encodeTime(ms: number): unknown
+  /** The fingerprint of the job's last error (migration error_fingerprints indexes it where last_error is set). */
+  errorFingerprint: string
   /** True when the job's id is in the match's range, or ends with its short id. */
   idMatches(m: IdMatch, bind: Bind): string
   /** True when the payload's JSON or the last error's message contains `text`, case-insensitively. */
@@ -38,6 +40,9 @@ function filterClauses(p: JobFilter, d: ListDialect, bind: Bind): string[] {
   if (p.type !== undefined) where.push(`type = ${bind(p.type)}`)
   if (p.owner !== undefined) where.push(`owner = ${bind(p.owner)}`)
   if (p.batchId !== undefined) where.push(`batch_id = ${bind(p.batchId)}`)
+  // `last_error IS NOT NULL` lets the planner use the partial index on the fingerprint.
+  if (p.fingerprint !== undefined)
+    where.push(`last_error IS NOT NULL AND ${d.errorFingerprint} = ${bind(p.fingerprint)}`)
   if (p.statuses && p.statuses.length > 0)
     where.push(`status IN (${p.statuses.map((s) => bind(s)).join(', ')})`)
   if (p.id) where.push(d.idMatches(p.id, bind))

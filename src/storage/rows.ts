@@ -4,6 +4,7 @@
  * JSON as text, PostgreSQL as timestamptz and jsonb), which `Decode` hides.
  */
 import type { Attempt, AttemptError, AttemptOutcome } from '../core/attempts.js'
+import { fingerprintError } from '../core/fingerprint.js'
 import type { LeaseMemory } from '../core/leases.js'
 import type { QueueRecord } from '../core/resolve.js'
 import {
@@ -92,8 +93,9 @@ export function rowToClaimedJob(row: Row, d: Decode): ClaimedJob {
 
 function decodeError(value: unknown): JobError | null {
   if (value === null || value === undefined) return null
-  const e = value as Omit<JobError, 'at'> & { at: string }
-  return { ...e, at: new Date(e.at) }
+  const e = value as Omit<JobError, 'at' | 'fingerprint'> & { at: string; fingerprint?: string }
+  // Errors stored before fingerprints existed get theirs on read, as they would have been given.
+  return { ...e, fingerprint: e.fingerprint ?? fingerprintError(e).fingerprint, at: new Date(e.at) }
 }
 
 export function rowToQueue(row: Row, d: Decode): Queue {
@@ -280,6 +282,11 @@ export function rowToAttempt(r: Row, d: Decode): Attempt {
     startedAt: dateOrNull(d, r.started_at),
     finishedAt: dateOrNull(d, r.finished_at),
     outcome: r.outcome as AttemptOutcome,
-    error: r.error == null ? null : (d.json(r.error) as AttemptError),
+    error: r.error == null ? null : withFingerprint(d.json(r.error) as AttemptError),
   }
+}
+
+/** An attempt's error stored before fingerprints existed gets its fingerprint on read. */
+function withFingerprint(e: AttemptError): AttemptError {
+  return e.fingerprint === undefined ? { ...e, fingerprint: fingerprintError(e).fingerprint } : e
 }

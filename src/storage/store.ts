@@ -76,6 +76,8 @@ export interface JobFilter {
   type?: string
   owner?: string
   batchId?: string
+  /** Only the jobs whose last error has this fingerprint (core/fingerprint.ts). */
+  fingerprint?: string
   /** Only the ids in this range, or with these last 8 characters (core/job-search.ts). */
   id?: IdMatch
   /** Free-text search: the id, the payload's JSON, the last error's message. */
@@ -105,7 +107,7 @@ export interface CompleteParams extends LeaseRef {
 
 export interface FailParams extends LeaseRef {
   /** `data`: JSON the failure carries, kept in the attempt's record only. */
-  error: Omit<JobError, 'attempt' | 'at'> & { data?: unknown }
+  error: Omit<JobError, 'attempt' | 'at' | 'fingerprint'> & { data?: unknown }
   /** Retry after this long instead of the job's backoff (core/backoff.ts decideFailure). */
   retryInMs?: number
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { ATTEMPT_STACKS_KEPT } from '../../src/core/attempts.js'
+import { fingerprintError } from '../../src/core/fingerprint.js'
 import { type ConformanceContext, claim, claimOne, makeQueue, test } from './harness.js'
 
 const noWait = { type: 'fixed', delayMs: 0, jitter: 0 } as const
@@ -57,6 +58,8 @@ export function attemptsSuite(ctx: ConformanceContext): void {
         name: 'UpstreamError',
         message: 'boom 1',
         stack: 'stack 1',
+        fingerprint: fingerprintError({ name: 'UpstreamError', message: 'boom 1', stack: 'stack 1' })
+          .fingerprint,
         data: null,
       })
       assert.equal(detail.attemptHistory[2]!.finishedAt?.getTime(), starts[2]! + 100)

@@ -1,7 +1,7 @@
 /**
  * A queue's health by the injected clock: latency (the oldest ready job's
  * age), 1- and 5-minute rates, the backlog trend, paused with jobs ready,
- * and the top errors grouped by name and message; scoped to an owner, whose
+ * and the top errors grouped by error fingerprint; scoped to an owner, whose
  * view holds nobody else's jobs.
  */
 // Store parts (storage/store.ts): QueueStatsStore (queueHealth).
@@ -81,6 +81,50 @@ export function healthSuite(ctx: ConformanceContext): void {
       assert.equal((await docket.queueHealth(queue)).stalled, true)
       await docket.resumeQueue(queue)
       assert.equal((await docket.queueHealth(queue)).stalled, false)
+    })
+
+    test('top errors group failures by fingerprint: one class whatever ids and numbers the messages name', async () => {
+      const { clocked: docket, clock } = ctx
+      const queue = await makeQueue(docket, 'h-prints', { maxAttempts: 1 })
+      const failWith = async (message: string, stack?: string) => {
+        const job = await docket.add({ queue, type: 't' })
+        const [claimed] = await claim(docket, queue)
+        await docket.workers.fail(claimed!, { name: 'RenderError', message, ...(stack ? { stack } : {}) })
+        const at = clock.now().getTime()
+        clock.advance(10)
+        return { id: job.id, at }
+      }
+      const first = await failWith('page 3 of deck 01JE4ZQ8M2V6X9T3K7B5N1R0CD failed')
+      await failWith('page 4 of deck 01KF5ARBN3W7Y0V4M8C6P2S1DE failed')
+      const latest = await failWith('page 12 of deck 01KF5ARBN3W7Y0V4M8C6P2S1ZZ failed')
+      // The same words thrown from another function are another class.
+      const elsewhere = await failWith(
+        'page 5 of deck 01KF5ARBN3W7Y0V4M8C6P2S1DE failed',
+        'RenderError: x\n    at uploadDeck (/srv/app/dist/upload.js:20:3)',
+      )
+      const h = await docket.queueHealth(queue)
+      assert.equal(h.topErrors.length, 2)
+      const [top, other] = h.topErrors
+      assert.equal(top!.count, 3)
+      assert.equal(
+        top!.message,
+        'page 12 of deck 01KF5ARBN3W7Y0V4M8C6P2S1ZZ failed',
+        'the latest is the example',
+      )
+      assert.equal(top!.normalized, 'RenderError: page <num> of deck <ulid> failed')
+      assert.equal(top!.latestJobId, latest.id)
+      assert.equal(top!.firstSeenAt.getTime(), first.at)
+      assert.equal(top!.lastSeenAt.getTime(), latest.at)
+      assert.deepEqual(top!.latestAt, top!.lastSeenAt)
+      assert.match(top!.fingerprint, /^[0-9a-f]{12}$/)
+      assert.equal(other!.count, 1)
+      assert.equal(other!.latestJobId, elsewhere.id)
+      assert.notEqual(other!.fingerprint, top!.fingerprint)
+
+      // The job's last error and its attempt carry the same fingerprint.
+      const job = await docket.getJob(latest.id)
+      assert.equal(job.lastError?.fingerprint, top!.fingerprint)
+      assert.equal(job.attemptHistory[0]!.error?.fingerprint, top!.fingerprint)
     })
 
     test('top errors group failures by name and message, with counts and the latest job', async () => {

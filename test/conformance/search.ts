@@ -246,5 +246,45 @@ export function searchSuite(ctx: ConformanceContext): void {
       assert.equal((await ctx.docket.listJobs({ queue, search: 'never-there' })).jobs.length, 0)
       await hurried.close()
     })
+
+    test('fingerprint finds the jobs whose last error is of one class, and bulk actions act on them', async () => {
+      const { docket } = ctx
+      const queue = await makeQueue(docket, 's-print', { maxAttempts: 1 })
+      const failWith = async (message: string) => {
+        const job = await docket.add({ queue, type: 't' })
+        const claimed = await claimOne(docket, queue)
+        assert.equal(claimed.id, job.id)
+        await docket.workers.fail(claimed, { name: 'SmtpError', message })
+        return job.id
+      }
+      const rejected = [
+        await failWith('550 5.1.1 <alice@example.com>: Recipient address rejected'),
+        await failWith('550 5.1.1 <bob@example.org>: Recipient address rejected'),
+      ]
+      const other = await failWith('421 4.7.0 try again later')
+      await docket.add({ queue, type: 't' })
+      const fingerprint = (await docket.getJob(rejected[0]!)).lastError!.fingerprint
+      assert.equal((await docket.getJob(rejected[1]!)).lastError!.fingerprint, fingerprint)
+      assert.notEqual((await docket.getJob(other)).lastError!.fingerprint, fingerprint)
+
+      const page = await docket.listJobs({ queue, fingerprint, count: true })
+      assert.deepEqual(idsOf(page.jobs), [...rejected].sort())
+      assert.deepEqual(page.count, { value: 2, exact: true })
+      // With the other filters, and alone: no other queue has this class.
+      assert.deepEqual(
+        idsOf((await docket.listJobs({ fingerprint, status: 'failed' })).jobs),
+        [...rejected].sort(),
+      )
+      assert.equal((await docket.listJobs({ queue, fingerprint, status: 'waiting' })).jobs.length, 0)
+
+      assert.deepEqual(await docket.actOnJobs('retry', { filter: { queue, fingerprint } }), {
+        matched: 2,
+        changed: 2,
+      })
+      for (const id of rejected) assert.equal((await docket.getJob(id)).status, 'waiting')
+      assert.equal((await docket.getJob(other)).status, 'failed')
+
+      await expectError(() => docket.listJobs({ fingerprint: 'ABC' }), 'INVALID_ARGUMENT', ['fingerprint'])
+    })
   })
 }

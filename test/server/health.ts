@@ -74,6 +74,28 @@ export function healthSuite(driver: Driver): void {
       assert.ok(!JSON.stringify(await s.ok(200, 'alice', 'GET', '/api/v1/queues')).includes('bob only'))
     })
 
+    it("top errors carry the fingerprint, its normalized text and first and last seen; GET /jobs?fingerprint= lists the class's jobs, one's own only", async () => {
+      const h = (await s.ok(200, 'admin', 'GET', '/api/v1/queues/health')).health as Json
+      const top = h.topErrors[0]
+      assert.match(top.fingerprint, /^[0-9a-f]{12}$/)
+      assert.equal(top.normalized, 'DeployError: column <str> does not exist')
+      assert.match(top.firstSeenAt, /^\d{4}-\d\d-\d\dT/)
+      assert.equal(top.lastSeenAt, top.latestAt)
+      const ids = async (who: 'admin' | 'alice' | 'bob', query: string) =>
+        ((await s.ok(200, who, 'GET', `/api/v1/jobs?${query}`)).jobs as Json[]).map((j) => j.id)
+      const all = await ids('admin', `queue=health&fingerprint=${top.fingerprint}`)
+      assert.equal(all.length, 2)
+      assert.ok(all.includes(bobsFailure))
+      const alices = await ids('alice', `fingerprint=${top.fingerprint}`)
+      assert.equal(alices.length, 1)
+      assert.ok(!alices.includes(bobsFailure), "bob's failure is not in alice's list")
+      const job = await s.ok(200, 'admin', 'GET', `/api/v1/jobs/${bobsFailure}`)
+      assert.equal(job.lastError.fingerprint, top.fingerprint)
+      const bad = await s.call('admin', 'GET', '/api/v1/jobs?fingerprint=not-hex')
+      assert.equal(bad.status, 400)
+      assert.match(bad.text, /fingerprint/)
+    })
+
     it('a paused queue with ready jobs is stalled, in the list and the stats', async () => {
       await s.ok(200, 'admin', 'POST', '/api/v1/queues/health/pause')
       try {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
+import { fingerprintError } from '../../src/core/fingerprint.js'
 import { TestClock } from '../../src/index.js'
 import { type Driver, type Json, type Server, useServer } from './harness.js'
 
@@ -53,6 +54,8 @@ export function semanticsSuite(driver: Driver): void {
         name: 'HttpError',
         message: 'upstream down',
         stack: 'at remote',
+        fingerprint: fingerprintError({ name: 'HttpError', message: 'upstream down', stack: 'at remote' })
+          .fingerprint,
         data: { status: 503 },
       })
       assert.equal(typeof job.attemptHistory[1].startedAt, 'string')

@@ -8,6 +8,7 @@ import {
   attemptBounds,
   attemptError,
 } from '../../src/core/attempts.js'
+import { fingerprintError } from '../../src/core/fingerprint.js'
 
 describe('attempts', () => {
   it('names every way an attempt ends, once each', () => {
@@ -28,8 +29,14 @@ describe('attempts', () => {
       name: 'TypeError',
       message: 'bad',
       stack: 'at x',
+      fingerprint: fingerprintError({ name: 'TypeError', message: 'bad', stack: 'at x' }).fingerprint,
       data: null,
     })
+    // A job's error already carries its fingerprint: the attempt keeps that one.
+    assert.equal(
+      attemptError({ name: null, message: 'm', stack: null, fingerprint: '0123456789ab' }).fingerprint,
+      '0123456789ab',
+    )
     assert.deepEqual(attemptError({ name: null, message: 'm', stack: null, data: { code: 7 } }).data, {
       code: 7,
     })

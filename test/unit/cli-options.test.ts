@@ -125,6 +125,7 @@ describe('the CLI takes every option of the library', () => {
       ['jobs', 'ls'],
       [
         ...['--queue', 'q', '--status', 'failed,cancelled', '--type', 't', '--owner', 'ann', '--batch', ID],
+        ...['--fingerprint', '0123456789ab'],
         ...['--id', '0190f3', '--search', 'invoice', '--where', 'payload.n = 1', '--count', '--limit', '5'],
         ...['--cursor', 'abc', '--sort', 'priority', '--order', 'asc'],
       ],
@@ -137,6 +138,7 @@ describe('the CLI takes every option of the library', () => {
       type: 't',
       owner: 'ann',
       batchId: ID,
+      fingerprint: '0123456789ab',
       id: '0190f3',
       search: 'invoice',
       where: 'payload.n = 1',

@@ -7,6 +7,7 @@ import {
   dependencyState,
 } from '../../src/core/dependencies.js'
 import { isDocketError } from '../../src/core/errors.js'
+import { fingerprintError } from '../../src/core/fingerprint.js'
 import { resolveDependencies } from '../../src/core/resolve.js'
 import { expectDocketError, thrownBy } from './expect-error.js'
 
@@ -129,6 +130,8 @@ describe('dependencyFailure', () => {
       message: 'dependency up-1 failed',
       name: 'DependencyFailed',
       stack: null,
+      fingerprint: fingerprintError({ name: 'DependencyFailed', message: 'dependency up-1 failed' })
+        .fingerprint,
       attempt: 2,
       at,
       retryable: false,

@@ -1,6 +1,7 @@
 /** Why a lease is no longer held (core/leases.ts), told only to the holder of a token the job had. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { attemptError } from '../../src/core/attempts.js'
 import {
   explainLeaseLost,
   LEASE_LOST_REASONS,
@@ -64,10 +65,17 @@ describe('leases', () => {
       message: 'lease expired: worker w-1 stopped heartbeating',
       name: 'LeaseExpired',
       stack: null,
+      fingerprint: leaseExpiredError('host-b', 1, at).fingerprint,
       attempt: 3,
       at,
       retryable: true,
     })
     assert.match(leaseExpiredError(null, 1, at).message, /worker unknown/)
+    assert.match(leaseExpiredError(null, 1, at).fingerprint, /^[0-9a-f]{12}$/)
+    // Whichever worker it was, one class, and its attempt's error the same.
+    assert.equal(
+      attemptError(leaseExpiredError('w-1', 3, at)).fingerprint,
+      leaseExpiredError(null, 1, at).fingerprint,
+    )
   })
 })

@@ -1,7 +1,15 @@
 /** Statistics from finished jobs and a queue's health (core/stats.ts): pure functions over what the store read. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type FinishedJobRow, percentiles, queueHealth, windowStats } from '../../src/core/stats.js'
+import { fingerprintError } from '../../src/core/fingerprint.js'
+import {
+  type FinishedJobRow,
+  percentiles,
+  queueHealth,
+  type TopError,
+  topErrorGroups,
+  windowStats,
+} from '../../src/core/stats.js'
 
 const MIN = 60_000
 const NOW = Date.UTC(2030, 0, 1, 12)
@@ -92,7 +100,18 @@ describe('stats', () => {
         oldestReadyAt: NOW - 30_000,
         finished: { lastMinute: { completed: 4, failed: 1 }, last5Minutes: { completed: 10, failed: 3 } },
         added5Minutes: 20,
-        topErrors: [{ name: 'Error', message: 'boom', count: 3, latestJobId: 'j', latestAt: NOW - 1 }],
+        topErrors: [
+          {
+            fingerprint: 'f1',
+            name: 'Error',
+            message: 'boom',
+            stack: null,
+            count: 3,
+            firstSeenAt: NOW - 9,
+            latestJobId: 'j',
+            latestAt: NOW - 1,
+          },
+        ],
       },
       NOW,
       true,
@@ -105,6 +124,49 @@ describe('stats', () => {
     assert.equal(health.backlogTrendPerMinute, 1.4, '(20 added - 13 finished) / 5')
     assert.equal(health.stalled, true, 'paused with a job ready')
     assert.deepEqual(health.topErrors[0]!.latestAt, new Date(NOW - 1))
+  })
+
+  it('top errors: the fingerprint and normalised text, and groups of old errors merged into their fingerprint', () => {
+    const err = (patch: Partial<TopError>): TopError => ({
+      fingerprint: null,
+      name: 'Error',
+      message: 'page 3 of deck 01JE4ZQ8M2V6X9T3K7B5N1R0CD failed',
+      stack: null,
+      count: 1,
+      firstSeenAt: NOW - 50,
+      latestJobId: 'a',
+      latestAt: NOW - 40,
+      ...patch,
+    })
+    const print = fingerprintError(err({}))
+    const groups = topErrorGroups([
+      err({ fingerprint: 'other', message: 'boom', count: 2, latestJobId: 'b' }),
+      // Stored before fingerprints existed, grouped by exact message: one class with the newer group.
+      err({}),
+      err({
+        fingerprint: print.fingerprint,
+        message: 'page 4 of deck 01KF5ARBN3W7Y0V4M8C6P2S1DE failed',
+        count: 2,
+        firstSeenAt: NOW - 30,
+        latestJobId: 'c',
+        latestAt: NOW - 5,
+      }),
+    ])
+    assert.deepEqual(
+      groups.map((g) => [
+        g.fingerprint,
+        g.count,
+        g.message,
+        g.latestJobId,
+        g.firstSeenAt.getTime(),
+        g.lastSeenAt.getTime(),
+      ]),
+      [
+        [print.fingerprint, 3, 'page 4 of deck 01KF5ARBN3W7Y0V4M8C6P2S1DE failed', 'c', NOW - 50, NOW - 5],
+        ['other', 2, 'boom', 'b', NOW - 50, NOW - 40],
+      ],
+    )
+    assert.equal(groups[0]!.normalized, 'Error: page <num> of deck <ulid> failed')
   })
 
   it('an idle queue has no latency, and is not stalled when nothing is ready', () => {

@@ -41,6 +41,8 @@ export interface JobFilter {
   type?: string
   owner?: string
   batchId?: string
+  /** Jobs whose last error is of this class (12 hex characters). */
+  fingerprint?: string
   /** A job id, its first 6+ characters, or the 8-character short id. */
   id?: string
   /** Free text: id prefix or short id, payload text, error message. */

@@ -15,6 +15,8 @@ export interface Filters {
   type?: string
   owner?: string
   batch?: string
+  /** An error class (the top errors' fingerprint). */
+  fingerprint?: string
   queue?: string
   search?: string
   where?: string
@@ -37,7 +39,16 @@ export function JobFilters({ path, filters, fixed, showOwner }: Props) {
   const [draft, setDraft] = useState<Filters>(filters)
   useEffect(
     () => setDraft(filters),
-    [filters.state, filters.type, filters.owner, filters.batch, filters.queue, filters.search, filters.where],
+    [
+      filters.state,
+      filters.type,
+      filters.owner,
+      filters.batch,
+      filters.fingerprint,
+      filters.queue,
+      filters.search,
+      filters.where,
+    ],
   )
   const suggestions = useApi(() => api.jobSuggestions(), [])
   const go = (f: Filters) => route(href(path, { ...f }))
@@ -84,6 +95,7 @@ export function JobFilters({ path, filters, fixed, showOwner }: Props) {
       {field('type', 'Type')}
       {showOwner ? field('owner', 'Owner') : null}
       {field('batch', 'Batch id')}
+      {field('fingerprint', 'Error class', 'fingerprint from the top errors')}
       {field('search', 'Search', 'id, payload or error text', true)}
       {field('where', 'Payload filter', 'payload.customerId = 42', true)}
       <datalist id="suggest-queues">

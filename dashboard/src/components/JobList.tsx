@@ -36,6 +36,7 @@ export function JobList({ path, queue, batch }: Props) {
     type: query.type || undefined,
     owner: admin ? query.owner || undefined : undefined,
     batch: batch ?? (query.batch || undefined),
+    fingerprint: query.fingerprint || undefined,
     queue: queue ?? (query.queue || undefined),
     search: query.search || undefined,
     where: query.where || undefined,
@@ -55,6 +56,7 @@ export function JobList({ path, queue, batch }: Props) {
         type: filters.type,
         owner: filters.owner,
         batchId: filters.batch,
+        fingerprint: filters.fingerprint,
         search: filters.search,
         where: filters.where,
         // Always counted (up to the server's limit): the list says how many match in all.
@@ -173,6 +175,7 @@ export function JobList({ path, queue, batch }: Props) {
             type: filters.type,
             owner: filters.owner,
             batchId: filters.batch,
+            fingerprint: filters.fingerprint,
             search: filters.search,
             where: filters.where,
           }}

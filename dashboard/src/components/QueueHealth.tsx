@@ -107,7 +107,10 @@ function TopErrors({ queue, errors }: { queue: string; errors: Health['topErrors
   return (
     <div class="table-wrap">
       <table class="top-errors" aria-label="Top errors">
-        <caption class="sr-only">Jobs failed in the last 24 hours, grouped by error name and message</caption>
+        <caption class="sr-only">
+          Jobs failed in the last 24 hours, grouped by error fingerprint (the same error, whatever ids and
+          numbers its message names)
+        </caption>
         <thead>
           <tr>
             <th>Failed</th>
@@ -117,10 +120,10 @@ function TopErrors({ queue, errors }: { queue: string; errors: Health['topErrors
         </thead>
         <tbody>
           {errors.map((e) => (
-            <tr key={`${e.name}\n${e.message}`} data-error={e.message}>
+            <tr key={e.fingerprint} data-error={e.message}>
               <td>
                 <a
-                  href={queueHref(queue, { state: 'failed', search: e.message.slice(0, 200) })}
+                  href={queueHref(queue, { state: 'failed', fingerprint: e.fingerprint })}
                   aria-label={`${e.count} failed with ${e.name ?? 'Error'}: ${e.message}: show them`}
                 >
                   {e.count.toLocaleString()}

@@ -80,6 +80,7 @@ export const LIST_FLAGS = {
   type: '--type',
   owner: '--owner',
   batchId: '--batch',
+  fingerprint: '--fingerprint',
   id: '--id',
   search: '--search',
   where: '--where',
@@ -188,6 +189,7 @@ export function listFilterFrom(o: Record<string, unknown>): ListJobsInput {
     type: o.type,
     owner: o.owner,
     batchId: o.batch,
+    fingerprint: o.fingerprint,
     id: o.id,
     search: o.search,
     where: o.where,
@@ -274,6 +276,7 @@ export function registerJobCommands(program: Command): void {
       .option('--type <type>')
       .option('--owner <name>')
       .option('--batch <id>')
+      .option('--fingerprint <fp>', "jobs whose last error is of this class (the top errors' fingerprint)")
       .option('--id <id>', 'a job id, its first 6+ characters, or the 8-character short id')
       .option('--search <text>', 'free text: an id prefix, text in the payload, or in the last error')
       .option(

@@ -35,6 +35,9 @@ const listQuery = z.strictObject({
   type: list.type,
   owner: list.owner,
   batchId: list.batchId,
+  fingerprint: list.fingerprint.describe(
+    "jobs whose last error is of this class: a fingerprint from the top errors or a job's lastError",
+  ),
   id: list.id.describe('a job id, its first 6 or more characters, or the 8-character short id (its last 8)'),
   search: list.search.describe(
     'free text: matches an id prefix or short id, text in the payload JSON, or the last error message (case-insensitive)',

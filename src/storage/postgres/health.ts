@@ -2,6 +2,18 @@
 import { type QueueHealthRow, TOP_ERRORS, TOP_ERRORS_WINDOW_MS } from '../../core/stats.js'
 import type { PgContext } from './db.js'
 
+/** An error's group: its fingerprint, or (stored before fingerprints existed) its exact name and message. */
+const ERROR_GROUP = `coalesce(last_error->>'fingerprint',
+  'message:' || coalesce(last_error->>'name', '') || chr(10) || (last_error->>'message'))`
+
+/** The fields of `last_error` the top errors read. */
+interface JobErrorJson {
+  fingerprint?: string
+  name?: string | null
+  message?: string
+  stack?: string | null
+}
+
 /** Read at `now` (the injected clock); only `owner`'s jobs when given, as if no one else's existed. */
 export async function queueHealth(
   ctx: PgContext,
@@ -26,12 +38,14 @@ export async function queueHealth(
          AND ${mine}`,
       [queue, owner, at],
     ),
-    ctx.query<{ name: string | null; message: string | null; n: number; latest_at: Date; id: string }>(
-      `SELECT last_error->>'name' AS name, last_error->>'message' AS message, count(*)::int AS n,
-         max(finished_at) AS latest_at, (array_agg(id ORDER BY finished_at DESC, id DESC))[1] AS id
+    ctx.query<{ latest: JobErrorJson; n: number; first_at: Date; latest_at: Date; id: string }>(
+      // Each group's latest error is its example.
+      `SELECT (array_agg(last_error ORDER BY finished_at DESC, id DESC))[1] AS latest, count(*)::int AS n,
+         min(finished_at) AS first_at, max(finished_at) AS latest_at,
+         (array_agg(id ORDER BY finished_at DESC, id DESC))[1] AS id
        FROM jobs WHERE queue = $1 AND status = 'failed' AND last_error IS NOT NULL
          AND finished_at >= $3::timestamptz - $4 * interval '1 millisecond' AND ${mine}
-       GROUP BY 1, 2 ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
+       GROUP BY ${ERROR_GROUP} ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
       [queue, owner, at, TOP_ERRORS_WINDOW_MS],
     ),
   ])
@@ -43,9 +57,12 @@ export async function queueHealth(
     },
     added5Minutes: figures?.added ?? 0,
     topErrors: errors.map((r) => ({
-      name: r.name,
-      message: r.message ?? '',
+      fingerprint: r.latest.fingerprint ?? null,
+      name: r.latest.name ?? null,
+      message: r.latest.message ?? '',
+      stack: r.latest.stack ?? null,
       count: r.n,
+      firstSeenAt: r.first_at.getTime(),
       latestJobId: r.id,
       latestAt: r.latest_at.getTime(),
     })),

@@ -4,7 +4,7 @@
  * lease's expiry (by the database clock), so a worker that lost its lease
  * changes nothing; `whyNot` then finds out why (core/leases.ts).
  */
-import { attemptError } from '../../core/attempts.js'
+import { attemptError, jobError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { assertLeaseHeld, leaseLost } from '../../core/errors.js'
 import {
@@ -190,7 +190,7 @@ export async function failJob(ctx: PgContext, p: S.FailParams): Promise<Job> {
     const job = rowToJob(row, decode)
     const decision = decideFailure(job, p.error.retryable, now, Math.random, p.retryInMs)
     const { data: _data, ...failure } = p.error
-    const error: JobError = { ...failure, attempt: job.attempts, at: now }
+    const error: JobError = jobError(failure, job.attempts, now)
     const [updated] = await c.query(
       `UPDATE jobs SET status = $2, run_at = coalesce($3, run_at), finished_at = $4,
          duration_ms = (extract(epoch FROM $6::timestamptz - started_at) * 1000)::bigint,

@@ -93,6 +93,7 @@ const nested = (c: JsonCondition): unknown =>
 export const pgListDialect: ListDialect = {
   placeholder: (i) => `$${i}`,
   encodeTime: (ms) => new Date(ms),
+  errorFingerprint: "(last_error->>'fingerprint')",
   idMatches(m, bind) {
     const range =
       m.from === m.to

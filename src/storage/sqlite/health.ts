@@ -4,6 +4,10 @@ import type { SqliteContext } from './db.js'
 
 type Row = Record<string, unknown>
 
+/** An error's group: its fingerprint, or (stored before fingerprints existed) its exact name and message. */
+const ERROR_GROUP = `coalesce(json_extract(last_error, '$.fingerprint'),
+  'message:' || coalesce(json_extract(last_error, '$.name'), '') || char(10) || json_extract(last_error, '$.message'))`
+
 /** Read at `now` (the injected clock); only `owner`'s jobs when given, as if no one else's existed. */
 export function queueHealth(
   ctx: SqliteContext,
@@ -35,14 +39,18 @@ export function queueHealth(
        WHERE queue = @queue AND created_at >= @five AND created_at <= @now AND ${mine}`,
     )
     .get(p) as { n: number }
-  // SQLite gives the bare column `id` from the row that holds max(finished_at): the latest job of each group.
+  // Each group's latest failure (row 1 of its window) is its example, with the group's count and first time.
   const errors = ctx
     .stmt(
-      `SELECT json_extract(last_error, '$.name') AS name, json_extract(last_error, '$.message') AS message,
-         count(*) AS n, max(finished_at) AS latest_at, id
-       FROM jobs WHERE queue = @queue AND status = 'failed' AND last_error IS NOT NULL
-         AND finished_at >= @day AND ${mine}
-       GROUP BY 1, 2 ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
+      `SELECT fingerprint, name, message, stack, n, first_at, finished_at AS latest_at, id FROM (
+         SELECT json_extract(last_error, '$.fingerprint') AS fingerprint, json_extract(last_error, '$.name') AS name,
+           json_extract(last_error, '$.message') AS message, json_extract(last_error, '$.stack') AS stack,
+           finished_at, id, count(*) OVER grp AS n, min(finished_at) OVER grp AS first_at,
+           row_number() OVER (grp ORDER BY finished_at DESC, id DESC) AS nth
+         FROM jobs WHERE queue = @queue AND status = 'failed' AND last_error IS NOT NULL
+           AND finished_at >= @day AND ${mine}
+         WINDOW grp AS (PARTITION BY ${ERROR_GROUP})
+       ) WHERE nth = 1 ORDER BY n DESC, latest_at DESC LIMIT ${TOP_ERRORS}`,
     )
     .all(p) as Row[]
   return {
@@ -53,9 +61,12 @@ export function queueHealth(
     },
     added5Minutes: Number(added.n),
     topErrors: errors.map((r) => ({
+      fingerprint: (r.fingerprint as string | null) ?? null,
       name: (r.name as string | null) ?? null,
       message: String(r.message ?? ''),
+      stack: (r.stack as string | null) ?? null,
       count: Number(r.n),
+      firstSeenAt: Number(r.first_at),
       latestJobId: String(r.id),
       latestAt: Number(r.latest_at),
     })),

@@ -5,7 +5,7 @@
  * lease cannot touch the job any more.
  */
 import { randomUUID } from 'node:crypto'
-import { attemptError } from '../../core/attempts.js'
+import { attemptError, jobError } from '../../core/attempts.js'
 import { decideExpiry, decideFailure } from '../../core/backoff.js'
 import { leaseLost } from '../../core/errors.js'
 import {
@@ -242,7 +242,7 @@ export function failJob(ctx: SqliteContext, p: S.FailParams): Job {
     const job = rowToJob(row, decode)
     const decision = decideFailure(job, p.error.retryable, new Date(now), Math.random, p.retryInMs)
     const { data: _data, ...failure } = p.error
-    const error: JobError = { ...failure, attempt: job.attempts, at: new Date(now) }
+    const error: JobError = jobError(failure, job.attempts, new Date(now))
     const updated = ctx
       .stmt(
         `UPDATE jobs SET status = ?, run_at = coalesce(?, run_at), finished_at = ?, duration_ms = ? - started_at,

@@ -98,6 +98,7 @@ const inList = (types: string[]) => types.map((t) => `'${t}'`).join(', ')
 export const sqliteListDialect: ListDialect = {
   placeholder: () => '?',
   encodeTime: (ms) => ms,
+  errorFingerprint: "json_extract(last_error, '$.fingerprint')",
   idMatches(m, bind) {
     const range = m.from === m.to ? `id = ${bind(m.from)}` : `id BETWEEN ${bind(m.from)} AND ${bind(m.to)}`
     return m.shortId === null ? range : `(${range} OR substr(id, 29) = ${bind(m.shortId)})`

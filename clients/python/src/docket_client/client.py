@@ -196,6 +196,7 @@ class Client:
         type: Optional[str] = None,
         owner: Optional[str] = None,
         batch_id: Optional[str] = None,
+        fingerprint: Optional[str] = None,
         id: Optional[str] = None,
         search: Optional[str] = None,
         where: Optional[str] = None,
@@ -207,8 +208,9 @@ class Client:
     ) -> JobPage:
         """One page of GET /jobs; pass ``next_cursor`` back as ``cursor`` for the next."""
         query = api_fields(
-            dict(queue=queue, status=status, type=type, owner=owner, batch_id=batch_id, id=id, search=search,
-                 where=where, sort=sort, order=order, limit=limit, cursor=cursor, count=count or None)
+            dict(queue=queue, status=status, type=type, owner=owner, batch_id=batch_id, fingerprint=fingerprint,
+                 id=id, search=search, where=where, sort=sort, order=order, limit=limit, cursor=cursor,
+                 count=count or None)
         )
         answer = self._api("GET", "/jobs", query=query)
         return JobPage([Job.from_json(j) for j in answer["jobs"]], answer.get("nextCursor"), answer.get("count"))

@@ -6,7 +6,7 @@
  * with the API's code, message and details (ApiError, carrying the status);
  * a server that does not answer is a ConnectionError.
  */
-import { DocketError } from '../core/errors.js'
+import { waitTimeout } from '../core/errors.js'
 import type { components, paths } from './api.generated.js'
 import { type Api, type ClientOptions, createApi, unwrap } from './http.js'
 import { type EventsOptions, readEvents } from './sse.js'
@@ -168,18 +168,7 @@ export class DocketClient {
       })
       if (response.status === 200) return data as JobDetail
       if (response.status !== 202) return unwrap(Promise.resolve({ data, error, response })) as never
-      if (Date.now() >= deadline) {
-        const status = String((data as unknown as Job).status)
-        throw new DocketError(
-          'WAIT_TIMEOUT',
-          `job '${id}' has not ended after ${timeoutMs} ms (it is ${status})`,
-          {
-            id,
-            status,
-            timeoutMs,
-          },
-        )
-      }
+      if (Date.now() >= deadline) throw waitTimeout(id, timeoutMs, String((data as unknown as Job).status))
     }
   }
 

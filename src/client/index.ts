@@ -7,6 +7,7 @@
  */
 export { DocketError, ERROR_CODES, type ErrorCode, type FieldIssue, isDocketError } from '../core/errors.js'
 export { RetryAfterError, UnrecoverableError } from '../docket/types.js'
+export { type AbortReason, JobAbortedError, JobSnoozedError } from '../worker/abort.js'
 export type { components, paths } from './api.generated.js'
 export {
   type ApiKey,
@@ -38,9 +39,6 @@ export {
 } from './client.js'
 export { type Api, ApiError, type ClientOptions, ConnectionError } from './http.js'
 export {
-  type AbortReason,
-  JobAbortedError,
-  JobSnoozedError,
   type RemoteHandler,
   type RemoteJob,
   type RemoteJobContext,

@@ -21,29 +21,9 @@
  */
 import { DocketError, isDocketError } from '../core/errors.js'
 import { RetryAfterError, UnrecoverableError } from '../docket/types.js'
+import { type AbortReason, JobAbortedError, JobSnoozedError, untilAborted } from '../worker/abort.js'
 import type { Artifact, ClaimedJob, DocketClient } from './client.js'
 import { unwrap } from './http.js'
-
-export type AbortReason = 'cancelled' | 'lease-lost' | 'timeout' | 'shutdown'
-
-/** `ctx.signal.reason` once the job's run is aborted. */
-export class JobAbortedError extends Error {
-  override readonly name = 'JobAbortedError'
-  constructor(
-    readonly reason: AbortReason,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-/** Thrown by `ctx.snooze()` once the job is snoozed, to end the handler; nothing more is reported. */
-export class JobSnoozedError extends Error {
-  override readonly name = 'JobSnoozedError'
-  constructor(readonly delayMs: number) {
-    super(`the job was snoozed for ${delayMs} ms`)
-  }
-}
 
 /** A claimed job as a remote worker has it (the API's ClaimedJob), its payload typed. */
 export type RemoteJob<Payload = unknown> = Omit<ClaimedJob, 'payload'> & { payload: Payload }
@@ -542,22 +522,4 @@ class Run {
 function handlerFor(handlers: RemoteWorkerOptions['handlers'], type: string): RemoteHandler | undefined {
   if (typeof handlers === 'function') return handlers
   return Object.hasOwn(handlers, type) ? handlers[type] : undefined
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

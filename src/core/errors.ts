@@ -94,3 +94,11 @@ export const leadershipLost = (name: string, holder: string, term: number): Dock
     `'${holder}' no longer leads '${name}' in term ${term} (its leadership lease expired or passed to another process)`,
     { name, holder, term },
   )
+
+/** A wait for a job's end that ran out (docket.waitForJob, and docket/client's, which long-polls the result route). */
+export const waitTimeout = (id: string, timeoutMs: number, status: string): DocketError =>
+  new DocketError('WAIT_TIMEOUT', `job '${id}' has not ended after ${timeoutMs} ms (it is ${status})`, {
+    id,
+    status,
+    timeoutMs,
+  })

@@ -8,7 +8,7 @@
  * nothing. The log is what every process writes to, so a job finished by a
  * worker anywhere wakes its waiters here.
  */
-import { DocketError, invalidArgument, notFound } from '../core/errors.js'
+import { invalidArgument, notFound, waitTimeout } from '../core/errors.js'
 import { FINAL_STATUSES, type Job, type JobDetail } from '../core/types.js'
 import type { DocketEvent, Subscription } from '../events/feed.js'
 import { checkJobId } from './arguments.js'
@@ -32,18 +32,6 @@ export interface WaitOptions {
 }
 
 export const isEnded = (job: Pick<Job, 'status'>): boolean => FINAL_STATUSES.includes(job.status)
-
-export function waitTimeout(id: string, timeoutMs: number, status: string): DocketError {
-  return new DocketError(
-    'WAIT_TIMEOUT',
-    `job '${id}' has not ended after ${timeoutMs} ms (it is ${status})`,
-    {
-      id,
-      status,
-      timeoutMs,
-    },
-  )
-}
 
 function checkWaitOptions(options: WaitOptions): number {
   const { timeoutMs } = options
@@ -87,13 +75,6 @@ export class JobWaiters {
         this.#remove(id, wake)
       }
     }
-  }
-
-  /** How many callers wait now (for tests and metrics). */
-  get size(): number {
-    let n = 0
-    for (const set of this.#waiting.values()) n += set.size
-    return n
   }
 
   async #until(woken: Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import type { ProgressInput } from '../core/options.js'
 import type { ClaimedJob, UpstreamJob } from '../core/types.js'
 import type { Docket, FileInput } from '../docket.js'
 import type { Artifact } from '../storage/store.js'
+import { JobSnoozedError } from './abort.js'
 
 export interface JobContext<Payload = unknown> {
   job: ClaimedJob<Payload>
@@ -44,25 +45,7 @@ export interface SnoozeState {
   snoozed: boolean
 }
 
-/** Thrown by `ctx.snooze()` once the job is snoozed, to end the handler; the worker records nothing more. */
-export class JobSnoozedError extends Error {
-  override readonly name = 'JobSnoozedError'
-  constructor(readonly delayMs: number) {
-    super(`the job was snoozed for ${delayMs} ms`)
-  }
-}
-
-export type AbortReason = 'cancelled' | 'lease-lost' | 'timeout' | 'shutdown'
-
-export class JobAbortedError extends Error {
-  override readonly name = 'JobAbortedError'
-  constructor(
-    readonly reason: AbortReason,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { type AbortReason, JobAbortedError, JobSnoozedError } from './abort.js'
 
 export function createContext<P>(
   docket: Docket,

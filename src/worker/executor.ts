@@ -10,8 +10,9 @@ import { MAX_DELAY_MS } from '../core/snooze.js'
 import type { ClaimedJob, Job } from '../core/types.js'
 import { type Docket, RetryAfterError, UnrecoverableError } from '../docket.js'
 import { type RunOutcome, RunSpan } from '../tracing/spans.js'
+import { type AbortReason, JobAbortedError, untilAborted } from './abort.js'
 import type { Completer } from './completer.js'
-import { type AbortReason, createContext, JobAbortedError, type SnoozeState } from './context.js'
+import { createContext, type SnoozeState } from './context.js'
 import { writeWhileLeased } from './lease-writes.js'
 import type { AnyHandlers, BackoffFunction, Handler } from './options.js'
 
@@ -154,23 +155,4 @@ function customBackoff(deps: ExecutorDeps, job: ClaimedJob, error: Error): numbe
     deps.onError(e, job)
     return undefined
   }
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

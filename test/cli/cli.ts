@@ -643,13 +643,15 @@ export function cliSuite(driver: Driver): void {
       noStack(feeds)
     })
 
-    it('takes --credential-recheck and --worker-retention on `docket serve`, durations above 0', async () => {
+    it('takes --credential-recheck, --search-timeout and --worker-retention on `docket serve`, durations above 0', async () => {
       const serve = await docket(['serve', '--help'])
       assert.match(serve.stdout, /--credential-recheck <duration>/)
+      assert.match(serve.stdout, /--search-timeout <duration>/)
       assert.match(serve.stdout, /--worker-retention <duration>/)
       assert.match(serve.stdout, /default:\s+24h/)
       for (const [flag, value] of [
         ['--credential-recheck', '0'],
+        ['--search-timeout', '0'],
         ['--worker-retention', 'soon'],
       ] as const) {
         const bad = await docket(['serve', flag, value, ...db])

@@ -188,6 +188,12 @@ export function registerAdminCommands(program: Command): void {
     )
     .addOption(
       new Option(
+        '--search-timeout <duration>',
+        'how long a job list with search or where may run before it is refused (default: 2s on SQLite, 10s on PostgreSQL)',
+      ).argParser(duration('--search-timeout')),
+    )
+    .addOption(
+      new Option(
         '--worker-retention <duration>',
         'how long stopped and lost workers stay listed after they were last heard from',
       )
@@ -238,7 +244,11 @@ and above; pretty on a terminal, JSON lines otherwise (--log-format).`,
         host: o.host,
         port: o.port,
         db: s.db,
-        docket: { ...docketOptions(s), migrate: o.migrate },
+        docket: {
+          ...docketOptions(s),
+          migrate: o.migrate,
+          ...(o.searchTimeout === undefined ? {} : { searchTimeoutMs: o.searchTimeout }),
+        },
         auth: o.auth,
         trustProxy: o.trustProxy ?? false,
         ...(o.publicUrl === undefined ? {} : { publicUrl: o.publicUrl }),
